@@ -1,0 +1,559 @@
+"""The station's local database: one SQLite file, every change an event.
+
+The tables hold two things:
+
+* a *replica* of the returns the station expects (``rmas``, ``rma_lines``,
+  ``tracking_numbers``, ``operators``), loaded by import or by sync, and the
+  station's own *projection* of its work on them (``rmas.stage``,
+  ``unexpected_parcels``);
+* the append-only ``outbox`` of events: what the station did, by whom, when.
+
+Every change made at the bench is ONE ``BEGIN IMMEDIATE`` transaction that
+updates the projection and appends its event, so a crash leaves both or
+neither.  Events are never edited or deleted; an undo is a new event that
+refers to the one it reverses.  ``sync_state`` remembers how far the server
+has acknowledged the outbox, so the outbox itself stays untouched.
+
+The file runs in WAL mode with ``synchronous=FULL``: once :meth:`Store.receive`
+returns, the event survives a power cut.
+
+Nothing here knows a screen exists; every public method is a plain function
+of the database that the station, the CLI and the tests call alike.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+
+import sqlite_utils
+
+RMA_STATUSES = ("authorized", "cancelled", "expired")
+# Tracking numbers are matched on their rightmost characters: carriers print
+# routing data (postcode, service code) in front of the number itself.
+TRACKING_TAIL = 10
+MIN_TRACKING_LENGTH = 8
+
+
+class StoreError(Exception):
+    """The database cannot do what was asked; the message is for a person."""
+
+
+class DatabaseBusy(StoreError):
+    """Another program holds the write lock for longer than we wait."""
+
+
+class DatabaseUnavailable(StoreError):
+    """The database file cannot be opened or written (missing folder, read-only, not SQLite)."""
+
+
+class Outcome(str, Enum):
+    """What a clerk sees after scanning a parcel at receiving."""
+
+    RECEIVED = "RECEIVED"
+    ALREADY_RECEIVED = "ALREADY RECEIVED"
+    NOT_EXPECTED = "NOT EXPECTED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    NOT_AN_RMA = "NOT AN RMA"
+
+    @property
+    def received(self) -> bool:
+        """True when the parcel counts as received (now or before)."""
+        return self in (Outcome.RECEIVED, Outcome.ALREADY_RECEIVED)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One expected item of an RMA."""
+
+    line_no: int
+    sku: str
+    gtin: str
+    description: str
+    qty: int
+    category: str
+
+
+@dataclass(frozen=True)
+class Rma:
+    """An expected return as the station knows it."""
+
+    code: str
+    order_ref: str
+    customer_name: str
+    reason: str
+    status: str
+    stage: str
+    received_at: str | None = None
+    received_station: str | None = None
+    received_operator: str | None = None
+    lines: tuple[Line, ...] = ()
+    tracking_numbers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The answer to one receiving scan: the outcome and what to show with it."""
+
+    outcome: Outcome
+    scanned: str
+    rma: Rma | None = None
+    matched_by: str | None = None  # "rma code", "tracking number", "order reference"
+    event_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of the outbox."""
+
+    seq: int
+    id: str
+    type: str
+    station: str
+    operator: str
+    at: str
+    payload: dict
+    rma_code: str | None
+    refers_to: str | None
+
+
+@dataclass
+class ImportReport:
+    """What an import loaded and which rows it refused."""
+
+    rmas: int = 0
+    lines: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line/row number, reason)
+
+
+def utc_now() -> str:
+    """The station clock as an ISO-8601 UTC timestamp with milliseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def lookup_key(text: str) -> str:
+    """The form codes are stored and looked up in: stripped, upper case."""
+    return text.strip().upper()
+
+
+def digits_and_letters(text: str) -> str:
+    """A tracking number without spaces or dashes, upper case (as carriers compare them)."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+# --- schema -----------------------------------------------------------------
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE rmas (
+            code TEXT PRIMARY KEY,           -- upper case, as scanned
+            order_ref TEXT NOT NULL DEFAULT '',
+            order_key TEXT NOT NULL DEFAULT '',
+            customer_name TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL CHECK (status IN ('authorized','cancelled','expired')),
+            stage TEXT NOT NULL DEFAULT 'expected',  -- expected / received / inspected
+            received_at TEXT, received_station TEXT, received_operator TEXT,
+            received_event TEXT,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX rmas_order_key ON rmas(order_key) WHERE order_key != ''")
+    db.execute(
+        """CREATE TABLE rma_lines (
+            rma_code TEXT NOT NULL REFERENCES rmas(code),
+            line_no INTEGER NOT NULL,
+            sku TEXT NOT NULL, gtin TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            qty INTEGER NOT NULL CHECK (qty > 0),
+            category TEXT NOT NULL DEFAULT 'general',
+            PRIMARY KEY (rma_code, line_no)
+        )"""
+    )
+    db.execute("CREATE INDEX rma_lines_gtin ON rma_lines(gtin) WHERE gtin != ''")
+    db.execute(
+        """CREATE TABLE tracking_numbers (
+            number TEXT PRIMARY KEY,         -- letters and digits only, upper case
+            tail TEXT NOT NULL,              -- its rightmost characters, for suffix match
+            rma_code TEXT NOT NULL REFERENCES rmas(code)
+        )"""
+    )
+    db.execute("CREATE INDEX tracking_numbers_tail ON tracking_numbers(tail)")
+    db.execute("CREATE INDEX tracking_numbers_rma ON tracking_numbers(rma_code)")
+    db.execute(
+        """CREATE TABLE operators (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- station-local sequence
+            id TEXT NOT NULL UNIQUE,                 -- globally unique event id
+            type TEXT NOT NULL,
+            station TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            at TEXT NOT NULL,                        -- station clock, UTC
+            rma_code TEXT,
+            refers_to TEXT,                          -- the event an undo reverses
+            payload TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX outbox_at ON outbox(at)")
+    db.execute("CREATE INDEX outbox_rma ON outbox(rma_code) WHERE rma_code IS NOT NULL")
+    # The outbox is append-only: the database itself refuses edits.
+    db.execute(
+        "CREATE TRIGGER outbox_no_update BEFORE UPDATE ON outbox "
+        "BEGIN SELECT RAISE(ABORT, 'outbox events are never edited'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox "
+        "BEGIN SELECT RAISE(ABORT, 'outbox events are never deleted'); END"
+    )
+    db.execute(
+        """CREATE TABLE unexpected_parcels (
+            event_id TEXT PRIMARY KEY, scanned TEXT NOT NULL, at TEXT NOT NULL,
+            station TEXT NOT NULL, operator TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_initial", _m001_initial),
+]
+
+
+# --- the store -------------------------------------------------------------
+
+class Store:
+    """The station's local database.  Open one per thread; it is not shared."""
+
+    def __init__(self, path: str | Path, *, create_folder: bool = False, busy_timeout_ms: int = 5000):
+        self.path = Path(path)
+        folder = self.path.parent
+        if not folder.is_dir():
+            if create_folder:
+                folder.mkdir(parents=True, exist_ok=True)
+            else:
+                raise DatabaseUnavailable(f"database folder {folder} does not exist; create it or pass another --db")
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout_ms / 1000)
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.DatabaseError as exc:
+            raise _explain(exc, self.path) from exc
+        if mode.lower() != "wal":
+            raise DatabaseUnavailable(f"cannot switch {self.path} to WAL mode (got {mode}); is the folder writable?")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.migrate()
+
+    def close(self) -> None:
+        """Close the connection (the WAL is checkpointed by SQLite)."""
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- transactions ---------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: all of it is committed, or none."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise _explain(exc, self.path) from exc
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            self.conn.execute("ROLLBACK")
+            raise _explain(exc, self.path) from exc
+
+    def migrate(self) -> list[str]:
+        """Apply the named migrations not yet applied, each in its own transaction."""
+        try:
+            self.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        except sqlite3.DatabaseError as exc:
+            raise _explain(exc, self.path) from exc
+        done = {r[0] for r in self.conn.execute("SELECT name FROM _migrations")}
+        applied = []
+        for name, step in MIGRATIONS:
+            if name in done:
+                continue
+            with self.write() as conn:
+                step(self.db)
+                conn.execute("INSERT INTO _migrations VALUES (?, ?)", (name, utc_now()))
+            applied.append(name)
+        return applied
+
+    # -- events -----------------------------------------------------------
+
+    def _append(self, conn: sqlite3.Connection, type_: str, station: str, operator: str,
+                payload: dict, rma_code: str | None = None, refers_to: str | None = None,
+                at: str | None = None) -> tuple[int, str]:
+        event_id = str(uuid.uuid4())
+        cur = conn.execute(
+            "INSERT INTO outbox (id, type, station, operator, at, rma_code, refers_to, payload) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (event_id, type_, station, operator, at or utc_now(), rma_code, refers_to,
+             json.dumps(payload, ensure_ascii=False, sort_keys=True)),
+        )
+        return cur.lastrowid, event_id
+
+    def record(self, type_: str, station: str, operator: str, payload: dict,
+               rma_code: str | None = None) -> int:
+        """Append one event that changes no projection (sign-in, notes); returns its sequence."""
+        with self.write() as conn:
+            seq, _ = self._append(conn, type_, station, operator, payload, rma_code)
+        return seq
+
+    def events(self, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+        """Outbox events with a sequence above ``after_seq``, oldest first."""
+        rows = self.conn.execute(
+            "SELECT seq, id, type, station, operator, at, payload, rma_code, refers_to "
+            "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit))
+        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8]) for r in rows]
+
+    def last_seq(self) -> int:
+        """The newest event's sequence number (0 for an empty outbox)."""
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+        return row[0] if row else 0
+
+    def acked_seq(self) -> int:
+        """How far the server has acknowledged the outbox."""
+        return int(self.get_state("acked_seq", "0"))
+
+    def unsent_count(self) -> int:
+        """Events the server has not acknowledged yet."""
+        return max(0, self.last_seq() - self.acked_seq())
+
+    def get_state(self, key: str, default: str | None = None) -> str | None:
+        """A value from ``sync_state``."""
+        row = self.conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_state(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+        """Set a ``sync_state`` value inside the caller's write transaction."""
+        conn.execute("INSERT INTO sync_state VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                     (key, value))
+
+    # -- the replica -------------------------------------------------------
+
+    def upsert_rma(self, conn: sqlite3.Connection, rma: dict, lines: list[dict],
+                   tracking_numbers: Iterable[str] = ()) -> None:
+        """Insert or update one expected RMA with its lines, inside the caller's transaction.
+
+        The RMA's local stage (received, inspected) is kept: the replica says
+        what was authorised, the station says what it has done with it.
+        """
+        code = lookup_key(rma["rma_code"])
+        order_ref = (rma.get("order_ref") or "").strip()
+        conn.execute(
+            "INSERT INTO rmas (code, order_ref, order_key, customer_name, reason, status, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
+            "order_ref = excluded.order_ref, order_key = excluded.order_key, "
+            "customer_name = excluded.customer_name, reason = excluded.reason, "
+            "status = excluded.status, updated_at = excluded.updated_at",
+            (code, order_ref, lookup_key(order_ref), (rma.get("customer_name") or "").strip(),
+             (rma.get("reason") or "").strip(), rma["status"], utc_now()),
+        )
+        conn.execute("DELETE FROM rma_lines WHERE rma_code = ?", (code,))
+        conn.executemany(
+            "INSERT INTO rma_lines (rma_code, line_no, sku, gtin, description, qty, category) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(code, n, ln["sku"], ln.get("gtin") or "", ln.get("description") or "", int(ln["qty"]),
+              (ln.get("category") or "general").strip().lower()) for n, ln in enumerate(lines, 1)],
+        )
+        for number in tracking_numbers:
+            key = digits_and_letters(number)
+            if key:
+                conn.execute(
+                    "INSERT INTO tracking_numbers VALUES (?, ?, ?) "
+                    "ON CONFLICT(number) DO UPDATE SET rma_code = excluded.rma_code",
+                    (key, key[-TRACKING_TAIL:], code))
+
+    def import_rmas(self, rmas: Iterable[tuple[dict, list[dict], list[str]]], *, station: str,
+                    operator: str, source: str, batch: int = 5000) -> int:
+        """Load validated RMAs in large transactions; one ``rmas.imported`` event per call.
+
+        Expected RMAs are a replica of what was authorised upstream, not work
+        done at this bench, so one event records the import itself (what file,
+        how many) rather than one event per RMA.
+        """
+        count = 0
+        pending: list[tuple[dict, list[dict], list[str]]] = []
+
+        def flush(final: bool) -> None:
+            with self.write() as conn:
+                for rma, lines, tracking in pending:
+                    self.upsert_rma(conn, rma, lines, tracking)
+                if final:
+                    self._append(conn, "rmas.imported", station, operator, {"source": source, "rmas": count})
+            pending.clear()
+
+        for item in rmas:
+            pending.append(item)
+            count += 1
+            if len(pending) >= batch:
+                flush(final=False)
+        flush(final=True)
+        return count
+
+    def add_operator(self, operator_id: str, name: str = "") -> None:
+        """Register (or rename) an operator, so a badge scan shows a name."""
+        with self.write() as conn:
+            conn.execute("INSERT INTO operators VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                         (operator_id, name, utc_now()))
+
+    def operator_name(self, operator_id: str) -> str | None:
+        """The registered name of an operator, or None for an unknown badge."""
+        row = self.conn.execute("SELECT name FROM operators WHERE id = ?", (operator_id,)).fetchone()
+        return row[0] if row else None
+
+    # -- looking up --------------------------------------------------------
+
+    def get_rma(self, code: str) -> Rma | None:
+        """The RMA with this code (any case), with its lines and tracking numbers."""
+        row = self.conn.execute(
+            "SELECT code, order_ref, customer_name, reason, status, stage, received_at, "
+            "received_station, received_operator FROM rmas WHERE code = ?", (lookup_key(code),)).fetchone()
+        if row is None:
+            return None
+        lines = tuple(Line(*r) for r in self.conn.execute(
+            "SELECT line_no, sku, gtin, description, qty, category FROM rma_lines "
+            "WHERE rma_code = ? ORDER BY line_no", (row[0],)))
+        tracking = tuple(r[0] for r in self.conn.execute(
+            "SELECT number FROM tracking_numbers WHERE rma_code = ? ORDER BY number", (row[0],)))
+        return Rma(*row, lines=lines, tracking_numbers=tracking)
+
+    def find_rma(self, scanned: str) -> tuple[Rma, str] | None:
+        """Find the RMA a parcel scan refers to, and by what it matched.
+
+        Looked up by RMA code, then by carrier tracking number (the scan may
+        carry the carrier's routing prefix in front of the number, so the
+        number is matched as the scan's rightmost characters), then by order
+        reference.
+        """
+        key = lookup_key(scanned)
+        if not key:
+            return None
+        rma = self.get_rma(key)
+        if rma:
+            return rma, "rma code"
+        compact = digits_and_letters(key)
+        if len(compact) >= MIN_TRACKING_LENGTH:
+            for number, code in self.conn.execute(
+                    "SELECT number, rma_code FROM tracking_numbers WHERE tail = ?", (compact[-TRACKING_TAIL:],)):
+                if compact.endswith(number):
+                    return self.get_rma(code), "tracking number"
+            # a number shorter than the tail: its full length must match exactly
+            row = self.conn.execute("SELECT rma_code FROM tracking_numbers WHERE number = ?", (compact,)).fetchone()
+            if row:
+                return self.get_rma(row[0]), "tracking number"
+        row = self.conn.execute("SELECT code FROM rmas WHERE order_key = ? LIMIT 1", (key,)).fetchone()
+        if row:
+            return self.get_rma(row[0]), "order reference"
+        return None
+
+    # -- receiving ---------------------------------------------------------
+
+    def receive(self, scanned: str, station: str, operator: str, *, item_barcode: bool = False) -> Receipt:
+        """Receive the parcel a scan names, in one transaction with its event.
+
+        ``item_barcode`` says the scan looks like a product barcode: if it
+        matches no RMA, the answer is NOT AN RMA and nothing is recorded,
+        instead of an unexpected parcel.
+        """
+        with self.write() as conn:
+            found = self.find_rma(scanned)
+            if found is None:
+                if item_barcode:
+                    return Receipt(Outcome.NOT_AN_RMA, scanned)
+                seq, event_id = self._append(conn, "parcel.unexpected", station, operator, {"scanned": scanned})
+                conn.execute("INSERT INTO unexpected_parcels VALUES (?, ?, ?, ?, ?)",
+                             (event_id, scanned, utc_now(), station, operator))
+                return Receipt(Outcome.NOT_EXPECTED, scanned, event_seq=seq)
+            rma, matched_by = found
+            if rma.stage != "expected":
+                return Receipt(Outcome.ALREADY_RECEIVED, scanned, rma, matched_by)
+            if rma.status in ("cancelled", "expired"):
+                outcome = Outcome.CANCELLED if rma.status == "cancelled" else Outcome.EXPIRED
+                seq, _ = self._append(conn, "parcel.refused", station, operator,
+                                      {"scanned": scanned, "status": rma.status}, rma.code)
+                return Receipt(outcome, scanned, rma, matched_by, seq)
+            at = utc_now()
+            seq, event_id = self._append(
+                conn, "rma.received", station, operator,
+                {"scanned": scanned, "matched_by": matched_by}, rma.code, at=at)
+            conn.execute(
+                "UPDATE rmas SET stage = 'received', received_at = ?, received_station = ?, "
+                "received_operator = ?, received_event = ? WHERE code = ?",
+                (at, station, operator, event_id, rma.code))
+            return Receipt(Outcome.RECEIVED, scanned, self.get_rma(rma.code), matched_by, seq)
+
+    def last_receipt(self, station: str) -> Rma | None:
+        """The RMA this station received most recently and has not undone."""
+        row = self.conn.execute(
+            "SELECT code FROM rmas WHERE stage = 'received' AND received_station = ? "
+            "ORDER BY received_at DESC LIMIT 1", (station,)).fetchone()
+        return self.get_rma(row[0]) if row else None
+
+    def undo_receive(self, code: str, station: str, operator: str, reason: str = "undo") -> Rma:
+        """Reverse a receipt with a compensating ``rma.receive_undone`` event."""
+        with self.write() as conn:
+            row = conn.execute("SELECT stage, received_event FROM rmas WHERE code = ?",
+                               (lookup_key(code),)).fetchone()
+            if row is None or row[0] != "received":
+                raise StoreError(f"{code} is not received (or already inspected); nothing to undo")
+            self._append(conn, "rma.receive_undone", station, operator, {"reason": reason},
+                         lookup_key(code), refers_to=row[1])
+            conn.execute(
+                "UPDATE rmas SET stage = 'expected', received_at = NULL, received_station = NULL, "
+                "received_operator = NULL, received_event = NULL WHERE code = ?", (lookup_key(code),))
+        return self.get_rma(code)
+
+    def counts_since(self, since: str, station: str | None = None) -> dict[str, int]:
+        """Events per type since a timestamp (today's counts for the header)."""
+        sql = "SELECT type, count(*) FROM outbox WHERE at >= ?"
+        args: list = [since]
+        if station:
+            sql += " AND station = ?"
+            args.append(station)
+        return dict(self.conn.execute(sql + " GROUP BY type", args).fetchall())
+
+    def integrity_check(self) -> str:
+        """SQLite's own verdict on the file: ``ok`` or the problems it found."""
+        return "\n".join(r[0] for r in self.conn.execute("PRAGMA integrity_check"))
+
+
+def _explain(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+    """Turn SQLite's message into one a clerk or a script can act on."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseBusy(f"database {path} is locked by another program; nothing was recorded — try again")
+    if "readonly" in text or "read-only" in text:
+        return DatabaseUnavailable(f"database {path} is read-only; nothing was recorded — check its permissions")
+    if "unable to open" in text:
+        return DatabaseUnavailable(f"cannot open database {path}; check the path and its folder's permissions")
+    if "not a database" in text or "malformed" in text:
+        return DatabaseUnavailable(f"{path} is not a usable SQLite database ({exc})")
+    return DatabaseUnavailable(f"database {path}: {exc}")

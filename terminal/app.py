@@ -1,0 +1,173 @@
+"""The station app: wiring only — screens, bindings, the scan router."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, time as dtime, timezone
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding
+
+from sync.store import StoreError
+from terminal.config import Settings
+from terminal.scanning import Kind, Scan, read_scan
+from terminal.scanning.wedge import Wedge
+from terminal.screens.dialogs import SignIn
+from terminal.screens.receive import ReceiveScreen
+from terminal.station_db import StationDb
+from terminal.widgets.status_bar import StatusBar
+
+TODAY_NAMES = {"rma.received": "received", "parcel.unexpected": "unexpected",
+               "parcel.refused": "refused", "rma.receive_undone": "undone"}
+
+
+class StationApp(App):
+    """RMA Station."""
+
+    CSS_PATH = "station.tcss"
+    TITLE = "RMA Station"
+    BINDINGS = [
+        Binding("f2", "sign_in", "Sign in"),
+        Binding("f3", "sign_out", "Sign out"),
+        Binding("f10", "quit", "Quit"),
+    ]
+
+    def __init__(self, settings: Settings, *, operator: str | None = None, db: StationDb | None = None):
+        super().__init__()
+        self.settings = settings
+        self.db = db or StationDb(settings.db_path, create_folder=settings.db_is_default)
+        self.operator = ""
+        self.signed_in = asyncio.Event()
+        self._first_operator = operator
+        self.wedge = Wedge()
+        self._release_timer = None
+
+    def on_mount(self) -> None:
+        self.push_screen(ReceiveScreen())
+        self.refresh_status()
+        if self._first_operator:
+            self.sign_in(self._first_operator)
+
+    def on_unmount(self) -> None:
+        self.db.close()
+
+    # -- scans ----------------------------------------------------------------
+
+    def route_text(self, raw: str, source: str) -> None:
+        """Read raw scanner text and route it."""
+        self.route(read_scan(raw, source))
+
+    def route(self, scan: Scan) -> None:
+        """Send a scan where it belongs: badges and sign-out here, the rest to the screen."""
+        if scan.kind == Kind.BADGE:
+            self.sign_in(scan.value)
+        elif scan.kind == Kind.COMMAND and scan.value == "SIGN-OUT":
+            self.action_sign_out()
+        else:
+            for screen in reversed(self.screen_stack):
+                if hasattr(screen, "handle_scan"):
+                    screen.handle_scan(scan)
+                    break
+
+    async def on_event(self, event: events.Event) -> None:
+        """Catch a scanner's burst whatever has focus (see terminal.scanning.wedge)."""
+        if not isinstance(event, events.Key) or event.is_forwarded or getattr(self.focused, "ACCEPTS_SCANS", False) \
+                or getattr(event, "_released", False):
+            await super().on_event(event)
+            return
+        if event.is_printable and event.character:
+            self.wedge.hold(event.character, event.time)
+            if self._release_timer is not None:
+                self._release_timer.stop()
+            self._release_timer = self.set_timer(self.wedge.max_gap * 1.5, self._release_held)
+            return
+        if event.key == "enter" and self.wedge.is_burst(event.time):
+            self.route_text(self.wedge.take(), source="wedge")
+            return
+        await self._release_held()
+        await super().on_event(event)
+
+    async def _release_held(self) -> None:
+        """Give held keys to the focused widget: they were typed, not scanned."""
+        for character in self.wedge.take():
+            key = events.Key(_key_name(character), character)
+            key._released = True
+            await super().on_event(key)
+
+    # -- operators -------------------------------------------------------------
+
+    @work(group="operator")
+    async def sign_in(self, operator_id: str) -> None:
+        """Sign an operator in (badge or typed id); records an event."""
+        station = self.settings.station
+        try:
+            name = await self.db.run(lambda store: (
+                store.record("operator.signed_in", station, operator_id, {"operator": operator_id}),
+                store.operator_name(operator_id))[1])
+        except StoreError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.operator = operator_id
+        self.signed_in.set()
+        self.notify(f"Signed in: {operator_id}" + (f" ({name})" if name else " (badge not registered)"))
+        self.refresh_status()
+
+    @work(group="operator")
+    async def action_sign_out(self) -> None:
+        """Sign the operator out; scans wait until the next sign-in."""
+        if not self.operator:
+            return
+        operator, station = self.operator, self.settings.station
+        self.operator = ""
+        self.signed_in.clear()
+        try:
+            await self.db.run(lambda store: store.record("operator.signed_out", station, operator, {}))
+        except StoreError as exc:
+            self.notify(str(exc), severity="error")
+        self.refresh_status()
+
+    @work(group="operator")
+    async def action_sign_in(self) -> None:
+        """Ask for an operator id."""
+        operator_id = await self.push_screen_wait(SignIn())
+        if operator_id:
+            scan = read_scan(operator_id)
+            self.sign_in(scan.value if scan.kind == Kind.BADGE else scan.text)
+
+    # -- header ----------------------------------------------------------------
+
+    @work(group="status", exclusive=True)
+    async def refresh_status(self) -> None:
+        """Re-read the unsent count and today's counts into every status bar."""
+        since = datetime.combine(datetime.now().date(), dtime()).astimezone().astimezone(timezone.utc) \
+            .isoformat(timespec="milliseconds")
+        station = self.settings.station
+        try:
+            unsent, counts = await self.db.run(
+                lambda store: (store.unsent_count(), store.counts_since(since, station)))
+        except StoreError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        today = {name: counts.get(kind, 0) for kind, name in TODAY_NAMES.items() if counts.get(kind)}
+        for bar in self.screen.query(StatusBar):
+            bar.station, bar.operator, bar.unsent, bar.counts = station, self.operator, unsent, today
+
+    def ring(self, problem: bool) -> None:
+        """One bell for a good scan, three for one that needs attention."""
+        self.bell()
+        if problem:
+            self.set_timer(0.2, self.bell)
+            self.set_timer(0.4, self.bell)
+
+
+def _key_name(character: str) -> str:
+    """Textual's key name for a printable character ("a", "space", "full_stop", ...)."""
+    from textual.keys import _character_to_key
+
+    return character if character.isalnum() else _character_to_key(character)
+
+
+def make_app(settings: Settings, *, operator: str | None = None, db: StationDb | None = None) -> StationApp:
+    """The one factory the CLI and the tests use."""
+    return StationApp(settings, operator=operator, db=db)

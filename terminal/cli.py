@@ -1,0 +1,186 @@
+"""`rma` — the station's command line: thin wrappers over the library.
+
+Every command exits non-zero with one clear line on stderr when it cannot do
+its job; none prints a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from sync.store import Outcome, Store, StoreError
+from terminal import config as station_config
+from terminal.scanning import Kind, read_scan
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one line on stderr and exit."""
+    click.echo(f"rma: {message}", err=True)
+    sys.exit(code)
+
+
+def settings_from(ctx: click.Context, **flags) -> station_config.Settings:
+    """The settings in force: defaults, config file, then these flags."""
+    try:
+        return station_config.load(ctx.obj.get("config"), **flags)
+    except station_config.ConfigError as exc:
+        fail(str(exc))
+
+
+def open_store(settings: station_config.Settings) -> Store:
+    """Open the station database or exit with the reason."""
+    try:
+        return Store(settings.db_path, create_folder=settings.db_is_default)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+db_option = click.option("--db", type=click.Path(dir_okay=False), default=None,
+                         help="Station database file (default: the user's data folder).")
+station_option = click.option("--station", default=None, help="Station id (default: config file, then host name).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(dir_okay=False), default=None, envvar=station_config.CONFIG_ENV,
+              help=f"Station config file (default: {station_config.default_config_path()}).")
+@click.pass_context
+def rma(ctx: click.Context, config: str | None) -> None:
+    """RMA Station: receive, inspect and sort customer returns, offline first."""
+    ctx.obj = {"config": config}
+
+
+@rma.command()
+@db_option
+@station_option
+@click.option("--operator", default=None, help="Sign this operator in at start.")
+@click.pass_context
+def station(ctx: click.Context, db: str | None, station: str | None, operator: str | None) -> None:
+    """Start the station screen (receiving)."""
+    settings = settings_from(ctx, db=db, station=station)
+    open_store(settings).close()  # fail here, with one line, rather than inside the screen
+    from terminal.app import make_app
+
+    make_app(settings, operator=operator).run()
+
+
+@rma.command()
+@db_option
+@click.option("--rmas", "count", default=200, show_default=True, help="How many demo RMAs to create.")
+@click.option("--no-station", is_flag=True, help="Only create the database, do not start the station.")
+@click.pass_context
+def demo(ctx: click.Context, db: str | None, count: int, no_station: bool) -> None:
+    """Create a throw-away demo database and start the station on it."""
+    from terminal.demo import create_demo_database
+
+    path = Path(db) if db else Path(tempfile.mkdtemp(prefix="rma-demo-")) / "demo.db"
+    if not path.parent.is_dir():
+        fail(f"folder {path.parent} does not exist")
+    try:
+        create_demo_database(path, count)
+    except StoreError as exc:
+        fail(str(exc))
+    click.echo(f"demo database with {count} RMAs: {path}")
+    if not no_station:
+        from terminal.app import make_app
+
+        make_app(settings_from(ctx, db=str(path), station="demo-bench")).run()
+
+
+@rma.group("import")
+def import_() -> None:
+    """Load data into the station database."""
+
+
+@import_.command("rmas")
+@click.argument("file", type=click.Path(dir_okay=False))
+@db_option
+@station_option
+@click.option("--operator", default="import", show_default=True, help="Operator recorded on the import event.")
+@click.pass_context
+def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | None, operator: str) -> None:
+    """Upsert expected returns from a CSV or JSON FILE (columns: see README)."""
+    from sync.imports import ImportFileError, read_rma_file
+
+    settings = settings_from(ctx, db=db, station=station)
+    try:
+        parsed = read_rma_file(file)
+    except ImportFileError as exc:
+        fail(str(exc))
+    for where, reason in parsed.errors:
+        click.echo(f"{file}:{where}: {reason}", err=True)
+    with open_store(settings) as store:
+        try:
+            count = store.import_rmas(((p.rma, p.lines, p.tracking) for p in parsed.rmas),
+                                      station=settings.station, operator=operator, source=str(file))
+        except StoreError as exc:
+            fail(str(exc))
+    lines = sum(len(p.lines) for p in parsed.rmas)
+    click.echo(f"imported {count} RMAs ({lines} lines) from {file}; {len(parsed.errors)} problem(s)")
+    if parsed.errors:
+        sys.exit(1)
+
+
+@rma.command()
+@click.argument("codes", nargs=-1, required=True)
+@db_option
+@station_option
+@click.option("--operator", default=None, help="Operator id recorded on each receipt (default: the station id).")
+@click.pass_context
+def receive(ctx: click.Context, codes: tuple[str, ...], db: str | None, station: str | None,
+            operator: str | None) -> None:
+    """Receive parcels by RMA code, tracking number or order reference, without the screen.
+
+    Prints one line per code starting with its outcome; exits 1 if any was not received.
+    """
+    from terminal.receiving import describe
+
+    settings = settings_from(ctx, db=db, station=station)
+    all_received = True
+    with open_store(settings) as store:
+        for raw in codes:
+            scan = read_scan(raw, source="cli")
+            if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
+                click.echo(f"NOT READ {scan.problem}")
+                all_received = False
+                continue
+            if scan.kind != Kind.PARCEL and scan.kind != Kind.ITEM:
+                click.echo(f"{Outcome.NOT_AN_RMA.value} {scan.shown} is a {scan.kind.value} barcode")
+                all_received = False
+                continue
+            try:
+                receipt = store.receive(scan.text, settings.station, operator or settings.station,
+                                        item_barcode=scan.kind == Kind.ITEM)
+            except StoreError as exc:
+                fail(str(exc))
+            click.echo(f"{receipt.outcome.value} {describe(receipt)}")
+            all_received &= receipt.outcome == Outcome.RECEIVED
+    sys.exit(0 if all_received else 1)
+
+
+@rma.command("config")
+@db_option
+@station_option
+@click.pass_context
+def show_config(ctx: click.Context, db: str | None, station: str | None) -> None:
+    """Show the settings in force and where each came from."""
+    settings = settings_from(ctx, db=db, station=station)
+    click.echo(f"config file: {settings.config_path or station_config.default_config_path()}"
+               f"{'' if settings.config_path else ' (not present)'}")
+    for key in station_config.KEYS:
+        value = getattr(settings, key)
+        if key == "server_token" and value:
+            value = value[:4] + "…"  # never print a secret in full
+        click.echo(f"{key:13} = {value!s:40}  ({settings.sources[key]})")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    rma(prog_name="rma")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Station settings: what is in force, and where each value came from.
+
+A clerk's daily start is just ``rma station``: the station id, server,
+printer and camera live in a TOML file in the user's config folder
+(``$XDG_CONFIG_HOME/rma-station/station.toml``), whose path can be moved with
+``--config`` or ``RMA_STATION_CONFIG``.  Flags given on the command line win
+over the file; the file wins over the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "rma-station"
+CONFIG_ENV = "RMA_STATION_CONFIG"
+KEYS = ("station", "db", "server_url", "server_token", "printer", "camera")
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; the message names the file and the reason."""
+
+
+def default_config_path() -> Path:
+    """Where the station's config file lives unless told otherwise."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "station.toml"
+
+
+def default_db_path() -> Path:
+    """Where the station's database lives unless told otherwise."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "station.db"
+
+
+@dataclass
+class Settings:
+    """The station's settings and, per key, where its value came from."""
+
+    station: str = ""
+    db: str = ""
+    server_url: str = ""
+    server_token: str = ""
+    printer: str = ""
+    camera: str = ""
+    config_path: Path | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def db_path(self) -> Path:
+        """The database file as a path."""
+        return Path(self.db).expanduser()
+
+    @property
+    def db_is_default(self) -> bool:
+        """True when nobody chose the database location (so its folder may be created)."""
+        return self.sources.get("db") == "default"
+
+
+def load(config: str | os.PathLike | None = None, **flags: str | None) -> Settings:
+    """Settings from defaults, then the config file, then the flags given (None = not given)."""
+    explicit = config or os.environ.get(CONFIG_ENV)
+    path = Path(explicit).expanduser() if explicit else default_config_path()
+    from_file: dict = {}
+    if path.exists():
+        try:
+            from_file = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+        unknown = sorted(set(from_file) - set(KEYS))
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(KEYS)}")
+    elif explicit:
+        raise ConfigError(f"config file {path} does not exist")
+
+    settings = Settings(config_path=path if path.exists() else None)
+    defaults = {"station": socket.gethostname() or "station", "db": str(default_db_path())}
+    origin = "env " + CONFIG_ENV if (not config and os.environ.get(CONFIG_ENV)) else "file"
+    for key in KEYS:
+        value, source = defaults.get(key, ""), "default"
+        if key in from_file:
+            value, source = str(from_file[key]), f"{origin} {path}"
+        if flags.get(key) is not None:
+            value, source = str(flags[key]), "flag"
+        setattr(settings, key, value)
+        settings.sources[key] = source
+    return settings

@@ -1,0 +1,36 @@
+"""What to tell the clerk about a receiving scan — shared by the screen and `rma receive`."""
+
+from __future__ import annotations
+
+from sync.store import Outcome, Receipt
+
+NEXT_STEP = {
+    Outcome.RECEIVED: "Put the parcel on the QC shelf.",
+    Outcome.ALREADY_RECEIVED: "Nothing counted twice. Check for a duplicate label.",
+    Outcome.NOT_EXPECTED: "Recorded as unexpected. Put the parcel on the exceptions shelf.",
+    Outcome.CANCELLED: "Not received: the RMA was cancelled. Put the parcel on the exceptions shelf "
+                       "and tell the supervisor.",
+    Outcome.EXPIRED: "Not received: the RMA has expired. Put the parcel on the exceptions shelf "
+                     "and tell the supervisor.",
+    Outcome.NOT_AN_RMA: "That is a product barcode. Scan the RMA or carrier label on the parcel.",
+}
+
+
+def when(at: str | None) -> str:
+    """An ISO timestamp as 'YYYY-MM-DD HH:MM UTC'."""
+    return f"{at[:10]} {at[11:16]} UTC" if at else "?"
+
+
+def describe(receipt: Receipt) -> str:
+    """One line about a receipt: which RMA, whose, and what it means."""
+    rma = receipt.rma
+    if rma is None:
+        return f"{receipt.scanned[:60]} — {NEXT_STEP[receipt.outcome]}"
+    head = f"{rma.code} {rma.customer_name} order {rma.order_ref or '-'}"
+    if receipt.outcome == Outcome.RECEIVED:
+        items = ", ".join(f"{ln.qty}× {ln.description or ln.sku}" for ln in rma.lines)
+        return f"{head} — {items} — reason: {rma.reason or '-'}"
+    if receipt.outcome == Outcome.ALREADY_RECEIVED:
+        return (f"{head} — received {when(rma.received_at)} at {rma.received_station} "
+                f"by {rma.received_operator}")
+    return f"{head} — {NEXT_STEP[receipt.outcome]}"

@@ -1,0 +1,154 @@
+"""The receive screen: scan a parcel's label, see at once whether it was expected."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from datetime import datetime
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from sync.store import Outcome, Receipt, StoreError
+from terminal.receiving import NEXT_STEP, describe, when
+from terminal.scanning import Kind, Scan
+from terminal.screens.dialogs import Confirm
+from terminal.widgets.outcome_banner import OutcomeBanner
+from terminal.widgets.scan_field import ScanField
+from terminal.widgets.status_bar import StatusBar
+
+PROBLEMS = {Outcome.NOT_EXPECTED, Outcome.CANCELLED, Outcome.EXPIRED, Outcome.NOT_AN_RMA}
+
+
+class ReceiveScreen(Screen):
+    """Receiving: every scan is handled in arrival order, none is dropped."""
+
+    BINDINGS = [Binding("f5", "undo", "Undo last receipt")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scans: asyncio.Queue[Scan] = asyncio.Queue()
+        self.recent: deque[str] = deque(maxlen=8)
+        self.latencies: list[float] = []  # seconds from a scan's Enter to its outcome on screen
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield OutcomeBanner(id="banner")
+        yield Static(id="waiting")
+        yield Static(id="recent")
+        yield ScanField(id="scan")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(OutcomeBanner).show("SCAN", "Scan the RMA or carrier label of a parcel.")
+        self.query_one(ScanField).focus()
+        self.receive_scans()
+
+    def on_screen_resume(self) -> None:
+        self.query_one(ScanField).focus()
+
+    def on_input_submitted(self, event: ScanField.Submitted) -> None:
+        event.input.clear()
+        self.app.route_text(event.value, source="keyboard")
+
+    def handle_scan(self, scan: Scan) -> None:
+        """Queue a scan; it is handled after the ones before it."""
+        self.scans.put_nowait(scan)
+        self._show_waiting()
+
+    def _show_waiting(self) -> None:
+        n = self.scans.qsize()
+        signed_in = self.app.operator
+        text = ""
+        if n and not signed_in:
+            text = f"{n} scan(s) waiting — they are received as soon as you sign in"
+        elif n > 1:
+            text = f"{n} scans waiting"
+        self.query_one("#waiting", Static).update(text)
+
+    @work(exclusive=True, group="receive")
+    async def receive_scans(self) -> None:
+        """Take scans off the queue one by one, for as long as the screen lives."""
+        while True:
+            scan = await self.scans.get()
+            if not self.app.operator:
+                self.query_one(OutcomeBanner).show(
+                    "SIGN IN", f"Scan your badge or press F2 first. Waiting: {scan.shown}")
+                self.app.bell()
+                await self.app.signed_in.wait()
+            await self._receive(scan)
+            self._show_waiting()
+
+    async def _receive(self, scan: Scan) -> None:
+        banner = self.query_one(OutcomeBanner)
+        if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
+            banner.show("NOT READ", scan.problem)
+            self.app.ring(problem=True)
+            return
+        if scan.kind == Kind.COMMAND:
+            if scan.value == "UNDO":
+                self.action_undo()
+            else:
+                banner.show("NOT READ", f"command {scan.value} does nothing at receiving")
+            return
+        station, operator = self.app.settings.station, self.app.operator
+        try:
+            receipt: Receipt = await self.app.db.run(
+                lambda store: store.receive(scan.text, station, operator, item_barcode=scan.kind == Kind.ITEM))
+        except StoreError as exc:
+            banner.show("ERROR", f"{exc}")
+            self.app.ring(problem=True)
+            return
+        self._show(receipt)
+        self.latencies.append(time.monotonic() - scan.at)
+        self.app.ring(problem=receipt.outcome in PROBLEMS or receipt.outcome == Outcome.ALREADY_RECEIVED)
+        self.app.refresh_status()
+
+    def _show(self, receipt: Receipt) -> None:
+        rma, outcome = receipt.rma, receipt.outcome
+        if rma is None:
+            detail = f"Scanned: {receipt.scanned[:60]}\n{NEXT_STEP[outcome]}"
+        elif outcome == Outcome.RECEIVED:
+            lines = "\n".join(f"  {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, {ln.category})"
+                              for ln in rma.lines)
+            detail = (f"[b]{rma.code}[/b]  {rma.customer_name}  ·  order {rma.order_ref or '-'}  ·  "
+                      f"reason: [b]{rma.reason or '-'}[/b]\n{lines}\n{NEXT_STEP[outcome]}")
+        elif outcome == Outcome.ALREADY_RECEIVED:
+            detail = (f"[b]{rma.code}[/b]  {rma.customer_name}\nReceived {when(rma.received_at)} at station "
+                      f"[b]{rma.received_station}[/b] by [b]{rma.received_operator}[/b]. {NEXT_STEP[outcome]}")
+        else:
+            detail = f"[b]{rma.code}[/b]  {rma.customer_name}  ·  order {rma.order_ref or '-'}\n{NEXT_STEP[outcome]}"
+        self.query_one(OutcomeBanner).show(outcome.value, detail)
+        stamp = datetime.now().strftime("%H:%M:%S")
+        self.recent.appendleft(f"{stamp}  {outcome.value:<17} {describe(receipt)[:90]}")
+        self.query_one("#recent", Static).update("\n".join(self.recent))
+
+    @work(exclusive=True, group="undo")
+    async def action_undo(self) -> None:
+        """Undo this station's last receipt, after confirmation."""
+        banner = self.query_one(OutcomeBanner)
+        if not self.app.operator:
+            banner.show("SIGN IN", "Sign in before undoing a receipt.")
+            return
+        station, operator = self.app.settings.station, self.app.operator
+        last = await self.app.db.run(lambda store: store.last_receipt(station))
+        if last is None:
+            banner.show("NOT READ", "Nothing to undo: this station has no receipt that can be undone.")
+            return
+        if not await self.app.push_screen_wait(
+                Confirm(f"Undo the receipt of {last.code} ({last.customer_name}, received {when(last.received_at)})?")):
+            banner.show("SCAN", "Undo cancelled; nothing changed.")
+            return
+        try:
+            await self.app.db.run(lambda store: store.undo_receive(last.code, station, operator))
+        except StoreError as exc:
+            banner.show("ERROR", str(exc))
+            return
+        banner.show("UNDONE", f"{last.code} is expected again (a compensating event was recorded).")
+        self.recent.appendleft(f"{datetime.now():%H:%M:%S}  {'UNDONE':<17} {last.code}")
+        self.query_one("#recent", Static).update("\n".join(self.recent))
+        self.app.refresh_status()
