@@ -1,0 +1,237 @@
+"""The wire format between a station and the central server: one definition, both sides.
+
+Every request and answer body of ``/api/v1`` is one of the models below; the
+client builds them, the server validates them, and the OpenAPI document is
+generated from them.  Limits (batch size, field lengths) live here too, so the
+two sides cannot disagree about them.
+
+Push (station -> server)::
+
+    POST /api/v1/events   PushBatch  ->  PushResult
+
+    A batch claims to hold every outbox event of the station with a sequence
+    in (after_seq, last seq].  The server stores each event once (station +
+    seq), and answers with ``acked_seq``: the station's events are all held
+    (stored or rejected) up to there.  An event the server cannot accept is
+    listed in ``rejected`` with the reason; it does not hold up later events.
+
+Pull (server -> station)::
+
+    GET /api/v1/changes?after=CURSOR&limit=N  ->  ChangePage
+
+    Changes (RMAs, checklists, conflicts) carry a server-assigned, monotonic
+    cursor; a station stores the last cursor it applied in the same
+    transaction as the changes and asks for more while ``has_more``.
+
+Epoch: a random id the server draws when its database is created, and again
+when it is restored from a backup.  Every answer carries it; a station that
+sees a new epoch pulls from cursor 0 and re-pushes what the server lacks.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_PREFIX = "/api/v1"
+
+MAX_BATCH = 1000            # events per push
+MAX_PAGE = 2000             # changes per pull page
+MAX_IMPORT = 1000           # RMAs per import request
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_PAYLOAD_BYTES = 16 * 1024   # one event's JSON payload
+MAX_CHECKLIST_BYTES = 256 * 1024
+
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+ShortText = Annotated[str, Field(max_length=200)]
+Stamp = Annotated[str, Field(min_length=1, max_length=40)]
+EventType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=64)]
+
+
+class WireModel(BaseModel):
+    """Base of every body: unknown fields are refused, so typos show at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- push ---------------------------------------------------------------------
+
+class OutboxEvent(BaseModel):
+    """One outbox event as sent by a station.
+
+    No ``station`` field is read: the station is the one the bearer token
+    belongs to, whatever a body says (an extra ``station`` key is ignored).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    seq: int = Field(ge=1)
+    id: Annotated[str, Field(min_length=8, max_length=64)]
+    type: EventType
+    operator: Annotated[str, Field(max_length=64)]
+    at: Stamp
+    rma_code: Code | None = None
+    refers_to: Annotated[str, Field(max_length=64)] | None = None
+    payload: dict = Field(default_factory=dict)
+
+
+class PushEvent(BaseModel):
+    """The part of an event checked for the whole batch; the rest is checked per event."""
+
+    model_config = ConfigDict(extra="allow")
+
+    seq: int = Field(ge=1)
+
+
+class PushBatch(WireModel):
+    """A batch of outbox events, consecutive from ``after_seq``."""
+
+    after_seq: int = Field(ge=0)
+    events: list[PushEvent] = Field(max_length=MAX_BATCH)
+
+
+class Rejection(WireModel):
+    """An event the server will never accept, and why (kept by the station for a person)."""
+
+    seq: int
+    id: str = ""
+    reason: str
+
+
+class PushResult(WireModel):
+    """The server's answer to a push."""
+
+    epoch: str
+    station: str
+    acked_seq: int
+    stored: int = 0          # new events stored by this request
+    duplicates: int = 0      # events the server already held
+    rejected: list[Rejection] = Field(default_factory=list)
+    conflicts: int = 0       # conflicts this batch revealed (pulled as changes)
+
+
+class StationStatus(WireModel):
+    """What the server holds of the asking station."""
+
+    epoch: str
+    station: str
+    acked_seq: int
+
+
+# --- RMAs ---------------------------------------------------------------------
+
+class RmaLine(WireModel):
+    """One expected item of an RMA."""
+
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    gtin: Annotated[str, Field(max_length=14)] = ""
+    description: ShortText = ""
+    qty: int = Field(ge=1, le=100_000)
+    category: Annotated[str, Field(max_length=64)] = "general"
+
+
+class RmaRecord(WireModel):
+    """An authorised return as the ERP / returns portal sends it and stations receive it."""
+
+    rma_code: Code
+    order_ref: Annotated[str, Field(max_length=64)] = ""
+    customer_name: ShortText = ""
+    reason: Annotated[str, Field(max_length=500)] = ""
+    status: Literal["authorized", "cancelled", "expired"]
+    lines: list[RmaLine] = Field(min_length=1, max_length=200)
+    tracking_numbers: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=20)
+
+
+class RmaImport(WireModel):
+    """Create or update RMAs (the ERP's or returns portal's call)."""
+
+    rmas: list[RmaRecord] = Field(min_length=1, max_length=MAX_IMPORT)
+
+
+class ImportResult(WireModel):
+    """How many RMAs an import created, changed, or found unchanged."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+
+class TimelineEntry(WireModel):
+    """One step of an RMA's life, as customer-facing tracking shows it."""
+
+    at: str
+    what: str                # authorized, cancelled, rma.received, item.inspected, ...
+    station: str = ""
+    operator: str = ""
+    event_id: str = ""
+    server_at: str = ""
+    detail: dict = Field(default_factory=dict)
+
+
+class Conflict(WireModel):
+    """Two records that disagree; both are kept, a person decides."""
+
+    id: int
+    kind: Literal["received_twice", "cancelled_while_offline", "inspected_twice"]
+    rma_code: str
+    event_ids: list[str]
+    stations: list[str]
+    detail: str
+    at: str
+
+
+class RmaTimeline(WireModel):
+    """An RMA's status, its record and its timeline (GET /api/v1/rmas/{code})."""
+
+    rma: RmaRecord | None
+    rma_code: str
+    status: str
+    stage: str               # expected / received / inspected, from the events
+    timeline: list[TimelineEntry]
+    conflicts: list[Conflict]
+
+
+# --- checklists ---------------------------------------------------------------
+
+class ChecklistDocument(WireModel):
+    """A QC checklist definition for one product category, as an opaque document."""
+
+    category: Annotated[str, Field(min_length=1, max_length=64)]
+    document: Annotated[str, Field(max_length=MAX_CHECKLIST_BYTES)]
+
+
+# --- pull ---------------------------------------------------------------------
+
+class Change(WireModel):
+    """One change for stations: exactly one of rma / checklist / conflict is set."""
+
+    cursor: int
+    kind: Literal["rma", "checklist", "conflict"]
+    rma: RmaRecord | None = None
+    checklist: ChecklistDocument | None = None
+    conflict: Conflict | None = None
+
+
+class ChangePage(WireModel):
+    """A page of changes after a cursor."""
+
+    epoch: str
+    changes: list[Change]
+    cursor: int              # the last change's cursor (or the one asked for, if none)
+    has_more: bool
+
+
+class Health(WireModel):
+    """The answer to a probe."""
+
+    status: Literal["ok"]
+    epoch: str
+    database: str
+
+
+class ErrorBody(WireModel):
+    """Every error answer: one line a person can act on."""
+
+    detail: str
