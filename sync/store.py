@@ -226,8 +226,32 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def _m002_sync(db: sqlite_utils.Database) -> None:
+    # what the server said about our events and about disagreements; all for a person to read
+    db.execute(
+        """CREATE TABLE sync_rejections (
+            seq INTEGER PRIMARY KEY,         -- the outbox event the server refused
+            event_id TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE sync_conflicts (
+            id INTEGER PRIMARY KEY,          -- the server's conflict id
+            kind TEXT NOT NULL, rma_code TEXT NOT NULL, event_ids TEXT NOT NULL,
+            stations TEXT NOT NULL, detail TEXT NOT NULL, at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX sync_conflicts_rma ON sync_conflicts(rma_code)")
+    db.execute(
+        """CREATE TABLE synced_checklists (
+            category TEXT PRIMARY KEY, document TEXT NOT NULL, cursor INTEGER NOT NULL, received_at TEXT NOT NULL
+        )"""
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_sync", _m002_sync),
 ]
 
 
@@ -543,6 +567,53 @@ class Store:
     def integrity_check(self) -> str:
         """SQLite's own verdict on the file: ``ok`` or the problems it found."""
         return "\n".join(r[0] for r in self.conn.execute("PRAGMA integrity_check"))
+
+
+# --- sync -------------------------------------------------------------------
+# What sync.client writes.  Pulled changes and the cursor that covers them go in
+# the caller's one transaction; the outbox is never touched (acknowledgement is
+# the "acked_seq" in sync_state).
+
+def apply_changes(store: Store, conn: sqlite3.Connection, changes: Iterable[dict]) -> None:
+    """Apply pulled changes (``sync.protocol.Change`` as dicts) inside the caller's transaction."""
+    for change in changes:
+        kind = change["kind"]
+        if kind == "rma":
+            rma = change["rma"]
+            store.upsert_rma(conn, rma, rma["lines"], rma.get("tracking_numbers") or ())
+        elif kind == "checklist":
+            doc = change["checklist"]
+            conn.execute("INSERT INTO synced_checklists VALUES (?, ?, ?, ?) ON CONFLICT(category) DO UPDATE SET "
+                         "document = excluded.document, cursor = excluded.cursor, received_at = excluded.received_at",
+                         (doc["category"], doc["document"], change["cursor"], utc_now()))
+        elif kind == "conflict":
+            c = change["conflict"]
+            conn.execute("INSERT OR REPLACE INTO sync_conflicts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (c["id"], c["kind"], c["rma_code"], json.dumps(c["event_ids"]), json.dumps(c["stations"]),
+                          c["detail"], c["at"]))
+
+
+def record_rejections(conn: sqlite3.Connection, rejected: Iterable[dict]) -> None:
+    """Keep what the server refused (seq, id, reason), once each."""
+    conn.executemany("INSERT OR IGNORE INTO sync_rejections VALUES (?, ?, ?, ?)",
+                     [(r["seq"], r.get("id", ""), r["reason"], utc_now()) for r in rejected])
+
+
+def sync_conflicts(store: Store, rma_code: str | None = None) -> list[dict]:
+    """Conflicts the server reported (all, or one RMA's), oldest first."""
+    sql = "SELECT id, kind, rma_code, event_ids, stations, detail, at FROM sync_conflicts"
+    args: tuple = ()
+    if rma_code:
+        sql, args = sql + " WHERE rma_code = ?", (lookup_key(rma_code),)
+    return [{"id": r[0], "kind": r[1], "rma_code": r[2], "event_ids": json.loads(r[3]),
+             "stations": json.loads(r[4]), "detail": r[5], "at": r[6]}
+            for r in store.conn.execute(sql + " ORDER BY id", args)]
+
+
+def sync_rejections(store: Store) -> list[dict]:
+    """Events the server refused, with its reasons."""
+    return [{"seq": r[0], "event_id": r[1], "reason": r[2], "at": r[3]}
+            for r in store.conn.execute("SELECT seq, event_id, reason, at FROM sync_rejections ORDER BY seq")]
 
 
 def _explain(exc: sqlite3.DatabaseError, path: Path) -> StoreError:

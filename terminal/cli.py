@@ -177,6 +177,10 @@ def show_config(ctx: click.Context, db: str | None, station: str | None) -> None
         click.echo(f"{key:13} = {value!s:40}  ({settings.sources[key]})")
 
 
+from terminal import sync_commands  # noqa: E402  (the server and sync commands register here)
+for _command in sync_commands.COMMANDS: rma.add_command(_command)  # noqa: E701
+
+
 def main() -> None:
     """Console-script entry point."""
     rma(prog_name="rma")

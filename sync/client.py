@@ -1,0 +1,265 @@
+"""The station's side of sync: push the outbox, pull changes, with ``requests``.
+
+One :class:`requests.Session`, a timeout on every call, TLS verification on
+(``ca_path`` names a private CA bundle).  Failed calls are retried with
+exponential backoff and full jitter; a ``Retry-After`` is honoured.  Retrying a
+push is safe even when the first attempt reached the server: the server stores
+each event once by (station, seq), so a repeat is only acknowledged again.
+
+What is written locally, and when:
+
+* the outbox is never touched; the server's acknowledgement is the
+  ``acked_seq`` in ``sync_state``, set in its own transaction after each batch
+  (with the rejections the server listed, kept for a person);
+* pulled changes and the cursor that covers them are ONE transaction, so a
+  station killed mid-pull resumes exactly where its database says;
+* at the start of every sync the server says through which seq it holds this
+  station's events; that figure is the truth (a server restored from a backup
+  holds fewer), and a new epoch also restarts the pull from cursor 0.
+
+Errors::
+
+    SyncError                  nothing was lost; the outbox keeps every event
+     ├── Retryable             try again later (the watch loop does)
+     │    ├── Unreachable      connection refused / dropped, timeout, TLS handshake
+     │    ├── ServerTrouble    5xx answers, 429 rate limit
+     │    └── EpochChanged     the server was restored from a backup: start over
+     └── Refused               will not work as it is: a person must act
+          └── NotAuthorized    401/403: token missing, wrong or revoked
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+import requests
+
+from sync import store as store_module
+from sync.protocol import API_PREFIX, MAX_BATCH, ChangePage, PushResult, StationStatus
+from sync.store import Store
+
+
+class SyncError(Exception):
+    """Sync did not complete; the message is for a person, and nothing local was lost."""
+
+
+class Retryable(SyncError):
+    """A passing failure: the same call may succeed later."""
+
+
+class Unreachable(Retryable):
+    """The server could not be reached (refused, dropped, timed out, TLS)."""
+
+
+class ServerTrouble(Retryable):
+    """The server answered 5xx or 429."""
+
+
+class EpochChanged(Retryable):
+    """The server announced a new epoch mid-sync; the next sync starts over from its state."""
+
+
+class Refused(SyncError):
+    """The server refused the request as it is (4xx); retrying will not help."""
+
+
+class NotAuthorized(Refused):
+    """The token is missing, unknown, revoked, or may not do this."""
+
+
+@dataclass
+class SyncReport:
+    """What one sync did."""
+
+    pushed: int = 0           # events sent (including repeats)
+    acked_seq: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    pulled: int = 0           # changes applied
+    cursor: int = 0
+    waiting: int = 0          # events still unacknowledged afterwards
+    epoch_changed: bool = False
+
+    def describe(self) -> str:
+        """One line for a log or the command line."""
+        text = (f"pushed {self.pushed} event(s), acknowledged through {self.acked_seq}; "
+                f"pulled {self.pulled} change(s) (cursor {self.cursor}); {self.waiting} waiting")
+        if self.rejected:
+            text += f"; {len(self.rejected)} refused by the server"
+        if self.epoch_changed:
+            text += "; the server was restored from a backup (new epoch): re-pushed and re-pulled"
+        return text
+
+
+class SyncClient:
+    """Push and pull for one station against one server."""
+
+    def __init__(self, url: str, token: str, *, ca_path: str | None = None, timeout: tuple[float, float] = (3.05, 20),
+                 attempts: int = 6, backoff: float = 0.5, backoff_cap: float = 30.0, batch: int = 500,
+                 page: int = 1000, stop: threading.Event | None = None):
+        if not url.startswith(("http://", "https://")):
+            raise Refused(f"server URL {url!r} must start with https:// (or http:// on a trusted network)")
+        if not token:
+            raise NotAuthorized("no server token given; ask for one (rma server add-station NAME)")
+        self.base = url.rstrip("/") + API_PREFIX
+        self.timeout = timeout
+        self.attempts, self.backoff, self.backoff_cap = attempts, backoff, backoff_cap
+        self.batch, self.page = min(batch, MAX_BATCH), page
+        self.stop = stop or threading.Event()
+        self.session = requests.Session()
+        self.session.headers.update({"Authorization": f"Bearer {token}", "User-Agent": "rma-station-sync/1"})
+        self.session.verify = ca_path if ca_path else True
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.session.close()
+
+    # --- one call, with retries ---------------------------------------------------
+
+    def call(self, method: str, path: str, **kwargs) -> dict:
+        """One API call; retries passing failures, raises :class:`SyncError` when it gives up."""
+        last: Retryable | None = None
+        for attempt in range(self.attempts):
+            if attempt:
+                self._pause(attempt, last)
+            if self.stop.is_set():
+                break
+            try:
+                answer = self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
+            except requests.exceptions.SSLError as exc:
+                raise Refused(f"TLS verification of {self.base} failed ({_short(exc)}); "
+                              "check the server certificate or the CA path") from exc
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                last = Unreachable(f"server unreachable: {_short(exc)}")
+                continue
+            if answer.status_code < 300:
+                try:
+                    return answer.json()
+                except ValueError:
+                    last = ServerTrouble(f"server answered {answer.status_code} with a body that is not JSON")
+                    continue
+            detail = _detail(answer)
+            if answer.status_code == 429 or answer.status_code >= 500:
+                last = ServerTrouble(f"server answered {answer.status_code}: {detail}")
+                last.retry_after = _retry_after(answer)
+                continue
+            if answer.status_code in (401, 403):
+                raise NotAuthorized(f"server refused the token ({answer.status_code}): {detail}")
+            raise Refused(f"server refused {method} {path} ({answer.status_code}): {detail}")
+        raise last or Unreachable("sync stopped")
+
+    def _pause(self, attempt: int, last: Retryable | None) -> None:
+        """Exponential backoff with full jitter; never shorter than the server's Retry-After."""
+        delay = random.uniform(0, min(self.backoff_cap, self.backoff * 2 ** (attempt - 1)))
+        retry_after = getattr(last, "retry_after", None)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.backoff_cap * 4))
+        self.stop.wait(delay)
+
+    # --- sync ---------------------------------------------------------------------
+
+    def status(self) -> StationStatus:
+        """The server's epoch and through which seq it holds this station's events."""
+        return StationStatus.model_validate(self.call("GET", "/station"))
+
+    def sync(self, store: Store) -> SyncReport:
+        """Push everything unsent, then pull every change; one full round."""
+        report = SyncReport()
+        for _ in range(3):  # an epoch change mid-round starts the round again, from the server's state
+            try:
+                self._align(store, report)
+                self.push(store, report)
+                self.pull(store, report)
+                break
+            except EpochChanged:
+                report.epoch_changed = True
+        report.acked_seq = store.acked_seq()
+        report.waiting = store.unsent_count()
+        return report
+
+    def _align(self, store: Store, report: SyncReport) -> None:
+        """Take the server's word for what it holds; a new epoch restarts the pull."""
+        status = self.status()
+        known = store.get_state("server_epoch")
+        with store.write() as conn:
+            if known != status.epoch:
+                if known is not None:
+                    report.epoch_changed = True
+                store.set_state(conn, "pull_cursor", "0")
+                store.set_state(conn, "server_epoch", status.epoch)
+            store.set_state(conn, "acked_seq", str(min(status.acked_seq, store.last_seq())))
+        self.epoch = status.epoch
+
+    def push(self, store: Store, report: SyncReport | None = None) -> SyncReport:
+        """Send unacknowledged outbox events in batches until the server holds them all."""
+        report = report or SyncReport()
+        acked, stalled = store.acked_seq(), 0
+        while not self.stop.is_set():
+            batch = store.events(after_seq=acked, limit=self.batch)
+            if not batch:
+                break
+            body = {"after_seq": acked, "events": [
+                {"seq": e.seq, "id": e.id, "type": e.type, "operator": e.operator, "at": e.at,
+                 "rma_code": e.rma_code, "refers_to": e.refers_to, "payload": e.payload} for e in batch]}
+            result = PushResult.model_validate(self.call("POST", "/events", json=body))
+            if result.epoch != self.epoch:
+                raise EpochChanged(f"server epoch changed to {result.epoch}")
+            report.pushed += len(batch)
+            rejected = [r.model_dump() for r in result.rejected]
+            report.rejected.extend(rejected)
+            with store.write() as conn:
+                store_module.record_rejections(conn, rejected)
+                store.set_state(conn, "acked_seq", str(min(result.acked_seq, store.last_seq())))
+            # the server acknowledges less than sent when it lacks earlier events: resend from there
+            stalled = stalled + 1 if result.acked_seq <= acked else 0
+            if stalled > 2:
+                raise ServerTrouble(f"server does not acknowledge events after seq {acked}")
+            acked = result.acked_seq
+        return report
+
+    def pull(self, store: Store, report: SyncReport | None = None) -> SyncReport:
+        """Apply every change after the stored cursor, each page with its cursor in one transaction."""
+        report = report or SyncReport()
+        cursor = int(store.get_state("pull_cursor", "0"))
+        while not self.stop.is_set():
+            page = ChangePage.model_validate(
+                self.call("GET", "/changes", params={"after": cursor, "limit": self.page}))
+            if page.epoch != self.epoch:
+                raise EpochChanged(f"server epoch changed to {page.epoch}")
+            with store.write() as conn:
+                store_module.apply_changes(store, conn, [c.model_dump() for c in page.changes])
+                store.set_state(conn, "pull_cursor", str(page.cursor))
+            report.pulled += len(page.changes)
+            cursor = page.cursor
+            if not page.has_more:
+                break
+        report.cursor = cursor
+        return report
+
+
+def _detail(answer: requests.Response) -> str:
+    try:
+        return str(answer.json().get("detail", ""))[:300] or answer.reason
+    except (ValueError, AttributeError):
+        return (answer.text or answer.reason or "")[:300].replace("\n", " ")
+
+
+def _retry_after(answer: requests.Response) -> float | None:
+    value = answer.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) < 200 else text[:200] + "…"

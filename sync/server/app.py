@@ -1,0 +1,190 @@
+"""The central server's HTTP API (FastAPI): stations push events and pull changes.
+
+Stations authenticate with a bearer token; the station a request speaks for is
+the token's, never one named in the body.  Integrations (ERP, returns portal)
+have tokens of role ``integration`` and may create RMAs and checklists.
+
+Limits answer with one line in ``detail``: a body over ``max_body`` bytes ->
+413; a batch, field or page out of bounds -> 422; more requests per token than
+the rate limit allows -> 429 with ``Retry-After``; the database unreachable ->
+503 with ``Retry-After``.
+"""
+
+
+import math
+import threading
+import time
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from sync.protocol import (API_PREFIX, MAX_BODY_BYTES, MAX_PAGE, ChangePage, ChecklistDocument, ErrorBody, Health,
+                           ImportResult, PushBatch, PushResult, RmaImport, RmaTimeline, StationStatus)
+from sync.server.db import BadBatch, NotFound, ServerDb, ServerError
+
+
+class RateLimiter:
+    """A token bucket per station: ``rate`` requests a second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def wait_needed(self, key: str) -> float:
+        """0 if the request may go now (and count it), else the seconds until it may."""
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic()
+        with self._lock:
+            tokens, then = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - then) * self.rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) / self.rate
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over ``max_bytes`` with 413 before the app reads them."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(send)
+        # chunked or lying bodies: read up to the limit, then hand the body on
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return await self._refuse(send)
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send):
+        payload = ErrorBody(detail=f"request body larger than {self.max_bytes} bytes; "
+                                   "send smaller batches").model_dump_json().encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
+                                (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: int = MAX_BODY_BYTES) -> FastAPI:
+    """The API over one :class:`ServerDb`."""
+    app = FastAPI(title="RMA Station central server", version="1",
+                  description="Stations push their outbox events and pull RMA, checklist and conflict changes.")
+    app.state.db = db
+    limiter = RateLimiter(rate, burst)
+    errors = {401: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody},
+              429: {"model": ErrorBody}}
+
+    def station_of(request: Request) -> tuple[str, str]:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        found = db.station_for_token(token.strip())
+        if found is None:
+            raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        wait = limiter.wait_needed(found[0])
+        if wait:
+            raise HTTPException(429, f"too many requests for station {found[0]}; retry in {math.ceil(wait)} s",
+                                headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        return found
+
+    Station = Annotated[tuple[str, str], Depends(station_of)]
+
+    def integration(who: Station) -> str:
+        if who[1] != "integration":
+            raise HTTPException(403, f"{who[0]} is a station token; RMAs and checklists come from integrations")
+        return who[0]
+
+    @app.exception_handler(RequestValidationError)
+    async def one_line_422(_request, exc: RequestValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"] if p != "body")
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        return JSONResponse({"detail": f"{where or 'body'}: {first['msg']}{more}"}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_request, exc: OperationalError):
+        return JSONResponse({"detail": "the server's database is unavailable; nothing was stored, retry later"},
+                            status_code=503, headers={"Retry-After": "5"})
+
+    @app.get(f"{API_PREFIX}/health", response_model=Health)
+    def health() -> Health:
+        """For load balancers and probes: answers once the database does."""
+        return Health(status="ok", epoch=db.epoch(), database=db.database)
+
+    @app.get(f"{API_PREFIX}/station", response_model=StationStatus, responses=errors)
+    def station_status(who: Station) -> StationStatus:
+        """The asking station's name, the epoch and through which seq its events are held."""
+        return db.station_status(who[0])
+
+    @app.post(f"{API_PREFIX}/events", response_model=PushResult, responses=errors)
+    def push(batch: PushBatch, who: Station) -> PushResult:
+        """Store a batch of outbox events once each (idempotent by station + seq)."""
+        if who[1] != "station":
+            raise HTTPException(403, "only station tokens push events")
+        try:
+            return db.push(who[0], batch)
+        except BadBatch as exc:
+            raise HTTPException(422, str(exc)) from exc
+
+    @app.get(f"{API_PREFIX}/changes", response_model=ChangePage, responses=errors)
+    def pull(who: Station, after: Annotated[int, Query(ge=0)] = 0,
+             limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 500) -> ChangePage:
+        """Changes (RMAs, checklists, conflicts) after a cursor, oldest first."""
+        return db.changes_after(after, limit)
+
+    @app.post(f"{API_PREFIX}/rmas", response_model=ImportResult, responses=errors)
+    def import_rmas(body: RmaImport, _who: Annotated[str, Depends(integration)]) -> ImportResult:
+        """Create or update RMAs; a cancellation is an RMA sent again with status ``cancelled``."""
+        return db.import_rmas(body.rmas)
+
+    @app.get(f"{API_PREFIX}/rmas/{{code}}", response_model=RmaTimeline, responses=errors | {404: {"model": ErrorBody}})
+    def rma_timeline(code: str, _who: Station) -> RmaTimeline:
+        """An RMA's status and timeline: what customer-facing tracking shows."""
+        try:
+            return db.timeline(code)
+        except NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+
+    @app.put(f"{API_PREFIX}/checklists/{{category}}", responses=errors)
+    def put_checklist(category: str, body: ChecklistDocument, _who: Annotated[str, Depends(integration)]) -> dict:
+        """Publish a category's QC checklist document to every station."""
+        if body.category != category:
+            raise HTTPException(422, f"category in the path ({category}) and body ({body.category}) differ")
+        return {"changed": db.put_checklist(body)}
+
+    @app.exception_handler(ServerError)
+    async def refused(_request, exc: ServerError):
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    app.add_middleware(BodyLimit, max_bytes=max_body)
+    return app

@@ -1,0 +1,551 @@
+"""The central server's database: SQLAlchemy Core, so SQLite and PostgreSQL share one code path.
+
+Tables:
+
+* ``stations``: one row per station (or integration), the SHA-256 of its
+  bearer token (never the token), and ``acked_seq``: through which sequence
+  the server holds (stored or rejected) every event of that station;
+* ``events``: every station event once, unique by (station, seq) and by id;
+* ``rejections``: events the server will never accept, with the reason;
+* ``rmas``: the authorised returns (the ERP's record) and the server's
+  projection of what stations did with them (stage, who received it);
+* ``changes``: what stations pull, by a monotonic cursor (RMAs, checklists,
+  conflicts).  On PostgreSQL the table is locked by each transaction that
+  appends to it, so cursors become visible in order and a reader never skips
+  one that commits late;
+* ``conflicts``: records that disagree; both sides are kept;
+* ``meta``: the epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError
+
+from sync.protocol import (MAX_PAYLOAD_BYTES, Change, ChangePage, ChecklistDocument, Conflict, ImportResult,
+                           OutboxEvent, PushBatch, PushResult, Rejection, RmaRecord, RmaTimeline, StationStatus,
+                           TimelineEntry)
+
+STATION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+ROLES = ("station", "integration")
+
+# SQLite only makes an INTEGER PRIMARY KEY an auto-incrementing rowid.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+metadata = sa.MetaData()
+
+meta = sa.Table("meta", metadata,
+                sa.Column("key", sa.String(64), primary_key=True),
+                sa.Column("value", sa.Text, nullable=False))
+
+stations = sa.Table("stations", metadata,
+                    sa.Column("name", sa.String(64), primary_key=True),
+                    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+                    sa.Column("role", sa.String(16), nullable=False),
+                    sa.Column("created_at", sa.String(40), nullable=False),
+                    sa.Column("revoked_at", sa.String(40)),
+                    sa.Column("acked_seq", sa.BigInteger, nullable=False, server_default="0"))
+
+events = sa.Table("events", metadata,
+                  sa.Column("pk", BigId, primary_key=True, autoincrement=True),
+                  sa.Column("station", sa.String(64), nullable=False),
+                  sa.Column("seq", sa.BigInteger, nullable=False),
+                  sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+                  sa.Column("type", sa.String(64), nullable=False),
+                  sa.Column("operator", sa.String(64), nullable=False),
+                  sa.Column("at", sa.String(40), nullable=False),
+                  sa.Column("server_at", sa.String(40), nullable=False),
+                  sa.Column("rma_code", sa.String(64)),
+                  sa.Column("refers_to", sa.String(64)),
+                  sa.Column("payload", sa.Text, nullable=False),
+                  sa.UniqueConstraint("station", "seq", name="events_station_seq"),
+                  sa.Index("events_rma", "rma_code"))
+
+rejections = sa.Table("rejections", metadata,
+                      sa.Column("station", sa.String(64), primary_key=True),
+                      sa.Column("seq", sa.BigInteger, primary_key=True),
+                      sa.Column("event_id", sa.String(64), nullable=False),
+                      sa.Column("reason", sa.Text, nullable=False),
+                      sa.Column("server_at", sa.String(40), nullable=False))
+
+rmas = sa.Table("rmas", metadata,
+                sa.Column("code", sa.String(64), primary_key=True),
+                sa.Column("record", sa.Text, nullable=False),
+                sa.Column("status", sa.String(16), nullable=False),
+                sa.Column("stage", sa.String(16), nullable=False, server_default="expected"),
+                sa.Column("received_station", sa.String(64)),
+                sa.Column("received_event", sa.String(64)),
+                sa.Column("created_at", sa.String(40), nullable=False),
+                sa.Column("updated_at", sa.String(40), nullable=False))
+
+inspected_items = sa.Table("inspected_items", metadata,
+                           sa.Column("rma_code", sa.String(64), primary_key=True),
+                           sa.Column("item", sa.String(64), primary_key=True),
+                           sa.Column("event_id", sa.String(64), nullable=False),
+                           sa.Column("station", sa.String(64), nullable=False))
+
+changes = sa.Table("changes", metadata,
+                   sa.Column("cursor", BigId, primary_key=True, autoincrement=True),
+                   sa.Column("kind", sa.String(16), nullable=False),
+                   sa.Column("key", sa.String(64), nullable=False),
+                   sa.Column("body", sa.Text, nullable=False),
+                   sa.Column("at", sa.String(40), nullable=False),
+                   sa.Index("changes_key", "kind", "key"))
+
+checklists = sa.Table("checklists", metadata,
+                      sa.Column("category", sa.String(64), primary_key=True),
+                      sa.Column("document", sa.Text, nullable=False),
+                      sa.Column("updated_at", sa.String(40), nullable=False))
+
+conflicts = sa.Table("conflicts", metadata,
+                     sa.Column("id", BigId, primary_key=True, autoincrement=True),
+                     sa.Column("kind", sa.String(32), nullable=False),
+                     sa.Column("rma_code", sa.String(64), nullable=False),
+                     sa.Column("event_ids", sa.Text, nullable=False),
+                     sa.Column("stations", sa.Text, nullable=False),
+                     sa.Column("detail", sa.Text, nullable=False),
+                     sa.Column("at", sa.String(40), nullable=False),
+                     sa.Index("conflicts_rma", "rma_code"))
+
+
+class ServerError(Exception):
+    """A request the server refuses; the message is for a person."""
+
+
+class BadBatch(ServerError):
+    """A push batch that is not a consecutive run of the station's outbox."""
+
+
+class NotFound(ServerError):
+    """No such RMA / station."""
+
+
+def utc_now() -> str:
+    """The server clock, ISO-8601 UTC with milliseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def token_hash(token: str) -> str:
+    """What the server stores of a token: tokens are 256 random bits, so a plain SHA-256 suffices."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def engine_url(url: str) -> str:
+    """Accept ``postgresql://`` and a bare SQLite path; use psycopg 3 for PostgreSQL."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    return url
+
+
+class ServerDb:
+    """The server's storage; every method is one transaction."""
+
+    def __init__(self, url: str, *, create: bool = True):
+        self.url = engine_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = sa.create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30},
+                                           pool_size=8, max_overflow=8)
+            sa_event.listen(self.engine, "connect", _sqlite_connect)
+            sa_event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        else:
+            self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # SQLite has one writer anyway; taking turns here avoids SQLITE_BUSY on lock upgrades.
+        self._sqlite_writer = threading.Lock()
+        if create:
+            self.create()
+        self._epoch: str | None = None
+
+    @property
+    def database(self) -> str:
+        """The kind of database, for health probes."""
+        return "sqlite" if self.is_sqlite else "postgresql"
+
+    def create(self) -> None:
+        """Create missing tables and draw the first epoch."""
+        metadata.create_all(self.engine)
+        with self.write() as conn:
+            if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:
+                conn.execute(meta.insert().values(key="epoch", value=uuid.uuid4().hex))
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[sa.Connection]:
+        """One write transaction."""
+        if self.is_sqlite:
+            with self._sqlite_writer, self.engine.begin() as conn:
+                yield conn
+        else:
+            with self.engine.begin() as conn:
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """One read transaction (a consistent snapshot)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- epoch -----------------------------------------------------------------
+
+    def epoch(self) -> str:
+        """The server's epoch (cached: it only changes with :meth:`new_epoch`, run offline)."""
+        if self._epoch is None:
+            with self.read() as conn:
+                self._epoch = conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).scalar_one()
+        return self._epoch
+
+    def new_epoch(self) -> str:
+        """Announce that this database was restored from a backup: stations re-push and re-pull."""
+        value = uuid.uuid4().hex
+        with self.write() as conn:
+            conn.execute(meta.update().where(meta.c.key == "epoch").values(value=value))
+        self._epoch = value
+        return value
+
+    # --- stations --------------------------------------------------------------
+
+    def add_station(self, name: str, role: str = "station") -> str:
+        """Register a station; returns its new token (shown once, stored only as a hash)."""
+        if not STATION_NAME.match(name):
+            raise ServerError(f"station name {name!r} must be 1-64 letters, digits, '.', '_' or '-'")
+        if role not in ROLES:
+            raise ServerError(f"role must be one of {', '.join(ROLES)}")
+        token = secrets.token_urlsafe(32)
+        with self.write() as conn:
+            row = conn.execute(sa.select(stations.c.revoked_at).where(stations.c.name == name)).first()
+            if row is not None and row.revoked_at is None:
+                raise ServerError(f"station {name} already has a token; revoke it first")
+            if row is not None:  # a new token for a revoked station keeps its history and acked_seq
+                conn.execute(stations.update().where(stations.c.name == name).values(
+                    token_hash=token_hash(token), role=role, revoked_at=None))
+            else:
+                conn.execute(stations.insert().values(name=name, token_hash=token_hash(token), role=role,
+                                                      created_at=utc_now(), acked_seq=0))
+        return token
+
+    def revoke_station(self, name: str) -> None:
+        """Revoke a station's token at once."""
+        with self.write() as conn:
+            done = conn.execute(stations.update().where(stations.c.name == name, stations.c.revoked_at.is_(None))
+                                .values(revoked_at=utc_now())).rowcount
+        if not done:
+            raise NotFound(f"no station {name} with a valid token")
+
+    def list_stations(self) -> list[dict]:
+        """Every station with its role, state and acknowledged sequence."""
+        with self.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(
+                sa.select(stations.c.name, stations.c.role, stations.c.created_at, stations.c.revoked_at,
+                          stations.c.acked_seq).order_by(stations.c.name))]
+
+    def station_for_token(self, token: str) -> tuple[str, str] | None:
+        """(station name, role) for a valid, unrevoked token."""
+        with self.read() as conn:
+            row = conn.execute(sa.select(stations.c.name, stations.c.role).where(
+                stations.c.token_hash == token_hash(token), stations.c.revoked_at.is_(None))).first()
+        return (row.name, row.role) if row else None
+
+    def station_status(self, station: str) -> StationStatus:
+        """What the server holds of this station."""
+        with self.read() as conn:
+            acked = conn.execute(sa.select(stations.c.acked_seq).where(stations.c.name == station)).scalar_one()
+        return StationStatus(epoch=self.epoch(), station=station, acked_seq=acked)
+
+    # --- push ------------------------------------------------------------------
+
+    def push(self, station: str, batch: PushBatch) -> PushResult:
+        """Store a batch of a station's events once each; see :mod:`sync.protocol`."""
+        seqs = [e.seq for e in batch.events]
+        if any(b <= a for a, b in zip(seqs, seqs[1:])):
+            raise BadBatch("events must be in increasing seq order without repeats")
+        if seqs and seqs[0] <= batch.after_seq:
+            raise BadBatch(f"first event seq {seqs[0]} is not after after_seq {batch.after_seq}")
+        checked: list[tuple[int, OutboxEvent | None, str, str]] = []  # seq, event, id, problem
+        for raw in batch.events:
+            data = raw.model_dump()
+            try:
+                ev = OutboxEvent.model_validate(data)
+                if len(json.dumps(ev.payload)) > MAX_PAYLOAD_BYTES:
+                    raise ValueError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
+                checked.append((ev.seq, ev, ev.id, ""))
+            except (ValidationError, ValueError) as exc:
+                checked.append((raw.seq, None, str(data.get("id", ""))[:64], _one_line(exc)))
+        for attempt in range(3):
+            try:
+                return self._push(station, batch.after_seq, checked)
+            except IntegrityError:
+                # a concurrent request stored the same event id first: look again
+                if attempt == 2:
+                    raise
+
+    def _push(self, station: str, after_seq: int, checked) -> PushResult:
+        now = utc_now()
+        result = PushResult(epoch=self.epoch(), station=station, acked_seq=0)
+        with self.write() as conn:
+            # the row lock makes concurrent pushes of one station (retries, duplicates) take turns
+            hw = conn.execute(sa.select(stations.c.acked_seq).where(stations.c.name == station)
+                              .with_for_update()).scalar_one()
+            if checked:
+                lo, hi = checked[0][0], checked[-1][0]
+                held = dict(conn.execute(sa.select(events.c.seq, events.c.event_id).where(
+                    events.c.station == station, events.c.seq.between(lo, hi))).all())
+                refused = set(conn.execute(sa.select(rejections.c.seq).where(
+                    rejections.c.station == station, rejections.c.seq.between(lo, hi))).scalars())
+                fresh_ids = [i for s, ev, i, _ in checked if ev is not None and s not in held]
+                taken = set()
+                for chunk in _chunks(fresh_ids, 500):
+                    taken |= set(conn.execute(sa.select(events.c.event_id).where(
+                        events.c.event_id.in_(chunk))).scalars())
+                rows, refusals = [], []
+                for seq, ev, event_id, problem in checked:
+                    if seq in held:
+                        if held[seq] == event_id:
+                            result.duplicates += 1
+                        else:
+                            result.rejected.append(Rejection(seq=seq, id=event_id, reason=(
+                                f"seq {seq} of station {station} already holds event {held[seq]}; "
+                                "was the station database restored from an old copy?")))
+                        continue
+                    if seq in refused:
+                        result.duplicates += 1
+                        continue
+                    if ev is not None and event_id in taken:
+                        problem = f"event id {event_id} is already stored under another station or seq"
+                    if problem:
+                        refusals.append({"station": station, "seq": seq, "event_id": event_id,
+                                         "reason": problem, "server_at": now})
+                        result.rejected.append(Rejection(seq=seq, id=event_id, reason=problem))
+                        continue
+                    rows.append({"station": station, "seq": seq, "event_id": event_id, "type": ev.type,
+                                 "operator": ev.operator, "at": ev.at, "server_at": now,
+                                 "rma_code": ev.rma_code.upper() if ev.rma_code else None,
+                                 "refers_to": ev.refers_to,
+                                 "payload": json.dumps(ev.payload, ensure_ascii=False, sort_keys=True)})
+                if rows:
+                    conn.execute(events.insert(), rows)
+                if refusals:
+                    conn.execute(rejections.insert(), refusals)
+                result.stored = len(rows)
+                result.conflicts = self._project(conn, station, rows, now)
+                if hw >= after_seq:  # no gap before this batch: everything through its end is held
+                    hw = max(hw, hi)
+            conn.execute(stations.update().where(stations.c.name == station).values(acked_seq=hw))
+        result.acked_seq = hw
+        return result
+
+    def _project(self, conn: sa.Connection, station: str, rows: list[dict], now: str) -> int:
+        """Update each RMA's stage from the new events; record conflicts instead of choosing a winner."""
+        relevant = [r for r in rows if r["rma_code"] and r["type"] in
+                    ("rma.received", "rma.receive_undone", "item.inspected", "rma.inspected")]
+        if not relevant:
+            return 0
+        codes = sorted({r["rma_code"] for r in relevant})
+        state = {row.code: dict(row._mapping) for row in conn.execute(
+            sa.select(rmas.c.code, rmas.c.status, rmas.c.stage, rmas.c.received_station, rmas.c.received_event)
+            .where(rmas.c.code.in_(codes)))}
+        found = 0
+        for r in relevant:
+            rma = state.get(r["rma_code"])
+            if rma is None:
+                continue  # an RMA the server never authorised: the event is kept, there is nothing to project
+            before = dict(rma)
+            kind, code, event_id = r["type"], r["rma_code"], r["event_id"]
+            if kind in ("rma.received", "item.inspected", "rma.inspected") and rma["status"] == "cancelled":
+                found += self._conflict(conn, "cancelled_while_offline", code, [event_id], [station],
+                                        f"{kind} at {station} on {r['at']} for an RMA cancelled on the server", now)
+            if kind == "rma.received":
+                if rma["received_event"] and rma["received_event"] != event_id:
+                    found += self._conflict(
+                        conn, "received_twice", code, [rma["received_event"], event_id],
+                        [rma["received_station"] or "", station],
+                        f"received at {rma['received_station']} and again at {station} on {r['at']}", now)
+                else:
+                    rma.update(stage="received", received_station=station, received_event=event_id)
+            elif kind == "rma.receive_undone" and r["refers_to"] == rma["received_event"]:
+                rma.update(stage="expected", received_station=None, received_event=None)
+            elif kind == "rma.inspected":
+                rma["stage"] = "inspected"
+            elif kind == "item.inspected":
+                payload = json.loads(r["payload"])
+                item = payload.get("line_no") or payload.get("serial") or payload.get("gtin")
+                if item is not None:
+                    item = str(item)[:64]
+                    prior = conn.execute(sa.select(inspected_items.c.event_id, inspected_items.c.station).where(
+                        inspected_items.c.rma_code == code, inspected_items.c.item == item)).first()
+                    if prior is None:
+                        conn.execute(inspected_items.insert().values(rma_code=code, item=item, event_id=event_id,
+                                                                     station=station))
+                    elif r["refers_to"] == prior.event_id:  # a correction of the earlier inspection
+                        conn.execute(inspected_items.update().where(
+                            inspected_items.c.rma_code == code, inspected_items.c.item == item)
+                            .values(event_id=event_id, station=station))
+                    else:
+                        found += self._conflict(
+                            conn, "inspected_twice", code, [prior.event_id, event_id], [prior.station, station],
+                            f"item {item} inspected at {prior.station} and again at {station} on {r['at']}", now)
+            if rma != before:
+                conn.execute(rmas.update().where(rmas.c.code == code).values(
+                    stage=rma["stage"], received_station=rma["received_station"],
+                    received_event=rma["received_event"]))
+        return found
+
+    def _conflict(self, conn, kind: str, code: str, event_ids: list[str], station_names: list[str],
+                  detail: str, now: str) -> int:
+        conflict_id = conn.execute(conflicts.insert().values(
+            kind=kind, rma_code=code, event_ids=json.dumps(event_ids), stations=json.dumps(station_names),
+            detail=detail, at=now)).inserted_primary_key[0]
+        body = Conflict(id=conflict_id, kind=kind, rma_code=code, event_ids=event_ids, stations=station_names,
+                        detail=detail, at=now)
+        self._append_changes(conn, [("conflict", code, body.model_dump_json())], now)
+        return 1
+
+    def _append_changes(self, conn: sa.Connection, items: list[tuple[str, str, str]], now: str) -> None:
+        if not items:
+            return
+        if not self.is_sqlite:
+            # cursors must become visible in cursor order: writers of changes take turns
+            conn.exec_driver_sql("LOCK TABLE changes IN EXCLUSIVE MODE")
+        conn.execute(changes.insert(), [{"kind": k, "key": key, "body": body, "at": now} for k, key, body in items])
+
+    # --- RMAs and checklists -----------------------------------------------------
+
+    def import_rmas(self, records: list[RmaRecord]) -> ImportResult:
+        """Create or update RMAs (cancel one by sending it with status ``cancelled``); each change is pulled."""
+        now = utc_now()
+        by_code: dict[str, RmaRecord] = {}
+        for rec in records:
+            rec = rec.model_copy(update={"rma_code": rec.rma_code.strip().upper()})
+            by_code[rec.rma_code] = rec  # the last one sent wins within a request
+        created = updated = unchanged = 0
+        with self.write() as conn:
+            known = {}
+            for chunk in _chunks(list(by_code), 500):
+                known.update(conn.execute(sa.select(rmas.c.code, rmas.c.record).where(rmas.c.code.in_(chunk))).all())
+            new_rows, changed, items = [], [], []
+            for code, rec in by_code.items():
+                body = rec.model_dump_json()
+                if code not in known:
+                    new_rows.append({"code": code, "record": body, "status": rec.status, "stage": "expected",
+                                     "created_at": now, "updated_at": now})
+                    created += 1
+                elif known[code] != body:
+                    changed.append((code, body, rec.status))
+                    updated += 1
+                else:
+                    unchanged += 1
+                    continue
+                items.append(("rma", code, body))
+            if new_rows:
+                conn.execute(rmas.insert(), new_rows)
+            for code, body, status in changed:
+                conn.execute(rmas.update().where(rmas.c.code == code).values(record=body, status=status,
+                                                                             updated_at=now))
+            self._append_changes(conn, items, now)
+        return ImportResult(created=created, updated=updated, unchanged=unchanged)
+
+    def put_checklist(self, doc: ChecklistDocument) -> bool:
+        """Store a category's checklist document; returns False when it was already this one."""
+        now = utc_now()
+        with self.write() as conn:
+            old = conn.execute(sa.select(checklists.c.document).where(
+                checklists.c.category == doc.category)).scalar_one_or_none()
+            if old == doc.document:
+                return False
+            if old is None:
+                conn.execute(checklists.insert().values(category=doc.category, document=doc.document,
+                                                        updated_at=now))
+            else:
+                conn.execute(checklists.update().where(checklists.c.category == doc.category)
+                             .values(document=doc.document, updated_at=now))
+            self._append_changes(conn, [("checklist", doc.category, doc.model_dump_json())], now)
+        return True
+
+    def changes_after(self, cursor: int, limit: int) -> ChangePage:
+        """The changes after ``cursor``, oldest first."""
+        with self.read() as conn:
+            rows = conn.execute(sa.select(changes.c.cursor, changes.c.kind, changes.c.body)
+                                .where(changes.c.cursor > cursor).order_by(changes.c.cursor).limit(limit + 1)).all()
+        page = [Change.model_validate({"cursor": r.cursor, "kind": r.kind, r.kind: json.loads(r.body)})
+                for r in rows[:limit]]
+        return ChangePage(epoch=self.epoch(), changes=page, cursor=page[-1].cursor if page else cursor,
+                          has_more=len(rows) > limit)
+
+    def timeline(self, code: str) -> RmaTimeline:
+        """An RMA's record, status and every step of its life."""
+        code = code.strip().upper()
+        with self.read() as conn:
+            row = conn.execute(sa.select(rmas).where(rmas.c.code == code)).first()
+            history = conn.execute(sa.select(changes.c.body, changes.c.at).where(
+                changes.c.kind == "rma", changes.c.key == code).order_by(changes.c.cursor)).all()
+            evs = conn.execute(sa.select(events).where(events.c.rma_code == code)
+                               .order_by(events.c.at, events.c.pk)).all()
+            found = conn.execute(sa.select(conflicts).where(conflicts.c.rma_code == code)
+                                 .order_by(conflicts.c.id)).all()
+        if row is None and not evs:
+            raise NotFound(f"no RMA {code}")
+        steps, last_status = [], None
+        for body, at in history:
+            status = json.loads(body)["status"]
+            if status != last_status:
+                steps.append(TimelineEntry(at=at, what=status))
+                last_status = status
+        for e in evs:
+            steps.append(TimelineEntry(at=e.at, what=e.type, station=e.station, operator=e.operator,
+                                       event_id=e.event_id, server_at=e.server_at, detail=json.loads(e.payload)))
+        steps.sort(key=lambda s: s.at)
+        return RmaTimeline(
+            rma=RmaRecord.model_validate_json(row.record) if row else None, rma_code=code,
+            status=row.status if row else "unknown", stage=row.stage if row else "unknown", timeline=steps,
+            conflicts=[Conflict(id=c.id, kind=c.kind, rma_code=c.rma_code, event_ids=json.loads(c.event_ids),
+                                stations=json.loads(c.stations), detail=c.detail, at=c.at) for c in found])
+
+    # --- for tests, benchmarks and the operator ------------------------------------
+
+    def station_events(self, station: str) -> list[tuple[int, str]]:
+        """(seq, event id) of every event held for a station, by seq."""
+        with self.read() as conn:
+            return [tuple(r) for r in conn.execute(sa.select(events.c.seq, events.c.event_id)
+                                                   .where(events.c.station == station).order_by(events.c.seq))]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table."""
+        with self.read() as conn:
+            return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                    for t in (events, rejections, rmas, changes, conflicts, stations)}
+
+
+def _sqlite_connect(dbapi_conn, _record) -> None:
+    # we issue BEGIN ourselves (see the "begin" listener): pysqlite's own would start too late
+    dbapi_conn.isolation_level = None
+    dbapi_conn.execute("PRAGMA journal_mode = WAL")
+    dbapi_conn.execute("PRAGMA synchronous = FULL")  # an acknowledged event survives a power cut
+    dbapi_conn.execute("PRAGMA busy_timeout = 30000")
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _one_line(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'event'}: {err['msg']}"
+                         for err in exc.errors())
+    return str(exc)

@@ -1,0 +1,169 @@
+"""`rma server ...` and `rma sync`: the central server and headless sync, as thin click wrappers."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+import click
+
+from terminal.cli import db_option, fail, open_store, settings_from
+
+DEFAULT_SERVER_DB = "rma-server.db"
+server_db_option = click.option("--db", "db_url", default=DEFAULT_SERVER_DB, show_default=True, envvar="RMA_SERVER_DB",
+                                help="SQLite file, or postgresql://user@host/dbname.")
+
+
+def open_server_db(url: str):
+    """Open (and create) the server database or exit with the reason."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sync.server.db import ServerDb
+
+    try:
+        return ServerDb(url)
+    except SQLAlchemyError as exc:
+        fail(f"cannot open server database {url}: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}")
+    except ImportError as exc:
+        fail(f"cannot open server database {url}: {exc}")
+
+
+@click.group(invoke_without_command=True)
+@server_db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--rate", default=50.0, show_default=True, help="Requests per second allowed per token (0: no limit).")
+@click.option("--burst", default=100, show_default=True, help="Requests a token may send at once above the rate.")
+@click.pass_context
+def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, burst: int) -> None:
+    """Run the central server (SQLite file by default, or PostgreSQL)."""
+    ctx.obj = dict(ctx.obj or {}, server_db=db_url)
+    if ctx.invoked_subcommand:
+        return
+    from sync.server.run import make_server
+
+    db = open_server_db(db_url)
+    click.echo(f"rma server: {db.database} database {db_url}, epoch {db.epoch()}, on http://{host}:{port}/api/v1",
+               err=True)
+    try:
+        make_server(db, host=host, port=port, rate=rate, burst=burst, log_level="info").run()
+    finally:
+        db.close()
+
+
+def _db_of(ctx: click.Context, db_url: str | None) -> str:
+    return db_url or ctx.obj.get("server_db") or DEFAULT_SERVER_DB
+
+
+@server.command("add-station")
+@click.argument("name")
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.option("--integration", is_flag=True, help="A token for the ERP / returns portal: may create RMAs and checklists.")
+@click.pass_context
+def add_station(ctx: click.Context, name: str, db_url: str | None, integration: bool) -> None:
+    """Register station NAME and print its token (shown this once; only its hash is kept)."""
+    from sync.server.db import ServerError
+
+    db = open_server_db(_db_of(ctx, db_url))
+    try:
+        token = db.add_station(name, "integration" if integration else "station")
+    except ServerError as exc:
+        fail(str(exc))
+    finally:
+        db.close()
+    click.echo(token)
+    click.echo(f"token for {name}: keep it now, it is not shown again (server_token in station.toml)", err=True)
+
+
+@server.command("revoke-station")
+@click.argument("name")
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def revoke_station(ctx: click.Context, name: str, db_url: str | None) -> None:
+    """Revoke station NAME's token at once (its events stay)."""
+    from sync.server.db import ServerError
+
+    db = open_server_db(_db_of(ctx, db_url))
+    try:
+        db.revoke_station(name)
+    except ServerError as exc:
+        fail(str(exc))
+    finally:
+        db.close()
+    click.echo(f"revoked the token of {name}")
+
+
+@server.command("stations")
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def list_stations(ctx: click.Context, db_url: str | None) -> None:
+    """List stations, their role, and through which seq their events are held."""
+    db = open_server_db(_db_of(ctx, db_url))
+    for s in db.list_stations():
+        state = f"revoked {s['revoked_at']}" if s["revoked_at"] else "active"
+        click.echo(f"{s['name']:24} {s['role']:12} {state:34} acked through {s['acked_seq']}")
+    db.close()
+
+
+@server.command("new-epoch")
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def new_epoch(ctx: click.Context, db_url: str | None) -> None:
+    """Run after restoring the database from a backup: stations re-push what it lacks and re-pull."""
+    db = open_server_db(_db_of(ctx, db_url))
+    click.echo(f"new epoch {db.new_epoch()}")
+    db.close()
+
+
+@click.command("sync")
+@click.option("--once", "mode", flag_value="once", default=True, help="One round: push, pull, exit (default).")
+@click.option("--watch", "mode", flag_value="watch", help="Keep syncing until interrupted.")
+@db_option
+@click.option("--server", "server_url", default=None, help="Server URL (default: server_url from the config file).")
+@click.option("--token", default=None, envvar="RMA_SERVER_TOKEN", help="Station token (default: config file).")
+@click.option("--ca", "ca_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="CA bundle for a server with a private certificate authority.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds with --watch.")
+@click.pass_context
+def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str | None, token: str | None,
+                 ca_path: str | None, interval: float) -> None:
+    """Push the outbox to the central server and pull RMA, checklist and conflict changes."""
+    from sync.client import SyncClient, SyncError
+
+    settings = settings_from(ctx, db=db, server_url=server_url, server_token=token)
+    if not settings.server_url:
+        fail("no server: pass --server URL or set server_url in the config file")
+    stop = threading.Event()
+    try:
+        client = SyncClient(settings.server_url, settings.server_token, ca_path=ca_path, stop=stop)
+    except SyncError as exc:
+        fail(str(exc))
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with open_store(settings) as store:
+        if mode == "once":
+            try:
+                click.echo(client.sync(store).describe())
+            except SyncError as exc:
+                fail(f"{exc} ({store.unsent_count()} event(s) waiting, all kept)")
+            return
+        failures = 0
+        while not stop.is_set():
+            try:
+                click.echo(client.sync(store).describe())
+                failures = 0
+            except SyncError as exc:
+                click.echo(f"rma sync: {exc} ({store.unsent_count()} event(s) waiting, all kept)", err=True)
+                from sync.client import NotAuthorized
+                if isinstance(exc, NotAuthorized):
+                    sys.exit(1)
+                failures += 1
+            except KeyboardInterrupt:
+                break
+            try:
+                stop.wait(min(300.0, interval * 2 ** min(failures, 6)))
+            except KeyboardInterrupt:
+                break
+
+
+COMMANDS = (server, sync_command)
