@@ -16,6 +16,7 @@ from terminal.scanning.wedge import Wedge
 from terminal.screens.dialogs import SignIn
 from terminal.screens.receive import ReceiveScreen
 from terminal.station_db import StationDb
+from terminal.sync_worker import SyncStatus, SyncWorker
 from terminal.widgets.status_bar import StatusBar
 
 TODAY_NAMES = {"rma.received": "received", "parcel.unexpected": "unexpected",
@@ -48,9 +49,18 @@ class StationApp(App):
         self.refresh_status()
         if self._first_operator:
             self.sign_in(self._first_operator)
+        self.sync_worker = SyncWorker.for_app(self)  # None without a server
 
     def on_unmount(self) -> None:
+        if self.sync_worker:
+            self.sync_worker.stop()
         self.db.close()
+
+    def on_sync_status(self, status: SyncStatus) -> None:
+        """The sync worker's report: into the header, with a fresh unsent count."""
+        for bar in self.screen.query(StatusBar):
+            bar.extra = status.text
+        self.refresh_status()
 
     # -- scans ----------------------------------------------------------------
 

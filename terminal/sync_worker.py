@@ -1,0 +1,121 @@
+"""The station's background sync: a thread that pushes and pulls whenever a server is configured.
+
+It opens its own :class:`~sync.store.Store` in its own thread (sqlite3
+connections belong to the thread that opened them; WAL lets it write
+alongside the screen's database thread) and reports each round to the app as
+a :class:`SyncStatus` message — ``post_message`` is thread-safe, and the
+worker never touches a widget.  Offline is the normal case, not an error: the
+header says so and the worker tries again, backing off while it fails.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.message import Message
+
+from sync import store as store_module
+from sync.client import NotAuthorized, Retryable, SyncClient, SyncError
+from sync.store import Store, StoreError
+
+
+class SyncStatus(Message):
+    """How sync stands: online or not, events waiting, last success, last error, conflicts."""
+
+    def __init__(self, online: bool, waiting: int, last_success: str, last_error: str, conflicts: int):
+        super().__init__()
+        self.online, self.waiting, self.last_success = online, waiting, last_success
+        self.last_error, self.conflicts = last_error, conflicts
+
+    @property
+    def text(self) -> str:
+        """The header's sync part, read from a step away."""
+        state = "[b green]ONLINE[/]" if self.online else "[b reverse red] OFFLINE [/]"
+        parts = [f"SYNC {state}", f"waiting [b]{self.waiting}[/b]",
+                 f"last ok {self.last_success or 'never'}"]
+        if self.conflicts:
+            parts.append(f"[b reverse yellow] {self.conflicts} CONFLICT{'S' if self.conflicts > 1 else ''} [/]")
+        if self.last_error:
+            parts.append(f"[red]{self.last_error[:80]}[/red]")
+        return " · ".join(parts)
+
+
+class SyncWorker:
+    """Syncs the station continuously on its own thread; ``start()`` / ``stop()``."""
+
+    def __init__(self, db_path, server_url: str, token: str, report, *, interval: float = 5.0,
+                 max_interval: float = 120.0, ca_path: str | None = None):
+        self.db_path, self.server_url, self.token, self.ca_path = db_path, server_url, token, ca_path
+        self.report = report  # called with a SyncStatus after each round, from this thread
+        self.interval, self.max_interval = interval, max_interval
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="station-sync", daemon=True)
+        self.last_success = ""
+
+    @classmethod
+    def for_app(cls, app) -> "SyncWorker | None":
+        """A started worker reporting to ``app``, or None when no server is configured."""
+        settings = app.settings
+        if not settings.server_url:
+            return None
+        worker = cls(settings.db_path, settings.server_url, settings.server_token, app.post_message)
+        worker.start()
+        return worker
+
+    def start(self) -> None:
+        """Start syncing in the background."""
+        self._thread.start()
+
+    def sync_now(self) -> None:
+        """Cut the current wait short (e.g. right after a receipt)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop after the call in flight (its timeout bounds the wait)."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        store = client = None
+        failures = 0
+        while not self._stop.is_set():
+            online, error = False, ""
+            try:
+                if store is None:
+                    store = Store(self.db_path)
+                if client is None:
+                    client = SyncClient(self.server_url, self.token, ca_path=self.ca_path, stop=self._stop,
+                                        attempts=2, timeout=(3.05, 15))
+                client.sync(store)
+                online, failures = True, 0
+                self.last_success = datetime.now().strftime("%H:%M:%S")
+            except NotAuthorized as exc:
+                error, failures = str(exc), failures + 1
+            except Retryable as exc:
+                error, failures = str(exc), failures + 1
+            except (SyncError, StoreError) as exc:
+                error, failures = str(exc), failures + 1
+            except Exception as exc:  # never let the worker die silently: show it, keep going
+                error, failures = f"sync failed: {exc!r}", failures + 1
+            if not self._stop.is_set():
+                self.report(self._status(store, online, error))
+            self._wake.wait(min(self.max_interval, self.interval * 2 ** min(failures, 6)))
+            self._wake.clear()
+        if client is not None:
+            client.close()
+        if store is not None:
+            store.close()
+
+    def _status(self, store: Store | None, online: bool, error: str) -> SyncStatus:
+        waiting = conflicts = 0
+        if store is not None:
+            try:
+                waiting = store.unsent_count()
+                conflicts = len(store_module.sync_conflicts(store))
+            except StoreError as exc:
+                error = error or str(exc)
+        return SyncStatus(online, waiting, self.last_success, error, conflicts)

@@ -1,0 +1,58 @@
+"""The station syncs in the background and says so in its header."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sync.server.db import ServerDb
+from sync.server.run import ServerThread
+from sync.store import Store
+from terminal.app import make_app
+from terminal.config import Settings
+from terminal.widgets.status_bar import StatusBar
+
+
+async def wait_for(condition, timeout: float = 20.0) -> bool:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_worker_pushes_in_the_background_and_the_header_shows_online_then_offline(tmp_path):
+    server_db = ServerDb(str(tmp_path / "server.db"))
+    token = server_db.add_station("bench-1")
+    server = ServerThread(server_db, rate=0).start()
+    with Store(tmp_path / "station.db") as store:
+        for i in range(25):
+            store.receive(f"PARCEL-{i}", "bench-1", "anna")
+    settings = Settings(station="bench-1", db=str(tmp_path / "station.db"), server_url=server.url,
+                        server_token=token, sources={"db": "flag"})
+    app = make_app(settings)
+    try:
+        async with app.run_test(size=(140, 30)) as pilot:
+            def extra() -> str:
+                return " ".join(bar.extra for bar in app.screen.query(StatusBar))
+            assert await wait_for(lambda: "ONLINE" in extra())
+            assert "waiting [b]0[/b]" in extra() and "last ok" in extra()
+            assert len(server_db.station_events("bench-1")) == 25
+            server.stop()
+            await app.db.run(lambda s: s.receive("PARCEL-LATE", "bench-1", "anna"))
+            app.sync_worker.sync_now()
+            assert await wait_for(lambda: "OFFLINE" in extra())
+            assert "waiting [b]1[/b]" in extra() and "unreachable" in extra()
+            await pilot.pause()
+        assert not app.sync_worker._thread.is_alive()  # stopped with the app
+    finally:
+        server.stop()
+        server_db.close()
+
+
+async def test_no_server_configured_means_no_worker(tmp_path):
+    settings = Settings(station="bench-1", db=str(tmp_path / "station.db"), sources={"db": "flag"})
+    app = make_app(settings)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.sync_worker is None
+        assert all(bar.extra == "" for bar in app.screen.query(StatusBar))
