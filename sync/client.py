@@ -165,14 +165,15 @@ class SyncClient:
         """The server's epoch and through which seq it holds this station's events."""
         return StationStatus.model_validate(self.call("GET", "/station"))
 
-    def sync(self, store: Store) -> SyncReport:
-        """Push everything unsent, then pull every change; one full round."""
+    def sync(self, store: Store, *, pull: bool = True) -> SyncReport:
+        """Push everything unsent, then pull every change (unless ``pull`` is false); one full round."""
         report = SyncReport()
         for _ in range(3):  # an epoch change mid-round starts the round again, from the server's state
             try:
                 self._align(store, report)
                 self.push(store, report)
-                self.pull(store, report)
+                if pull:
+                    self.pull(store, report)
                 break
             except EpochChanged:
                 report.epoch_changed = True
