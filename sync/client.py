@@ -66,6 +66,8 @@ class EpochChanged(Retryable):
 class Refused(SyncError):
     """The server refused the request as it is (4xx); retrying will not help."""
 
+    status: int = 0
+
 
 class NotAuthorized(Refused):
     """The token is missing, unknown, revoked, or may not do this."""
@@ -111,7 +113,8 @@ class SyncClient:
         self.stop = stop or threading.Event()
         self.session = requests.Session()
         self.session.headers.update({"Authorization": f"Bearer {token}", "User-Agent": "rma-station-sync/1"})
-        self.session.verify = ca_path if ca_path else True
+        # passed on every request: a Session-level verify loses to REQUESTS_CA_BUNDLE (psf/requests#3829)
+        self.verify: str | bool = ca_path if ca_path else True
 
     def close(self) -> None:
         """Close pooled connections."""
@@ -128,7 +131,8 @@ class SyncClient:
             if self.stop.is_set():
                 break
             try:
-                answer = self.session.request(method, self.base + path, timeout=self.timeout, **kwargs)
+                answer = self.session.request(method, self.base + path, timeout=self.timeout, verify=self.verify,
+                                              **kwargs)
             except requests.exceptions.SSLError as exc:
                 raise Refused(f"TLS verification of {self.base} failed ({_short(exc)}); "
                               "check the server certificate or the CA path") from exc
@@ -148,7 +152,9 @@ class SyncClient:
                 continue
             if answer.status_code in (401, 403):
                 raise NotAuthorized(f"server refused the token ({answer.status_code}): {detail}")
-            raise Refused(f"server refused {method} {path} ({answer.status_code}): {detail}")
+            refused = Refused(f"server refused {method} {path} ({answer.status_code}): {detail}")
+            refused.status = answer.status_code
+            raise refused
         raise last or Unreachable("sync stopped")
 
     def _pause(self, attempt: int, last: Retryable | None) -> None:
@@ -205,7 +211,13 @@ class SyncClient:
             body = {"after_seq": acked, "events": [
                 {"seq": e.seq, "id": e.id, "type": e.type, "operator": e.operator, "at": e.at,
                  "rma_code": e.rma_code, "refers_to": e.refers_to, "payload": e.payload} for e in batch]}
-            result = PushResult.model_validate(self.call("POST", "/events", json=body))
+            try:
+                result = PushResult.model_validate(self.call("POST", "/events", json=body))
+            except Refused as exc:
+                if exc.status != 413 or len(batch) == 1:
+                    raise
+                self.batch = max(1, len(batch) // 2)  # big payloads: smaller batches fit the body limit
+                continue
             if result.epoch != self.epoch:
                 raise EpochChanged(f"server epoch changed to {result.epoch}")
             report.pushed += len(batch)

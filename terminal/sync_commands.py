@@ -35,19 +35,27 @@ def open_server_db(url: str):
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--rate", default=50.0, show_default=True, help="Requests per second allowed per token (0: no limit).")
 @click.option("--burst", default=100, show_default=True, help="Requests a token may send at once above the rate.")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Serve HTTPS with this certificate (PEM); needs --tls-key.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None, help="The certificate's key.")
 @click.pass_context
-def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, burst: int) -> None:
+def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, burst: int,
+           tls_cert: str | None, tls_key: str | None) -> None:
     """Run the central server (SQLite file by default, or PostgreSQL)."""
     ctx.obj = dict(ctx.obj or {}, server_db=db_url)
     if ctx.invoked_subcommand:
         return
     from sync.server.run import make_server
 
+    if bool(tls_cert) != bool(tls_key):
+        fail("--tls-cert and --tls-key go together")
     db = open_server_db(db_url)
-    click.echo(f"rma server: {db.database} database {db_url}, epoch {db.epoch()}, on http://{host}:{port}/api/v1",
+    scheme = "https" if tls_cert else "http"
+    click.echo(f"rma server: {db.database} database {db_url}, epoch {db.epoch()}, on {scheme}://{host}:{port}/api/v1",
                err=True)
     try:
-        make_server(db, host=host, port=port, rate=rate, burst=burst, log_level="info").run()
+        make_server(db, host=host, port=port, rate=rate, burst=burst, log_level="info", tls_cert=tls_cert,
+                    tls_key=tls_key).run()
     finally:
         db.close()
 

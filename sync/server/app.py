@@ -139,6 +139,7 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
     @app.get(f"{API_PREFIX}/health", response_model=Health)
     def health() -> Health:
         """For load balancers and probes: answers once the database does."""
+        db.ping()
         return Health(status="ok", epoch=db.epoch(), database=db.database)
 
     @app.get(f"{API_PREFIX}/station", response_model=StationStatus, responses=errors)

@@ -202,6 +202,11 @@ class ServerDb:
         with self.engine.begin() as conn:
             yield conn
 
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        with self.read() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
     # --- epoch -----------------------------------------------------------------
 
     def epoch(self) -> str:

@@ -13,11 +13,12 @@ from sync.server.db import ServerDb
 
 
 def make_server(db: ServerDb, *, host: str = "127.0.0.1", port: int = 8080, rate: float = 50.0,
-                burst: int = 100, log_level: str = "warning", **app_options) -> uvicorn.Server:
-    """A uvicorn server for the API over ``db`` (not started)."""
+                burst: int = 100, log_level: str = "warning", tls_cert: str | None = None,
+                tls_key: str | None = None, **app_options) -> uvicorn.Server:
+    """A uvicorn server for the API over ``db`` (not started); HTTPS when given a certificate and key."""
     config = uvicorn.Config(create_app(db, rate=rate, burst=burst, **app_options), host=host, port=port,
                             log_level=log_level, access_log=False, timeout_graceful_shutdown=5,
-                            limit_concurrency=1000, backlog=2048)
+                            limit_concurrency=1000, backlog=2048, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
     return uvicorn.Server(config)
 
 
@@ -45,7 +46,8 @@ class ServerThread:
     @property
     def url(self) -> str:
         """The server's base URL."""
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.options.get("tls_cert") else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 15.0) -> "ServerThread":
         """Listen (port 0 picks a free port, kept for restarts) and wait until ready."""

@@ -23,7 +23,8 @@ def rma_cmd(*args: str, **kw) -> subprocess.CompletedProcess:
 
 
 def start_sync(db, url: str, token: str) -> subprocess.Popen:
-    return subprocess.Popen([*RMA, "sync", "--watch", "--interval", "0.2", "--db", str(db), "--server", url, "--token", token],
+    return subprocess.Popen([*RMA, "sync", "--watch", "--interval", "0.2", "--db", str(db), "--server", url,
+                             "--token", token],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=os.environ | {"RMA_STATION_CONFIG": os.devnull})
 
