@@ -45,9 +45,10 @@ def make_station(path: Path, name: str, events: int) -> None:
             store._append(conn, "parcel.unexpected", name, "op1", {"scanned": f"1Z{name}{i:09d}", "source": "wedge"})
 
 
-def start_server(url: str) -> tuple[subprocess.Popen, str]:
+def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([*RMA, "server", "--db", url, "--port", str(port), "--rate", "0"],
+    proc = subprocess.Popen([*RMA, "server", "--db", url, "--port", str(port), "--rate", "0",
+                             "--workers", str(workers)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -130,8 +131,9 @@ def bench(kind: str, url: str, a: argparse.Namespace, work: Path) -> dict:
     tokens = {f"st{i:03d}": db.add_station(f"st{i:03d}") for i in range(a.stations)}
     tokens["one"] = db.add_station("one")
     erp = db.add_station("erp", "integration")
-    proc, base = start_server(url)
-    out: dict = {"db": kind}
+    workers = a.pg_workers if kind == "postgresql" else 1
+    proc, base = start_server(url, workers)
+    out: dict = {"db": kind + (f", {workers} server processes" if workers > 1 else "")}
     try:
         # 1. one station pushes its outbox
         make_station(work / "one.db", "one", a.events)
@@ -201,6 +203,7 @@ def main() -> None:
     p.add_argument("--per-station", type=int, default=500, help="events each of them pushes")
     p.add_argument("--station-batch", type=int, default=50, help="events per push request (many stations)")
     p.add_argument("--procs", type=int, default=4, help="client processes simulating the stations")
+    p.add_argument("--pg-workers", type=int, default=1, help="server processes in front of PostgreSQL")
     p.add_argument("--pace", type=int, default=5, help="paced run: events per second per station")
     p.add_argument("--seconds", type=int, default=20, help="paced run: how long")
     a = p.parse_args()

@@ -35,11 +35,13 @@ def open_server_db(url: str):
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--rate", default=50.0, show_default=True, help="Requests per second allowed per token (0: no limit).")
 @click.option("--burst", default=100, show_default=True, help="Requests a token may send at once above the rate.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (PostgreSQL only; the rate limit is then per process).")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Serve HTTPS with this certificate (PEM); needs --tls-key.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None, help="The certificate's key.")
 @click.pass_context
-def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, burst: int,
+def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, burst: int, workers: int,
            tls_cert: str | None, tls_key: str | None) -> None:
     """Run the central server (SQLite file by default, or PostgreSQL)."""
     ctx.obj = dict(ctx.obj or {}, server_db=db_url)
@@ -53,6 +55,18 @@ def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, b
     scheme = "https" if tls_cert else "http"
     click.echo(f"rma server: {db.database} database {db_url}, epoch {db.epoch()}, on {scheme}://{host}:{port}/api/v1",
                err=True)
+    if workers > 1:
+        if db.is_sqlite:
+            fail("--workers needs PostgreSQL: a SQLite database is served by one process")
+        import os
+
+        import uvicorn
+
+        db.close()
+        os.environ.update(RMA_SERVER_DB=db_url, RMA_SERVER_RATE=str(rate), RMA_SERVER_BURST=str(burst))
+        uvicorn.run("sync.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", access_log=False, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+        return
     try:
         make_server(db, host=host, port=port, rate=rate, burst=burst, log_level="info", tls_cert=tls_cert,
                     tls_key=tls_key).run()

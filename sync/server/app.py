@@ -12,6 +12,7 @@ the rate limit allows -> 429 with ``Retry-After``; the database unreachable ->
 
 
 import math
+import os
 import threading
 import time
 from typing import Annotated
@@ -189,3 +190,14 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
 
     app.add_middleware(BodyLimit, max_bytes=max_body)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for ``uvicorn --factory`` in each of several worker processes (PostgreSQL only).
+
+    Settings come from ``RMA_SERVER_DB``, ``RMA_SERVER_RATE`` and ``RMA_SERVER_BURST``; the rate
+    limit then applies per process.
+    """
+    return create_app(ServerDb(os.environ["RMA_SERVER_DB"], create=False),
+                      rate=float(os.environ.get("RMA_SERVER_RATE", "50")),
+                      burst=int(os.environ.get("RMA_SERVER_BURST", "100")))
