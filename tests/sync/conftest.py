@@ -148,6 +148,7 @@ class FaultProxy:
         self.plan = plan or (lambda n: "pass")
         self.stall_seconds = stall_seconds
         self.counts: collections.Counter = collections.Counter()
+        self.log: list[tuple[float, str]] = []  # (arrival, action) per request
         self._n = itertools.count()
         self._held: list[bytes] = []
         self._lock = threading.Lock()
@@ -204,6 +205,7 @@ class FaultProxy:
                     action = self.plan(next(self._n))
                     held, self._held = self._held, []
                 self.counts[action] += 1
+                self.log.append((time.monotonic(), action))
                 if action == "drop":
                     return
                 if action == "reorder":

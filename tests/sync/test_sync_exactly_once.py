@@ -153,3 +153,26 @@ def test_pull_pages_by_cursor_and_keeps_the_local_stage(storage, server, tokens,
     assert local.status == "cancelled" and local.stage == "received"
     assert [c["kind"] for c in store_module.sync_conflicts(a, "rma-000007")] == ["cancelled_while_offline"]
     assert len(station_rmas(a)) == 2500
+
+
+def test_client_waits_out_retry_after_before_trying_again(sqlite_storage, sqlite_server, sqlite_tokens,
+                                                          fault_proxy, make_station):
+    a = make_station("A", events=5)
+    plan = ["pass", "429", "500", "429"]  # Retry-After: 1 on each 429; backoff alone would be ~20 ms
+    proxy = fault_proxy(sqlite_server.port, lambda n: plan[n] if n < len(plan) else "pass")
+    report = client_for(proxy.url, sqlite_tokens["A"], attempts=6).sync(a)
+    assert report.waiting == 0 and len(sqlite_storage.db.station_events("A")) == 5
+    gaps = [(later - at, action) for (at, action), (later, _) in zip(proxy.log, proxy.log[1:])]
+    assert [round(g) for g, action in gaps if action == "429"] == [1, 1]
+    assert all(g < 0.9 for g, action in gaps if action == "500")  # no Retry-After: the short backoff
+
+
+def test_server_and_protocol_import_nothing_of_the_station_screen():
+    import subprocess
+    import sys
+
+    code = ("import sys, sync.server.app, sync.server.run, sync.client; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('terminal', 'textual', 'labels', "
+            "'qc_checklists')); print(bad); sys.exit(1 if bad else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
