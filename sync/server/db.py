@@ -163,7 +163,10 @@ class ServerDb:
             sa_event.listen(self.engine, "connect", _sqlite_connect)
             sa_event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         else:
-            self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # no server-side prepared statements: their generic plans, made while the events table
+            # was small, turned a 50 ms push into 2 s once it had grown (bench/README.md)
+            self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                                           connect_args={"prepare_threshold": None})
         # SQLite has one writer anyway; taking turns here avoids SQLITE_BUSY on lock upgrades.
         self._sqlite_writer = threading.Lock()
         if create:
