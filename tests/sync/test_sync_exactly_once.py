@@ -57,10 +57,18 @@ def test_faulty_network_every_event_once_every_change_everywhere(
     a, b = make_station("A", events=700), make_station("B", events=450)
     import_rmas(server.url, tokens["erp"], [rma(f"RMA-{i:06d}") for i in range(1200)])
     proxy = fault_proxy(server.port, random_faults(seed=7, rate=0.35))
-    for store, name in ((a, "A"), (b, "B")):
+
+    def station(path, name: str) -> None:  # each station on its own thread, with its own connection
         client = client_for(proxy.url, tokens[name], batch=40, page=150)
-        sync_until_settled(client, store)
+        with store_module.Store(path) as store:
+            sync_until_settled(client, store)
         client.close()
+
+    threads = [threading.Thread(target=station, args=(s.path, n)) for s, n in ((a, "A"), (b, "B"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
     faults = {k: v for k, v in proxy.counts.items() if k != "pass"}
     assert len(faults) >= 5, f"too few kinds of faults were injected: {faults}"
     for store, name in ((a, "A"), (b, "B")):
@@ -176,3 +184,26 @@ def test_server_and_protocol_import_nothing_of_the_station_screen():
             "'qc_checklists')); print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_same_batch_sent_concurrently_is_stored_once(storage, server, tokens, make_station):
+    a = make_station("A", events=200)
+    body = {"after_seq": 0, "events": [
+        {"seq": e.seq, "id": e.id, "type": e.type, "operator": e.operator, "at": e.at, "payload": e.payload}
+        for e in a.events(0, 200)]}
+    answers: list = []
+    start = threading.Barrier(8)
+
+    def send() -> None:
+        start.wait()
+        answers.append(requests.post(f"{server.url}/api/v1/events", json=body, timeout=30,
+                                     headers={"Authorization": f"Bearer {tokens['A']}"}))
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [r.status_code for r in answers] == [200] * 8
+    assert sorted(r.json()["stored"] for r in answers) == [0] * 7 + [200]
+    assert all(r.json()["acked_seq"] == 200 for r in answers)
+    assert storage.db.station_events("A") == outbox(a)
