@@ -43,6 +43,9 @@ from sync.protocol import API_PREFIX, MAX_BATCH, ChangePage, PushResult, Station
 from sync.store import Store
 
 
+MAX_RETRY_AFTER = 600.0  # seconds
+
+
 class SyncError(Exception):
     """Sync did not complete; the message is for a person, and nothing local was lost."""
 
@@ -161,8 +164,8 @@ class SyncClient:
         """Exponential backoff with full jitter; never shorter than the server's Retry-After."""
         delay = random.uniform(0, min(self.backoff_cap, self.backoff * 2 ** (attempt - 1)))
         retry_after = getattr(last, "retry_after", None)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.backoff_cap * 4))
+        if retry_after is not None:  # the server knows best; only an absurd value is cut short
+            delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
         self.stop.wait(delay)
 
     # --- sync ---------------------------------------------------------------------
