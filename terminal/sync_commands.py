@@ -81,7 +81,8 @@ def _db_of(ctx: click.Context, db_url: str | None) -> str:
 @server.command("add-station")
 @click.argument("name")
 @click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
-@click.option("--integration", is_flag=True, help="A token for the ERP / returns portal: may create RMAs and checklists.")
+@click.option("--integration", is_flag=True,
+              help="A token for the ERP / returns portal: may create RMAs and checklists.")
 @click.pass_context
 def add_station(ctx: click.Context, name: str, db_url: str | None, integration: bool) -> None:
     """Register station NAME and print its token (shown this once; only its hash is kept)."""

@@ -11,7 +11,6 @@ header says so and the worker tries again, backing off while it fails.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import datetime
 
 from textual.message import Message

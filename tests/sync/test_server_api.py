@@ -106,7 +106,8 @@ def test_batch_and_field_limits_get_422_with_one_line(sqlite_server, sqlite_toke
     assert "\n" not in answer.json()["detail"]
 
 
-def test_rate_limit_answers_429_with_retry_after_and_the_client_waits_it_out(sqlite_storage, sqlite_tokens, make_station):
+def test_rate_limit_answers_429_with_retry_after_and_the_client_waits_it_out(sqlite_storage, sqlite_tokens,
+                                                                            make_station):
     server = ServerThread(sqlite_storage.db, rate=2, burst=2).start()
     try:
         answers = [requests.get(f"{server.url}/api/v1/station", headers=auth(sqlite_tokens["A"]), timeout=5)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 import requests
 
 from sync import store as store_module
