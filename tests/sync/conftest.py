@@ -86,6 +86,14 @@ def sqlite_storage(tmp_path):
     s.db.close()
 
 
+@pytest.fixture
+def pg_storage(postgres, tmp_path):
+    """A PostgreSQL server database only (for tests that restart the cluster)."""
+    s = ServerStorage("postgresql", tmp_path, postgres)
+    yield s
+    s.db.close()
+
+
 def _serve(storage: ServerStorage, **options):
     server = ServerThread(storage.db, **options).start()
     yield server
