@@ -148,9 +148,11 @@ def new_epoch(ctx: click.Context, db_url: str | None) -> None:
 @click.option("--ca", "ca_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="CA bundle for a server with a private certificate authority.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds with --watch.")
+@click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 50),
+              help="Retries of a failed call (exponential backoff with jitter) before giving up the round.")
 @click.pass_context
 def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str | None, token: str | None,
-                 ca_path: str | None, interval: float) -> None:
+                 ca_path: str | None, interval: float, retries: int) -> None:
     """Push the outbox to the central server and pull RMA, checklist and conflict changes."""
     from sync.client import SyncClient, SyncError
 
@@ -159,7 +161,8 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
         fail("no server: pass --server URL or set server_url in the config file")
     stop = threading.Event()
     try:
-        client = SyncClient(settings.server_url, settings.server_token, ca_path=ca_path, stop=stop)
+        client = SyncClient(settings.server_url, settings.server_token, ca_path=ca_path, stop=stop,
+                            attempts=retries + 1)
     except SyncError as exc:
         fail(str(exc))
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

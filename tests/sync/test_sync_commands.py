@@ -97,7 +97,7 @@ def test_sync_command_bad_input_is_one_line(tmp_path):
     assert no_server.returncode == 1 and no_server.stderr.strip() == \
         "rma: no server: pass --server URL or set server_url in the config file"
     unreachable = rma_cmd("sync", "--once", "--db", str(tmp_path / "s.db"), "--server", "http://127.0.0.1:9",
-                          "--token", "t")
+                          "--token", "t", "--retries", "1")
     assert unreachable.returncode == 1 and unreachable.stderr.count("\n") == 1
     assert "unreachable" in unreachable.stderr and "Traceback" not in unreachable.stderr
     bad_url = rma_cmd("sync", "--once", "--db", str(tmp_path / "s.db"), "--server", "ftp://x", "--token", "t")
