@@ -279,6 +279,9 @@ class Store:
             raise _explain(exc, self.path) from exc
         try:
             yield self.conn
+        except sqlite3.DatabaseError as exc:
+            self.conn.execute("ROLLBACK")
+            raise _explain(exc, self.path) from exc
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise

@@ -34,6 +34,7 @@ class ReceiveScreen(Screen):
         self.scans: asyncio.Queue[Scan] = asyncio.Queue()
         self.recent: deque[str] = deque(maxlen=8)
         self.latencies: list[float] = []  # seconds from a scan's Enter to its outcome on screen
+        self.handled = 0  # scans taken off the queue and answered on screen
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -81,6 +82,7 @@ class ReceiveScreen(Screen):
                 self.app.bell()
                 await self.app.signed_in.wait()
             await self._receive(scan)
+            self.handled += 1
             self._show_waiting()
 
     async def _receive(self, scan: Scan) -> None:
