@@ -52,9 +52,8 @@ class ReceiveScreen(Screen):
     def on_screen_resume(self) -> None:
         self.query_one(ScanField).focus()
 
-    def on_input_submitted(self, event: ScanField.Submitted) -> None:
-        event.input.clear()
-        self.app.route_text(event.value, source="keyboard")
+    def on_scan_field_scanned(self, event: ScanField.Scanned) -> None:
+        self.app.route_text(event.text, source="keyboard", at=event.at)
 
     def handle_scan(self, scan: Scan) -> None:
         """Queue a scan; it is handled after the ones before it."""

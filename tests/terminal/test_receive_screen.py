@@ -131,6 +131,20 @@ async def test_a_burst_of_scans_is_queued_in_order_and_none_is_lost(settings, st
                    ("parcel.unexpected", None), ("rma.received", "RMA-2026-000003")]
 
 
+async def test_scans_right_behind_each_other_are_not_mixed_up(settings, station_db):
+    app = make_app(settings, operator="anna")
+    codes = ["RMA-2026-000002", "RMA-2026-000003", "XYZ-1", "RMA-2026-000004"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.operator == "anna")
+        for code in codes:  # no pause at all between the scans
+            scanner_burst(app, code)
+        await handled(pilot, app, len(codes))
+    with Store(station_db) as store:
+        got = [(e.type, e.rma_code or e.payload.get("scanned")) for e in store.events()][1:]
+    assert got == [("rma.received", "RMA-2026-000002"), ("rma.received", "RMA-2026-000003"),
+                   ("parcel.unexpected", "XYZ-1"), ("parcel.refused", "RMA-2026-000004")]
+
+
 async def test_scanner_burst_is_a_scan_even_when_the_field_has_no_focus(settings, station_db):
     app = make_app(settings, operator="anna")
     async with app.run_test(size=(120, 40)) as pilot:
