@@ -9,7 +9,9 @@ Imports nothing from sync or terminal; callers hand in plain values.
 
 from labels.designs import DISPOSITIONS, badge_label, command_sheet, disposition_label, rma_label
 from labels.layout import Label, LabelError, Sheet, place
+from labels.printers import Printer, PrinterError, PrinterNotReady, PrinterStatus, open_printer
 from labels.render import FORMATS, MULTI_LABEL, SUFFIX, render
 
-__all__ = ["DISPOSITIONS", "FORMATS", "MULTI_LABEL", "SUFFIX", "Label", "LabelError", "Sheet", "badge_label",
-           "command_sheet", "disposition_label", "place", "render", "rma_label"]
+__all__ = ["DISPOSITIONS", "FORMATS", "MULTI_LABEL", "SUFFIX", "Label", "LabelError", "Printer", "PrinterError",
+           "PrinterNotReady", "PrinterStatus", "Sheet", "badge_label",
+           "command_sheet", "disposition_label", "open_printer", "place", "render", "rma_label"]

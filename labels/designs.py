@@ -38,7 +38,7 @@ def rma_label(code: str, *, customer: str = "", order: str = "", reason: str = "
         raise LabelError(f"an RMA label is 4x6 or 4x2, not {size}")
     width, height = SIZES[size]
     inner = width - 2 * MARGIN
-    code = clean_text(code).upper()
+    code = (code or "").strip().upper()  # the barcode says exactly this: checked, never cleaned
     when = _when(day)
     if size == "4x2":
         elements = (
@@ -78,7 +78,7 @@ def disposition_label(disposition: str, *, sku: str, rma: str, line: int | str,
         raise LabelError(f"disposition must be one of {', '.join(DISPOSITIONS)}, not {disposition!r}")
     width, height = SIZES["4x3"]
     inner = width - 2 * MARGIN
-    sku = clean_text(sku)
+    sku = (sku or "").strip()  # the barcode says exactly this: checked, never cleaned
     finding = " / ".join(p for p in (f"Grade {clean_text(grade)}" if clean_text(grade) else "",
                                      clean_text(defect)) if p) or "-"
     elements = (
@@ -118,7 +118,7 @@ def command_sheet(commands: Sequence[str]) -> Label:
 
 def badge_label(operator_id: str, name: str = "") -> Label:
     """An operator's badge: the name in big letters and ``OP:<id>`` as Code 128 (4×2 in)."""
-    operator_id = clean_text(operator_id)
+    operator_id = (operator_id or "").strip()
     if not operator_id:
         raise LabelError("a badge needs an operator id")
     width, height = SIZES["4x2"]

@@ -27,6 +27,7 @@ from PIL import ImageFont
 
 DPIS = (203, 300)
 QUIET_MODULES = 10
+MIN_MODULE = 0.25  # mm; thinner bars (1 dot at 203 dpi) defeat ordinary scanners
 MAX_BARCODE_DATA = 80
 MM_PER_INCH = 25.4
 
@@ -113,7 +114,7 @@ class PlacedBarcode:
     @property
     def pattern(self) -> str:
         """The modules, '1' for bar and '0' for space, from start to stop."""
-        return "".join(code128.CODES[c] if c != STOP else code128.STOP for c in self.codes)
+        return "".join(code128.CODES[c] if c != STOP else STOP_PATTERN for c in self.codes)
 
     @property
     def bars(self) -> list[tuple[int, int]]:
@@ -157,7 +158,8 @@ class Sheet:
     elements: tuple[PlacedText | PlacedBarcode | PlacedBox, ...]
 
 
-STOP = 106  # Code 128 stop symbol; python-barcode keeps its 13-module pattern apart
+STOP = 106  # Code 128 stop symbol value
+STOP_PATTERN = code128.STOP + "11"  # python-barcode keeps the stop's final 2-module bar apart
 
 
 def dots(mm: float, dpi: int) -> int:
@@ -189,11 +191,12 @@ def place(label: Label, dpi: int) -> Sheet:
 
 def _place_barcode(el: Barcode, dpi: int) -> PlacedBarcode:
     codes = code128_codes(el.data)
-    modules = len(code128.CODES[0]) * (len(codes) - 1) + len(code128.STOP)
+    modules = len(code128.CODES[0]) * (len(codes) - 1) + len(STOP_PATTERN)
     room = dots(el.width, dpi)
     # Whole dots per module: the preferred width, shrunk only as far as the room needs.
-    module = min(max(1, dots(el.module, dpi)), room // (modules + 2 * QUIET_MODULES))
-    if module < 1:
+    thinnest = max(1, dots(MIN_MODULE, dpi))
+    module = min(max(thinnest, dots(el.module, dpi)), room // (modules + 2 * QUIET_MODULES))
+    if module < thinnest:
         raise LabelError(f"{el.data!r} is too long for a barcode on this label "
                          f"({modules} modules in {el.width:.0f} mm)")
     left = dots(el.x, dpi) + (room - modules * module) // 2
@@ -231,26 +234,36 @@ def check_barcode_data(data: str) -> None:
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 
 
-@functools.cache
-def font_file(bold: bool) -> Path:
-    """The TrueType font PNG, SVG and PDF use: DejaVu Sans where installed, else reportlab's Vera.
-
-    DejaVu is Vera with many more scripts and the same Latin metrics, so the
-    layout measures the same either way.
-    """
-    for folder in _FONT_DIRS:
-        path = folder / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
-        if path.is_file():
-            return path
+def _vera(bold: bool) -> Path:
     import reportlab
 
     return Path(reportlab.__file__).parent / "fonts" / ("VeraBd.ttf" if bold else "Vera.ttf")
 
 
 @functools.cache
+def font_file(bold: bool) -> Path:
+    """The TrueType font PNG, SVG and PDF draw with: DejaVu Sans where installed, else Vera.
+
+    DejaVu is Vera (shipped inside reportlab) with many more scripts and the
+    same Latin metrics; layout always measures with Vera, so a label is laid
+    out the same on every machine and the ZPL golden files hold everywhere.
+    """
+    for folder in _FONT_DIRS:
+        path = folder / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+        if path.is_file():
+            return path
+    return _vera(bold)
+
+
+@functools.cache
 def font(size: int, bold: bool) -> ImageFont.FreeTypeFont:
-    """The label font at ``size`` dots (character cell height)."""
+    """The drawing font at ``size`` dots (character cell height)."""
     return ImageFont.truetype(str(font_file(bold)), size)
+
+
+@functools.cache
+def _measuring_font(size: int, bold: bool) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(_vera(bold)), size)
 
 
 def clean_text(text: object) -> str:
@@ -262,7 +275,7 @@ def clean_text(text: object) -> str:
 
 def text_width(text: str, size: int, bold: bool) -> float:
     """Width of ``text`` in dots at ``size``."""
-    return font(size, bold).getlength(text)
+    return _measuring_font(size, bold).getlength(text)
 
 
 def fit_lines(text: object, size: int, room: int, bold: bool = False, lines: int = 1) -> list[str]:
