@@ -39,11 +39,8 @@ class LoopbackPrinter:
         self._accepting.start()
 
     def host_status(self) -> bytes:
-        """The ``~HS`` answer for the current flags, framed as a Zebra frames it."""
-        flag = lambda on: "1" if on else "0"  # noqa: E731
-        return (f"\x02030,{flag(self.paper_out)},{flag(self.paused)},1218,000,0,0,0,000,0,0,0\x03\r\n"
-                f"\x02001,0,{flag(self.head_open)},0,0,2,6,0,00000000,1,000\x03\r\n"
-                f"\x021234,0\x03\r\n").encode("ascii")
+        """The ``~HS`` answer for the current flags."""
+        return host_status_answer(paper_out=self.paper_out, head_open=self.head_open, paused=self.paused)
 
     def _accept(self) -> None:
         while not self._stop.is_set():
@@ -103,6 +100,14 @@ class LoopbackPrinter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def host_status_answer(*, paper_out: bool = False, head_open: bool = False, paused: bool = False) -> bytes:
+    """A ``~HS`` answer as a Zebra frames it: three ``<STX>...<ETX><CR><LF>`` strings."""
+    flag = lambda on: "1" if on else "0"  # noqa: E731
+    return (f"\x02030,{flag(paper_out)},{flag(paused)},1218,000,0,0,0,000,0,0,0\x03\r\n"
+            f"\x02001,0,{flag(head_open)},0,0,2,6,0,00000000,1,000\x03\r\n"
+            f"\x021234,0\x03\r\n").encode("ascii")
 
 
 def refusing_url() -> str:
