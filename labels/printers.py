@@ -119,7 +119,7 @@ class TcpPrinter(Printer):
         try:
             return socket.create_connection((self.host, self.port), timeout=self.timeout)
         except ConnectionRefusedError:
-            raise PrinterError(f"printer {self.url} refused the connection: is it on, is the port right?") from None
+            raise PrinterError(f"printer {self.url} refused the connection (is it on, is the port right?)") from None
         except TimeoutError:
             raise PrinterError(f"printer {self.url} did not answer within {self.timeout:g} s") from None
         except OSError as exc:
