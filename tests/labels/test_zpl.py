@@ -98,3 +98,25 @@ def test_the_printer_reads_escaped_utf8_as_the_right_character():
         assert "'ë'" in str(exc)
     else:
         assert len(document.labels) == 1
+
+
+def _every_label_with(hostile: str):
+    from labels import badge_label, command_sheet
+
+    return [
+        (disposition_label("RESELLABLE", sku="SKU-1", rma=hostile, line=hostile, grade=hostile, defect=hostile,
+                           inspector=hostile, day=hostile), "SKU-1"),
+        (badge_label("anna", name=hostile), "OP:anna"),
+        (rma_label("RMA-1", customer=hostile, order=hostile, reason=hostile, size="4x2", day=hostile), "RMA-1"),
+        (command_sheet(["PASS"]), "CMD:PASS"),
+    ]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_text_in_every_field_of_every_label_stays_text(hostile):
+    for label, barcode in _every_label_with(hostile):
+        [zpl] = render([label], "zpl", 300)
+        assert zpl.count(b"^XA") == 1 and zpl.count(b"^XZ") == 1 and b"~" not in zpl
+        images = zpl_images(zpl, 300)
+        assert len(images) == 1
+        assert decode(images[0]) == [barcode]
