@@ -320,16 +320,35 @@ def start_print_queue(app) -> PrintQueue | None:
         app.notify(f"{exc}; labels will not print", severity="error")
         return None
     loop = asyncio.get_running_loop()
+    shown = {"text": ""}
 
-    def show(state: PrinterState) -> None:
+    def show(text: str) -> None:
+        shown["text"] = text
         for screen in app.screen_stack:
             for bar in screen.query(StatusBar):
-                bar.extra = state.text
+                bar.extra = text
 
     def on_change(state: PrinterState) -> None:
         try:
-            loop.call_soon_threadsafe(show, state)
+            loop.call_soon_threadsafe(show, state.text)
         except RuntimeError:  # the app has closed its loop
             pass
 
+    app.set_interval(1.0, lambda: show(shown["text"]))  # screens pushed later get the line too
     return PrintQueue(queue_path_for(app.settings.db_path), printer, on_change=on_change).start()
+
+
+async def print_label(app, label: Label | Sequence[Label], *, what: str = "") -> int | None:
+    """Queue labels on the station's printer from the event loop; the job id, or None without a printer.
+
+    The inspect screen's one line on save::
+
+        await print_label(self.app, labels.disposition_label(outcome, sku=..., rma=..., line=...))
+
+    Raises :class:`labels.LabelError` for a label that cannot be made (tell the inspector).
+    """
+    import asyncio
+
+    if getattr(app, "print_queue", None) is None:
+        return None
+    return await asyncio.to_thread(app.print_queue.submit, label, what=what)

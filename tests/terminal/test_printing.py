@@ -8,10 +8,27 @@ import time
 
 import pytest
 
-from labels import badge_label, rma_label
+from labels import badge_label, disposition_label, rma_label
 from labels.loopback import LoopbackPrinter, refusing_url
 from terminal.config import Settings
-from terminal.printing import PrintQueue, PrintQueueError, queue_path_for
+from terminal.printing import PrintQueue, PrintQueueError, print_label, queue_path_for
+
+def decode(image):
+    """Barcodes in an image, read by zbar."""
+    from pyzbar import pyzbar
+
+    return sorted(d.data.decode("ascii") for d in pyzbar.decode(image.convert("L")))
+
+
+def zpl_images(zpl: bytes, dpi: int):
+    """ZPL as zplkit (an independent renderer) prints it."""
+    import io
+
+    import zplkit
+    from PIL import Image
+
+    return [Image.open(io.BytesIO(s.png())) for s in zplkit.render(zpl, zplkit.Options(dpi=dpi)).labels]
+
 
 FAST = dict(retry_pauses=(0.05,), idle_check=0.2)
 
@@ -121,7 +138,7 @@ async def test_the_station_header_shows_the_printer_and_labels_print_from_the_ap
                 await pilot.pause(0.05)
             assert "PRINTER ready" in bar.extra
             # what the inspect screen will do on save: one line, off the event loop
-            job = await asyncio.to_thread(app.print_queue.submit, label(5))
+            job = await print_label(app, disposition_label("SCRAPPED", sku="SKU-9", rma="RMA-1", line=1))
             jobs = await asyncio.to_thread(printer.wait_for_jobs, 1)
             assert jobs == [await asyncio.to_thread(app.print_queue.data, job)]
             printer.paper_out = True
@@ -131,6 +148,18 @@ async def test_the_station_header_shows_the_printer_and_labels_print_from_the_ap
                     break
                 await pilot.pause(0.05)
             assert "NOT READY: paper out" in bar.extra
+            from terminal.screens.receive import ReceiveScreen
+
+            await app.push_screen(ReceiveScreen())  # a screen pushed later shows the printer too
+            later = app.screen.query_one(StatusBar)
+            assert later is not bar
+            for _ in range(100):
+                if "paper out" in later.extra:
+                    break
+                await pilot.pause(0.05)
+            assert "NOT READY: paper out" in later.extra
+        [[sku]] = [decode(i) for i in zpl_images(jobs[0], 203)]
+        assert sku == "SKU-9"
         assert queue_path_for(settings.db_path).is_file()
 
 
@@ -140,3 +169,4 @@ async def test_a_station_without_a_printer_has_no_queue(tmp_path):
     app = make_app(Settings(station="bench-1", db=str(tmp_path / "station.db")))
     async with app.run_test():
         assert app.print_queue is None
+        assert await print_label(app, badge_label("anna")) is None
