@@ -46,7 +46,7 @@ def main() -> None:
                         ("commands", lambda: command_sheet(COMMANDS))):
         for fmt in ("zpl", "png", "svg", "pdf"):
             for dpi in (203, 300):
-                per_second = rate(lambda: render([build()], fmt, dpi), args.seconds)
+                per_second = rate(lambda b=build, f=fmt, d=dpi: render([b()], f, d), args.seconds)
                 print(f"{name:12} {fmt:6} {dpi:>4} {per_second:>10.0f}")
     with LoopbackPrinter() as printer:
         tcp = open_printer(printer.url)

@@ -178,6 +178,8 @@ def place(label: Label, dpi: int) -> Sheet:
             room = dots(el.width, dpi) if el.width else width - dots(el.x, dpi) - dots(3, dpi)
             size = max(dots(el.size, dpi), 8)
             for n, line in enumerate(fit_lines(el.text, size, room, el.bold, el.lines)):
+                if not line:
+                    continue
                 placed.append(PlacedText(dots(el.x, dpi), dots(el.y, dpi) + round(n * size * 1.15),
                                          size, line, el.bold))
         elif isinstance(el, Barcode):
@@ -211,10 +213,9 @@ def code128_codes(data: str) -> tuple[int, ...]:
     symbol is the one measured here.
     """
     check_barcode_data(data)
-    symbol = Code128(data)
-    codes = list(symbol.encoded)
-    codes.append(symbol._calculate_checksum(codes))
-    return (*codes, STOP)
+    codes = list(Code128(data).encoded)
+    checksum = (codes[0] + sum(i * value for i, value in enumerate(codes[1:], 1))) % 103
+    return (*codes, checksum, STOP)
 
 
 def check_barcode_data(data: str) -> None:

@@ -79,7 +79,7 @@ def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | N
         Path(out).with_name(f"{Path(out).stem}-{_file_safe(lbl.name)}{labels.SUFFIX[fmt]}") for lbl in made]
     if not paths[0].parent.is_dir():
         fail(f"folder {paths[0].parent} does not exist")
-    for path, document in zip(paths, documents):
+    for path, document in zip(paths, documents, strict=True):
         try:
             path.write_bytes(document)
         except OSError as exc:

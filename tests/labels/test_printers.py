@@ -135,11 +135,12 @@ def fake_cups(tmp_path, monkeypatch):
     log = tmp_path / "lp.log"
     (bin_dir / "lp").write_text(
         "#!/bin/sh\n"
-        f'if [ "$2" = "broken" ]; then echo "lp: The printer or class does not exist." >&2; exit 1; fi\n'
+        'if [ "$2" = "broken" ]; then echo "lp: The printer or class does not exist." >&2; exit 1; fi\n'
         f'echo "$@" >> {log}\ncat >> {log}.data\necho "request id is $2-1 (1 file(s))"\n')
     (bin_dir / "lpstat").write_text(
         "#!/bin/sh\n"
-        'case "$2" in off) echo "printer off disabled since Sat" ;; broken) echo "lpstat: Invalid destination name" >&2; exit 1 ;;'
+        'case "$2" in off) echo "printer off disabled since Sat" ;;'
+        ' broken) echo "lpstat: Invalid destination name" >&2; exit 1 ;;'
         ' *) echo "printer $2 is idle.  enabled since Sat" ;; esac\n')
     for tool in ("lp", "lpstat"):
         (bin_dir / tool).chmod(stat.S_IRWXU)
