@@ -12,6 +12,7 @@ from textual.binding import Binding
 
 from sync.store import StoreError
 from terminal.config import Settings
+from terminal.printing import start_print_queue
 from terminal.scanning import Kind, Scan, read_scan
 from terminal.scanning.wedge import Wedge
 from terminal.screens.dialogs import SignIn
@@ -43,14 +44,18 @@ class StationApp(App):
         self._first_operator = operator
         self.wedge = Wedge()
         self._release_timer = None
+        self.print_queue = None  # terminal.printing.PrintQueue once mounted, if a printer is configured
 
     def on_mount(self) -> None:
         self.push_screen(ReceiveScreen())
+        self.print_queue = start_print_queue(self)
         self.refresh_status()
         if self._first_operator:
             self.sign_in(self._first_operator)
 
     def on_unmount(self) -> None:
+        if self.print_queue is not None:
+            self.print_queue.stop(timeout=2)
         self.db.close()
 
     # -- scans ----------------------------------------------------------------

@@ -178,10 +178,11 @@ def show_config(ctx: click.Context, db: str | None, station: str | None) -> None
         click.echo(f"{key:13} = {value!s:40}  ({settings.sources[key]})")
 
 
+from terminal.label_cli import label  # noqa: E402 - registered here, defined in its own module
+
+rma.add_command(label)
+
+
 def main() -> None:
     """Console-script entry point."""
     rma(prog_name="rma")
-
-
-if __name__ == "__main__":
-    main()

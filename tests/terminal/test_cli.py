@@ -21,7 +21,7 @@ def rma(tmp_path):
     env.pop("RMA_STATION_CONFIG", None)
 
     def run(*args: str, check_code: int | None = None) -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, "-m", "terminal.cli", *args], capture_output=True, text=True,
+        done = subprocess.run([sys.executable, "-m", "terminal", *args], capture_output=True, text=True,
                               env=env, cwd=tmp_path, timeout=60)
         assert "Traceback" not in done.stderr, done.stderr
         if check_code is not None:
@@ -150,7 +150,7 @@ def test_config_shows_values_and_where_they_came_from(rma, tmp_path):
     assert "(flag)" in out.splitlines()[2]  # db, given as a flag
     assert "s3cr3t-token" not in out
     # the environment variable moves the file too
-    env_out = subprocess.run([sys.executable, "-m", "terminal.cli", "config"], capture_output=True, text=True,
+    env_out = subprocess.run([sys.executable, "-m", "terminal", "config"], capture_output=True, text=True,
                              env={**os.environ, "RMA_STATION_CONFIG": str(cfg)}).stdout
     assert "bench-7" in env_out and "RMA_STATION_CONFIG" in env_out
 
