@@ -67,7 +67,7 @@ def is_stream(source: str) -> bool:
     return "://" in source
 
 
-def open_capture(source: str) -> cv2.VideoCapture:
+def open_capture(source: str, stall_ms: int = STALL_MS) -> cv2.VideoCapture:
     """An opened ``VideoCapture`` on ``source``, or :class:`CameraError` saying why not."""
     source = source.strip()
     if not source:
@@ -77,7 +77,7 @@ def open_capture(source: str) -> cv2.VideoCapture:
         what = f"camera {source}"
     elif is_stream(source):
         capture = cv2.VideoCapture(source, cv2.CAP_FFMPEG,
-                                   [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STALL_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, STALL_MS])
+                                   [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, stall_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, stall_ms])
         what = f"camera stream {source}"
     else:
         path = Path(source).expanduser()
@@ -142,13 +142,15 @@ class CameraReader(threading.Thread):
                  on_state: Callable[[CameraState], None] = lambda state: None,
                  on_frame: Callable[[np.ndarray, list[Read]], None] | None = None,
                  decoder: Decoder | None = None, *, realtime: bool = False, retry_seconds: float = 3.0,
-                 debouncer: Debouncer | None = None, preview_fps: float = 10.0) -> None:
+                 debouncer: Debouncer | None = None, preview_fps: float = 10.0,
+                 stall_seconds: float = STALL_MS / 1000) -> None:
         super().__init__(name=f"camera {source}", daemon=True)
         self.source = str(source)
         self.on_scan, self.on_state, self.on_frame = on_scan, on_state, on_frame
         self.decoder = decoder or StationDecoder()
         self.realtime = realtime
         self.retry_seconds = retry_seconds
+        self.stall_seconds = stall_seconds  # a network camera silent this long is lost
         self.debouncer = debouncer or Debouncer()
         self.preview_fps = preview_fps
         self.preview_size: tuple[int, int] | None = None  # (width, height) in pixels of the preview
@@ -178,7 +180,7 @@ class CameraReader(threading.Thread):
         """Open, read, decode; on trouble report it and try again until stopped."""
         while not self._stop_event.is_set():
             try:
-                capture = open_capture(self.source)
+                capture = open_capture(self.source, int(self.stall_seconds * 1000))
             except CameraError as exc:
                 if self.is_file:  # a file does not come back by waiting for it
                     self._report(Status.ABSENT, str(exc))
@@ -231,7 +233,7 @@ class CameraReader(threading.Thread):
                 self.on_frame(preview_image(frame, self.preview_size), _scaled(reads, frame, self.preview_size))
             if period:
                 self._stop_event.wait(max(0.0, started + self.frames * period - time.monotonic()))
-        return True
+        return False  # stopped: run() reports it
 
     def _report(self, status: Status, message: str) -> None:
         if (status, message) != (self.state.status, self.state.message):
