@@ -49,6 +49,7 @@ def save_photo(frame: np.ndarray, folder: str | os.PathLike) -> Photo:
     path = folder / f"{digest}.jpg"
     if path.exists():
         return Photo(digest, path)
+    tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".photo-", suffix=".part")
@@ -57,6 +58,10 @@ def save_photo(frame: np.ndarray, folder: str | os.PathLike) -> Photo:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
+        tmp = None
     except OSError as exc:
         raise PhotoError(f"cannot store the photo in {folder}: {exc.strerror}; nothing was recorded") from exc
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
     return Photo(digest, path)

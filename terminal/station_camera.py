@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from terminal.photos import Photo, PhotoError, save_photo
-from terminal.scanning.camera import CameraError, CameraReader, CameraState, Status
+from terminal.scanning.camera import CameraError, CameraReader, CameraState, Status, quiet_opencv
 from terminal.scanning.decoders import Read
 from terminal.widgets.camera_preview import CameraPreview
 from terminal.widgets.status_bar import StatusBar
@@ -55,6 +55,7 @@ class StationCamera:
         """Start reading the configured camera in its own thread (nothing when none is configured)."""
         if not self.source:
             return
+        quiet_opencv()  # OpenCV's warnings would scribble over the screen; our state line says it
         self.reader = CameraReader(self.source, on_scan=lambda read: self._post(self.app, self.Scanned(read)),
                                    on_state=lambda state: self._post(self.app, self.StateChanged(state)),
                                    on_frame=self._frame, realtime=True)
@@ -108,11 +109,14 @@ class StationCamera:
     def toggle_preview(self, screen: Screen) -> None:
         """Show the live preview on ``screen``, or hide it."""
         if self.preview is not None:
+            shown_here = self.preview.screen is screen
             self.preview.remove()
             self.preview = None
             if self.reader is not None:
                 self.reader.preview_size = None
-            return
+            if shown_here:
+                return
+            # it was left on a screen below this one: bring it here instead
         self.preview = CameraPreview(self.state.message)
         screen.mount(self.preview)
         if self.reader is not None:
