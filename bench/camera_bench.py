@@ -7,19 +7,25 @@ For 1280x720 and 1920x1080 frames of the station's RMA label (Code 128
 frame width on a cluttered bench, rotated -6..6 degrees, blurred and noisy,
 prints per decoder: frames decoded per second and the share of frames in
 which the RMA code was read; then the same for empty frames (the cost of a
-frame with nothing in view, which is most frames at a bench).
+frame with nothing in view, which is most frames at a bench); then end to
+end: the station's CameraReader thread on a 1080p MJPG video file of the
+label coming and going (video decoding + pipeline + debounce), with the
+scans it produced.
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
 
+from terminal.scanning.camera import CameraReader
 from terminal.scanning.decoders import StationDecoder, ZbarDecoder, ZxingDecoder
-from terminal.scanning.synthetic import FULL_HD, HD, Bench, frame, rma_label
+from terminal.scanning.synthetic import FULL_HD, HD, Bench, Shot, frame, rma_label, write_video
 
 CODE = "RMA-2026-000123"
 
@@ -34,15 +40,20 @@ def frames(size, n, label, seed=1):
             for i in range(n)]
 
 
-def measure(decoder, images):
-    """(frames per second, share of frames where CODE was read)."""
+def measure(decoder, images, repeats=3):
+    """(frames per second, share of frames where CODE was read); the fastest of ``repeats`` runs.
+
+    The fastest run is the one least disturbed by other work on a shared machine.
+    """
     decoder.decode(images[0])  # warm-up
-    hits = 0
-    start = time.perf_counter()
-    for image in images:
-        hits += any(r.text == CODE for r in decoder.decode(image))
-    elapsed = time.perf_counter() - start
-    return len(images) / elapsed, hits / len(images)
+    best, hits = float("inf"), 0
+    for _ in range(repeats):
+        hits = 0
+        start = time.perf_counter()
+        for image in images:
+            hits += any(r.text == CODE for r in decoder.decode(image))
+        best = min(best, time.perf_counter() - start)
+    return len(images) / best, hits / len(images)
 
 
 def main() -> None:
@@ -62,6 +73,23 @@ def main() -> None:
             fps, share = measure(decoder, with_label)
             empty_fps, _ = measure(decoder, empty)
             print(f"{size[0]}x{size[1]:<5} {name:<24} {fps:9.1f} {share:6.0%}  {empty_fps:9.1f}")
+    end_to_end(label)
+
+
+def end_to_end(label) -> None:
+    """The reader thread on a 1080p MJPG file: label, gap, label, gap (as fast as it decodes)."""
+    with tempfile.TemporaryDirectory() as folder:
+        video = write_video(Path(folder) / "bench.avi", [Shot(label, 45), Shot(None, 30), Shot(label, 45),
+                                                         Shot(None, 30)], FULL_HD, fps=30)
+        scans = []
+        reader = CameraReader(str(video), scans.append)
+        start = time.perf_counter()
+        reader.start()
+        reader.join()
+        elapsed = time.perf_counter() - start
+    print(f"end to end, 1920x1080 MJPG file, station pipeline: {reader.frames / elapsed:.1f} fps "
+          f"({reader.frames} frames; {reader.frames / reader.decode_seconds:.1f} fps decoding alone); "
+          f"scans: {', '.join(r.text for r in scans)}")
 
 
 if __name__ == "__main__":

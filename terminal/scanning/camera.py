@@ -117,11 +117,12 @@ class Debouncer:
         self._frame += 1
         new = []
         for read in reads:
-            last = self._last.get(read.raw)
+            # keyed on the text: a label carrying its code twice (Code 128 and DataMatrix) is one scan
+            last = self._last.get(read.text)
             if last is None or (self._frame - last[0] > self.gap_frames and at - last[1] >= self.gap_seconds):
-                if read.raw not in (r.raw for r in new):
+                if read.text not in (r.text for r in new):
                     new.append(read)
-            self._last[read.raw] = (self._frame, at)
+            self._last[read.text] = (self._frame, at)
         if len(self._last) > 64:  # codes long out of view need no memory
             self._last = {k: v for k, v in self._last.items() if self._frame - v[0] <= self.gap_frames}
         return new

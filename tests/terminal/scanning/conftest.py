@@ -19,9 +19,9 @@ EAN13 = "4006381333931"
 
 @pytest.fixture(scope="session")
 def footage(tmp_path_factory):
-    """A 720p clip: nothing, an RMA label, nothing, an item's EAN-13, nothing, the same RMA label again."""
+    """A 720p clip at 15 fps: nothing, an RMA label held for two seconds, nothing, an item's EAN-13, nothing, the same RMA label again."""
     path = tmp_path_factory.mktemp("footage") / "bench-720p.avi"
-    return write_video(path, [Shot(None, 4), Shot(rma_label(RMA), 12), Shot(None, 12), Shot(item_label(EAN), 12),
+    return write_video(path, [Shot(None, 4), Shot(rma_label(RMA), 30), Shot(None, 12), Shot(item_label(EAN), 12),
                               Shot(None, 12), Shot(rma_label(RMA), 10), Shot(None, 3)], HD, fps=15)
 
 

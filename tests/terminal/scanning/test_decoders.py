@@ -84,3 +84,14 @@ def test_colour_and_grey_frames_read_the_same():
     image = frame(Bench(HD, seed=2), rma_label(RMA), seed=3)
     decoder = StationDecoder()
     assert [r.text for r in decoder.decode(image)] == [r.text for r in decoder.decode(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))]
+
+
+def test_capture_decoding_and_photos_import_no_textual():
+    # the camera's domain part must run without the TUI (rma decode, a conveyor script)
+    import subprocess
+    import sys
+
+    code = ("import sys, terminal.scanning.camera, terminal.scanning.decoders, terminal.scanning.synthetic, "
+            "terminal.photos; print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
