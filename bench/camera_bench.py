@@ -30,13 +30,13 @@ from terminal.scanning.synthetic import FULL_HD, HD, Bench, Shot, frame, rma_lab
 CODE = "RMA-2026-000123"
 
 
-def frames(size, n, label, seed=1):
-    """``n`` varied frames of ``label`` (or of nothing) at ``size``."""
+def frames(size, n, label, seed=1, blur=(0.8, 1.6), width_share=0.35):
+    """``n`` varied frames of ``label`` (or of nothing) at ``size``; blur sigma in 1080p pixels."""
     bench = Bench(size, seed)
     rng = np.random.default_rng(seed)
-    return [frame(bench, label, width_share=0.35, angle=float(rng.uniform(-6, 6)),
+    return [frame(bench, label, width_share=width_share, angle=float(rng.uniform(-6, 6)),
                   centre=(float(rng.uniform(0.3, 0.7)), float(rng.uniform(0.35, 0.65))),
-                  blur=float(rng.uniform(0.8, 1.6)), noise=float(rng.uniform(3, 9)), seed=i)
+                  blur=float(rng.uniform(*blur)), noise=float(rng.uniform(3, 9)), seed=i)
             for i in range(n)]
 
 
@@ -59,6 +59,10 @@ def measure(decoder, images, repeats=3):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=40, help="frames per size (default 40)")
+    parser.add_argument("--blur", type=float, nargs=2, default=(0.8, 1.6), metavar=("LOW", "HIGH"),
+                        help="lens blur range, Gaussian sigma in 1080p pixels (default 0.8 1.6)")
+    parser.add_argument("--width", type=float, default=0.35, help="share of the frame width the label fills")
+    parser.add_argument("--no-end-to-end", action="store_true", help="skip the reader-thread measurement")
     args = parser.parse_args()
     cv2.setNumThreads(1)  # one core: OpenCV's resize/convert must not fan out either
     decoders = [("zbar", ZbarDecoder()), ("zxing (default passes)", ZxingDecoder()),
@@ -67,13 +71,15 @@ def main() -> None:
     label = rma_label(CODE, ean="400123456789", datamatrix=CODE)
     print(f"{'size':>10}  {'decoder':<24} {'label fps':>9} {'read':>6}  {'empty fps':>9}")
     for size in (HD, FULL_HD):
-        with_label, empty = frames(size, args.frames, label), frames(size, max(10, args.frames // 4), None)
+        with_label = frames(size, args.frames, label, blur=args.blur, width_share=args.width)
+        empty = frames(size, max(10, args.frames // 4), None, blur=args.blur)
         # colour frames, as VideoCapture delivers them: the conversion to grey is part of the cost
         for name, decoder in decoders:
             fps, share = measure(decoder, with_label)
             empty_fps, _ = measure(decoder, empty)
             print(f"{size[0]}x{size[1]:<5} {name:<24} {fps:9.1f} {share:6.0%}  {empty_fps:9.1f}")
-    end_to_end(label)
+    if not args.no_end_to_end:
+        end_to_end(label)
 
 
 def end_to_end(label) -> None:
