@@ -82,6 +82,7 @@ class StationApp(App):
         self.route(read_scan(message.read.raw, source="camera"))
 
     def on_station_camera_state_changed(self, message: StationCamera.StateChanged) -> None:
+        """Camera live, lost, back: header, preview, and one line when it went wrong."""
         self.camera.show_state(message.state)
 
     def action_toggle_camera(self) -> None:

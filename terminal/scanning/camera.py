@@ -191,6 +191,10 @@ class CameraReader(threading.Thread):
                 continue
             try:
                 finished = self._read_frames(capture)
+            except Exception as exc:  # a driver or decoder fault must not kill the camera for the shift
+                self._report(Status.LOST, f"camera {self.source} failed ({type(exc).__name__}: {exc}); "
+                                          f"retrying every {self.retry_seconds:g} s")
+                finished = False
             finally:
                 capture.release()
             if finished:
@@ -204,11 +208,11 @@ class CameraReader(threading.Thread):
         fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
         period = 1.0 / fps if (self.realtime and is_file and 0 < fps < 240) else 0.0
         self._report(Status.LIVE, f"camera {self.source}: live")
-        started, next_preview, got_any = time.monotonic(), 0.0, False
+        started, next_preview, played = time.monotonic(), 0.0, 0
         while not self._stop_event.is_set():
             ok, frame = capture.read()
             if not ok or frame is None:
-                if is_file and got_any:
+                if is_file and played:
                     self._report(Status.ENDED, f"video {self.source} ended")
                     return True
                 if is_file:
@@ -218,7 +222,7 @@ class CameraReader(threading.Thread):
                 self._report(Status.LOST, f"camera {self.source} stopped sending (unplugged or stalled); "
                                           f"retrying every {self.retry_seconds:g} s")
                 return False
-            got_any = True
+            played += 1
             # the time the frame was taken: the file's own clock for files, ours for live cameras
             at = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 if is_file else time.monotonic()
             self.latest = frame
@@ -233,7 +237,7 @@ class CameraReader(threading.Thread):
                 next_preview = now + 1.0 / self.preview_fps
                 self.on_frame(preview_image(frame, self.preview_size), _scaled(reads, frame, self.preview_size))
             if period:
-                self._stop_event.wait(max(0.0, started + self.frames * period - time.monotonic()))
+                self._stop_event.wait(max(0.0, started + played * period - time.monotonic()))
         return False  # stopped: run() reports it
 
     def _report(self, status: Status, message: str) -> None:
