@@ -166,7 +166,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL
         )"""
     )
-    db.execute("CREATE INDEX rmas_order_key ON rmas(order_key) WHERE order_key != ''")
+    db.execute("CREATE INDEX rmas_order_key ON rmas(order_key)")
     db.execute(
         """CREATE TABLE rma_lines (
             rma_code TEXT NOT NULL REFERENCES rmas(code),
@@ -178,7 +178,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (rma_code, line_no)
         )"""
     )
-    db.execute("CREATE INDEX rma_lines_gtin ON rma_lines(gtin) WHERE gtin != ''")
+    db.execute("CREATE INDEX rma_lines_gtin ON rma_lines(gtin)")
     db.execute(
         """CREATE TABLE tracking_numbers (
             number TEXT PRIMARY KEY,         -- letters and digits only, upper case
@@ -236,7 +236,8 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
 class Store:
     """The station's local database.  Open one per thread; it is not shared."""
 
-    def __init__(self, path: str | Path, *, create_folder: bool = False, busy_timeout_ms: int = 5000):
+    def __init__(self, path: str | Path, *, create_folder: bool = False, busy_timeout_ms: int = 5000,
+                 auto_checkpoint: bool = True):
         self.path = Path(path)
         folder = self.path.parent
         if not folder.is_dir():
@@ -250,6 +251,10 @@ class Store:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            if not auto_checkpoint:
+                # The owner checkpoints from another connection (see checkpoint()), so a
+                # commit at the bench never pays for copying the WAL into a large file.
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
         except sqlite3.DatabaseError as exc:
             raise _explain(exc, self.path) from exc
         if mode.lower() != "wal":
@@ -279,6 +284,9 @@ class Store:
             raise _explain(exc, self.path) from exc
         try:
             yield self.conn
+        except sqlite3.DatabaseError as exc:
+            self.conn.execute("ROLLBACK")
+            raise _explain(exc, self.path) from exc
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -539,6 +547,13 @@ class Store:
             sql += " AND station = ?"
             args.append(station)
         return dict(self.conn.execute(sql + " GROUP BY type", args).fetchall())
+
+    def checkpoint(self) -> None:
+        """Copy committed WAL pages into the database file without blocking writers (PASSIVE)."""
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.DatabaseError as exc:
+            raise _explain(exc, self.path) from exc
 
     def integrity_check(self) -> str:
         """SQLite's own verdict on the file: ``ok`` or the problems it found."""

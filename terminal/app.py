@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime, time as dtime, timezone
 
 from textual import events, work
@@ -60,9 +61,10 @@ class StationApp(App):
 
     # -- scans ----------------------------------------------------------------
 
-    def route_text(self, raw: str, source: str) -> None:
-        """Read raw scanner text and route it."""
-        self.route(read_scan(raw, source))
+    def route_text(self, raw: str, source: str, at: float | None = None) -> None:
+        """Read raw scanner text (arrived at monotonic time ``at``) and route it."""
+        scan = read_scan(raw, source)
+        self.route(dataclasses.replace(scan, at=at) if at is not None else scan)
 
     def route(self, scan: Scan) -> None:
         """Send a scan where it belongs: badges and sign-out here, the rest to the screen."""

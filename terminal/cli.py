@@ -45,8 +45,9 @@ station_option = click.option("--station", default=None, help="Station id (defau
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", type=click.Path(dir_okay=False), default=None, envvar=station_config.CONFIG_ENV,
-              help=f"Station config file (default: {station_config.default_config_path()}).")
+@click.option("--config", type=click.Path(dir_okay=False), default=None,
+              help=f"Station config file (default: ${station_config.CONFIG_ENV}, "
+                   f"then {station_config.default_config_path()}).")
 @click.pass_context
 def rma(ctx: click.Context, config: str | None) -> None:
     """RMA Station: receive, inspect and sort customer returns, offline first."""
