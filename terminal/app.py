@@ -17,6 +17,8 @@ from terminal.scanning import Kind, Scan, read_scan
 from terminal.scanning.wedge import Wedge
 from terminal.screens.dialogs import SignIn
 from terminal.screens.receive import ReceiveScreen
+from terminal.photos import photo_folder
+from terminal.station_camera import StationCamera
 from terminal.station_db import StationDb
 from terminal.widgets.status_bar import StatusBar
 
@@ -32,6 +34,7 @@ class StationApp(App):
     BINDINGS = [
         Binding("f2", "sign_in", "Sign in"),
         Binding("f3", "sign_out", "Sign out"),
+        Binding("f8", "toggle_camera", "Camera"),
         Binding("f10", "quit", "Quit"),
     ]
 
@@ -45,6 +48,7 @@ class StationApp(App):
         self.wedge = Wedge()
         self._release_timer = None
         self.print_queue = None  # terminal.printing.PrintQueue once mounted, if a printer is configured
+        self.camera = StationCamera(self, settings.camera, photo_folder(settings.db_path))
 
     def on_mount(self) -> None:
         self.push_screen(ReceiveScreen())
@@ -52,10 +56,12 @@ class StationApp(App):
         self.refresh_status()
         if self._first_operator:
             self.sign_in(self._first_operator)
+        self.camera.start()
 
     def on_unmount(self) -> None:
         if self.print_queue is not None:
             self.print_queue.stop(timeout=2)
+        self.camera.stop()
         self.db.close()
 
     # -- scans ----------------------------------------------------------------
@@ -76,6 +82,19 @@ class StationApp(App):
                 if hasattr(screen, "handle_scan"):
                     screen.handle_scan(scan)
                     break
+
+    def on_station_camera_scanned(self, message: StationCamera.Scanned) -> None:
+        """A camera scan goes the same way as a keyboard one."""
+        self.camera.show_code(message.read)
+        self.route(read_scan(message.read.raw, source="camera"))
+
+    def on_station_camera_state_changed(self, message: StationCamera.StateChanged) -> None:
+        """Camera live, lost, back: header, preview, and one line when it went wrong."""
+        self.camera.show_state(message.state)
+
+    def action_toggle_camera(self) -> None:
+        """Show or hide the camera's live preview."""
+        self.camera.toggle_preview(self.screen)
 
     async def on_event(self, event: events.Event) -> None:
         """Catch a scanner's burst whatever has focus (see terminal.scanning.wedge)."""
@@ -159,6 +178,7 @@ class StationApp(App):
         today = {name: counts.get(kind, 0) for kind, name in TODAY_NAMES.items() if counts.get(kind)}
         for bar in self.screen.query(StatusBar):
             bar.station, bar.operator, bar.unsent, bar.counts = station, self.operator, unsent, today
+            bar.camera = self.camera.status_line
 
     def ring(self, problem: bool) -> None:
         """One bell for a good scan, three for one that needs attention."""

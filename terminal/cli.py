@@ -58,10 +58,12 @@ def rma(ctx: click.Context, config: str | None) -> None:
 @db_option
 @station_option
 @click.option("--operator", default=None, help="Sign this operator in at start.")
+@click.option("--camera", default=None, help="Camera: device index (0), video file or stream URL; \"\" = none.")
 @click.pass_context
-def station(ctx: click.Context, db: str | None, station: str | None, operator: str | None) -> None:
+def station(ctx: click.Context, db: str | None, station: str | None, operator: str | None,
+            camera: str | None) -> None:
     """Start the station screen (receiving)."""
-    settings = settings_from(ctx, db=db, station=station)
+    settings = settings_from(ctx, db=db, station=station, camera=camera)
     open_store(settings).close()  # fail here, with one line, rather than inside the screen
     from terminal.app import make_app
 
@@ -181,6 +183,9 @@ def show_config(ctx: click.Context, db: str | None, station: str | None) -> None
 from terminal.label_cli import label  # noqa: E402 - registered here, defined in its own module
 
 rma.add_command(label)
+from terminal.decode_cli import decode  # noqa: E402 (camera work lives in its own module)
+
+rma.add_command(decode)
 
 
 def main() -> None:
