@@ -177,6 +177,11 @@ def show_config(ctx: click.Context, db: str | None, station: str | None) -> None
         click.echo(f"{key:13} = {value!s:40}  ({settings.sources[key]})")
 
 
+from terminal.checklist_cli import checklist  # noqa: E402  (its own module; one line here)
+
+rma.add_command(checklist)
+
+
 def main() -> None:
     """Console-script entry point."""
     rma(prog_name="rma")
