@@ -1,0 +1,78 @@
+"""The checklist of the item on the bench: every check, its answer, and where the cursor is."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from qc_checklists import NOT_APPLICABLE, Item, Kind, judge
+from terminal.inspection import Draft
+
+SEVERITY_STYLE = {"critical": "bold red", "major": "yellow", "minor": "dim"}
+
+
+class ChecklistForm(Static):
+    """Renders a :class:`~terminal.inspection.Draft`; it holds no state of its own."""
+
+    DEFAULT_CSS = """
+    ChecklistForm { height: auto; padding: 0 1; }
+    """
+
+    def show(self, draft: Draft | None) -> None:
+        """Show the draft's checklist (or nothing)."""
+        if draft is None:
+            self.update("")
+            return
+        c = draft.checklist
+        title = Text.assemble((c.title, "bold"), (f"   checklist {c.id} v{c.version} · {c.content_hash[:12]}", "dim"))
+        table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
+        table.add_column(width=2)
+        table.add_column(width=3, justify="right")
+        table.add_column(width=26, no_wrap=True)
+        table.add_column(ratio=1)
+        table.add_column(width=12, no_wrap=True)
+        for n, item in enumerate(c.items):
+            here = n == draft.cursor
+            severity = item.severity.value if item.severity else ""
+            camera = " 📷" if item.photo_required_on_fail or item.kind == Kind.PHOTO else ""
+            prompt = Text(item.prompt, style="bold" if here else "")
+            if here:
+                prompt.append("\n" + self._hint(item), style="cyan")
+                if item.help:
+                    prompt.append("\n" + item.help, style="dim")
+            table.add_row(Text("▶", style="reverse") if here else "", str(n + 1), self._answer(draft, item), prompt,
+                          Text(severity + camera, style=SEVERITY_STYLE.get(severity, "")))
+        self.update(Group(title, table))
+
+    @staticmethod
+    def _hint(item: Item) -> str:
+        if item.kind == Kind.CHOICE:
+            return "   ".join(f"{i} {ch.label}" for i, ch in enumerate(item.choices, 1))
+        return Draft.how_to_answer(item)
+
+    @staticmethod
+    def _answer(draft: Draft, item: Item) -> Text:
+        photo = draft.photos.get(item.id)
+        if item.id not in draft.answers:
+            if item.kind == Kind.PHOTO:
+                return Text("photo needed", style="bold yellow")
+            return Text("· · ·", style="dim")
+        value = draft.answers[item.id]
+        if item.kind == Kind.NOTE:
+            return Text(str(value), style="italic")
+        if item.kind == Kind.PHOTO:
+            return Text(f"PHOTO {photo.shown() if photo else ''}", style="green")
+        if value == NOT_APPLICABLE:
+            return Text("n/a", style="dim")
+        finding = judge(item, value)
+        if item.kind == Kind.PASS_FAIL:
+            shown = str(value).upper()
+        elif item.kind == Kind.MEASUREMENT:
+            shown = f"{value:g} {item.unit}".strip()
+        else:
+            shown = str(value)
+        if finding.failed and item.photo_required_on_fail:
+            shown += "  📷 ok" if photo else "  📷 needed"
+        return Text(shown, style="bold red" if finding.failed else "bold green")
