@@ -59,7 +59,7 @@ def rma(ctx: click.Context, config: str | None) -> None:
 @click.option("--operator", default=None, help="Sign this operator in at start.")
 @click.pass_context
 def station(ctx: click.Context, db: str | None, station: str | None, operator: str | None) -> None:
-    """Start the station screen (receiving)."""
+    """Start the station screens: receiving (F6) and QC inspection (F7)."""
     settings = settings_from(ctx, db=db, station=station)
     open_store(settings).close()  # fail here, with one line, rather than inside the screen
     from terminal.app import make_app

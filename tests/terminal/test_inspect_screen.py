@@ -397,3 +397,61 @@ async def test_f6_f7_switch_between_receive_and_inspect(settings):
         await pilot.press("f7")
         await pilot.pause(0.1)
         assert app.screen is inspect  # the same screen, its state kept
+        await pilot.press("f6")
+        await pilot.pause(0.1)
+        await pilot.press(*"RMA-2", "enter")  # receiving still works as before
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.screen.query_one("#banner").word == "RECEIVED":
+                break
+        assert app.screen.query_one("#banner").word == "RECEIVED"
+
+
+async def test_standard_electronics_checklist_end_to_end(settings, tmp_path):
+    """The shipped consumer_electronics checklist: choices, a measurement, a photo item; the RMA completes."""
+    with Store(settings.db_path) as store:
+        with store.write() as conn:
+            store.upsert_rma(conn, {"rma_code": "RMA-3", "status": "authorized"}, [
+                {"sku": "ELC-1", "gtin": "5901234123457", "qty": 1, "category": "consumer_electronics"}])
+        store.receive("RMA-3", "dock-1", "anna")
+    app = make_app(settings, operator="qc1")
+    async with app.run_test(size=(130, 50)) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("f7")
+        screen = app.screen
+        b = Bench(app, pilot, screen)
+        while screen.library is None:
+            await pilot.pause(0.01)
+        await b.key("f4")  # pick a received RMA: RMA-1 has waited longest, RMA-3 is second
+        await pilot.press("down", "enter")
+        await b.settle()
+        assert screen.rma.code == "RMA-3"
+        await b.scan("]d20105901234123457\x1d21SN0042\x1d10LOT-9")
+        assert screen.draft.checklist.id == "consumer_electronics" and screen.draft.code.serial == "SN0042"
+        await b.key("p", "p", "p", "p", "p")  # serial, seal (first passing choice), power, liquid, battery
+        assert app.focused is screen.query_one("#reading")  # battery health: a number
+        await b.typed("92")
+        await b.key("p", "p", "p", "p", "p")  # display, housing, buttons, accessories, account lock
+        assert screen.draft.current.id == "as_received"  # the photo item
+        await b.key("c")
+        await pilot.press("f9")
+        await b.settle()
+        await b.key("enter")
+        assert b.word == "RESELLABLE" and screen.rma.stage == "inspected"
+        assert "RMA-3 is fully inspected" in b.text("#banner")
+        inspected = b.events("item.inspected")[-1].payload
+        assert inspected["serial"] == "SN0042" and inspected["lot"] == "LOT-9"
+        assert {a["item"]: a["answer"] for a in inspected["answers"]}["battery_health"] == 92.0
+        assert b.events()[-1].type == "rma.inspected"
+
+
+def test_qc_checklists_imports_neither_sync_nor_terminal():
+    import ast
+    import pathlib
+
+    import qc_checklists
+    for path in pathlib.Path(qc_checklists.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not any(n.split(".")[0] in ("sync", "terminal", "labels") for n in names), (path, names)
