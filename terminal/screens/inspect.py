@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -201,6 +202,11 @@ class InspectScreen(Screen):
             self.app.ring(problem=True)
             return
         if looks_like_item(scan):
+            # Carrier numbers can look like UPC/EAN (12-13 digits, and 1 in 10 has a valid check digit):
+            # a scan that names an RMA opens it, as at receiving.
+            if await self.app.db.run(lambda store: store.find_rma(scan.text)) is not None:
+                await self._open_rma(scan.text)
+                return
             code, problem = read_item(scan)
             if code is None:
                 self.show("NOT READ", f"{problem}\nNothing recorded.")
@@ -418,12 +424,12 @@ class InspectScreen(Screen):
     def show(self, word: str, detail: str = "") -> None:
         """The big word and the line under it."""
         banner = self.query_one(OutcomeBanner)
-        banner.show(word, detail.replace("[", "\\["))
+        banner.show(word, escape(detail))
         banner.set_classes(WORDS.get(word, "info"))
 
     def say(self, message: str) -> None:
         """A one-line hint under the checklist, without changing the banner."""
-        self.query_one("#hint", Static).update(f"[b]{message.replace('[', chr(92) + '[')}[/b]")
+        self.query_one("#hint", Static).update(f"[b]{escape(message)}[/b]")
 
     def _redraw(self) -> None:
         """Bring the RMA lines, checklist, suggestion, typing field and focus in line with the state."""
@@ -442,7 +448,7 @@ class InspectScreen(Screen):
             missing = draft.photos_missing()
             photos = f"   📷 needed: {', '.join(i.id for i in missing)}" if missing else ""
             suggestion_box.update(f"SUGGESTED  [b]{s.disposition.value.upper()}[/b]{still}{photos}\n"
-                                  + "; ".join(s.why).replace("[", "\\["))
+                                  + escape("; ".join(s.why)))
             suggestion_box.set_classes(s.disposition.value)
             item = draft.current
             typing = item is not None and item.kind in (Kind.MEASUREMENT, Kind.NOTE)
@@ -468,14 +474,13 @@ class InspectScreen(Screen):
         rma = self.rma
         if rma is None:
             return ""
-        rows = [f"[b]{rma.code}[/b]  {rma.customer_name}  ·  order {rma.order_ref or '-'}  ·  "
-                f"reason: {rma.reason or '-'}  ·  stage [b]{rma.stage}[/b]"]
+        rows = [f"[b]{escape(rma.code)}[/b]  {escape(rma.customer_name)}  ·  order {escape(rma.order_ref or '-')}  ·  "
+                f"reason: {escape(rma.reason or '-')}  ·  stage [b]{rma.stage}[/b]"]
         current = self.draft.line.line_no if self.draft else None
         for ln in rma.lines:
             done = self.progress.get(ln.line_no, ())
             state = ", ".join(done) if done else "waiting"
             mark = "▶" if ln.line_no == current else ("✔" if len(done) >= ln.qty else " ")
-            rows.append(f" {mark} {ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, {ln.gtin or 'no GTIN'}, "
-                        f"{ln.category})  — {len(done)}/{ln.qty}: {state}")
-        return "\n".join(r.replace("[b]", "\x00").replace("[/b]", "\x01").replace("[", "\\[")
-                         .replace("\x00", "[b]").replace("\x01", "[/b]") for r in rows)
+            rows.append(escape(f" {mark} {ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
+                               f"{ln.gtin or 'no GTIN'}, {ln.category})  — {len(done)}/{ln.qty}: {state}"))
+        return "\n".join(rows)

@@ -455,3 +455,19 @@ def test_qc_checklists_imports_neither_sync_nor_terminal():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             assert not any(n.split(".")[0] in ("sync", "terminal", "labels") for n in names), (path, names)
+
+
+async def test_abandon_saves_nothing_and_a_tracking_number_opens_its_rma(bench, settings):
+    with Store(settings.db_path) as store:
+        with store.write() as conn:  # a 12-digit carrier number that is also a valid UPC-A
+            store.upsert_rma(conn, {"rma_code": "RMA-4", "status": "authorized"},
+                             [{"sku": "GEN-4", "gtin": GENERAL_GTIN, "qty": 1}], ["036000291452"])
+    await bench.scan("036000291452")
+    await bench.key("y")  # RMA-4 is not received yet: receive it
+    assert bench.screen.rma.code == "RMA-4" and bench.events("item.mismatch") == []
+    await bench.scan(GENERAL_GTIN)
+    await bench.key("p", "p")
+    await bench.scan("CMD:CANCEL")
+    await bench.key("y")
+    assert bench.word == "ABANDONED" and bench.screen.draft is None
+    assert bench.events("item.inspected") == []
