@@ -63,7 +63,7 @@ class InspectScreen(Screen):
     InspectScreen #suggestion.resellable { background: #0a7d2c; color: white; }
     InspectScreen #suggestion.discounted { background: #c77c00; color: black; }
     InspectScreen #suggestion.scrapped { background: #b3141c; color: white; }
-    InspectScreen #form-box { height: 1fr; }
+    InspectScreen ScanField.hidden { display: none; }
     InspectScreen ReadingField { margin: 0 1; }
     InspectScreen ReadingField.hidden { display: none; }
     InspectScreen #hint { height: auto; padding: 0 2; color: $warning; }
@@ -99,8 +99,7 @@ class InspectScreen(Screen):
         yield StatusBar(id="status")
         yield OutcomeBanner(id="banner")
         yield Static(id="rma")
-        with Static(id="form-box"):
-            yield ChecklistForm(id="form")
+        yield ChecklistForm(id="form")
         yield Static(id="suggestion")
         yield ReadingField(id="reading", classes="hidden", max_length=500)
         yield Static(id="hint")
@@ -455,6 +454,7 @@ class InspectScreen(Screen):
             reading.set_class(not typing, "hidden")
             if typing:
                 reading.placeholder = Draft.how_to_answer(item)
+        self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
         self.query_one("#keys", Static).update(
             "P pass  F fail  1-9 choose  N n/a  C photo  ↑↓ move  Enter confirm  R/D/S other disposition  "
             "Esc abandon" if draft else "Scan an RMA, then each item · F4 pick a received RMA · Esc close the RMA")

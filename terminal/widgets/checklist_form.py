@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from qc_checklists import NOT_APPLICABLE, Item, Kind, judge
@@ -13,38 +13,63 @@ from terminal.inspection import Draft
 SEVERITY_STYLE = {"critical": "bold red", "major": "yellow", "minor": "dim"}
 
 
-class ChecklistForm(Static):
-    """Renders a :class:`~terminal.inspection.Draft`; it holds no state of its own."""
+class ChecklistRow(Static):
+    """One check: number, answer, prompt (with the keys to answer it when the cursor is here), severity."""
+
+
+class ChecklistForm(VerticalScroll):
+    """Renders a :class:`~terminal.inspection.Draft` and keeps the current check in view; holds no state."""
 
     DEFAULT_CSS = """
-    ChecklistForm { height: auto; padding: 0 1; }
+    ChecklistForm { height: 1fr; padding: 0 1; }
+    ChecklistForm ChecklistRow { height: auto; }
+    ChecklistForm ChecklistRow.current { background: $boost; }
     """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._shown: Draft | None = None
 
     def show(self, draft: Draft | None) -> None:
         """Show the draft's checklist (or nothing)."""
-        if draft is None:
-            self.update("")
+        if draft is not self._shown:
+            self.remove_children()
+            self._shown = draft
+            if draft is None:
+                return
+            c = draft.checklist
+            title = Text.assemble((c.title, "bold"), (f"   checklist {c.id} v{c.version} · {c.content_hash[:12]}",
+                                                      "dim"))
+            self.mount(Static(title), *[ChecklistRow() for _ in c.items])
+            self.call_after_refresh(self.show, draft)
             return
-        c = draft.checklist
-        title = Text.assemble((c.title, "bold"), (f"   checklist {c.id} v{c.version} · {c.content_hash[:12]}", "dim"))
+        if draft is None:
+            return
+        rows = list(self.query(ChecklistRow))
+        for n, (item, row) in enumerate(zip(draft.checklist.items, rows)):
+            here = n == draft.cursor
+            row.set_class(here, "current")
+            row.update(self._row(draft, n, item, here))
+        if draft.cursor is not None and draft.cursor < len(rows):
+            self.scroll_to_widget(rows[draft.cursor], animate=False)
+
+    def _row(self, draft: Draft, n: int, item: Item, here: bool) -> Table:
+        severity = item.severity.value if item.severity else ""
+        camera = " 📷" if item.photo_required_on_fail or item.kind == Kind.PHOTO else ""
+        prompt = Text(item.prompt, style="bold" if here else "")
+        if here:
+            prompt.append("\n" + self._hint(item), style="cyan")
+            if item.help:
+                prompt.append("\n" + item.help, style="dim")
         table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
         table.add_column(width=2)
         table.add_column(width=3, justify="right")
-        table.add_column(width=26, no_wrap=True)
+        table.add_column(width=22, no_wrap=True)
         table.add_column(ratio=1)
-        table.add_column(width=12, no_wrap=True)
-        for n, item in enumerate(c.items):
-            here = n == draft.cursor
-            severity = item.severity.value if item.severity else ""
-            camera = " 📷" if item.photo_required_on_fail or item.kind == Kind.PHOTO else ""
-            prompt = Text(item.prompt, style="bold" if here else "")
-            if here:
-                prompt.append("\n" + self._hint(item), style="cyan")
-                if item.help:
-                    prompt.append("\n" + item.help, style="dim")
-            table.add_row(Text("▶", style="reverse") if here else "", str(n + 1), self._answer(draft, item), prompt,
-                          Text(severity + camera, style=SEVERITY_STYLE.get(severity, "")))
-        self.update(Group(title, table))
+        table.add_column(width=11, no_wrap=True)
+        table.add_row(Text("▶", style="reverse") if here else "", str(n + 1), self._answer(draft, item), prompt,
+                      Text(severity + camera, style=SEVERITY_STYLE.get(severity, "")))
+        return table
 
     @staticmethod
     def _hint(item: Item) -> str:
