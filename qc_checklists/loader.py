@@ -152,10 +152,15 @@ def check_text(raw: bytes | str, path: str = "<text>", expected_id: str | None =
         return None, [Problem(path, line, f"not valid YAML: {exc.problem or exc.context}")]
     except yaml.YAMLError as exc:
         return None, [Problem(path, 1, f"not valid YAML: {exc}")]
+    except RecursionError:
+        return None, [Problem(path, 1, "values nested too deeply; a checklist is items with a few keys each")]
     if len(documents) != 1:
         return None, [Problem(path, 1, f"a checklist file holds one document, not {len(documents)} ('---')")]
     reader = _Reader(path)
-    root = reader.convert(documents[0])
+    try:
+        root = reader.convert(documents[0])
+    except RecursionError:
+        return None, [Problem(path, 1, "values nested too deeply; a checklist is items with a few keys each")]
     checklist = _Validator(reader, expected_id).checklist(root)
     if reader.problems:
         return None, sorted(reader.problems, key=lambda p: p.line)

@@ -106,6 +106,7 @@ def test_the_good_file_is_valid(tmp_path):
     ("checklist: gadgets\n---\nchecklist: gadgets\n", "1: a checklist file holds one document, not 2"),
     ("", "1: file is empty"),
     ("# only a comment\n\n", "1: file is empty"),
+    ("checklist: gadgets\nitems: " + "[" * 5000 + "]" * 5000 + "\n", "1: values nested too deeply"),
 ])
 def test_each_problem_is_reported_with_its_line(tmp_path, text, expected):
     found = problems_of(tmp_path, text)
