@@ -68,7 +68,12 @@ def load_library(folder: str | Path | None = None) -> Library:
     if not folder.is_dir():
         library.invalid[FALLBACK] = [Problem(str(folder), 0, "checklist folder does not exist")]
         return library
-    for path in checklist_files(folder):
+    try:
+        files = checklist_files(folder)
+    except OSError as exc:
+        library.invalid[FALLBACK] = [Problem(str(folder), 0, f"cannot list the checklist folder: {exc.strerror}")]
+        return library
+    for path in files:
         checklist, problems = check_file(path)
         if checklist is not None:
             library.checklists[checklist.id] = checklist

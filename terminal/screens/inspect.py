@@ -163,6 +163,11 @@ class InspectScreen(Screen):
             except StoreError as exc:
                 self.show("ERROR", f"{exc}")
                 self.app.ring(problem=True)
+            except Exception as exc:  # noqa: BLE001 — the bench must keep working; the log keeps the trace
+                self.log.error(f"inspect: {kind} {value!r} failed", exc)
+                self.show("ERROR", f"That input could not be handled ({type(exc).__name__}: {exc}). "
+                                   "Nothing was saved for it; tell the supervisor if it repeats.")
+                self.app.ring(problem=True)
             self.handled += 1
             self._redraw()
 
