@@ -57,7 +57,7 @@ class InspectScreen(Screen):
     """QC inspection of received returns, one unit at a time."""
 
     DEFAULT_CSS = """
-    InspectScreen OutcomeBanner { height: 6; margin: 0 1; padding: 0 2; }
+    InspectScreen OutcomeBanner { height: auto; max-height: 7; margin: 0 1; padding: 0 2; }
     InspectScreen #rma { height: auto; padding: 0 2; }
     InspectScreen #suggestion { height: auto; margin: 0 1; padding: 0 1; }
     InspectScreen #suggestion.resellable { background: #0a7d2c; color: white; }

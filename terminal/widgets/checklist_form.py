@@ -64,9 +64,9 @@ class ChecklistForm(VerticalScroll):
         table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
         table.add_column(width=2)
         table.add_column(width=3, justify="right")
-        table.add_column(width=22, no_wrap=True)
+        table.add_column(width=18, no_wrap=True)
         table.add_column(ratio=1)
-        table.add_column(width=11, no_wrap=True)
+        table.add_column(width=10, no_wrap=True)
         table.add_row(Text("▶", style="reverse") if here else "", str(n + 1), self._answer(draft, item), prompt,
                       Text(severity + camera, style=SEVERITY_STYLE.get(severity, "")))
         return table
