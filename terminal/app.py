@@ -16,6 +16,7 @@ from terminal.printing import start_print_queue
 from terminal.scanning import Kind, Scan, read_scan
 from terminal.scanning.wedge import Wedge
 from terminal.screens.dialogs import SignIn
+from terminal.screens.inspect import InspectScreen
 from terminal.screens.receive import ReceiveScreen
 from terminal.photos import photo_folder
 from terminal.station_camera import StationCamera
@@ -23,7 +24,7 @@ from terminal.station_db import StationDb
 from terminal.widgets.status_bar import StatusBar
 
 TODAY_NAMES = {"rma.received": "received", "parcel.unexpected": "unexpected",
-               "parcel.refused": "refused", "rma.receive_undone": "undone"}
+               "parcel.refused": "refused", "rma.receive_undone": "undone", "item.mismatch": "mismatch"}
 
 
 class StationApp(App):
@@ -34,6 +35,8 @@ class StationApp(App):
     BINDINGS = [
         Binding("f2", "sign_in", "Sign in"),
         Binding("f3", "sign_out", "Sign out"),
+        Binding("f6", "show('receive')", "Receive"),
+        Binding("f7", "show('inspect')", "Inspect"),
         Binding("f8", "toggle_camera", "Camera"),
         Binding("f10", "quit", "Quit"),
     ]
@@ -51,12 +54,19 @@ class StationApp(App):
         self.camera = StationCamera(self, settings.camera, photo_folder(settings.db_path))
 
     def on_mount(self) -> None:
-        self.push_screen(ReceiveScreen())
+        self.install_screen(ReceiveScreen(), "receive")
+        self.install_screen(InspectScreen(), "inspect")
+        self.push_screen("receive")
         self.print_queue = start_print_queue(self)
         self.refresh_status()
         if self._first_operator:
             self.sign_in(self._first_operator)
         self.camera.start()
+
+    def action_show(self, name: str) -> None:
+        """Switch between the receive and inspect screens (each keeps its state)."""
+        if not self.screen.is_modal and self.screen is not self.get_screen(name):
+            self.switch_screen(name)
 
     def on_unmount(self) -> None:
         if self.print_queue is not None:
@@ -82,6 +92,11 @@ class StationApp(App):
                 if hasattr(screen, "handle_scan"):
                     screen.handle_scan(scan)
                     break
+
+    @property
+    def photo_source(self) -> StationCamera | None:
+        """Where the inspect screen takes photos from: the station camera, when one is configured."""
+        return self.camera if self.camera.source else None
 
     def on_station_camera_scanned(self, message: StationCamera.Scanned) -> None:
         """A camera scan goes the same way as a keyboard one."""
@@ -170,12 +185,14 @@ class StationApp(App):
             .isoformat(timespec="milliseconds")
         station = self.settings.station
         try:
-            unsent, counts = await self.db.run(
-                lambda store: (store.unsent_count(), store.counts_since(since, station)))
+            unsent, counts, dispositions = await self.db.run(
+                lambda store: (store.unsent_count(), store.counts_since(since, station),
+                               store.dispositions_since(since, station)))
         except StoreError as exc:
             self.notify(str(exc), severity="error")
             return
         today = {name: counts.get(kind, 0) for kind, name in TODAY_NAMES.items() if counts.get(kind)}
+        today.update(dispositions)  # the shift's inspected units per disposition
         for bar in self.screen.query(StatusBar):
             bar.station, bar.operator, bar.unsent, bar.counts = station, self.operator, unsent, today
             bar.camera = self.camera.status_line

@@ -62,7 +62,7 @@ def rma(ctx: click.Context, config: str | None) -> None:
 @click.pass_context
 def station(ctx: click.Context, db: str | None, station: str | None, operator: str | None,
             camera: str | None) -> None:
-    """Start the station screen (receiving)."""
+    """Start the station screens: receiving (F6) and QC inspection (F7)."""
     settings = settings_from(ctx, db=db, station=station, camera=camera)
     open_store(settings).close()  # fail here, with one line, rather than inside the screen
     from terminal.app import make_app
@@ -186,6 +186,9 @@ rma.add_command(label)
 from terminal.decode_cli import decode  # noqa: E402 (camera work lives in its own module)
 
 rma.add_command(decode)
+from terminal.checklist_cli import checklist  # noqa: E402  (its own module; one line here)
+
+rma.add_command(checklist)
 
 
 def main() -> None:

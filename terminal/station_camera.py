@@ -17,7 +17,7 @@ from textual.app import App
 from textual.message import Message
 from textual.screen import Screen
 
-from terminal.photos import Photo, PhotoError, save_photo
+from terminal.photos import Photo, PhotoError, StoredPhoto, save_photo
 from terminal.scanning.camera import CameraError, CameraReader, CameraState, Status, quiet_opencv
 from terminal.scanning.decoders import Read
 from terminal.widgets.camera_preview import CameraPreview
@@ -122,7 +122,7 @@ class StationCamera:
         if self.reader is not None:
             self.reader.preview_size = self.preview.pixel_size
 
-    async def take_photo(self) -> Photo:
+    async def take_photo(self) -> StoredPhoto:
         """Take a photo now and keep it as ``photos/<sha256>.jpg``; PhotoError says why not.
 
         For the inspect screen: ``photo = await app.camera.take_photo()``, then
@@ -136,3 +136,13 @@ class StationCamera:
             return await asyncio.to_thread(lambda: save_photo(reader.snapshot(), folder))
         except CameraError as exc:
             raise PhotoError(str(exc)) from exc
+
+    def capture(self, item_id: str) -> Photo:
+        """Take a photo for checklist item ``item_id`` (blocking: the inspect screen runs it in a thread)."""
+        if self.reader is None:
+            raise PhotoError("no camera configured: set camera in station.toml or start with --camera")
+        try:
+            stored = save_photo(self.reader.snapshot(), self.photos)
+        except CameraError as exc:
+            raise PhotoError(str(exc)) from exc
+        return Photo(item_id, stored.sha256, str(stored.path), stored.path.stat().st_size)
