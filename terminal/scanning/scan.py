@@ -26,7 +26,7 @@ BADGE_PREFIX = "OP:"
 COMMAND_PREFIX = "CMD:"
 # The command barcodes of the command sheet; every screen understands the ones it needs.
 COMMANDS = ("PASS", "FAIL", "RESELLABLE", "DISCOUNTED", "SCRAPPED",
-            "CONFIRM", "CANCEL", "UNDO", "SIGN-OUT", "NEXT-ITEM")
+            "CONFIRM", "CANCEL", "UNDO", "SIGN-OUT", "NEXT-ITEM", "PHOTO")
 
 
 class Kind(str, Enum):

@@ -18,9 +18,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from labels import LabelError, disposition_label
 from qc_checklists import ChecklistUnavailable, Disposition, Kind, Library, load_library
 from sync.store import Outcome, Rma, StoreError
 from terminal.inspection import NEXT_STEP, Draft
+from terminal.photos import PhotoError
+from terminal.printing import print_label
 from terminal.scanning import Kind as ScanKind
 from terminal.scanning import Scan, read_scan
 from terminal.scanning.item import ItemCode, looks_like_item, read_item, same_gtin
@@ -39,7 +42,8 @@ WORDS = {"SCAN RMA": "idle", "SCAN ITEM": "idle", "INSPECT": "info", "RESELLABLE
          "ABANDONED": "warn", "PHOTO NEEDED": "warn"}
 # command barcodes -> the key action they stand for
 COMMAND_KEYS = {"PASS": "pass", "FAIL": "fail", "CONFIRM": "confirm", "CANCEL": "cancel", "NEXT-ITEM": "skip",
-                "RESELLABLE": "final:resellable", "DISCOUNTED": "final:discounted", "SCRAPPED": "final:scrapped"}
+                "RESELLABLE": "final:resellable", "DISCOUNTED": "final:discounted", "SCRAPPED": "final:scrapped",
+                "PHOTO": "photo"}
 
 
 class ReadingField(Input):
@@ -338,7 +342,7 @@ class InspectScreen(Screen):
             if target is None:
                 problem = "no item needs a photo"
             else:
-                await self._ask_photo(target.id)
+                await self._take_photo(target.id)
         elif what in ("up", "down"):
             draft.move(-1 if what == "up" else 1)
         elif what == "skip":
@@ -360,6 +364,21 @@ class InspectScreen(Screen):
         if problem:
             self.say(problem)
             self.app.ring(problem=True)
+
+    async def _take_photo(self, item_id: str) -> None:
+        """C or CMD:PHOTO: with a station camera, take the picture at once; otherwise ask."""
+        camera = getattr(self.app, "photo_source", None)
+        if camera is None:
+            await self._ask_photo(item_id)
+            return
+        try:
+            photo = await asyncio.to_thread(camera.capture, item_id)
+        except PhotoError as exc:
+            self.say(f"Camera: {exc}. Give a file path, or F9 for the 'no camera' exception.")
+            await self._ask_photo(item_id)
+            return
+        self.draft.attach(photo)
+        self.say(f"Photo taken for '{item_id}': #{photo.sha256[:8]}")
 
     async def _ask_photo(self, item_id: str) -> None:
         item = self.draft.checklist.item(item_id)
@@ -414,6 +433,22 @@ class InspectScreen(Screen):
                                        f"{NEXT_STEP[final]}\n{after}")
         self.app.ring(problem=final != Disposition.RESELLABLE)
         self.app.refresh_status()
+        await self._print_disposition(draft, inspection, saved, operator)
+
+    async def _print_disposition(self, draft, inspection, saved, operator: str) -> None:
+        """Print the label that routes the item, when the station has a printer (kept in its queue)."""
+        failed = {a["item"]: a["severity"] for a in inspection.answers if a["failed"]}
+        worst = sorted((i for i in draft.checklist.items if i.id in failed),
+                       key=lambda i: ("critical", "major", "minor").index(failed[i.id] or "minor"))
+        try:
+            label = disposition_label(inspection.final, sku=draft.line.sku, rma=saved.rma.code, line=saved.line_no,
+                                      defect=worst[0].prompt if worst else "", inspector=operator)
+            job = await print_label(self.app, label, what=f"disposition {saved.rma.code}/{saved.line_no}")
+        except LabelError as exc:
+            self.say(f"Saved, but the disposition label cannot be made: {exc}. Write it by hand.")
+            return
+        if job is not None:
+            self.say(f"Disposition label queued for the printer (job {job}).")
 
     async def _pick(self) -> None:
         if self.draft is not None:
