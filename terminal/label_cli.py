@@ -170,10 +170,12 @@ def label_disposition(ctx: click.Context, rma_code: str, line: int, disposition:
 @output_options
 @click.pass_context
 def label_commands(ctx: click.Context, fmt, dpi, out, printer_url) -> None:
-    """The command sheet: a barcode for every command the station's scan router knows."""
+    """The command sheets: a barcode for every command the station's scan router knows."""
     from terminal.scanning.scan import COMMANDS
 
-    deliver(ctx, [labels.command_sheet(COMMANDS)], fmt, dpi, out, printer_url)
+    per_sheet = -(-len(COMMANDS) // -(-len(COMMANDS) // 10))  # at most 10 a sheet, sheets evenly filled
+    sheets = [labels.command_sheet(COMMANDS[i:i + per_sheet]) for i in range(0, len(COMMANDS), per_sheet)]
+    deliver(ctx, sheets, fmt, dpi, out, printer_url)
 
 
 @label.command("badge")
