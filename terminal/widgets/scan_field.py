@@ -37,6 +37,7 @@ class ScanField(Input):
             event.stop()
             event.prevent_default()
             text, self.value = self.value, ""
-            self.post_message(self.Scanned(text, time.monotonic()))
+            if text:  # a bare Enter is no scan: nothing to say about it
+                self.post_message(self.Scanned(text, time.monotonic()))
             return
         await super()._on_key(event)
