@@ -134,6 +134,81 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line/row number, reason)
 
 
+DISPOSITIONS = ("resellable", "discounted", "scrapped")
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """One unit as the inspector confirmed it: what :meth:`Store.save_inspection` records.
+
+    ``answers`` are ``{"item", "kind", "answer", "failed", "severity"}``
+    dicts; ``photos`` are ``{"item", "sha256", "path", "bytes"}`` or
+    ``{"item", "exception": "no camera at this station"}``.  The store knows
+    no checklist: the caller judged the answers; the store keeps them with the
+    checklist's id and content hash so they can be read against that version.
+    """
+
+    rma_code: str
+    line_no: int
+    checklist_id: str
+    checklist_hash: str
+    answers: tuple[dict, ...]
+    suggested: str
+    final: str
+    started_at: str
+    why: tuple[str, ...] = ()
+    override_reason: str = ""
+    override_note: str = ""
+    photos: tuple[dict, ...] = ()
+    scanned: str = ""
+    gtin: str = ""
+    serial: str = ""
+    lot: str = ""
+    expiry: str = ""
+    ended_at: str | None = None
+
+    def problem(self) -> str:
+        """Why this cannot be recorded as it is, or ""."""
+        if self.suggested not in DISPOSITIONS or self.final not in DISPOSITIONS:
+            return f"disposition must be one of {', '.join(DISPOSITIONS)}"
+        if self.final != self.suggested and not self.override_reason.strip():
+            return f"overriding {self.suggested} with {self.final} needs a reason"
+        if not self.checklist_id or len(self.checklist_hash) != 64:
+            return "the checklist id and content hash are missing"
+        if not self.answers:
+            return "no answers"
+        for photo in self.photos:
+            if not photo.get("item") or not (photo.get("sha256") or photo.get("exception")):
+                return "a photo needs its content hash, or a recorded exception"
+        return ""
+
+    def payload(self, line: Line, unit_no: int, ended_at: str) -> dict:
+        """The ``item.inspected`` event's payload."""
+        return {
+            "line_no": line.line_no, "unit_no": unit_no, "sku": line.sku, "category": line.category,
+            "expected_gtin": line.gtin, "scanned": self.scanned, "gtin": self.gtin, "serial": self.serial,
+            "lot": self.lot, "expiry": self.expiry,
+            "checklist": {"id": self.checklist_id, "hash": self.checklist_hash},
+            "answers": list(self.answers), "suggested": self.suggested, "final": self.final, "why": list(self.why),
+            "override": ({"reason": self.override_reason, "note": self.override_note}
+                         if self.final != self.suggested or self.override_reason else None),
+            "photos": list(self.photos), "started_at": self.started_at, "ended_at": ended_at,
+        }
+
+
+@dataclass(frozen=True)
+class InspectionSaved:
+    """What saving an inspection did."""
+
+    event_seq: int
+    event_id: str
+    line_no: int
+    unit_no: int
+    line_done: bool
+    rma_done: bool
+    rma: Rma
+
+
 def utc_now() -> str:
     """The station clock as an ISO-8601 UTC timestamp with milliseconds."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
@@ -166,7 +241,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL
         )"""
     )
-    db.execute("CREATE INDEX rmas_order_key ON rmas(order_key) WHERE order_key != ''")
+    db.execute("CREATE INDEX rmas_order_key ON rmas(order_key)")
     db.execute(
         """CREATE TABLE rma_lines (
             rma_code TEXT NOT NULL REFERENCES rmas(code),
@@ -178,7 +253,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (rma_code, line_no)
         )"""
     )
-    db.execute("CREATE INDEX rma_lines_gtin ON rma_lines(gtin) WHERE gtin != ''")
+    db.execute("CREATE INDEX rma_lines_gtin ON rma_lines(gtin)")
     db.execute(
         """CREATE TABLE tracking_numbers (
             number TEXT PRIMARY KEY,         -- letters and digits only, upper case
@@ -226,7 +301,39 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
-def _m002_sync(db: sqlite_utils.Database) -> None:
+def _m002_inspections(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE inspections (
+            event_id TEXT PRIMARY KEY,       -- the item.inspected event that recorded it
+            rma_code TEXT NOT NULL REFERENCES rmas(code),
+            line_no INTEGER NOT NULL,
+            unit_no INTEGER NOT NULL,        -- 1..qty of the line
+            scanned TEXT NOT NULL DEFAULT '',
+            gtin TEXT NOT NULL DEFAULT '', serial TEXT NOT NULL DEFAULT '',
+            lot TEXT NOT NULL DEFAULT '', expiry TEXT NOT NULL DEFAULT '',
+            checklist_id TEXT NOT NULL, checklist_hash TEXT NOT NULL,
+            suggested TEXT NOT NULL CHECK (suggested IN ('resellable','discounted','scrapped')),
+            final TEXT NOT NULL CHECK (final IN ('resellable','discounted','scrapped')),
+            override_reason TEXT NOT NULL DEFAULT '',
+            failed_items TEXT NOT NULL DEFAULT '',   -- space-separated item ids, for defect summaries
+            station TEXT NOT NULL, inspector TEXT NOT NULL,
+            started_at TEXT NOT NULL, ended_at TEXT NOT NULL,
+            UNIQUE (rma_code, line_no, unit_no)
+        )"""
+    )
+    db.execute("CREATE INDEX inspections_ended ON inspections(ended_at)")
+    db.execute("CREATE INDEX inspections_serial ON inspections(gtin, serial) WHERE serial != ''")
+    db.execute(
+        """CREATE TABLE item_mismatches (
+            event_id TEXT PRIMARY KEY, rma_code TEXT NOT NULL, scanned TEXT NOT NULL,
+            gtin TEXT NOT NULL DEFAULT '', serial TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL,
+            at TEXT NOT NULL, station TEXT NOT NULL, operator TEXT NOT NULL
+        )"""
+    )
+    db.execute("ALTER TABLE rmas ADD COLUMN inspected_at TEXT")
+
+
+def _m003_sync(db: sqlite_utils.Database) -> None:
     # what the server said about our events and about disagreements; all for a person to read
     db.execute(
         """CREATE TABLE sync_rejections (
@@ -251,7 +358,8 @@ def _m002_sync(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
-    ("002_sync", _m002_sync),
+    ("002_inspections", _m002_inspections),
+    ("003_sync", _m003_sync),
 ]
 
 
@@ -260,7 +368,8 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
 class Store:
     """The station's local database.  Open one per thread; it is not shared."""
 
-    def __init__(self, path: str | Path, *, create_folder: bool = False, busy_timeout_ms: int = 5000):
+    def __init__(self, path: str | Path, *, create_folder: bool = False, busy_timeout_ms: int = 5000,
+                 auto_checkpoint: bool = True):
         self.path = Path(path)
         folder = self.path.parent
         if not folder.is_dir():
@@ -274,6 +383,10 @@ class Store:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            if not auto_checkpoint:
+                # The owner checkpoints from another connection (see checkpoint()), so a
+                # commit at the bench never pays for copying the WAL into a large file.
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
         except sqlite3.DatabaseError as exc:
             raise _explain(exc, self.path) from exc
         if mode.lower() != "wal":
@@ -303,6 +416,9 @@ class Store:
             raise _explain(exc, self.path) from exc
         try:
             yield self.conn
+        except sqlite3.DatabaseError as exc:
+            self.conn.execute("ROLLBACK")
+            raise _explain(exc, self.path) from exc
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -548,6 +664,8 @@ class Store:
                                (lookup_key(code),)).fetchone()
             if row is None or row[0] != "received":
                 raise StoreError(f"{code} is not received (or already inspected); nothing to undo")
+            if conn.execute("SELECT 1 FROM inspections WHERE rma_code = ? LIMIT 1", (lookup_key(code),)).fetchone():
+                raise StoreError(f"{code} has inspected items; a receipt with inspections cannot be undone")
             self._append(conn, "rma.receive_undone", station, operator, {"reason": reason},
                          lookup_key(code), refers_to=row[1])
             conn.execute(
@@ -563,6 +681,124 @@ class Store:
             sql += " AND station = ?"
             args.append(station)
         return dict(self.conn.execute(sql + " GROUP BY type", args).fetchall())
+
+    def checkpoint(self) -> None:
+        """Copy committed WAL pages into the database file without blocking writers (PASSIVE)."""
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.DatabaseError as exc:
+            raise _explain(exc, self.path) from exc
+
+    # --- inspections -------------------------------------------------------
+
+    def save_inspection(self, inspection: "Inspection", station: str, operator: str) -> "InspectionSaved":
+        """Record one inspected unit: an ``item.inspected`` event and its projection, in ONE transaction.
+
+        The unit is the next uninspected one of its line.  When it is the
+        last unit of the RMA, the RMA moves to stage ``inspected`` and an
+        ``rma.inspected`` event with the per-line dispositions is appended in
+        the same transaction.  Refused (nothing written) when the RMA is not
+        received, the line is done already, or an override has no reason.
+        """
+        problem = inspection.problem()
+        if problem:
+            raise StoreError(f"inspection not saved: {problem}")
+        code = lookup_key(inspection.rma_code)
+        with self.write() as conn:
+            rma = self.get_rma(code)
+            if rma is None:
+                raise StoreError(f"inspection not saved: no RMA {code}")
+            if rma.stage == "expected":
+                raise StoreError(f"inspection not saved: {code} is not received yet; receive it first")
+            if rma.stage == "inspected":
+                raise StoreError(f"inspection not saved: every item of {code} is inspected already")
+            line = next((ln for ln in rma.lines if ln.line_no == inspection.line_no), None)
+            if line is None:
+                raise StoreError(f"inspection not saved: {code} has no line {inspection.line_no}")
+            done = conn.execute("SELECT count(*) FROM inspections WHERE rma_code = ? AND line_no = ?",
+                                (code, line.line_no)).fetchone()[0]
+            if done >= line.qty:
+                raise StoreError(f"inspection not saved: line {line.line_no} of {code} ({line.qty} × {line.sku}) "
+                                 "is inspected already")
+            ended = inspection.ended_at or utc_now()
+            unit = done + 1
+            payload = inspection.payload(line, unit, ended)
+            payload.update(station=station, inspector=operator)
+            seq, event_id = self._append(conn, "item.inspected", station, operator, payload, code, at=ended)
+            conn.execute(
+                "INSERT INTO inspections (event_id, rma_code, line_no, unit_no, scanned, gtin, serial, lot, expiry, "
+                "checklist_id, checklist_hash, suggested, final, override_reason, failed_items, station, inspector, "
+                "started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event_id, code, line.line_no, unit, inspection.scanned, inspection.gtin, inspection.serial,
+                 inspection.lot, inspection.expiry, inspection.checklist_id, inspection.checklist_hash,
+                 inspection.suggested, inspection.final, inspection.override_reason,
+                 " ".join(a["item"] for a in inspection.answers if a.get("failed")), station, operator,
+                 inspection.started_at, ended))
+            progress = self.inspection_progress(code)
+            rma_done = all(len(progress.get(ln.line_no, ())) >= ln.qty for ln in rma.lines)
+            if rma_done:
+                lines = [{"line_no": ln.line_no, "sku": ln.sku, "qty": ln.qty,
+                          "dispositions": list(progress.get(ln.line_no, ()))} for ln in rma.lines]
+                self._append(conn, "rma.inspected", station, operator, {"lines": lines}, code, at=ended)
+                conn.execute("UPDATE rmas SET stage = 'inspected', inspected_at = ? WHERE code = ?", (ended, code))
+            return InspectionSaved(seq, event_id, line.line_no, unit, unit >= line.qty, rma_done, self.get_rma(code))
+
+    def record_mismatch(self, rma_code: str, scanned: str, station: str, operator: str, *, gtin: str = "",
+                        serial: str = "", lot: str = "", expiry: str = "", reason: str = "") -> int:
+        """Record an item that matches no line of the RMA (wrong or swapped item): ``item.mismatch``."""
+        code = lookup_key(rma_code)
+        reason = reason or "item matches no line of the RMA"
+        with self.write() as conn:
+            at = utc_now()
+            seq, event_id = self._append(
+                conn, "item.mismatch", station, operator,
+                {"scanned": scanned, "gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry, "reason": reason,
+                 "expected_gtins": [r[0] for r in conn.execute(
+                     "SELECT gtin FROM rma_lines WHERE rma_code = ? ORDER BY line_no", (code,))]},
+                code, at=at)
+            conn.execute("INSERT INTO item_mismatches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (event_id, code, scanned, gtin, serial, reason, at, station, operator))
+        return seq
+
+    def inspection_progress(self, code: str) -> dict[int, tuple[str, ...]]:
+        """Per line number, the final dispositions of its inspected units (in unit order)."""
+        progress: dict[int, list[str]] = {}
+        for line_no, final in self.conn.execute(
+                "SELECT line_no, final FROM inspections WHERE rma_code = ? ORDER BY line_no, unit_no",
+                (lookup_key(code),)):
+            progress.setdefault(line_no, []).append(final)
+        return {k: tuple(v) for k, v in progress.items()}
+
+    def inspections_of(self, code: str) -> list[dict]:
+        """The inspection rows of an RMA, oldest first."""
+        cur = self.conn.execute("SELECT * FROM inspections WHERE rma_code = ? ORDER BY ended_at, line_no, unit_no",
+                                (lookup_key(code),))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    def serial_inspected_before(self, gtin: str, serial: str) -> str | None:
+        """The RMA on which this GTIN + serial was inspected already, if any (a re-returned unit)."""
+        if not serial:
+            return None
+        row = self.conn.execute("SELECT rma_code FROM inspections WHERE gtin = ? AND serial = ? LIMIT 1",
+                                (gtin, serial)).fetchone()
+        return row[0] if row else None
+
+    def waiting_for_inspection(self, limit: int = 50) -> list[Rma]:
+        """Received RMAs not fully inspected, longest waiting first."""
+        rows = self.conn.execute("SELECT code FROM rmas WHERE stage = 'received' ORDER BY received_at LIMIT ?",
+                                 (limit,)).fetchall()
+        return [self.get_rma(r[0]) for r in rows]
+
+    def dispositions_since(self, since: str, station: str | None = None) -> dict[str, int]:
+        """Inspected units per final disposition since a timestamp (the shift's figures)."""
+        sql = "SELECT final, count(*) FROM inspections WHERE ended_at >= ?"
+        args: list = [since]
+        if station:
+            sql += " AND station = ?"
+            args.append(station)
+        return dict(self.conn.execute(sql + " GROUP BY final", args).fetchall())
+
 
     def integrity_check(self) -> str:
         """SQLite's own verdict on the file: ``ok`` or the problems it found."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime, time as dtime, timezone
 
 from textual import events, work
@@ -11,16 +12,20 @@ from textual.binding import Binding
 
 from sync.store import StoreError
 from terminal.config import Settings
+from terminal.printing import start_print_queue
 from terminal.scanning import Kind, Scan, read_scan
 from terminal.scanning.wedge import Wedge
 from terminal.screens.dialogs import SignIn
+from terminal.screens.inspect import InspectScreen
 from terminal.screens.receive import ReceiveScreen
+from terminal.photos import photo_folder
+from terminal.station_camera import StationCamera
 from terminal.station_db import StationDb
 from terminal.sync_worker import SyncStatus, SyncWorker
 from terminal.widgets.status_bar import StatusBar
 
 TODAY_NAMES = {"rma.received": "received", "parcel.unexpected": "unexpected",
-               "parcel.refused": "refused", "rma.receive_undone": "undone"}
+               "parcel.refused": "refused", "rma.receive_undone": "undone", "item.mismatch": "mismatch"}
 
 
 class StationApp(App):
@@ -31,6 +36,9 @@ class StationApp(App):
     BINDINGS = [
         Binding("f2", "sign_in", "Sign in"),
         Binding("f3", "sign_out", "Sign out"),
+        Binding("f6", "show('receive')", "Receive"),
+        Binding("f7", "show('inspect')", "Inspect"),
+        Binding("f8", "toggle_camera", "Camera"),
         Binding("f10", "quit", "Quit"),
     ]
 
@@ -43,30 +51,46 @@ class StationApp(App):
         self._first_operator = operator
         self.wedge = Wedge()
         self._release_timer = None
+        self.print_queue = None  # terminal.printing.PrintQueue once mounted, if a printer is configured
+        self.camera = StationCamera(self, settings.camera, photo_folder(settings.db_path))
 
     def on_mount(self) -> None:
-        self.push_screen(ReceiveScreen())
+        self.install_screen(ReceiveScreen(), "receive")
+        self.install_screen(InspectScreen(), "inspect")
+        self.push_screen("receive")
+        self.print_queue = start_print_queue(self)
         self.refresh_status()
         if self._first_operator:
             self.sign_in(self._first_operator)
+        self.camera.start()
         self.sync_worker = SyncWorker.for_app(self)  # None without a server
+
+    def action_show(self, name: str) -> None:
+        """Switch between the receive and inspect screens (each keeps its state)."""
+        if not self.screen.is_modal and self.screen is not self.get_screen(name):
+            self.switch_screen(name)
 
     def on_unmount(self) -> None:
         if self.sync_worker:
             self.sync_worker.stop()
+        if self.print_queue is not None:
+            self.print_queue.stop(timeout=2)
+        self.camera.stop()
         self.db.close()
 
     def on_sync_status(self, status: SyncStatus) -> None:
         """The sync worker's report: into the header, with a fresh unsent count."""
-        for bar in self.screen.query(StatusBar):
-            bar.extra = status.text
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.sync = status.text
         self.refresh_status()
 
     # -- scans ----------------------------------------------------------------
 
-    def route_text(self, raw: str, source: str) -> None:
-        """Read raw scanner text and route it."""
-        self.route(read_scan(raw, source))
+    def route_text(self, raw: str, source: str, at: float | None = None) -> None:
+        """Read raw scanner text (arrived at monotonic time ``at``) and route it."""
+        scan = read_scan(raw, source)
+        self.route(dataclasses.replace(scan, at=at) if at is not None else scan)
 
     def route(self, scan: Scan) -> None:
         """Send a scan where it belongs: badges and sign-out here, the rest to the screen."""
@@ -79,6 +103,24 @@ class StationApp(App):
                 if hasattr(screen, "handle_scan"):
                     screen.handle_scan(scan)
                     break
+
+    @property
+    def photo_source(self) -> StationCamera | None:
+        """Where the inspect screen takes photos from: the station camera, when one is configured."""
+        return self.camera if self.camera.source else None
+
+    def on_station_camera_scanned(self, message: StationCamera.Scanned) -> None:
+        """A camera scan goes the same way as a keyboard one."""
+        self.camera.show_code(message.read)
+        self.route(read_scan(message.read.raw, source="camera"))
+
+    def on_station_camera_state_changed(self, message: StationCamera.StateChanged) -> None:
+        """Camera live, lost, back: header, preview, and one line when it went wrong."""
+        self.camera.show_state(message.state)
+
+    def action_toggle_camera(self) -> None:
+        """Show or hide the camera's live preview."""
+        self.camera.toggle_preview(self.screen)
 
     async def on_event(self, event: events.Event) -> None:
         """Catch a scanner's burst whatever has focus (see terminal.scanning.wedge)."""
@@ -154,14 +196,17 @@ class StationApp(App):
             .isoformat(timespec="milliseconds")
         station = self.settings.station
         try:
-            unsent, counts = await self.db.run(
-                lambda store: (store.unsent_count(), store.counts_since(since, station)))
+            unsent, counts, dispositions = await self.db.run(
+                lambda store: (store.unsent_count(), store.counts_since(since, station),
+                               store.dispositions_since(since, station)))
         except StoreError as exc:
             self.notify(str(exc), severity="error")
             return
         today = {name: counts.get(kind, 0) for kind, name in TODAY_NAMES.items() if counts.get(kind)}
+        today.update(dispositions)  # the shift's inspected units per disposition
         for bar in self.screen.query(StatusBar):
             bar.station, bar.operator, bar.unsent, bar.counts = station, self.operator, unsent, today
+            bar.camera = self.camera.status_line
 
     def ring(self, problem: bool) -> None:
         """One bell for a good scan, three for one that needs attention."""

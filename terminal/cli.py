@@ -45,8 +45,9 @@ station_option = click.option("--station", default=None, help="Station id (defau
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", type=click.Path(dir_okay=False), default=None, envvar=station_config.CONFIG_ENV,
-              help=f"Station config file (default: {station_config.default_config_path()}).")
+@click.option("--config", type=click.Path(dir_okay=False), default=None,
+              help=f"Station config file (default: ${station_config.CONFIG_ENV}, "
+                   f"then {station_config.default_config_path()}).")
 @click.pass_context
 def rma(ctx: click.Context, config: str | None) -> None:
     """RMA Station: receive, inspect and sort customer returns, offline first."""
@@ -57,10 +58,12 @@ def rma(ctx: click.Context, config: str | None) -> None:
 @db_option
 @station_option
 @click.option("--operator", default=None, help="Sign this operator in at start.")
+@click.option("--camera", default=None, help="Camera: device index (0), video file or stream URL; \"\" = none.")
 @click.pass_context
-def station(ctx: click.Context, db: str | None, station: str | None, operator: str | None) -> None:
-    """Start the station screen (receiving)."""
-    settings = settings_from(ctx, db=db, station=station)
+def station(ctx: click.Context, db: str | None, station: str | None, operator: str | None,
+            camera: str | None) -> None:
+    """Start the station screens: receiving (F6) and QC inspection (F7)."""
+    settings = settings_from(ctx, db=db, station=station, camera=camera)
     open_store(settings).close()  # fail here, with one line, rather than inside the screen
     from terminal.app import make_app
 
@@ -177,6 +180,15 @@ def show_config(ctx: click.Context, db: str | None, station: str | None) -> None
         click.echo(f"{key:13} = {value!s:40}  ({settings.sources[key]})")
 
 
+from terminal.label_cli import label  # noqa: E402 - registered here, defined in its own module
+
+rma.add_command(label)
+from terminal.decode_cli import decode  # noqa: E402 (camera work lives in its own module)
+
+rma.add_command(decode)
+from terminal.checklist_cli import checklist  # noqa: E402  (its own module; one line here)
+
+rma.add_command(checklist)
 from terminal import sync_commands  # noqa: E402  (the server and sync commands register here)
 for _command in sync_commands.COMMANDS: rma.add_command(_command)  # noqa: E701
 
@@ -184,7 +196,3 @@ for _command in sync_commands.COMMANDS: rma.add_command(_command)  # noqa: E701
 def main() -> None:
     """Console-script entry point."""
     rma(prog_name="rma")
-
-
-if __name__ == "__main__":
-    main()

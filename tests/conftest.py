@@ -1,10 +1,13 @@
-"""Shared fixtures: real SQLite files in tmp dirs."""
+"""Shared fixtures: real SQLite files in tmp dirs, a station app on them."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
 from sync.store import Store
+from terminal.config import Settings
 
 
 @pytest.fixture
@@ -18,3 +21,44 @@ def store(db_path):
     """An open, migrated, empty station database on a real file."""
     with Store(db_path) as s:
         yield s
+
+
+def add_rma(store: Store, code: str, *, status: str = "authorized", customer: str = "Eva Jensen",
+            order_ref: str = "", tracking: tuple[str, ...] = (), lines: list[dict] | None = None,
+            reason: str = "wrong size") -> None:
+    """Put one expected RMA into the replica, as an import or a sync would."""
+    lines = lines or [{"sku": "APP-1001", "gtin": "4006381333931", "description": "Rain jacket",
+                       "qty": 1, "category": "apparel"}]
+    with store.write() as conn:
+        store.upsert_rma(conn, {"rma_code": code, "order_ref": order_ref, "customer_name": customer,
+                                "reason": reason, "status": status}, lines, tracking)
+
+
+@pytest.fixture
+def settings(db_path):
+    """Station settings pointing at the test database."""
+    return Settings(station="bench-t", db=str(db_path), sources={"db": "flag", "station": "flag"})
+
+
+async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds (a hang guard, not a speed check)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("the app did not get there in time")
+        await pilot.pause(0.02)
+
+
+def scanner_burst(app, text: str) -> None:
+    """What a handheld scanner does: the whole code and Enter at once, as the terminal delivers them.
+
+    (Pilot.press waits for the app to go idle after every key, which is a
+    person's pace, not a scanner's.)
+    """
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for ch in text:
+        app.post_message(events.Key(ch if ch.isalnum() else _character_to_key(ch), ch))
+    app.post_message(events.Key("enter", "\r"))

@@ -392,8 +392,10 @@ class ServerDb:
                 rma["stage"] = "inspected"
             elif kind == "item.inspected":
                 payload = json.loads(r["payload"])
-                item = payload.get("line_no") or payload.get("serial") or payload.get("gtin")
-                if item is not None:
+                # the item: the RMA line's unit (several units of a line are several items), else its serial
+                item = (f"line {payload['line_no']} unit {payload.get('unit_no') or 1}" if payload.get("line_no")
+                        else payload.get("serial") or payload.get("gtin"))
+                if item:
                     item = str(item)[:64]
                     prior = conn.execute(sa.select(inspected_items.c.event_id, inspected_items.c.station).where(
                         inspected_items.c.rma_code == code, inspected_items.c.item == item)).first()

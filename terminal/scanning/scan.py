@@ -26,7 +26,7 @@ BADGE_PREFIX = "OP:"
 COMMAND_PREFIX = "CMD:"
 # The command barcodes of the command sheet; every screen understands the ones it needs.
 COMMANDS = ("PASS", "FAIL", "RESELLABLE", "DISCOUNTED", "SCRAPPED",
-            "CONFIRM", "CANCEL", "UNDO", "SIGN-OUT", "NEXT-ITEM")
+            "CONFIRM", "CANCEL", "UNDO", "SIGN-OUT", "NEXT-ITEM", "PHOTO")
 
 
 class Kind(str, Enum):
@@ -111,7 +111,7 @@ def item_gtin(text: str, symbology: str = "") -> str:
     if result.gtin is not None:
         return result.gtin.value
     if result.gs1_message is not None:
-        element = result.gs1_message.get(ai="01")
+        element = result.gs1_message.element_strings.get(ai="01")  # biip 5 API
         if element is not None and element.gtin is not None:
             return element.gtin.value
     return ""

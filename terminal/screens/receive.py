@@ -34,6 +34,7 @@ class ReceiveScreen(Screen):
         self.scans: asyncio.Queue[Scan] = asyncio.Queue()
         self.recent: deque[str] = deque(maxlen=8)
         self.latencies: list[float] = []  # seconds from a scan's Enter to its outcome on screen
+        self.handled = 0  # scans taken off the queue and answered on screen
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -51,9 +52,8 @@ class ReceiveScreen(Screen):
     def on_screen_resume(self) -> None:
         self.query_one(ScanField).focus()
 
-    def on_input_submitted(self, event: ScanField.Submitted) -> None:
-        event.input.clear()
-        self.app.route_text(event.value, source="keyboard")
+    def on_scan_field_scanned(self, event: ScanField.Scanned) -> None:
+        self.app.route_text(event.text, source="keyboard", at=event.at)
 
     def handle_scan(self, scan: Scan) -> None:
         """Queue a scan; it is handled after the ones before it."""
@@ -81,6 +81,7 @@ class ReceiveScreen(Screen):
                 self.app.bell()
                 await self.app.signed_in.wait()
             await self._receive(scan)
+            self.handled += 1
             self._show_waiting()
 
     async def _receive(self, scan: Scan) -> None:

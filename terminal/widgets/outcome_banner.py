@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.widgets import Static
 
 # outcome word -> CSS class (colours in station.tcss)
@@ -24,9 +26,13 @@ STYLES = {
 class OutcomeBanner(Static):
     """Shows one outcome: a big word in its colour, and what to do next."""
 
+    word = ""
+    shown_at = 0.0
+
     def show(self, word: str, detail: str = "") -> None:
         """Show ``word`` big in the outcome's colour, ``detail`` under it."""
         self.set_classes(STYLES.get(word, "info"))
         spaced = " ".join(word)
         self.update(f"[b]{spaced}[/b]\n\n{detail}" if detail else f"[b]{spaced}[/b]")
         self.word = word
+        self.shown_at = time.monotonic()  # for the scan-to-screen benchmark

@@ -1,0 +1,131 @@
+"""The labels the floor prints, each laid out once (in millimetres).
+
+- :func:`rma_label` — stuck on a parcel that arrived without one (4×6 in, or 4×2 in).
+- :func:`disposition_label` — stuck on an inspected item: restock, markdown or scrap (4×3 in).
+- :func:`command_sheet` — barcodes an inspector scans instead of pressing keys (4×6 in).
+- :func:`badge_label` — an operator's sign-in badge (4×2 in).
+
+Everything a customer or an upstream system typed (names, reasons) goes in
+as plain text; the renderers make it safe for the printer.  Nothing here
+knows the database or the screens: callers hand in plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date as Date
+
+from labels.layout import Barcode, Box, Label, LabelError, Text, clean_text
+
+INCH = 25.4
+MARGIN = 4.0
+SIZES = {"4x6": (4 * INCH, 6 * INCH), "4x2": (4 * INCH, 2 * INCH), "4x3": (4 * INCH, 3 * INCH)}
+DISPOSITIONS = ("RESELLABLE", "DISCOUNTED", "SCRAPPED")
+COMMAND_PREFIX = "CMD:"
+BADGE_PREFIX = "OP:"
+
+
+def _when(day: Date | str | None) -> str:
+    if day is None:
+        return Date.today().isoformat()
+    return day.isoformat() if isinstance(day, Date) else clean_text(day)
+
+
+def rma_label(code: str, *, customer: str = "", order: str = "", reason: str = "",
+              day: Date | str | None = None, size: str = "4x6") -> Label:
+    """The RMA label: the code as Code 128 with its text, customer, order, reason, date."""
+    if size not in ("4x6", "4x2"):
+        raise LabelError(f"an RMA label is 4x6 or 4x2, not {size}")
+    width, height = SIZES[size]
+    inner = width - 2 * MARGIN
+    code = (code or "").strip().upper()  # the barcode says exactly this: checked, never cleaned
+    when = _when(day)
+    if size == "4x2":
+        elements = (
+            Barcode(MARGIN, 3, code, height=20, width=inner),
+            Text(MARGIN, 25, code, size=6, bold=True),
+            Text(MARGIN, 33, customer, size=3.5, width=inner),
+            Text(MARGIN, 39, f"Order {clean_text(order) or '-'} / {when}", size=3.5, width=inner),
+            Text(MARGIN, 44.5, reason, size=3, width=inner),
+        )
+    else:
+        y = 44
+        fields = []
+        for caption, value, lines in (("CUSTOMER", customer, 2), ("ORDER", order, 1),
+                                      ("RETURN REASON", reason, 3), ("DATE", when, 1)):
+            fields.append(Text(MARGIN, y, caption, size=3))
+            fields.append(Text(MARGIN, y + 4.5, clean_text(value) or "-", size=5, width=inner, lines=lines))
+            y += 4.5 + lines * 5 * 1.15 + 4
+        elements = (
+            Text(MARGIN, MARGIN, "RMA RETURN", size=5, bold=True),
+            Box(MARGIN, 11, inner, 0, line=0.5),
+            Barcode(MARGIN, 14, code, height=20, width=inner),
+            Text(MARGIN, 36, code, size=6.5, bold=True),
+            *fields,
+            Box(MARGIN, height - 12, inner, 0, line=0.5),
+            Text(MARGIN, height - 9.5, "Returned goods: receive at the RMA station", size=3),
+        )
+    return Label("rma", code, width, height, elements)
+
+
+def disposition_label(disposition: str, *, sku: str, rma: str, line: int | str,
+                      grade: str = "", defect: str = "", inspector: str = "",
+                      day: Date | str | None = None) -> Label:
+    """The disposition label: the outcome in big letters, SKU and its barcode, RMA and line,
+    grade or main defect, inspector and date (4×3 in)."""
+    outcome = clean_text(disposition).upper()
+    if outcome not in DISPOSITIONS:
+        raise LabelError(f"disposition must be one of {', '.join(DISPOSITIONS)}, not {disposition!r}")
+    width, height = SIZES["4x3"]
+    inner = width - 2 * MARGIN
+    sku = (sku or "").strip()  # the barcode says exactly this: checked, never cleaned
+    finding = " / ".join(p for p in (f"Grade {clean_text(grade)}" if clean_text(grade) else "",
+                                     clean_text(defect)) if p) or "-"
+    elements = (
+        Box(MARGIN, MARGIN - 1, inner, 14, line=0.8),
+        Text(MARGIN + 3, MARGIN + 1.5, outcome, size=9, bold=True, width=inner - 6),
+        Text(MARGIN, 20, f"SKU {sku}", size=4.5, bold=True, width=inner),
+        Barcode(MARGIN, 26, sku, height=14, width=inner),
+        Text(MARGIN, 42.5, f"RMA {clean_text(rma).upper()} / line {clean_text(line)}", size=4, width=inner),
+        Text(MARGIN, 49, finding, size=4, width=inner, lines=2),
+        Text(MARGIN, height - 10, f"Inspector {clean_text(inspector) or '-'} / {_when(day)}", size=3.5,
+             width=inner),
+    )
+    return Label("disposition", f"{outcome}-{sku}", width, height, elements)
+
+
+def command_sheet(commands: Sequence[str]) -> Label:
+    """A sheet of command barcodes (``CMD:<NAME>``), each with its caption, one per row.
+
+    The names come from the caller (the station's scan reader owns the list),
+    so the sheet always matches what the scan router understands.
+    """
+    names = [clean_text(c).upper() for c in commands]
+    if not names:
+        raise LabelError("a command sheet needs at least one command")
+    width, height = SIZES["4x6"]
+    inner = width - 2 * MARGIN
+    if len(names) > 10:
+        raise LabelError(f"a command sheet holds at most 10 commands, not {len(names)}")
+    pitch = (height - 2 * MARGIN - 6) / max(len(names), 1)
+    elements: list = [Text(MARGIN, MARGIN - 1.5, "COMMANDS - scan instead of pressing keys", size=3.5, bold=True)]
+    for n, name in enumerate(names):
+        y = MARGIN + 4 + n * pitch
+        elements.append(Text(MARGIN, y, name.replace("-", " "), size=3.5, bold=True))
+        elements.append(Barcode(MARGIN, y + 4, COMMAND_PREFIX + name, height=pitch - 6, width=inner))
+    return Label("commands", "commands", width, height, tuple(elements))
+
+
+def badge_label(operator_id: str, name: str = "") -> Label:
+    """An operator's badge: the name in big letters and ``OP:<id>`` as Code 128 (4×2 in)."""
+    operator_id = (operator_id or "").strip()
+    if not operator_id:
+        raise LabelError("a badge needs an operator id")
+    width, height = SIZES["4x2"]
+    inner = width - 2 * MARGIN
+    elements = (
+        Text(MARGIN, 3, clean_text(name) or operator_id, size=7, bold=True, width=inner),
+        Barcode(MARGIN, 13, BADGE_PREFIX + operator_id, height=24, width=inner),
+        Text(MARGIN, 40, BADGE_PREFIX + operator_id, size=4, width=inner),
+    )
+    return Label("badge", operator_id, width, height, elements)

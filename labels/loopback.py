@@ -1,0 +1,118 @@
+"""A ZPL printer on 127.0.0.1 for tests, benchmarks and trying the station without hardware.
+
+It is a real listening socket that behaves like a Zebra printer on port
+9100: it answers ``~HS`` with the three host-status strings (paper out, head
+open and paused flags as set on it) and keeps every job it receives.  Two
+unfriendly variants stand in for broken printers: ``answers=False`` accepts
+connections and never says a word, and :func:`refusing_url` names a port
+nobody listens on.
+
+    with LoopbackPrinter() as printer:
+        open_printer(printer.url).print(zpl, "zpl")
+        printer.jobs  # [zpl]
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+
+class LoopbackPrinter:
+    """A listening socket on 127.0.0.1 that answers ``~HS`` and collects the jobs sent to it."""
+
+    def __init__(self, *, answers: bool = True, paper_out: bool = False, head_open: bool = False,
+                 paused: bool = False):
+        self.answers = answers
+        self.paper_out, self.head_open, self.paused = paper_out, head_open, paused
+        self.jobs: list[bytes] = []
+        self.status_requests = 0
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.2)
+        self.port = self._server.getsockname()[1]
+        self.url = f"tcp://127.0.0.1:{self.port}"
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._received = threading.Condition(self._lock)
+        self._threads: list[threading.Thread] = []
+        self._accepting = threading.Thread(target=self._accept, name="loopback-printer", daemon=True)
+        self._accepting.start()
+
+    def host_status(self) -> bytes:
+        """The ``~HS`` answer for the current flags."""
+        return host_status_answer(paper_out=self.paper_out, head_open=self.head_open, paused=self.paused)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            worker = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self._threads.append(worker)
+            worker.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        data = b""
+        conn.settimeout(0.2)
+        with conn:
+            while not self._stop.is_set():
+                try:
+                    chunk = conn.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                data += chunk
+                while self.answers and b"~HS" in data:  # a control command: answered at once, not printed
+                    data = data.replace(b"~HS", b"", 1)
+                    with self._lock:
+                        self.status_requests += 1
+                    try:
+                        conn.sendall(self.host_status())
+                    except OSError:
+                        break
+        if data.strip() and self.answers:
+            with self._received:
+                self.jobs.append(data)
+                self._received.notify_all()
+
+    def wait_for_jobs(self, count: int, timeout: float = 10.0) -> list[bytes]:
+        """Block until ``count`` jobs arrived (or the timeout passed); returns the jobs."""
+        with self._received:
+            self._received.wait_for(lambda: len(self.jobs) >= count, timeout)
+            return list(self.jobs)
+
+    def close(self) -> None:
+        """Stop listening and end every connection."""
+        self._stop.set()
+        self._server.close()
+        self._accepting.join(2)
+        for worker in self._threads:
+            worker.join(2)
+
+    def __enter__(self) -> "LoopbackPrinter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def host_status_answer(*, paper_out: bool = False, head_open: bool = False, paused: bool = False) -> bytes:
+    """A ``~HS`` answer as a Zebra frames it: three ``<STX>...<ETX><CR><LF>`` strings."""
+    flag = lambda on: "1" if on else "0"  # noqa: E731
+    return (f"\x02030,{flag(paper_out)},{flag(paused)},1218,000,0,0,0,000,0,0,0\x03\r\n"
+            f"\x02001,0,{flag(head_open)},0,0,2,6,0,00000000,1,000\x03\r\n"
+            f"\x021234,0\x03\r\n").encode("ascii")
+
+
+def refusing_url() -> str:
+    """A ``tcp://`` URL on 127.0.0.1 where nothing listens: connections are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"tcp://127.0.0.1:{port}"

@@ -1,0 +1,289 @@
+"""Where labels go: a thermal printer on the network, a CUPS queue, or a file.
+
+A printer is named by a URL, as in the station's config file:
+
+- ``tcp://HOST[:PORT]`` — raw ZPL over a socket (port 9100 by default).  Before
+  each job the printer is asked ``~HS`` (host status) on the same connection;
+  paper out, head open or paused means "not ready" and the job is not sent,
+  and so does no answer within the timeout.
+- ``cups:QUEUE`` — through ``lp -d QUEUE``: ZPL raw (``-o raw``), PDF as a document.
+- ``file:PATH`` — ZPL is appended (a spool a person can read or ``cat`` to a
+  printer); PDF, PNG and SVG replace the file.
+
+Any of them takes ``?dpi=300`` for a 300-dpi head (203 is the default).
+
+Every failure is a :class:`PrinterError` whose message says what happened and
+what to do; nothing here retries — the station's print queue does that.
+All calls block (sockets, subprocesses): call them from a thread, never from
+the station's event loop.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+DEFAULT_PORT = 9100
+DEFAULT_TIMEOUT = 5.0
+STX, ETX = b"\x02", b"\x03"
+
+
+class PrinterError(Exception):
+    """The printer cannot take the job now; the message is for a person."""
+
+
+class PrinterNotReady(PrinterError):
+    """The printer answered, and said it cannot print (paper out, head open, paused)."""
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    """What a printer says about itself: ready, or the problem in a few words."""
+
+    ready: bool
+    problem: str = ""
+
+    def __str__(self) -> str:
+        return "ready" if self.ready else (self.problem or "not ready")
+
+
+class Printer:
+    """A place labels go.  Subclasses say which formats they take (the first is preferred)."""
+
+    formats: tuple[str, ...] = ()
+
+    def __init__(self, url: str, dpi: int = 203, timeout: float = DEFAULT_TIMEOUT):
+        self.url = url
+        self.dpi = dpi
+        self.timeout = timeout
+
+    @property
+    def format(self) -> str:
+        """The format this printer is sent when nobody chooses."""
+        return self.formats[0]
+
+    def check_format(self, fmt: str) -> None:
+        """Refuse a format this printer cannot print."""
+        if fmt not in self.formats:
+            raise PrinterError(f"{self.url} prints {' or '.join(self.formats)}, not {fmt}")
+
+    def status(self) -> PrinterStatus:
+        """Ask the printer whether it can print now."""
+        return PrinterStatus(True)
+
+    def print(self, data: bytes, fmt: str) -> None:
+        """Send one job; raises :class:`PrinterError` if it did not reach the printer."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url} {self.dpi}dpi>"
+
+
+# --- raw TCP (port 9100) ----------------------------------------------------------
+
+
+def parse_host_status(answer: bytes) -> PrinterStatus:
+    """Read a ``~HS`` answer: three ``<STX>...<ETX><CR><LF>`` strings of comma-separated flags.
+
+    String 1 ``aaa,b,c,...``: b = paper out, c = paused.  String 2
+    ``mmm,n,o,...``: o = head up (open).
+    """
+    strings = [part.strip(b"\r\n").lstrip(STX).decode("ascii", "replace")
+               for part in answer.split(ETX) if part.strip(b"\r\n")]
+    if len(strings) < 2:
+        return PrinterStatus(False, "not answering")
+    first, second = strings[0].split(","), strings[1].split(",")
+    if len(first) < 3 or len(second) < 3:
+        return PrinterStatus(False, "status not understood")
+    problems = [name for flag, name in ((first[1], "paper out"), (second[2], "head open"), (first[2], "paused"))
+                if flag.strip() == "1"]
+    return PrinterStatus(not problems, ", ".join(problems))
+
+
+class TcpPrinter(Printer):
+    """A ZPL printer on the network, raw socket (usually port 9100)."""
+
+    formats = ("zpl",)
+
+    def __init__(self, url: str, host: str, port: int, dpi: int = 203, timeout: float = DEFAULT_TIMEOUT):
+        super().__init__(url, dpi, timeout)
+        self.host, self.port = host, port
+
+    def _connect(self) -> socket.socket:
+        try:
+            return socket.create_connection((self.host, self.port), timeout=self.timeout)
+        except ConnectionRefusedError:
+            raise PrinterError(f"printer {self.url} refused the connection (is it on, is the port right?)") from None
+        except TimeoutError:
+            raise PrinterError(f"printer {self.url} did not answer within {self.timeout:g} s") from None
+        except OSError as exc:
+            raise PrinterError(f"cannot reach printer {self.url}: {exc.strerror or exc}") from None
+
+    def _ask_status(self, conn: socket.socket) -> PrinterStatus:
+        conn.sendall(b"~HS")
+        answer = b""
+        deadline = time.monotonic() + self.timeout
+        while answer.count(ETX) < 3:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            conn.settimeout(left)
+            try:
+                chunk = conn.recv(1024)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+        status = parse_host_status(answer)
+        if status.problem == "not answering":
+            return PrinterStatus(False, f"not answering (no status within {self.timeout:g} s)")
+        return status
+
+    def status(self) -> PrinterStatus:
+        """Ask ``~HS``; no answer within the timeout counts as not ready."""
+        try:
+            with self._connect() as conn:
+                return self._ask_status(conn)
+        except PrinterError as exc:
+            return PrinterStatus(False, str(exc).removeprefix(f"printer {self.url} "))
+        except OSError as exc:
+            return PrinterStatus(False, f"connection lost: {exc.strerror or exc}")
+
+    def print(self, data: bytes, fmt: str = "zpl") -> None:
+        """Ask for status, and send the job on the same connection only if the printer is ready."""
+        self.check_format(fmt)
+        with self._connect() as conn:
+            try:
+                status = self._ask_status(conn)
+                if not status.ready:
+                    raise PrinterNotReady(f"printer {self.url} is not ready: {status}")
+                conn.settimeout(self.timeout)
+                conn.sendall(data)
+                conn.shutdown(socket.SHUT_WR)
+            except TimeoutError:
+                raise PrinterError(f"printer {self.url} stopped taking data (timeout {self.timeout:g} s)") from None
+            except OSError as exc:
+                raise PrinterError(f"printer {self.url} dropped the connection: {exc.strerror or exc}") from None
+
+
+# --- CUPS ---------------------------------------------------------------------------
+
+
+class CupsPrinter(Printer):
+    """A CUPS queue, through the ``lp`` command: ZPL raw, PDF as a document."""
+
+    formats = ("zpl", "pdf")
+
+    def __init__(self, url: str, queue: str, dpi: int = 203, timeout: float = DEFAULT_TIMEOUT):
+        super().__init__(url, dpi, timeout)
+        self.queue = queue
+
+    def _run(self, args: list[str], data: bytes | None = None) -> subprocess.CompletedProcess:
+        if shutil.which(args[0]) is None:
+            raise PrinterError(f"cannot print to {self.url}: the CUPS command {args[0]!r} is not installed "
+                               f"(apt install cups-client)")
+        try:
+            return subprocess.run(args, input=data, capture_output=True, timeout=self.timeout * 2)
+        except subprocess.TimeoutExpired:
+            raise PrinterError(f"{args[0]} for {self.url} did not finish within {self.timeout * 2:g} s") from None
+
+    def status(self) -> PrinterStatus:
+        """Whether CUPS knows the queue and has it enabled (``lpstat -p QUEUE``)."""
+        try:
+            done = self._run(["lpstat", "-p", self.queue])
+        except PrinterError as exc:
+            return PrinterStatus(False, str(exc))
+        text = (done.stdout + done.stderr).decode("utf-8", "replace").strip()
+        if done.returncode != 0:
+            return PrinterStatus(False, _first_line(text) or f"lpstat failed ({done.returncode})")
+        if "disabled" in text:
+            return PrinterStatus(False, f"queue {self.queue} is disabled")
+        return PrinterStatus(True)
+
+    def print(self, data: bytes, fmt: str = "zpl") -> None:
+        """Hand the job to CUPS; ZPL goes raw so no driver touches it."""
+        self.check_format(fmt)
+        args = ["lp", "-d", self.queue, "-t", "RMA labels"] + (["-o", "raw"] if fmt == "zpl" else [])
+        done = self._run(args, data)
+        if done.returncode != 0:
+            reason = _first_line(done.stderr.decode("utf-8", "replace")) or f"exit code {done.returncode}"
+            raise PrinterError(f"CUPS refused the job for {self.url}: {reason}")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+# --- file -----------------------------------------------------------------------------
+
+
+class FilePrinter(Printer):
+    """A file: ZPL appended as a spool, other formats written whole."""
+
+    formats = ("zpl", "pdf", "png", "svg")
+
+    def __init__(self, url: str, path: Path, dpi: int = 203, timeout: float = DEFAULT_TIMEOUT):
+        super().__init__(url, dpi, timeout)
+        self.path = path
+
+    def status(self) -> PrinterStatus:
+        """Ready when the file's folder exists and may be written."""
+        folder = self.path.parent
+        if not folder.is_dir():
+            return PrinterStatus(False, f"folder {folder} does not exist")
+        if not os.access(folder, os.W_OK):
+            return PrinterStatus(False, f"folder {folder} is not writable")
+        return PrinterStatus(True)
+
+    def print(self, data: bytes, fmt: str = "zpl") -> None:
+        """Append ZPL, or write another format, and flush it to disk."""
+        self.check_format(fmt)
+        try:
+            with open(self.path, "ab" if fmt == "zpl" else "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            raise PrinterError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+
+# --- naming a printer ----------------------------------------------------------------------
+
+
+def open_printer(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Printer:
+    """The printer a URL names: ``tcp://HOST:9100``, ``cups:QUEUE``, ``file:PATH`` (``?dpi=300``)."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    try:
+        dpi = int(query.get("dpi", ["203"])[0])
+    except ValueError:
+        raise PrinterError(f"printer {url}: dpi must be 203 or 300") from None
+    if dpi not in (203, 300):
+        raise PrinterError(f"printer {url}: dpi must be 203 or 300, not {dpi}")
+    if parts.scheme == "tcp":
+        try:
+            port = parts.port or DEFAULT_PORT
+        except ValueError:
+            raise PrinterError(f"printer {url}: the port is not a number") from None
+        if not parts.hostname:
+            raise PrinterError(f"printer {url}: give a host, e.g. tcp://10.0.0.20:9100")
+        return TcpPrinter(url, parts.hostname, port, dpi, timeout)
+    if parts.scheme == "cups":
+        queue = parts.path.strip("/")
+        if not queue:
+            raise PrinterError(f"printer {url}: give a CUPS queue, e.g. cups:Zebra_GK420d")
+        return CupsPrinter(url, queue, dpi, timeout)
+    if parts.scheme == "file":
+        path = parts.path if not parts.netloc else f"/{parts.netloc}{parts.path}"
+        if not path:
+            raise PrinterError(f"printer {url}: give a file, e.g. file:/tmp/labels.zpl")
+        return FilePrinter(url, Path(path).expanduser(), dpi, timeout)
+    raise PrinterError(f"printer {url!r} is not tcp://HOST:PORT, cups:QUEUE or file:PATH")

@@ -1,0 +1,203 @@
+"""What a checklist is: its items, their kinds and severities, and its disposition rules.
+
+Plain frozen dataclasses, built only by :mod:`qc_checklists.loader` after a
+file has been checked, so code that holds a :class:`Checklist` may trust it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """How an item is answered."""
+
+    PASS_FAIL = "pass_fail"      # one key: pass or fail
+    CHOICE = "choice"            # one of up to 9 named answers, each passing or failing
+    MEASUREMENT = "measurement"  # a number checked against min/max limits
+    NOTE = "note"                # free text for the record; never fails
+    PHOTO = "photo"              # a photo that must be taken; never fails
+
+    @property
+    def judged(self) -> bool:
+        """True for kinds whose answer can fail."""
+        return self in (Kind.PASS_FAIL, Kind.CHOICE, Kind.MEASUREMENT)
+
+
+class Severity(str, Enum):
+    """How bad a failed item is."""
+
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+
+
+class Disposition(str, Enum):
+    """Where an inspected item goes next."""
+
+    RESELLABLE = "resellable"
+    DISCOUNTED = "discounted"
+    SCRAPPED = "scrapped"
+
+    @property
+    def rank(self) -> int:
+        """Worse dispositions rank higher (resellable 0, discounted 1, scrapped 2)."""
+        return _RANK[self]
+
+
+_RANK = {Disposition.RESELLABLE: 0, Disposition.DISCOUNTED: 1, Disposition.SCRAPPED: 2}
+
+# The answer recorded for an optional item the inspector marks "not applicable".
+NOT_APPLICABLE = "n/a"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer of a choice item: its label and, when it fails, at which severity."""
+
+    label: str
+    fails_as: Severity | None = None  # None: this answer passes
+
+
+@dataclass(frozen=True)
+class Item:
+    """One check of a checklist."""
+
+    id: str
+    kind: Kind
+    prompt: str
+    severity: Severity | None = None   # None only for notes and photos, which never fail
+    photo_required_on_fail: bool = False
+    optional: bool = False             # may be answered "n/a" (or, for notes, left empty)
+    help: str = ""
+    choices: tuple[Choice, ...] = ()
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    line: int = 0                      # where it is defined, for messages
+
+    def read_measurement(self, text: str) -> tuple[float | None, str]:
+        """A typed reading as a number, or ``(None, reason)`` a person can act on."""
+        cleaned = text.strip().replace(",", ".").removesuffix(self.unit).strip() if self.unit else \
+            text.strip().replace(",", ".")
+        try:
+            value = float(cleaned)
+        except ValueError:
+            return None, f"'{text.strip()[:20]}' is not a number — type the reading, e.g. {self.example()}"
+        if not math.isfinite(value):
+            return None, f"'{text.strip()[:20]}' is not a reading — type a number, e.g. {self.example()}"
+        return value, ""
+
+    def example(self) -> str:
+        """A plausible reading to show in messages."""
+        if self.min is not None and self.max is not None:
+            value = (self.min + self.max) / 2
+        else:
+            value = self.min if self.min is not None else self.max
+        return f"{value:g}{self.unit}"
+
+    def limits(self) -> str:
+        """The limits as a person reads them: '80–100 %', '≥ 1 MΩ', '≤ 0.1 Ω'."""
+        unit = f" {self.unit}" if self.unit else ""
+        if self.min is not None and self.max is not None:
+            return f"{self.min:g}–{self.max:g}{unit}"
+        if self.min is not None:
+            return f"≥ {self.min:g}{unit}"
+        return f"≤ {self.max:g}{unit}"
+
+    def as_dict(self) -> dict:
+        """The item as plain data (what the content hash is computed over)."""
+        data: dict = {"id": self.id, "kind": self.kind.value, "prompt": self.prompt,
+                      "severity": self.severity.value if self.severity else None,
+                      "photo_required_on_fail": self.photo_required_on_fail, "optional": self.optional,
+                      "help": self.help}
+        if self.kind == Kind.CHOICE:
+            data["choices"] = [[c.label, c.fails_as.value if c.fails_as else "pass"] for c in self.choices]
+        if self.kind == Kind.MEASUREMENT:
+            data.update(unit=self.unit, min=self.min, max=self.max)
+        return data
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One declarative disposition rule: when its condition holds, suggest ``then``.
+
+    Exactly one condition: ``any_failed`` (item ids), or a count of fails at
+    one severity, ``at_least`` or ``more_than`` a number.
+    """
+
+    then: Disposition
+    any_failed: tuple[str, ...] = ()
+    severity: Severity | None = None
+    at_least: int | None = None
+    more_than: int | None = None
+    because: str = ""
+    line: int = 0
+
+    def describe(self) -> str:
+        """The condition in words: 'any critical fail', 'more than 2 minor fails'."""
+        if self.any_failed:
+            return "failed: " + ", ".join(self.any_failed)
+        severity = self.severity.value if self.severity else "?"
+        if self.at_least is not None:
+            return f"any {severity} fail" if self.at_least == 1 else f"{self.at_least} or more {severity} fails"
+        return f"more than {self.more_than} {severity} fail{'s' if self.more_than != 1 else ''}"
+
+    def as_dict(self) -> dict:
+        """The rule as plain data (part of the content hash)."""
+        return {"then": self.then.value, "any_failed": list(self.any_failed),
+                "severity": self.severity.value if self.severity else None,
+                "at_least": self.at_least, "more_than": self.more_than, "because": self.because}
+
+
+# Used when a checklist file has no ``rules``: the floor's standard judgement.
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule(Disposition.SCRAPPED, severity=Severity.CRITICAL, at_least=1),
+    Rule(Disposition.DISCOUNTED, severity=Severity.MAJOR, at_least=1),
+    Rule(Disposition.DISCOUNTED, severity=Severity.MINOR, more_than=2),
+)
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A validated checklist for one product category."""
+
+    id: str
+    title: str
+    version: int
+    items: tuple[Item, ...]
+    rules: tuple[Rule, ...]
+    path: str = ""
+    rules_are_default: bool = False
+
+    @property
+    def category(self) -> str:
+        """The product category it grades (its id: one file per category)."""
+        return self.id
+
+    def item(self, item_id: str) -> Item:
+        """The item with this id (KeyError if there is none)."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def as_dict(self) -> dict:
+        """Everything that decides how an item is graded, as plain data."""
+        return {"id": self.id, "title": self.title, "version": self.version,
+                "items": [i.as_dict() for i in self.items], "rules": [r.as_dict() for r in self.rules]}
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the checklist's content (not of its file bytes).
+
+        Computed over the parsed, normalised content, so re-indenting a file or
+        editing a comment is not a new version, while any change to a prompt,
+        a limit, a severity or a rule is.
+        """
+        canonical = json.dumps(self.as_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,119 @@
+"""The rule engine: a checklist's answers in, the suggested disposition and why out.
+
+A pure function of its inputs — no clock, no database, no screen — so the
+same findings give the same suggestion at every bench.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from qc_checklists.checklist import NOT_APPLICABLE, Checklist, Disposition, Item, Kind, Rule, Severity
+
+PASS, FAIL = "pass", "fail"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One answered judged item: did it fail, and how badly."""
+
+    item: Item
+    value: object
+    failed: bool
+    severity: Severity | None = None  # the severity of the fail
+
+    def describe(self) -> str:
+        """'battery_health 71 % (limits 80–100 %)', 'stains', 'accessories: cable missing'."""
+        if self.item.kind == Kind.MEASUREMENT:
+            return f"{self.item.id} {self.value:g}{(' ' + self.item.unit) if self.item.unit else ''} " \
+                   f"(limits {self.item.limits()})"
+        if self.item.kind == Kind.CHOICE:
+            return f"{self.item.id}: {self.value}"
+        return self.item.id
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What the rules suggest, with the reasons a person reads."""
+
+    disposition: Disposition
+    why: tuple[str, ...]
+    fails: tuple[Finding, ...] = ()
+    unanswered: tuple[str, ...] = ()  # ids of required items without an answer
+
+    @property
+    def complete(self) -> bool:
+        """True when every required item has an answer."""
+        return not self.unanswered
+
+
+class AnswerError(ValueError):
+    """An answer does not fit its item (unknown choice, 'maybe' for pass/fail)."""
+
+
+def judge(item: Item, value: object) -> Finding | None:
+    """The finding for one answer; None for notes, photos and "n/a" answers, which never fail."""
+    if not item.kind.judged or value == NOT_APPLICABLE:
+        if value == NOT_APPLICABLE and not item.optional:
+            raise AnswerError(f"'{item.id}' is not optional; it cannot be answered n/a")
+        return None
+    if item.kind == Kind.PASS_FAIL:
+        if value not in (PASS, FAIL):
+            raise AnswerError(f"'{item.id}' is answered pass or fail, not {value!r}")
+        failed = value == FAIL
+        return Finding(item, value, failed, item.severity if failed else None)
+    if item.kind == Kind.CHOICE:
+        for choice in item.choices:
+            if choice.label == value:
+                return Finding(item, value, choice.fails_as is not None, choice.fails_as)
+        raise AnswerError(f"'{item.id}' has no answer {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise AnswerError(f"'{item.id}' takes a number, not {value!r}")
+    low = item.min is not None and value < item.min
+    high = item.max is not None and value > item.max
+    return Finding(item, value, low or high, item.severity if (low or high) else None)
+
+
+def _matches(rule: Rule, fails: list[Finding]) -> bool:
+    if rule.any_failed:
+        return any(f.item.id in rule.any_failed for f in fails)
+    count = sum(1 for f in fails if f.severity == rule.severity)
+    return count >= rule.at_least if rule.at_least is not None else count > rule.more_than
+
+
+def _explain(rule: Rule, fails: list[Finding]) -> str:
+    involved = [f for f in fails if (f.item.id in rule.any_failed if rule.any_failed else f.severity == rule.severity)]
+    reason = rule.because or rule.describe()
+    return f"{reason}: " + ", ".join(f.describe() for f in involved)
+
+
+def suggest(checklist: Checklist, answers: Mapping[str, object]) -> Suggestion:
+    """The suggested disposition for the answers given so far.
+
+    Every rule whose condition holds proposes its disposition; the worst one
+    wins (so the order of rules in a file does not matter).  When no rule
+    holds the item is resellable.  Unanswered items count as not failed; the
+    suggestion says which required ones are still open.
+    """
+    unknown = set(answers) - {i.id for i in checklist.items}
+    if unknown:
+        raise AnswerError(f"answers for items not on checklist '{checklist.id}': {', '.join(sorted(unknown))}")
+    fails: list[Finding] = []
+    unanswered: list[str] = []
+    for item in checklist.items:
+        if item.id not in answers or answers[item.id] is None:
+            if not item.optional and item.kind != Kind.NOTE:
+                unanswered.append(item.id)
+            continue
+        finding = judge(item, answers[item.id])
+        if finding is not None and finding.failed:
+            fails.append(finding)
+    matched = [r for r in checklist.rules if _matches(r, fails)]
+    if not matched:
+        why = ("every check passed",) if not fails else \
+            (f"{len(fails)} fail(s) below every rule's threshold: " + ", ".join(f.describe() for f in fails),)
+        return Suggestion(Disposition.RESELLABLE, why, tuple(fails), tuple(unanswered))
+    worst = max(r.then.rank for r in matched)
+    deciding = [r for r in matched if r.then.rank == worst]
+    return Suggestion(deciding[0].then, tuple(_explain(r, fails) for r in deciding), tuple(fails), tuple(unanswered))

@@ -1,0 +1,447 @@
+"""Reading checklist files: YAML in, a validated :class:`Checklist` or every problem with its line.
+
+Why YAML (PyYAML) and not TOML: a checklist is a list of items with prompts,
+which YAML writes as a plain indented list a QC lead can read and edit; TOML
+would need ``[[items]]`` tables and gives no line numbers for problems found
+after parsing.  PyYAML's node tree keeps the line of every key and value, so
+each problem is reported as ``file:line: reason``.  Only the safe subset is
+used: plain mappings, lists and scalars — no tags, no aliases (which also
+rules out "billion laughs" files), no duplicate keys.
+
+A file is either entirely valid or rejected: :func:`check_file` returns the
+checklist only when there is not a single problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from qc_checklists.checklist import DEFAULT_RULES, Checklist, Choice, Disposition, Item, Kind, Rule, Severity
+
+MAX_BYTES = 256 * 1024    # a real checklist is a few KiB
+MAX_ITEMS = 60            # more than a person works through at a bench
+MAX_CHOICES = 9           # one digit key each
+MAX_PROMPT = 200
+SUFFIXES = (".yaml", ".yml")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+
+TOP_KEYS = {"checklist", "title", "version", "items", "rules"}
+ITEM_KEYS = {"id", "kind", "prompt", "severity", "photo_required_on_fail", "optional", "help",
+             "choices", "unit", "min", "max"}
+RULE_CONDITIONS = {f"{s.value}_fails_{how}" for s in Severity for how in ("at_least", "more_than")} | {"any_failed"}
+RULE_KEYS = RULE_CONDITIONS | {"then", "because"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a checklist file, where it is and why."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+class ChecklistInvalid(Exception):
+    """A checklist file has problems; ``problems`` lists every one."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class Node:
+    """A YAML value with the line it starts on (1-based)."""
+
+    value: object  # dict[str, Node] | list[Node] | scalar
+    line: int
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+
+class _Reader:
+    """Turns PyYAML's node tree into :class:`Node` values, collecting problems."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[Problem] = []
+        self._seen: set[int] = set()
+        self._scalars = yaml.SafeLoader("")  # only its scalar constructors are used
+
+    def problem(self, line: int, reason: str) -> None:
+        self.problems.append(Problem(self.path, line, reason))
+
+    def convert(self, node: yaml.Node) -> Node:
+        line = node.start_mark.line + 1
+        if id(node) in self._seen:
+            # compose() resolves an alias to the very node its anchor names
+            self.problem(line, "aliases (*name) are not allowed in checklists; write the value out")
+            return Node(None, line)
+        self._seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Node] = {}
+            lines: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key_line = key_node.start_mark.line + 1
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.problem(key_line, "a key must be a plain word")
+                    continue
+                key = str(key_node.value)
+                if key in out:
+                    self.problem(key_line, f"duplicate key '{key}' (first on line {lines[key]})")
+                    continue
+                out[key] = self.convert(value_node)
+                out[key].line = key_line  # a list or mapping under a key is reported at its key
+                lines[key] = key_line
+            return Node(out, line, lines)
+        if isinstance(node, yaml.SequenceNode):
+            return Node([self.convert(v) for v in node.value], line)
+        try:
+            value = self._scalars.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.problem(line, f"unreadable value: {getattr(exc, 'problem', exc)}")
+            value = None
+        return Node(value, line)
+
+
+def check_file(path: str | Path) -> tuple[Checklist | None, list[Problem]]:
+    """Read and validate one checklist file: the checklist if it is valid, and every problem."""
+    path = Path(path)
+    shown = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return None, [Problem(shown, 1, f"file is too large ({size} bytes; a checklist may have at most "
+                                            f"{MAX_BYTES // 1024} KiB)")]
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, [Problem(shown, 0, "no such file")]
+    except IsADirectoryError:
+        return None, [Problem(shown, 0, "is a folder, not a checklist file")]
+    except OSError as exc:
+        return None, [Problem(shown, 0, f"cannot read: {exc.strerror}")]
+    return check_text(raw, shown, expected_id=path.stem)
+
+
+def check_text(raw: bytes | str, path: str = "<text>", expected_id: str | None = None
+               ) -> tuple[Checklist | None, list[Problem]]:
+    """Validate checklist YAML given as bytes or text (see :func:`check_file`)."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_BYTES:
+            return None, [Problem(path, 1, f"file is too large ({len(raw)} bytes; at most {MAX_BYTES // 1024} KiB)")]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + 1
+            return None, [Problem(path, line, "not UTF-8 text; save the file as UTF-8")]
+    else:
+        text = raw
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        return None, [Problem(path, 1, "file is empty; a checklist needs 'checklist', 'title' and 'items'")]
+    try:
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        return None, [Problem(path, line, f"not valid YAML: {exc.problem or exc.context}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(path, 1, f"not valid YAML: {exc}")]
+    except RecursionError:
+        return None, [Problem(path, 1, "values nested too deeply; a checklist is items with a few keys each")]
+    if len(documents) != 1:
+        return None, [Problem(path, 1, f"a checklist file holds one document, not {len(documents)} ('---')")]
+    reader = _Reader(path)
+    try:
+        root = reader.convert(documents[0])
+    except RecursionError:
+        return None, [Problem(path, 1, "values nested too deeply; a checklist is items with a few keys each")]
+    checklist = _Validator(reader, expected_id).checklist(root)
+    if reader.problems:
+        return None, sorted(reader.problems, key=lambda p: p.line)
+    return checklist, []
+
+
+def load_checklist(path: str | Path) -> Checklist:
+    """The checklist in ``path``; raises :class:`ChecklistInvalid` with every problem."""
+    checklist, problems = check_file(path)
+    if problems:
+        raise ChecklistInvalid(problems)
+    return checklist
+
+
+class _Validator:
+    """The rules a checklist file must follow; every broken one becomes a problem."""
+
+    def __init__(self, reader: _Reader, expected_id: str | None):
+        self.r = reader
+        self.expected_id = expected_id
+        self.declared: set[str] = set()  # item ids written in the file, valid items or not
+
+    def problem(self, line: int, reason: str) -> None:
+        self.r.problem(line, reason)
+
+    def checklist(self, root: Node) -> Checklist | None:
+        if not isinstance(root.value, dict):
+            self.problem(root.line, "a checklist is a set of 'key: value' lines (checklist, title, items, rules)")
+            return None
+        top: dict[str, Node] = root.value
+        for key in top:
+            if key not in TOP_KEYS:
+                self.problem(root.key_lines[key], f"unknown key '{key}'; known: {', '.join(sorted(TOP_KEYS))}")
+        checklist_id = self.identifier(top, root, "checklist", "checklist id")
+        if checklist_id and self.expected_id and checklist_id != self.expected_id:
+            self.problem(top["checklist"].line, f"checklist '{checklist_id}' is in a file named "
+                                                f"'{self.expected_id}'; the file must be named {checklist_id}.yaml")
+        title = self.text(top, root, "title", required=False) or checklist_id or ""
+        version = 1
+        if "version" in top:
+            node = top["version"]
+            if isinstance(node.value, bool) or not isinstance(node.value, int) or node.value < 1:
+                self.problem(node.line, "version must be a whole number ≥ 1")
+            else:
+                version = node.value
+        items = self.items(top, root)
+        known = {i.id: i for i in items}
+        if "rules" in top:
+            rules = self.rules(top["rules"], known)
+            rules_are_default = False
+        else:
+            rules, rules_are_default = DEFAULT_RULES, True
+        if checklist_id is None:
+            return None
+        return Checklist(checklist_id, title, version, tuple(items), tuple(rules), self.r.path, rules_are_default)
+
+    # -- scalars -------------------------------------------------------------
+
+    def identifier(self, mapping: dict[str, Node], parent: Node, key: str, what: str) -> str | None:
+        if key not in mapping:
+            self.problem(parent.line, f"missing '{key}' (the {what})")
+            return None
+        node = mapping[key]
+        value = node.value
+        if not isinstance(value, str) or not ID_PATTERN.match(value):
+            self.problem(node.line, f"{what} {value!r} must be lower-case letters, digits and _ "
+                                    "(starting with a letter, at most 48)")
+            return None
+        return value
+
+    def text(self, mapping: dict[str, Node], parent: Node, key: str, *, required: bool, limit: int = 500) -> str | None:
+        if key not in mapping:
+            if required:
+                self.problem(parent.line, f"missing '{key}'")
+            return None
+        node = mapping[key]
+        if not isinstance(node.value, str) or not node.value.strip():
+            self.problem(node.line, f"'{key}' must be text" + ("" if node.value is None else f", not {node.value!r}"))
+            return None
+        if len(node.value) > limit:
+            self.problem(node.line, f"'{key}' is {len(node.value)} characters long; keep it under {limit}")
+            return None
+        return " ".join(node.value.split())
+
+    def flag(self, mapping: dict[str, Node], key: str) -> bool:
+        node = mapping.get(key)
+        if node is None:
+            return False
+        if not isinstance(node.value, bool):
+            self.problem(node.line, f"'{key}' must be true or false, not {node.value!r}")
+            return False
+        return node.value
+
+    def number(self, mapping: dict[str, Node], key: str) -> float | None:
+        node = mapping.get(key)
+        if node is None:
+            return None
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)) or node.value != node.value:
+            self.problem(node.line, f"'{key}' must be a number, not {node.value!r}")
+            return None
+        return float(node.value)
+
+    def severity(self, node: Node) -> Severity | None:
+        try:
+            return Severity(node.value)
+        except ValueError:
+            self.problem(node.line, f"unknown severity {node.value!r}; use critical, major or minor")
+            return None
+
+    # -- items ---------------------------------------------------------------
+
+    def items(self, top: dict[str, Node], root: Node) -> list[Item]:
+        if "items" not in top:
+            self.problem(root.line, "missing 'items' (the list of checks)")
+            return []
+        node = top["items"]
+        if not isinstance(node.value, list) or not node.value:
+            self.problem(node.line, "'items' must be a list of checks ('- id: ...'), with at least one")
+            return []
+        if len(node.value) > MAX_ITEMS:
+            self.problem(node.line, f"{len(node.value)} items; a checklist may have at most {MAX_ITEMS}")
+            return []
+        items: list[Item] = []
+        first_line: dict[str, int] = {}
+        for entry in node.value:
+            item = self.item(entry)
+            if item is None:
+                continue
+            if item.id in first_line:
+                self.problem(entry.value["id"].line,
+                             f"duplicate item id '{item.id}' (first on line {first_line[item.id]})")
+                continue
+            first_line[item.id] = entry.value["id"].line
+            items.append(item)
+        return items
+
+    def item(self, node: Node) -> Item | None:
+        if not isinstance(node.value, dict):
+            self.problem(node.line, "an item is a set of 'key: value' lines (id, kind, prompt, severity)")
+            return None
+        data: dict[str, Node] = node.value
+        ok = len(self.r.problems)
+        for key in data:
+            if key not in ITEM_KEYS:
+                self.problem(node.key_lines[key], f"unknown item key '{key}'; known: {', '.join(sorted(ITEM_KEYS))}")
+        item_id = self.identifier(data, node, "id", "item id")
+        if item_id:
+            self.declared.add(item_id)
+        kind = None
+        if "kind" not in data:
+            self.problem(node.line, "missing 'kind' (pass_fail, choice, measurement, note or photo)")
+        else:
+            try:
+                kind = Kind(data["kind"].value)
+            except ValueError:
+                self.problem(data["kind"].line, f"unknown kind {data['kind'].value!r}; "
+                                                f"use {', '.join(k.value for k in Kind)}")
+        prompt = self.text(data, node, "prompt", required=True, limit=MAX_PROMPT)
+        help_text = self.text(data, node, "help", required=False) or ""
+        severity = None
+        if "severity" in data:
+            severity = self.severity(data["severity"])
+        elif kind is not None and kind.judged:
+            self.problem(node.line, f"missing 'severity' for {kind.value} item (critical, major or minor)")
+        photo = self.flag(data, "photo_required_on_fail")
+        optional = self.flag(data, "optional")
+        if kind is None:
+            return None
+        if not kind.judged and photo:
+            self.problem(data["photo_required_on_fail"].line, f"a {kind.value} item never fails, "
+                                                             "so 'photo_required_on_fail' means nothing here")
+        for key, owner in (("choices", Kind.CHOICE), ("unit", Kind.MEASUREMENT), ("min", Kind.MEASUREMENT),
+                           ("max", Kind.MEASUREMENT)):
+            if key in data and kind != owner:
+                self.problem(data[key].line, f"'{key}' belongs to {owner.value} items, not {kind.value}")
+        choices: tuple[Choice, ...] = ()
+        unit, low, high = "", None, None
+        if kind == Kind.CHOICE:
+            choices = self.choices(data, node, severity)
+        if kind == Kind.MEASUREMENT:
+            unit = self.text(data, node, "unit", required=False, limit=12) or ""
+            low, high = self.number(data, "min"), self.number(data, "max")
+            if "min" not in data and "max" not in data:
+                self.problem(node.line, "a measurement needs limits: 'min', 'max' or both")
+            if low is not None and high is not None and low > high:
+                self.problem(data["min"].line, f"limits reversed: min {low:g} is above max {high:g}")
+        if len(self.r.problems) > ok or item_id is None or prompt is None:
+            return None
+        return Item(item_id, kind, prompt, severity, photo, optional, help_text, choices, unit, low, high, node.line)
+
+    def choices(self, data: dict[str, Node], node: Node, severity: Severity | None) -> tuple[Choice, ...]:
+        if "choices" not in data:
+            self.problem(node.line, "a choice item needs 'choices' (answer: pass | fail | critical | major | minor)")
+            return ()
+        choices_node = data["choices"]
+        if not isinstance(choices_node.value, dict) or len(choices_node.value) < 2:
+            self.problem(choices_node.line, "'choices' must list at least 2 answers as 'answer: pass' or "
+                                            "'answer: fail' (or a severity)")
+            return ()
+        if len(choices_node.value) > MAX_CHOICES:
+            self.problem(choices_node.line, f"{len(choices_node.value)} choices; at most {MAX_CHOICES} (one key each)")
+            return ()
+        choices = []
+        for label, outcome in choices_node.value.items():
+            verdict = outcome.value
+            if verdict == "pass":
+                choices.append(Choice(label, None))
+            elif verdict == "fail":
+                choices.append(Choice(label, severity))
+            elif verdict in {s.value for s in Severity}:
+                choices.append(Choice(label, Severity(verdict)))
+            else:
+                self.problem(outcome.line, f"choice '{label}' must be pass, fail, critical, major or minor, "
+                                           f"not {verdict!r}")
+        if choices and all(c.fails_as is not None for c in choices):
+            self.problem(choices_node.line, "no choice passes: an item that can only fail is not a check")
+        return tuple(choices)
+
+    # -- rules ---------------------------------------------------------------
+
+    def rules(self, node: Node, known: dict[str, Item]) -> list[Rule]:
+        if not isinstance(node.value, list):
+            self.problem(node.line, "'rules' must be a list ('- then: scrapped' ...); leave it out for the defaults")
+            return []
+        return [r for r in (self.rule(entry, known) for entry in node.value) if r is not None]
+
+    def rule(self, node: Node, known: dict[str, Item]) -> Rule | None:
+        if not isinstance(node.value, dict):
+            self.problem(node.line, "a rule is a set of 'key: value' lines ('then' and one condition)")
+            return None
+        data: dict[str, Node] = node.value
+        ok = len(self.r.problems)
+        for key in data:
+            if key not in RULE_KEYS:
+                self.problem(node.key_lines[key], f"unknown rule key '{key}'; a rule has 'then' and one of: "
+                                                  f"{', '.join(sorted(RULE_CONDITIONS))}")
+        then = None
+        if "then" not in data:
+            self.problem(node.line, "a rule needs 'then' (discounted or scrapped)")
+        elif data["then"].value == Disposition.RESELLABLE.value:
+            self.problem(data["then"].line, "'then: resellable' is not a rule: resellable is what is left when "
+                                            "no rule matches")
+        elif data["then"].value not in (Disposition.DISCOUNTED.value, Disposition.SCRAPPED.value):
+            self.problem(data["then"].line, f"unknown disposition {data['then'].value!r}; use discounted or scrapped")
+        else:
+            then = Disposition(data["then"].value)
+        conditions = [k for k in data if k in RULE_CONDITIONS]
+        if len(conditions) != 1:
+            self.problem(node.line, "a rule has exactly one condition" +
+                         (f", not {len(conditions)} ({', '.join(conditions)}); split it" if conditions else
+                          f": one of {', '.join(sorted(RULE_CONDITIONS))}"))
+        because = self.text(data, node, "because", required=False) or ""
+        rule = None
+        if len(conditions) == 1:
+            key = conditions[0]
+            cond = data[key]
+            if key == "any_failed":
+                ids = cond.value if isinstance(cond.value, list) else [cond]
+                if not ids:
+                    self.problem(cond.line, "'any_failed' names no item")
+                for id_node in ids:
+                    if id_node.value in self.declared and id_node.value not in known:
+                        continue  # the item itself is reported already
+                    if id_node.value not in known:
+                        self.problem(id_node.line, f"rule names unknown item '{id_node.value}'")
+                    elif not known[id_node.value].kind.judged:
+                        self.problem(id_node.line, f"rule names '{id_node.value}', a {known[id_node.value].kind.value} "
+                                                   "item, which never fails")
+                rule = (tuple(str(i.value) for i in ids),)
+            else:
+                severity_name, _, how = key.partition("_fails_")
+                count = cond.value
+                lowest = 1 if how == "at_least" else 0
+                if isinstance(count, bool) or not isinstance(count, int) or count < lowest:
+                    self.problem(cond.line, f"'{key}' must be a whole number ≥ {lowest}, not {count!r}")
+                else:
+                    rule = (Severity(severity_name), how, count)
+        if len(self.r.problems) > ok or then is None or rule is None:
+            return None
+        if len(rule) == 1:
+            return Rule(then, any_failed=rule[0], because=because, line=node.line)
+        severity, how, count = rule
+        return Rule(then, severity=severity, because=because, line=node.line,
+                    at_least=count if how == "at_least" else None, more_than=count if how == "more_than" else None)

@@ -1,0 +1,5 @@
+"""`python -m terminal` is `rma`."""
+
+from terminal.cli import main
+
+main()

@@ -1,0 +1,203 @@
+"""One item being inspected at the bench: answers, photos, cursor, suggestion.
+
+No Textual here: the inspect screen drives a :class:`Draft` and shows it; the
+tests can drive it too.  The judgement itself is ``qc_checklists.suggest``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qc_checklists import (FAIL, NOT_APPLICABLE, PASS, AnswerError, Checklist, Disposition, Item, Kind, Suggestion,
+                           judge, suggest)
+from sync.store import Inspection, Line, Rma, utc_now
+from terminal.photos import Photo
+from terminal.scanning.item import ItemCode
+
+# What the inspector does with each disposition (shown after saving).
+NEXT_STEP = {
+    Disposition.RESELLABLE: "Put it in the RESTOCK bin.",
+    Disposition.DISCOUNTED: "Put it in the B-GRADE (markdown) bin.",
+    Disposition.SCRAPPED: "Put it in the SCRAP / CLAIMS bin.",
+}
+OVERRIDE_REASONS = (
+    "Defect worse than the checklist captures",
+    "Defect not covered by the checklist",
+    "Checklist too strict for this product",
+    "Supervisor decision",
+    "Other (describe)",
+)
+OTHER = OVERRIDE_REASONS[-1]
+
+
+@dataclass
+class Draft:
+    """The inspection of one unit, until it is saved."""
+
+    rma: Rma
+    line: Line
+    checklist: Checklist
+    code: ItemCode
+    started_at: str = field(default_factory=utc_now)
+    answers: dict[str, object] = field(default_factory=dict)
+    photos: dict[str, Photo] = field(default_factory=dict)
+    cursor: int | None = 0
+
+    def __post_init__(self) -> None:
+        self.cursor = self._next_open(-1)
+
+    @property
+    def current(self) -> Item | None:
+        """The item the cursor is on (None when everything required is answered)."""
+        return self.checklist.items[self.cursor] if self.cursor is not None else None
+
+    # -- answering ------------------------------------------------------------
+
+    def answer(self, value: object) -> str:
+        """Answer the current item; "" or why the answer does not fit.  Moves to the next open item."""
+        item = self.current
+        if item is None:
+            return "every item is answered — Enter confirms, or ↑ to change an answer"
+        try:
+            finding = judge(item, value)
+        except AnswerError as exc:
+            return str(exc)
+        self.answers[item.id] = value
+        if (finding is None or not finding.failed) and item.kind != Kind.PHOTO:
+            self.photos.pop(item.id, None)  # a defect photo belongs to a fail that is no more
+        self.cursor = self._next_open(self.cursor)
+        return ""
+
+    def pass_current(self) -> str:
+        """P / CMD:PASS: pass a pass/fail item, or pick the first passing answer of a choice."""
+        item = self.current
+        if item is not None and item.kind == Kind.CHOICE:
+            return self.answer(next(c.label for c in item.choices if c.fails_as is None))
+        if item is not None and item.kind != Kind.PASS_FAIL:
+            return f"'{item.id}' is not a pass/fail check: {self.how_to_answer(item)}"
+        return self.answer(PASS)
+
+    def fail_current(self) -> str:
+        """F / CMD:FAIL: fail a pass/fail item."""
+        item = self.current
+        if item is not None and item.kind != Kind.PASS_FAIL:
+            return f"'{item.id}' is not a pass/fail check: {self.how_to_answer(item)}"
+        return self.answer(FAIL)
+
+    def choose(self, number: int) -> str:
+        """1-9: pick a choice by its number."""
+        item = self.current
+        if item is None or item.kind != Kind.CHOICE:
+            return "number keys pick an answer of a choice item" if item is None else \
+                f"'{item.id}' is not a choice: {self.how_to_answer(item)}"
+        if not 1 <= number <= len(item.choices):
+            return f"'{item.id}' has answers 1 to {len(item.choices)}"
+        return self.answer(item.choices[number - 1].label)
+
+    def enter_text(self, text: str) -> str:
+        """A typed (or scanned) reading for a measurement, or the text of a note."""
+        item = self.current
+        if item is None or item.kind not in (Kind.MEASUREMENT, Kind.NOTE):
+            return "nothing to type here"
+        if text.strip().lower() in ("n/a", "na") and item.optional:
+            return self.answer(NOT_APPLICABLE)
+        if item.kind == Kind.NOTE:
+            if text.strip():
+                self.answers[item.id] = " ".join(text.split())[:500]
+            else:
+                self.answers.pop(item.id, None)
+            self.cursor = self._next_open(self.cursor)
+            return ""
+        value, problem = item.read_measurement(text)
+        return problem or self.answer(value)
+
+    def not_applicable(self) -> str:
+        """N: an optional item does not apply to this product."""
+        item = self.current
+        if item is None or not item.optional:
+            return "only optional items can be answered n/a" if item else "nothing selected"
+        return self.answer(NOT_APPLICABLE)
+
+    def attach(self, photo: Photo) -> None:
+        """Keep a photo for its item (a photo item counts as answered)."""
+        self.photos[photo.item] = photo
+        item = self.checklist.item(photo.item)
+        if item.kind == Kind.PHOTO:
+            self.answers[item.id] = photo.record()
+            if self.current is item:
+                self.cursor = self._next_open(self.cursor)
+
+    def move(self, delta: int) -> None:
+        """↑/↓: move the cursor to change an answer or reach a note."""
+        n = len(self.checklist.items)
+        start = self.cursor if self.cursor is not None else (0 if delta < 0 else -1)
+        self.cursor = (start + delta) % n  # wraps: ↑ on the first item reaches the remarks at the end
+
+    def skip(self) -> None:
+        """CMD:NEXT-ITEM: leave the current item open and go to the next one."""
+        self.move(1)
+
+    # -- judging --------------------------------------------------------------
+
+    def suggestion(self) -> Suggestion:
+        """The rule engine's suggestion for the answers so far."""
+        judged = {k: v for k, v in self.answers.items() if self.checklist.item(k).kind.judged}
+        return suggest(self.checklist, judged)
+
+    def photos_missing(self) -> list[Item]:
+        """Items that need a photo before saving: failed ones requiring it, and photo items."""
+        failed = {f.item.id for f in self.suggestion().fails}
+        return [i for i in self.checklist.items if i.id not in self.photos and
+                ((i.photo_required_on_fail and i.id in failed) or (i.kind == Kind.PHOTO and not i.optional))]
+
+    def unanswered(self) -> list[Item]:
+        """Required items without an answer (photo items are counted by photos_missing)."""
+        return [i for i in self.checklist.items if i.id not in self.answers and not i.optional
+                and i.kind not in (Kind.NOTE, Kind.PHOTO)]
+
+    def to_inspection(self, final: Disposition, reason: str = "", note: str = "") -> Inspection:
+        """What the store records when this draft is confirmed."""
+        suggestion = self.suggestion()
+        answers = []
+        for item in self.checklist.items:
+            if item.id not in self.answers:
+                continue
+            value = self.answers[item.id]
+            finding = judge(item, value) if item.kind.judged else None
+            answers.append({"item": item.id, "kind": item.kind.value, "answer": value,
+                            "failed": bool(finding and finding.failed),
+                            "severity": finding.severity.value if finding and finding.severity else None})
+        return Inspection(
+            rma_code=self.rma.code, line_no=self.line.line_no, checklist_id=self.checklist.id,
+            checklist_hash=self.checklist.content_hash, answers=tuple(answers),
+            suggested=suggestion.disposition.value, final=final.value, started_at=self.started_at,
+            why=suggestion.why, override_reason=reason, override_note=note,
+            photos=tuple(p.record() for p in self.photos.values()), scanned=self.code.scanned,
+            gtin=self.code.gtin, serial=self.code.serial, lot=self.code.lot, expiry=self.code.expiry)
+
+    # -- helpers --------------------------------------------------------------
+
+    @staticmethod
+    def how_to_answer(item: Item) -> str:
+        """The keys that answer an item."""
+        if item.kind == Kind.PASS_FAIL:
+            return "P pass, F fail"
+        if item.kind == Kind.CHOICE:
+            return f"1-{len(item.choices)} pick an answer (P: the first passing one)"
+        if item.kind == Kind.MEASUREMENT:
+            return f"type the reading and Enter (limits {item.limits()})" + (", or n/a" if item.optional else "")
+        if item.kind == Kind.NOTE:
+            return "type a remark and Enter (optional)"
+        return "C add the photo"
+
+    def _next_open(self, after: int | None) -> int | None:
+        """The next unanswered item after ``after`` (wrapping), notes and optional photos skipped."""
+        items = self.checklist.items
+        start = -1 if after is None else after
+        order = list(range(start + 1, len(items))) + list(range(0, start + 1))
+        for i in order:
+            item = items[i]
+            if item.id in self.answers or item.kind == Kind.NOTE or (item.kind == Kind.PHOTO and item.optional):
+                continue
+            return i
+        return None

@@ -1,0 +1,246 @@
+"""`rma label ...` — print or save the floor's labels from the command line.
+
+Thin wrappers over :mod:`labels`: find the data (station database, CSV file,
+the station's own command list), lay the labels out, then write them to
+``--out PATH`` or send them to ``--printer URL`` (default: the station's
+configured printer).  Bad input — an unknown RMA, an unreachable printer — is
+one line on stderr and a non-zero exit; nothing is half-printed: every label
+is made before the first byte goes out.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+import labels
+from labels import FORMATS, Label, LabelError, PrinterError, open_printer, render
+from terminal.cli import db_option, fail, open_store, settings_from
+
+SIZES = ("4x6", "4x2")
+
+
+def output_options(fn):
+    """--format, --dpi, --out, --printer: shared by every label command."""
+    fn = click.option("--printer", "printer_url", default=None, metavar="URL",
+                      help="tcp://HOST:9100, cups:QUEUE or file:PATH (default: the station's printer).")(fn)
+    fn = click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+                      help="Write to this file instead of printing ('-' = standard output).")(fn)
+    fn = click.option("--dpi", type=click.Choice(["203", "300"]), default=None,
+                      help="Printer resolution (default: the printer's, else 203).")(fn)
+    fn = click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                      help="zpl, png, pdf or svg (default: from --out's suffix, else the printer's).")(fn)
+    return fn
+
+
+@click.group("label")
+def label() -> None:
+    """Print or save labels: RMA, disposition, command sheet, operator badge."""
+
+
+def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | None, out: str | None,
+            printer_url: str | None) -> None:
+    """Render the labels and write or print them, or exit with one line."""
+    printer = None
+    if out is None:
+        url = printer_url or settings_from(ctx).printer
+        if not url:
+            fail("say where the labels go: --out PATH or --printer URL (no printer in the station config)")
+        try:
+            printer = open_printer(url)
+        except PrinterError as exc:
+            fail(str(exc))
+    if fmt is None:
+        suffix = Path(out).suffix.lower().lstrip(".") if out and out != "-" else ""
+        fmt = suffix if suffix in FORMATS else (printer.format if printer else "zpl")
+    resolution = int(dpi) if dpi else (printer.dpi if printer else 203)
+    try:
+        if printer is not None:
+            printer.check_format(fmt)
+        documents = render(made, fmt, resolution)
+    except (LabelError, PrinterError) as exc:
+        fail(str(exc))
+    if printer is not None:
+        if len(documents) > 1:
+            fail(f"{len(made)} {fmt} labels are {len(made)} files; print zpl or pdf, or use --out")
+        try:
+            printer.print(documents[0], fmt)
+        except PrinterError as exc:
+            fail(f"{exc}; nothing printed")
+        click.echo(f"printed {len(made)} label(s) on {printer.url}")
+        return
+    if out == "-":
+        sys.stdout.buffer.write(b"".join(documents))
+        return
+    paths = [Path(out)] if len(documents) == 1 else [
+        Path(out).with_name(f"{Path(out).stem}-{_file_safe(lbl.name)}{labels.SUFFIX[fmt]}") for lbl in made]
+    if not paths[0].parent.is_dir():
+        fail(f"folder {paths[0].parent} does not exist")
+    for path, document in zip(paths, documents, strict=True):
+        try:
+            path.write_bytes(document)
+        except OSError as exc:
+            fail(f"cannot write {path}: {exc.strerror}")
+    click.echo(f"wrote {len(made)} label(s) to {', '.join(map(str, paths))}")
+
+
+def _file_safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "label"
+
+
+@label.command("rma")
+@click.argument("codes", nargs=-1)
+@db_option
+@click.option("--from-csv", "csv_file", type=click.Path(dir_okay=False), default=None,
+              help="Take the RMAs from a CSV/JSON file (columns of `rma import rmas`) instead of the database.")
+@click.option("--size", type=click.Choice(SIZES), default="4x6", show_default=True, help="Label size in inches.")
+@output_options
+@click.pass_context
+def label_rma(ctx: click.Context, codes: tuple[str, ...], db: str | None, csv_file: str | None, size: str,
+              fmt, dpi, out, printer_url) -> None:
+    """RMA labels for the RMA CODEs in the station database, or for every RMA in --from-csv FILE."""
+    if bool(codes) == bool(csv_file):
+        fail("give RMA codes or --from-csv FILE (one of the two)")
+    rows: list[dict] = []
+    if csv_file:
+        from sync.imports import ImportFileError, read_rma_file
+
+        try:
+            parsed = read_rma_file(csv_file)
+        except ImportFileError as exc:
+            fail(str(exc))
+        if parsed.errors:
+            where, reason = parsed.errors[0]
+            more = f" (and {len(parsed.errors) - 1} more)" if len(parsed.errors) > 1 else ""
+            fail(f"{csv_file}:{where}: {reason}{more}; no labels made")
+        rows = [p.rma for p in parsed.rmas]
+        if not rows:
+            fail(f"{csv_file} holds no RMAs")
+    else:
+        with open_store(settings_from(ctx, db=db)) as store:
+            for code in codes:
+                rma = store.get_rma(code)
+                if rma is None:
+                    fail(f"RMA {code} is not in the station database; nothing printed")
+                rows.append({"rma_code": rma.code, "customer_name": rma.customer_name,
+                             "order_ref": rma.order_ref, "reason": rma.reason})
+    try:
+        made = [labels.rma_label(r["rma_code"], customer=r.get("customer_name", ""), order=r.get("order_ref", ""),
+                                 reason=r.get("reason", ""), size=size) for r in rows]
+    except LabelError as exc:
+        fail(str(exc))
+    deliver(ctx, made, fmt, dpi, out, printer_url)
+
+
+@label.command("disposition")
+@click.argument("rma_code")
+@click.argument("line", type=int)
+@click.argument("disposition", type=click.Choice(labels.DISPOSITIONS, case_sensitive=False))
+@click.option("--grade", default="", help="Grade given at inspection (e.g. A, B).")
+@click.option("--defect", default="", help="The main defect found.")
+@click.option("--inspector", default="", help="Who inspected.")
+@click.option("--sku", default=None, help="SKU to print (default: the RMA line's, from the database).")
+@db_option
+@output_options
+@click.pass_context
+def label_disposition(ctx: click.Context, rma_code: str, line: int, disposition: str, grade: str, defect: str,
+                      inspector: str, sku: str | None, db: str | None, fmt, dpi, out, printer_url) -> None:
+    """A disposition label for LINE of RMA_CODE: RESELLABLE, DISCOUNTED or SCRAPPED."""
+    if sku is None:
+        with open_store(settings_from(ctx, db=db)) as store:
+            rma = store.get_rma(rma_code)
+        if rma is None:
+            fail(f"RMA {rma_code} is not in the station database; give --sku to print anyway")
+        found = next((ln for ln in rma.lines if ln.line_no == line), None)
+        if found is None:
+            fail(f"RMA {rma.code} has no line {line} (lines: {', '.join(str(ln.line_no) for ln in rma.lines)})")
+        sku, rma_code = found.sku, rma.code
+    try:
+        made = [labels.disposition_label(disposition, sku=sku, rma=rma_code, line=line, grade=grade,
+                                         defect=defect, inspector=inspector)]
+    except LabelError as exc:
+        fail(str(exc))
+    deliver(ctx, made, fmt, dpi, out, printer_url)
+
+
+@label.command("commands")
+@output_options
+@click.pass_context
+def label_commands(ctx: click.Context, fmt, dpi, out, printer_url) -> None:
+    """The command sheets: a barcode for every command the station's scan router knows."""
+    from terminal.scanning.scan import COMMANDS
+
+    per_sheet = -(-len(COMMANDS) // -(-len(COMMANDS) // 10))  # at most 10 a sheet, sheets evenly filled
+    sheets = [labels.command_sheet(COMMANDS[i:i + per_sheet]) for i in range(0, len(COMMANDS), per_sheet)]
+    deliver(ctx, sheets, fmt, dpi, out, printer_url)
+
+
+@label.command("badge")
+@click.argument("operator_id")
+@click.option("--name", default="", help="The name printed on the badge (default: the operator id).")
+@output_options
+@click.pass_context
+def label_badge(ctx: click.Context, operator_id: str, name: str, fmt, dpi, out, printer_url) -> None:
+    """An operator badge: OPERATOR_ID as the barcode OP:<id>, and the name."""
+    try:
+        made = [labels.badge_label(operator_id, name)]
+    except LabelError as exc:
+        fail(str(exc))
+    deliver(ctx, made, fmt, dpi, out, printer_url)
+
+
+@label.command("jobs")
+@db_option
+@click.option("--limit", default=20, show_default=True, help="How many of the latest jobs.")
+@click.pass_context
+def label_jobs(ctx: click.Context, db: str | None, limit: int) -> None:
+    """The station's print queue: latest jobs first, waiting ones with their last error."""
+    from terminal.printing import PrintQueue, PrintQueueError, queue_path_for
+
+    settings = settings_from(ctx, db=db)
+    path = queue_path_for(settings.db_path)
+    if not path.is_file():
+        click.echo("no print jobs yet")
+        return
+    with PrintQueue(path, None) as queue:
+        try:
+            jobs = queue.jobs(limit)
+        except PrintQueueError as exc:
+            fail(str(exc))
+    for job in jobs:
+        when = (job.printed_at or job.created_at)[:19].replace("T", " ")
+        note = f"  ({job.attempts} tries: {job.last_error})" if job.state == "waiting" and job.attempts else ""
+        click.echo(f"{job.id:>5}  {job.state:8} {when}  {job.format:3}  {job.what}{note}")
+
+
+@label.command("reprint")
+@click.argument("job_id", type=int)
+@db_option
+@click.option("--printer", "printer_url", default=None, metavar="URL", help="Printer (default: the station's).")
+@click.pass_context
+def label_reprint(ctx: click.Context, job_id: int, db: str | None, printer_url: str | None) -> None:
+    """Queue print job JOB_ID again and print what waits; a job the printer refuses stays queued."""
+    from terminal.printing import PrintQueue, PrintQueueError, queue_path_for
+
+    settings = settings_from(ctx, db=db)
+    url = printer_url or settings.printer
+    if not url:
+        fail("no printer: give --printer URL or set printer in the station config")
+    try:
+        printer = open_printer(url)
+    except PrinterError as exc:
+        fail(str(exc))
+    with PrintQueue(queue_path_for(settings.db_path), printer) as queue:
+        try:
+            new_id = queue.reprint(job_id)
+            while (printed := queue.print_next()) is True:
+                pass
+        except PrintQueueError as exc:
+            fail(str(exc))
+        if printed is False:
+            fail(f"printer {printer.url} not ready ({queue.status}); job {new_id} kept in the queue, "
+                 f"the station prints it when the printer is back")
+    click.echo(f"reprinted job {job_id} as job {new_id} on {printer.url}")

@@ -1,0 +1,354 @@
+"""The station's print queue: every label job is kept until a printer took it.
+
+A job is written to a small SQLite file of its own (beside the station
+database; print jobs are the station's business, never synced) before anyone
+tries to print it.  One thread prints the waiting jobs in order; a job the
+printer could not take (paper out, head open, no answer, refused) stays
+waiting and is retried with growing pauses — never dropped.  Printed jobs stay
+listed and can be reprinted (a new job with the same bytes).
+
+The printer's state is reported through ``on_change`` (from the printing
+thread) so the station header can show it.  Every method blocks on SQLite or
+waits for the thread's lock: from the event loop, call them through
+``asyncio.to_thread`` — e.g. the inspect screen's one line::
+
+    await asyncio.to_thread(app.print_queue.submit, labels.disposition_label(...))
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from labels import Label, LabelError, Printer, PrinterError, PrinterStatus, open_printer, render
+
+RETRY_PAUSES = (2.0, 5.0, 10.0, 30.0, 60.0)  # seconds between attempts at a job the printer did not take
+IDLE_CHECK = 30.0  # seconds between printer status checks while nothing waits
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS print_jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    what TEXT NOT NULL,
+    format TEXT NOT NULL,
+    data BLOB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'printed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    printed_at TEXT,
+    printer TEXT NOT NULL DEFAULT '',
+    reprint_of INTEGER REFERENCES print_jobs(id)
+);
+CREATE INDEX IF NOT EXISTS print_jobs_waiting ON print_jobs(state, id);
+"""
+
+
+class PrintQueueError(Exception):
+    """The print queue cannot do this; the message is for a person."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One print job as the queue keeps it."""
+
+    id: int
+    created_at: str
+    what: str
+    format: str
+    state: str
+    attempts: int
+    last_error: str
+    printed_at: str | None
+    printer: str
+    reprint_of: int | None
+    size: int
+
+
+@dataclass(frozen=True)
+class PrinterState:
+    """What the header shows: the printer's own state and how many jobs wait."""
+
+    printer: str
+    status: PrinterStatus | None  # None until the printer was first asked
+    waiting: int
+
+    @property
+    def text(self) -> str:
+        """One short line for the status bar."""
+        if not self.printer:
+            return f"PRINTER none · {self.waiting} waiting" if self.waiting else ""
+        state = "…" if self.status is None else ("ready" if self.status.ready else f"NOT READY: {self.status}")
+        return f"PRINTER {state}" + (f" · {self.waiting} waiting" if self.waiting else "")
+
+
+def queue_path_for(db_path: str | Path) -> Path:
+    """Where the print queue of the station with this database lives: a file beside it."""
+    db_path = Path(db_path)
+    return db_path.with_name(f"{db_path.stem}.print-queue.db")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class PrintQueue:
+    """Label jobs kept in SQLite and printed in order by one thread; none is ever dropped."""
+
+    def __init__(self, path: str | Path, printer: Printer | str | None, *,
+                 on_change: Callable[[PrinterState], None] | None = None,
+                 retry_pauses: Sequence[float] = RETRY_PAUSES, idle_check: float = IDLE_CHECK):
+        self.path = Path(path)
+        self.printer = open_printer(printer) if isinstance(printer, str) and printer else printer or None
+        self.on_change = on_change
+        self.retry_pauses = tuple(retry_pauses)
+        self.idle_check = idle_check
+        self.status: PrinterStatus | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- the jobs ------------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            try:
+                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")  # a job acknowledged is a job on disk
+                conn.executescript(_SCHEMA)
+            except sqlite3.Error as exc:
+                raise PrintQueueError(f"cannot open the print queue {self.path}: {exc}") from exc
+            conn.row_factory = sqlite3.Row
+            self._conn = conn
+        return self._conn
+
+    def submit(self, labels: Label | Sequence[Label], *, what: str = "", fmt: str | None = None) -> int:
+        """Render labels for the printer and keep them as one waiting job; returns its id.
+
+        Rendering happens now, so a reprint later gives the very same bytes.
+        Raises :class:`labels.LabelError` for a label that cannot be made.
+        """
+        labels = [labels] if isinstance(labels, Label) else list(labels)
+        fmt = fmt or (self.printer.format if self.printer else "zpl")
+        dpi = self.printer.dpi if self.printer else 203
+        if self.printer:
+            try:
+                self.printer.check_format(fmt)
+            except PrinterError as exc:
+                raise LabelError(str(exc)) from None
+        documents = render(labels, fmt, dpi)  # ZPL and PDF: one document for all; PNG and SVG: one each
+        if len(documents) > 1:
+            raise LabelError(f"one {fmt} job holds one label; submit them one by one")
+        data = documents[0]
+        what = what or ", ".join(f"{label.kind} {label.name}" for label in labels)
+        with self._lock:
+            job_id = self._db().execute(
+                "INSERT INTO print_jobs (created_at, what, format, data) VALUES (?, ?, ?, ?)",
+                (_now(), what[:200], fmt, data)).lastrowid
+        self._changed()
+        self._wake.set()
+        return job_id
+
+    def reprint(self, job_id: int) -> int:
+        """Queue a job again, byte for byte; returns the new job's id."""
+        with self._lock:
+            row = self._db().execute("SELECT what, format, data FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise PrintQueueError(f"there is no print job {job_id}")
+            new_id = self._db().execute(
+                "INSERT INTO print_jobs (created_at, what, format, data, reprint_of) VALUES (?, ?, ?, ?, ?)",
+                (_now(), row["what"], row["format"], row["data"], job_id)).lastrowid
+        self._changed()
+        self._wake.set()
+        return new_id
+
+    def jobs(self, limit: int = 50) -> list[Job]:
+        """The latest jobs, newest first."""
+        with self._lock:
+            rows = self._db().execute(
+                "SELECT id, created_at, what, format, state, attempts, last_error, printed_at, printer, "
+                "reprint_of, length(data) AS size FROM print_jobs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [Job(**dict(row)) for row in rows]
+
+    def data(self, job_id: int) -> bytes:
+        """The bytes a job sends to the printer."""
+        with self._lock:
+            row = self._db().execute("SELECT data FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise PrintQueueError(f"there is no print job {job_id}")
+        return row["data"]
+
+    def waiting(self) -> int:
+        """How many jobs wait for the printer."""
+        with self._lock:
+            return self._db().execute("SELECT count(*) FROM print_jobs WHERE state = 'waiting'").fetchone()[0]
+
+    def state(self) -> PrinterState:
+        """The printer's last known state and the number of waiting jobs."""
+        return PrinterState(self.printer.url if self.printer else "", self.status, self.waiting())
+
+    # --- printing ---------------------------------------------------------------------------
+
+    def print_next(self) -> bool | None:
+        """Try the oldest waiting job once: True printed, False kept for later, None nothing waits."""
+        with self._lock:
+            row = self._db().execute("SELECT id, format, data FROM print_jobs WHERE state = 'waiting' "
+                                     "ORDER BY id LIMIT 1").fetchone()
+        if row is None:
+            return None
+        if self.printer is None:
+            self._record_failure(row["id"], "no printer configured (set printer in station.toml)")
+            return False
+        try:
+            self.printer.print(row["data"], row["format"])  # the socket/subprocess, outside the lock
+        except PrinterError as exc:
+            self.status = PrinterStatus(False, _short(exc, self.printer.url))
+            self._record_failure(row["id"], str(exc))
+            return False
+        with self._lock:
+            self._db().execute("UPDATE print_jobs SET state = 'printed', printed_at = ?, printer = ?, "
+                               "attempts = attempts + 1, last_error = '' WHERE id = ?",
+                               (_now(), self.printer.url, row["id"]))
+        self.status = PrinterStatus(True)
+        self._changed()
+        return True
+
+    def _record_failure(self, job_id: int, error: str) -> None:
+        with self._lock:
+            self._db().execute("UPDATE print_jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+                               (error[:300], job_id))
+        self._changed()
+
+    def check_printer(self) -> PrinterStatus | None:
+        """Ask the printer for its state (for the header while nothing is printing)."""
+        if self.printer is not None:
+            self.status = self.printer.status()
+            self._changed()
+        return self.status
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            try:
+                self.on_change(self.state())
+            except Exception:  # noqa: BLE001 - a header that cannot be updated must not stop printing
+                pass
+
+    def _run(self) -> None:
+        failures = 0
+        self.check_printer()
+        while not self._stop.is_set():
+            try:
+                outcome = self.print_next()
+            except (PrintQueueError, sqlite3.Error) as exc:
+                self.status = PrinterStatus(False, f"print queue: {exc}")
+                self._changed()
+                outcome = False
+            if outcome:
+                failures = 0
+                continue
+            if outcome is None:
+                failures = 0
+                if not self._wake.wait(self.idle_check):
+                    self.check_printer()
+            else:
+                pause = self.retry_pauses[min(failures, len(self.retry_pauses) - 1)]
+                failures += 1
+                self._wake.wait(pause)
+            self._wake.clear()
+
+    def start(self) -> "PrintQueue":
+        """Start the printing thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="print-queue", daemon=True)
+            self._thread.start()
+        return self
+
+    def retry_now(self) -> None:
+        """Stop waiting and try the waiting jobs at once (after fixing the printer)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread (after the job in hand) and close the queue file."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> "PrintQueue":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _short(exc: Exception, url: str) -> str:
+    """A printer error without the printer's name, for the header ("is not ready: paper out")."""
+    text = str(exc)
+    for prefix in (f"printer {url} is not ready: ", f"printer {url} "):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+def start_print_queue(app) -> PrintQueue | None:
+    """Start the station's print queue for its configured printer, its state shown in the header.
+
+    Returns None when no printer is configured (or its URL is wrong: the
+    clerk is told once).  Header updates are handed to the event loop without
+    waiting, so the printing thread never blocks on the screen.
+    """
+    import asyncio
+
+    from terminal.widgets.status_bar import StatusBar
+
+    if not app.settings.printer:
+        return None
+    try:
+        printer = open_printer(app.settings.printer)
+    except PrinterError as exc:
+        app.notify(f"{exc}; labels will not print", severity="error")
+        return None
+    loop = asyncio.get_running_loop()
+    shown = {"text": ""}
+
+    def show(text: str) -> None:
+        shown["text"] = text
+        for screen in app.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.extra = text
+
+    def on_change(state: PrinterState) -> None:
+        try:
+            loop.call_soon_threadsafe(show, state.text)
+        except RuntimeError:  # the app has closed its loop
+            pass
+
+    app.set_interval(1.0, lambda: show(shown["text"]))  # screens pushed later get the line too
+    return PrintQueue(queue_path_for(app.settings.db_path), printer, on_change=on_change).start()
+
+
+async def print_label(app, label: Label | Sequence[Label], *, what: str = "") -> int | None:
+    """Queue labels on the station's printer from the event loop; the job id, or None without a printer.
+
+    The inspect screen's one line on save::
+
+        await print_label(self.app, labels.disposition_label(outcome, sku=..., rma=..., line=...))
+
+    Raises :class:`labels.LabelError` for a label that cannot be made (tell the inspector).
+    """
+    import asyncio
+
+    if getattr(app, "print_queue", None) is None:
+        return None
+    return await asyncio.to_thread(app.print_queue.submit, label, what=what)

@@ -1,0 +1,75 @@
+"""An item's own barcode: GTIN, and from GS1 element strings also serial, lot and expiry.
+
+EAN-13, UPC-A, GTIN-8/14, GS1-128 and GS1 DataMatrix (with or without AIM
+symbology prefix, with GS separators) and the printed form ``(01)...(21)...``
+are all parsed with ``biip``, a maintained GS1 parser — check digits included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import biip
+from biip.gs1_messages import GS1Message
+
+from terminal.scanning.scan import GS, Kind, Scan
+
+GTIN_LENGTHS = (8, 12, 13, 14)
+
+
+@dataclass(frozen=True)
+class ItemCode:
+    """What an item barcode says; ``gtin`` is always 14 digits, so EAN-13 and GTIN-14 compare equal."""
+
+    scanned: str
+    gtin: str
+    serial: str = ""
+    lot: str = ""
+    expiry: str = ""  # ISO date
+
+
+def same_gtin(a: str, b: str) -> bool:
+    """True when two GTINs name the same article (leading zeros do not count)."""
+    return bool(a and b) and a.strip().zfill(14) == b.strip().zfill(14)
+
+
+def looks_like_item(scan: Scan) -> bool:
+    """True when a scan should be read as an item barcode rather than an RMA or order code."""
+    text = scan.text
+    if scan.kind == Kind.ITEM:
+        return True
+    if scan.kind != Kind.PARCEL:
+        return False
+    return (text.isdigit() and len(text) in GTIN_LENGTHS) or text.startswith("(0") or GS in text \
+        or (text.startswith("01") and len(text) >= 16 and text[2:16].isdigit())
+
+
+def read_item(scan: Scan) -> tuple[ItemCode | None, str]:
+    """The item code a scan carries, or ``(None, reason)`` a person can act on."""
+    text = scan.text
+    try:
+        if text.startswith("("):
+            message = GS1Message.parse_hri(text)
+        elif text.isdigit() and len(text) in GTIN_LENGTHS:
+            result = biip.parse(text)
+            if result.gtin is None:
+                return None, f"{text}: {result.gtin_error or 'not a GTIN'} — check digit wrong: scan again"
+            return ItemCode(text, result.gtin.value.zfill(14)), ""
+        else:
+            result = biip.parse(scan.symbology + text)
+            message = result.gs1_message
+            if message is None:
+                return None, f"{scan.shown} is not a product barcode (no GS1 data)"
+    except Exception as exc:  # biip's ParseError: malformed element string
+        return None, f"{scan.shown} is not a readable GS1 code: {exc}"
+    fields = {e.ai.ai: e for e in message.element_strings}
+    gtin = fields.get("01")
+    if gtin is None:
+        return None, f"{scan.shown} carries no GTIN (AI 01); scan the item's own barcode"
+    if gtin.gtin is None:
+        return None, f"{gtin.gtin_error or 'GTIN not readable'} — scan again"
+    expiry = fields.get("17")
+    return ItemCode(text, gtin.gtin.value.zfill(14),
+                    serial=fields["21"].value if "21" in fields else "",
+                    lot=fields["10"].value if "10" in fields else "",
+                    expiry=expiry.date.isoformat() if expiry is not None and expiry.date else ""), ""

@@ -1,0 +1,527 @@
+"""The inspect screen: scan a received RMA, scan each item, work through its checklist, confirm.
+
+Every input — a scan, a key, a command barcode — goes into one queue and is
+handled in arrival order by one worker, so a fast inspector or scanner can
+never overtake the database: the item scan is matched before the first
+answer is taken, and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rich.markup import escape
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from labels import LabelError, disposition_label
+from qc_checklists import ChecklistUnavailable, Disposition, Kind, Library, load_library
+from sync.store import Outcome, Rma, StoreError
+from terminal.inspection import NEXT_STEP, Draft
+from terminal.photos import PhotoError
+from terminal.printing import print_label
+from terminal.scanning import Kind as ScanKind
+from terminal.scanning import Scan, read_scan
+from terminal.scanning.item import ItemCode, looks_like_item, read_item, same_gtin
+from terminal.screens.dialogs import Confirm
+from terminal.screens.inspect_dialogs import OverrideReason, PhotoDialog, PickRma
+from terminal.widgets.checklist_form import ChecklistForm
+from terminal.widgets.outcome_banner import OutcomeBanner
+from terminal.widgets.scan_field import ScanField
+from terminal.widgets.status_bar import StatusBar
+
+# banner word -> colour class of OutcomeBanner (see station.tcss)
+WORDS = {"SCAN RMA": "idle", "SCAN ITEM": "idle", "INSPECT": "info", "RESELLABLE": "good", "DISCOUNTED": "warn",
+         "SCRAPPED": "bad", "ITEM MISMATCH": "bad", "NOT FOUND": "bad", "NOT RECEIVED": "warn",
+         "ALREADY INSPECTED": "warn", "RMA INSPECTED": "good", "CHECKLIST INVALID": "bad", "NOT READ": "bad",
+         "ERROR": "bad", "SIGN IN": "idle", "CANCELLED": "bad", "EXPIRED": "bad", "NOT SAVED": "warn",
+         "ABANDONED": "warn", "PHOTO NEEDED": "warn"}
+# command barcodes -> the key action they stand for
+COMMAND_KEYS = {"PASS": "pass", "FAIL": "fail", "CONFIRM": "confirm", "CANCEL": "cancel", "NEXT-ITEM": "skip",
+                "RESELLABLE": "final:resellable", "DISCOUNTED": "final:discounted", "SCRAPPED": "final:scrapped",
+                "PHOTO": "photo"}
+
+
+class ReadingField(Input):
+    """Where a measurement or a note is typed; Enter submits it.
+
+    It takes bursts itself, so a scale or meter acting as a keyboard types its
+    reading straight in; a command barcode or badge scanned here still acts
+    as one (see ``InspectScreen.on_input_submitted``).
+    """
+
+    ACCEPTS_SCANS = True
+
+
+class InspectScreen(Screen):
+    """QC inspection of received returns, one unit at a time."""
+
+    DEFAULT_CSS = """
+    InspectScreen OutcomeBanner { height: auto; max-height: 7; margin: 0 1; padding: 0 2; }
+    InspectScreen #rma { height: auto; padding: 0 2; }
+    InspectScreen #suggestion { height: auto; margin: 0 1; padding: 0 1; }
+    InspectScreen #suggestion.resellable { background: #0a7d2c; color: white; }
+    InspectScreen #suggestion.discounted { background: #c77c00; color: black; }
+    InspectScreen #suggestion.scrapped { background: #b3141c; color: white; }
+    InspectScreen ScanField.hidden { display: none; }
+    InspectScreen ReadingField { margin: 0 1; }
+    InspectScreen ReadingField.hidden { display: none; }
+    InspectScreen #hint { height: auto; padding: 0 2; color: $warning; }
+    InspectScreen #keys { height: 1; padding: 0 2; color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("p", "bench('pass')", "Pass"),
+        Binding("f", "bench('fail')", "Fail"),
+        Binding("n", "bench('na')", "n/a", show=False),
+        Binding("c", "bench('photo')", "Photo"),
+        Binding("enter", "bench('confirm')", "Confirm"),
+        Binding("r", "bench('final:resellable')", "Resellable", show=False),
+        Binding("d", "bench('final:discounted')", "Discounted", show=False),
+        Binding("s", "bench('final:scrapped')", "Scrapped", show=False),
+        Binding("up", "bench('up')", "Up", show=False),
+        Binding("down", "bench('down')", "Down", show=False),
+        Binding("escape", "bench('cancel')", "Abandon item"),
+        Binding("f4", "bench('pick')", "Pick RMA"),
+    ] + [Binding(str(n), f"bench('choose:{n}')", show=False) for n in range(1, 10)]
+
+    def __init__(self, checklist_folder: str | Path | None = None) -> None:
+        super().__init__()
+        self.checklist_folder = checklist_folder
+        self.library: Library | None = None
+        self.inbox: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
+        self.rma: Rma | None = None
+        self.progress: dict[int, tuple[str, ...]] = {}
+        self.draft: Draft | None = None
+        self.queued = self.handled = 0  # inputs taken and handled so far (tests wait on them)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield OutcomeBanner(id="banner")
+        yield Static(id="rma")
+        yield ChecklistForm(id="form")
+        yield Static(id="suggestion")
+        yield ReadingField(id="reading", classes="hidden", max_length=500)
+        yield Static(id="hint")
+        yield Static(id="keys")
+        yield ScanField(id="scan")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show("SCAN RMA", "Loading checklists…")
+        self.query_one(ScanField).focus()
+        self.inspect_inputs()
+
+    def on_screen_resume(self) -> None:
+        self._focus()
+        self.app.refresh_status()
+
+    # -- inputs -----------------------------------------------------------------
+
+    def handle_scan(self, scan: Scan) -> None:
+        """Queue a scan (RMA, item, or command barcode); handled after the inputs before it."""
+        self._queue("scan", scan)
+
+    def action_bench(self, what: str) -> None:
+        """Queue a key's action, in order with the scans."""
+        self._queue("key", what)
+
+    def _queue(self, kind: str, value: object) -> None:
+        self.queued += 1
+        self.inbox.put_nowait((kind, value))
+
+    def on_scan_field_scanned(self, event: ScanField.Scanned) -> None:
+        event.stop()
+        self.app.route_text(event.text, source="keyboard", at=event.at)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if isinstance(event.input, ReadingField):
+            event.input.clear()
+            scan = read_scan(event.value, source="keyboard")
+            if scan.kind in (ScanKind.COMMAND, ScanKind.BADGE):
+                self.app.route(scan)
+            else:
+                self._queue("text", event.value)
+
+    @work(exclusive=True, group="inspect")
+    async def inspect_inputs(self) -> None:
+        """Handle inputs one by one for as long as the screen lives."""
+        await self._load_checklists()
+        while True:
+            kind, value = await self.inbox.get()
+            self.query_one("#hint", Static).update("")
+            if not self.app.operator:
+                self.show("SIGN IN", "Scan your badge or press F2 first; your input waits.")
+                await self.app.signed_in.wait()
+            try:
+                if kind == "scan":
+                    await self._take_scan(value)
+                elif kind == "text":
+                    self._take_text(value)
+                else:
+                    await self._do(value)
+            except StoreError as exc:
+                self.show("ERROR", f"{exc}")
+                self.app.ring(problem=True)
+            except Exception as exc:  # noqa: BLE001 — the bench must keep working; the log keeps the trace
+                self.log.error(f"inspect: {kind} {value!r} failed", exc)
+                self.show("ERROR", f"That input could not be handled ({type(exc).__name__}: {exc}). "
+                                   "Nothing was saved for it; tell the supervisor if it repeats.")
+                self.app.ring(problem=True)
+            self.handled += 1
+            self._redraw()
+
+    async def _load_checklists(self) -> None:
+        self.library = await asyncio.to_thread(load_library, self.checklist_folder)
+        if self.library.invalid:
+            lines = "\n".join(f"{cat}: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+                              for cat, problems in sorted(self.library.invalid.items()))
+            self.show("CHECKLIST INVALID", f"Items of these categories will not be inspected until the file is "
+                                           f"fixed (rma checklist validate):\n{lines}")
+            self.app.ring(problem=True)
+        else:
+            self.show("SCAN RMA", f"Scan the RMA label of a received parcel, or F4 to pick one. "
+                                  f"{len(self.library.checklists)} checklists loaded.")
+
+    # -- scans ------------------------------------------------------------------
+
+    async def _take_scan(self, scan: Scan) -> None:
+        if scan.kind in (ScanKind.EMPTY, ScanKind.GARBAGE):
+            self.show("NOT READ", scan.problem)
+            self.app.ring(problem=True)
+            return
+        if scan.kind == ScanKind.COMMAND:
+            if scan.value in COMMAND_KEYS:
+                await self._do(COMMAND_KEYS[scan.value])
+            else:
+                self.say(f"command {scan.value} does nothing at inspection")
+            return
+        if self.draft is not None:
+            item = self.draft.current
+            if item is not None and item.kind == Kind.MEASUREMENT:
+                # a scale or meter acting as a keyboard types its reading as a burst
+                self._take_text(scan.text)
+                return
+            self.say(f"Finish this item first (Enter confirms, Esc abandons); scan {scan.shown} again after.")
+            self.app.ring(problem=True)
+            return
+        if looks_like_item(scan):
+            # Carrier numbers can look like UPC/EAN (12-13 digits, and 1 in 10 has a valid check digit):
+            # a scan that names an RMA opens it, as at receiving.
+            if await self.app.db.run(lambda store: store.find_rma(scan.text)) is not None:
+                await self._open_rma(scan.text)
+                return
+            code, problem = read_item(scan)
+            if code is None:
+                self.show("NOT READ", f"{problem}\nNothing recorded.")
+                self.app.ring(problem=True)
+                return
+            await self._item_scanned(code)
+            return
+        await self._open_rma(scan.text)
+
+    async def _open_rma(self, text: str) -> None:
+        station, operator = self.app.settings.station, self.app.operator
+        found = await self.app.db.run(lambda store: store.find_rma(text))
+        if found is None:
+            self.show("NOT FOUND", f"No RMA matches {text[:60]}. Nothing recorded. Scan the RMA label on the parcel.")
+            self.app.ring(problem=True)
+            return
+        rma = found[0]
+        if rma.stage == "expected":
+            if rma.status != "authorized":
+                self.show(rma.status.upper(), f"{rma.code} is {rma.status}; it cannot be received or inspected. "
+                                              "Put the parcel on the exceptions shelf and tell the supervisor.")
+                self.app.ring(problem=True)
+                return
+            self.show("NOT RECEIVED", f"{rma.code} ({rma.customer_name}) has not been received yet.")
+            if not await self.app.push_screen_wait(Confirm(f"{rma.code} is not received yet. Receive it now?")):
+                self.show("NOT RECEIVED", f"{rma.code} not received; nothing recorded. Receive it first (F6).")
+                return
+            receipt = await self.app.db.run(lambda store: store.receive(rma.code, station, operator))
+            if receipt.outcome != Outcome.RECEIVED:
+                self.show("ERROR", f"{rma.code}: {receipt.outcome.value}")
+                return
+            rma = receipt.rma
+            self.app.refresh_status()
+        code = rma.code
+        self.progress = await self.app.db.run(lambda store: store.inspection_progress(code))
+        self.rma = rma
+        if rma.stage == "inspected":
+            self.show("ALREADY INSPECTED", f"{rma.code}: every item is inspected. Nothing to do.")
+            self.app.ring(problem=True)
+            return
+        self.show("SCAN ITEM", f"{rma.code} {rma.customer_name} · reason: {rma.reason or '-'}\n"
+                               "Scan the barcode on each item (not the parcel).")
+        self.app.ring(problem=False)
+
+    async def _item_scanned(self, code: ItemCode) -> None:
+        rma = self.rma
+        if rma is None:
+            self.show("SCAN RMA", "Scan the RMA label first (or F4 to pick a received RMA), then the item.")
+            self.app.ring(problem=True)
+            return
+        station, operator = self.app.settings.station, self.app.operator
+        lines = [ln for ln in rma.lines if same_gtin(ln.gtin, code.gtin)]
+        open_lines = [ln for ln in lines if len(self.progress.get(ln.line_no, ())) < ln.qty]
+        earlier = await self.app.db.run(lambda store: store.serial_inspected_before(code.gtin, code.serial))
+        reason = ""
+        if not lines:
+            expected = ", ".join(ln.gtin or f"{ln.sku} (no GTIN)" for ln in rma.lines)
+            reason = f"GTIN {code.gtin} is not on {rma.code} (expected {expected})"
+        elif not open_lines:
+            reason = f"more units of GTIN {code.gtin} than {rma.code} lists: every one is inspected already"
+        elif earlier:
+            reason = f"serial {code.serial} of GTIN {code.gtin} was inspected before, on {earlier}"
+        if reason:
+            await self.app.db.run(lambda store: store.record_mismatch(
+                rma.code, code.scanned, station, operator, gtin=code.gtin, serial=code.serial, lot=code.lot,
+                expiry=code.expiry, reason=reason))
+            self.show("ITEM MISMATCH", f"{reason}.\nRecorded as item mismatch. Put the item on the exceptions "
+                                       "shelf; do not inspect it.")
+            self.app.ring(problem=True)
+            self.app.refresh_status()
+            return
+        line = open_lines[0]
+        try:
+            checklist = self.library.for_category(line.category)
+        except ChecklistUnavailable as exc:
+            self.show("CHECKLIST INVALID", f"{exc}\nThis item cannot be inspected; nothing recorded.")
+            self.app.ring(problem=True)
+            return
+        self.draft = Draft(rma, line, checklist, code)
+        unit = len(self.progress.get(line.line_no, ())) + 1
+        extra = "  ".join(f"{k} {v}" for k, v in (("serial", code.serial), ("lot", code.lot),
+                                                   ("expiry", code.expiry)) if v)
+        self.show("INSPECT", f"line {line.line_no}: {line.description or line.sku} ({line.sku}) · unit {unit} of "
+                             f"{line.qty} · {line.category}  {extra}")
+        self.app.ring(problem=False)
+
+    # -- keys -----------------------------------------------------------------
+
+    async def _do(self, what: str) -> None:
+        if what == "pick":
+            await self._pick()
+            return
+        draft = self.draft
+        if draft is None:
+            if what == "confirm" or what == "skip":
+                self.say("Scan an item's barcode to inspect it.")
+            elif what == "cancel":
+                self.rma, self.progress = None, {}
+                self.show("SCAN RMA", "Scan the RMA label of a received parcel, or F4 to pick one.")
+            else:
+                self.say("Scan an item's barcode first: its checklist appears, then answer.")
+            return
+        problem = ""
+        if what == "pass":
+            problem = draft.pass_current()
+        elif what == "fail":
+            item = draft.current
+            problem = draft.fail_current()
+            if not problem and item is not None and item.photo_required_on_fail:
+                await self._ask_photo(item.id)
+        elif what.startswith("choose:"):
+            item = draft.current
+            problem = draft.choose(int(what.partition(":")[2]))
+            if not problem and item is not None and item.photo_required_on_fail and \
+                    item.id in {f.item.id for f in draft.suggestion().fails}:
+                await self._ask_photo(item.id)
+        elif what == "na":
+            problem = draft.not_applicable()
+        elif what == "photo":
+            item = draft.current
+            missing = draft.photos_missing()
+            target = item if item is not None and (item.kind == Kind.PHOTO or item in missing) else \
+                (missing[0] if missing else item)
+            if target is None:
+                problem = "no item needs a photo"
+            else:
+                await self._take_photo(target.id)
+        elif what in ("up", "down"):
+            draft.move(-1 if what == "up" else 1)
+        elif what == "skip":
+            draft.skip()
+        elif what == "cancel":
+            await self._abandon()
+        elif what == "confirm":
+            await self._confirm(None)
+        elif what.startswith("final:"):
+            await self._confirm(Disposition(what.partition(":")[2]))
+        if problem:
+            self.say(problem)
+            self.app.ring(problem=True)
+
+    def _take_text(self, text: str) -> None:
+        if self.draft is None:
+            return
+        problem = self.draft.enter_text(text)
+        if problem:
+            self.say(problem)
+            self.app.ring(problem=True)
+
+    async def _take_photo(self, item_id: str) -> None:
+        """C or CMD:PHOTO: with a station camera, take the picture at once; otherwise ask."""
+        camera = getattr(self.app, "photo_source", None)
+        if camera is None:
+            await self._ask_photo(item_id)
+            return
+        try:
+            photo = await asyncio.to_thread(camera.capture, item_id)
+        except PhotoError as exc:
+            self.say(f"Camera: {exc}. Give a file path, or F9 for the 'no camera' exception.")
+            await self._ask_photo(item_id)
+            return
+        self.draft.attach(photo)
+        self.say(f"Photo taken for '{item_id}': #{photo.sha256[:8]}")
+
+    async def _ask_photo(self, item_id: str) -> None:
+        item = self.draft.checklist.item(item_id)
+        camera = getattr(self.app, "photo_source", None)  # the camera issue plugs a PhotoSource in here
+        photo = await self.app.push_screen_wait(PhotoDialog(item.id, item.prompt, camera))
+        if photo is not None:
+            self.draft.attach(photo)
+        else:
+            self.say(f"No photo yet for '{item.id}'; it is needed before saving (C adds it).")
+
+    async def _abandon(self) -> None:
+        if self.draft.answers and not await self.app.push_screen_wait(
+                Confirm("Abandon this item's inspection? Its answers are not saved.")):
+            return
+        self.draft = None
+        self.show("ABANDONED", "Nothing saved for that item. Scan the next item (or the same one again).")
+
+    async def _confirm(self, final: Disposition | None) -> None:
+        draft = self.draft
+        open_items = draft.unanswered()
+        if open_items:
+            draft.cursor = draft.checklist.items.index(open_items[0])
+            self.say(f"{len(open_items)} item(s) not answered yet: {', '.join(i.id for i in open_items[:4])}")
+            self.app.ring(problem=True)
+            return
+        for item in draft.photos_missing():
+            await self._ask_photo(item.id)
+            if item.id not in draft.photos:
+                self.show("PHOTO NEEDED", f"'{item.prompt}' needs a photo (or the recorded 'no camera' exception, "
+                                          "F9 in the photo dialog). Nothing saved yet.")
+                self.app.ring(problem=True)
+                return
+        suggestion = draft.suggestion()
+        final = final or suggestion.disposition
+        reason = note = ""
+        if final != suggestion.disposition:
+            override = await self.app.push_screen_wait(OverrideReason(suggestion.disposition.value, final.value))
+            if override is None:
+                self.say("Override cancelled; nothing saved. Enter confirms the suggestion.")
+                return
+            reason, note = override.reason, override.note
+        inspection = draft.to_inspection(final, reason, note)
+        station, operator = self.app.settings.station, self.app.operator
+        saved = await self.app.db.run(lambda store: store.save_inspection(inspection, station, operator))
+        code = saved.rma.code
+        self.progress = await self.app.db.run(lambda store: store.inspection_progress(code))
+        self.rma, self.draft = saved.rma, None
+        what = "override" if reason else "as suggested"
+        after = (f"{code} is fully inspected. Scan the next RMA." if saved.rma_done else
+                 "Scan the next item.")
+        self.show(final.value.upper(), f"line {saved.line_no} unit {saved.unit_no} saved ({what}). "
+                                       f"{NEXT_STEP[final]}\n{after}")
+        self.app.ring(problem=final != Disposition.RESELLABLE)
+        self.app.refresh_status()
+        await self._print_disposition(draft, inspection, saved, operator)
+
+    async def _print_disposition(self, draft, inspection, saved, operator: str) -> None:
+        """Print the label that routes the item, when the station has a printer (kept in its queue)."""
+        failed = {a["item"]: a["severity"] for a in inspection.answers if a["failed"]}
+        worst = sorted((i for i in draft.checklist.items if i.id in failed),
+                       key=lambda i: ("critical", "major", "minor").index(failed[i.id] or "minor"))
+        try:
+            label = disposition_label(inspection.final, sku=draft.line.sku, rma=saved.rma.code, line=saved.line_no,
+                                      defect=worst[0].prompt if worst else "", inspector=operator)
+            job = await print_label(self.app, label, what=f"disposition {saved.rma.code}/{saved.line_no}")
+        except LabelError as exc:
+            self.say(f"Saved, but the disposition label cannot be made: {exc}. Write it by hand.")
+            return
+        if job is not None:
+            self.say(f"Disposition label queued for the printer (job {job}).")
+
+    async def _pick(self) -> None:
+        if self.draft is not None:
+            self.say("Finish or abandon (Esc) this item before picking another RMA.")
+            return
+        waiting = await self.app.db.run(lambda store: store.waiting_for_inspection())
+        code = await self.app.push_screen_wait(PickRma(waiting))
+        if code:
+            await self._open_rma(code)
+
+    # -- showing ----------------------------------------------------------------
+
+    def show(self, word: str, detail: str = "") -> None:
+        """The big word and the line under it."""
+        banner = self.query_one(OutcomeBanner)
+        banner.show(word, escape(detail))
+        banner.set_classes(WORDS.get(word, "info"))
+
+    def say(self, message: str) -> None:
+        """A one-line hint under the checklist, without changing the banner."""
+        self.query_one("#hint", Static).update(f"[b]{escape(message)}[/b]")
+
+    def _redraw(self) -> None:
+        """Bring the RMA lines, checklist, suggestion, typing field and focus in line with the state."""
+        self.query_one("#rma", Static).update(self._rma_lines())
+        self.query_one(ChecklistForm).show(self.draft)
+        suggestion_box = self.query_one("#suggestion", Static)
+        reading = self.query_one(ReadingField)
+        draft = self.draft
+        if draft is None:
+            suggestion_box.update("")
+            suggestion_box.set_classes("")
+            reading.add_class("hidden")
+        else:
+            s = draft.suggestion()
+            still = f"   ({len(draft.unanswered())} to answer)" if draft.unanswered() else "   Enter confirms"
+            missing = draft.photos_missing()
+            photos = f"   📷 needed: {', '.join(i.id for i in missing)}" if missing else ""
+            suggestion_box.update(f"SUGGESTED  [b]{s.disposition.value.upper()}[/b]{still}{photos}\n"
+                                  + escape("; ".join(s.why)))
+            suggestion_box.set_classes(s.disposition.value)
+            item = draft.current
+            typing = item is not None and item.kind in (Kind.MEASUREMENT, Kind.NOTE)
+            reading.set_class(not typing, "hidden")
+            if typing:
+                reading.placeholder = Draft.how_to_answer(item)
+        self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
+        self.query_one("#keys", Static).update(
+            "P pass  F fail  1-9 choose  N n/a  C photo  ↑↓ move  Enter confirm  R/D/S other disposition  "
+            "Esc abandon" if draft else "Scan an RMA, then each item · F4 pick a received RMA · Esc close the RMA")
+        self._focus()
+
+    def _focus(self) -> None:
+        draft = self.draft
+        item = draft.current if draft else None
+        if item is not None and item.kind in (Kind.MEASUREMENT, Kind.NOTE):
+            self.query_one(ReadingField).focus()
+        elif draft is not None:
+            self.set_focus(None)  # single keys answer; scanner bursts still arrive via the wedge
+        else:
+            self.query_one(ScanField).focus()
+
+    def _rma_lines(self) -> str:
+        rma = self.rma
+        if rma is None:
+            return ""
+        rows = [f"[b]{escape(rma.code)}[/b]  {escape(rma.customer_name)}  ·  order {escape(rma.order_ref or '-')}  ·  "
+                f"reason: {escape(rma.reason or '-')}  ·  stage [b]{rma.stage}[/b]"]
+        current = self.draft.line.line_no if self.draft else None
+        for ln in rma.lines:
+            done = self.progress.get(ln.line_no, ())
+            state = ", ".join(done) if done else "waiting"
+            mark = "▶" if ln.line_no == current else ("✔" if len(done) >= ln.qty else " ")
+            rows.append(escape(f" {mark} {ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
+                               f"{ln.gtin or 'no GTIN'}, {ln.category})  — {len(done)}/{ln.qty}: {state}"))
+        return "\n".join(rows)

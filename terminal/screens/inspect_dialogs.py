@@ -1,0 +1,162 @@
+"""Dialogs of the inspect screen: override reason, defect photo, pick a received RMA."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from sync.store import Rma
+from terminal.inspection import OTHER, OVERRIDE_REASONS
+from terminal.photos import Photo, PhotoError, PhotoSource, no_camera, photo_from_file
+from terminal.receiving import when
+
+
+class TextField(Input):
+    """A text input that takes a scanner's burst itself (a reason or a path is typed here)."""
+
+    ACCEPTS_SCANS = True
+
+
+@dataclass(frozen=True)
+class Override:
+    """Why the inspector chose another disposition than the suggested one."""
+
+    reason: str
+    note: str = ""
+
+
+class OverrideReason(ModalScreen[Override | None]):
+    """Pick a reason (1-5 or ↑↓ Enter), add a few words (needed for "Other"), Enter saves; Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
+        Binding(str(n), f"pick({n})", show=False) for n in range(1, len(OVERRIDE_REASONS) + 1)]
+
+    def __init__(self, suggested: str, final: str) -> None:
+        super().__init__()
+        self.suggested, self.final = suggested, final
+        self.reason: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Override: suggested [b]{self.suggested.upper()}[/b], final [b]{self.final.upper()}[/b]. "
+                        "Why?", classes="question")
+            yield OptionList(*[Option(f"{n}  {text}") for n, text in enumerate(OVERRIDE_REASONS, 1)], id="reasons")
+            yield TextField(placeholder="details (required for Other) — Enter saves", id="note", max_length=300)
+            yield Label("", id="problem")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_pick(self, number: int) -> None:
+        """Choose a reason by its number."""
+        self._choose(number - 1)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._choose(event.option_index)
+
+    def _choose(self, index: int) -> None:
+        self.reason = OVERRIDE_REASONS[index]
+        self.query_one(OptionList).highlighted = index
+        self.query_one("#problem", Label).update(f"Reason: [b]{self.reason}[/b] — add details, Enter saves")
+        self.query_one("#note", TextField).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        note = " ".join(event.value.split())
+        if self.reason is None:
+            self.query_one("#problem", Label).update("[b]Pick a reason first (1-5).[/b]")
+            self.query_one(OptionList).focus()
+        elif self.reason == OTHER and len(note) < 3:
+            self.query_one("#problem", Label).update("[b]'Other' needs a few words: what did you see?[/b]")
+        else:
+            self.dismiss(Override(self.reason, note))
+
+    def action_cancel(self) -> None:
+        """Close without overriding."""
+        self.dismiss(None)
+
+
+class PhotoDialog(ModalScreen[Photo | None]):
+    """A photo for one item: a file path (Enter), a capture (F8, when a camera exists), or F9 no camera."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("f9", "no_camera", "No camera at this station"),
+                Binding("f8", "capture", "Take photo")]
+
+    def __init__(self, item_id: str, prompt: str, camera: PhotoSource | None = None) -> None:
+        super().__init__()
+        self.item_id, self.prompt, self.camera = item_id, prompt, camera
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Photo required: [b]{self.prompt}[/b]", classes="question")
+            yield TextField(placeholder="photo file path — Enter", id="path", max_length=1000)
+            keys = ("F8 take photo   " if self.camera else "") + "F9 no camera at this station   Esc cancel"
+            yield Label(keys)
+            yield Label("", id="problem")
+
+    def on_mount(self) -> None:
+        self.query_one(TextField).focus()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        try:
+            photo = await asyncio.to_thread(photo_from_file, self.item_id, event.value)
+        except PhotoError as exc:
+            self.query_one("#problem", Label).update(f"[b]{exc}[/b]")
+            return
+        self.dismiss(photo)
+
+    async def action_capture(self) -> None:
+        """Take the photo with the station's camera (the camera issue provides one)."""
+        if self.camera is None:
+            self.query_one("#problem", Label).update("[b]No camera configured: give a file path, or F9.[/b]")
+            return
+        try:
+            photo = await asyncio.to_thread(self.camera.capture, self.item_id)
+        except Exception as exc:  # a camera failing must not lose the inspection
+            self.query_one("#problem", Label).update(f"[b]Camera: {exc}[/b]")
+            return
+        self.dismiss(photo)
+
+    def action_no_camera(self) -> None:
+        """Record that this station has no camera."""
+        self.dismiss(no_camera(self.item_id))
+
+    def action_cancel(self) -> None:
+        """Close without a photo."""
+        self.dismiss(None)
+
+
+class PickRma(ModalScreen[str | None]):
+    """Received RMAs waiting for inspection, longest waiting first; Enter picks, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, waiting: list[Rma]) -> None:
+        super().__init__()
+        self.waiting = waiting
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"{len(self.waiting)} received RMA(s) waiting for inspection" if self.waiting else
+                        "No received RMA is waiting for inspection.", classes="question")
+            yield OptionList(*[Option(f"{r.code}  {r.customer_name}  ·  received {when(r.received_at)}  ·  "
+                                      f"{sum(ln.qty for ln in r.lines)} item(s)", id=r.code) for r in self.waiting])
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Close without picking."""
+        self.dismiss(None)

@@ -1,0 +1,172 @@
+"""The station's print queue against real loopback printers: kept, retried, never dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from labels import badge_label, disposition_label, rma_label
+from labels.loopback import LoopbackPrinter, refusing_url
+from terminal.config import Settings
+from terminal.printing import PrintQueue, PrintQueueError, print_label, queue_path_for
+
+def decode(image):
+    """Barcodes in an image, read by zbar."""
+    from pyzbar import pyzbar
+
+    return sorted(d.data.decode("ascii") for d in pyzbar.decode(image.convert("L")))
+
+
+def zpl_images(zpl: bytes, dpi: int):
+    """ZPL as zplkit (an independent renderer) prints it."""
+    import io
+
+    import zplkit
+    from PIL import Image
+
+    return [Image.open(io.BytesIO(s.png())) for s in zplkit.render(zpl, zplkit.Options(dpi=dpi)).labels]
+
+
+FAST = dict(retry_pauses=(0.05,), idle_check=0.2)
+
+
+def wait_until(condition, timeout=10.0):
+    """Poll until condition() is true; False if it never became true (the test's assert says what)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def label(n: int):
+    return rma_label(f"RMA-2026-{n:06d}", customer="ACME", day="2026-11-21")
+
+
+@pytest.fixture
+def queue_file(tmp_path):
+    return tmp_path / "station.print-queue.db"
+
+
+def test_jobs_print_in_order_on_a_ready_printer(queue_file):
+    with LoopbackPrinter() as printer, PrintQueue(queue_file, printer.url, **FAST) as queue:
+        ids = [queue.submit(label(n)) for n in (1, 2, 3)]
+        queue.start()
+        jobs = printer.wait_for_jobs(3)
+        assert [queue.data(i) for i in ids] == jobs
+        assert wait_until(lambda: queue.waiting() == 0)
+        assert all(j.state == "printed" and j.printer == printer.url for j in queue.jobs())
+
+
+def test_a_printer_out_of_paper_keeps_every_job_and_prints_them_once_fixed(queue_file):
+    states = []
+    with LoopbackPrinter(paper_out=True) as printer, \
+            PrintQueue(queue_file, printer.url, on_change=states.append, **FAST) as queue:
+        ids = [queue.submit(label(n)) for n in (1, 2)]
+        queue.start()
+        assert wait_until(lambda: queue.jobs()[-1].attempts >= 3)
+        first = next(j for j in queue.jobs() if j.id == ids[0])
+        assert first.state == "waiting" and "paper out" in first.last_error
+        assert queue.waiting() == 2 and printer.jobs == []
+        assert any("NOT READY: paper out" in s.text for s in states)
+        printer.paper_out = False
+        queue.retry_now()
+        assert printer.wait_for_jobs(2) == [queue.data(i) for i in ids]
+        assert wait_until(lambda: "PRINTER ready" in states[-1].text and queue.waiting() == 0)
+
+
+@pytest.mark.parametrize("broken", ["silent", "refusing"])
+def test_jobs_survive_a_dead_printer_and_a_restart(queue_file, broken):
+    silent = LoopbackPrinter(answers=False)
+    url = silent.url if broken == "silent" else refusing_url()
+    try:
+        with PrintQueue(queue_file, url, **FAST) as queue:
+            queue.printer.timeout = 0.3
+            job = queue.submit(label(7))
+            queue.start()
+            assert wait_until(lambda: queue.jobs()[0].attempts >= 1)
+            assert not queue.state().status.ready
+            expected = queue.data(job)
+    finally:
+        silent.close()
+    with LoopbackPrinter() as printer, PrintQueue(queue_file, printer.url, **FAST) as again:
+        again.start()  # a new station start, the same queue file
+        assert printer.wait_for_jobs(1) == [expected]
+        assert wait_until(lambda: again.waiting() == 0)
+
+
+def test_a_job_can_be_reprinted_byte_for_byte(queue_file):
+    with LoopbackPrinter() as printer, PrintQueue(queue_file, printer.url, **FAST) as queue:
+        first = queue.submit(badge_label("anna", "Anna Kowalska"))
+        queue.start()
+        printer.wait_for_jobs(1)
+        again = queue.reprint(first)
+        assert printer.wait_for_jobs(2) == [queue.data(first)] * 2
+        newest = queue.jobs()[0]
+        assert newest.id == again and newest.reprint_of == first and newest.what == "badge anna"
+        with pytest.raises(PrintQueueError, match="no print job 999"):
+            queue.reprint(999)
+
+
+def test_submitting_from_many_threads_loses_nothing(queue_file):
+    with LoopbackPrinter() as printer, PrintQueue(queue_file, printer.url, **FAST).start() as queue:
+        threads = [threading.Thread(target=queue.submit, args=(label(n),)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        jobs = printer.wait_for_jobs(8)
+        assert sorted(jobs) == sorted(queue.data(j.id) for j in queue.jobs())
+
+
+async def test_the_station_header_shows_the_printer_and_labels_print_from_the_app(tmp_path):
+    from terminal.app import make_app
+    from terminal.widgets.status_bar import StatusBar
+
+    with LoopbackPrinter() as printer:
+        settings = Settings(station="bench-1", db=str(tmp_path / "station.db"), printer=printer.url)
+        app = make_app(settings)
+        async with app.run_test(size=(160, 30)) as pilot:
+            bar = app.screen.query_one(StatusBar)
+            for _ in range(200):
+                if "PRINTER ready" in bar.extra:
+                    break
+                await pilot.pause(0.05)
+            assert "PRINTER ready" in bar.extra
+            # what the inspect screen will do on save: one line, off the event loop
+            job = await print_label(app, disposition_label("SCRAPPED", sku="SKU-9", rma="RMA-1", line=1))
+            jobs = await asyncio.to_thread(printer.wait_for_jobs, 1)
+            assert jobs == [await asyncio.to_thread(app.print_queue.data, job)]
+            printer.paper_out = True
+            await asyncio.to_thread(app.print_queue.check_printer)
+            for _ in range(100):
+                if "paper out" in bar.extra:
+                    break
+                await pilot.pause(0.05)
+            assert "NOT READY: paper out" in bar.extra
+            from terminal.screens.receive import ReceiveScreen
+
+            await app.push_screen(ReceiveScreen())  # a screen pushed later shows the printer too
+            later = app.screen.query_one(StatusBar)
+            assert later is not bar
+            for _ in range(100):
+                if "paper out" in later.extra:
+                    break
+                await pilot.pause(0.05)
+            assert "NOT READY: paper out" in later.extra
+        [[sku]] = [decode(i) for i in zpl_images(jobs[0], 203)]
+        assert sku == "SKU-9"
+        assert queue_path_for(settings.db_path).is_file()
+
+
+async def test_a_station_without_a_printer_has_no_queue(tmp_path):
+    from terminal.app import make_app
+
+    app = make_app(Settings(station="bench-1", db=str(tmp_path / "station.db")))
+    async with app.run_test():
+        assert app.print_queue is None
+        assert await print_label(app, badge_label("anna")) is None
