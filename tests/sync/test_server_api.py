@@ -217,3 +217,36 @@ def test_tls_is_verified_and_a_private_ca_can_be_named(sqlite_storage, sqlite_to
         assert len(sqlite_storage.db.station_events("A")) == 3
     finally:
         server.stop()
+
+
+def test_real_inspections_two_units_are_not_a_conflict_the_same_unit_at_two_stations_is(
+        storage, server, tokens, make_station):
+    from sync.store import Inspection
+
+    record = dict(rma("RMA-8"), lines=[{"sku": "SHOE-1", "qty": 2, "category": "shoes"}])
+    assert post_rmas(server.url, tokens["erp"], [record]).status_code == 200
+    a, b = make_station("A"), make_station("B")
+    ca, cb = SyncClient(server.url, tokens["A"]), SyncClient(server.url, tokens["B"])
+
+    def inspect(store, station: str) -> None:
+        store.save_inspection(Inspection(
+            rma_code="RMA-8", line_no=1, checklist_id="shoes", checklist_hash="0" * 64,
+            answers=({"item": "soles", "kind": "pass_fail", "answer": "pass", "failed": False,
+                      "severity": "minor"},),
+            suggested="resellable", final="resellable", started_at="2026-11-21T10:00:00.000+00:00"),
+            station, "op1")
+    for store, client, name in ((a, ca, "A"), (b, cb, "B")):
+        client.sync(store)
+        store.receive("RMA-8", name, "op1")
+    inspect(a, "A")
+    inspect(a, "A")   # the line's second unit: another item
+    inspect(b, "B")   # B, offline, inspects a first unit too: the same item as A's first
+    ca.sync(a)
+    cb.sync(b)
+    ca.sync(a)
+    kinds = sorted(c["kind"] for c in store_module.sync_conflicts(a, "RMA-8"))
+    assert kinds == ["inspected_twice", "received_twice"]
+    timeline = requests.get(f"{server.url}/api/v1/rmas/RMA-8", headers=auth(tokens["A"]), timeout=5).json()
+    whats = [t["what"] for t in timeline["timeline"]]
+    assert whats.count("item.inspected") == 3 and whats.count("rma.received") == 2
+    assert timeline["stage"] == "inspected"  # A's rma.inspected, once both its units were done
