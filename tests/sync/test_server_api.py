@@ -250,3 +250,15 @@ def test_real_inspections_two_units_are_not_a_conflict_the_same_unit_at_two_stat
     whats = [t["what"] for t in timeline["timeline"]]
     assert whats.count("item.inspected") == 3 and whats.count("rma.received") == 2
     assert timeline["stage"] == "inspected"  # A's rma.inspected, once both its units were done
+
+
+def test_acknowledgement_never_skips_a_gap(storage, server, tokens):
+    first, gap, late = [event(i) for i in range(1, 11)], [event(i) for i in range(11, 21)], \
+        [event(i) for i in range(21, 31)]
+    assert push(server.url, tokens["A"], first).json()["acked_seq"] == 10
+    answer = push(server.url, tokens["A"], late, after_seq=20).json()  # 11-20 never arrived
+    assert answer["acked_seq"] == 10 and answer["stored"] == 10
+    assert push(server.url, tokens["A"], gap, after_seq=10).json()["acked_seq"] == 20
+    again = push(server.url, tokens["A"], late, after_seq=20).json()  # the client resends from 20
+    assert again["acked_seq"] == 30 and again["duplicates"] == 10 and again["stored"] == 0
+    assert [s for s, _ in storage.db.station_events("A")] == list(range(1, 31))
