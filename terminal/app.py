@@ -22,7 +22,7 @@ from terminal.photos import photo_folder
 from terminal.station_camera import StationCamera
 from terminal.station_db import StationDb
 from terminal.sync_worker import SyncStatus, SyncWorker
-from terminal.widgets.status_bar import StatusBar
+from terminal.widgets.status_bar import Header, StatusBar
 
 TODAY_NAMES = {"rma.received": "received", "parcel.unexpected": "unexpected",
                "parcel.refused": "refused", "rma.receive_undone": "undone", "item.mismatch": "mismatch"}
@@ -47,6 +47,7 @@ class StationApp(App):
         self.settings = settings
         self.db = db or StationDb(settings.db_path, create_folder=settings.db_is_default)
         self.operator = ""
+        self.header = Header(station=settings.station)
         self.signed_in = asyncio.Event()
         self._first_operator = operator
         self.wedge = Wedge()
@@ -80,9 +81,7 @@ class StationApp(App):
 
     def on_sync_status(self, status: SyncStatus) -> None:
         """The sync worker's report: into the header, with a fresh unsent count."""
-        for screen in self.screen_stack:
-            for bar in screen.query(StatusBar):
-                bar.sync = status.text
+        self.show_in_header("sync", status.text)
         self.refresh_status()
 
     # -- scans ----------------------------------------------------------------
@@ -204,9 +203,18 @@ class StationApp(App):
             return
         today = {name: counts.get(kind, 0) for kind, name in TODAY_NAMES.items() if counts.get(kind)}
         today.update(dispositions)  # the shift's inspected units per disposition
+        self.header.station, self.header.operator, self.header.unsent, self.header.counts = \
+            station, self.operator, unsent, today
+        self._repaint_header()
+
+    def show_in_header(self, part: str, text: str) -> None:
+        """Show one part's line ("camera", "sync", "printer") in every status bar."""
+        self.header.parts[part] = text
+        self._repaint_header()
+
+    def _repaint_header(self) -> None:
         for bar in self.screen.query(StatusBar):
-            bar.station, bar.operator, bar.unsent, bar.counts = station, self.operator, unsent, today
-            bar.camera = self.camera.status_line
+            bar.refresh()
 
     def ring(self, problem: bool) -> None:
         """One bell for a good scan, three for one that needs attention."""

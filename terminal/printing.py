@@ -310,8 +310,6 @@ def start_print_queue(app) -> PrintQueue | None:
     """
     import asyncio
 
-    from terminal.widgets.status_bar import StatusBar
-
     if not app.settings.printer:
         return None
     try:
@@ -320,21 +318,13 @@ def start_print_queue(app) -> PrintQueue | None:
         app.notify(f"{exc}; labels will not print", severity="error")
         return None
     loop = asyncio.get_running_loop()
-    shown = {"text": ""}
-
-    def show(text: str) -> None:
-        shown["text"] = text
-        for screen in app.screen_stack:
-            for bar in screen.query(StatusBar):
-                bar.extra = text
 
     def on_change(state: PrinterState) -> None:
         try:
-            loop.call_soon_threadsafe(show, state.text)
+            loop.call_soon_threadsafe(app.show_in_header, "printer", state.text)
         except RuntimeError:  # the app has closed its loop
             pass
 
-    app.set_interval(1.0, lambda: show(shown["text"]))  # screens pushed later get the line too
     return PrintQueue(queue_path_for(app.settings.db_path), printer, on_change=on_change).start()
 
 

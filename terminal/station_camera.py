@@ -21,7 +21,6 @@ from terminal.photos import Photo, PhotoError, StoredPhoto, save_photo
 from terminal.scanning.camera import CameraError, CameraReader, CameraState, Status, quiet_opencv
 from terminal.scanning.decoders import Read
 from terminal.widgets.camera_preview import CameraPreview
-from terminal.widgets.status_bar import StatusBar
 
 BAD = {Status.ABSENT, Status.LOST}
 
@@ -93,8 +92,7 @@ class StationCamera:
     def show_state(self, state: CameraState) -> None:
         """Put a new camera state on screen: status bars, preview, and one line when it went wrong."""
         self.state = state
-        for bar in self.app.screen.query(StatusBar):
-            bar.camera = self.status_line
+        self.app.show_in_header("camera", self.status_line)
         if self.preview is not None:
             self.preview.show_state(state.message)
         if state.status in BAD:

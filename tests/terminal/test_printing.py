@@ -133,10 +133,10 @@ async def test_the_station_header_shows_the_printer_and_labels_print_from_the_ap
         async with app.run_test(size=(160, 30)) as pilot:
             bar = app.screen.query_one(StatusBar)
             for _ in range(200):
-                if "PRINTER ready" in bar.extra:
+                if "PRINTER ready" in bar.part("printer"):
                     break
                 await pilot.pause(0.05)
-            assert "PRINTER ready" in bar.extra
+            assert "PRINTER ready" in bar.part("printer")
             # what the inspect screen will do on save: one line, off the event loop
             job = await print_label(app, disposition_label("SCRAPPED", sku="SKU-9", rma="RMA-1", line=1))
             jobs = await asyncio.to_thread(printer.wait_for_jobs, 1)
@@ -144,20 +144,20 @@ async def test_the_station_header_shows_the_printer_and_labels_print_from_the_ap
             printer.paper_out = True
             await asyncio.to_thread(app.print_queue.check_printer)
             for _ in range(100):
-                if "paper out" in bar.extra:
+                if "paper out" in bar.part("printer"):
                     break
                 await pilot.pause(0.05)
-            assert "NOT READY: paper out" in bar.extra
+            assert "NOT READY: paper out" in bar.part("printer")
             from terminal.screens.receive import ReceiveScreen
 
             await app.push_screen(ReceiveScreen())  # a screen pushed later shows the printer too
             later = app.screen.query_one(StatusBar)
             assert later is not bar
             for _ in range(100):
-                if "paper out" in later.extra:
+                if "paper out" in later.part("printer"):
                     break
                 await pilot.pause(0.05)
-            assert "NOT READY: paper out" in later.extra
+            assert "NOT READY: paper out" in later.part("printer")
         [[sku]] = [decode(i) for i in zpl_images(jobs[0], 203)]
         assert sku == "SKU-9"
         assert queue_path_for(settings.db_path).is_file()

@@ -33,7 +33,7 @@ async def test_worker_pushes_in_the_background_and_the_header_shows_online_then_
     try:
         async with app.run_test(size=(140, 30)) as pilot:
             def extra() -> str:
-                return " ".join(bar.sync for bar in app.screen.query(StatusBar))
+                return " ".join(bar.part("sync") for bar in app.screen.query(StatusBar))
             assert await wait_for(lambda: "ONLINE" in extra())
             assert "waiting [b]0[/b]" in extra() and "last ok" in extra()
             assert len(server_db.station_events("bench-1")) == 25
@@ -55,4 +55,4 @@ async def test_no_server_configured_means_no_worker(tmp_path):
     async with app.run_test() as pilot:
         await pilot.pause()
         assert app.sync_worker is None
-        assert all(bar.sync == "" for bar in app.screen.query(StatusBar))
+        assert all(bar.part("sync") == "" for bar in app.screen.query(StatusBar))

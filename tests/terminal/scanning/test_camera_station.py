@@ -48,7 +48,7 @@ async def test_a_parcel_held_under_the_camera_is_received_once(demo_db, expected
         assert expected_code in str(banner.render())
         await settle(pilot, lambda: app.camera.state.status.value == "ended")
         await pilot.pause(0.3)
-        assert app.screen.query_one(StatusBar).camera == "CAMERA [b]ended[/b]"
+        assert app.screen.query_one(StatusBar).part("camera") == "CAMERA [b]ended[/b]"
         # the receive screen handled exactly one scan: no ALREADY RECEIVED for frames 2..14
         assert len(app.screen.latencies) == 1
     with Store(demo_db) as store:
@@ -83,7 +83,7 @@ async def test_without_its_camera_the_station_says_so_and_keyboard_scanning_work
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, lambda: app.camera.state.status.value == "absent")
         await pilot.pause(0.2)
-        assert "CAMERA OFF" in app.screen.query_one(StatusBar).camera
+        assert "CAMERA OFF" in app.screen.query_one(StatusBar).part("camera")
         assert any("camera 9 cannot be opened" in n.message for n in app._notifications)
         for key in expected_code:
             await pilot.press(key)
@@ -100,4 +100,4 @@ async def test_a_station_without_a_camera_shows_nothing_about_one(demo_db):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.2)
         assert app.camera.reader is None
-        assert app.screen.query_one(StatusBar).camera == ""
+        assert app.screen.query_one(StatusBar).part("camera") == ""
