@@ -164,6 +164,27 @@ def receive(ctx: click.Context, codes: tuple[str, ...], db: str | None, station:
     sys.exit(0 if all_received else 1)
 
 
+@rma.command()
+@db_option
+@click.pass_context
+def conflicts(ctx: click.Context, db: str | None) -> None:
+    """What the central server reported as conflicts, and the events it refused.
+
+    Both records of a conflict are kept on the server; a supervisor decides.
+    """
+    from sync.store import sync_conflicts, sync_rejections
+
+    with open_store(settings_from(ctx, db=db)) as store:
+        found, refused = sync_conflicts(store), sync_rejections(store)
+    for c in found:
+        click.echo(f"CONFLICT {c['kind']} {c['rma_code']} stations {', '.join(c['stations'])} "
+                   f"at {c['at'][:16]} — {c['detail']}")
+    for r in refused:
+        click.echo(f"REFUSED event {r['seq']} ({r['event_id'] or '?'}) — {r['reason']}")
+    if not found and not refused:
+        click.echo("no conflicts, no refused events (as of the last sync)")
+
+
 @rma.command("config")
 @db_option
 @station_option
