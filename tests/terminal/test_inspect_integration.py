@@ -14,9 +14,8 @@ from labels.loopback import LoopbackPrinter
 from terminal.app import make_app
 from terminal.config import Settings
 from terminal.scanning.synthetic import Shot, rma_label, write_video
-from terminal.screens.inspect import InspectScreen
 from terminal.screens.inspect_dialogs import PhotoDialog
-from tests.terminal.test_inspect_screen import GADGET_GTIN, Bench, folder, settings  # noqa: F401 (fixtures)
+from tests.terminal.test_inspect_screen import GADGET_GTIN, folder, open_bench, settings  # noqa: F401 (fixtures)
 
 
 def zpl_barcodes(zpl: bytes) -> list[str]:
@@ -44,13 +43,8 @@ async def test_camera_photo_and_disposition_label_on_save(settings, folder, came
                            printer=printer.url, sources=settings.sources)
         app = make_app(station, operator="qc1")
         async with app.run_test(size=(130, 50)) as pilot:
-            screen = InspectScreen(folder)
-            await app.push_screen(screen)
-            bench = Bench(app, pilot, screen)
-            for _ in range(300):
-                await pilot.pause(0.01)
-                if screen.library is not None and app.operator and app.print_queue is not None:
-                    break
+            bench = await open_bench(app, pilot, folder, ready=lambda app: app.print_queue is not None)
+            screen = bench.screen
             await bench.type_scan("RMA-1")
             await bench.type_scan(GADGET_GTIN)
             await bench.key("f")  # check_1: critical, photo required on fail
@@ -79,13 +73,8 @@ async def test_photo_command_barcode_takes_the_picture_at_once(settings, folder,
     station = Settings(station=settings.station, db=settings.db, camera=str(camera_video), sources=settings.sources)
     app = make_app(station, operator="qc1")
     async with app.run_test(size=(130, 50)) as pilot:
-        screen = InspectScreen(folder)
-        await app.push_screen(screen)
-        bench = Bench(app, pilot, screen)
-        for _ in range(300):
-            await pilot.pause(0.01)
-            if screen.library is not None and app.operator:
-                break
+        bench = await open_bench(app, pilot, folder)
+        screen = bench.screen
         await bench.type_scan("RMA-1")
         await bench.type_scan(GADGET_GTIN)
         await bench.key("p")   # check_1 passes; the cursor moves to check_2

@@ -109,19 +109,24 @@ class Bench:
             return [e for e in store.events() if type_ is None or e.type == type_]
 
 
+async def open_bench(app, pilot, folder, ready=lambda app: True) -> Bench:
+    """Open the inspect screen on ``folder``'s checklists; wait until it and ``ready(app)`` are."""
+    screen = InspectScreen(folder)
+    await app.push_screen(screen)
+    b = Bench(app, pilot, screen)
+    for _ in range(300):
+        await pilot.pause(0.01)
+        if screen.library is not None and app.operator and ready(app):
+            break
+    await b.settle()
+    return b
+
+
 @pytest.fixture
 async def bench(settings, folder):
     app = make_app(settings, operator="qc1")
     async with app.run_test(size=(130, 50)) as pilot:
-        screen = InspectScreen(folder)
-        await app.push_screen(screen)
-        b = Bench(app, pilot, screen)
-        for _ in range(200):
-            await pilot.pause(0.01)
-            if screen.library is not None and app.operator:
-                break
-        await b.settle()
-        yield b
+        yield await open_bench(app, pilot, folder)
 
 
 def png(path, colour=(200, 30, 30)) -> bytes:
