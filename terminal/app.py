@@ -17,6 +17,7 @@ from terminal.scanning import Kind, Scan, read_scan
 from terminal.scanning.wedge import Wedge
 from terminal.screens.dialogs import SignIn
 from terminal.screens.inspect import InspectScreen
+from terminal.screens.print_jobs import PrintJobs
 from terminal.screens.receive import ReceiveScreen
 from terminal.photos import photo_folder
 from terminal.station_camera import StationCamera
@@ -39,6 +40,7 @@ class StationApp(App):
         Binding("f6", "show('receive')", "Receive"),
         Binding("f7", "show('inspect')", "Inspect"),
         Binding("f8", "toggle_camera", "Camera"),
+        Binding("f9", "print_jobs", "Print jobs"),
         Binding("f10", "quit", "Quit"),
     ]
 
@@ -116,6 +118,13 @@ class StationApp(App):
     def on_station_camera_state_changed(self, message: StationCamera.StateChanged) -> None:
         """Camera live, lost, back: header, preview, and one line when it went wrong."""
         self.camera.show_state(message.state)
+
+    def action_print_jobs(self) -> None:
+        """Show the print jobs (reprint one, retry the waiting ones)."""
+        if self.print_queue is None:
+            self.notify("No printer configured: set printer in station.toml.", severity="warning")
+        elif not isinstance(self.screen, PrintJobs):
+            self.push_screen(PrintJobs(self.print_queue))
 
     def action_toggle_camera(self) -> None:
         """Show or hide the camera's live preview."""

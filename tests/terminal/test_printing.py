@@ -170,3 +170,38 @@ async def test_a_station_without_a_printer_has_no_queue(tmp_path):
     async with app.run_test():
         assert app.print_queue is None
         assert await print_label(app, badge_label("anna")) is None
+
+
+async def test_print_jobs_screen_lists_jobs_and_reprints_one(tmp_path):
+    from textual.widgets import DataTable
+
+    from terminal.app import make_app
+    from terminal.screens.print_jobs import PrintJobs
+
+    with LoopbackPrinter() as printer:
+        app = make_app(Settings(station="bench-1", db=str(tmp_path / "station.db"), printer=printer.url))
+        async with app.run_test(size=(160, 40)) as pilot:
+            for _ in range(100):
+                if app.print_queue is not None:
+                    break
+                await pilot.pause(0.05)
+            await print_label(app, badge_label("anna", "Anna Kowalska"), what="badge anna")
+            [first] = await asyncio.to_thread(printer.wait_for_jobs, 1)
+            await pilot.press("f9")
+            for _ in range(100):
+                if isinstance(app.screen, PrintJobs) and app.screen.query_one(DataTable).row_count:
+                    break
+                await pilot.pause(0.05)
+            table = app.screen.query_one(DataTable)
+            assert [str(c) for c in table.get_row_at(0)[:3]] == ["1", "badge anna", "printed"]
+            await pilot.press("r")
+            jobs = await asyncio.to_thread(printer.wait_for_jobs, 2)
+            for _ in range(100):
+                if app.screen.query_one(DataTable).row_count == 2:
+                    break
+                await pilot.pause(0.05)
+            assert app.screen.query_one(DataTable).row_count == 2
+            await pilot.press("escape")
+            await pilot.pause(0.2)
+            assert not isinstance(app.screen, PrintJobs)
+    assert jobs == [first, first]  # byte for byte

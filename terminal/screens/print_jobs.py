@@ -1,0 +1,73 @@
+"""The station's print jobs: what was printed, what waits, and reprinting one."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label
+
+from terminal.printing import PrintQueue, PrintQueueError
+
+
+class PrintJobs(ModalScreen[None]):
+    """The latest print jobs, newest first; R reprints the highlighted one, T retries waiting jobs now."""
+
+    BINDINGS = [Binding("r", "reprint", "Reprint"), Binding("t", "retry", "Retry now"),
+                Binding("escape", "close", "Close")]
+
+    def __init__(self, queue: PrintQueue) -> None:
+        super().__init__()
+        self.queue = queue
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label("PRINT JOBS — [b]R[/b] reprint   [b]T[/b] retry waiting jobs now   [b]Esc[/b] close",
+                        classes="question")
+            yield DataTable(cursor_type="row", zebra_stripes=True)
+            yield Label("", id="said")
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("job", "label", "state", "tries", "printed", "last problem")
+        self.load()
+
+    @work(exclusive=True, group="print-jobs")
+    async def load(self) -> None:
+        """Read the jobs off the event loop and show them."""
+        jobs = await asyncio.to_thread(self.queue.jobs)
+        table = self.query_one(DataTable)
+        table.clear()
+        for job in jobs:
+            table.add_row(str(job.id), job.what or job.format, job.state, str(job.attempts),
+                          (job.printed_at or "")[11:19], job.last_error[:40], key=str(job.id))
+        if not jobs:
+            self.query_one("#said", Label).update("No print jobs yet.")
+
+    @work(exclusive=True, group="print-jobs")
+    async def action_reprint(self) -> None:
+        """Queue the highlighted job again, byte for byte."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        job_id = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        try:
+            new_id = await asyncio.to_thread(self.queue.reprint, job_id)
+        except PrintQueueError as exc:
+            self.query_one("#said", Label).update(f"[b]{exc}[/b]")
+            return
+        self.query_one("#said", Label).update(f"Job {job_id} queued again as job {new_id}.")
+        self.load()
+
+    def action_retry(self) -> None:
+        """Try the waiting jobs now (after the printer was fixed)."""
+        self.queue.retry_now()
+        self.query_one("#said", Label).update("Trying the waiting jobs now.")
+        self.set_timer(1.0, self.load)
+
+    def action_close(self) -> None:
+        """Back to the bench."""
+        self.dismiss(None)
