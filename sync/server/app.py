@@ -68,11 +68,11 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         photo = bool(PHOTO_PATH.match(scope.get("path", "")))
         limit = self.max_photo if photo else self.max_bytes
-        message = (f"photo larger than {limit} bytes ({limit // 2 ** 20} MB); nothing was stored" if photo else
+        refusal = (f"photo larger than {limit} bytes ({limit // 2 ** 20} MB); nothing was stored" if photo else
                    f"request body larger than {limit} bytes; send smaller batches")
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return await self._refuse(send, message)
+            return await self._refuse(send, refusal)
         # chunked or lying bodies: read up to the limit, then hand the body on
         chunks, size, more = [], 0, True
         while more:
@@ -82,7 +82,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return await self._refuse(send, message)
+                return await self._refuse(send, refusal)
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)

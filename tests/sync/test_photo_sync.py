@@ -229,6 +229,9 @@ def test_oversized_photo_gets_413_with_a_clear_line(sqlite_storage, sqlite_serve
     big = b"\xff\xd8\xff" + bytes(MAX_PHOTO_BYTES)
     answer = put_photo(sqlite_server.url, sqlite_tokens["A"], hashlib.sha256(big).hexdigest(), big)
     assert answer.status_code == 413 and "photo larger than" in answer.json()["detail"]
+    chunked = put_photo(sqlite_server.url, sqlite_tokens["A"], hashlib.sha256(big).hexdigest(),
+                        (big[i:i + 2 ** 20] for i in range(0, len(big), 2 ** 20)))  # no Content-Length
+    assert chunked.status_code == 413 and "photo larger than" in chunked.json()["detail"]
     assert sqlite_storage.db.counts()["photos"] == 0
     # the limit is the photo endpoint's own: the events' body limit is smaller
     just_fits = b"\xff\xd8\xff" + bytes(MAX_PHOTO_BYTES - 3)
