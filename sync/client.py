@@ -326,7 +326,7 @@ class SyncClient:
                 except NotAuthorized:
                     raise
                 except Refused as exc:
-                    problem = f"photo {p.sha256[:12]}… of event {p.event_seq} refused: {exc}; the event is kept"
+                    problem = f"photo {p.sha256[:12]}… (event {p.event_seq}) refused: {exc}; the event is kept"
                 with store.write() as conn:
                     if problem:
                         store_module.photo_problem(conn, p.sha256, problem)
@@ -350,10 +350,10 @@ class PhotoProblem(Exception):
 
 def read_photo(photo: PhotoUpload, folder: Path) -> tuple[bytes, str]:
     """The photo's bytes and content type, checked against its hash; :class:`PhotoProblem` otherwise."""
-    where = f"photo {photo.sha256[:12]}… of event {photo.event_seq}"
+    where = f"photo {photo.sha256[:12]}… (event {photo.event_seq})"
     candidates = [Path(photo.path)] if photo.path else []
     candidates.append(folder / f"{photo.sha256}.jpg")
-    problem = (f"{where}: file {photo.path or candidates[-1]} is missing; the event is kept — "
+    problem = (f"{where} missing: no file {photo.path or candidates[-1]}; the event is kept — "
                "put the file back and it is sent at the next sync")
     for path in candidates:
         try:
@@ -361,19 +361,19 @@ def read_photo(photo: PhotoUpload, folder: Path) -> tuple[bytes, str]:
             if not path.is_file():
                 continue
             if size > MAX_PHOTO_BYTES:
-                problem = (f"{where}: {path} has {size} bytes, over the server's limit of {MAX_PHOTO_BYTES}; "
-                           "the event is kept, the photo cannot be sent")
+                problem = (f"{where} too big: {path} has {size} bytes, over the server's limit of "
+                           f"{MAX_PHOTO_BYTES}; the event is kept, the photo cannot be sent")
                 continue
             data = path.read_bytes()
         except OSError:
             continue
         if hashlib.sha256(data).hexdigest() != photo.sha256:
-            problem = (f"{where}: {path} changed since the inspection (its SHA-256 differs); the event is kept, "
+            problem = (f"{where} changed since the inspection: {path} has another SHA-256; the event is kept, "
                        "the photo as inspected cannot be sent")
             continue
         content_type = image_type(data[:12])
         if content_type is None:
-            problem = f"{where}: {path} is not a JPEG, PNG or WebP image; the event is kept"
+            problem = f"{where} not a JPEG, PNG or WebP image: {path}; the event is kept"
             continue
         return data, content_type
     raise PhotoProblem(problem)

@@ -250,4 +250,4 @@ def test_a_station_photo_over_the_limit_is_a_problem_not_a_crash(sqlite_storage,
     inspect_with_photos(a, [photo_record(sha, tmp_path / "huge.jpg", big)])
     report = SyncClient(sqlite_server.url, sqlite_tokens["A"]).sync(a)
     assert a.acked_seq() == a.last_seq()
-    assert len(report.photo_problems) == 1 and "over the server's limit" in report.photo_problems[0]
+    assert len(report.photo_problems) == 1 and "too big" in report.photo_problems[0]
