@@ -884,13 +884,17 @@ class PhotoUpload:
 
 
 def note_photos(store: Store, conn: sqlite3.Connection, acked_seq: int) -> int:
-    """Record the photos of ``item.inspected`` events acknowledged since the last call; returns how many."""
+    """Record the photos of ``item.inspected`` events acknowledged since the last call; returns how many.
+
+    An event the server refused brings no photos: nothing there refers to them.
+    """
     after = int(store.get_state("photos_noted_seq", "0"))
     if acked_seq <= after:
         return 0
     rows = []
     for seq, payload in conn.execute("SELECT seq, payload FROM outbox WHERE seq > ? AND seq <= ? "
-                                     "AND type = 'item.inspected' ORDER BY seq", (after, acked_seq)):
+                                     "AND type = 'item.inspected' AND seq NOT IN (SELECT seq FROM sync_rejections) "
+                                     "ORDER BY seq", (after, acked_seq)):
         for photo in json.loads(payload).get("photos") or ():
             if isinstance(photo, dict) and photo.get("sha256"):
                 rows.append((str(photo["sha256"]).lower(), str(photo.get("path") or ""), seq))

@@ -39,8 +39,8 @@ class SyncStatus(Message):
         if self.photos_waiting:
             parts.append(f"photos waiting [b]{self.photos_waiting}[/b]")
         if self.photo_problems:
-            parts.append(f"[b reverse yellow] {self.photo_problems} PHOTO PROBLEM{'S' if self.photo_problems > 1 else ''}"
-                         " [/]")
+            plural = "S" if self.photo_problems > 1 else ""
+            parts.append(f"[b reverse yellow] {self.photo_problems} PHOTO PROBLEM{plural} [/]")
         if self.conflicts:
             parts.append(f"[b reverse yellow] {self.conflicts} CONFLICT{'S' if self.conflicts > 1 else ''} [/]")
         if self.last_error:
