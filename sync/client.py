@@ -354,7 +354,7 @@ def read_photo(photo: PhotoUpload, folder: Path) -> tuple[bytes, str]:
     candidates = [Path(photo.path)] if photo.path else []
     candidates.append(folder / f"{photo.sha256}.jpg")
     problem = (f"{where} missing: no file {photo.path or candidates[-1]}; the event is kept — "
-               "put the file back and it is sent at the next sync")
+               "put the file back and the next check sends it")
     for path in candidates:
         try:
             size = path.stat().st_size

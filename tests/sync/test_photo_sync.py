@@ -251,3 +251,22 @@ def test_a_station_photo_over_the_limit_is_a_problem_not_a_crash(sqlite_storage,
     report = SyncClient(sqlite_server.url, sqlite_tokens["A"]).sync(a)
     assert a.acked_seq() == a.last_seq()
     assert len(report.photo_problems) == 1 and "too big" in report.photo_problems[0]
+
+
+def test_rma_sync_prints_a_photo_problem_and_exits_0(sqlite_storage, sqlite_server, sqlite_tokens, make_station):
+    import os
+    import subprocess
+    import sys
+
+    a = make_station("A")
+    sha, data = camera_photo(a)
+    path = a.path.parent / "photos" / f"{sha}.jpg"
+    inspect_with_photos(a, [photo_record(sha, path, data)])
+    path.unlink()
+    done = subprocess.run([sys.executable, "-c", "from terminal.cli import main; main()", "sync", "--db", str(a.path),
+                           "--server", sqlite_server.url, "--token", sqlite_tokens["A"]],
+                          capture_output=True, text=True, timeout=60,
+                          env=os.environ | {"RMA_STATION_CONFIG": os.devnull})
+    assert done.returncode == 0, done.stderr
+    assert "PHOTO PROBLEM" in done.stdout and "missing" in done.stdout and "0 waiting" in done.stdout
+    assert len(sqlite_storage.db.station_events("A")) == a.last_seq()
