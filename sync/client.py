@@ -286,7 +286,6 @@ class SyncClient:
         report.cursor = cursor
         return report
 
-
     def send_photos(self, store: Store, report: SyncReport | None = None) -> SyncReport:
         """Send the photos of acknowledged events that the server lacks, one by one, with the usual retries.
 
