@@ -270,3 +270,15 @@ def test_rma_sync_prints_a_photo_problem_and_exits_0(sqlite_storage, sqlite_serv
     assert done.returncode == 0, done.stderr
     assert "PHOTO PROBLEM" in done.stdout and "missing" in done.stdout and "0 waiting" in done.stdout
     assert len(sqlite_storage.db.station_events("A")) == a.last_seq()
+
+
+def test_the_same_photo_sent_at_once_by_many_is_stored_once(storage, server, tokens):
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = image(".jpg", 11)
+    sha = hashlib.sha256(data).hexdigest()
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda i: put_photo(server.url, tokens["AB"[i % 2]], sha, data), range(8)))
+    assert all(a.status_code in (200, 201) for a in answers), [a.text for a in answers]
+    assert sum(a.json()["stored"] for a in answers) == 1
+    assert storage.db.counts()["photos"] == 1 and storage.db.photo(sha) == ("image/jpeg", data)
