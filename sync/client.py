@@ -13,6 +13,14 @@ What is written locally, and when:
   (with the rejections the server listed, kept for a person);
 * pulled changes and the cursor that covers them are ONE transaction, so a
   station killed mid-pull resumes exactly where its database says;
+* photos go after the events that refer to them: once the server has
+  acknowledged an ``item.inspected`` event, its photos are noted in
+  ``photo_uploads``; the station asks the server which of them it lacks and
+  sends those one by one (``PUT /photos/{sha256}``).  A photo confirmed held
+  is asked about again after ``photo_recheck`` seconds and after a new epoch,
+  so one the server lost is sent again.  A photo file missing or changed on
+  the station's disk is recorded as a problem for a person; it never stops
+  the events;
 * at the start of every sync the server says through which seq it holds this
   station's events; that figure is the truth (a server restored from a backup
   holds fewer), and a new epoch also restarts the pull from cursor 0.
@@ -30,17 +38,21 @@ Errors::
 
 from __future__ import annotations
 
+import hashlib
 import random
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import requests
 
 from sync import store as store_module
-from sync.protocol import API_PREFIX, MAX_BATCH, ChangePage, PushResult, StationStatus
-from sync.store import Store
+from sync.protocol import (API_PREFIX, MAX_BATCH, MAX_PHOTO_BYTES, MAX_PHOTO_QUERY, ChangePage, PhotoHashes,
+                           PhotoStored, PushResult, StationStatus, image_type)
+from sync.store import PhotoUpload, Store
 
 
 MAX_RETRY_AFTER = 600.0  # seconds
@@ -87,6 +99,10 @@ class SyncReport:
     cursor: int = 0
     waiting: int = 0          # events still unacknowledged afterwards
     epoch_changed: bool = False
+    photos_sent: int = 0
+    photos_waiting: int = 0   # photos of acknowledged events the server does not hold yet
+    photo_problems: list[str] = field(default_factory=list)  # found this round, one line each
+    photo_error: str = ""     # why sending photos stopped early (the events are done)
 
     def describe(self) -> str:
         """One line for a log or the command line."""
@@ -96,6 +112,13 @@ class SyncReport:
             text += f"; {len(self.rejected)} refused by the server"
         if self.epoch_changed:
             text += "; the server was restored from a backup (new epoch): re-pushed and re-pulled"
+        if self.photos_sent or self.photos_waiting:
+            text += f"; sent {self.photos_sent} photo(s), {self.photos_waiting} waiting"
+        if self.photo_error:
+            text += f"; photos not sent: {self.photo_error}"
+        if self.photo_problems:
+            more = f" (and {len(self.photo_problems) - 1} more)" if len(self.photo_problems) > 1 else ""
+            text += f"; PHOTO PROBLEM: {self.photo_problems[0]}{more}"
         return text
 
 
@@ -104,7 +127,7 @@ class SyncClient:
 
     def __init__(self, url: str, token: str, *, ca_path: str | None = None, timeout: tuple[float, float] = (3.05, 20),
                  attempts: int = 6, backoff: float = 0.5, backoff_cap: float = 30.0, batch: int = 500,
-                 page: int = 1000, stop: threading.Event | None = None):
+                 page: int = 1000, stop: threading.Event | None = None, photo_recheck: float = 3600.0):
         if not url.startswith(("http://", "https://")):
             raise Refused(f"server URL {url!r} must start with https:// (or http:// on a trusted network)")
         if not token:
@@ -113,6 +136,7 @@ class SyncClient:
         self.timeout = timeout
         self.attempts, self.backoff, self.backoff_cap = attempts, backoff, backoff_cap
         self.batch, self.page = min(batch, MAX_BATCH), page
+        self.photo_recheck = photo_recheck  # seconds before a photo the server held is asked about again
         self.stop = stop or threading.Event()
         self.session = requests.Session()
         self.session.headers.update({"Authorization": f"Bearer {token}", "User-Agent": "rma-station-sync/1"})
@@ -174,8 +198,9 @@ class SyncClient:
         """The server's epoch and through which seq it holds this station's events."""
         return StationStatus.model_validate(self.call("GET", "/station"))
 
-    def sync(self, store: Store, *, pull: bool = True) -> SyncReport:
-        """Push everything unsent, then pull every change (unless ``pull`` is false); one full round."""
+    def sync(self, store: Store, *, pull: bool = True, photos: bool = True) -> SyncReport:
+        """Push everything unsent, pull every change (unless ``pull`` is false), then send the photos of
+        acknowledged events the server lacks (unless ``photos`` is false); one full round."""
         report = SyncReport()
         for _ in range(3):  # an epoch change mid-round starts the round again, from the server's state
             try:
@@ -186,8 +211,14 @@ class SyncClient:
                 break
             except EpochChanged:
                 report.epoch_changed = True
+        if photos:
+            try:
+                self.send_photos(store, report)
+            except Retryable as exc:  # the events are done; the photos wait for the next round
+                report.photo_error = str(exc)
         report.acked_seq = store.acked_seq()
         report.waiting = store.unsent_count()
+        report.photos_waiting = store_module.photo_uploads(store)["waiting"]
         return report
 
     def _align(self, store: Store, report: SyncReport) -> None:
@@ -254,6 +285,97 @@ class SyncClient:
                 break
         report.cursor = cursor
         return report
+
+    def send_photos(self, store: Store, report: SyncReport | None = None) -> SyncReport:
+        """Send the photos of acknowledged events that the server lacks, one by one, with the usual retries.
+
+        Raises :class:`Retryable` when the server cannot be reached (what was
+        confirmed so far is kept) and :class:`NotAuthorized`; a photo the
+        station cannot read, or the server refuses, is recorded as a problem.
+        """
+        report = report or SyncReport()
+        if getattr(self, "epoch", None) is None:
+            self.epoch = self.status().epoch
+        with store.write() as conn:
+            store_module.note_photos(store, conn, store.acked_seq())
+        before = (datetime.now(timezone.utc) - timedelta(seconds=self.photo_recheck)).isoformat(
+            timespec="milliseconds")
+        due = store_module.photos_due(store, self.epoch, before)
+        folder = store.path.parent / PHOTO_FOLDER
+        for start in range(0, len(due), MAX_PHOTO_QUERY):
+            chunk = due[start:start + MAX_PHOTO_QUERY]
+            missing = set(PhotoHashes.model_validate(self.call(
+                "POST", "/photos/missing", json={"sha256": [p.sha256 for p in chunk]})).sha256)
+            with store.write() as conn:
+                for p in chunk:
+                    if p.sha256 not in missing:
+                        store_module.photo_held(conn, p.sha256, self.epoch)
+            for p in chunk:
+                if p.sha256 not in missing:
+                    continue
+                if self.stop.is_set():
+                    return report
+                problem = ""
+                try:
+                    data, content_type = read_photo(p, folder)
+                    stored = PhotoStored.model_validate(self.call(
+                        "PUT", f"/photos/{p.sha256}", data=data, headers={"Content-Type": content_type}))
+                except PhotoProblem as exc:
+                    problem = str(exc)
+                except NotAuthorized:
+                    raise
+                except Refused as exc:
+                    problem = f"photo {p.sha256[:12]}… (event {p.event_seq}) refused: {exc}; the event is kept"
+                with store.write() as conn:
+                    if problem:
+                        store_module.photo_problem(conn, p.sha256, problem)
+                    else:
+                        store_module.photo_held(conn, stored.sha256, self.epoch, sent=True)
+                if problem:
+                    report.photo_problems.append(problem)
+                else:
+                    report.photos_sent += 1
+        return report
+
+
+# A station camera keeps its photos as photos/<sha256>.jpg beside the database (terminal/photos.py); a photo
+# is looked for there too when the path its event recorded no longer holds it (a moved station folder).
+PHOTO_FOLDER = "photos"
+
+
+class PhotoProblem(Exception):
+    """A photo the station cannot send as it is; the message is one line for a person."""
+
+
+def read_photo(photo: PhotoUpload, folder: Path) -> tuple[bytes, str]:
+    """The photo's bytes and content type, checked against its hash; :class:`PhotoProblem` otherwise."""
+    where = f"photo {photo.sha256[:12]}… (event {photo.event_seq})"
+    candidates = [Path(photo.path)] if photo.path else []
+    candidates.append(folder / f"{photo.sha256}.jpg")
+    problem = (f"{where} missing: no file {photo.path or candidates[-1]}; the event is kept — "
+               "put the file back and the next check sends it")
+    for path in candidates:
+        try:
+            size = path.stat().st_size
+            if not path.is_file():
+                continue
+            if size > MAX_PHOTO_BYTES:
+                problem = (f"{where} too big: {path} has {size} bytes, over the server's limit of "
+                           f"{MAX_PHOTO_BYTES}; the event is kept, the photo cannot be sent")
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if hashlib.sha256(data).hexdigest() != photo.sha256:
+            problem = (f"{where} changed since the inspection: {path} has another SHA-256; the event is kept, "
+                       "the photo as inspected cannot be sent")
+            continue
+        content_type = image_type(data[:12])
+        if content_type is None:
+            problem = f"{where} not a JPEG, PNG or WebP image: {path}; the event is kept"
+            continue
+        return data, content_type
+    raise PhotoProblem(problem)
 
 
 def _detail(answer: requests.Response) -> str:

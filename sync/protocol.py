@@ -23,6 +23,15 @@ Pull (server -> station)::
     cursor; a station stores the last cursor it applied in the same
     transaction as the changes and asks for more while ``has_more``.
 
+Photos (station -> server), after the events that reference them::
+
+    POST /api/v1/photos/missing   PhotoHashes  ->  PhotoHashes (the ones the server lacks)
+    PUT  /api/v1/photos/{sha256}  raw JPEG / PNG / WebP bytes  ->  PhotoStored
+    GET  /api/v1/photos/{sha256}  ->  the bytes, with their content type
+
+    A photo is named by the SHA-256 of its bytes, so storing it is idempotent
+    and the server can check it received what the event refers to.
+
 Epoch: a random id the server draws when its database is created, and again
 when it is restored from a backup.  Every answer carries it; a station that
 sees a new epoch pulls from cursor 0 and re-pushes what the server lacks.
@@ -42,6 +51,8 @@ MAX_IMPORT = 1000           # RMAs per import request
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_PAYLOAD_BYTES = 16 * 1024   # one event's JSON payload
 MAX_CHECKLIST_BYTES = 256 * 1024
+MAX_PHOTO_BYTES = 20 * 1024 * 1024   # one photo; a phone's full-size JPEG fits, the bench refuses bigger
+MAX_PHOTO_QUERY = 1000               # hashes per "which are missing" question
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 ShortText = Annotated[str, Field(max_length=200)]
@@ -191,6 +202,37 @@ class RmaTimeline(WireModel):
     stage: str               # expected / received / inspected, from the events
     timeline: list[TimelineEntry]
     conflicts: list[Conflict]
+
+
+# --- photos -------------------------------------------------------------------
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+PHOTO_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP"}
+
+
+def image_type(head: bytes) -> str | None:
+    """The content type of an image file from its first 12 bytes (JPEG, PNG or WebP), else None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+class PhotoHashes(WireModel):
+    """Photo content hashes: the question "which of these do you lack?" and its answer."""
+
+    sha256: list[Sha256] = Field(max_length=MAX_PHOTO_QUERY)
+
+
+class PhotoStored(WireModel):
+    """The answer to a photo upload."""
+
+    sha256: str
+    bytes: int
+    stored: bool             # False: the server held it already (same hash, same bytes)
 
 
 # --- checklists ---------------------------------------------------------------

@@ -356,10 +356,28 @@ def _m003_sync(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m004_photo_uploads(db: sqlite_utils.Database) -> None:
+    # one row per photo an acknowledged event refers to: whether the server holds it (and in which of its
+    # epochs, since a restored server may have lost it), or why it cannot be sent
+    db.execute(
+        """CREATE TABLE photo_uploads (
+            sha256 TEXT PRIMARY KEY,
+            path TEXT NOT NULL,              -- where the inspection found the file
+            event_seq INTEGER NOT NULL,      -- the first outbox event referring to it
+            held_epoch TEXT,                 -- the server epoch in which it confirmed holding the photo
+            checked_at TEXT,                 -- when the server last confirmed it, or it last failed here
+            sent_at TEXT,                    -- when this station last uploaded it
+            problem TEXT NOT NULL DEFAULT '' -- why it cannot be sent (file missing or changed), for a person
+        )"""
+    )
+    db.execute("CREATE INDEX photo_uploads_event ON photo_uploads(event_seq)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_inspections", _m002_inspections),
     ("003_sync", _m003_sync),
+    ("004_photo_uploads", _m004_photo_uploads),
 ]
 
 
@@ -850,6 +868,78 @@ def sync_rejections(store: Store) -> list[dict]:
     """Events the server refused, with its reasons."""
     return [{"seq": r[0], "event_id": r[1], "reason": r[2], "at": r[3]}
             for r in store.conn.execute("SELECT seq, event_id, reason, at FROM sync_rejections ORDER BY seq")]
+
+
+# --- photo uploads ------------------------------------------------------------
+# Which evidence photos the server holds.  Photos go after the events that refer to
+# them: only events the server acknowledged are read for photos.
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    """A photo an acknowledged event refers to, due to be checked with the server (or sent)."""
+
+    sha256: str
+    path: str
+    event_seq: int
+
+
+def note_photos(store: Store, conn: sqlite3.Connection, acked_seq: int) -> int:
+    """Record the photos of ``item.inspected`` events acknowledged since the last call; returns how many.
+
+    An event the server refused brings no photos: nothing there refers to them.
+    """
+    after = int(store.get_state("photos_noted_seq", "0"))
+    if acked_seq <= after:
+        return 0
+    rows = []
+    for seq, payload in conn.execute("SELECT seq, payload FROM outbox WHERE seq > ? AND seq <= ? "
+                                     "AND type = 'item.inspected' AND seq NOT IN (SELECT seq FROM sync_rejections) "
+                                     "ORDER BY seq", (after, acked_seq)):
+        for photo in json.loads(payload).get("photos") or ():
+            if isinstance(photo, dict) and photo.get("sha256"):
+                rows.append((str(photo["sha256"]).lower(), str(photo.get("path") or ""), seq))
+    conn.executemany("INSERT OR IGNORE INTO photo_uploads (sha256, path, event_seq) VALUES (?, ?, ?)", rows)
+    store.set_state(conn, "photos_noted_seq", str(acked_seq))
+    return len(rows)
+
+
+def photos_due(store: Store, epoch: str, checked_before: str) -> list[PhotoUpload]:
+    """Photos of acknowledged events to ask the server about: never confirmed in this server epoch,
+    failed here, or last confirmed before ``checked_before`` (a server can lose what it had)."""
+    rows = store.conn.execute(
+        "SELECT sha256, path, event_seq FROM photo_uploads WHERE event_seq <= ? AND "
+        "(held_epoch IS NULL OR held_epoch != ? OR checked_at IS NULL OR checked_at < ?) AND "
+        "(problem = '' OR checked_at IS NULL OR checked_at < ?) ORDER BY event_seq, sha256",
+        (store.acked_seq(), epoch, checked_before, checked_before))
+    return [PhotoUpload(*r) for r in rows]
+
+
+def photo_held(conn: sqlite3.Connection, sha256: str, epoch: str, *, sent: bool = False) -> None:
+    """The server holds this photo (in ``epoch``); clears any earlier problem."""
+    now = utc_now()
+    conn.execute("UPDATE photo_uploads SET held_epoch = ?, checked_at = ?, problem = '', "
+                 "sent_at = CASE WHEN ? THEN ? ELSE sent_at END WHERE sha256 = ?", (epoch, now, sent, now, sha256))
+
+
+def photo_problem(conn: sqlite3.Connection, sha256: str, problem: str) -> None:
+    """This photo cannot be sent now, and why (tried again after the recheck interval)."""
+    conn.execute("UPDATE photo_uploads SET held_epoch = NULL, checked_at = ?, problem = ? WHERE sha256 = ?",
+                 (utc_now(), problem, sha256))
+
+
+def photo_uploads(store: Store) -> dict[str, int]:
+    """How many noted photos the server holds, are waiting to be sent, or have a problem."""
+    held, waiting, problems = store.conn.execute(
+        "SELECT count(held_epoch), count(*) FILTER (WHERE held_epoch IS NULL AND problem = ''), "
+        "count(*) FILTER (WHERE problem != '') FROM photo_uploads").fetchone()
+    return {"held": held, "waiting": waiting, "problems": problems}
+
+
+def photo_problems(store: Store) -> list[dict]:
+    """Photos that cannot be sent, with the reason, oldest event first."""
+    return [{"sha256": r[0], "path": r[1], "event_seq": r[2], "problem": r[3], "at": r[4]}
+            for r in store.conn.execute("SELECT sha256, path, event_seq, problem, checked_at FROM photo_uploads "
+                                        "WHERE problem != '' ORDER BY event_seq, sha256")]
 
 
 def _explain(exc: sqlite3.DatabaseError, path: Path) -> StoreError:

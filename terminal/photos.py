@@ -22,9 +22,11 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+# the server's limit: a photo the bench accepts is one sync can deliver
+from sync.protocol import MAX_PHOTO_BYTES
+
 NO_CAMERA = "no camera at this station"
 JPEG_QUALITY = 90  # defects must stay legible; a 1080p photo is still only ~300-600 kB
-MAX_PHOTO_BYTES = 50 * 1024 * 1024
 # The first bytes of the image files cameras and phones write.
 _MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"))
 
@@ -79,7 +81,8 @@ def photo_from_file(item_id: str, path: str | Path) -> Photo:
         if size == 0:
             raise PhotoError(f"{path} is empty")
         if size > MAX_PHOTO_BYTES:
-            raise PhotoError(f"{path} is {size // 1024 // 1024} MB; a photo may have at most 50 MB")
+            raise PhotoError(f"{path} is {size // 1024 // 1024} MB; "
+                             f"a photo may have at most {MAX_PHOTO_BYTES // 1024 // 1024} MB")
         digest = hashlib.sha256()
         with path.open("rb") as f:
             head = f.read(16)

@@ -23,10 +23,12 @@ from sync.store import Store, StoreError
 class SyncStatus(Message):
     """How sync stands: online or not, events waiting, last success, last error, conflicts."""
 
-    def __init__(self, online: bool, waiting: int, last_success: str, last_error: str, conflicts: int):
+    def __init__(self, online: bool, waiting: int, last_success: str, last_error: str, conflicts: int,
+                 photos_waiting: int = 0, photo_problem: str = "", photo_problems: int = 0):
         super().__init__()
         self.online, self.waiting, self.last_success = online, waiting, last_success
         self.last_error, self.conflicts = last_error, conflicts
+        self.photos_waiting, self.photo_problem, self.photo_problems = photos_waiting, photo_problem, photo_problems
 
     @property
     def text(self) -> str:
@@ -34,10 +36,17 @@ class SyncStatus(Message):
         state = "[b green]ONLINE[/]" if self.online else "[b reverse red] OFFLINE [/]"
         parts = [f"SYNC {state}", f"waiting [b]{self.waiting}[/b]",
                  f"last ok {self.last_success or 'never'}"]
+        if self.photos_waiting:
+            parts.append(f"photos waiting [b]{self.photos_waiting}[/b]")
+        if self.photo_problems:
+            plural = "S" if self.photo_problems > 1 else ""
+            parts.append(f"[b reverse yellow] {self.photo_problems} PHOTO PROBLEM{plural} [/]")
         if self.conflicts:
             parts.append(f"[b reverse yellow] {self.conflicts} CONFLICT{'S' if self.conflicts > 1 else ''} [/]")
         if self.last_error:
             parts.append(f"[red]{self.last_error[:80]}[/red]")
+        elif self.photo_problem:
+            parts.append(f"[yellow]{self.photo_problem[:80]}[/yellow]")
         return " · ".join(parts)
 
 
@@ -89,8 +98,10 @@ class SyncWorker:
                 if client is None:
                     client = SyncClient(self.server_url, self.token, ca_path=self.ca_path, stop=self._stop,
                                         attempts=2, timeout=(3.05, 15))
-                client.sync(store)
+                report = client.sync(store)
                 online, failures = True, 0
+                if report.photo_error:  # the events went through; only the photos wait
+                    error = f"photos not sent: {report.photo_error}"
                 self.last_success = datetime.now().strftime("%H:%M:%S")
             except NotAuthorized as exc:
                 error, failures = str(exc), failures + 1
@@ -111,10 +122,14 @@ class SyncWorker:
 
     def _status(self, store: Store | None, online: bool, error: str) -> SyncStatus:
         waiting = conflicts = 0
+        photos, problems = {"waiting": 0, "problems": 0}, []
         if store is not None:
             try:
                 waiting = store.unsent_count()
                 conflicts = len(store_module.sync_conflicts(store))
+                photos, problems = store_module.photo_uploads(store), store_module.photo_problems(store)
             except StoreError as exc:
                 error = error or str(exc)
-        return SyncStatus(online, waiting, self.last_success, error, conflicts)
+        return SyncStatus(online, waiting, self.last_success, error, conflicts, photos_waiting=photos["waiting"],
+                          photo_problem=problems[-1]["problem"] if problems else "",
+                          photo_problems=photos["problems"])

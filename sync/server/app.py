@@ -4,26 +4,30 @@ Stations authenticate with a bearer token; the station a request speaks for is
 the token's, never one named in the body.  Integrations (ERP, returns portal)
 have tokens of role ``integration`` and may create RMAs and checklists.
 
-Limits answer with one line in ``detail``: a body over ``max_body`` bytes ->
-413; a batch, field or page out of bounds -> 422; more requests per token than
+Limits answer with one line in ``detail``: a body over ``max_body`` bytes (a
+photo over ``MAX_PHOTO_BYTES``) -> 413; a batch, field or page out of bounds -> 422; more requests per token than
 the rate limit allows -> 429 with ``Retry-After``; the database unreachable ->
 503 with ``Retry-After``.
 """
 
 
+import hashlib
 import math
 import os
+import re
 import threading
 import time
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 
-from sync.protocol import (API_PREFIX, MAX_BODY_BYTES, MAX_PAGE, ChangePage, ChecklistDocument, ErrorBody, Health,
-                           ImportResult, PushBatch, PushResult, RmaImport, RmaTimeline, StationStatus)
+from sync.protocol import (API_PREFIX, MAX_BODY_BYTES, MAX_PAGE, MAX_PHOTO_BYTES, PHOTO_TYPES, ChangePage,
+                           ChecklistDocument, ErrorBody, Health, ImportResult, PhotoHashes, PhotoStored, PushBatch,
+                           PushResult, RmaImport, RmaTimeline, StationStatus, image_type)
 from sync.server.db import BadBatch, NotFound, ServerDb, ServerError
 
 
@@ -50,18 +54,25 @@ class RateLimiter:
             return (1 - tokens) / self.rate
 
 
-class BodyLimit:
-    """ASGI middleware: refuse bodies over ``max_bytes`` with 413 before the app reads them."""
+PHOTO_PATH = re.compile(rf"^{API_PREFIX}/photos/[0-9a-f]{{64}}$")
 
-    def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over ``max_bytes`` (a photo: ``max_photo``) with 413 before the app reads them."""
+
+    def __init__(self, app, max_bytes: int, max_photo: int = MAX_PHOTO_BYTES):
+        self.app, self.max_bytes, self.max_photo = app, max_bytes, max_photo
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        photo = bool(PHOTO_PATH.match(scope.get("path", "")))
+        limit = self.max_photo if photo else self.max_bytes
+        refusal = (f"photo larger than {limit} bytes ({limit // 2 ** 20} MB); nothing was stored" if photo else
+                   f"request body larger than {limit} bytes; send smaller batches")
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await self._refuse(send, refusal)
         # chunked or lying bodies: read up to the limit, then hand the body on
         chunks, size, more = [], 0, True
         while more:
@@ -70,8 +81,8 @@ class BodyLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                return await self._refuse(send)
+            if size > limit:
+                return await self._refuse(send, refusal)
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -86,16 +97,16 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send):
-        payload = ErrorBody(detail=f"request body larger than {self.max_bytes} bytes; "
-                                   "send smaller batches").model_dump_json().encode()
+    async def _refuse(self, send, message: str):
+        payload = ErrorBody(detail=message).model_dump_json().encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
                                 (b"content-length", str(len(payload)).encode())]})
         await send({"type": "http.response.body", "body": payload})
 
 
-def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: int = MAX_BODY_BYTES) -> FastAPI:
+def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: int = MAX_BODY_BYTES,
+               max_photo: int = MAX_PHOTO_BYTES) -> FastAPI:
     """The API over one :class:`ServerDb`."""
     app = FastAPI(title="RMA Station central server", version="1",
                   description="Stations push their outbox events and pull RMA, checklist and conflict changes.")
@@ -184,11 +195,56 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
             raise HTTPException(422, f"category in the path ({category}) and body ({body.category}) differ")
         return {"changed": db.put_checklist(body)}
 
+    PhotoHash = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo's bytes, hex")]
+
+    @app.put(f"{API_PREFIX}/photos/{{sha256}}", response_model=PhotoStored, status_code=201,
+             responses=errors | {200: {"model": PhotoStored, "description": "held already"},
+                                 415: {"model": ErrorBody}})
+    async def put_photo(sha256: PhotoHash, request: Request, who: Station) -> Response:
+        """Keep an evidence photo under the SHA-256 of its bytes (JPEG, PNG or WebP); idempotent.
+
+        Any station token may send any photo; that an event refers to it is not required (a
+        station sends photos after their events, but the server does not hold them back).
+        """
+        if who[1] != "station":
+            raise HTTPException(403, "only station tokens send photos")
+        declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if declared not in PHOTO_TYPES:
+            raise HTTPException(415, f"content type {declared or '(none)'} is not a photo; "
+                                     f"send {', '.join(PHOTO_TYPES)}")
+        data = await request.body()
+        if not data:
+            raise HTTPException(422, "the photo is empty; nothing was stored")
+        if image_type(data[:12]) != declared:
+            raise HTTPException(422, f"the body is not a {PHOTO_TYPES[declared]} image; nothing was stored")
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256:
+            raise HTTPException(422, f"the body's SHA-256 is {actual}, not {sha256} as in the path; "
+                                     "nothing was stored")
+        stored = await run_in_threadpool(db.put_photo, sha256, declared, data, who[0])
+        body = PhotoStored(sha256=sha256, bytes=len(data), stored=stored)
+        return JSONResponse(body.model_dump(), status_code=201 if stored else 200)
+
+    @app.get(f"{API_PREFIX}/photos/{{sha256}}", responses=errors | {404: {"model": ErrorBody}},
+             response_class=Response)
+    def get_photo(sha256: PhotoHash, _who: Station) -> Response:
+        """A photo's bytes, with its content type (for other systems: claims, customer service)."""
+        found = db.photo(sha256)
+        if found is None:
+            raise HTTPException(404, f"no photo {sha256}")
+        return Response(found[1], media_type=found[0],
+                        headers={"ETag": f'"{sha256}"', "Cache-Control": "private, max-age=31536000, immutable"})
+
+    @app.post(f"{API_PREFIX}/photos/missing", response_model=PhotoHashes, responses=errors)
+    def missing_photos(body: PhotoHashes, _who: Station) -> PhotoHashes:
+        """Which of these photos the server lacks (a station sends those)."""
+        return PhotoHashes(sha256=db.missing_photos(body.sha256))
+
     @app.exception_handler(ServerError)
     async def refused(_request, exc: ServerError):
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    app.add_middleware(BodyLimit, max_bytes=max_body)
+    app.add_middleware(BodyLimit, max_bytes=max_body, max_photo=max_photo)
     return app
 
 

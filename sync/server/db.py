@@ -14,6 +14,8 @@ Tables:
   appends to it, so cursors become visible in order and a reader never skips
   one that commits late;
 * ``conflicts``: records that disagree; both sides are kept;
+* ``photos``: evidence photos by the SHA-256 of their bytes (a binary column:
+  BLOB on SQLite, BYTEA on PostgreSQL), stored once whoever sends them;
 * ``meta``: the epoch.
 """
 
@@ -118,6 +120,14 @@ conflicts = sa.Table("conflicts", metadata,
                      sa.Column("detail", sa.Text, nullable=False),
                      sa.Column("at", sa.String(40), nullable=False),
                      sa.Index("conflicts_rma", "rma_code"))
+
+photos = sa.Table("photos", metadata,
+                  sa.Column("sha256", sa.String(64), primary_key=True),
+                  sa.Column("content_type", sa.String(32), nullable=False),
+                  sa.Column("bytes", sa.Integer, nullable=False),
+                  sa.Column("data", sa.LargeBinary, nullable=False),
+                  sa.Column("station", sa.String(64), nullable=False),   # who sent it first
+                  sa.Column("received_at", sa.String(40), nullable=False))
 
 
 class ServerError(Exception):
@@ -526,6 +536,39 @@ class ServerDb:
             conflicts=[Conflict(id=c.id, kind=c.kind, rma_code=c.rma_code, event_ids=json.loads(c.event_ids),
                                 stations=json.loads(c.stations), detail=c.detail, at=c.at) for c in found])
 
+    # --- photos ------------------------------------------------------------------
+
+    def put_photo(self, sha256: str, content_type: str, data: bytes, station: str) -> bool:
+        """Keep a photo (the caller checked its hash); False when it was held already."""
+        if self.has_photo(sha256):
+            return False
+        try:
+            with self.write() as conn:
+                conn.execute(photos.insert().values(sha256=sha256, content_type=content_type, bytes=len(data),
+                                                    data=data, station=station, received_at=utc_now()))
+        except IntegrityError:
+            return False  # another request stored the same bytes first
+        return True
+
+    def has_photo(self, sha256: str) -> bool:
+        """Whether the server holds this photo."""
+        return bool(self.missing_photos([sha256]) == [])
+
+    def photo(self, sha256: str) -> tuple[str, bytes] | None:
+        """(content type, bytes) of a photo, or None."""
+        with self.read() as conn:
+            row = conn.execute(sa.select(photos.c.content_type, photos.c.data).where(
+                photos.c.sha256 == sha256)).first()
+        return (row.content_type, bytes(row.data)) if row else None
+
+    def missing_photos(self, hashes: list[str]) -> list[str]:
+        """The hashes of ``hashes`` the server holds no photo for, in the order asked."""
+        held: set[str] = set()
+        with self.read() as conn:
+            for chunk in _chunks(sorted(set(hashes)), 500):
+                held |= set(conn.execute(sa.select(photos.c.sha256).where(photos.c.sha256.in_(chunk))).scalars())
+        return [h for h in dict.fromkeys(hashes) if h not in held]
+
     # --- for tests, benchmarks and the operator ------------------------------------
 
     def station_events(self, station: str) -> list[tuple[int, str]]:
@@ -538,7 +581,7 @@ class ServerDb:
         """Rows per table."""
         with self.read() as conn:
             return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                    for t in (events, rejections, rmas, changes, conflicts, stations)}
+                    for t in (events, rejections, rmas, changes, conflicts, stations, photos)}
 
 
 def _sqlite_connect(dbapi_conn, _record) -> None:

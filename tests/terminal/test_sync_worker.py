@@ -56,3 +56,35 @@ async def test_no_server_configured_means_no_worker(tmp_path):
         await pilot.pause()
         assert app.sync_worker is None
         assert all(bar.part("sync") == "" for bar in app.screen.query(StatusBar))
+
+
+async def test_header_shows_a_photo_the_station_cannot_send(tmp_path):
+    from sync.store import Inspection
+
+    server_db = ServerDb(str(tmp_path / "server.db"))
+    token = server_db.add_station("bench-1")
+    server = ServerThread(server_db, rate=0).start()
+    with Store(tmp_path / "station.db") as store:
+        with store.write() as conn:
+            store.upsert_rma(conn, {"rma_code": "RMA-1", "status": "authorized"}, [{"sku": "S", "qty": 1}])
+        store.receive("RMA-1", "bench-1", "anna")
+        store.save_inspection(Inspection(
+            rma_code="RMA-1", line_no=1, checklist_id="general", checklist_hash="ab" * 32,
+            answers=({"item": "works", "kind": "pass_fail", "answer": "fail", "failed": True, "severity": "major"},),
+            suggested="scrapped", final="scrapped", started_at="2026-11-21T10:00:00.000+00:00",
+            photos=({"item": "works", "sha256": "cd" * 32, "path": str(tmp_path / "gone.jpg"), "bytes": 10},)),
+            "bench-1", "qc1")
+    settings = Settings(station="bench-1", db=str(tmp_path / "station.db"), server_url=server.url,
+                        server_token=token, sources={"db": "flag"})
+    app = make_app(settings)
+    try:
+        async with app.run_test(size=(160, 30)) as pilot:
+            def extra() -> str:
+                return " ".join(bar.part("sync") for bar in app.screen.query(StatusBar))
+            assert await wait_for(lambda: "PHOTO PROBLEM" in extra())
+            assert "ONLINE" in extra() and "waiting [b]0[/b]" in extra() and "missing" in extra()
+            assert len(server_db.station_events("bench-1")) == 3   # received, item.inspected, rma.inspected
+            await pilot.pause()
+    finally:
+        server.stop()
+        server_db.close()
