@@ -55,6 +55,7 @@ class StationApp(App):
         self.wedge = Wedge()
         self._release_timer = None
         self.print_queue = None  # terminal.printing.PrintQueue once mounted, if a printer is configured
+        self.sync_worker: SyncWorker | None = None  # once mounted, if a server is configured
         self.camera = StationCamera(self, settings.camera, photo_folder(settings.db_path))
 
     def on_mount(self) -> None:
