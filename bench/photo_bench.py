@@ -18,7 +18,6 @@ import argparse
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sync.client import SyncClient  # noqa: E402
 from sync.server.db import ServerDb  # noqa: E402
-from sync.server.local_postgres import LocalPostgres, free_port  # noqa: E402
+from sync.server.local_postgres import LocalPostgres  # noqa: E402
 from sync.store import Inspection, Store  # noqa: E402
+from sync_bench import pct, start_server  # noqa: E402  (the sync benchmark's server start and percentiles)
 
-RMA = [sys.executable, "-c", "from terminal.cli import main; main()"]
 
 
 def photo(seed: int) -> bytes:
@@ -72,26 +71,6 @@ def make_station(path: Path, n: int) -> dict[str, bytes]:
                 photos=({"item": "works", "sha256": sha, "path": str(folder / f"{sha}.jpg"), "bytes": len(data)},)),
                 "bench", "qc1")
     return made
-
-
-def start_server(url: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([*RMA, "server", "--db", url, "--port", str(port), "--rate", "0"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            requests.get(f"{base}/api/v1/health", timeout=1).raise_for_status()
-            return proc, base
-        except requests.RequestException:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("server did not start")
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
 
 
 def bench(kind: str, url: str, n: int, work: Path) -> dict:
