@@ -214,6 +214,21 @@ from terminal import sync_commands  # noqa: E402  (the server and sync commands 
 for _command in sync_commands.COMMANDS: rma.add_command(_command)  # noqa: E701
 
 
+def config_first(args: list[str]) -> list[str]:
+    """Let ``--config PATH`` stand anywhere (``rma station --config x.toml``), as people type it.
+
+    Click only takes a group's options before the subcommand, so it is moved there.
+    """
+    for n, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg.startswith("--config="):
+            return [arg, *args[:n], *args[n + 1:]]
+        if arg == "--config" and n + 1 < len(args):
+            return [arg, args[n + 1], *args[:n], *args[n + 2:]]
+    return args
+
+
 def main() -> None:
     """Console-script entry point."""
-    rma(prog_name="rma")
+    rma(args=config_first(sys.argv[1:]), prog_name="rma")

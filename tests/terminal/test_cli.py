@@ -149,6 +149,8 @@ def test_config_shows_values_and_where_they_came_from(rma, tmp_path):
     assert "bench-7" in out and f"(file {cfg})" in out
     assert "(flag)" in out.splitlines()[2]  # db, given as a flag
     assert "s3cr3t-token" not in out
+    # people put --config after the subcommand too
+    assert "bench-7" in rma("config", "--config", str(cfg), check_code=0).stdout
     # the environment variable moves the file too
     env_out = subprocess.run([sys.executable, "-m", "terminal", "config"], capture_output=True, text=True,
                              env={**os.environ, "RMA_STATION_CONFIG": str(cfg)}).stdout
