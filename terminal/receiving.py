@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.store import Outcome, Receipt
+from sync.store import Outcome, Receipt, Store, sync_conflicts
 
 NEXT_STEP = {
     Outcome.RECEIVED: "Put the parcel on the QC shelf.",
@@ -34,3 +34,16 @@ def describe(receipt: Receipt) -> str:
         return (f"{head} — received {when(rma.received_at)} at {rma.received_station} "
                 f"by {rma.received_operator}")
     return f"{head} — {NEXT_STEP[receipt.outcome]}"
+
+
+def receive_at_bench(store: Store, text: str, station: str, operator: str, *,
+                     item_barcode: bool = False) -> tuple[Receipt, list[dict]]:
+    """Receive a scan, and fetch the conflicts the server reported for its RMA (one database job)."""
+    receipt = store.receive(text, station, operator, item_barcode=item_barcode)
+    return receipt, (sync_conflicts(store, receipt.rma.code) if receipt.rma else [])
+
+
+def describe_conflicts(conflicts: list[dict]) -> str:
+    """One line per conflict the server reported, for the clerk to pass on."""
+    return "\n".join(f"CONFLICT: {c['kind'].replace('_', ' ')} at {', '.join(c['stations'])} — "
+                     "tell the supervisor (rma conflicts)" for c in conflicts)

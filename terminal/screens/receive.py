@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from sync.store import Outcome, Receipt, StoreError
-from terminal.receiving import NEXT_STEP, describe, when
+from terminal.receiving import NEXT_STEP, describe, describe_conflicts, receive_at_bench, when
 from terminal.scanning import Kind, Scan
 from terminal.screens.dialogs import Confirm
 from terminal.widgets.outcome_banner import OutcomeBanner
@@ -98,18 +98,20 @@ class ReceiveScreen(Screen):
             return
         station, operator = self.app.settings.station, self.app.operator
         try:
-            receipt: Receipt = await self.app.db.run(
-                lambda store: store.receive(scan.text, station, operator, item_barcode=scan.kind == Kind.ITEM))
+            receipt, conflicts = await self.app.db.run(
+                lambda store: receive_at_bench(store, scan.text, station, operator,
+                                               item_barcode=scan.kind == Kind.ITEM))
         except StoreError as exc:
             banner.show("ERROR", f"{exc}")
             self.app.ring(problem=True)
             return
-        self._show(receipt)
+        self._show(receipt, conflicts)
         self.latencies.append(time.monotonic() - scan.at)
-        self.app.ring(problem=receipt.outcome in PROBLEMS or receipt.outcome == Outcome.ALREADY_RECEIVED)
+        self.app.ring(problem=receipt.outcome in PROBLEMS or receipt.outcome == Outcome.ALREADY_RECEIVED
+                      or bool(conflicts))
         self.app.refresh_status()
 
-    def _show(self, receipt: Receipt) -> None:
+    def _show(self, receipt: Receipt, conflicts: list[dict]) -> None:
         rma, outcome = receipt.rma, receipt.outcome
         if rma is None:
             detail = f"Scanned: {receipt.scanned[:60]}\n{NEXT_STEP[outcome]}"
@@ -123,6 +125,8 @@ class ReceiveScreen(Screen):
                       f"[b]{rma.received_station}[/b] by [b]{rma.received_operator}[/b]. {NEXT_STEP[outcome]}")
         else:
             detail = f"[b]{rma.code}[/b]  {rma.customer_name}  ·  order {rma.order_ref or '-'}\n{NEXT_STEP[outcome]}"
+        if conflicts:
+            detail += "\n[b reverse]" + describe_conflicts(conflicts) + "[/]"
         self.query_one(OutcomeBanner).show(outcome.value, detail)
         stamp = datetime.now().strftime("%H:%M:%S")
         self.recent.appendleft(f"{stamp}  {outcome.value:<17} {describe(receipt)[:90]}")

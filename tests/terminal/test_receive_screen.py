@@ -257,3 +257,23 @@ async def test_locked_database_shows_one_line_and_keeps_earlier_receipts(setting
             other.execute("ROLLBACK")
             other.close()
     assert ("rma.received", "RMA-2026-000001", "bench-t", "anna") in events(station_db)
+
+
+async def test_a_conflict_reported_by_the_server_shows_with_the_rma(settings, station_db):
+    from sync.store import apply_changes
+
+    with Store(station_db) as store:
+        store.receive("RMA-2026-000003", "bench-t", "anna")
+        with store.write() as conn:  # what the sync client writes when the server reports a conflict
+            apply_changes(store, conn, [{"kind": "conflict", "cursor": 7, "conflict": {
+                "id": 1, "kind": "received_twice", "rma_code": "RMA-2026-000003", "event_ids": ["a", "b"],
+                "stations": ["bench-t", "bench-9"], "detail": "received at two stations", "at": "2026-11-21T10:00"}}])
+    app = make_app(settings, operator="anna")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "RMA-2026-000003")
+        await handled(pilot, app, 1)
+        word, text = banner(app)
+        assert word == "ALREADY RECEIVED" and "CONFLICT: received twice at bench-t, bench-9" in text
+        await scan(pilot, "RMA-2026-000002")
+        await handled(pilot, app, 2)
+        assert "CONFLICT" not in banner(app)[1]  # only the RMA that has one
