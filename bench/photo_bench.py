@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,9 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sync.client import SyncClient  # noqa: E402
 from sync.server.db import ServerDb  # noqa: E402
-from sync.server.local_postgres import LocalPostgres  # noqa: E402
 from sync.store import Inspection, Store  # noqa: E402
-from sync_bench import pct, start_server  # noqa: E402  (the sync benchmark's server start and percentiles)
+from sync_bench import pct, server_databases, start_server  # noqa: E402  (shared with the sync benchmark)
 
 
 
@@ -115,22 +112,7 @@ def main() -> None:
     p.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     p.add_argument("--photos", type=int, default=200)
     a = p.parse_args()
-    rows = []
-    for kind in ["sqlite", "postgresql"] if a.db == "both" else [a.db]:
-        work = Path(tempfile.mkdtemp(prefix=f"rma-photo-bench-{kind}-"))
-        pg = None
-        try:
-            if kind == "sqlite":
-                url = str(work / "server.db")
-            else:
-                pg = LocalPostgres(fsync=True).start()
-                url = pg.create_database("bench")
-            print(f"-- {kind}: running", file=sys.stderr, flush=True)
-            rows.append(bench(kind, url, a.photos, work))
-        finally:
-            if pg:
-                pg.stop()
-            shutil.rmtree(work, ignore_errors=True)
+    rows = [bench(kind, url, a.photos, work) for kind, url, work in server_databases(a.db)]
     print(f"machine: {os.cpu_count()} cores; one station, {a.photos} photos")
     for r in rows:
         print(f"[{r['db']}] sent {r['sent']} photos ({r['mean_kb']:.0f} kB each) in {r['seconds']:.2f} s: "

@@ -192,6 +192,28 @@ def bench(kind: str, url: str, a: argparse.Namespace, work: Path) -> dict:
     return out
 
 
+def server_databases(choice: str):
+    """For "sqlite", "postgresql" or "both": (kind, server database URL, work folder), cleaned up after use.
+
+    PostgreSQL is a throw-away cluster from Debian's binaries with fsync on.
+    """
+    for kind in ["sqlite", "postgresql"] if choice == "both" else [choice]:
+        work = Path(tempfile.mkdtemp(prefix=f"rma-bench-{kind}-"))
+        pg = None
+        try:
+            if kind == "sqlite":
+                url = str(work / "server.db")
+            else:
+                pg = LocalPostgres(fsync=True).start()
+                url = pg.create_database("bench")
+            print(f"-- {kind}: running", file=sys.stderr, flush=True)
+            yield kind, url, work
+        finally:
+            if pg:
+                pg.stop()
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
@@ -206,23 +228,7 @@ def main() -> None:
     p.add_argument("--pace", type=int, default=5, help="paced run: events per second per station")
     p.add_argument("--seconds", type=int, default=20, help="paced run: how long")
     a = p.parse_args()
-    kinds = ["sqlite", "postgresql"] if a.db == "both" else [a.db]
-    rows = []
-    for kind in kinds:
-        work = Path(tempfile.mkdtemp(prefix=f"rma-bench-{kind}-"))
-        pg = None
-        try:
-            if kind == "sqlite":
-                url = str(work / "server.db")
-            else:
-                pg = LocalPostgres(fsync=True).start()
-                url = pg.create_database("bench")
-            print(f"-- {kind}: running", file=sys.stderr, flush=True)
-            rows.append(bench(kind, url, a, work))
-        finally:
-            if pg:
-                pg.stop()
-            shutil.rmtree(work, ignore_errors=True)
+    rows = [bench(kind, url, a, work) for kind, url, work in server_databases(a.db)]
     print(f"machine: {os.cpu_count()} cores; one station {a.events} events (batch {a.batch}); "
           f"pull {a.rmas} RMAs; {a.stations} stations x {a.per_station} events (batch {a.station_batch})")
     for r in rows:

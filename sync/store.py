@@ -693,12 +693,16 @@ class Store:
 
     def counts_since(self, since: str, station: str | None = None) -> dict[str, int]:
         """Events per type since a timestamp (today's counts for the header)."""
-        sql = "SELECT type, count(*) FROM outbox WHERE at >= ?"
+        return self._tally("outbox", "type", "at", since, station)
+
+    def _tally(self, table: str, column: str, time_column: str, since: str, station: str | None) -> dict[str, int]:
+        """Rows of ``table`` per value of ``column`` since a timestamp, for one station or all."""
+        sql = f"SELECT {column}, count(*) FROM {table} WHERE {time_column} >= ?"
         args: list = [since]
         if station:
             sql += " AND station = ?"
             args.append(station)
-        return dict(self.conn.execute(sql + " GROUP BY type", args).fetchall())
+        return dict(self.conn.execute(sql + f" GROUP BY {column}", args).fetchall())
 
     def checkpoint(self) -> None:
         """Copy committed WAL pages into the database file without blocking writers (PASSIVE)."""
@@ -810,13 +814,7 @@ class Store:
 
     def dispositions_since(self, since: str, station: str | None = None) -> dict[str, int]:
         """Inspected units per final disposition since a timestamp (the shift's figures)."""
-        sql = "SELECT final, count(*) FROM inspections WHERE ended_at >= ?"
-        args: list = [since]
-        if station:
-            sql += " AND station = ?"
-            args.append(station)
-        return dict(self.conn.execute(sql + " GROUP BY final", args).fetchall())
-
+        return self._tally("inspections", "final", "ended_at", since, station)
 
     def integrity_check(self) -> str:
         """SQLite's own verdict on the file: ``ok`` or the problems it found."""

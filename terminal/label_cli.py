@@ -41,18 +41,24 @@ def label() -> None:
     """Print or save labels: RMA, disposition, command sheet, operator badge."""
 
 
+def station_printer(url: str, missing: str):
+    """The printer at ``url``, or exit with ``missing`` (no URL) or the printer's own one line."""
+    if not url:
+        fail(missing)
+    try:
+        return open_printer(url)
+    except PrinterError as exc:
+        fail(str(exc))
+
+
 def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | None, out: str | None,
             printer_url: str | None) -> None:
     """Render the labels and write or print them, or exit with one line."""
     printer = None
     if out is None:
-        url = printer_url or settings_from(ctx).printer
-        if not url:
-            fail("say where the labels go: --out PATH or --printer URL (no printer in the station config)")
-        try:
-            printer = open_printer(url)
-        except PrinterError as exc:
-            fail(str(exc))
+        printer = station_printer(printer_url or settings_from(ctx).printer,
+                                  "say where the labels go: --out PATH or --printer URL "
+                                  "(no printer in the station config)")
     if fmt is None:
         suffix = Path(out).suffix.lower().lstrip(".") if out and out != "-" else ""
         fmt = suffix if suffix in FORMATS else (printer.format if printer else "zpl")
@@ -226,13 +232,8 @@ def label_reprint(ctx: click.Context, job_id: int, db: str | None, printer_url: 
     from terminal.printing import PrintQueue, PrintQueueError, queue_path_for
 
     settings = settings_from(ctx, db=db)
-    url = printer_url or settings.printer
-    if not url:
-        fail("no printer: give --printer URL or set printer in the station config")
-    try:
-        printer = open_printer(url)
-    except PrinterError as exc:
-        fail(str(exc))
+    printer = station_printer(printer_url or settings.printer,
+                              "no printer: give --printer URL or set printer in the station config")
     with PrintQueue(queue_path_for(settings.db_path), printer) as queue:
         try:
             new_id = queue.reprint(job_id)

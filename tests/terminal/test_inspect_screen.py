@@ -329,11 +329,8 @@ async def test_measurement_reading(settings, tmp_path):
         "  - {id: works, kind: pass_fail, severity: critical, prompt: Works}\n")
     app = make_app(settings, operator="qc1")
     async with app.run_test(size=(130, 50)) as pilot:
-        screen = InspectScreen(folder)
-        await app.push_screen(screen)
-        b = Bench(app, pilot, screen)
-        while screen.library is None or not app.operator:
-            await pilot.pause(0.01)
+        b = await open_bench(app, pilot, folder)
+        screen = b.screen
         await b.type_scan("RMA-1")
         await b.type_scan(GADGET_GTIN)
         assert app.focused is screen.query_one("#reading")
@@ -356,12 +353,8 @@ async def test_invalid_checklist_refuses_inspection_and_says_why(settings, tmp_p
     (folder / "gadgets.yaml").write_text(GADGETS.replace("severity: major", "severity: serious", 1))
     app = make_app(settings, operator="qc1")
     async with app.run_test(size=(130, 50)) as pilot:
-        screen = InspectScreen(folder)
-        await app.push_screen(screen)
-        b = Bench(app, pilot, screen)
-        while screen.library is None or not app.operator:
-            await pilot.pause(0.01)
-        await b.settle()
+        b = await open_bench(app, pilot, folder)
+        screen = b.screen
         assert b.word == "CHECKLIST INVALID"
         assert f"gadgets: {folder / 'gadgets.yaml'}:10: unknown severity 'serious'" in b.text("#banner")
         await b.type_scan("RMA-1")

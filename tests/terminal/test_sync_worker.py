@@ -12,6 +12,11 @@ from terminal.config import Settings
 from terminal.widgets.status_bar import StatusBar
 
 
+def sync_line(app) -> str:
+    """What the status bars on screen say about sync."""
+    return " ".join(bar.part("sync") for bar in app.screen.query(StatusBar))
+
+
 async def wait_for(condition, timeout: float = 20.0) -> bool:
     for _ in range(int(timeout / 0.05)):
         if condition():
@@ -32,16 +37,14 @@ async def test_worker_pushes_in_the_background_and_the_header_shows_online_then_
     app = make_app(settings)
     try:
         async with app.run_test(size=(140, 30)) as pilot:
-            def extra() -> str:
-                return " ".join(bar.part("sync") for bar in app.screen.query(StatusBar))
-            assert await wait_for(lambda: "ONLINE" in extra())
-            assert "waiting [b]0[/b]" in extra() and "last ok" in extra()
+            assert await wait_for(lambda: "ONLINE" in sync_line(app))
+            assert "waiting [b]0[/b]" in sync_line(app) and "last ok" in sync_line(app)
             assert len(server_db.station_events("bench-1")) == 25
             server.stop()
             await app.db.run(lambda s: s.receive("PARCEL-LATE", "bench-1", "anna"))
             app.sync_worker.sync_now()
-            assert await wait_for(lambda: "OFFLINE" in extra())
-            assert "waiting [b]1[/b]" in extra() and "unreachable" in extra()
+            assert await wait_for(lambda: "OFFLINE" in sync_line(app))
+            assert "waiting [b]1[/b]" in sync_line(app) and "unreachable" in sync_line(app)
             await pilot.pause()
         assert not app.sync_worker._thread.is_alive()  # stopped with the app
     finally:
@@ -79,10 +82,8 @@ async def test_header_shows_a_photo_the_station_cannot_send(tmp_path):
     app = make_app(settings)
     try:
         async with app.run_test(size=(160, 30)) as pilot:
-            def extra() -> str:
-                return " ".join(bar.part("sync") for bar in app.screen.query(StatusBar))
-            assert await wait_for(lambda: "PHOTO PROBLEM" in extra())
-            assert "ONLINE" in extra() and "waiting [b]0[/b]" in extra() and "missing" in extra()
+            assert await wait_for(lambda: "PHOTO PROBLEM" in sync_line(app))
+            assert "ONLINE" in sync_line(app) and "waiting [b]0[/b]" in sync_line(app) and "missing" in sync_line(app)
             assert len(server_db.station_events("bench-1")) == 3   # received, item.inspected, rma.inspected
             await pilot.pause()
     finally:
