@@ -77,14 +77,14 @@ def station(ctx: click.Context, db: str | None, station: str | None, operator: s
 @click.pass_context
 def demo(ctx: click.Context, db: str | None, count: int, no_station: bool) -> None:
     """Create a throw-away demo database and start the station on it."""
-    from terminal.demo import create_demo_database
+    from terminal.demo import NotADemoDatabase, create_demo_database
 
     path = Path(db) if db else Path(tempfile.mkdtemp(prefix="rma-demo-")) / "demo.db"
     if not path.parent.is_dir():
         fail(f"folder {path.parent} does not exist")
     try:
         create_demo_database(path, count)
-    except StoreError as exc:
+    except (StoreError, NotADemoDatabase) as exc:
         fail(str(exc))
     click.echo(f"demo database with {count} RMAs: {path}")
     if not no_station:
