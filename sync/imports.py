@@ -22,6 +22,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sync.text import clean_text
+
 REQUIRED = ("rma_code", "status", "sku", "qty")
 COLUMNS = ("rma_code", "order_ref", "customer_name", "tracking_number", "reason", "status",
            "sku", "gtin", "description", "qty", "category")
@@ -81,7 +83,7 @@ def parse_csv(text: str, name: str = "<csv>") -> ParsedFile:
         if None in row:  # more cells than the header has
             rows.append((reader.line_num, None, "more cells than the header has columns"))
             continue
-        rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}, ""))
+        rows.append((reader.line_num, {k: clean_text(v or "").strip() for k, v in row.items()}, ""))
     return _assemble(rows)
 
 
@@ -118,7 +120,7 @@ def parse_json(text: str, name: str = "<json>") -> ParsedFile:
 
 
 def _text(value) -> str:
-    return "" if value is None else str(value).strip()
+    return "" if value is None else clean_text(str(value)).strip()
 
 
 def check_row(row: dict) -> str:
@@ -129,8 +131,6 @@ def check_row(row: dict) -> str:
     for column, value in row.items():
         if len(value) > MAX_FIELD:
             return f"{column} is longer than {MAX_FIELD} characters"
-        if any(ord(ch) < 32 for ch in value):
-            return f"{column} contains control characters"
     if row["status"].lower() not in ("authorized", "cancelled", "expired"):
         return f"status {row['status']!r} is not authorized, cancelled or expired"
     try:
