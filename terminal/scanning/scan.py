@@ -46,8 +46,9 @@ class Kind(str, Enum):
 class Scan:
     """One scan, normalised.
 
-    ``text`` is what the code says (AIM prefix removed, control characters
-    other than GS removed, surrounding whitespace stripped); ``value`` is the
+    ``text`` is what the code says (AIM prefix removed, control and invisible
+    characters other than GS removed by :func:`sync.text.clean_text` — the same
+    cleaning imports get — surrounding whitespace stripped); ``value`` is the
     part that matters for its kind: the operator id of a badge, the command
     name, the GTIN of an item, the text itself for a parcel.
     """
