@@ -52,7 +52,7 @@ def main() -> None:
         tcp = open_printer(printer.url)
         zpl = render([make(1)], "zpl", 203)[0]
         per_second = rate(lambda: tcp.print(zpl, "zpl"), args.seconds)
-    print(f"\njobs/s to a loopback ZPL printer (connect, ~HS, send): {per_second:.0f}")
+    print(f"\njobs/s to a loopback ZPL printer (connect, ~HS, send, ~HS confirms, close): {per_second:.0f}")
 
 
 if __name__ == "__main__":

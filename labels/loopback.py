@@ -5,7 +5,9 @@ It is a real listening socket that behaves like a Zebra printer on port
 open and paused flags as set on it) and keeps every job it receives.  Two
 unfriendly variants stand in for broken printers: ``answers=False`` accepts
 connections and never says a word, and :func:`refusing_url` names a port
-nobody listens on.
+nobody listens on.  ``formats_in_buffer`` and ``labels_remaining`` are what it
+reports as still to print: a liar keeps them up; with ``drains`` they go down
+by one at each ``~HS``, as a printer working through its buffer.
 
     with LoopbackPrinter() as printer:
         open_printer(printer.url).print(zpl, "zpl")
@@ -25,6 +27,8 @@ class LoopbackPrinter:
                  paused: bool = False):
         self.answers = answers
         self.paper_out, self.head_open, self.paused = paper_out, head_open, paused
+        self.formats_in_buffer = self.labels_remaining = 0
+        self.drains = False
         self.jobs: list[bytes] = []
         self.status_requests = 0
         self._server = socket.create_server(("127.0.0.1", 0))
@@ -39,8 +43,13 @@ class LoopbackPrinter:
         self._accepting.start()
 
     def host_status(self) -> bytes:
-        """The ``~HS`` answer for the current flags."""
-        return host_status_answer(paper_out=self.paper_out, head_open=self.head_open, paused=self.paused)
+        """The ``~HS`` answer for the current flags (and, draining, one step through the buffer)."""
+        answer = host_status_answer(paper_out=self.paper_out, head_open=self.head_open, paused=self.paused,
+                                    formats=self.formats_in_buffer, labels_remaining=self.labels_remaining)
+        if self.drains:
+            self.formats_in_buffer = max(0, self.formats_in_buffer - 1)
+            self.labels_remaining = max(0, self.labels_remaining - 1)
+        return answer
 
     def _accept(self) -> None:
         while not self._stop.is_set():
@@ -102,11 +111,12 @@ class LoopbackPrinter:
         self.close()
 
 
-def host_status_answer(*, paper_out: bool = False, head_open: bool = False, paused: bool = False) -> bytes:
+def host_status_answer(*, paper_out: bool = False, head_open: bool = False, paused: bool = False,
+                       formats: int = 0, labels_remaining: int = 0, partial: bool = False) -> bytes:
     """A ``~HS`` answer as a Zebra frames it: three ``<STX>...<ETX><CR><LF>`` strings."""
     flag = lambda on: "1" if on else "0"  # noqa: E731
-    return (f"\x02030,{flag(paper_out)},{flag(paused)},1218,000,0,0,0,000,0,0,0\x03\r\n"
-            f"\x02001,0,{flag(head_open)},0,0,2,6,0,00000000,1,000\x03\r\n"
+    return (f"\x02030,{flag(paper_out)},{flag(paused)},1218,{formats:03d},0,0,{flag(partial)},000,0,0,0\x03\r\n"
+            f"\x02001,0,{flag(head_open)},0,0,2,6,0,{labels_remaining:08d},1,000\x03\r\n"
             f"\x021234,0\x03\r\n").encode("ascii")
 
 

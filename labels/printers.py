@@ -5,12 +5,18 @@ A printer is named by a URL, as in the station's config file:
 - ``tcp://HOST[:PORT]`` — raw ZPL over a socket (port 9100 by default).  Before
   each job the printer is asked ``~HS`` (host status) on the same connection;
   paper out, head open or paused means "not ready" and the job is not sent,
-  and so does no answer within the timeout.
-- ``cups:QUEUE`` — through ``lp -d QUEUE``: ZPL raw (``-o raw``), PDF as a document.
+  and so does no answer within the timeout.  After the job it is asked ``~HS``
+  again until it reports no format in its receive buffer, no partial format
+  and no label left in the batch: only then did it print.  No answer, a closed
+  or reset connection, or a buffer that does not go down within the timeout is
+  a :class:`PrinterError` — the bytes left us, but nobody confirmed a label.
+- ``cups:QUEUE`` — through ``lp -d QUEUE``: ZPL raw (``-o raw``), PDF as a
+  document; done when CUPS answers with a request id (CUPS keeps the job).
 - ``file:PATH`` — ZPL is appended (a spool a person can read or ``cat`` to a
   printer); PDF, PNG and SVG replace the file.
 
-Any of them takes ``?dpi=300`` for a 300-dpi head (203 is the default).
+Any of them takes ``?dpi=300`` for a 300-dpi head (203 is the default) and
+``?timeout=SECONDS`` for how long to wait on the printer (5 by default).
 
 Every failure is a :class:`PrinterError` whose message says what happened and
 what to do; nothing here retries — the station's print queue does that.
@@ -48,6 +54,14 @@ class PrinterStatus:
 
     ready: bool
     problem: str = ""
+    formats: int = 0           # ~HS string 1, field eee: formats in the receive buffer, not yet processed
+    labels_remaining: int = 0  # ~HS string 2, field uuuuuuuu: labels remaining in the batch being printed
+    partial: bool = False      # ~HS string 1, field h: a partial format in progress
+
+    @property
+    def work_left(self) -> int:
+        """Formats and labels the printer still holds (0: everything it was sent is printed)."""
+        return self.formats + self.labels_remaining + int(self.partial)
 
     def __str__(self) -> str:
         return "ready" if self.ready else (self.problem or "not ready")
@@ -91,8 +105,10 @@ class Printer:
 def parse_host_status(answer: bytes) -> PrinterStatus:
     """Read a ``~HS`` answer: three ``<STX>...<ETX><CR><LF>`` strings of comma-separated flags.
 
-    String 1 ``aaa,b,c,...``: b = paper out, c = paused.  String 2
-    ``mmm,n,o,...``: o = head up (open).
+    String 1 ``aaa,b,c,dddd,eee,f,g,h,...``: b = paper out, c = paused, eee =
+    formats in the receive buffer, h = partial format in progress.  String 2
+    ``mmm,n,o,p,q,r,s,t,uuuuuuuu,...``: o = head up (open), uuuuuuuu = labels
+    remaining in the batch (Zebra ZPL II Programming Guide, ``~HS``).
     """
     strings = [part.strip(b"\r\n").lstrip(STX).decode("ascii", "replace")
                for part in answer.split(ETX) if part.strip(b"\r\n")]
@@ -103,7 +119,16 @@ def parse_host_status(answer: bytes) -> PrinterStatus:
         return PrinterStatus(False, "status not understood")
     problems = [name for flag, name in ((first[1], "paper out"), (second[2], "head open"), (first[2], "paused"))
                 if flag.strip() == "1"]
-    return PrinterStatus(not problems, ", ".join(problems))
+    return PrinterStatus(not problems, ", ".join(problems), formats=_count(first, 4),
+                         labels_remaining=_count(second, 8), partial=_count(first, 7) == 1)
+
+
+def _count(fields: list[str], index: int) -> int:
+    """A number field of a ``~HS`` string (0 when the printer leaves it out)."""
+    try:
+        return int(fields[index].strip())
+    except (IndexError, ValueError):
+        return 0
 
 
 class TcpPrinter(Printer):
@@ -117,7 +142,10 @@ class TcpPrinter(Printer):
 
     def _connect(self) -> socket.socket:
         try:
-            return socket.create_connection((self.host, self.port), timeout=self.timeout)
+            conn = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            # the ~HS after a job is three bytes: sent at once, not held back for the job's ACK (Nagle)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return conn
         except ConnectionRefusedError:
             raise PrinterError(f"printer {self.url} refused the connection (is it on, is the port right?)") from None
         except TimeoutError:
@@ -125,7 +153,7 @@ class TcpPrinter(Printer):
         except OSError as exc:
             raise PrinterError(f"cannot reach printer {self.url}: {exc.strerror or exc}") from None
 
-    def _ask_status(self, conn: socket.socket) -> PrinterStatus:
+    def _ask_status(self, conn: socket.socket, *, after_job: bool = False) -> PrinterStatus:
         conn.sendall(b"~HS")
         answer = b""
         deadline = time.monotonic() + self.timeout
@@ -139,12 +167,52 @@ class TcpPrinter(Printer):
             except TimeoutError:
                 break
             if not chunk:
+                if after_job:
+                    raise PrinterError(f"printer {self.url} closed the connection before confirming the label")
                 break
             answer += chunk
         status = parse_host_status(answer)
         if status.problem == "not answering":
             return PrinterStatus(False, f"not answering (no status within {self.timeout:g} s)")
         return status
+
+    def _confirm(self, conn: socket.socket) -> None:
+        """After a job: ask ``~HS`` until the printer holds no format and no label, or give up.
+
+        A printer working through its buffer (the counts go down) is given
+        the timeout again after each step; one whose counts stand still for
+        the timeout did not print what it was sent.
+        """
+        deadline = time.monotonic() + self.timeout
+        pause, left_before = 0.01, None
+        while True:
+            status = self._ask_status(conn, after_job=True)
+            if not status.ready:
+                raise PrinterError(f"printer {self.url} did not confirm the label: {status}")
+            if status.work_left == 0:
+                return
+            now = time.monotonic()
+            if left_before is None or status.work_left < left_before:
+                deadline = now + self.timeout  # progress: it is printing
+            left_before = status.work_left
+            if now >= deadline:
+                raise PrinterError(f"printer {self.url} did not confirm the label: still {status.formats} format(s) "
+                                   f"in its buffer, {status.labels_remaining} label(s) left after "
+                                   f"{self.timeout:g} s")
+            time.sleep(min(pause, max(0.0, deadline - now)))
+            pause = min(pause * 2, 0.5)
+
+    def _read_to_close(self, conn: socket.socket) -> None:
+        """Half-close, and read until the printer closes its side too (for at most a second)."""
+        conn.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + min(self.timeout, 1.0)
+        while (left := deadline - time.monotonic()) > 0:
+            conn.settimeout(left)
+            try:
+                if not conn.recv(1024):
+                    return
+            except (TimeoutError, OSError):  # the label is confirmed already; a slow or rude close changes nothing
+                return
 
     def status(self) -> PrinterStatus:
         """Ask ``~HS``; no answer within the timeout counts as not ready."""
@@ -157,7 +225,7 @@ class TcpPrinter(Printer):
             return PrinterStatus(False, f"connection lost: {exc.strerror or exc}")
 
     def print(self, data: bytes, fmt: str = "zpl") -> None:
-        """Ask for status, and send the job on the same connection only if the printer is ready."""
+        """Send the job if the printer is ready, and return only once it confirmed printing it."""
         self.check_format(fmt)
         with self._connect() as conn:
             try:
@@ -166,7 +234,8 @@ class TcpPrinter(Printer):
                     raise PrinterNotReady(f"printer {self.url} is not ready: {status}")
                 conn.settimeout(self.timeout)
                 conn.sendall(data)
-                conn.shutdown(socket.SHUT_WR)
+                self._confirm(conn)
+                self._read_to_close(conn)
             except TimeoutError:
                 raise PrinterError(f"printer {self.url} stopped taking data (timeout {self.timeout:g} s)") from None
             except OSError as exc:
@@ -215,6 +284,8 @@ class CupsPrinter(Printer):
         if done.returncode != 0:
             reason = _first_line(done.stderr.decode("utf-8", "replace")) or f"exit code {done.returncode}"
             raise PrinterError(f"CUPS refused the job for {self.url}: {reason}")
+        if b"request id" not in done.stdout:
+            raise PrinterError(f"CUPS did not confirm the job for {self.url} (lp gave no request id)")
 
 
 def _first_line(text: str) -> str:
@@ -268,6 +339,13 @@ def open_printer(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Printer:
         raise PrinterError(f"printer {url}: dpi must be 203 or 300") from None
     if dpi not in (203, 300):
         raise PrinterError(f"printer {url}: dpi must be 203 or 300, not {dpi}")
+    if "timeout" in query:
+        try:
+            timeout = float(query["timeout"][0])
+        except ValueError:
+            timeout = 0.0
+        if not 0 < timeout <= 600:
+            raise PrinterError(f"printer {url}: timeout must be a number of seconds, up to 600")
     if parts.scheme == "tcp":
         try:
             port = parts.port or DEFAULT_PORT

@@ -9,23 +9,46 @@ different rows.
 JSON: a list of RMAs, each either shaped like a CSV row or with a ``lines``
 list of {sku, gtin, description, qty, category}.
 
-A bad row is reported with its line (CSV) or position (JSON) and reason; the
-rest of its RMA is still checked, and an RMA with any bad row is not loaded
-at all — half an RMA would be worse than none.
+A bad row is reported with the line it starts on and the reason; the rest of
+its RMA is still checked, and an RMA with any bad row is not loaded at all —
+half an RMA would be worse than none.  A file that cannot be read reliably
+(not UTF-8, a column twice in the header, a quote left open, a field of more
+than ``csv.field_size_limit()`` characters, JSON that is broken or nested too
+deeply) is refused as a whole: :class:`ImportFileError`, nothing imported.
+
+Memory stays bounded by the size of one RMA, not of the file: a file is read
+as a stream twice — :meth:`RmaFile.check` reads every row and notes, per RMA
+code, how many good rows it has and whether any row was bad; then
+:meth:`RmaFile.rmas` reads it again and hands out each good RMA as soon as its
+last row was read.  Only that small note per RMA is kept between the two.
+A JSON list is decoded one RMA at a time (an RMA of more than
+``MAX_JSON_RMA`` characters is refused); a JSON object at the top (one RMA,
+or ``{"rmas": [...]}``) is decoded whole, so it may be at most
+``MAX_JSON_OBJECT`` characters — give a list for larger files.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
+
+from sync.text import clean_text
 
 REQUIRED = ("rma_code", "status", "sku", "qty")
 COLUMNS = ("rma_code", "order_ref", "customer_name", "tracking_number", "reason", "status",
            "sku", "gtin", "description", "qty", "category")
 MAX_FIELD = 500
+MAX_JSON_RMA = 4 * 1024 * 1024       # characters of one RMA in a JSON list
+MAX_JSON_OBJECT = 32 * 1024 * 1024   # characters of a file whose top level is one JSON object
+_CHUNK = 256 * 1024
+_NOTHING = "nothing imported"
+_STATUSES = {status: status for status in ("authorized", "cancelled", "expired")}
 
 
 @dataclass
@@ -43,82 +66,363 @@ class ParsedFile:
     """The RMAs a file holds and the rows that were refused."""
 
     rmas: list[ParsedRma]
-    errors: list[tuple[int, str]]  # (CSV line number or JSON position, reason)
+    errors: list[tuple[int, str]]  # (line the row starts on, reason)
     rows: int = 0
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read (missing, not CSV/JSON, no header)."""
+    """The file as a whole cannot be read (missing, not UTF-8, no header, broken); nothing is imported."""
+
+
+# One row as the readers hand it on: (line it starts on, cleaned row or None, problem, RMA code).
+Row = tuple[int, "dict | None", str, str]
+
+
+@dataclass(slots=True)
+class _Note:
+    """What the check remembers of one RMA code until the load (kept small: one per RMA)."""
+
+    first_row: int
+    status: str = ""
+    rows: int = 0       # good rows
+    bad: bool = False
+
+
+class RmaFile:
+    """A CSV or JSON file of expected returns, read as a stream: :meth:`check` it, then load :meth:`rmas`."""
+
+    def __init__(self, path: str | Path | None = None, *, text: str | None = None, kind: str = "",
+                 name: str = ""):
+        self.path = Path(path) if path is not None else None
+        self.name = name or str(path if path is not None else f"<{kind}>")
+        self._text = text
+        self.cleaned = 0        # fields that had control or invisible characters removed
+        self.rows = 0
+        self.lines_loaded = 0
+        self._notes: dict[str, _Note] | None = None
+        if text is None:
+            try:
+                with open(self.path, "rb") as raw:
+                    head = raw.read(4096)
+            except OSError as exc:
+                raise ImportFileError(f"cannot read {self.path}: {exc.strerror}") from exc
+            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                raise ImportFileError(f"{self.name} is not UTF-8 text: it looks like UTF-16; save as UTF-8 "
+                                      f"— {_NOTHING}")
+            start = head.lstrip(codecs.BOM_UTF8).lstrip()[:1]
+            kind = kind or ("json" if self.path.suffix.lower() == ".json" or start in (b"[", b"{") else "csv")
+        self.kind = kind or "csv"
+
+    # --- the two passes -------------------------------------------------------------------
+
+    def check(self, on_problem: Callable[[int, str], None] | None = None) -> list[tuple[int, str]]:
+        """Read every row and find every problem (also handed to ``on_problem`` as found).
+
+        Returns the problems when no ``on_problem`` is given (else an empty
+        list: a file with a million bad rows is not kept in memory).  Raises
+        :class:`ImportFileError` for a file that cannot be read as a whole.
+        """
+        found: list[tuple[int, str]] = []
+        report = on_problem or (lambda where, reason: found.append((where, reason)))
+        notes: dict[str, _Note] = {}
+        self.rows = 0
+        for where, row, problem, code in self._rows(count_cleaned=True):
+            self.rows += 1
+            if row is not None and not problem:
+                problem = check_row(row)
+            note = notes.get(code) if code else None
+            if code and note is None:
+                note = notes[code] = _Note(where)
+            if problem:
+                report(where, problem)
+                if note is not None:
+                    note.bad = True
+                continue
+            status = _STATUSES[row["status"].lower()]  # one string each, not one per row
+            if not note.status:
+                note.status = status
+            elif note.status != status:
+                report(where, f"status {row['status']!r} differs from the first row of {code} "
+                              f"(line {note.first_row})")
+                note.bad = True
+                continue
+            note.rows += 1
+        for code, note in notes.items():
+            if note.bad and note.rows:
+                report(note.first_row, f"RMA {code} not loaded because of the errors above")
+        self._notes = notes
+        return found
+
+    def rmas(self) -> Iterator[ParsedRma]:
+        """The good RMAs, each handed out as soon as its last row was read (after :meth:`check`)."""
+        if self._notes is None:
+            self.check()
+        notes = self._notes
+        assembling: dict[str, tuple[ParsedRma, list[int]]] = {}
+        self.lines_loaded = 0
+        for where, row, problem, code in self._rows(count_cleaned=False):
+            note = notes.get(code) if code else None
+            if problem or row is None or note is None or note.bad:
+                continue
+            parsed, left = assembling.get(code) or assembling.setdefault(code, (ParsedRma(
+                {"rma_code": code, "order_ref": row.get("order_ref", ""),
+                 "customer_name": row.get("customer_name", ""), "reason": row.get("reason", ""),
+                 "status": note.status}, first_row=note.first_row), [note.rows]))
+            parsed.lines.append({"sku": row["sku"], "gtin": row.get("gtin", ""),
+                                 "description": row.get("description", ""), "qty": int(row["qty"]),
+                                 "category": row.get("category", "") or "general"})
+            for number in row.get("tracking_number", "").split("|"):
+                if number.strip() and number.strip() not in parsed.tracking:
+                    parsed.tracking.append(number.strip())
+            left[0] -= 1
+            if left[0] == 0:
+                del assembling[code]
+                self.lines_loaded += len(parsed.lines)
+                yield parsed
+        if assembling:
+            raise ImportFileError(f"{self.name} changed while it was imported; import it again")
+
+    # --- reading rows -----------------------------------------------------------------------
+
+    def _open(self) -> TextIO:
+        if self._text is not None:
+            return io.StringIO(self._text, newline="")
+        try:
+            return open(self.path, encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise ImportFileError(f"cannot read {self.path}: {exc.strerror}") from exc
+
+    def _rows(self, *, count_cleaned: bool) -> Iterator[Row]:
+        self._count_cleaned = count_cleaned
+        with self._open() as stream:
+            try:
+                yield from (self._json_rows(stream) if self.kind == "json" else self._csv_rows(stream))
+            except UnicodeDecodeError as exc:
+                raise ImportFileError(f"{self.name} is not UTF-8 text (near line {self._line})"
+                                      f"{self._encoding_hint()} — {_NOTHING}") from None
+
+    def _clean(self, value: object) -> str:
+        text = value if type(value) is str else "" if value is None else str(value)
+        if text.isprintable():
+            return text.strip()  # the common case, kept fast: a 70 MB file has millions of fields
+        cleaned = clean_text(text)
+        if cleaned != text and self._count_cleaned:
+            self.cleaned += 1
+        return cleaned.strip()
+
+    def _encoding_hint(self) -> str:
+        if self.path is None:
+            return ""
+        with open(self.path, "rb") as raw:
+            sample = raw.read(256 * 1024)
+        try:
+            text = codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
+        except UnicodeDecodeError:
+            return ""
+        if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+            return "; it looks like GBK/GB18030; save as UTF-8 (Excel: CSV UTF-8)"
+        return "; save it as UTF-8 (Excel: CSV UTF-8)"
+
+    # CSV
+
+    def _csv_rows(self, stream: TextIO) -> Iterator[Row]:
+        reader = csv.reader(stream)
+        self._line = 1
+        try:
+            first = next(reader, [])
+        except csv.Error as exc:
+            raise ImportFileError(f"{self.name}:1: the header cannot be read: {exc} — {_NOTHING}") from None
+        header = [h.strip().lower() for h in first]
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            hint = ""
+            if len(header) == 1 and ";" in header[0]:
+                hint = "; the columns seem separated by ';' — save the file as CSV with commas"
+            elif len(header) == 1 and "\t" in header[0]:
+                hint = "; the columns seem separated by tabs — save the file as CSV with commas"
+            raise ImportFileError(f"{self.name}: header lacks column(s) {', '.join(missing)}; "
+                                  f"expected {', '.join(COLUMNS)}{hint}")
+        seen: dict[str, int] = {}
+        for number, column in enumerate(header, 1):
+            if column and column in seen:
+                raise ImportFileError(f"{self.name}:1: column {column!r} appears twice in the header (columns "
+                                      f"{seen[column]} and {number}); remove one — {_NOTHING}")
+            seen[column] = number
+        limit = csv.field_size_limit()
+        while True:
+            start = reader.line_num + 1
+            self._line = start
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise ImportFileError(f"{self.name}:{start}: a field of more than {limit} characters starts "
+                                          f"on this row (a quote left open?) — {_NOTHING}") from None
+                raise ImportFileError(f"{self.name}:{start}: {exc} — {_NOTHING}") from None
+            if not cells:
+                continue  # a blank line
+            for column, cell in zip(header, cells) if reader.line_num > start else ():  # a row over lines
+                if ("\n" in cell or "\r" in cell) and ("," in cell or len(cell) > MAX_FIELD):
+                    raise ImportFileError(
+                        f"{self.name}:{start}: a quote opened on this line is not closed until line "
+                        f"{reader.line_num} (column {column or '?'} swallows {reader.line_num - start} line(s)); "
+                        f"close the quote — {_NOTHING}")
+            if len(cells) > len(header):
+                yield start, None, "more cells than the header has columns", \
+                    self._clean(cells[header.index("rma_code")]).upper()
+                continue
+            row = {column: self._clean(cell) for column, cell in zip(header, cells)}
+            for column in header[len(cells):]:
+                row[column] = ""
+            yield start, row, "", row.get("rma_code", "").upper()
+
+    # JSON
+
+    def _json_rows(self, stream: TextIO) -> Iterator[Row]:
+        reader = _JsonReader(stream, self.name)
+        self._line = 1
+        first = reader.skip_space()
+        if first == "{":
+            line = reader.line_at()
+            data = reader.value(MAX_JSON_OBJECT, "a JSON object at the top of the file")
+            if reader.skip_space():
+                raise reader.error("not valid JSON: extra data after the object")
+            items = data.get("rmas", [data])
+            if not isinstance(items, list):
+                raise ImportFileError(f"{self.name}: \"rmas\" must be a list of RMAs — {_NOTHING}")
+            for item in items:
+                yield from self._json_item(item, line)
+            return
+        if first != "[":
+            raise ImportFileError(f"{self.name}: expected a list of RMAs ([...]) — {_NOTHING}")
+        reader.pos += 1
+        if reader.skip_space() == "]":
+            reader.pos += 1
+        else:
+            while True:
+                line = self._line = reader.line_at()
+                item = reader.value(MAX_JSON_RMA, "one RMA")
+                yield from self._json_item(item, line)
+                after = reader.skip_space()
+                reader.pos += 1
+                if after == "]":
+                    break
+                if after != ",":
+                    raise reader.error("not valid JSON: expected ',' or ']' after an RMA")
+                reader.skip_space()
+        if reader.skip_space():
+            raise reader.error("not valid JSON: extra data after the list")
+
+    def _json_item(self, item: object, line: int) -> Iterator[Row]:
+        if not isinstance(item, dict):
+            yield line, None, "not an object (an RMA is {...})", ""
+            return
+        head = {k: self._clean(v) for k, v in item.items() if k != "lines"}
+        if isinstance(item.get("tracking_number"), list):
+            head["tracking_number"] = "|".join(self._clean(v) for v in item["tracking_number"])
+        code = head.get("rma_code", "").upper()
+        lines = item.get("lines")
+        if lines is None:
+            yield line, head, "", code
+        elif not isinstance(lines, list) or not lines:
+            yield line, None, "lines must be a non-empty list", code
+        else:
+            for number, ln in enumerate(lines, 1):
+                if not isinstance(ln, dict):
+                    yield line, None, f"{code or 'an RMA'}: line {number} of its lines is not an object", code
+                    continue
+                yield line, {**head, **{k: self._clean(v) for k, v in ln.items()}}, "", code
+
+
+class _JsonReader:
+    """A JSON text read in chunks: whitespace skipped, one value decoded at a time, lines counted."""
+
+    _decoder = json.JSONDecoder()
+
+    def __init__(self, stream: TextIO, name: str):
+        self.stream, self.name = stream, name
+        self.buf, self.pos, self.line, self.eof = "", 0, 1, False  # self.line: the line buf[0] is on
+        self._mark, self._mark_line = 0, 1  # a place in buf whose line is known, so lines are counted once
+
+    def _more(self, want: int = _CHUNK) -> bool:
+        if self.eof:
+            return False
+        if self.pos:  # drop what was read, counting its lines
+            self.line = self.line_at()
+            self.buf, self.pos = self.buf[self.pos:], 0
+            self._mark, self._mark_line = 0, self.line
+        chunk = self.stream.read(max(want, len(self.buf)))  # doubling: a long value is decoded O(n log n)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf += chunk
+        return True
+
+    def skip_space(self) -> str:
+        """The next character that is not whitespace ("" at the end), without taking it."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._more():
+                return ""
+
+    def line_at(self) -> int:
+        """The line of the current position."""
+        if self.pos < self._mark:
+            self._mark, self._mark_line = 0, self.line
+        self._mark_line += self.buf.count("\n", self._mark, self.pos)
+        self._mark = self.pos
+        return self._mark_line
+
+    def error(self, reason: str) -> ImportFileError:
+        return ImportFileError(f"{self.name}:{self.line_at()}: {reason} — {_NOTHING}")
+
+    def value(self, limit: int, what: str):
+        """Decode the value at the current position, reading more of the file as it needs."""
+        start_line = self.line_at()
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                if len(self.buf) - self.pos > limit:
+                    raise ImportFileError(f"{self.name}:{start_line}: {what} of more than {limit} characters "
+                                          f"starts here (or the JSON is broken from here) — {_NOTHING}") from None
+                where = self.line + exc.lineno - 1  # before _more() moves the buffer
+                if self._more():
+                    continue
+                raise ImportFileError(f"{self.name}:{where}: not valid JSON: {exc.msg} — {_NOTHING}") from None
+            except RecursionError:
+                raise ImportFileError(f"{self.name}:{start_line}: JSON nested too deeply to be an RMA "
+                                      f"— {_NOTHING}") from None
+            if end == len(self.buf) and self._more():
+                continue  # a number or literal at the end of the chunk may go on in the next one
+            self.pos = end
+            return value
 
 
 def read_rma_file(path: str | Path) -> ParsedFile:
-    """Read and check a CSV or JSON file of expected returns."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror}") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
-    if path.suffix.lower() == ".json" or text.lstrip().startswith(("[", "{")):
-        return parse_json(text, str(path))
-    return parse_csv(text, str(path))
+    """Read and check a whole CSV or JSON file of expected returns (all of it in memory: small files)."""
+    source = RmaFile(path)
+    errors = source.check()
+    return ParsedFile(list(source.rmas()), sorted(errors), rows=source.rows)
 
 
 def parse_csv(text: str, name: str = "<csv>") -> ParsedFile:
-    """Check CSV rows (header first) and group them into RMAs."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise ImportFileError(f"{name}: header lacks column(s) {', '.join(missing)}; "
-                              f"expected {', '.join(COLUMNS)}")
-    reader.fieldnames = header
-    rows = []
-    for row in reader:
-        if None in row:  # more cells than the header has
-            rows.append((reader.line_num, None, "more cells than the header has columns"))
-            continue
-        rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}, ""))
-    return _assemble(rows)
+    """Check CSV text (header first) and group its rows into RMAs."""
+    source = RmaFile(text=text, kind="csv", name=name)
+    errors = source.check()
+    return ParsedFile(list(source.rmas()), sorted(errors), rows=source.rows)
 
 
 def parse_json(text: str, name: str = "<json>") -> ParsedFile:
-    """Check a JSON list of RMAs (flat rows or with ``lines``) and group them."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFileError(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}") from exc
-    if isinstance(data, dict):
-        data = data.get("rmas", [data])
-    if not isinstance(data, list):
-        raise ImportFileError(f"{name}: expected a list of RMAs")
-    rows = []
-    for pos, item in enumerate(data, 1):
-        if not isinstance(item, dict):
-            rows.append((pos, None, "not an object"))
-            continue
-        head = {k: _text(v) for k, v in item.items() if k != "lines"}
-        if isinstance(item.get("tracking_number"), list):
-            head["tracking_number"] = "|".join(_text(v) for v in item["tracking_number"])
-        lines = item.get("lines")
-        if lines is None:
-            rows.append((pos, head, ""))
-        elif not isinstance(lines, list) or not lines:
-            rows.append((pos, None, "lines must be a non-empty list"))
-        else:
-            for ln in lines:
-                if not isinstance(ln, dict):
-                    rows.append((pos, None, "a line is not an object"))
-                    continue
-                rows.append((pos, {**head, **{k: _text(v) for k, v in ln.items()}}, ""))
-    return _assemble(rows)
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value).strip()
+    """Check JSON text (a list of RMAs, flat rows or with ``lines``) and group them."""
+    source = RmaFile(text=text, kind="json", name=name)
+    errors = source.check()
+    return ParsedFile(list(source.rmas()), sorted(errors), rows=source.rows)
 
 
 def check_row(row: dict) -> str:
@@ -129,9 +433,7 @@ def check_row(row: dict) -> str:
     for column, value in row.items():
         if len(value) > MAX_FIELD:
             return f"{column} is longer than {MAX_FIELD} characters"
-        if any(ord(ch) < 32 for ch in value):
-            return f"{column} contains control characters"
-    if row["status"].lower() not in ("authorized", "cancelled", "expired"):
+    if row["status"].lower() not in _STATUSES:
         return f"status {row['status']!r} is not authorized, cancelled or expired"
     try:
         qty = int(row["qty"])
@@ -149,39 +451,3 @@ def _gtin_ok(gtin: str) -> bool:
     digits = [int(d) for d in gtin]
     total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
     return (10 - total % 10) % 10 == digits[-1]
-
-
-def _assemble(rows: list[tuple[int, dict | None, str]]) -> ParsedFile:
-    by_code: dict[str, ParsedRma] = {}
-    bad_codes: set[str] = set()
-    errors: list[tuple[int, str]] = []
-    for where, row, problem in rows:
-        if row is not None and not problem:
-            problem = check_row(row)
-        code = (row or {}).get("rma_code", "").upper()
-        if problem:
-            errors.append((where, problem))
-            if code:
-                bad_codes.add(code)
-            continue
-        parsed = by_code.get(code)
-        if parsed is None:
-            parsed = by_code[code] = ParsedRma(
-                {"rma_code": code, "order_ref": row.get("order_ref", ""),
-                 "customer_name": row.get("customer_name", ""), "reason": row.get("reason", ""),
-                 "status": row["status"].lower()}, first_row=where)
-        elif parsed.rma["status"] != row["status"].lower():
-            errors.append((where, f"status {row['status']!r} differs from the first row of {code} "
-                                  f"(line {parsed.first_row})"))
-            bad_codes.add(code)
-            continue
-        parsed.lines.append({"sku": row["sku"], "gtin": row.get("gtin", ""),
-                             "description": row.get("description", ""), "qty": int(row["qty"]),
-                             "category": row.get("category", "") or "general"})
-        for number in row.get("tracking_number", "").split("|"):
-            if number.strip() and number.strip() not in parsed.tracking:
-                parsed.tracking.append(number.strip())
-    good = [p for code, p in by_code.items() if code not in bad_codes]
-    for code in sorted(bad_codes & set(by_code)):
-        errors.append((by_code[code].first_row, f"RMA {code} not loaded because of the errors above"))
-    return ParsedFile(good, sorted(errors), rows=len(rows))

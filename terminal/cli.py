@@ -77,14 +77,14 @@ def station(ctx: click.Context, db: str | None, station: str | None, operator: s
 @click.pass_context
 def demo(ctx: click.Context, db: str | None, count: int, no_station: bool) -> None:
     """Create a throw-away demo database and start the station on it."""
-    from terminal.demo import create_demo_database
+    from terminal.demo import NotADemoDatabase, create_demo_database
 
     path = Path(db) if db else Path(tempfile.mkdtemp(prefix="rma-demo-")) / "demo.db"
     if not path.parent.is_dir():
         fail(f"folder {path.parent} does not exist")
     try:
         create_demo_database(path, count)
-    except StoreError as exc:
+    except (StoreError, NotADemoDatabase) as exc:
         fail(str(exc))
     click.echo(f"demo database with {count} RMAs: {path}")
     if not no_station:
@@ -106,24 +106,27 @@ def import_() -> None:
 @click.pass_context
 def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | None, operator: str) -> None:
     """Upsert expected returns from a CSV or JSON FILE (columns: see README)."""
-    from sync.imports import ImportFileError, read_rma_file
+    from sync.imports import ImportFileError, RmaFile
 
     settings = settings_from(ctx, db=db, station=station)
-    try:
-        parsed = read_rma_file(file)
-    except ImportFileError as exc:
-        fail(str(exc))
-    for where, reason in parsed.errors:
+    problems = 0
+
+    def report(where: int, reason: str) -> None:
+        nonlocal problems
+        problems += 1
         click.echo(f"{file}:{where}: {reason}", err=True)
-    with open_store(settings) as store:
-        try:
-            count = store.import_rmas(((p.rma, p.lines, p.tracking) for p in parsed.rmas),
+
+    try:
+        source = RmaFile(file)
+        source.check(report)  # every row read and checked before anything is stored
+        with open_store(settings) as store:
+            count = store.import_rmas(((p.rma, p.lines, p.tracking) for p in source.rmas()),
                                       station=settings.station, operator=operator, source=str(file))
-        except StoreError as exc:
-            fail(str(exc))
-    lines = sum(len(p.lines) for p in parsed.rmas)
-    click.echo(f"imported {count} RMAs ({lines} lines) from {file}; {len(parsed.errors)} problem(s)")
-    if parsed.errors:
+    except (ImportFileError, StoreError) as exc:
+        fail(str(exc))
+    cleaned = f"; control/invisible characters removed from {source.cleaned} field(s)" if source.cleaned else ""
+    click.echo(f"imported {count} RMAs ({source.lines_loaded} lines) from {file}; {problems} problem(s){cleaned}")
+    if problems:
         sys.exit(1)
 
 

@@ -26,6 +26,20 @@ class ConfigError(Exception):
     """The config file cannot be used; the message names the file and the reason."""
 
 
+_TOML_TYPES = {str: "text", int: "a number", float: "a number", bool: "true/false", list: "a list",
+               dict: "a table"}
+
+
+def _check_type(path: Path, key: str, value: object) -> None:
+    """Refuse a value that is not text (the camera may also be a device number, ``camera = 0``)."""
+    if isinstance(value, str) or (key == "camera" and type(value) is int):
+        return
+    wanted = "text in quotes or a device number (e.g. camera = 0)" if key == "camera" else \
+        f'text in quotes (e.g. {key} = "...")'
+    got = _TOML_TYPES.get(type(value), type(value).__name__)
+    raise ConfigError(f"{path}: {key} must be {wanted}, not {got}")
+
+
 def default_config_path() -> Path:
     """Where the station's config file lives unless told otherwise."""
     return Path(platformdirs.user_config_dir(APP_NAME)) / "station.toml"
@@ -75,6 +89,8 @@ def load(config: str | os.PathLike | None = None, **flags: str | None) -> Settin
         unknown = sorted(set(from_file) - set(KEYS))
         if unknown:
             raise ConfigError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(KEYS)}")
+        for key, value in from_file.items():
+            _check_type(path, key, value)
     elif explicit:
         raise ConfigError(f"config file {path} does not exist")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from pathlib import Path
 
 from sync.imports import ParsedRma
@@ -25,6 +26,11 @@ CATALOGUE = [
 REASONS = ["wrong size", "defective", "damaged in transit", "not as described", "changed mind",
            "arrived late", "wrong item sent"]
 OPERATORS = [("anna", "Anna Schmidt"), ("ben", "Ben Novak"), ("qc1", "Chloé Dubois")]
+DEMO_MARK = "demo"  # sync_state key written into every demo database: value "1"
+
+
+class NotADemoDatabase(Exception):
+    """The file is not a demo database, so the demo will not replace it; the message is for a person."""
 
 
 def gtin13(rng: random.Random) -> str:
@@ -58,12 +64,40 @@ def demo_rmas(count: int = 200, seed: int = 7) -> list[ParsedRma]:
     return rmas
 
 
+def is_demo_database(path: str | Path) -> bool:
+    """True when ``path`` is a database an earlier ``rma demo`` made (it carries the demo mark).
+
+    The file is opened read-only and never changed; a file that is not SQLite,
+    or is SQLite without the mark (a station's database), is not a demo.
+    """
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        row = conn.execute("SELECT value FROM sync_state WHERE key = ?", (DEMO_MARK,)).fetchone()
+    except sqlite3.Error:  # not a database, or no sync_state table: not ours to replace
+        return False
+    finally:
+        conn.close()
+    return row is not None and row[0] == "1"
+
+
 def create_demo_database(path: str | Path, count: int = 200) -> Path:
-    """Write a fresh demo database at ``path`` (replacing one that is there)."""
+    """Write a fresh demo database at ``path``, replacing only an earlier demo database.
+
+    Raises :class:`NotADemoDatabase` (and touches nothing) when ``path`` is any
+    other file — a station's database above all.
+    """
     path = Path(path)
+    if path.exists() and not is_demo_database(path):
+        raise NotADemoDatabase(f"{path} exists and is not a demo database; nothing changed — "
+                               f"give a new file to --db (or leave --db out)")
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     with Store(path, create_folder=True) as store:
+        with store.write() as conn:
+            store.set_state(conn, DEMO_MARK, "1")
         for operator_id, name in OPERATORS:
             store.add_operator(operator_id, name)
         store.import_rmas(((p.rma, p.lines, p.tracking) for p in demo_rmas(count)),

@@ -5,7 +5,9 @@ the station's own command list), lay the labels out, then write them to
 ``--out PATH`` or send them to ``--printer URL`` (default: the station's
 configured printer).  Bad input — an unknown RMA, an unreachable printer — is
 one line on stderr and a non-zero exit; nothing is half-printed: every label
-is made before the first byte goes out.
+is made before the first byte goes out.  A print goes through the station's
+print queue: a job the printer did not confirm stays waiting there (``rma label
+jobs``), and the command says so and exits 1.
 """
 
 from __future__ import annotations
@@ -52,11 +54,11 @@ def station_printer(url: str, missing: str):
 
 
 def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | None, out: str | None,
-            printer_url: str | None) -> None:
+            printer_url: str | None, db: str | None = None) -> None:
     """Render the labels and write or print them, or exit with one line."""
     printer = None
     if out is None:
-        printer = station_printer(printer_url or settings_from(ctx).printer,
+        printer = station_printer(printer_url or settings_from(ctx, db=db).printer,
                                   "say where the labels go: --out PATH or --printer URL "
                                   "(no printer in the station config)")
     if fmt is None:
@@ -72,11 +74,9 @@ def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | N
     if printer is not None:
         if len(documents) > 1:
             fail(f"{len(made)} {fmt} labels are {len(made)} files; print zpl or pdf, or use --out")
-        try:
-            printer.print(documents[0], fmt)
-        except PrinterError as exc:
-            fail(f"{exc}; nothing printed")
-        click.echo(f"printed {len(made)} label(s) on {printer.url}")
+        job_id = queue_and_print(settings_from(ctx, db=db), printer, documents[0], fmt,
+                                 ", ".join(f"{lbl.kind} {lbl.name}" for lbl in made))
+        click.echo(f"printed {len(made)} label(s) on {printer.url} (job {job_id})")
         return
     if out == "-":
         sys.stdout.buffer.write(b"".join(documents))
@@ -91,6 +91,25 @@ def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | N
         except OSError as exc:
             fail(f"cannot write {path}: {exc.strerror}")
     click.echo(f"wrote {len(made)} label(s) to {', '.join(map(str, paths))}")
+
+
+def queue_and_print(settings, printer, document: bytes, fmt: str, what: str) -> int:
+    """Keep the document as a job in the station's print queue and print it now; exit 1 if not confirmed."""
+    from terminal.printing import PrintQueue, PrintQueueError, queue_path_for
+
+    if settings.db_is_default:
+        settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    with PrintQueue(queue_path_for(settings.db_path), printer) as queue:
+        try:
+            job_id = queue.submit_document(document, fmt=fmt, what=what)
+            printed = queue.print_next(job_id)
+            error = "" if printed else next((j.last_error for j in queue.jobs(5) if j.id == job_id), "")
+        except PrintQueueError as exc:
+            fail(f"{exc}; nothing printed")
+    if not printed:
+        fail(f"{error or 'not printed'}; job {job_id} waits in the print queue "
+             f"(rma label jobs; the station retries it, or rma label reprint)")
+    return job_id
 
 
 def _file_safe(name: str) -> str:
@@ -138,7 +157,7 @@ def label_rma(ctx: click.Context, codes: tuple[str, ...], db: str | None, csv_fi
                                  reason=r.get("reason", ""), size=size) for r in rows]
     except LabelError as exc:
         fail(str(exc))
-    deliver(ctx, made, fmt, dpi, out, printer_url)
+    deliver(ctx, made, fmt, dpi, out, printer_url, db)
 
 
 @label.command("disposition")
@@ -169,7 +188,7 @@ def label_disposition(ctx: click.Context, rma_code: str, line: int, disposition:
                                          defect=defect, inspector=inspector)]
     except LabelError as exc:
         fail(str(exc))
-    deliver(ctx, made, fmt, dpi, out, printer_url)
+    deliver(ctx, made, fmt, dpi, out, printer_url, db)
 
 
 @label.command("commands")

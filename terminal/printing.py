@@ -7,7 +7,9 @@ printer could not take (paper out, head open, no answer, refused) stays
 waiting and is retried with growing pauses — never dropped.  Printed jobs stay
 listed and can be reprinted (a new job with the same bytes).
 
-The printer's state is reported through ``on_change`` (from the printing
+A job is printed when the printer confirmed it (a ZPL printer's ``~HS``
+after the job shows its buffer empty, CUPS gave a request id, the file was
+synced); bytes that left the station are not a label.  The printer's state is reported through ``on_change`` (from the printing
 thread) so the station header can show it.  Every method blocks on SQLite or
 waits for the thread's lock: from the event loop, call them through
 ``asyncio.to_thread`` — e.g. the inspect screen's one line::
@@ -145,8 +147,11 @@ class PrintQueue:
         documents = render(labels, fmt, dpi)  # ZPL and PDF: one document for all; PNG and SVG: one each
         if len(documents) > 1:
             raise LabelError(f"one {fmt} job holds one label; submit them one by one")
-        data = documents[0]
-        what = what or ", ".join(f"{label.kind} {label.name}" for label in labels)
+        return self.submit_document(documents[0], fmt=fmt,
+                                    what=what or ", ".join(f"{label.kind} {label.name}" for label in labels))
+
+    def submit_document(self, data: bytes, *, fmt: str, what: str) -> int:
+        """Keep an already rendered document as one waiting job; returns its id."""
         with self._lock:
             job_id = self._db().execute(
                 "INSERT INTO print_jobs (created_at, what, format, data) VALUES (?, ?, ?, ?)",
@@ -195,11 +200,16 @@ class PrintQueue:
 
     # --- printing ---------------------------------------------------------------------------
 
-    def print_next(self) -> bool | None:
-        """Try the oldest waiting job once: True printed, False kept for later, None nothing waits."""
+    def print_next(self, job_id: int | None = None) -> bool | None:
+        """Try the oldest waiting job (or job ``job_id``) once: True printed, False kept, None nothing waits.
+
+        A job counts as printed only when the printer confirmed it (see
+        :meth:`labels.Printer.print`); otherwise it stays waiting with the reason.
+        """
         with self._lock:
             row = self._db().execute("SELECT id, format, data FROM print_jobs WHERE state = 'waiting' "
-                                     "ORDER BY id LIMIT 1").fetchone()
+                                     + ("AND id = ? " if job_id is not None else "") + "ORDER BY id LIMIT 1",
+                                     () if job_id is None else (job_id,)).fetchone()
         if row is None:
             return None
         if self.printer is None:

@@ -14,6 +14,8 @@ from enum import Enum
 
 import biip
 
+from sync.text import clean_text
+
 # A scan longer than this is not a label anyone prints; it is a stuck key or garbage.
 MAX_SCAN_LENGTH = 256
 GS = "\x1d"  # GS1 group separator, kept: it ends variable-length element strings
@@ -44,8 +46,9 @@ class Kind(str, Enum):
 class Scan:
     """One scan, normalised.
 
-    ``text`` is what the code says (AIM prefix removed, control characters
-    other than GS removed, surrounding whitespace stripped); ``value`` is the
+    ``text`` is what the code says (AIM prefix removed, control and invisible
+    characters other than GS removed by :func:`sync.text.clean_text` — the same
+    cleaning imports get — surrounding whitespace stripped); ``value`` is the
     part that matters for its kind: the operator id of a badge, the command
     name, the GTIN of an item, the text itself for a parcel.
     """
@@ -70,7 +73,7 @@ def read_scan(raw: str, source: str = "keyboard") -> Scan:
     if len(raw) > MAX_SCAN_LENGTH * 4:
         return Scan(raw[:40], Kind.GARBAGE, "", source,
                     problem=f"scan of {len(raw)} characters is not a label; nothing recorded — scan again")
-    text = "".join(ch for ch in raw if ch == GS or (ch.isprintable() and ch not in "\r\n\t")).strip()
+    text = clean_text(raw, keep=GS).strip()
     text = text.strip(GS)
     symbology = ""
     match = _AIM.match(text)

@@ -28,7 +28,7 @@ def test_a_ready_printer_gets_the_job_it_can_print(printer):
     open_printer(printer.url, timeout=2).print(ZPL, "zpl")
     [job] = printer.wait_for_jobs(1)
     assert job == ZPL
-    assert printer.status_requests == 1  # asked ~HS before sending
+    assert printer.status_requests == 2  # asked ~HS before sending, and after: nothing left in its buffer
     [image] = zpl_images(job, 203)
     assert decode(image) == ["RMA-2026-000042"]
 
@@ -170,3 +170,122 @@ def test_cups_without_lp_installed_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(PrinterError, match="not installed"):
         open_printer("cups:Zebra").print(ZPL, "zpl")
+
+
+# --- delivery is confirmed: a socket that took bytes is not a printed label ---------------------
+
+
+class BadPrinter:
+    """A real listening socket that answers the first ``~HS`` "ready", then misbehaves as told.
+
+    ``resets``: reads a little of the job, then resets the connection (RST).
+    ``never-reads``: reads nothing after the first status answer, holds the connection open.
+    ``no-second-status``: reads the whole job but never answers the ``~HS`` that follows it.
+    """
+
+    def __init__(self, behaviour: str):
+        self.behaviour = behaviour
+        self.received = b""
+        self._stop = threading.Event()
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.1)
+        self.url = f"tcp://127.0.0.1:{self._server.getsockname()[1]}"
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            worker = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self._threads.append(worker)
+            worker.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(0.1)
+        with conn:
+            asked = b""
+            while b"~HS" not in asked and not self._stop.is_set():
+                try:
+                    asked += conn.recv(3 - len(asked) if len(asked) < 3 else 1)
+                except TimeoutError:
+                    continue
+            conn.sendall(host_status_answer())
+            if self.behaviour == "resets":
+                while len(self.received) < 100 and not self._stop.is_set():
+                    try:
+                        self.received += conn.recv(50)
+                    except TimeoutError:
+                        continue
+                self._stop.wait(0.05)  # the sender has had time to think the job is done
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                return  # closing with linger 0: a reset
+            while not self._stop.is_set():
+                if self.behaviour == "never-reads":
+                    self._stop.wait(0.1)
+                    continue
+                try:
+                    chunk = conn.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                self.received += chunk
+
+    def close(self) -> None:
+        self._stop.set()
+        self._server.close()
+        for worker in self._threads:
+            worker.join(5)
+
+    def __enter__(self) -> "BadPrinter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@pytest.mark.parametrize("behaviour, says", [
+    ("resets", "dropped the connection"),
+    ("never-reads", "did not confirm"),
+    ("no-second-status", "did not confirm"),
+])
+def test_a_printer_that_says_ready_then_misbehaves_has_not_printed(behaviour, says):
+    with BadPrinter(behaviour) as bad:
+        with pytest.raises(PrinterError, match=says) as failed:
+            open_printer(bad.url, timeout=0.5).print(ZPL, "zpl")
+    assert "\n" not in str(failed.value)
+
+
+def test_a_printer_that_never_reads_a_large_job_has_not_printed():
+    big = ZPL * (24 * 1024 * 1024 // len(ZPL))  # more than any socket buffer holds
+    with BadPrinter("never-reads") as bad:
+        with pytest.raises(PrinterError, match="stopped taking data|did not confirm"):
+            open_printer(bad.url, timeout=0.5).print(big, "zpl")
+
+
+def test_a_printer_whose_buffer_never_empties_has_not_printed(printer):
+    """It says "ready", takes the bytes, and keeps reporting a format in its buffer that never prints."""
+    printer.formats_in_buffer, printer.labels_remaining = 1, 1
+    with pytest.raises(PrinterError, match=r"did not confirm.*1 format\(s\) in its buffer, 1 label\(s\) left"):
+        open_printer(printer.url, timeout=0.5).print(ZPL, "zpl")
+
+
+def test_a_printer_that_works_through_its_buffer_confirms_the_job(printer):
+    """Formats and labels waiting that go down, then reach zero: confirmed."""
+    printer.formats_in_buffer, printer.labels_remaining, printer.drains = 2, 3, True
+    open_printer(printer.url, timeout=2).print(ZPL, "zpl")
+    assert printer.wait_for_jobs(1) == [ZPL]
+    assert printer.status_requests >= 3  # before the job, then until the buffer was empty
+
+
+def test_host_status_reads_formats_in_buffer_and_labels_remaining():
+    status = parse_host_status(host_status_answer(formats=2, labels_remaining=7, partial=True))
+    assert (status.formats, status.labels_remaining, status.partial) == (2, 7, True)
+    assert status.ready  # waiting work is not a problem in itself

@@ -106,10 +106,10 @@ def test_import_json_with_nested_lines(rma, tmp_path):
                        {"sku": "FTW-2", "qty": 1, "category": "footwear"}]},
             {"rma_code": "RMA-J2", "status": "expired", "lines": []}]
     path = tmp_path / "rmas.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path.write_text("[\n" + ",\n".join(json.dumps(rma_) for rma_ in data) + "\n]\n", encoding="utf-8")
     db = str(tmp_path / "s.db")
     done = rma("import", "rmas", str(path), "--db", db, check_code=1)
-    assert f"{path}:2: lines must be a non-empty list" in done.stderr
+    assert f"{path}:3: lines must be a non-empty list" in done.stderr  # the line the second RMA starts on
     with Store(db) as store:
         assert len(store.get_rma("RMA-J1").lines) == 2
         assert store.find_rma("999988887777")[0].code == "RMA-J1"

@@ -37,7 +37,9 @@ def run(tmp_path):
     def invoke(*args: str, printer: str | None = None):
         if printer is not None:
             config.write_text(f'station = "bench-1"\nprinter = "{printer}"\n')
-        return CliRunner().invoke(rma, list(args), env={"RMA_STATION_CONFIG": str(config)}, catch_exceptions=False)
+        return CliRunner().invoke(rma, list(args), env={"RMA_STATION_CONFIG": str(config),
+                                                        "XDG_DATA_HOME": str(tmp_path / "data")},
+                                  catch_exceptions=False)
     return invoke
 
 
@@ -129,7 +131,7 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(run, db, args, message):
 def test_an_unreachable_printer_is_one_line_and_nothing_half_printed(run, db):
     result = run("label", "rma", "RMA-2026-000001", "--db", db, "--printer", refusing_url())
     assert result.exit_code == 1
-    assert "refused the connection" in result.stderr and "nothing printed" in result.stderr
+    assert "refused the connection" in result.stderr and "waits in the print queue" in result.stderr
     with LoopbackPrinter(paper_out=True) as printer:
         result = run("label", "rma", "RMA-2026-000001", "--db", db, "--printer", printer.url)
         assert result.exit_code == 1 and "paper out" in result.stderr
@@ -161,3 +163,26 @@ def test_jobs_are_listed_and_reprinted(run, tmp_path, db_path):
     assert [decode_one for decode_one in zpl_decoded(jobs[0])] == [["OP:anna"]]
     listed = run("label", "jobs", "--db", str(db_path))
     assert "waiting" not in listed.output and listed.output.count("printed") == 2
+
+
+def test_a_cli_print_the_printer_did_not_confirm_is_kept_waiting(run, db, db_path):
+    """`rma label ... --printer URL` goes through the station's print queue: a failed print is kept, not dropped."""
+    from terminal.printing import PrintQueue, queue_path_for
+
+    with LoopbackPrinter() as printer:
+        printer.formats_in_buffer = 1  # says ready, takes the bytes, never prints them
+        result = run("label", "rma", "RMA-2026-000001", "--db", db, "--printer", printer.url + "?timeout=0.3")
+        assert result.exit_code == 1
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "did not confirm the label" in result.stderr and "job 1 waits in the print queue" in result.stderr
+        assert "printed 1 label" not in result.stdout
+        with PrintQueue(queue_path_for(db_path), None) as queue:
+            [kept] = queue.jobs()
+            assert kept.state == "waiting" and "did not confirm" in kept.last_error
+            assert printer.wait_for_jobs(1) == [queue.data(kept.id)]
+        printer.formats_in_buffer = 0
+        listed = run("label", "jobs", "--db", db)
+        assert "1  waiting" in listed.output
+        again = run("label", "rma", "RMA-2026-000001", "--db", db, "--printer", printer.url)
+        assert again.exit_code == 0, again.stderr
+        assert "printed 1 label(s)" in again.stdout and "job 2" in again.stdout

@@ -205,3 +205,20 @@ async def test_print_jobs_screen_lists_jobs_and_reprints_one(tmp_path):
             await pilot.pause(0.2)
             assert not isinstance(app.screen, PrintJobs)
     assert jobs == [first, first]  # byte for byte
+
+
+def test_a_job_the_printer_took_but_did_not_confirm_stays_waiting_with_the_reason(queue_file):
+    """A printer that says ready and takes the bytes, but whose buffer never empties, has printed nothing."""
+    with LoopbackPrinter() as printer, PrintQueue(queue_file, printer.url, **FAST) as queue:
+        printer.formats_in_buffer = printer.labels_remaining = 1
+        queue.printer.timeout = 0.3
+        job = queue.submit(label(1))
+        assert queue.print_next() is False
+        [kept] = queue.jobs()
+        assert kept.state == "waiting" and kept.printed_at is None
+        assert "did not confirm the label" in kept.last_error and "\n" not in kept.last_error
+        assert printer.wait_for_jobs(1) == [queue.data(job)]  # the bytes did reach it: sent is not printed
+        assert "did not confirm" in queue.state().text
+        printer.formats_in_buffer = printer.labels_remaining = 0  # it prints again
+        assert queue.print_next() is True
+        assert queue.jobs()[0].state == "printed" and queue.waiting() == 0
