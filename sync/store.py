@@ -40,6 +40,8 @@ RMA_STATUSES = ("authorized", "cancelled", "expired")
 # routing data (postcode, service code) in front of the number itself.
 TRACKING_TAIL = 10
 MIN_TRACKING_LENGTH = 8
+# PRAGMA application_id of a station database ("RMAS"), so it is told apart from another program's file
+APPLICATION_ID = 0x524D4153
 
 
 class StoreError(Exception):
@@ -398,6 +400,10 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout_ms / 1000)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            refusal = _not_ours(conn, self.path)  # before WAL mode: someone else's file is left as it was
+            if refusal:
+                conn.close()
+                raise DatabaseUnavailable(refusal)
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -461,6 +467,11 @@ class Store:
                 step(self.db)
                 conn.execute("INSERT INTO _migrations VALUES (?, ?)", (name, utc_now()))
             applied.append(name)
+        if (self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
+                or self.conn.execute("PRAGMA user_version").fetchone()[0] != len(MIGRATIONS)):
+            with self.write() as conn:  # recognisable as a station database, and of which schema
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
         return applied
 
     # -- events -----------------------------------------------------------
@@ -938,6 +949,34 @@ def photo_problems(store: Store) -> list[dict]:
     return [{"sha256": r[0], "path": r[1], "event_seq": r[2], "problem": r[3], "at": r[4]}
             for r in store.conn.execute("SELECT sha256, path, event_seq, problem, checked_at FROM photo_uploads "
                                         "WHERE problem != '' ORDER BY event_seq, sha256")]
+
+
+def _not_ours(conn: sqlite3.Connection, path: Path) -> str:
+    """Why this file must not be used as a station database ("" when it may).
+
+    A fresh or empty file, or one of this station (its application id, or the
+    ``_migrations`` of an older version that did not set one) may; the file of
+    another program, or one written by a newer station version, may not.
+    """
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    keep = "nothing was changed in it; pass another --db"
+    if app_id not in (0, APPLICATION_ID):
+        return f"{path} is the database of another program (application id {app_id:#x}); {keep}"
+    if app_id == 0 and "_migrations" not in tables and tables:
+        names = ", ".join(sorted(tables)[:5])
+        return f"{path} is the database of another program (tables {names}); {keep}"
+    if "_migrations" in tables:
+        known = {name for name, _ in MIGRATIONS}
+        unknown = sorted({r[0] for r in conn.execute("SELECT name FROM _migrations")} - known)
+        if unknown:
+            return (f"{path} was written by a newer station version (schema {', '.join(unknown[:3])}); "
+                    f"{keep}, or update this station")
+    if version > len(MIGRATIONS):
+        return (f"{path} was written by a newer station version (schema version {version}, this station knows "
+                f"{len(MIGRATIONS)}); {keep}, or update this station")
+    return ""
 
 
 def _explain(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
