@@ -24,6 +24,7 @@ of the database that the station, the CLI and the tests call alike.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -54,6 +55,10 @@ class DatabaseBusy(StoreError):
 
 class DatabaseUnavailable(StoreError):
     """The database file cannot be opened or written (missing folder, read-only, not SQLite)."""
+
+
+class DiskFull(DatabaseUnavailable):
+    """The disk holding the database has no space left; nothing was recorded, the next write may work."""
 
 
 class Outcome(str, Enum):
@@ -441,16 +446,28 @@ class Store:
         try:
             yield self.conn
         except sqlite3.DatabaseError as exc:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise _explain(exc, self.path) from exc
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise _explain(exc, self.path) from exc
+
+    def _rollback(self) -> None:
+        """Roll back what is left of a failed transaction.
+
+        After a failed COMMIT (disk full, I/O error) SQLite may have rolled
+        back already; a second ROLLBACK would only hide the real reason.
+        """
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass  # the transaction is gone either way; the first error is the one to report
 
     def migrate(self) -> list[str]:
         """Apply the named migrations not yet applied, each in its own transaction."""
@@ -715,10 +732,14 @@ class Store:
             args.append(station)
         return dict(self.conn.execute(sql + f" GROUP BY {column}", args).fetchall())
 
-    def checkpoint(self) -> None:
-        """Copy committed WAL pages into the database file without blocking writers (PASSIVE)."""
+    def checkpoint(self, *, truncate: bool = False) -> None:
+        """Copy committed WAL pages into the database file without blocking writers (PASSIVE).
+
+        ``truncate`` also empties the WAL file when no reader is in it (after a
+        batch, e.g. ``rma receive``), so it does not stay at its largest size.
+        """
         try:
-            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self.conn.execute(f"PRAGMA wal_checkpoint({'TRUNCATE' if truncate else 'PASSIVE'})")
         except sqlite3.DatabaseError as exc:
             raise _explain(exc, self.path) from exc
 
@@ -979,9 +1000,19 @@ def _not_ours(conn: sqlite3.Connection, path: Path) -> str:
     return ""
 
 
+def _no_space_left(path: Path) -> bool:
+    """True when the disk holding ``path`` is (nearly) full: SQLite reports that as an I/O error on open."""
+    try:
+        return shutil.disk_usage(path.parent).free < 64 * 1024
+    except OSError:
+        return False
+
+
 def _explain(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
     """Turn SQLite's message into one a clerk or a script can act on."""
     text = str(exc).lower()
+    if "full" in text or ("disk i/o" in text and _no_space_left(path)):
+        return DiskFull(f"disk full: database {path} cannot grow; nothing was recorded — free space on its disk")
     if "locked" in text or "busy" in text:
         return DatabaseBusy(f"database {path} is locked by another program; nothing was recorded — try again")
     if "readonly" in text or "read-only" in text:

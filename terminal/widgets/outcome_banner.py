@@ -20,6 +20,9 @@ STYLES = {
     "UNDONE": "warn",
     "NOT READ": "bad",
     "ERROR": "bad",
+    "DISK FULL": "bad",
+    "DATABASE LOCKED": "bad",
+    "NOT WRITABLE": "bad",
 }
 
 

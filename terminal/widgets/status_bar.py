@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from textual.widgets import Static
 
 # The parts other pieces of the station report, in the order they are shown.
-PARTS = ("camera", "sync", "printer")
+PARTS = ("disk", "camera", "sync", "printer")
 
 
 @dataclass
@@ -18,7 +18,7 @@ class Header:
     operator: str = ""
     unsent: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-    parts: dict[str, str] = field(default_factory=dict)  # "camera" / "sync" / "printer" -> one short line
+    parts: dict[str, str] = field(default_factory=dict)  # "disk" / "camera" / "sync" / "printer" -> one short line
 
 
 class StatusBar(Static):
