@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
@@ -462,14 +462,14 @@ class InspectScreen(Screen):
     # -- showing ----------------------------------------------------------------
 
     def show(self, word: str, detail: str = "") -> None:
-        """The big word and the line under it."""
+        """The big word and the line under it (shown as text: it names scans, customers, items)."""
         banner = self.query_one(OutcomeBanner)
-        banner.show(word, escape(detail))
+        banner.show(word, detail)
         banner.set_classes(WORDS.get(word, "info"))
 
     def say(self, message: str) -> None:
         """A one-line hint under the checklist, without changing the banner."""
-        self.query_one("#hint", Static).update(f"[b]{escape(message)}[/b]")
+        self.query_one("#hint", Static).update(Content.styled(message, "bold"))
 
     def _redraw(self) -> None:
         """Bring the RMA lines, checklist, suggestion, typing field and focus in line with the state."""
@@ -487,8 +487,9 @@ class InspectScreen(Screen):
             still = f"   ({len(draft.unanswered())} to answer)" if draft.unanswered() else "   Enter confirms"
             missing = draft.photos_missing()
             photos = f"   📷 needed: {', '.join(i.id for i in missing)}" if missing else ""
-            suggestion_box.update(f"SUGGESTED  [b]{s.disposition.value.upper()}[/b]{still}{photos}\n"
-                                  + escape("; ".join(s.why)))
+            suggestion_box.update(Content.from_markup("SUGGESTED  [b]$word[/b]$rest\n$why",
+                                                      word=s.disposition.value.upper(), rest=still + photos,
+                                                      why="; ".join(s.why)))
             suggestion_box.set_classes(s.disposition.value)
             item = draft.current
             typing = item is not None and item.kind in (Kind.MEASUREMENT, Kind.NOTE)
@@ -511,17 +512,18 @@ class InspectScreen(Screen):
         else:
             self.query_one(ScanField).focus()
 
-    def _rma_lines(self) -> str:
+    def _rma_lines(self) -> Content:
         rma = self.rma
         if rma is None:
-            return ""
-        rows = [f"[b]{escape(rma.code)}[/b]  {escape(rma.customer_name)}  ·  order {escape(rma.order_ref or '-')}  ·  "
-                f"reason: {escape(rma.reason or '-')}  ·  stage [b]{rma.stage}[/b]"]
+            return Content("")
+        rows = [Content.from_markup("[b]$code[/b]  $customer  ·  order $order  ·  reason: $reason  ·  "
+                                    "stage [b]$stage[/b]", code=rma.code, customer=rma.customer_name, order=rma.order_ref or "-",
+                                    reason=rma.reason or "-", stage=rma.stage)]
         current = self.draft.line.line_no if self.draft else None
         for ln in rma.lines:
             done = self.progress.get(ln.line_no, ())
             state = ", ".join(done) if done else "waiting"
             mark = "▶" if ln.line_no == current else ("✔" if len(done) >= ln.qty else " ")
-            rows.append(escape(f" {mark} {ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
-                               f"{ln.gtin or 'no GTIN'}, {ln.category})  — {len(done)}/{ln.qty}: {state}"))
-        return "\n".join(rows)
+            rows.append(Content(f" {mark} {ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
+                                f"{ln.gtin or 'no GTIN'}, {ln.category})  — {len(done)}/{ln.qty}: {state}"))
+        return Content("\n").join(rows)

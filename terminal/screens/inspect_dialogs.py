@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -66,7 +67,8 @@ class OverrideReason(ModalScreen[Override | None]):
     def _choose(self, index: int) -> None:
         self.reason = OVERRIDE_REASONS[index]
         self.query_one(OptionList).highlighted = index
-        self.query_one("#problem", Label).update(f"Reason: [b]{self.reason}[/b] — add details, Enter saves")
+        self.query_one("#problem", Label).update(
+            Content.from_markup("Reason: [b]$reason[/b] — add details, Enter saves", reason=self.reason))
         self.query_one("#note", TextField).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -96,7 +98,7 @@ class PhotoDialog(ModalScreen[Photo | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Photo required: [b]{self.prompt}[/b]", classes="question")
+            yield Label(Content.from_markup("Photo required: [b]$prompt[/b]", prompt=self.prompt), classes="question")
             yield TextField(placeholder="photo file path — Enter", id="path", max_length=1000)
             keys = ("F8 take photo   " if self.camera else "") + "F9 no camera at this station   Esc cancel"
             yield Label(keys)
@@ -109,7 +111,7 @@ class PhotoDialog(ModalScreen[Photo | None]):
         try:
             photo = await asyncio.to_thread(photo_from_file, self.item_id, event.value)
         except PhotoError as exc:
-            self.query_one("#problem", Label).update(f"[b]{exc}[/b]")
+            self.query_one("#problem", Label).update(Content.styled(str(exc), "bold"))  # names the typed path
             return
         self.dismiss(photo)
 
@@ -121,7 +123,7 @@ class PhotoDialog(ModalScreen[Photo | None]):
         try:
             photo = await asyncio.to_thread(self.camera.capture, self.item_id)
         except Exception as exc:  # a camera failing must not lose the inspection
-            self.query_one("#problem", Label).update(f"[b]Camera: {exc}[/b]")
+            self.query_one("#problem", Label).update(Content.styled(f"Camera: {exc}", "bold"))
             return
         self.dismiss(photo)
 
@@ -147,8 +149,9 @@ class PickRma(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label(f"{len(self.waiting)} received RMA(s) waiting for inspection" if self.waiting else
                         "No received RMA is waiting for inspection.", classes="question")
-            yield OptionList(*[Option(f"{r.code}  {r.customer_name}  ·  received {when(r.received_at)}  ·  "
-                                      f"{sum(ln.qty for ln in r.lines)} item(s)", id=r.code) for r in self.waiting])
+            yield OptionList(*[Option(Content(f"{r.code}  {r.customer_name}  ·  received {when(r.received_at)}  ·  "
+                                              f"{sum(ln.qty for ln in r.lines)} item(s)"), id=r.code)
+                               for r in self.waiting])
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -10,6 +10,7 @@ from datetime import datetime
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -40,8 +41,8 @@ class ReceiveScreen(Screen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield OutcomeBanner(id="banner")
-        yield Static(id="waiting")
-        yield Static(id="recent")
+        yield Static(id="waiting", markup=False)
+        yield Static(id="recent", markup=False)  # scans and customer names: text, never markup
         yield ScanField(id="scan")
         yield Footer()
 
@@ -141,20 +142,27 @@ class ReceiveScreen(Screen):
 
     def _show(self, receipt: Receipt, conflicts: list[dict]) -> None:
         rma, outcome = receipt.rma, receipt.outcome
+        # every $name is data (scans, imports, the server): Content puts it in as text, never as markup
         if rma is None:
-            detail = f"Scanned: {receipt.scanned[:60]}\n{NEXT_STEP[outcome]}"
+            detail = Content(f"Scanned: {receipt.scanned[:60]}\n{NEXT_STEP[outcome]}")
         elif outcome == Outcome.RECEIVED:
             lines = "\n".join(f"  {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, {ln.category})"
                               for ln in rma.lines)
-            detail = (f"[b]{rma.code}[/b]  {rma.customer_name}  ·  order {rma.order_ref or '-'}  ·  "
-                      f"reason: [b]{rma.reason or '-'}[/b]\n{lines}\n{NEXT_STEP[outcome]}")
+            detail = Content.from_markup(
+                "[b]$code[/b]  $customer  ·  order $order  ·  reason: [b]$reason[/b]\n$lines\n$next",
+                code=rma.code, customer=rma.customer_name, order=rma.order_ref or "-", reason=rma.reason or "-",
+                lines=lines, next=NEXT_STEP[outcome])
         elif outcome == Outcome.ALREADY_RECEIVED:
-            detail = (f"[b]{rma.code}[/b]  {rma.customer_name}\nReceived {when(rma.received_at)} at station "
-                      f"[b]{rma.received_station}[/b] by [b]{rma.received_operator}[/b]. {NEXT_STEP[outcome]}")
+            detail = Content.from_markup(
+                "[b]$code[/b]  $customer\nReceived $when at station [b]$station[/b] by [b]$operator[/b]. $next",
+                code=rma.code, customer=rma.customer_name, when=when(rma.received_at),
+                station=rma.received_station or "?", operator=rma.received_operator or "?", next=NEXT_STEP[outcome])
         else:
-            detail = f"[b]{rma.code}[/b]  {rma.customer_name}  ·  order {rma.order_ref or '-'}\n{NEXT_STEP[outcome]}"
+            detail = Content.from_markup("[b]$code[/b]  $customer  ·  order $order\n$next", code=rma.code,
+                                         customer=rma.customer_name, order=rma.order_ref or "-",
+                                         next=NEXT_STEP[outcome])
         if conflicts:
-            detail += "\n[b reverse]" + describe_conflicts(conflicts) + "[/]"
+            detail += Content("\n") + Content.styled(describe_conflicts(conflicts), "bold reverse")
         self.query_one(OutcomeBanner).show(outcome.value, detail)
         stamp = datetime.now().strftime("%H:%M:%S")
         self.recent.appendleft(f"{stamp}  {outcome.value:<17} {describe(receipt)[:90]}")
