@@ -173,6 +173,7 @@ class Inspection:
     lot: str = ""
     expiry: str = ""
     ended_at: str | None = None
+    matched_by: str = "gtin"  # how the unit was matched to its line: "gtin", "sku", or "hand" (picked by hand)
 
     def problem(self) -> str:
         """Why this cannot be recorded as it is, or ""."""
@@ -200,6 +201,7 @@ class Inspection:
             "override": ({"reason": self.override_reason, "note": self.override_note}
                          if self.final != self.suggested or self.override_reason else None),
             "photos": list(self.photos), "started_at": self.started_at, "ended_at": ended_at,
+            "matched_by": self.matched_by, "picked_by_hand": self.matched_by == "hand",
         }
 
 

@@ -1,4 +1,4 @@
-"""Dialogs of the inspect screen: override reason, defect photo, pick a received RMA."""
+"""Dialogs of the inspect screen: override reason, defect photo, pick a received RMA or an item's line."""
 
 from __future__ import annotations
 
@@ -159,6 +159,44 @@ class PickRma(ModalScreen[str | None]):
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Close without picking."""
+        self.dismiss(None)
+
+
+class PickLine(ModalScreen[int | None]):
+    """The open RMA's lines still to inspect, by number: the item is picked by hand (its code cannot be read)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
+        Binding(str(n), f"pick({n})", show=False) for n in range(1, 10)]
+
+    def __init__(self, rma: Rma, progress: dict[int, tuple[str, ...]]) -> None:
+        super().__init__()
+        self.rma = rma
+        self.open_lines = [ln for ln in rma.lines if len(progress.get(ln.line_no, ())) < ln.qty]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Content(f"Pick the item of {self.rma.code} by hand — only when it has no readable barcode "
+                                "(recorded as picked by hand). Its number, or ↑↓ Enter; Esc cancels.")
+                        if self.open_lines else Content(f"Every item of {self.rma.code} is inspected."),
+                        classes="question")
+            yield OptionList(*[Option(Content(f"{ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
+                                              f"{ln.gtin or 'no GTIN'}, {ln.category})"), id=str(ln.line_no))
+                               for ln in self.open_lines])
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_pick(self, number: int) -> None:
+        """Pick the line with this number (as the lines are numbered on the screen)."""
+        if any(ln.line_no == number for ln in self.open_lines):
+            self.dismiss(number)
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id))
 
     def action_cancel(self) -> None:
         """Close without picking."""
