@@ -488,9 +488,12 @@ class Store:
             applied.append(name)
         if (self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
                 or self.conn.execute("PRAGMA user_version").fetchone()[0] != len(MIGRATIONS)):
-            with self.write() as conn:  # recognisable as a station database, and of which schema
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            try:
+                with self.write() as conn:  # recognisable as a station database, and of which schema
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            except StoreError:
+                pass  # a read-only copy still reads; the mark is written by the next station that can write
         return applied
 
     # -- events -----------------------------------------------------------

@@ -541,8 +541,8 @@ class InspectScreen(Screen):
         if rma is None:
             return Content("")
         rows = [Content.from_markup("[b]$code[/b]  $customer  ·  order $order  ·  reason: $reason  ·  "
-                                    "stage [b]$stage[/b]", code=rma.code, customer=rma.customer_name, order=rma.order_ref or "-",
-                                    reason=rma.reason or "-", stage=rma.stage)]
+                                    "stage [b]$stage[/b]", code=rma.code, customer=rma.customer_name,
+                                    order=rma.order_ref or "-", reason=rma.reason or "-", stage=rma.stage)]
         current = self.draft.line.line_no if self.draft else None
         for ln in rma.lines:
             done = self.progress.get(ln.line_no, ())
