@@ -24,6 +24,7 @@ of the database that the station, the CLI and the tests call alike.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +41,8 @@ RMA_STATUSES = ("authorized", "cancelled", "expired")
 # routing data (postcode, service code) in front of the number itself.
 TRACKING_TAIL = 10
 MIN_TRACKING_LENGTH = 8
+# PRAGMA application_id of a station database ("RMAS"), so it is told apart from another program's file
+APPLICATION_ID = 0x524D4153
 
 
 class StoreError(Exception):
@@ -52,6 +55,10 @@ class DatabaseBusy(StoreError):
 
 class DatabaseUnavailable(StoreError):
     """The database file cannot be opened or written (missing folder, read-only, not SQLite)."""
+
+
+class DiskFull(DatabaseUnavailable):
+    """The disk holding the database has no space left; nothing was recorded, the next write may work."""
 
 
 class Outcome(str, Enum):
@@ -166,6 +173,7 @@ class Inspection:
     lot: str = ""
     expiry: str = ""
     ended_at: str | None = None
+    matched_by: str = "gtin"  # how the unit was matched to its line: "gtin", "sku", or "hand" (picked by hand)
 
     def problem(self) -> str:
         """Why this cannot be recorded as it is, or ""."""
@@ -193,6 +201,7 @@ class Inspection:
             "override": ({"reason": self.override_reason, "note": self.override_note}
                          if self.final != self.suggested or self.override_reason else None),
             "photos": list(self.photos), "started_at": self.started_at, "ended_at": ended_at,
+            "matched_by": self.matched_by, "picked_by_hand": self.matched_by == "hand",
         }
 
 
@@ -398,6 +407,10 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout_ms / 1000)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            refusal = _not_ours(conn, self.path)  # before WAL mode: someone else's file is left as it was
+            if refusal:
+                conn.close()
+                raise DatabaseUnavailable(refusal)
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -435,16 +448,28 @@ class Store:
         try:
             yield self.conn
         except sqlite3.DatabaseError as exc:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise _explain(exc, self.path) from exc
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise _explain(exc, self.path) from exc
+
+    def _rollback(self) -> None:
+        """Roll back what is left of a failed transaction.
+
+        After a failed COMMIT (disk full, I/O error) SQLite may have rolled
+        back already; a second ROLLBACK would only hide the real reason.
+        """
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass  # the transaction is gone either way; the first error is the one to report
 
     def migrate(self) -> list[str]:
         """Apply the named migrations not yet applied, each in its own transaction."""
@@ -461,6 +486,14 @@ class Store:
                 step(self.db)
                 conn.execute("INSERT INTO _migrations VALUES (?, ?)", (name, utc_now()))
             applied.append(name)
+        if (self.conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
+                or self.conn.execute("PRAGMA user_version").fetchone()[0] != len(MIGRATIONS)):
+            try:
+                with self.write() as conn:  # recognisable as a station database, and of which schema
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            except StoreError:
+                pass  # a read-only copy still reads; the mark is written by the next station that can write
         return applied
 
     # -- events -----------------------------------------------------------
@@ -704,10 +737,14 @@ class Store:
             args.append(station)
         return dict(self.conn.execute(sql + f" GROUP BY {column}", args).fetchall())
 
-    def checkpoint(self) -> None:
-        """Copy committed WAL pages into the database file without blocking writers (PASSIVE)."""
+    def checkpoint(self, *, truncate: bool = False) -> None:
+        """Copy committed WAL pages into the database file without blocking writers (PASSIVE).
+
+        ``truncate`` also empties the WAL file when no reader is in it (after a
+        batch, e.g. ``rma receive``), so it does not stay at its largest size.
+        """
         try:
-            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self.conn.execute(f"PRAGMA wal_checkpoint({'TRUNCATE' if truncate else 'PASSIVE'})")
         except sqlite3.DatabaseError as exc:
             raise _explain(exc, self.path) from exc
 
@@ -940,9 +977,47 @@ def photo_problems(store: Store) -> list[dict]:
                                         "WHERE problem != '' ORDER BY event_seq, sha256")]
 
 
+def _not_ours(conn: sqlite3.Connection, path: Path) -> str:
+    """Why this file must not be used as a station database ("" when it may).
+
+    A fresh or empty file, or one of this station (its application id, or the
+    ``_migrations`` of an older version that did not set one) may; the file of
+    another program, or one written by a newer station version, may not.
+    """
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    keep = "nothing was changed in it; pass another --db"
+    if app_id not in (0, APPLICATION_ID):
+        return f"{path} is the database of another program (application id {app_id:#x}); {keep}"
+    if app_id == 0 and "_migrations" not in tables and tables:
+        names = ", ".join(sorted(tables)[:5])
+        return f"{path} is the database of another program (tables {names}); {keep}"
+    if "_migrations" in tables:
+        known = {name for name, _ in MIGRATIONS}
+        unknown = sorted({r[0] for r in conn.execute("SELECT name FROM _migrations")} - known)
+        if unknown:
+            return (f"{path} was written by a newer station version (schema {', '.join(unknown[:3])}); "
+                    f"{keep}, or update this station")
+    if version > len(MIGRATIONS):
+        return (f"{path} was written by a newer station version (schema version {version}, this station knows "
+                f"{len(MIGRATIONS)}); {keep}, or update this station")
+    return ""
+
+
+def _no_space_left(path: Path) -> bool:
+    """True when the disk holding ``path`` is (nearly) full: SQLite reports that as an I/O error on open."""
+    try:
+        return shutil.disk_usage(path.parent).free < 64 * 1024
+    except OSError:
+        return False
+
+
 def _explain(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
     """Turn SQLite's message into one a clerk or a script can act on."""
     text = str(exc).lower()
+    if "full" in text or ("disk i/o" in text and _no_space_left(path)):
+        return DiskFull(f"disk full: database {path} cannot grow; nothing was recorded — free space on its disk")
     if "locked" in text or "busy" in text:
         return DatabaseBusy(f"database {path} is locked by another program; nothing was recorded — try again")
     if "readonly" in text or "read-only" in text:

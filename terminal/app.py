@@ -9,6 +9,7 @@ from datetime import datetime, time as dtime, timezone
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 
 from sync.store import StoreError
 from terminal.config import Settings
@@ -167,11 +168,12 @@ class StationApp(App):
                 store.record("operator.signed_in", station, operator_id, {"operator": operator_id}),
                 store.operator_name(operator_id))[1])
         except StoreError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         self.operator = operator_id
         self.signed_in.set()
-        self.notify(f"Signed in: {operator_id}" + (f" ({name})" if name else " (badge not registered)"))
+        self.notify(f"Signed in: {operator_id}" + (f" ({name})" if name else " (badge not registered)"),
+                    markup=False)
         self.refresh_status()
 
     @work(group="operator")
@@ -185,7 +187,7 @@ class StationApp(App):
         try:
             await self.db.run(lambda store: store.record("operator.signed_out", station, operator, {}))
         except StoreError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
         self.refresh_status()
 
     @work(group="operator")
@@ -209,7 +211,7 @@ class StationApp(App):
                 lambda store: (store.unsent_count(), store.counts_since(since, station),
                                store.dispositions_since(since, station)))
         except StoreError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         today = {name: counts.get(kind, 0) for kind, name in TODAY_NAMES.items() if counts.get(kind)}
         today.update(dispositions)  # the shift's inspected units per disposition
@@ -217,8 +219,8 @@ class StationApp(App):
             station, self.operator, unsent, today
         self._repaint_header()
 
-    def show_in_header(self, part: str, text: str) -> None:
-        """Show one part's line ("camera", "sync", "printer") in every status bar."""
+    def show_in_header(self, part: str, text: "str | Content") -> None:
+        """Show one part's line ("disk", "camera", "sync", "printer") in every status bar; a str is plain text."""
         self.header.parts[part] = text
         self._repaint_header()
 

@@ -147,7 +147,9 @@ def receive(ctx: click.Context, codes: tuple[str, ...], db: str | None, station:
     settings = settings_from(ctx, db=db, station=station)
     all_received = True
     with open_store(settings) as store:
-        for raw in codes:
+        for n, raw in enumerate(codes):
+            if n and n % CHECKPOINT_EVERY == 0:
+                checkpoint(store, truncate=False)
             scan = read_scan(raw, source="cli")
             if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
                 click.echo(f"NOT READ {scan.problem}")
@@ -161,10 +163,24 @@ def receive(ctx: click.Context, codes: tuple[str, ...], db: str | None, station:
                 receipt = store.receive(scan.text, settings.station, operator or settings.station,
                                         item_barcode=scan.kind == Kind.ITEM)
             except StoreError as exc:
-                fail(str(exc))
+                left = len(codes) - n
+                fail(f"{exc}; {scan.shown}" + (f" and the {left - 1} code(s) after it" if left > 1 else "")
+                     + " not received — run again for them")
             click.echo(f"{receipt.outcome.value} {describe(receipt)}")
             all_received &= receipt.outcome == Outcome.RECEIVED
+        checkpoint(store, truncate=True)
     sys.exit(0 if all_received else 1)
+
+
+CHECKPOINT_EVERY = 100  # receipts of one `rma receive` between WAL checkpoints
+
+
+def checkpoint(store: Store, *, truncate: bool) -> None:
+    """Keep the WAL small over a long batch (a running station keeps it from being removed at exit)."""
+    try:
+        store.checkpoint(truncate=truncate)
+    except StoreError:
+        pass  # busy: the station's own checkpointer copies it later; every receipt is committed already
 
 
 @rma.command()

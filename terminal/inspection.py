@@ -42,6 +42,7 @@ class Draft:
     answers: dict[str, object] = field(default_factory=dict)
     photos: dict[str, Photo] = field(default_factory=dict)
     cursor: int | None = 0
+    matched_by: str = "gtin"  # "gtin", "sku" (its SKU barcode was scanned) or "hand" (the line picked by hand)
 
     def __post_init__(self) -> None:
         self.cursor = self._next_open(-1)
@@ -173,7 +174,8 @@ class Draft:
             suggested=suggestion.disposition.value, final=final.value, started_at=self.started_at,
             why=suggestion.why, override_reason=reason, override_note=note,
             photos=tuple(p.record() for p in self.photos.values()), scanned=self.code.scanned,
-            gtin=self.code.gtin, serial=self.code.serial, lot=self.code.lot, expiry=self.code.expiry)
+            gtin=self.code.gtin, serial=self.code.serial, lot=self.code.lot, expiry=self.code.expiry,
+            matched_by=self.matched_by)
 
     # -- helpers --------------------------------------------------------------
 

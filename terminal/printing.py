@@ -325,7 +325,7 @@ def start_print_queue(app) -> PrintQueue | None:
     try:
         printer = open_printer(app.settings.printer)
     except PrinterError as exc:
-        app.notify(f"{exc}; labels will not print", severity="error")
+        app.notify(f"{exc}; labels will not print", severity="error", markup=False)
         return None
     loop = asyncio.get_running_loop()
 

@@ -14,6 +14,7 @@ import asyncio
 from pathlib import Path
 
 from textual.app import App
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 
@@ -81,13 +82,13 @@ class StationCamera:
     # -- on the event loop -------------------------------------------------------
 
     @property
-    def status_line(self) -> str:
+    def status_line(self) -> str | Content:
         """The camera's state for the status bar ("" when the station has no camera)."""
         if not self.source:
             return ""
         if self.state.status in BAD:
-            return "[reverse] CAMERA OFF [/reverse]"
-        return f"CAMERA [b]{self.state.status.value}[/b]"
+            return Content.styled(" CAMERA OFF ", "reverse")
+        return Content.from_markup("CAMERA [b]$status[/b]", status=self.state.status.value)
 
     def show_state(self, state: CameraState) -> None:
         """Put a new camera state on screen: status bars, preview, and one line when it went wrong."""
@@ -97,7 +98,7 @@ class StationCamera:
             self.preview.show_state(state.message)
         if state.status in BAD:
             self.app.notify(f"{state.message} — scan with the handheld scanner or type meanwhile",
-                            title="Camera", severity="warning", timeout=8)
+                            title="Camera", severity="warning", timeout=8, markup=False)
 
     def show_code(self, read: Read) -> None:
         """Highlight the code just read in the preview."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+from textual.content import Content
 from textual.message import Message
 
 from sync import store as store_module
@@ -31,23 +32,25 @@ class SyncStatus(Message):
         self.photos_waiting, self.photo_problem, self.photo_problems = photos_waiting, photo_problem, photo_problems
 
     @property
-    def text(self) -> str:
-        """The header's sync part, read from a step away."""
-        state = "[b green]ONLINE[/]" if self.online else "[b reverse red] OFFLINE [/]"
-        parts = [f"SYNC {state}", f"waiting [b]{self.waiting}[/b]",
-                 f"last ok {self.last_success or 'never'}"]
+    def text(self) -> Content:
+        """The header's sync part, read from a step away (the server's words as text, never markup)."""
+        state = Content.styled("ONLINE", "bold green") if self.online else \
+            Content.styled(" OFFLINE ", "bold reverse red")
+        parts = [Content("SYNC ") + state, Content.from_markup("waiting [b]$n[/b]", n=str(self.waiting)),
+                 Content(f"last ok {self.last_success or 'never'}")]
         if self.photos_waiting:
-            parts.append(f"photos waiting [b]{self.photos_waiting}[/b]")
+            parts.append(Content.from_markup("photos waiting [b]$n[/b]", n=str(self.photos_waiting)))
         if self.photo_problems:
             plural = "S" if self.photo_problems > 1 else ""
-            parts.append(f"[b reverse yellow] {self.photo_problems} PHOTO PROBLEM{plural} [/]")
+            parts.append(Content.styled(f" {self.photo_problems} PHOTO PROBLEM{plural} ", "bold reverse yellow"))
         if self.conflicts:
-            parts.append(f"[b reverse yellow] {self.conflicts} CONFLICT{'S' if self.conflicts > 1 else ''} [/]")
+            parts.append(Content.styled(f" {self.conflicts} CONFLICT{'S' if self.conflicts > 1 else ''} ",
+                                        "bold reverse yellow"))
         if self.last_error:
-            parts.append(f"[red]{self.last_error[:80]}[/red]")
+            parts.append(Content.styled(self.last_error[:80], "red"))
         elif self.photo_problem:
-            parts.append(f"[yellow]{self.photo_problem[:80]}[/yellow]")
-        return " · ".join(parts)
+            parts.append(Content.styled(self.photo_problem[:80], "yellow"))
+        return Content(" · ").join(parts)
 
 
 class SyncWorker:

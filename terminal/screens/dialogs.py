@@ -20,7 +20,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="question")
+            yield Label(self.question, classes="question", markup=False)  # names customers and codes: text
             yield Label("[b]Y[/b] / Enter = yes     [b]N[/b] / Esc = no")
 
     def action_answer(self, yes: bool) -> None:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from labels import LabelError, disposition_label
 from qc_checklists import ChecklistUnavailable, Disposition, Kind, Library, load_library
-from sync.store import Outcome, Rma, StoreError
+from sync.store import Line, Outcome, Rma, StoreError
 from terminal.inspection import NEXT_STEP, Draft
 from terminal.photos import PhotoError
 from terminal.printing import print_label
@@ -28,7 +28,7 @@ from terminal.scanning import Kind as ScanKind
 from terminal.scanning import Scan, read_scan
 from terminal.scanning.item import ItemCode, looks_like_item, read_item, same_gtin
 from terminal.screens.dialogs import Confirm
-from terminal.screens.inspect_dialogs import OverrideReason, PhotoDialog, PickRma
+from terminal.screens.inspect_dialogs import OverrideReason, PhotoDialog, PickLine, PickRma
 from terminal.widgets.checklist_form import ChecklistForm
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.scan_field import ScanField
@@ -86,7 +86,7 @@ class InspectScreen(Screen):
         Binding("up", "bench('up')", "Up", show=False),
         Binding("down", "bench('down')", "Down", show=False),
         Binding("escape", "bench('cancel')", "Abandon item"),
-        Binding("f4", "bench('pick')", "Pick RMA"),
+        Binding("f4", "bench('pick')", "Pick RMA / item"),
     ] + [Binding(str(n), f"bench('choose:{n}')", show=False) for n in range(1, 10)]
 
     def __init__(self, checklist_folder: str | Path | None = None) -> None:
@@ -210,6 +210,10 @@ class InspectScreen(Screen):
             self.say(f"Finish this item first (Enter confirms, Esc abandons); scan {scan.shown} again after.")
             self.app.ring(problem=True)
             return
+        by_sku = self._lines_with_sku(scan.text)
+        if by_sku:  # an item without GTIN carries its SKU as barcode
+            await self._item_scanned(ItemCode(scan.text, ""), by="sku", lines=by_sku)
+            return
         if looks_like_item(scan):
             # Carrier numbers can look like UPC/EAN (12-13 digits, and 1 in 10 has a valid check digit):
             # a scan that names an RMA opens it, as at receiving.
@@ -260,14 +264,22 @@ class InspectScreen(Screen):
                                "Scan the barcode on each item (not the parcel).")
         self.app.ring(problem=False)
 
-    async def _item_scanned(self, code: ItemCode) -> None:
+    def _lines_with_sku(self, text: str) -> list[Line]:
+        """The open RMA's lines whose SKU is exactly this scan (any case)."""
+        key = text.strip().upper()
+        return [ln for ln in self.rma.lines if ln.sku.strip().upper() == key] if self.rma and key else []
+
+    async def _item_scanned(self, code: ItemCode, *, by: str = "gtin", lines: list[Line] | None = None) -> None:
+        """Start inspecting the unit a scan (or the inspector's pick, ``by="hand"``) names."""
         rma = self.rma
         if rma is None:
             self.show("SCAN RMA", "Scan the RMA label first (or F4 to pick a received RMA), then the item.")
             self.app.ring(problem=True)
             return
         station, operator = self.app.settings.station, self.app.operator
-        lines = [ln for ln in rma.lines if same_gtin(ln.gtin, code.gtin)]
+        if lines is None:
+            lines = [ln for ln in rma.lines if same_gtin(ln.gtin, code.gtin)]
+        what = {"gtin": f"GTIN {code.gtin}", "sku": f"SKU {code.scanned}"}.get(by) or f"line {lines[0].line_no}"
         open_lines = [ln for ln in lines if len(self.progress.get(ln.line_no, ())) < ln.qty]
         earlier = await self.app.db.run(lambda store: store.serial_inspected_before(code.gtin, code.serial))
         reason = ""
@@ -275,7 +287,7 @@ class InspectScreen(Screen):
             expected = ", ".join(ln.gtin or f"{ln.sku} (no GTIN)" for ln in rma.lines)
             reason = f"GTIN {code.gtin} is not on {rma.code} (expected {expected})"
         elif not open_lines:
-            reason = f"more units of GTIN {code.gtin} than {rma.code} lists: every one is inspected already"
+            reason = f"more units of {what} than {rma.code} lists: every one is inspected already"
         elif earlier:
             reason = f"serial {code.serial} of GTIN {code.gtin} was inspected before, on {earlier}"
         if reason:
@@ -294,12 +306,13 @@ class InspectScreen(Screen):
             self.show("CHECKLIST INVALID", f"{exc}\nThis item cannot be inspected; nothing recorded.")
             self.app.ring(problem=True)
             return
-        self.draft = Draft(rma, line, checklist, code)
+        self.draft = Draft(rma, line, checklist, code, matched_by=by)
         unit = len(self.progress.get(line.line_no, ())) + 1
         extra = "  ".join(f"{k} {v}" for k, v in (("serial", code.serial), ("lot", code.lot),
                                                    ("expiry", code.expiry)) if v)
+        how = {"sku": "  (by SKU)", "hand": "  (picked by hand)"}.get(by, "")
         self.show("INSPECT", f"line {line.line_no}: {line.description or line.sku} ({line.sku}) · unit {unit} of "
-                             f"{line.qty} · {line.category}  {extra}")
+                             f"{line.qty} · {line.category}  {extra}{how}")
         self.app.ring(problem=False)
 
     # -- keys -----------------------------------------------------------------
@@ -454,6 +467,13 @@ class InspectScreen(Screen):
         if self.draft is not None:
             self.say("Finish or abandon (Esc) this item before picking another RMA.")
             return
+        if self.rma is not None and self.rma.stage != "inspected":
+            # an RMA is open: F4 picks the item whose barcode cannot be read (Esc closes the RMA first)
+            line_no = await self.app.push_screen_wait(PickLine(self.rma, self.progress))
+            if line_no is not None:
+                line = next(ln for ln in self.rma.lines if ln.line_no == line_no)
+                await self._item_scanned(ItemCode("", ""), by="hand", lines=[line])
+            return
         waiting = await self.app.db.run(lambda store: store.waiting_for_inspection())
         code = await self.app.push_screen_wait(PickRma(waiting))
         if code:
@@ -462,14 +482,14 @@ class InspectScreen(Screen):
     # -- showing ----------------------------------------------------------------
 
     def show(self, word: str, detail: str = "") -> None:
-        """The big word and the line under it."""
+        """The big word and the line under it (shown as text: it names scans, customers, items)."""
         banner = self.query_one(OutcomeBanner)
-        banner.show(word, escape(detail))
+        banner.show(word, detail)
         banner.set_classes(WORDS.get(word, "info"))
 
     def say(self, message: str) -> None:
         """A one-line hint under the checklist, without changing the banner."""
-        self.query_one("#hint", Static).update(f"[b]{escape(message)}[/b]")
+        self.query_one("#hint", Static).update(Content.styled(message, "bold"))
 
     def _redraw(self) -> None:
         """Bring the RMA lines, checklist, suggestion, typing field and focus in line with the state."""
@@ -487,8 +507,9 @@ class InspectScreen(Screen):
             still = f"   ({len(draft.unanswered())} to answer)" if draft.unanswered() else "   Enter confirms"
             missing = draft.photos_missing()
             photos = f"   📷 needed: {', '.join(i.id for i in missing)}" if missing else ""
-            suggestion_box.update(f"SUGGESTED  [b]{s.disposition.value.upper()}[/b]{still}{photos}\n"
-                                  + escape("; ".join(s.why)))
+            suggestion_box.update(Content.from_markup("SUGGESTED  [b]$word[/b]$rest\n$why",
+                                                      word=s.disposition.value.upper(), rest=still + photos,
+                                                      why="; ".join(s.why)))
             suggestion_box.set_classes(s.disposition.value)
             item = draft.current
             typing = item is not None and item.kind in (Kind.MEASUREMENT, Kind.NOTE)
@@ -498,30 +519,35 @@ class InspectScreen(Screen):
         self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
         self.query_one("#keys", Static).update(
             "P pass  F fail  1-9 choose  N n/a  C photo  ↑↓ move  Enter confirm  R/D/S other disposition  "
-            "Esc abandon" if draft else "Scan an RMA, then each item · F4 pick a received RMA · Esc close the RMA")
+            "Esc abandon" if draft else
+            "Scan each item (its GTIN or SKU) · F4 pick the item by hand · Esc close the RMA" if self.rma else
+            "Scan an RMA, then each item · F4 pick a received RMA · Esc close the RMA")
         self._focus()
 
     def _focus(self) -> None:
+        # set_focus at once, not widget.focus() (which runs later and could undo a newer decision, e.g. when a
+        # dialog closes and the item it picked opens in the same step)
         draft = self.draft
         item = draft.current if draft else None
         if item is not None and item.kind in (Kind.MEASUREMENT, Kind.NOTE):
-            self.query_one(ReadingField).focus()
+            self.set_focus(self.query_one(ReadingField))
         elif draft is not None:
             self.set_focus(None)  # single keys answer; scanner bursts still arrive via the wedge
         else:
-            self.query_one(ScanField).focus()
+            self.set_focus(self.query_one(ScanField))
 
-    def _rma_lines(self) -> str:
+    def _rma_lines(self) -> Content:
         rma = self.rma
         if rma is None:
-            return ""
-        rows = [f"[b]{escape(rma.code)}[/b]  {escape(rma.customer_name)}  ·  order {escape(rma.order_ref or '-')}  ·  "
-                f"reason: {escape(rma.reason or '-')}  ·  stage [b]{rma.stage}[/b]"]
+            return Content("")
+        rows = [Content.from_markup("[b]$code[/b]  $customer  ·  order $order  ·  reason: $reason  ·  "
+                                    "stage [b]$stage[/b]", code=rma.code, customer=rma.customer_name,
+                                    order=rma.order_ref or "-", reason=rma.reason or "-", stage=rma.stage)]
         current = self.draft.line.line_no if self.draft else None
         for ln in rma.lines:
             done = self.progress.get(ln.line_no, ())
             state = ", ".join(done) if done else "waiting"
             mark = "▶" if ln.line_no == current else ("✔" if len(done) >= ln.qty else " ")
-            rows.append(escape(f" {mark} {ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
-                               f"{ln.gtin or 'no GTIN'}, {ln.category})  — {len(done)}/{ln.qty}: {state}"))
-        return "\n".join(rows)
+            rows.append(Content(f" {mark} {ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
+                                f"{ln.gtin or 'no GTIN'}, {ln.category})  — {len(done)}/{ln.qty}: {state}"))
+        return Content("\n").join(rows)

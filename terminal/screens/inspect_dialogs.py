@@ -1,4 +1,4 @@
-"""Dialogs of the inspect screen: override reason, defect photo, pick a received RMA."""
+"""Dialogs of the inspect screen: override reason, defect photo, pick a received RMA or an item's line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -66,7 +67,8 @@ class OverrideReason(ModalScreen[Override | None]):
     def _choose(self, index: int) -> None:
         self.reason = OVERRIDE_REASONS[index]
         self.query_one(OptionList).highlighted = index
-        self.query_one("#problem", Label).update(f"Reason: [b]{self.reason}[/b] — add details, Enter saves")
+        self.query_one("#problem", Label).update(
+            Content.from_markup("Reason: [b]$reason[/b] — add details, Enter saves", reason=self.reason))
         self.query_one("#note", TextField).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -96,7 +98,7 @@ class PhotoDialog(ModalScreen[Photo | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Photo required: [b]{self.prompt}[/b]", classes="question")
+            yield Label(Content.from_markup("Photo required: [b]$prompt[/b]", prompt=self.prompt), classes="question")
             yield TextField(placeholder="photo file path — Enter", id="path", max_length=1000)
             keys = ("F8 take photo   " if self.camera else "") + "F9 no camera at this station   Esc cancel"
             yield Label(keys)
@@ -109,7 +111,7 @@ class PhotoDialog(ModalScreen[Photo | None]):
         try:
             photo = await asyncio.to_thread(photo_from_file, self.item_id, event.value)
         except PhotoError as exc:
-            self.query_one("#problem", Label).update(f"[b]{exc}[/b]")
+            self.query_one("#problem", Label).update(Content.styled(str(exc), "bold"))  # names the typed path
             return
         self.dismiss(photo)
 
@@ -121,7 +123,7 @@ class PhotoDialog(ModalScreen[Photo | None]):
         try:
             photo = await asyncio.to_thread(self.camera.capture, self.item_id)
         except Exception as exc:  # a camera failing must not lose the inspection
-            self.query_one("#problem", Label).update(f"[b]Camera: {exc}[/b]")
+            self.query_one("#problem", Label).update(Content.styled(f"Camera: {exc}", "bold"))
             return
         self.dismiss(photo)
 
@@ -147,8 +149,9 @@ class PickRma(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label(f"{len(self.waiting)} received RMA(s) waiting for inspection" if self.waiting else
                         "No received RMA is waiting for inspection.", classes="question")
-            yield OptionList(*[Option(f"{r.code}  {r.customer_name}  ·  received {when(r.received_at)}  ·  "
-                                      f"{sum(ln.qty for ln in r.lines)} item(s)", id=r.code) for r in self.waiting])
+            yield OptionList(*[Option(Content(f"{r.code}  {r.customer_name}  ·  received {when(r.received_at)}  ·  "
+                                              f"{sum(ln.qty for ln in r.lines)} item(s)"), id=r.code)
+                               for r in self.waiting])
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -156,6 +159,44 @@ class PickRma(ModalScreen[str | None]):
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Close without picking."""
+        self.dismiss(None)
+
+
+class PickLine(ModalScreen[int | None]):
+    """The open RMA's lines still to inspect, by number: the item is picked by hand (its code cannot be read)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
+        Binding(str(n), f"pick({n})", show=False) for n in range(1, 10)]
+
+    def __init__(self, rma: Rma, progress: dict[int, tuple[str, ...]]) -> None:
+        super().__init__()
+        self.rma = rma
+        self.open_lines = [ln for ln in rma.lines if len(progress.get(ln.line_no, ())) < ln.qty]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Content(f"Pick the item of {self.rma.code} by hand — only when it has no readable barcode "
+                                "(recorded as picked by hand). Its number, or ↑↓ Enter; Esc cancels.")
+                        if self.open_lines else Content(f"Every item of {self.rma.code} is inspected."),
+                        classes="question")
+            yield OptionList(*[Option(Content(f"{ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
+                                              f"{ln.gtin or 'no GTIN'}, {ln.category})"), id=str(ln.line_no))
+                               for ln in self.open_lines])
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_pick(self, number: int) -> None:
+        """Pick the line with this number (as the lines are numbered on the screen)."""
+        if any(ln.line_no == number for ln in self.open_lines):
+            self.dismiss(number)
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id))
 
     def action_cancel(self) -> None:
         """Close without picking."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
@@ -42,8 +44,8 @@ class PrintJobs(ModalScreen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for job in jobs:
-            table.add_row(str(job.id), job.what or job.format, job.state, str(job.attempts),
-                          (job.printed_at or "")[11:19], job.last_error[:40], key=str(job.id))
+            table.add_row(str(job.id), Text(job.what or job.format), job.state, str(job.attempts),  # text, not markup
+                          (job.printed_at or "")[11:19], Text(job.last_error[:40]), key=str(job.id))
         if not jobs:
             self.query_one("#said", Label).update("No print jobs yet.")
 
@@ -57,7 +59,7 @@ class PrintJobs(ModalScreen[None]):
         try:
             new_id = await asyncio.to_thread(self.queue.reprint, job_id)
         except PrintQueueError as exc:
-            self.query_one("#said", Label).update(f"[b]{exc}[/b]")
+            self.query_one("#said", Label).update(Content.styled(str(exc), "bold"))
             return
         self.query_one("#said", Label).update(f"Job {job_id} queued again as job {new_id}.")
         self.load()

@@ -10,10 +10,11 @@ from datetime import datetime
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from sync.store import Outcome, Receipt, StoreError
+from sync.store import DatabaseBusy, DatabaseUnavailable, DiskFull, Outcome, Receipt, StoreError
 from terminal.receiving import NEXT_STEP, describe, describe_conflicts, receive_at_bench, when
 from terminal.scanning import Kind, Scan
 from terminal.screens.dialogs import Confirm
@@ -22,6 +23,7 @@ from terminal.widgets.scan_field import ScanField
 from terminal.widgets.status_bar import StatusBar
 
 PROBLEMS = {Outcome.NOT_EXPECTED, Outcome.CANCELLED, Outcome.EXPIRED, Outcome.NOT_AN_RMA}
+RETRY_WRITE_EVERY = 1.0  # seconds between tries while the database cannot be written
 
 
 class ReceiveScreen(Screen):
@@ -39,8 +41,8 @@ class ReceiveScreen(Screen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield OutcomeBanner(id="banner")
-        yield Static(id="waiting")
-        yield Static(id="recent")
+        yield Static(id="waiting", markup=False)
+        yield Static(id="recent", markup=False)  # scans and customer names: text, never markup
         yield ScanField(id="scan")
         yield Footer()
 
@@ -97,36 +99,70 @@ class ReceiveScreen(Screen):
                 banner.show("NOT READ", f"command {scan.value} does nothing at receiving")
             return
         station, operator = self.app.settings.station, self.app.operator
-        try:
-            receipt, conflicts = await self.app.db.run(
-                lambda store: receive_at_bench(store, scan.text, station, operator,
-                                               item_barcode=scan.kind == Kind.ITEM))
-        except StoreError as exc:
-            banner.show("ERROR", f"{exc}")
-            self.app.ring(problem=True)
-            return
+        held = False
+        while True:
+            try:
+                receipt, conflicts = await self.app.db.run(
+                    lambda store: receive_at_bench(store, scan.text, station, operator,
+                                                   item_barcode=scan.kind == Kind.ITEM))
+                break
+            except (DatabaseBusy, DatabaseUnavailable) as exc:
+                # disk full, locked, read-only: this scan and the ones behind it wait here, in order
+                self._cannot_write(exc, first=not held)
+                held = True
+                await asyncio.sleep(RETRY_WRITE_EVERY)
+            except StoreError as exc:
+                banner.show("ERROR", f"{exc}")
+                self.app.ring(problem=True)
+                return
+        if held:
+            self.app.show_in_header("disk", "")
         self._show(receipt, conflicts)
         self.latencies.append(time.monotonic() - scan.at)
         self.app.ring(problem=receipt.outcome in PROBLEMS or receipt.outcome == Outcome.ALREADY_RECEIVED
                       or bool(conflicts))
         self.app.refresh_status()
 
+    def _cannot_write(self, exc: StoreError, *, first: bool) -> None:
+        """One line on the banner and in the header: what is wrong, how many scans wait, nothing lost."""
+        n = 1 + self.scans.qsize()
+        waiting = f"{n} scan{'s' if n > 1 else ''} waiting, nothing lost"
+        if isinstance(exc, DiskFull):
+            word, line = "DISK FULL", f"disk full: {waiting} — free space on the station's disk; they are " \
+                                      "recorded as soon as there is room"
+        elif isinstance(exc, DatabaseBusy):
+            word, line = "DATABASE LOCKED", f"database locked by another program: {waiting} — they are " \
+                                            "recorded as soon as it lets go"
+        else:
+            word, line = "NOT WRITABLE", f"{exc} — {waiting}; they are recorded as soon as it can be written"
+        self.query_one(OutcomeBanner).show(word, line)
+        self.app.show_in_header("disk", f"{word}: {n} waiting")
+        if first:
+            self.app.ring(problem=True)
+
     def _show(self, receipt: Receipt, conflicts: list[dict]) -> None:
         rma, outcome = receipt.rma, receipt.outcome
+        # every $name is data (scans, imports, the server): Content puts it in as text, never as markup
         if rma is None:
-            detail = f"Scanned: {receipt.scanned[:60]}\n{NEXT_STEP[outcome]}"
+            detail = Content(f"Scanned: {receipt.scanned[:60]}\n{NEXT_STEP[outcome]}")
         elif outcome == Outcome.RECEIVED:
             lines = "\n".join(f"  {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, {ln.category})"
                               for ln in rma.lines)
-            detail = (f"[b]{rma.code}[/b]  {rma.customer_name}  ·  order {rma.order_ref or '-'}  ·  "
-                      f"reason: [b]{rma.reason or '-'}[/b]\n{lines}\n{NEXT_STEP[outcome]}")
+            detail = Content.from_markup(
+                "[b]$code[/b]  $customer  ·  order $order  ·  reason: [b]$reason[/b]\n$lines\n$next",
+                code=rma.code, customer=rma.customer_name, order=rma.order_ref or "-", reason=rma.reason or "-",
+                lines=lines, next=NEXT_STEP[outcome])
         elif outcome == Outcome.ALREADY_RECEIVED:
-            detail = (f"[b]{rma.code}[/b]  {rma.customer_name}\nReceived {when(rma.received_at)} at station "
-                      f"[b]{rma.received_station}[/b] by [b]{rma.received_operator}[/b]. {NEXT_STEP[outcome]}")
+            detail = Content.from_markup(
+                "[b]$code[/b]  $customer\nReceived $when at station [b]$station[/b] by [b]$operator[/b]. $next",
+                code=rma.code, customer=rma.customer_name, when=when(rma.received_at),
+                station=rma.received_station or "?", operator=rma.received_operator or "?", next=NEXT_STEP[outcome])
         else:
-            detail = f"[b]{rma.code}[/b]  {rma.customer_name}  ·  order {rma.order_ref or '-'}\n{NEXT_STEP[outcome]}"
+            detail = Content.from_markup("[b]$code[/b]  $customer  ·  order $order\n$next", code=rma.code,
+                                         customer=rma.customer_name, order=rma.order_ref or "-",
+                                         next=NEXT_STEP[outcome])
         if conflicts:
-            detail += "\n[b reverse]" + describe_conflicts(conflicts) + "[/]"
+            detail += Content("\n") + Content.styled(describe_conflicts(conflicts), "bold reverse")
         self.query_one(OutcomeBanner).show(outcome.value, detail)
         stamp = datetime.now().strftime("%H:%M:%S")
         self.recent.appendleft(f"{stamp}  {outcome.value:<17} {describe(receipt)[:90]}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from textual.content import Content
 from textual.widgets import Static
 
 # outcome word -> CSS class (colours in station.tcss)
@@ -20,6 +21,9 @@ STYLES = {
     "UNDONE": "warn",
     "NOT READ": "bad",
     "ERROR": "bad",
+    "DISK FULL": "bad",
+    "DATABASE LOCKED": "bad",
+    "NOT WRITABLE": "bad",
 }
 
 
@@ -29,10 +33,15 @@ class OutcomeBanner(Static):
     word = ""
     shown_at = 0.0
 
-    def show(self, word: str, detail: str = "") -> None:
-        """Show ``word`` big in the outcome's colour, ``detail`` under it."""
+    def show(self, word: str, detail: str | Content = "") -> None:
+        """Show ``word`` big in the outcome's colour, ``detail`` under it.
+
+        A ``str`` detail is shown as it is, never read as markup: it carries
+        scans, customer names and server messages.  Emphasis comes as
+        :class:`~textual.content.Content` built by the caller.
+        """
         self.set_classes(STYLES.get(word, "info"))
         spaced = " ".join(word)
-        self.update(f"[b]{spaced}[/b]\n\n{detail}" if detail else f"[b]{spaced}[/b]")
+        self.update(Content.assemble((spaced, "bold"), "\n\n", detail) if detail else Content.styled(spaced, "bold"))
         self.word = word
         self.shown_at = time.monotonic()  # for the scan-to-screen benchmark

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from textual.content import Content
 from textual.widgets import Static
 
 # The parts other pieces of the station report, in the order they are shown.
-PARTS = ("camera", "sync", "printer")
+PARTS = ("disk", "camera", "sync", "printer")
 
 
 @dataclass
@@ -18,7 +19,8 @@ class Header:
     operator: str = ""
     unsent: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-    parts: dict[str, str] = field(default_factory=dict)  # "camera" / "sync" / "printer" -> one short line
+    # "disk" / "camera" / "sync" / "printer" -> one short line: a str is shown as text, Content with its styles
+    parts: dict[str, str | Content] = field(default_factory=dict)
 
 
 class StatusBar(Static):
@@ -43,14 +45,18 @@ class StatusBar(Static):
     counts = property(lambda self: self.header.counts)
 
     def part(self, name: str) -> str:
-        """The line another part reported ("" when it has none)."""
-        return self.header.parts.get(name, "")
+        """The line another part reported, as plain text ("" when it has none)."""
+        line = self.header.parts.get(name, "")
+        return line if isinstance(line, str) else line.plain
 
-    def render(self) -> str:
+    def render(self) -> Content:
+        # station, operator and the parts' lines come from config, badges and the server: text, not markup
         h = self.header
-        who = h.operator or "[reverse] NOT SIGNED IN [/reverse]"
+        who = Content.from_markup("[b]$who[/b]", who=h.operator) if h.operator else \
+            Content.styled(" NOT SIGNED IN ", "bold reverse")
         today = "  ".join(f"{name} {n}" for name, n in h.counts.items()) or "nothing yet"
-        shown = [f"STATION [b]{h.station}[/b]", f"OPERATOR [b]{who}[/b]",
-                 f"UNSENT [b]{h.unsent}[/b]", f"TODAY {today}"]
-        shown += [h.parts[name] for name in PARTS if h.parts.get(name)]
-        return "  │  ".join(shown)
+        shown = [Content.from_markup("STATION [b]$station[/b]", station=h.station), Content("OPERATOR ") + who,
+                 Content.from_markup("UNSENT [b]$unsent[/b]", unsent=str(h.unsent)), Content(f"TODAY {today}")]
+        shown += [Content(line) if isinstance(line, str) else line
+                  for line in (h.parts.get(name) for name in PARTS) if line]
+        return Content("  │  ").join(shown)

@@ -240,7 +240,7 @@ async def test_garbage_scans_get_one_line_and_record_nothing(settings, station_d
     assert [t for t, *_ in events(station_db) if t != "operator.signed_in"] == []
 
 
-async def test_locked_database_shows_one_line_and_keeps_earlier_receipts(settings, station_db):
+async def test_locked_database_shows_one_line_and_keeps_the_scan_until_it_is_free(settings, station_db):
     app = make_app(settings, operator="anna")
     async with app.run_test(size=(120, 40)) as pilot:
         await scan(pilot, "RMA-2026-000001")
@@ -250,13 +250,17 @@ async def test_locked_database_shows_one_line_and_keeps_earlier_receipts(setting
         other.execute("BEGIN IMMEDIATE")
         try:
             await scan(pilot, "RMA-2026-000002")
-            await handled(pilot, app, 2)
+            await wait_until(pilot, lambda: banner(app)[0] == "DATABASE LOCKED")
             word, text = banner(app)
-            assert word == "ERROR" and "locked by another program" in text and "\n" not in text.strip().split("\n\n")[-1]
+            assert "locked by another program: 1 scan waiting, nothing lost" in text
+            assert "\n" not in text.strip().split("\n\n")[-1]
         finally:
             other.execute("ROLLBACK")
             other.close()
+        await handled(pilot, app, 2)  # written once the lock is gone
+        assert banner(app)[0] == "RECEIVED"
     assert ("rma.received", "RMA-2026-000001", "bench-t", "anna") in events(station_db)
+    assert ("rma.received", "RMA-2026-000002", "bench-t", "anna") in events(station_db)
 
 
 async def test_a_conflict_reported_by_the_server_shows_with_the_rma(settings, station_db):
