@@ -44,7 +44,26 @@ db_option = click.option("--db", type=click.Path(dir_okay=False), default=None,
 station_option = click.option("--station", default=None, help="Station id (default: config file, then host name).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineGroup(click.Group):
+    """The `rma` group: a usage error is one line on stderr naming the help, not Click's three."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else (prog_name or "rma")
+            message = " ".join(exc.format_message().split()).rstrip(".")
+            fail(f"{message} (see {where} --help)", exc.exit_code)
+        except click.ClickException as exc:
+            fail(" ".join(exc.format_message().split()), exc.exit_code)
+        except click.Abort:
+            fail("stopped; nothing more was done")
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", type=click.Path(dir_okay=False), default=None,
               help=f"Station config file (default: ${station_config.CONFIG_ENV}, "
                    f"then {station_config.default_config_path()}).")

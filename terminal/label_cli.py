@@ -232,9 +232,17 @@ def label_reprint(ctx: click.Context, job_id: int, db: str | None, printer_url: 
     from terminal.printing import PrintQueue, PrintQueueError, queue_path_for
 
     settings = settings_from(ctx, db=db)
+    path = queue_path_for(settings.db_path)
+    if not path.is_file():
+        fail(f"no print job {job_id}")  # the job comes first: without it no printer can help
+    with PrintQueue(path, None) as queue:
+        try:
+            queue.data(job_id)
+        except PrintQueueError as exc:
+            fail(f"no print job {job_id} (rma label jobs lists them)" if "no print job" in str(exc) else str(exc))
     printer = station_printer(printer_url or settings.printer,
                               "no printer: give --printer URL or set printer in the station config")
-    with PrintQueue(queue_path_for(settings.db_path), printer) as queue:
+    with PrintQueue(path, printer) as queue:
         try:
             new_id = queue.reprint(job_id)
             while (printed := queue.print_next()) is True:
