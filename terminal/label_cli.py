@@ -81,8 +81,7 @@ def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | N
     if out == "-":
         sys.stdout.buffer.write(b"".join(documents))
         return
-    paths = [Path(out)] if len(documents) == 1 else [
-        Path(out).with_name(f"{Path(out).stem}-{_file_safe(lbl.name)}{labels.SUFFIX[fmt]}") for lbl in made]
+    paths = [Path(out)] if len(documents) == 1 else _file_per_label(Path(out), made, fmt)
     if not paths[0].parent.is_dir():
         fail(f"folder {paths[0].parent} does not exist")
     for path, document in zip(paths, documents, strict=True):
@@ -91,6 +90,15 @@ def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | N
         except OSError as exc:
             fail(f"cannot write {path}: {exc.strerror}")
     click.echo(f"wrote {len(made)} label(s) to {', '.join(map(str, paths))}")
+
+
+def _file_per_label(out: Path, made: list[Label], fmt: str) -> list[Path]:
+    """PATH-<name> for each label, or PATH-1, PATH-2, ... when names repeat (two command sheets):
+    one file never holds two labels."""
+    names = [_file_safe(lbl.name) for lbl in made]
+    if len(set(names)) < len(names):
+        names = [str(n) for n in range(1, len(made) + 1)]
+    return [out.with_name(f"{out.stem}-{name}{labels.SUFFIX[fmt]}") for name in names]
 
 
 def _file_safe(name: str) -> str:

@@ -161,3 +161,23 @@ def test_jobs_are_listed_and_reprinted(run, tmp_path, db_path):
     assert [decode_one for decode_one in zpl_decoded(jobs[0])] == [["OP:anna"]]
     listed = run("label", "jobs", "--db", str(db_path))
     assert "waiting" not in listed.output and listed.output.count("printed") == 2
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg"])
+def test_both_command_sheets_are_written_as_numbered_files(run, tmp_path, suffix):
+    """Two sheets in a one-page format are two files, x-1 and x-2, and the command line names both."""
+    out = tmp_path / f"sheets.{suffix}"
+    result = run("label", "commands", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    written = [tmp_path / f"sheets-{n}.{suffix}" for n in (1, 2)]
+    assert sorted(tmp_path.glob(f"sheets*.{suffix}")) == written
+    assert result.output.strip() == f"wrote 2 label(s) to {written[0]}, {written[1]}"
+    if suffix == "png":
+        images = [Image.open(path) for path in written]
+    else:
+        import cairosvg
+
+        images = [Image.open(io.BytesIO(cairosvg.svg2png(bytestring=p.read_bytes(), dpi=203,
+                                                         background_color="white"))) for p in written]
+    read = [code for image in images for code in decode(image)]
+    assert sorted(read) == sorted(f"CMD:{c}" for c in COMMANDS)  # the PASS/FAIL sheet is not lost
