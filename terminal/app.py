@@ -44,8 +44,10 @@ class StationApp(App):
         Binding("f10", "quit", "Quit"),
     ]
 
-    def __init__(self, settings: Settings, *, operator: str | None = None, db: StationDb | None = None):
+    def __init__(self, settings: Settings, *, operator: str | None = None, db: StationDb | None = None,
+                 notice: str = ""):
         super().__init__()
+        self.notice = notice  # one line shown at start (the demo says where its database is)
         self.settings = settings
         self.db = db or StationDb(settings.db_path, create_folder=settings.db_is_default)
         self.operator = ""
@@ -68,6 +70,8 @@ class StationApp(App):
             self.sign_in(self._first_operator)
         self.camera.start()
         self.sync_worker = SyncWorker.for_app(self)  # None without a server
+        if self.notice:
+            self.notify(self.notice, timeout=20, markup=False)
 
     def action_show(self, name: str) -> None:
         """Switch between the receive and inspect screens (each keeps its state)."""
@@ -241,6 +245,7 @@ def _key_name(character: str) -> str:
     return character if character.isalnum() else _character_to_key(character)
 
 
-def make_app(settings: Settings, *, operator: str | None = None, db: StationDb | None = None) -> StationApp:
+def make_app(settings: Settings, *, operator: str | None = None, db: StationDb | None = None,
+             notice: str = "") -> StationApp:
     """The one factory the CLI and the tests use."""
-    return StationApp(settings, operator=operator, db=db)
+    return StationApp(settings, operator=operator, db=db, notice=notice)

@@ -7,8 +7,6 @@ its job; none prints a traceback for bad input.
 from __future__ import annotations
 
 import sys
-import tempfile
-from pathlib import Path
 
 import click
 
@@ -90,26 +88,39 @@ def station(ctx: click.Context, db: str | None, station: str | None, operator: s
 
 
 @rma.command()
-@db_option
+@click.option("--db", type=click.Path(dir_okay=False), default=None,
+              help="Demo database file, kept (default: a new rma-demo-* folder in the temporary directory, "
+                   "removed when the station quits).")
 @click.option("--rmas", "count", default=200, show_default=True, help="How many demo RMAs to create.")
-@click.option("--no-station", is_flag=True, help="Only create the database, do not start the station.")
+@click.option("--no-station", is_flag=True, help="Only create the database (kept), do not start the station.")
 @click.pass_context
 def demo(ctx: click.Context, db: str | None, count: int, no_station: bool) -> None:
-    """Create a throw-away demo database and start the station on it."""
-    from terminal.demo import create_demo_database
+    """Create a throw-away demo database, with a file printer and a sample camera, and start the station on it."""
+    from terminal.demo import create_demo_database, demo_session, film_demo_camera, queue_demo_badge
 
-    path = Path(db) if db else Path(tempfile.mkdtemp(prefix="rma-demo-")) / "demo.db"
-    if not path.parent.is_dir():
-        fail(f"folder {path.parent} does not exist")
-    try:
-        create_demo_database(path, count)
-    except StoreError as exc:
-        fail(str(exc))
-    click.echo(f"demo database with {count} RMAs: {path}")
-    if not no_station:
+    with demo_session(db, keep=no_station) as session:
+        if not session.folder.is_dir():
+            fail(f"folder {session.folder} does not exist")
+        try:
+            create_demo_database(session.db, count)
+        except StoreError as exc:
+            fail(str(exc))
+        fate = " (removed when the station quits; --db PATH keeps one)" if session.temporary else ""
+        click.echo(f"demo database with {count} RMAs: {session.db}{fate}")
+        if no_station:
+            return
+        try:
+            film_demo_camera(session.camera)
+            queue_demo_badge(session)
+        except OSError as exc:
+            fail(f"cannot prepare the demo's camera and printer in {session.folder}: {exc}")
+        click.echo(f"demo printer {session.printer} (F9: print jobs); demo camera {session.camera} (F8)")
         from terminal.app import make_app
 
-        make_app(settings_from(ctx, db=str(path), station="demo-bench")).run()
+        make_app(settings_from(ctx, db=str(session.db), station="demo-bench", printer=session.printer,
+                               camera=session.camera), notice=session.notice).run()
+    click.echo(f"removed the demo folder {session.folder}" if session.temporary else
+               f"demo database kept: {session.db}")
 
 
 @rma.group("import")
