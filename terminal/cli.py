@@ -228,6 +228,8 @@ def show_config(ctx: click.Context, db: str | None, station: str | None) -> None
         value = getattr(settings, key)
         if key == "server_token" and value:
             value = value[:4] + "…"  # never print a secret in full
+        if isinstance(value, tuple):
+            value = ", ".join(value) or "(none)"
         click.echo(f"{key:13} = {value!s:40}  ({settings.sources[key]})")
 
 
@@ -240,6 +242,10 @@ rma.add_command(decode)
 from terminal.checklist_cli import checklist  # noqa: E402  (its own module; one line here)
 
 rma.add_command(checklist)
+from terminal.operator_cli import import_operators, operator  # noqa: E402  (its own module)
+
+rma.add_command(operator)
+import_.add_command(import_operators)
 from terminal import sync_commands  # noqa: E402  (the server and sync commands register here)
 for _command in sync_commands.COMMANDS: rma.add_command(_command)  # noqa: E701
 

@@ -36,7 +36,8 @@ CATALOGUE = [
 ]
 REASONS = ["wrong size", "defective", "damaged in transit", "not as described", "changed mind",
            "arrived late", "wrong item sent"]
-OPERATORS = [("anna", "Anna Schmidt"), ("ben", "Ben Novak"), ("qc1", "Chloé Dubois")]
+# anna is a supervisor (she approves overrides and undos), ben a receiving clerk, qc1 an inspector
+OPERATORS = [("anna", "Anna Schmidt", "supervisor"), ("ben", "Ben Novak", "clerk"), ("qc1", "Chloé Dubois", "inspector")]
 
 
 def gtin13(rng: random.Random) -> str:
@@ -76,8 +77,8 @@ def create_demo_database(path: str | Path, count: int = 200) -> Path:
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     with Store(path, create_folder=True) as store:
-        for operator_id, name in OPERATORS:
-            store.add_operator(operator_id, name)
+        for operator_id, name, role in OPERATORS:
+            store.add_operator(operator_id, name, role)
         store.import_rmas(((p.rma, p.lines, p.tracking) for p in demo_rmas(count)),
                           station="demo", operator="demo", source="rma demo")
     return path
@@ -148,7 +149,7 @@ def queue_demo_badge(session: DemoSession) -> None:
     from labels import badge_label, open_printer
     from terminal.printing import PrintQueue, queue_path_for
 
-    operator_id, name = OPERATORS[0]
+    operator_id, name, _ = OPERATORS[0]
     with PrintQueue(queue_path_for(session.db), open_printer(session.printer)) as queue:
         if not queue.jobs(1):
             queue.submit(badge_label(operator_id, name), what=f"badge {operator_id}")
