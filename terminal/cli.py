@@ -81,7 +81,9 @@ def station(ctx: click.Context, db: str | None, station: str | None, operator: s
             camera: str | None) -> None:
     """Start the station screens: receiving (F6) and QC inspection (F7)."""
     settings = settings_from(ctx, db=db, station=station, camera=camera)
-    open_store(settings).close()  # fail here, with one line, rather than inside the screen
+    with open_store(settings) as store:  # fail here, with one line, rather than inside the screen
+        if operator and store.operator(operator) is None:
+            fail(f"{operator} is not a registered operator; nobody signed in (rma operator add {operator})")
     from terminal.app import make_app
 
     make_app(settings, operator=operator).run()

@@ -51,3 +51,10 @@ def test_the_demo_has_registered_operators_and_anna_is_a_supervisor(tmp_path):
     with Store(create_demo_database(tmp_path / "demo.db", 3)) as store:
         assert {(o.id, o.role) for o in store.operators()} == {("anna", "supervisor"), ("ben", "clerk"),
                                                                ("qc1", "inspector")}
+
+
+def test_the_station_refuses_an_unregistered_operator_before_it_starts(tmp_path):
+    done = run(tmp_path, "station", "--db", str(tmp_path / "s.db"), "--operator", "ghost")
+    assert done.exit_code == 1
+    assert done.output.strip().splitlines() == [
+        "rma: ghost is not a registered operator; nobody signed in (rma operator add ghost)"]
