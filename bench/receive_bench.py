@@ -176,6 +176,8 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(str(work) + suffix).unlink(missing_ok=True)
     subprocess.run(["cp", "--reflink=auto", str(big), str(work)], check=True)
+    with Store(work) as store:  # only registered operators sign in
+        store.add_operator("bench-op", "Bench operator", "clerk")
     scans = scan_mix(args.rmas, args.scans)
     spawned_at = time.time()
     done = subprocess.run([sys.executable, __file__, "--child", json.dumps([spawned_at, str(work), scans])],

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date as Date
 
-from labels.layout import Barcode, Box, Label, LabelError, Text, clean_text
+from labels.layout import Barcode, Box, Label, LabelError, Text, clean_text, text_width
 
 INCH = 25.4
 MARGIN = 4.0
@@ -29,6 +29,12 @@ def _when(day: Date | str | None) -> str:
     if day is None:
         return Date.today().isoformat()
     return day.isoformat() if isinstance(day, Date) else clean_text(day)
+
+
+def _fitting(text: str, size: float, room: float) -> float:
+    """The largest bold text size up to ``size`` mm at which ``text`` fits in ``room`` mm (a code is never cut)."""
+    per_mm = text_width(text, 1000, True) / 1000  # text width in mm per mm of size
+    return min(size, room * 0.97 / per_mm) if per_mm else size
 
 
 def rma_label(code: str, *, customer: str = "", order: str = "", reason: str = "",
@@ -49,19 +55,24 @@ def rma_label(code: str, *, customer: str = "", order: str = "", reason: str = "
             Text(MARGIN, 44.5, reason, size=3, width=inner),
         )
     else:
-        y = 44
-        fields = []
-        for caption, value, lines in (("CUSTOMER", customer, 2), ("ORDER", order, 1),
-                                      ("RETURN REASON", reason, 3), ("DATE", when, 1)):
-            fields.append(Text(MARGIN, y, caption, size=3))
-            fields.append(Text(MARGIN, y + 4.5, clean_text(value) or "-", size=5, width=inner, lines=lines))
-            y += 4.5 + lines * 5 * 1.15 + 4
+        # Laid out as a carrier label is: who and why at the top, then the code in big text and a
+        # large barcode across the lower half (module up to 0.5 mm, quiet zones reaching into the
+        # margins), readable by a handheld scanner or the bench camera from a metre.
+        half = inner / 2
         elements = (
             Text(MARGIN, MARGIN, "RMA RETURN", size=5, bold=True),
             Box(MARGIN, 11, inner, 0, line=0.5),
-            Barcode(MARGIN, 14, code, height=20, width=inner),
-            Text(MARGIN, 36, code, size=6.5, bold=True),
-            *fields,
+            Text(MARGIN, 14, "CUSTOMER", size=3),
+            Text(MARGIN, 18.5, clean_text(customer) or "-", size=5, width=inner, lines=2),
+            Text(MARGIN, 32, "ORDER", size=3),
+            Text(MARGIN, 36.5, clean_text(order) or "-", size=5, width=half - 2),
+            Text(MARGIN + half, 32, "DATE", size=3),
+            Text(MARGIN + half, 36.5, when, size=5, width=half),
+            Text(MARGIN, 45, "RETURN REASON", size=3),
+            Text(MARGIN, 49.5, clean_text(reason) or "-", size=4.5, width=inner, lines=3),
+            Box(MARGIN, 67, inner, 0, line=0.5),
+            Text(MARGIN, 71, code, size=_fitting(code, 11, inner), bold=True, width=inner),
+            Barcode(0, 86, code, height=44, width=width, module=0.5),
             Box(MARGIN, height - 12, inner, 0, line=0.5),
             Text(MARGIN, height - 9.5, "Returned goods: receive at the RMA station", size=3),
         )
@@ -79,17 +90,19 @@ def disposition_label(disposition: str, *, sku: str, rma: str, line: int | str,
     width, height = SIZES["4x3"]
     inner = width - 2 * MARGIN
     sku = (sku or "").strip()  # the barcode says exactly this: checked, never cleaned
+    # an empty field is left out, not printed as a lone "-"
     finding = " / ".join(p for p in (f"Grade {clean_text(grade)}" if clean_text(grade) else "",
-                                     clean_text(defect)) if p) or "-"
+                                     clean_text(defect)) if p)
+    inspector = clean_text(inspector)
+    signed = f"Inspector {inspector} / {_when(day)}" if inspector else f"Inspected {_when(day)}"
     elements = (
         Box(MARGIN, MARGIN - 1, inner, 14, line=0.8),
         Text(MARGIN + 3, MARGIN + 1.5, outcome, size=9, bold=True, width=inner - 6),
         Text(MARGIN, 20, f"SKU {sku}", size=4.5, bold=True, width=inner),
         Barcode(MARGIN, 26, sku, height=14, width=inner),
         Text(MARGIN, 42.5, f"RMA {clean_text(rma).upper()} / line {clean_text(line)}", size=4, width=inner),
-        Text(MARGIN, 49, finding, size=4, width=inner, lines=2),
-        Text(MARGIN, height - 10, f"Inspector {clean_text(inspector) or '-'} / {_when(day)}", size=3.5,
-             width=inner),
+        *([Text(MARGIN, 49, finding, size=4, width=inner, lines=2)] if finding else []),
+        Text(MARGIN, height - 10, signed, size=3.5, width=inner),
     )
     return Label("disposition", f"{outcome}-{sku}", width, height, elements)
 

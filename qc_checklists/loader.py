@@ -65,6 +65,11 @@ class Node:
     key_lines: dict[str, int] = field(default_factory=dict)
 
 
+# The tags YAML gives plain values by itself; any other tag was written into the file.
+PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq",
+                                                          "timestamp"))
+
+
 class _Reader:
     """Turns PyYAML's node tree into :class:`Node` values, collecting problems."""
 
@@ -72,9 +77,12 @@ class _Reader:
         self.path = path
         self.problems: list[Problem] = []
         self._seen: set[int] = set()
+        self._refused_tags: set[int] = set()  # lines of refused tags
         self._scalars = yaml.SafeLoader("")  # only its scalar constructors are used
 
     def problem(self, line: int, reason: str) -> None:
+        if line in self._refused_tags:
+            return  # the tag is the problem there; what its missing value breaks would only repeat it
         self.problems.append(Problem(self.path, line, reason))
 
     def convert(self, node: yaml.Node) -> Node:
@@ -84,6 +92,13 @@ class _Reader:
             self.problem(line, "aliases (*name) are not allowed in checklists; write the value out")
             return Node(None, line)
         self._seen.add(id(node))
+        if node.tag not in PLAIN_TAGS:
+            # an explicit tag (!!python/object, !custom): refused before anything is built from it
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.problem(line, f"tag {tag.split(':')[0] if tag.startswith('!!') else tag} is not allowed; "
+                               "a checklist holds plain text, numbers, lists and 'key: value' lines")
+            self._refused_tags.add(line)
+            return Node(None, line)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Node] = {}
             lines: dict[str, int] = {}

@@ -165,6 +165,7 @@ class SyncClient:
                               "check the server certificate or the CA path") from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 last = Unreachable(f"server unreachable: {_short(exc)}")
+                last.__cause__ = exc  # the root cause (refused, name, timeout) for a person's one line
                 continue
             if answer.status_code < 300:
                 try:

@@ -43,6 +43,8 @@ TRACKING_TAIL = 10
 MIN_TRACKING_LENGTH = 8
 # PRAGMA application_id of a station database ("RMAS"), so it is told apart from another program's file
 APPLICATION_ID = 0x524D4153
+ROLES = ("clerk", "inspector", "supervisor")
+MAX_OPERATOR_ID = 64
 
 
 class StoreError(Exception):
@@ -104,6 +106,15 @@ class Rma:
     received_operator: str | None = None
     lines: tuple[Line, ...] = ()
     tracking_numbers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A registered operator: the id on their badge (``OP:<id>``), their name, their role."""
+
+    id: str
+    name: str
+    role: str
 
 
 @dataclass(frozen=True)
@@ -382,11 +393,18 @@ def _m004_photo_uploads(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX photo_uploads_event ON photo_uploads(event_seq)")
 
 
+def _m006_operator_roles(db: sqlite_utils.Database) -> None:
+    # a badge carries a role: who may approve an override or someone else's undo (a supervisor)
+    db.execute("ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'clerk' "
+               "CHECK (role IN ('clerk', 'inspector', 'supervisor'))")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_inspections", _m002_inspections),
     ("003_sync", _m003_sync),
     ("004_photo_uploads", _m004_photo_uploads),
+    ("006_operator_roles", _m006_operator_roles),
 ]
 
 
@@ -609,16 +627,49 @@ class Store:
         flush(final=True)
         return count
 
-    def add_operator(self, operator_id: str, name: str = "") -> None:
-        """Register (or rename) an operator, so a badge scan shows a name."""
+    def add_operator(self, operator_id: str, name: str = "", role: str | None = None) -> Operator:
+        """Register an operator (only registered ones sign in), or change a registered one's name or role.
+
+        ``role`` is clerk, inspector or supervisor; None keeps the current one (clerk for a new operator).
+        """
+        operator_id = (operator_id or "").strip()
+        if not operator_id or len(operator_id) > MAX_OPERATOR_ID or \
+                any(not ch.isprintable() or ch.isspace() for ch in operator_id):
+            raise StoreError(f"operator id {operator_id[:70]!r} must be 1-{MAX_OPERATOR_ID} printable characters "
+                             "without spaces (it is the badge's OP:<id>)")
+        if role is not None and role not in ROLES:
+            raise StoreError(f"role {role!r} is not one of {', '.join(ROLES)}")
         with self.write() as conn:
-            conn.execute("INSERT INTO operators VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-                         (operator_id, name, utc_now()))
+            conn.execute("INSERT INTO operators (id, name, created_at, role) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT(id) DO UPDATE SET name = CASE WHEN excluded.name = '' THEN name "
+                         "ELSE excluded.name END, role = CASE WHEN ? THEN excluded.role ELSE role END",
+                         (operator_id, name or "", utc_now(), role or "clerk", role is not None))
+        return self.operator(operator_id)
+
+    def operator(self, operator_id: str) -> Operator | None:
+        """The registered operator with this id, or None for an unknown badge."""
+        row = self.conn.execute("SELECT id, name, role FROM operators WHERE id = ?", (operator_id,)).fetchone()
+        return Operator(*row) if row else None
+
+    def operators(self) -> list[Operator]:
+        """Every registered operator, by id."""
+        return [Operator(*r) for r in self.conn.execute("SELECT id, name, role FROM operators ORDER BY id")]
 
     def operator_name(self, operator_id: str) -> str | None:
         """The registered name of an operator, or None for an unknown badge."""
-        row = self.conn.execute("SELECT name FROM operators WHERE id = ?", (operator_id,)).fetchone()
-        return row[0] if row else None
+        found = self.operator(operator_id)
+        return found.name if found else None
+
+    def _approver(self, approved_by: str) -> str:
+        """``approved_by`` checked to be a registered supervisor (raises :class:`StoreError` if not)."""
+        found = self.operator(approved_by)
+        if found is None:
+            raise StoreError(f"{approved_by} is not a registered operator; a supervisor's badge must approve this")
+        if found.role != "supervisor":
+            article = "an" if found.role[0] in "aeiou" else "a"
+            raise StoreError(f"{approved_by} is {article} {found.role}, not a supervisor; a supervisor's badge must "
+                             "approve this")
+        return found.id
 
     # -- looking up --------------------------------------------------------
 
@@ -708,8 +759,16 @@ class Store:
             "ORDER BY received_at DESC LIMIT 1", (station,)).fetchone()
         return self.get_rma(row[0]) if row else None
 
-    def undo_receive(self, code: str, station: str, operator: str, reason: str = "undo") -> Rma:
-        """Reverse a receipt with a compensating ``rma.receive_undone`` event."""
+    def undo_receive(self, code: str, station: str, operator: str, reason: str = "undo", *,
+                     approved_by: str = "") -> Rma:
+        """Reverse a receipt with a compensating ``rma.receive_undone`` event.
+
+        ``approved_by`` names the supervisor who approved it (someone else's or an older receipt);
+        it must be a registered supervisor, and is recorded on the event.
+        """
+        payload: dict = {"reason": reason}
+        if approved_by:
+            payload["approved_by"] = self._approver(approved_by)
         with self.write() as conn:
             row = conn.execute("SELECT stage, received_event FROM rmas WHERE code = ?",
                                (lookup_key(code),)).fetchone()
@@ -717,7 +776,7 @@ class Store:
                 raise StoreError(f"{code} is not received (or already inspected); nothing to undo")
             if conn.execute("SELECT 1 FROM inspections WHERE rma_code = ? LIMIT 1", (lookup_key(code),)).fetchone():
                 raise StoreError(f"{code} has inspected items; a receipt with inspections cannot be undone")
-            self._append(conn, "rma.receive_undone", station, operator, {"reason": reason},
+            self._append(conn, "rma.receive_undone", station, operator, payload,
                          lookup_key(code), refers_to=row[1])
             conn.execute(
                 "UPDATE rmas SET stage = 'expected', received_at = NULL, received_station = NULL, "
@@ -750,7 +809,8 @@ class Store:
 
     # --- inspections -------------------------------------------------------
 
-    def save_inspection(self, inspection: "Inspection", station: str, operator: str) -> "InspectionSaved":
+    def save_inspection(self, inspection: "Inspection", station: str, operator: str, *,
+                        approved_by: str = "") -> "InspectionSaved":
         """Record one inspected unit: an ``item.inspected`` event and its projection, in ONE transaction.
 
         The unit is the next uninspected one of its line.  When it is the
@@ -758,10 +818,17 @@ class Store:
         ``rma.inspected`` event with the per-line dispositions is appended in
         the same transaction.  Refused (nothing written) when the RMA is not
         received, the line is done already, or an override has no reason.
+        ``approved_by`` names the supervisor who approved an override (a
+        registered supervisor, or nothing is saved); it is recorded on the event.
         """
         problem = inspection.problem()
         if problem:
             raise StoreError(f"inspection not saved: {problem}")
+        if approved_by:
+            try:
+                approved_by = self._approver(approved_by)
+            except StoreError as exc:
+                raise StoreError(f"inspection not saved: {exc}") from None
         code = lookup_key(inspection.rma_code)
         with self.write() as conn:
             rma = self.get_rma(code)
@@ -783,6 +850,8 @@ class Store:
             unit = done + 1
             payload = inspection.payload(line, unit, ended)
             payload.update(station=station, inspector=operator)
+            if approved_by:
+                payload["approved_by"] = approved_by
             seq, event_id = self._append(conn, "item.inspected", station, operator, payload, code, at=ended)
             conn.execute(
                 "INSERT INTO inspections (event_id, rma_code, line_no, unit_no, scanned, gtin, serial, lot, expiry, "

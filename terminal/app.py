@@ -16,7 +16,7 @@ from terminal.config import Settings
 from terminal.printing import start_print_queue
 from terminal.scanning import Kind, Scan, read_scan
 from terminal.scanning.wedge import Wedge
-from terminal.screens.dialogs import SignIn
+from terminal.screens.dialogs import SignIn, SupervisorApproval
 from terminal.screens.inspect import InspectScreen
 from terminal.screens.print_jobs import PrintJobs
 from terminal.screens.receive import ReceiveScreen
@@ -45,11 +45,14 @@ class StationApp(App):
         Binding("f10", "quit", "Quit"),
     ]
 
-    def __init__(self, settings: Settings, *, operator: str | None = None, db: StationDb | None = None):
+    def __init__(self, settings: Settings, *, operator: str | None = None, db: StationDb | None = None,
+                 notice: str = ""):
         super().__init__()
+        self.notice = notice  # one line shown at start (the demo says where its database is)
         self.settings = settings
         self.db = db or StationDb(settings.db_path, create_folder=settings.db_is_default)
         self.operator = ""
+        self.operator_role = ""  # clerk, inspector or supervisor: the signed-in operator's registered role
         self.header = Header(station=settings.station)
         self.signed_in = asyncio.Event()
         self._first_operator = operator
@@ -69,6 +72,8 @@ class StationApp(App):
             self.sign_in(self._first_operator)
         self.camera.start()
         self.sync_worker = SyncWorker.for_app(self)  # None without a server
+        if self.notice:
+            self.notify(self.notice, timeout=20, markup=False)
 
     def action_show(self, name: str) -> None:
         """Switch between the receive and inspect screens (each keeps its state)."""
@@ -97,7 +102,9 @@ class StationApp(App):
 
     def route(self, scan: Scan) -> None:
         """Send a scan where it belongs: badges and sign-out here, the rest to the screen."""
-        if scan.kind == Kind.BADGE:
+        if scan.kind == Kind.BADGE and isinstance(self.screen, SupervisorApproval):
+            self.screen.take_badge(scan.value)  # a supervisor's badge answers the dialog, it signs nobody in
+        elif scan.kind == Kind.BADGE:
             self.sign_in(scan.value)
         elif scan.kind == Kind.COMMAND and scan.value == "SIGN-OUT":
             self.action_sign_out()
@@ -161,18 +168,30 @@ class StationApp(App):
 
     @work(group="operator")
     async def sign_in(self, operator_id: str) -> None:
-        """Sign an operator in (badge or typed id); records an event."""
+        """Sign a registered operator in (badge or typed id), recording an event; refuse anyone else."""
         station = self.settings.station
+
+        def sign_in_registered(store):
+            found = store.operator(operator_id)
+            if found is not None:
+                store.record("operator.signed_in", station, found.id, {"operator": found.id, "role": found.role})
+            return found
+
         try:
-            name = await self.db.run(lambda store: (
-                store.record("operator.signed_in", station, operator_id, {"operator": operator_id}),
-                store.operator_name(operator_id))[1])
+            found = await self.db.run(sign_in_registered)
         except StoreError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.operator = operator_id
+        if found is None:
+            who = f" ({self.operator} stays signed in)" if self.operator else ""
+            self.notify(f"{operator_id[:64]} is not a registered operator: not signed in{who}. "
+                        f"A supervisor registers badges: rma operator add {operator_id[:64]}",
+                        severity="error", markup=False)
+            self.bell()
+            return
+        self.operator, self.operator_role = found.id, found.role
         self.signed_in.set()
-        self.notify(f"Signed in: {operator_id}" + (f" ({name})" if name else " (badge not registered)"),
+        self.notify(f"Signed in: {found.id}" + (f" ({found.name}, {found.role})" if found.name else f" ({found.role})"),
                     markup=False)
         self.refresh_status()
 
@@ -182,7 +201,7 @@ class StationApp(App):
         if not self.operator:
             return
         operator, station = self.operator, self.settings.station
-        self.operator = ""
+        self.operator = self.operator_role = ""
         self.signed_in.clear()
         try:
             await self.db.run(lambda store: store.record("operator.signed_out", station, operator, {}))
@@ -243,6 +262,7 @@ def _key_name(character: str) -> str:
     return character if character.isalnum() else _character_to_key(character)
 
 
-def make_app(settings: Settings, *, operator: str | None = None, db: StationDb | None = None) -> StationApp:
+def make_app(settings: Settings, *, operator: str | None = None, db: StationDb | None = None,
+             notice: str = "") -> StationApp:
     """The one factory the CLI and the tests use."""
-    return StationApp(settings, operator=operator, db=db)
+    return StationApp(settings, operator=operator, db=db, notice=notice)

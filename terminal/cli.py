@@ -7,8 +7,6 @@ its job; none prints a traceback for bad input.
 from __future__ import annotations
 
 import sys
-import tempfile
-from pathlib import Path
 
 import click
 
@@ -44,7 +42,26 @@ db_option = click.option("--db", type=click.Path(dir_okay=False), default=None,
 station_option = click.option("--station", default=None, help="Station id (default: config file, then host name).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineGroup(click.Group):
+    """The `rma` group: a usage error is one line on stderr naming the help, not Click's three."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else (prog_name or "rma")
+            message = " ".join(exc.format_message().split()).rstrip(".")
+            fail(f"{message} (see {where} --help)", exc.exit_code)
+        except click.ClickException as exc:
+            fail(" ".join(exc.format_message().split()), exc.exit_code)
+        except click.Abort:
+            fail("stopped; nothing more was done")
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", type=click.Path(dir_okay=False), default=None,
               help=f"Station config file (default: ${station_config.CONFIG_ENV}, "
                    f"then {station_config.default_config_path()}).")
@@ -64,33 +81,48 @@ def station(ctx: click.Context, db: str | None, station: str | None, operator: s
             camera: str | None) -> None:
     """Start the station screens: receiving (F6) and QC inspection (F7)."""
     settings = settings_from(ctx, db=db, station=station, camera=camera)
-    open_store(settings).close()  # fail here, with one line, rather than inside the screen
+    with open_store(settings) as store:  # fail here, with one line, rather than inside the screen
+        if operator and store.operator(operator) is None:
+            fail(f"{operator} is not a registered operator; nobody signed in (rma operator add {operator})")
     from terminal.app import make_app
 
     make_app(settings, operator=operator).run()
 
 
 @rma.command()
-@db_option
+@click.option("--db", type=click.Path(dir_okay=False), default=None,
+              help="Demo database file, kept (default: a new rma-demo-* folder in the temporary directory, "
+                   "removed when the station quits).")
 @click.option("--rmas", "count", default=200, show_default=True, help="How many demo RMAs to create.")
-@click.option("--no-station", is_flag=True, help="Only create the database, do not start the station.")
+@click.option("--no-station", is_flag=True, help="Only create the database (kept), do not start the station.")
 @click.pass_context
 def demo(ctx: click.Context, db: str | None, count: int, no_station: bool) -> None:
-    """Create a throw-away demo database and start the station on it."""
-    from terminal.demo import NotADemoDatabase, create_demo_database
+    """Create a throw-away demo database, with a file printer and a sample camera, and start the station on it."""
+    from terminal.demo import NotADemoDatabase, create_demo_database, demo_session, film_demo_camera, queue_demo_badge
 
-    path = Path(db) if db else Path(tempfile.mkdtemp(prefix="rma-demo-")) / "demo.db"
-    if not path.parent.is_dir():
-        fail(f"folder {path.parent} does not exist")
-    try:
-        create_demo_database(path, count)
-    except (StoreError, NotADemoDatabase) as exc:
-        fail(str(exc))
-    click.echo(f"demo database with {count} RMAs: {path}")
-    if not no_station:
+    with demo_session(db, keep=no_station) as session:
+        if not session.folder.is_dir():
+            fail(f"folder {session.folder} does not exist")
+        try:
+            create_demo_database(session.db, count)
+        except (StoreError, NotADemoDatabase) as exc:
+            fail(str(exc))
+        fate = " (removed when the station quits; --db PATH keeps one)" if session.temporary else ""
+        click.echo(f"demo database with {count} RMAs: {session.db}{fate}")
+        if no_station:
+            return
+        try:
+            film_demo_camera(session.camera)
+            queue_demo_badge(session)
+        except OSError as exc:
+            fail(f"cannot prepare the demo's camera and printer in {session.folder}: {exc}")
+        click.echo(f"demo printer {session.printer} (F9: print jobs); demo camera {session.camera} (F8)")
         from terminal.app import make_app
 
-        make_app(settings_from(ctx, db=str(path), station="demo-bench")).run()
+        make_app(settings_from(ctx, db=str(session.db), station="demo-bench", printer=session.printer,
+                               camera=session.camera), notice=session.notice).run()
+    click.echo(f"removed the demo folder {session.folder}" if session.temporary else
+               f"demo database kept: {session.db}")
 
 
 @rma.group("import")
@@ -217,6 +249,8 @@ def show_config(ctx: click.Context, db: str | None, station: str | None) -> None
         value = getattr(settings, key)
         if key == "server_token" and value:
             value = value[:4] + "…"  # never print a secret in full
+        if isinstance(value, tuple):
+            value = ", ".join(value) or "(none)"
         click.echo(f"{key:13} = {value!s:40}  ({settings.sources[key]})")
 
 
@@ -229,6 +263,10 @@ rma.add_command(decode)
 from terminal.checklist_cli import checklist  # noqa: E402  (its own module; one line here)
 
 rma.add_command(checklist)
+from terminal.operator_cli import import_operators, operator  # noqa: E402  (its own module)
+
+rma.add_command(operator)
+import_.add_command(import_operators)
 from terminal import sync_commands  # noqa: E402  (the server and sync commands register here)
 for _command in sync_commands.COMMANDS: rma.add_command(_command)  # noqa: E701
 

@@ -19,7 +19,11 @@ import platformdirs
 
 APP_NAME = "rma-station"
 CONFIG_ENV = "RMA_STATION_CONFIG"
-KEYS = ("station", "db", "server_url", "server_token", "printer", "camera")
+KEYS = ("station", "db", "server_url", "server_token", "printer", "camera", "supervisor_required",
+        "undo_grace_minutes")
+# What a supervisor's badge must approve (a site setting): a disposition override, an undo of another
+# operator's receipt, an undo of a receipt older than undo_grace_minutes.
+APPROVALS = ("override", "undo_other", "undo_old")
 
 
 class ConfigError(Exception):
@@ -60,6 +64,8 @@ class Settings:
     server_token: str = ""
     printer: str = ""
     camera: str = ""
+    supervisor_required: tuple[str, ...] = APPROVALS
+    undo_grace_minutes: float = 5.0
     config_path: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -72,6 +78,24 @@ class Settings:
     def db_is_default(self) -> bool:
         """True when nobody chose the database location (so its folder may be created)."""
         return self.sources.get("db") == "default"
+
+
+APPROVAL_KEYS = ("supervisor_required", "undo_grace_minutes")
+
+
+def _approval_setting(path: Path, key: str, value: object) -> tuple[str, ...] | float:
+    """``supervisor_required`` (a list of APPROVALS) or ``undo_grace_minutes`` (minutes ≥ 0), checked."""
+    if key == "supervisor_required":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{path}: supervisor_required must be a list, e.g. {list(APPROVALS)}")
+        unknown = [v for v in value if v not in APPROVALS]
+        if unknown:
+            raise ConfigError(f"{path}: supervisor_required: unknown action {unknown[0]!r}; "
+                              f"known: {', '.join(APPROVALS)}")
+        return tuple(dict.fromkeys(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(f"{path}: undo_grace_minutes must be a number of minutes ≥ 0, not {value!r}")
+    return float(value)
 
 
 def load(config: str | os.PathLike | None = None, **flags: str | None) -> Settings:
@@ -98,6 +122,11 @@ def load(config: str | os.PathLike | None = None, **flags: str | None) -> Settin
     defaults = {"station": socket.gethostname() or "station", "db": str(default_db_path())}
     origin = "env " + CONFIG_ENV if (not config and os.environ.get(CONFIG_ENV)) else "file"
     for key in KEYS:
+        if key in APPROVAL_KEYS:
+            if key in from_file:
+                setattr(settings, key, _approval_setting(path, key, from_file[key]))
+            settings.sources[key] = f"{origin} {path}" if key in from_file else "default"
+            continue
         value, source = defaults.get(key, ""), "default"
         if key in from_file:
             value, source = str(from_file[key]), f"{origin} {path}"

@@ -55,15 +55,22 @@ def _decode_images(images: tuple[str, ...], decoder) -> None:
     import cv2
 
     found = unreadable = 0
+    empty: list[str] = []
     for path in images:
         image = cv2.imread(path, cv2.IMREAD_COLOR)
         if image is None:
             click.echo(f"rma: {path}: not an image that can be read (missing, damaged or not a picture)", err=True)
             unreadable += 1
             continue
-        for read in decoder.decode(image):
+        reads = decoder.decode(image)
+        for read in reads:
             click.echo(_line(path, read))
             found += 1
+        if not reads:
+            empty.append(path)
+    if not found and empty:
+        where = empty[0] if len(images) == 1 else f"any of the {len(empty)} readable images"
+        click.echo(f"rma: no barcode found in {where}", err=True)
     sys.exit(0 if found and not unreadable else 1)
 
 
@@ -93,6 +100,8 @@ def _decode_stream(source: str, decoder, seconds: float | None, stats: bool) -> 
     elapsed = time.monotonic() - started
     if problems and not reader.frames:
         click.echo(f"rma: {problems[-1]}", err=True)
+    elif not found:
+        click.echo(f"rma: no barcode found in {source} ({reader.frames} frames)", err=True)
     if stats and reader.frames:
         click.echo(f"stats: {reader.frames} frames in {elapsed:.1f} s: {reader.frames / elapsed:.1f} fps "
                    f"({reader.frames / max(reader.decode_seconds, 1e-9):.1f} fps decoding alone)", err=True)

@@ -1,9 +1,21 @@
-"""A throw-away database of realistic returns, for trying the station out."""
+"""A throw-away database of realistic returns, for trying the station out.
+
+The demo also gets what the keys F8 and F9 need to be tried: a file printer
+(``demo-labels.zpl`` in the demo folder, a ZPL spool) and a camera — a short
+sample video of a bench over which one demo RMA's label passes twice.  Without
+``--db`` everything lives in a new ``rma-demo-*`` folder in the temporary
+directory, removed when the station quits.
+"""
 
 from __future__ import annotations
 
 import random
 import sqlite3
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sync.imports import ParsedRma
@@ -25,7 +37,8 @@ CATALOGUE = [
 ]
 REASONS = ["wrong size", "defective", "damaged in transit", "not as described", "changed mind",
            "arrived late", "wrong item sent"]
-OPERATORS = [("anna", "Anna Schmidt"), ("ben", "Ben Novak"), ("qc1", "Chloé Dubois")]
+# anna is a supervisor (she approves overrides and undos), ben a receiving clerk, qc1 an inspector
+OPERATORS = [("anna", "Anna Schmidt", "supervisor"), ("ben", "Ben Novak", "clerk"), ("qc1", "Chloé Dubois", "inspector")]
 DEMO_MARK = "demo"  # sync_state key written into every demo database: value "1"
 
 
@@ -98,8 +111,79 @@ def create_demo_database(path: str | Path, count: int = 200) -> Path:
     with Store(path, create_folder=True) as store:
         with store.write() as conn:
             store.set_state(conn, DEMO_MARK, "1")
-        for operator_id, name in OPERATORS:
-            store.add_operator(operator_id, name)
+        for operator_id, name, role in OPERATORS:
+            store.add_operator(operator_id, name, role)
         store.import_rmas(((p.rma, p.lines, p.tracking) for p in demo_rmas(count)),
                           station="demo", operator="demo", source="rma demo")
     return path
+
+
+FOLDER_PREFIX = "rma-demo-"
+LABELS_FILE = "demo-labels.zpl"
+CAMERA_FILE = "demo-camera.avi"
+CAMERA_RMA = "RMA-2026-000002"  # an authorized demo RMA (seed 7), shown to the sample camera
+
+
+@dataclass(frozen=True)
+class DemoSession:
+    """Where one demo lives: its database, printer and camera, and whether it is removed at the end."""
+
+    db: Path
+    temporary: bool  # the folder is the demo's own and is removed when the session ends
+
+    @property
+    def folder(self) -> Path:
+        """The folder holding the database, the label spool and the sample video."""
+        return self.db.parent
+
+    @property
+    def printer(self) -> str:
+        """The demo's printer: a ZPL spool file in the demo folder."""
+        return f"file:{self.folder / LABELS_FILE}"
+
+    @property
+    def camera(self) -> str:
+        """The demo's camera: the sample video in the demo folder."""
+        return str(self.folder / CAMERA_FILE)
+
+    @property
+    def notice(self) -> str:
+        """What the station says at start about this demo."""
+        fate = "removed when you quit (F10)" if self.temporary else "kept"
+        return (f"Demo database {self.db} ({fate}). F9: print jobs (labels go to {LABELS_FILE}); "
+                f"F8: the sample camera, which sees {CAMERA_RMA}.")
+
+
+@contextmanager
+def demo_session(db: str | Path | None = None, *, keep: bool = False) -> Iterator[DemoSession]:
+    """A demo's place: ``db`` if given (kept), else a new temporary folder, removed at the end unless ``keep``."""
+    if db:
+        yield DemoSession(Path(db), temporary=False)
+        return
+    folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
+    session = DemoSession(folder / "demo.db", temporary=not keep)
+    try:
+        yield session
+    finally:
+        if session.temporary:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def film_demo_camera(path: str | Path) -> Path:
+    """The sample camera video (36 s at 5 fps): an empty bench, then CAMERA_RMA's label, twice."""
+    from terminal.scanning.synthetic import Shot, rma_label, write_video
+
+    label = rma_label(CAMERA_RMA)
+    return write_video(path, [Shot(None, 50), Shot(label, 15, 0.5), Shot(None, 75), Shot(label, 15, 0.5),
+                              Shot(None, 25)], size=(960, 540), fps=5.0)
+
+
+def queue_demo_badge(session: DemoSession) -> None:
+    """Put anna's badge in the demo's print queue, so F9 shows a job and the spool a label."""
+    from labels import badge_label, open_printer
+    from terminal.printing import PrintQueue, queue_path_for
+
+    operator_id, name, _ = OPERATORS[0]
+    with PrintQueue(queue_path_for(session.db), open_printer(session.printer)) as queue:
+        if not queue.jobs(1):
+            queue.submit(badge_label(operator_id, name), what=f"badge {operator_id}")

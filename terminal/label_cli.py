@@ -81,8 +81,7 @@ def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | N
     if out == "-":
         sys.stdout.buffer.write(b"".join(documents))
         return
-    paths = [Path(out)] if len(documents) == 1 else [
-        Path(out).with_name(f"{Path(out).stem}-{_file_safe(lbl.name)}{labels.SUFFIX[fmt]}") for lbl in made]
+    paths = [Path(out)] if len(documents) == 1 else _file_per_label(Path(out), made, fmt)
     if not paths[0].parent.is_dir():
         fail(f"folder {paths[0].parent} does not exist")
     for path, document in zip(paths, documents, strict=True):
@@ -110,6 +109,15 @@ def queue_and_print(settings, printer, document: bytes, fmt: str, what: str) -> 
         fail(f"{error or 'not printed'}; job {job_id} waits in the print queue "
              f"(rma label jobs; the station retries it, or rma label reprint)")
     return job_id
+
+
+def _file_per_label(out: Path, made: list[Label], fmt: str) -> list[Path]:
+    """PATH-<name> for each label, or PATH-1, PATH-2, ... when names repeat (two command sheets):
+    one file never holds two labels."""
+    names = [_file_safe(lbl.name) for lbl in made]
+    if len(set(names)) < len(names):
+        names = [str(n) for n in range(1, len(made) + 1)]
+    return [out.with_name(f"{out.stem}-{name}{labels.SUFFIX[fmt]}") for name in names]
 
 
 def _file_safe(name: str) -> str:
@@ -251,9 +259,17 @@ def label_reprint(ctx: click.Context, job_id: int, db: str | None, printer_url: 
     from terminal.printing import PrintQueue, PrintQueueError, queue_path_for
 
     settings = settings_from(ctx, db=db)
+    path = queue_path_for(settings.db_path)
+    if not path.is_file():
+        fail(f"no print job {job_id}")  # the job comes first: without it no printer can help
+    with PrintQueue(path, None) as queue:
+        try:
+            queue.data(job_id)
+        except PrintQueueError as exc:
+            fail(f"no print job {job_id} (rma label jobs lists them)" if "no print job" in str(exc) else str(exc))
     printer = station_printer(printer_url or settings.printer,
                               "no printer: give --printer URL or set printer in the station config")
-    with PrintQueue(queue_path_for(settings.db_path), printer) as queue:
+    with PrintQueue(path, printer) as queue:
         try:
             new_id = queue.reprint(job_id)
             while (printed := queue.print_next()) is True:

@@ -51,6 +51,8 @@ def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, b
 
     if bool(tls_cert) != bool(tls_key):
         fail("--tls-cert and --tls-key go together")
+    sock = _listen_or_fail(host, port)  # before the banner: a busy port is one line, not uvicorn's
+    port = sock.getsockname()[1]
     db = open_server_db(db_url)
     scheme = "https" if tls_cert else "http"
     click.echo(f"rma server: {db.database} database {db_url}, epoch {db.epoch()}, on {scheme}://{host}:{port}/api/v1",
@@ -63,15 +65,38 @@ def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, b
         import uvicorn
 
         db.close()
+        sock.close()  # uvicorn's workers bind it themselves; it was free a moment ago
         os.environ.update(RMA_SERVER_DB=db_url, RMA_SERVER_RATE=str(rate), RMA_SERVER_BURST=str(burst))
         uvicorn.run("sync.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level="info", access_log=False, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
         return
     try:
         make_server(db, host=host, port=port, rate=rate, burst=burst, log_level="info", tls_cert=tls_cert,
-                    tls_key=tls_key).run()
+                    tls_key=tls_key).run(sockets=[sock])
     finally:
+        sock.close()
         db.close()
+
+
+def _listen_or_fail(host: str, port: int):
+    """A socket listening on host:port, or exit with one line saying why it cannot be had."""
+    import errno
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind((host, port))
+        sock.listen(2048)
+        return sock
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            fail(f"cannot listen on {host}:{port}: the port is in use (another rma server?); "
+                 "stop it or choose another --port")
+        if exc.errno == errno.EACCES:
+            fail(f"cannot listen on {host}:{port}: not allowed (ports below 1024 need privileges); choose --port")
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def _db_of(ctx: click.Context, db_url: str | None) -> str:
@@ -140,7 +165,7 @@ def new_epoch(ctx: click.Context, db_url: str | None) -> None:
 
 
 @click.command("sync")
-@click.option("--once", "mode", flag_value="once", default=True, help="One round: push, pull, exit (default).")
+@click.option("--once", "mode", flag_value="once", help="One round: push, pull, exit.")
 @click.option("--watch", "mode", flag_value="watch", help="Keep syncing until interrupted.")
 @db_option
 @click.option("--server", "server_url", default=None, help="Server URL (default: server_url from the config file).")
@@ -156,6 +181,8 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
     """Push the outbox to the central server and pull RMA, checklist and conflict changes."""
     from sync.client import SyncClient, SyncError
 
+    if mode is None:
+        raise click.UsageError("choose --once (one round, then exit) or --watch (keep syncing until stopped)", ctx)
     settings = settings_from(ctx, db=db, server_url=server_url, server_token=token)
     if not settings.server_url:
         fail("no server: pass --server URL or set server_url in the config file")
@@ -171,7 +198,7 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
             try:
                 click.echo(client.sync(store).describe())
             except SyncError as exc:
-                fail(f"{exc} ({store.unsent_count()} event(s) waiting, all kept)")
+                fail(sync_failure(exc, settings.server_url, store.unsent_count()))
             return
         failures = 0
         while not stop.is_set():
@@ -179,7 +206,7 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
                 click.echo(client.sync(store).describe())
                 failures = 0
             except SyncError as exc:
-                click.echo(f"rma sync: {exc} ({store.unsent_count()} event(s) waiting, all kept)", err=True)
+                click.echo(f"rma sync: {sync_failure(exc, settings.server_url, store.unsent_count())}", err=True)
                 from sync.client import NotAuthorized
                 if isinstance(exc, NotAuthorized):
                     sys.exit(1)
@@ -190,6 +217,43 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
                 stop.wait(min(300.0, interval * 2 ** min(failures, 6)))
             except KeyboardInterrupt:
                 break
+
+
+def sync_failure(exc: Exception, server_url: str, waiting: int) -> str:
+    """One whole line for a failed sync: what happened, that nothing was lost."""
+    from sync.client import Unreachable
+
+    kept = f"{waiting} event(s) waiting, nothing lost"
+    if isinstance(exc, Unreachable):
+        return f"server {server_url} unreachable: {_why_unreachable(exc)}; {kept}"
+    return f"{exc}; {kept}"
+
+
+def _why_unreachable(exc: BaseException) -> str:
+    """The root cause of a failed connection in a few words (refused, unknown host, timed out, ...)."""
+    import socket
+
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        cause = todo.pop(0)
+        if not isinstance(cause, BaseException) or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host name not found"
+        if isinstance(cause, (TimeoutError, socket.timeout)) or type(cause).__name__ in (
+                "ConnectTimeoutError", "ReadTimeoutError", "ConnectTimeout", "ReadTimeout"):
+            return "no answer in time"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+        # requests and urllib3 wrap the socket's error: in args, in .reason, and as the cause
+        todo.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args])
+    return "the connection failed"
 
 
 COMMANDS = (server, sync_command)

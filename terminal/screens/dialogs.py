@@ -1,12 +1,16 @@
-"""Small modal dialogs: confirm, and sign in."""
+"""Small modal dialogs: confirm, sign in, and a supervisor's approval."""
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from sync.store import StoreError
+from terminal.scanning import Kind, read_scan
 
 
 class Confirm(ModalScreen[bool]):
@@ -51,4 +55,55 @@ class SignIn(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         """Close without signing in."""
+        self.dismiss(None)
+
+
+class SupervisorApproval(ModalScreen[str | None]):
+    """A supervisor scans their badge (or types their id) to approve an action; Escape cancels.
+
+    Only a registered supervisor is taken: anyone else gets one line and the
+    dialog waits for the right badge.  Dismissed with the supervisor's id.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"{self.what}\nA supervisor must approve: scan a supervisor's badge (Esc cancels).",
+                        classes="question", markup=False)
+            yield OperatorField(placeholder="supervisor's badge or id", id="supervisor-id", max_length=64)
+            yield Label("", id="problem", markup=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        event.input.clear()
+        scan = read_scan(event.value.strip())
+        if scan.text:
+            self.take_badge(scan.value if scan.kind == Kind.BADGE else scan.text)
+
+    @work(group="approval", exclusive=True)
+    async def take_badge(self, operator_id: str) -> None:
+        """Check a scanned badge: a registered supervisor approves, anyone else is told so."""
+        try:
+            found = await self.app.db.run(lambda store: store.operator(operator_id))
+        except StoreError as exc:
+            self.query_one("#problem", Label).update(str(exc))
+            return
+        if found is None:
+            problem = f"{operator_id} is not a registered operator; scan a supervisor's badge."
+        elif found.role != "supervisor":
+            article = "an" if found.role[0] in "aeiou" else "a"
+            problem = f"{found.id} ({found.name or 'no name'}) is {article} {found.role}, not a supervisor."
+        else:
+            self.dismiss(found.id)
+            return
+        self.query_one("#problem", Label).update(problem)
+        self.app.bell()
+
+    def action_cancel(self) -> None:
+        """Close without approval."""
         self.dismiss(None)

@@ -21,13 +21,14 @@ from textual.widgets import Footer, Input, Static
 from labels import LabelError, disposition_label
 from qc_checklists import ChecklistUnavailable, Disposition, Kind, Library, load_library
 from sync.store import Line, Outcome, Rma, StoreError
+from terminal.approvals import override_needs_supervisor
 from terminal.inspection import NEXT_STEP, Draft
 from terminal.photos import PhotoError
 from terminal.printing import print_label
 from terminal.scanning import Kind as ScanKind
 from terminal.scanning import Scan, read_scan
 from terminal.scanning.item import ItemCode, looks_like_item, read_item, same_gtin
-from terminal.screens.dialogs import Confirm
+from terminal.screens.dialogs import Confirm, SupervisorApproval
 from terminal.screens.inspect_dialogs import OverrideReason, PhotoDialog, PickLine, PickRma
 from terminal.widgets.checklist_form import ChecklistForm
 from terminal.widgets.outcome_banner import OutcomeBanner
@@ -433,13 +434,25 @@ class InspectScreen(Screen):
                 self.say("Override cancelled; nothing saved. Enter confirms the suggestion.")
                 return
             reason, note = override.reason, override.note
-        inspection = draft.to_inspection(final, reason, note)
         station, operator = self.app.settings.station, self.app.operator
-        saved = await self.app.db.run(lambda store: store.save_inspection(inspection, station, operator))
+        approved_by = ""
+        if reason and override_needs_supervisor(self.app.settings):
+            if self.app.operator_role == "supervisor":
+                approved_by = operator  # a supervisor approves their own override
+            else:
+                approved_by = await self.app.push_screen_wait(SupervisorApproval(
+                    f"Override: suggested {suggestion.disposition.value.upper()}, final {final.value.upper()} "
+                    f"({reason})."))
+                if not approved_by:
+                    self.say("Override not approved by a supervisor; nothing saved. Enter confirms the suggestion.")
+                    return
+        inspection = draft.to_inspection(final, reason, note)
+        saved = await self.app.db.run(lambda store: store.save_inspection(inspection, station, operator,
+                                                                          approved_by=approved_by))
         code = saved.rma.code
         self.progress = await self.app.db.run(lambda store: store.inspection_progress(code))
         self.rma, self.draft = saved.rma, None
-        what = "override" if reason else "as suggested"
+        what = ("override" + (f", approved by {approved_by}" if approved_by else "")) if reason else "as suggested"
         after = (f"{code} is fully inspected. Scan the next RMA." if saved.rma_done else
                  "Scan the next item.")
         self.show(final.value.upper(), f"line {saved.line_no} unit {saved.unit_no} saved ({what}). "

@@ -7,6 +7,7 @@ import time
 from collections import deque
 from datetime import datetime
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,9 +16,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from sync.store import DatabaseBusy, DatabaseUnavailable, DiskFull, Outcome, Receipt, StoreError
+from terminal.approvals import undo_needs_supervisor
 from terminal.receiving import NEXT_STEP, describe, describe_conflicts, receive_at_bench, when
 from terminal.scanning import Kind, Scan
-from terminal.screens.dialogs import Confirm
+from terminal.screens.dialogs import Confirm, SupervisorApproval
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.scan_field import ScanField
 from terminal.widgets.status_bar import StatusBar
@@ -184,12 +186,23 @@ class ReceiveScreen(Screen):
                 Confirm(f"Undo the receipt of {last.code} ({last.customer_name}, received {when(last.received_at)})?")):
             banner.show("SCAN", "Undo cancelled; nothing changed.")
             return
+        approved_by = ""
+        why = undo_needs_supervisor(self.app.settings, last, operator)
+        if why and self.app.operator_role == "supervisor":
+            approved_by = operator  # a supervisor approves their own undo
+        elif why:
+            approved_by = await self.app.push_screen_wait(SupervisorApproval(f"Undo of {last.code}: {why}."))
+            if not approved_by:
+                banner.show("SCAN", f"Undo of {last.code} not approved by a supervisor; nothing changed.")
+                return
         try:
-            await self.app.db.run(lambda store: store.undo_receive(last.code, station, operator))
+            await self.app.db.run(lambda store: store.undo_receive(last.code, station, operator,
+                                                                   approved_by=approved_by))
         except StoreError as exc:
             banner.show("ERROR", str(exc))
             return
-        banner.show("UNDONE", f"{last.code} is expected again (a compensating event was recorded).")
+        approval = f" Approved by {escape(approved_by)}." if approved_by else ""
+        banner.show("UNDONE", f"{last.code} is expected again (a compensating event was recorded).{approval}")
         self.recent.appendleft(f"{datetime.now():%H:%M:%S}  {'UNDONE':<17} {last.code}")
         self.query_one("#recent", Static).update("\n".join(self.recent))
         self.app.refresh_status()

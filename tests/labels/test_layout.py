@@ -94,3 +94,39 @@ def test_wrapping_keeps_every_word_that_fits():
     lines = fit_lines("the lid is cracked on two sides", 40, 400, lines=3)
     assert len(lines) > 1
     assert " ".join(lines) == "the lid is cracked on two sides"
+
+
+def texts(label, dpi=203) -> list[str]:
+    """The text lines a label prints."""
+    return [e.text for e in place(label, dpi).elements if isinstance(e, PlacedText)]
+
+
+def test_a_disposition_label_without_grade_defect_or_inspector_prints_no_empty_fields():
+    from labels import disposition_label
+
+    lines = texts(disposition_label("RESELLABLE", sku="SKU-1", rma="RMA-1", line=1, day="2026-11-21"))
+    assert "-" not in lines and not any("Inspector" in t for t in lines)
+    assert lines == ["RESELLABLE", "SKU SKU-1", "RMA RMA-1 / line 1", "Inspected 2026-11-21"]
+    full = texts(disposition_label("DISCOUNTED", sku="SKU-1", rma="RMA-1", line=1, grade="B", defect="scratch",
+                                   inspector="anna", day="2026-11-21"))
+    assert "Grade B / scratch" in full and "Inspector anna / 2026-11-21" in full
+
+
+@pytest.mark.parametrize("dpi", (203, 300))
+def test_the_4x6_rma_label_is_laid_out_as_a_carrier_label(dpi):
+    """A large code, readable from a metre: 3.5-4 in wide, over an inch tall, in the lower half; the code big."""
+    label = rma_label("RMA-2026-000123", customer="Eva Jensen", order="SO-1", reason="too small", day="2026-11-21")
+    sheet = place(label, dpi)
+    [barcode] = [e for e in sheet.elements if isinstance(e, PlacedBarcode)]
+    assert 3.5 * dpi <= barcode.width <= 4 * dpi
+    assert barcode.height >= 1.0 * dpi
+    assert barcode.y + barcode.height > sheet.height * 0.75  # the bottom half carries the code
+    [code] = [e for e in sheet.elements if isinstance(e, PlacedText) and e.text == "RMA-2026-000123"]
+    assert code.size >= round(8 / 25.4 * dpi)  # the code in text, about 8 mm tall or more
+    assert decode_png(label, dpi) == ["RMA-2026-000123"]
+
+
+def decode_png(label, dpi):
+    from .conftest import decode
+
+    return decode(png_image(render([label], "png", dpi)[0]))

@@ -263,8 +263,8 @@ def test_rma_sync_prints_a_photo_problem_and_exits_0(sqlite_storage, sqlite_serv
     path = a.path.parent / "photos" / f"{sha}.jpg"
     inspect_with_photos(a, [photo_record(sha, path, data)])
     path.unlink()
-    done = subprocess.run([sys.executable, "-c", "from terminal.cli import main; main()", "sync", "--db", str(a.path),
-                           "--server", sqlite_server.url, "--token", sqlite_tokens["A"]],
+    done = subprocess.run([sys.executable, "-c", "from terminal.cli import main; main()", "sync", "--once",
+                           "--db", str(a.path), "--server", sqlite_server.url, "--token", sqlite_tokens["A"]],
                           capture_output=True, text=True, timeout=60,
                           env=os.environ | {"RMA_STATION_CONFIG": os.devnull})
     assert done.returncode == 0, done.stderr

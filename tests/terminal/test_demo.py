@@ -1,80 +1,144 @@
-"""`rma demo --db PATH`: a demo database may be made again; a station's database is never touched."""
+"""`rma demo`: F8 and F9 can be tried, the database path is said before the station starts,
+and the temporary demo folder is removed at exit (issue 15, case 13)."""
 
 from __future__ import annotations
 
-import hashlib
+import fcntl
+import io
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
 
 import pytest
 from click.testing import CliRunner
 
 from sync.store import Store
 from terminal.cli import rma
-from terminal.demo import create_demo_database, is_demo_database
+from terminal.config import Settings
+from terminal.demo import CAMERA_RMA, create_demo_database, demo_session, film_demo_camera, queue_demo_badge
+from terminal.screens.print_jobs import PrintJobs
+from tests.conftest import wait_until
 
 
-def run(tmp_path, *args: str):
-    """`rma ARGS...` in this process, with a config file of our own."""
-    config = tmp_path / "station.toml"
-    config.write_text('station = "bench-1"\n')
-    return CliRunner().invoke(rma, list(args), env={"RMA_STATION_CONFIG": str(config)}, catch_exceptions=False)
+def test_demo_help_names_the_real_default():
+    out = CliRunner().invoke(rma, ["demo", "--help"]).output
+    assert "rma-demo-" in " ".join(out.split()) and "removed when the station quits" in " ".join(out.split())
+    assert "data folder" not in out
 
 
-def digest(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def test_a_temporary_demo_folder_is_removed_at_exit_even_after_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR is read again
+    with pytest.raises(RuntimeError):
+        with demo_session() as session:
+            create_demo_database(session.db, 3)
+            assert session.db.is_file() and session.folder.name.startswith("rma-demo-")
+            raise RuntimeError("the station crashed")
+    assert not session.folder.exists()
+    with demo_session(keep=True) as kept:  # --no-station: the database is what was asked for
+        create_demo_database(kept.db, 3)
+    assert kept.db.is_file()
+    with demo_session(tmp_path / "mine.db") as given:  # --db: the user's file, never removed
+        create_demo_database(given.db, 3)
+    assert given.db.is_file() and not given.temporary
 
 
-@pytest.fixture
-def station_db(tmp_path):
-    """A real station database holding an import and receipts (events), closed."""
-    path = tmp_path / "station.db"
-    with Store(path) as store:
-        with store.write() as conn:
-            for n in range(1, 6):
-                store.upsert_rma(conn, {"rma_code": f"RMA-{n}", "status": "authorized", "customer_name": "Eva"},
-                                 [{"sku": f"SKU-{n}", "qty": 1}])
-        for n in range(1, 6):
-            store.receive(f"RMA-{n}", "bench-1", "anna")
-        assert len(store.events()) == 5
-    return path
+def test_no_station_keeps_the_database_and_says_where(tmp_path):
+    env = {**os.environ, "TMPDIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env.pop("RMA_STATION_CONFIG", None)
+    done = subprocess.run([sys.executable, "-m", "terminal", "demo", "--rmas", "3", "--no-station"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    [folder] = tmp_path.glob("rma-demo-*")
+    assert f"demo database with 3 RMAs: {folder / 'demo.db'}" in done.stdout
+    assert (folder / "demo.db").is_file()
 
 
-def test_demo_refuses_a_station_database_and_leaves_it_untouched(tmp_path, station_db):
-    before = digest(station_db)
-    result = run(tmp_path, "demo", "--db", str(station_db), "--no-station")
-    assert result.exit_code != 0
-    assert "not a demo database" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert digest(station_db) == before
-    with Store(station_db) as store:
-        assert [e.rma_code for e in store.events()] == [f"RMA-{n}" for n in range(1, 6)]
-        assert store.get_rma("RMA-1").customer_name == "Eva"
+def read_until(fd: int, wanted: bytes, seconds: float) -> bytes:
+    """Read a pty until ``wanted`` appears (or the time is up, or it closes)."""
+    out = b""
+    deadline = time.monotonic() + seconds
+    while wanted not in out and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out
 
 
-@pytest.mark.parametrize("content", [b"", b"my notes, not a database\n", b"SQLite format 3\x00" + b"\x00" * 84])
-def test_demo_refuses_any_other_file(tmp_path, content):
-    other = tmp_path / "other.db"
-    other.write_bytes(content)
-    result = run(tmp_path, "demo", "--db", str(other), "--no-station")
-    assert result.exit_code != 0 and len(result.stderr.strip().splitlines()) == 1
-    assert other.read_bytes() == content
+def test_the_demo_says_its_database_before_the_station_starts_and_removes_its_folder_on_quit(tmp_path):
+    """The real `rma demo` in a real terminal (a pty): path first, the screen, F10, folder gone."""
+    env = {**os.environ, "TMPDIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+    env.pop("RMA_STATION_CONFIG", None)
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "terminal", "demo", "--rmas", "5"], stdin=child, stdout=child,
+                            stderr=child, env=env, close_fds=True)
+    os.close(child)
+    try:
+        before = read_until(main, b"\x1b[?1049h", 90)  # the station switches to its own screen
+        [folder] = tmp_path.glob("rma-demo-*")
+        text = before.decode("utf-8", "replace")
+        assert f"demo database with 5 RMAs: {folder / 'demo.db'}" in text
+        assert "removed when the station quits" in text
+        assert (folder / "demo-camera.avi").is_file()
+        read_until(main, b"RMA Station", 30)
+        os.write(main, b"\x1b[21~")  # F10 quits
+        after = read_until(main, b"removed the demo folder", 60)
+        assert proc.wait(timeout=60) == 0
+        assert b"removed the demo folder" in after
+        assert not folder.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(main)
 
 
-def test_an_earlier_demo_database_is_made_afresh(tmp_path):
-    path = tmp_path / "demo.db"
-    assert run(tmp_path, "demo", "--db", str(path), "--no-station", "--rmas", "5").exit_code == 0
-    assert is_demo_database(path)
-    with Store(path) as store:
-        store.receive("RMA-2026-000001", "demo-bench", "anna")
-    again = run(tmp_path, "demo", "--db", str(path), "--no-station", "--rmas", "7")
-    assert again.exit_code == 0, again.stderr
-    with Store(path) as store:
-        assert store.conn.execute("SELECT count(*) FROM rmas").fetchone()[0] == 7
-        assert not [e for e in store.events() if e.type == "rma.received"]  # fresh demo data
+async def test_in_the_demo_f9_lists_print_jobs_and_the_camera_sees_an_rma(tmp_path):
+    from PIL import Image
+    import zplkit
+    from pyzbar import pyzbar
+
+    from terminal.app import make_app
+
+    with demo_session(tmp_path / "demo.db") as session:
+        create_demo_database(session.db, 5)
+        film_demo_camera(session.camera)
+        queue_demo_badge(session)
+        settings = Settings(station="demo-bench", db=str(session.db), printer=session.printer,
+                            camera=session.camera, sources={"db": "flag"})
+        app = make_app(settings, notice=session.notice)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: any(str(session.db) in n.message for n in app._notifications))
+            await pilot.press("f9")
+            await wait_until(pilot, lambda: isinstance(app.screen, PrintJobs))
+            await wait_until(pilot, lambda: "printed" in (app.print_queue.jobs(1) or [None])[0].state, 30)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: not isinstance(app.screen, PrintJobs))
+            await pilot.press("f8")
+            await wait_until(pilot, lambda: app.camera.preview is not None)
+            app.sign_in("anna")
+            # the sample video shows the label about 10 s in (played at its own speed)
+            await wait_until(pilot, lambda: received(session.db, CAMERA_RMA), 90)
+    spool = (session.folder / "demo-labels.zpl").read_bytes()
+    [badge] = zplkit.render(spool, zplkit.Options(dpi=203)).labels
+    assert [d.data for d in pyzbar.decode(Image.open(io.BytesIO(badge.png())).convert("L"))] == [b"OP:anna"]
 
 
-def test_create_demo_database_refuses_a_station_database_too(station_db):
-    from terminal.demo import NotADemoDatabase
-
-    before = digest(station_db)
-    with pytest.raises(NotADemoDatabase):
-        create_demo_database(station_db, 3)
-    assert digest(station_db) == before
+def received(db, code: str) -> bool:
+    with Store(db) as store:
+        return store.get_rma(code).stage == "received"

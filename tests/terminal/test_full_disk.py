@@ -145,6 +145,7 @@ async def test_station_keeps_scans_while_the_disk_is_full_and_writes_them_in_ord
     with Store(path) as store:
         for n in range(1, 5):
             add_rma(store, f"RMA-{n}")
+        store.add_operator("anna", "Anna Schmidt")
     settings = Settings(station="bench-t", db=str(path), sources={"db": "flag", "station": "flag"})
     app = make_app(settings, operator="anna")
     async with app.run_test(size=(120, 40)) as pilot:

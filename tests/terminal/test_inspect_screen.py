@@ -20,6 +20,7 @@ from sync.store import Store
 from terminal.app import make_app
 from terminal.config import Settings
 from terminal.screens.inspect import InspectScreen
+from terminal.screens.dialogs import SupervisorApproval
 from terminal.screens.inspect_dialogs import OverrideReason, PhotoDialog
 
 GENERAL_GTIN = "4006381333931"   # line 1 of RMA-1: general
@@ -52,6 +53,8 @@ def settings(tmp_path):
             store.upsert_rma(conn, {"rma_code": "RMA-2", "status": "authorized"},
                              [{"sku": "GEN-9", "gtin": GENERAL_GTIN, "qty": 1, "category": "general"}])
         store.receive("RMA-1", "dock-1", "anna")
+        store.add_operator("qc1", "Chloé Dubois", "inspector")
+        store.add_operator("anna", "Anna Schmidt", "supervisor")
     return Settings(station="bench-9", db=str(db), sources={"db": "flag"})
 
 
@@ -242,10 +245,14 @@ async def test_override_needs_a_reason_and_is_recorded(bench):
     await bench.pilot.pause(0.15)
     await bench.pilot.press(*"scuff on lid", "enter")
     await bench.settle()
+    assert isinstance(bench.app.screen, SupervisorApproval)  # the site setting: overrides need a supervisor
+    await bench.pilot.press(*"anna", "enter")
+    await bench.settle()
     assert bench.word == "DISCOUNTED"
     p = bench.events("item.inspected")[0].payload
     assert (p["suggested"], p["final"]) == ("resellable", "discounted")
     assert p["override"] == {"reason": "Defect worse than the checklist captures", "note": "scuff on lid"}
+    assert p["approved_by"] == "anna"
 
 
 async def test_item_that_matches_no_line_is_a_mismatch(bench):
@@ -469,3 +476,56 @@ async def test_abandon_saves_nothing_and_a_tracking_number_opens_its_rma(bench, 
     await bench.key("y")
     assert bench.word == "ABANDONED" and bench.screen.draft is None
     assert bench.events("item.inspected") == []
+
+
+async def override_to_discounted(bench) -> None:
+    """Answer every check of the gadget with P, then choose DISCOUNTED with the first reason."""
+    await bench.type_scan("RMA-1")
+    await bench.type_scan(GADGET_GTIN)
+    await bench.key("p", "p", "p", "p", "p", "p", "p", "p")
+    await bench.key("d")
+    await bench.pilot.press("1")
+    await bench.pilot.pause(0.15)
+    await bench.pilot.press("enter")
+    await bench.settle()
+
+
+async def test_an_override_waits_for_a_supervisor_badge_and_only_a_supervisor_approves(bench):
+    await override_to_discounted(bench)
+    dialog = bench.app.screen
+    assert isinstance(dialog, SupervisorApproval)
+    assert "suggested RESELLABLE, final DISCOUNTED" in dialog.what
+    await bench.pilot.press(*"qc1", "enter")  # the inspector cannot approve their own override
+    await bench.settle()
+    assert "qc1 (Chloé Dubois) is an inspector, not a supervisor" in str(dialog.query_one("#problem").render())
+    bench.app.route_text("OP:nobody", source="camera")  # an unknown badge under the camera
+    await bench.settle()
+    assert "nobody is not a registered operator" in str(dialog.query_one("#problem").render())
+    assert bench.app.operator == "qc1" and bench.events("item.inspected") == []
+    await bench.pilot.press("escape")  # no supervisor around: nothing saved, the draft stays
+    await bench.settle()
+    assert bench.events("item.inspected") == [] and bench.screen.draft is not None
+    assert "not approved" in bench.text("#hint")
+    await bench.key("enter")  # the suggestion needs nobody
+    p = bench.events("item.inspected")[0].payload
+    assert (p["final"], p["override"]) == ("resellable", None) and "approved_by" not in p
+
+
+async def test_a_supervisor_inspecting_approves_their_own_override(settings, folder):
+    app = make_app(settings, operator="anna")
+    async with app.run_test(size=(130, 50)) as pilot:
+        bench = await open_bench(app, pilot, folder)
+        await override_to_discounted(bench)
+        assert bench.word == "DISCOUNTED"
+        assert bench.events("item.inspected")[0].payload["approved_by"] == "anna"
+
+
+async def test_a_site_that_lets_inspectors_override_asks_nobody(settings, folder):
+    import dataclasses
+
+    app = make_app(dataclasses.replace(settings, supervisor_required=("undo_other",)), operator="qc1")
+    async with app.run_test(size=(130, 50)) as pilot:
+        bench = await open_bench(app, pilot, folder)
+        await override_to_discounted(bench)
+        assert bench.word == "DISCOUNTED"
+        assert "approved_by" not in bench.events("item.inspected")[0].payload

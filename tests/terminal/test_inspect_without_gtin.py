@@ -34,6 +34,7 @@ def settings(tmp_path):
     with Store(db) as store:
         assert [ln.gtin for ln in store.get_rma("RMA-7").lines] == ["", ""]
         store.receive("RMA-7", "dock-1", "anna")
+        store.add_operator("qc1", "Chloé Dubois", "inspector")
     return Settings(station="bench-9", db=str(db), sources={"db": "flag"})
 
 

@@ -186,3 +186,23 @@ def test_a_cli_print_the_printer_did_not_confirm_is_kept_waiting(run, db, db_pat
         again = run("label", "rma", "RMA-2026-000001", "--db", db, "--printer", printer.url)
         assert again.exit_code == 0, again.stderr
         assert "printed 1 label(s)" in again.stdout and "job 2" in again.stdout
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg"])
+def test_both_command_sheets_are_written_as_numbered_files(run, tmp_path, suffix):
+    """Two sheets in a one-page format are two files, x-1 and x-2, and the command line names both."""
+    out = tmp_path / f"sheets.{suffix}"
+    result = run("label", "commands", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    written = [tmp_path / f"sheets-{n}.{suffix}" for n in (1, 2)]
+    assert sorted(tmp_path.glob(f"sheets*.{suffix}")) == written
+    assert result.output.strip() == f"wrote 2 label(s) to {written[0]}, {written[1]}"
+    if suffix == "png":
+        images = [Image.open(path) for path in written]
+    else:
+        import cairosvg
+
+        images = [Image.open(io.BytesIO(cairosvg.svg2png(bytestring=p.read_bytes(), dpi=203,
+                                                         background_color="white"))) for p in written]
+    read = [code for image in images for code in decode(image)]
+    assert sorted(read) == sorted(f"CMD:{c}" for c in COMMANDS)  # the PASS/FAIL sheet is not lost

@@ -57,6 +57,7 @@ async def test_markup_looking_text_is_shown_literally_everywhere_and_the_next_sc
         add_rma(store, "RMA-1", customer=CUSTOMER, reason=REASON, order_ref=ORDER,
                 lines=[{"sku": SKU, "gtin": GTIN, "description": DESCRIPTION, "qty": 1, "category": "general"}])
         add_rma(store, "RMA-2", customer="Eva Jensen")
+        store.add_operator(OPERATOR, "[b]Ann [/] Name", "supervisor")
     # a printer URL a person typed into station.toml: its error is a notification
     settings = Settings(station="bench[/]t", db=str(db), printer="nonsense://host/[/]x",
                         sources={"db": "flag", "station": "flag"})

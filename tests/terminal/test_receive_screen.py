@@ -9,7 +9,7 @@ import pytest
 
 from sync.store import Store
 from terminal.app import make_app
-from terminal.screens.dialogs import Confirm
+from terminal.screens.dialogs import Confirm, SupervisorApproval
 from terminal.screens.receive import ReceiveScreen
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.status_bar import StatusBar
@@ -29,6 +29,8 @@ def station_db(db_path):
         add_rma(store, "RMA-2026-000004", customer="Pavel Horvat", status="cancelled")
         add_rma(store, "RMA-2026-000005", customer="Olga Silva", status="expired")
         store.add_operator("anna", "Anna Schmidt")
+        store.add_operator("ben", "Ben Novak", "clerk")
+        store.add_operator("sam", "Sam Okafor", "supervisor")
     return db_path
 
 
@@ -281,3 +283,99 @@ async def test_a_conflict_reported_by_the_server_shows_with_the_rma(settings, st
         await scan(pilot, "RMA-2026-000002")
         await handled(pilot, app, 2)
         assert "CONFLICT" not in banner(app)[1]  # only the RMA that has one
+
+
+def notes(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_an_unregistered_id_is_refused_with_one_line(settings, station_db):
+    app = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "SignIn")
+        await pilot.press(*"mallory", "enter")
+        await wait_until(pilot, lambda: any("mallory is not a registered operator" in n for n in notes(app)))
+        await scan(pilot, "OP:[/]mallory")  # a badge nobody registered, markup-looking
+        await wait_until(pilot, lambda: any("[/]mallory is not a registered operator" in n for n in notes(app)))
+        assert app.operator == "" and not app.signed_in.is_set()
+        [line] = [n for n in notes(app) if n.startswith("mallory")]
+        assert "not signed in" in line and "rma operator add mallory" in line and "\n" not in line
+        await scan(pilot, "OP:ben")  # a registered badge still signs in
+        await wait_until(pilot, lambda: app.operator == "ben")
+        assert app.operator_role == "clerk"
+    assert [(t, op) for t, _, _, op in events(station_db)] == [("operator.signed_in", "ben")]
+
+
+async def undo_as(pilot, app, answer: str) -> None:
+    """F5, then Y to the question."""
+    await pilot.press("f5")
+    await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+    await pilot.press(answer)
+
+
+async def test_undoing_someone_elses_receipt_needs_a_supervisor_badge(settings, station_db):
+    app = make_app(settings, operator="anna")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "RMA-2026-000002")
+        await handled(pilot, app, 1)
+        await scan(pilot, "OP:ben")  # shift change: ben takes over the bench
+        await wait_until(pilot, lambda: app.operator == "ben")
+        await undo_as(pilot, app, "y")
+        await wait_until(pilot, lambda: isinstance(app.screen, SupervisorApproval))
+        assert "received by anna" in app.screen.what
+        await pilot.press(*"ben", "enter")  # a clerk cannot approve
+        await wait_until(pilot, lambda: "not a supervisor" in str(app.screen.query_one("#problem").render()))
+        scanner_burst(app, "OP:sam")  # the supervisor's badge
+        await wait_until(pilot, lambda: banner(app)[0] == "UNDONE")
+        assert "Approved by sam" in banner(app)[1]
+        assert app.operator == "ben"  # the supervisor's badge signed nobody in
+    with Store(station_db) as store:
+        undo = store.events()[-1]
+        assert store.get_rma("RMA-2026-000002").stage == "expected"
+    assert (undo.type, undo.operator, undo.payload["approved_by"]) == ("rma.receive_undone", "ben", "sam")
+
+
+async def test_an_old_receipt_needs_a_supervisor_and_escape_changes_nothing(settings, station_db):
+    import dataclasses
+
+    strict = dataclasses.replace(settings, undo_grace_minutes=0.0)  # every receipt is "older" than no grace
+    app = make_app(strict, operator="anna")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "RMA-2026-000002")
+        await handled(pilot, app, 1)
+        await undo_as(pilot, app, "y")
+        await wait_until(pilot, lambda: isinstance(app.screen, SupervisorApproval))
+        assert "minutes ago" in app.screen.what and "received by" not in app.screen.what
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: banner(app)[0] == "SCAN")
+        assert "not approved" in banner(app)[1]
+    with Store(station_db) as store:
+        assert store.get_rma("RMA-2026-000002").stage == "received"
+        assert store.events()[-1].type == "rma.received"
+
+
+async def test_a_supervisor_undoes_anything_and_is_recorded_as_the_approver(settings, station_db):
+    import dataclasses
+
+    app = make_app(dataclasses.replace(settings, undo_grace_minutes=0.0), operator="anna")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "RMA-2026-000002")
+        await handled(pilot, app, 1)
+        await scan(pilot, "OP:sam")
+        await wait_until(pilot, lambda: app.operator == "sam")
+        await undo_as(pilot, app, "y")
+        await wait_until(pilot, lambda: banner(app)[0] == "UNDONE")
+    with Store(station_db) as store:
+        assert store.events()[-1].payload == {"reason": "undo", "approved_by": "sam"}
+
+
+async def test_an_own_undo_at_once_needs_nobody(settings, station_db):
+    app = make_app(settings, operator="anna")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await scan(pilot, "RMA-2026-000002")
+        await handled(pilot, app, 1)
+        await undo_as(pilot, app, "y")
+        await wait_until(pilot, lambda: banner(app)[0] == "UNDONE")
+    with Store(station_db) as store:
+        assert store.events()[-1].payload == {"reason": "undo"}

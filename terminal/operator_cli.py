@@ -1,0 +1,86 @@
+"""`rma operator add|list`: the operators registered at this station (only they sign in)."""
+
+from __future__ import annotations
+
+import csv
+import sys
+
+import click
+
+from sync.store import ROLES, StoreError
+from terminal.cli import db_option, fail, open_store, settings_from
+
+
+@click.group("operator")
+def operator() -> None:
+    """Operators: only registered badges sign in; a supervisor's badge approves overrides and undos."""
+
+
+@operator.command("add")
+@click.argument("operator_id")
+@click.option("--name", default="", help="The operator's name, shown at sign-in (default: kept, or none).")
+@click.option("--role", type=click.Choice(ROLES), default=None,
+              help="clerk, inspector or supervisor (default: kept, or clerk for a new operator).")
+@db_option
+@click.pass_context
+def add(ctx: click.Context, operator_id: str, name: str, role: str | None, db: str | None) -> None:
+    """Register OPERATOR_ID (the badge's OP:<id>), or change a registered operator's name or role."""
+    with open_store(settings_from(ctx, db=db)) as store:
+        try:
+            known = store.operator(operator_id.strip()) is not None
+            added = store.add_operator(operator_id, name, role)
+        except StoreError as exc:
+            fail(str(exc))
+    click.echo(f"{'updated' if known else 'registered'} {added.id} ({added.name or 'no name'}, {added.role}); "
+               f"badge: rma label badge {added.id}")
+
+
+@operator.command("list")
+@db_option
+@click.pass_context
+def list_(ctx: click.Context, db: str | None) -> None:
+    """The registered operators: id, role, name."""
+    with open_store(settings_from(ctx, db=db)) as store:
+        found = store.operators()
+    if not found:
+        click.echo("no operators registered: nobody can sign in (rma operator add ID --role supervisor)")
+    for op in found:
+        click.echo(f"{op.id:24} {op.role:10} {op.name}".rstrip())
+
+
+@click.command("operators")
+@click.argument("file", type=click.Path(dir_okay=False))
+@db_option
+@click.pass_context
+def import_operators(ctx: click.Context, file: str, db: str | None) -> None:
+    """Register operators from a CSV FILE with a header row: id, name, role (clerk, inspector, supervisor).
+
+    A bad row is one line FILE:LINE: reason; the other rows are registered; exit 1 if any row failed.
+    """
+    try:
+        with open(file, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or "id" not in reader.fieldnames:
+                fail(f"{file}:1: the header row must name the columns id, name, role")
+            rows = [(reader.line_num, row) for row in reader]
+    except FileNotFoundError:
+        fail(f"{file}: no such file")
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        fail(f"{file}: cannot read operators: {exc}")
+    problems = registered = 0
+    with open_store(settings_from(ctx, db=db)) as store:
+        for line, row in rows:
+            role = (row.get("role") or "").strip().lower() or None
+            if role is not None and role not in ROLES:
+                click.echo(f"{file}:{line}: role {role!r} is not one of {', '.join(ROLES)}", err=True)
+                problems += 1
+                continue
+            try:
+                store.add_operator(row.get("id") or "", (row.get("name") or "").strip(), role)
+                registered += 1
+            except StoreError as exc:
+                click.echo(f"{file}:{line}: {exc}", err=True)
+                problems += 1
+    click.echo(f"registered {registered} operator(s) from {file}; {problems} problem(s)")
+    if problems:
+        sys.exit(1)
