@@ -103,6 +103,7 @@ class SyncReport:
     photos_waiting: int = 0   # photos of acknowledged events the server does not hold yet
     photo_problems: list[str] = field(default_factory=list)  # found this round, one line each
     photo_error: str = ""     # why sending photos stopped early (the events are done)
+    restored: str = ""        # found this round: the database is older than the server's copy (one line)
 
     def describe(self) -> str:
         """One line for a log or the command line."""
@@ -112,6 +113,8 @@ class SyncReport:
             text += f"; {len(self.rejected)} refused by the server"
         if self.epoch_changed:
             text += "; the server was restored from a backup (new epoch): re-pushed and re-pulled"
+        if self.restored:
+            text += "; this station database was older than the server's copy: later events follow the server's"
         if self.photos_sent or self.photos_waiting:
             text += f"; sent {self.photos_sent} photo(s), {self.photos_waiting} waiting"
         if self.photo_error:
@@ -222,7 +225,15 @@ class SyncClient:
         return report
 
     def _align(self, store: Store, report: SyncReport) -> None:
-        """Take the server's word for what it holds; a new epoch restarts the pull."""
+        """Take the server's word for what it holds; a new epoch restarts the pull.
+
+        When the server holds more of this station's sequence than this
+        database knew it had, the events in between are sent again to be
+        confirmed (the server answers "held" for each of ours); one it holds
+        under another id, or a server that holds more than this database has
+        at all, means the database was put back from an older copy: see
+        :meth:`_restored`.
+        """
         status = self.status()
         known = store.get_state("server_epoch")
         with store.write() as conn:
@@ -231,40 +242,94 @@ class SyncClient:
                     report.epoch_changed = True
                 store.set_state(conn, "pull_cursor", "0")
                 store.set_state(conn, "server_epoch", status.epoch)
-            store.set_state(conn, "acked_seq", str(min(status.acked_seq, store.last_seq())))
         self.epoch = status.epoch
+        seqs, held, last = store.seq_map(), status.acked_seq, store.last_seq()
+        acked = store.acked_seq()
+        if held <= seqs.wire_after(acked):  # the server holds no more than we knew (fewer, if it was restored)
+            with store.write() as conn:
+                store.set_state(conn, "acked_seq", str(min(seqs.local(held), last, acked)))
+            return
+        while not self.stop.is_set():
+            upto = min(last, seqs.local(held))
+            batch = [e for e in store.events(after_seq=acked, limit=self.batch) if e.seq <= upto]
+            if not batch:
+                break
+            result = self._send(seqs, acked, batch)
+            theirs = sorted(seqs.local(r.seq) for r in result.rejected)  # held under another event id
+            acked = theirs[0] - 1 if theirs else batch[-1].seq
+            with store.write() as conn:
+                store.set_state(conn, "acked_seq", str(acked))
+            if theirs:
+                break
+        if self.stop.is_set():
+            raise Unreachable("sync stopped")
+        if held > seqs.wire_after(acked):
+            report.restored = self._restored(store, seqs, acked, held, status.station)
+
+    def _restored(self, store: Store, seqs: store_module.SeqMap, acked: int, held: int, station: str) -> str:
+        """This database is older than the server's copy of the station: continue after the server's sequence.
+
+        The server keeps every event it holds.  This database's events after
+        ``acked`` (the last one the server holds as ours) are sent under seqs
+        after the server's, with their own ids, and so is everything recorded
+        here later; the outbox is not touched.  Returns the line for a person.
+        """
+        shift = held - seqs.wire_after(acked)
+        ours = store.last_seq() - acked
+        first = seqs.wire_after(acked) + 1
+        if ours:
+            later = (f"the {ours} event(s) recorded here since go after them as seq {held + 1}"
+                     + (f"–{held + ours}" if ours > 1 else "") + ", and so will later ones")
+        else:
+            later = f"events recorded here from now on go after them, from seq {held + 1}"
+        detail = (f"this station database is older than what the server holds of station {station} (restored from "
+                  f"an older copy?): the server keeps its {shift} event(s) this database lacks (seq {first}–{held}); "
+                  f"{later}; nothing is lost — the work in the missing events shows on the server, not on this station")
+        with store.write() as conn:
+            store_module.record_restored_stream(conn, acked, shift, held, detail)
+            store.set_state(conn, "acked_seq", str(acked))
+        return detail
+
+    def _send(self, seqs: store_module.SeqMap, acked: int, batch: list[store_module.Event]) -> PushResult:
+        """POST one batch of outbox events after outbox seq ``acked``, under the seqs the server knows them by."""
+        body = {"after_seq": seqs.wire_after(acked), "events": [
+            {"seq": seqs.wire(e.seq), "id": e.id, "type": e.type, "operator": e.operator, "at": e.at,
+             "rma_code": e.rma_code, "refers_to": e.refers_to, "payload": e.payload} for e in batch]}
+        result = PushResult.model_validate(self.call("POST", "/events", json=body))
+        if result.epoch != self.epoch:
+            raise EpochChanged(f"server epoch changed to {result.epoch}")
+        return result
 
     def push(self, store: Store, report: SyncReport | None = None) -> SyncReport:
         """Send unacknowledged outbox events in batches until the server holds them all."""
         report = report or SyncReport()
+        seqs = store.seq_map()  # outbox seq -> the server's (they differ after a restored database)
         acked, stalled = store.acked_seq(), 0
         while not self.stop.is_set():
             batch = store.events(after_seq=acked, limit=self.batch)
+            boundary = seqs.boundary(acked)
+            batch = [e for e in batch if boundary is None or e.seq <= boundary]
             if not batch:
                 break
-            body = {"after_seq": acked, "events": [
-                {"seq": e.seq, "id": e.id, "type": e.type, "operator": e.operator, "at": e.at,
-                 "rma_code": e.rma_code, "refers_to": e.refers_to, "payload": e.payload} for e in batch]}
             try:
-                result = PushResult.model_validate(self.call("POST", "/events", json=body))
+                result = self._send(seqs, acked, batch)
             except Refused as exc:
                 if exc.status != 413 or len(batch) == 1:
                     raise
                 self.batch = max(1, len(batch) // 2)  # big payloads: smaller batches fit the body limit
                 continue
-            if result.epoch != self.epoch:
-                raise EpochChanged(f"server epoch changed to {result.epoch}")
             report.pushed += len(batch)
-            rejected = [r.model_dump() for r in result.rejected]
+            rejected = [dict(r.model_dump(), seq=seqs.local(r.seq)) for r in result.rejected]
             report.rejected.extend(rejected)
+            server_acked = seqs.local(result.acked_seq)
             with store.write() as conn:
                 store_module.record_rejections(conn, rejected)
-                store.set_state(conn, "acked_seq", str(min(result.acked_seq, store.last_seq())))
+                store.set_state(conn, "acked_seq", str(min(server_acked, store.last_seq())))
             # the server acknowledges less than sent when it lacks earlier events: resend from there
-            stalled = stalled + 1 if result.acked_seq <= acked else 0
+            stalled = stalled + 1 if server_acked <= acked else 0
             if stalled > 2:
-                raise ServerTrouble(f"server does not acknowledge events after seq {acked}")
-            acked = result.acked_seq
+                raise ServerTrouble(f"server does not acknowledge events after seq {seqs.wire_after(acked)}")
+            acked = server_acked
         return report
 
     def pull(self, store: Store, report: SyncReport | None = None) -> SyncReport:

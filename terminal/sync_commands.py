@@ -169,14 +169,14 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
     with open_store(settings) as store:
         if mode == "once":
             try:
-                click.echo(client.sync(store).describe())
+                _show(client.sync(store))
             except SyncError as exc:
                 fail(f"{exc} ({store.unsent_count()} event(s) waiting, all kept)")
             return
         failures = 0
         while not stop.is_set():
             try:
-                click.echo(client.sync(store).describe())
+                _show(client.sync(store))
                 failures = 0
             except SyncError as exc:
                 click.echo(f"rma sync: {exc} ({store.unsent_count()} event(s) waiting, all kept)", err=True)
@@ -190,6 +190,13 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
                 stop.wait(min(300.0, interval * 2 ** min(failures, 6)))
             except KeyboardInterrupt:
                 break
+
+
+def _show(report) -> None:
+    """One round's summary on stdout; what a person must know (a restored database) on stderr, once."""
+    if report.restored:
+        click.echo(f"rma sync: {report.restored}", err=True)
+    click.echo(report.describe())
 
 
 COMMANDS = (server, sync_command)
