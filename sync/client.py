@@ -29,17 +29,22 @@ Errors::
 
     SyncError                  nothing was lost; the outbox keeps every event
      ├── Retryable             try again later (the watch loop does)
-     │    ├── Unreachable      connection refused / dropped, timeout, TLS handshake
-     │    ├── ServerTrouble    5xx answers, 429 rate limit
+     │    ├── Unreachable      connection refused / dropped, timeout, a TLS connection that broke, an answer
+     │    │                    cut short or garbled on the way (ChunkedEncodingError, IncompleteRead,
+     │    │                    ProtocolError, ContentDecodingError: every transport-level failure)
+     │    ├── ServerTrouble    5xx answers, 429 rate limit, a 2xx whose body is not JSON or not this API's answer
      │    └── EpochChanged     the server was restored from a backup: start over
-     └── Refused               will not work as it is: a person must act
+     └── Refused               will not work as it is: a person must act (4xx, a certificate not accepted,
+          │                    a URL or token that cannot be sent)
           └── NotAuthorized    401/403: token missing, wrong or revoked
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import random
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,6 +53,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import requests
+import urllib3
+from pydantic import BaseModel, ValidationError
 
 from sync import store as store_module
 from sync.protocol import (API_PREFIX, MAX_BATCH, MAX_PHOTO_BYTES, MAX_PHOTO_QUERY, ChangePage, PhotoHashes,
@@ -152,8 +159,13 @@ class SyncClient:
 
     # --- one call, with retries ---------------------------------------------------
 
-    def call(self, method: str, path: str, **kwargs) -> dict:
-        """One API call; retries passing failures, raises :class:`SyncError` when it gives up."""
+    def call(self, method: str, path: str, answer_model: type[BaseModel] | None = None, **kwargs):
+        """One API call; retries passing failures, raises :class:`SyncError` when it gives up.
+
+        Returns the JSON body, validated as ``answer_model`` when one is given:
+        a 2xx whose body is cut, not JSON, or not that answer is a passing
+        failure like any other, never taken as an answer.
+        """
         last: Retryable | None = None
         for attempt in range(self.attempts):
             if attempt:
@@ -164,16 +176,33 @@ class SyncClient:
                 answer = self.session.request(method, self.base + path, timeout=self.timeout, verify=self.verify,
                                               **kwargs)
             except requests.exceptions.SSLError as exc:
+                if not _verification_failed(exc):  # the TLS connection broke; the certificate was fine
+                    last = Unreachable(f"server connection broke: {_short(exc)}")
+                    continue
                 raise Refused(f"TLS verification of {self.base} failed ({_short(exc)}); "
                               "check the server certificate or the CA path") from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 last = Unreachable(f"server unreachable: {_short(exc)}")
                 continue
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                    requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader) as exc:
+                raise Refused(f"cannot send {method} {self.base + path} as it is: {_short(exc)}; "
+                              "check the server URL and the token") from exc
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException,
+                    OSError) as exc:
+                # every other failure on the wire: an answer cut short (ChunkedEncodingError / IncompleteRead /
+                # ProtocolError), a body that does not decode (ContentDecodingError), and their urllib3 relatives
+                last = Unreachable(f"server answer cut short or garbled on the way ({type(exc).__name__}: "
+                                   f"{_short(exc)})")
+                continue
             if answer.status_code < 300:
                 try:
-                    return answer.json()
-                except ValueError:
-                    last = ServerTrouble(f"server answered {answer.status_code} with a body that is not JSON")
+                    body = answer.json()
+                    return answer_model.model_validate(body) if answer_model else body
+                except ValueError as exc:  # pydantic's ValidationError is a ValueError too
+                    what = "not JSON" if not isinstance(exc, ValidationError) else "not an answer of this API"
+                    last = ServerTrouble(f"server answered {answer.status_code} with a body that is {what} "
+                                         "(cut short, or another server in between?)")
                     continue
             detail = _detail(answer)
             if answer.status_code == 429 or answer.status_code >= 500:
@@ -199,7 +228,7 @@ class SyncClient:
 
     def status(self) -> StationStatus:
         """The server's epoch and through which seq it holds this station's events."""
-        return StationStatus.model_validate(self.call("GET", "/station"))
+        return self.call("GET", "/station", StationStatus)
 
     def sync(self, store: Store, *, pull: bool = True, photos: bool = True) -> SyncReport:
         """Push everything unsent, pull every change (unless ``pull`` is false), then send the photos of
@@ -295,7 +324,7 @@ class SyncClient:
         body = {"after_seq": seqs.wire_after(acked), "events": [
             {"seq": seqs.wire(e.seq), "id": e.id, "type": e.type, "operator": e.operator, "at": e.at,
              "rma_code": e.rma_code, "refers_to": e.refers_to, "payload": e.payload} for e in batch]}
-        result = PushResult.model_validate(self.call("POST", "/events", json=body))
+        result = self.call("POST", "/events", PushResult, json=body)
         if result.epoch != self.epoch:
             raise EpochChanged(f"server epoch changed to {result.epoch}")
         return result
@@ -337,8 +366,7 @@ class SyncClient:
         report = report or SyncReport()
         cursor = int(store.get_state("pull_cursor", "0"))
         while not self.stop.is_set():
-            page = ChangePage.model_validate(
-                self.call("GET", "/changes", params={"after": cursor, "limit": self.page}))
+            page = self.call("GET", "/changes", ChangePage, params={"after": cursor, "limit": self.page})
             if page.epoch != self.epoch:
                 raise EpochChanged(f"server epoch changed to {page.epoch}")
             with store.write() as conn:
@@ -369,8 +397,8 @@ class SyncClient:
         folder = store.path.parent / PHOTO_FOLDER
         for start in range(0, len(due), MAX_PHOTO_QUERY):
             chunk = due[start:start + MAX_PHOTO_QUERY]
-            missing = set(PhotoHashes.model_validate(self.call(
-                "POST", "/photos/missing", json={"sha256": [p.sha256 for p in chunk]})).sha256)
+            missing = set(self.call("POST", "/photos/missing", PhotoHashes,
+                                    json={"sha256": [p.sha256 for p in chunk]}).sha256)
             with store.write() as conn:
                 for p in chunk:
                     if p.sha256 not in missing:
@@ -383,8 +411,8 @@ class SyncClient:
                 problem = ""
                 try:
                     data, content_type = read_photo(p, folder)
-                    stored = PhotoStored.model_validate(self.call(
-                        "PUT", f"/photos/{p.sha256}", data=data, headers={"Content-Type": content_type}))
+                    stored = self.call("PUT", f"/photos/{p.sha256}", PhotoStored, data=data,
+                                       headers={"Content-Type": content_type})
                 except PhotoProblem as exc:
                     problem = str(exc)
                 except NotAuthorized:
@@ -461,6 +489,22 @@ def _retry_after(answer: requests.Response) -> float | None:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
             return None
+
+
+def _verification_failed(exc: BaseException) -> bool:
+    """True when an SSL error says the server's certificate was not accepted (not that the connection broke)."""
+    seen: set[int] = set()
+    todo: list = [exc]
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return True
+        todo += [*e.args, e.__cause__, e.__context__, getattr(e, "reason", None)]
+    text = str(exc).lower()
+    return "certificate verify failed" in text or "doesn't match" in text or "hostname mismatch" in text
 
 
 def _short(exc: Exception) -> str:

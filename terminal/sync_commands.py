@@ -141,7 +141,9 @@ def new_epoch(ctx: click.Context, db_url: str | None) -> None:
 
 @click.command("sync")
 @click.option("--once", "mode", flag_value="once", default=True, help="One round: push, pull, exit (default).")
-@click.option("--watch", "mode", flag_value="watch", help="Keep syncing until interrupted.")
+@click.option("--watch", "mode", flag_value="watch",
+              help="Keep syncing until interrupted: a failed round is one line on stderr and is tried again, "
+                   "backing off; only a token the server refuses ends it (exit 1).")
 @db_option
 @click.option("--server", "server_url", default=None, help="Server URL (default: server_url from the config file).")
 @click.option("--token", default=None, envvar="RMA_SERVER_TOKEN", help="Station token (default: config file).")
@@ -179,6 +181,8 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
                 _show(client.sync(store))
                 failures = 0
             except SyncError as exc:
+                # every passing failure (Retryable: unreachable, 5xx, an answer cut short) and a refusal (4xx,
+                # which may be fixed on the server) are tried again, ever more slowly; a refused token is not
                 click.echo(f"rma sync: {exc} ({store.unsent_count()} event(s) waiting, all kept)", err=True)
                 from sync.client import NotAuthorized
                 if isinstance(exc, NotAuthorized):
