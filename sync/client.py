@@ -283,7 +283,13 @@ class SyncClient:
             batch = [e for e in store.events(after_seq=acked, limit=self.batch) if e.seq <= upto]
             if not batch:
                 break
-            result = self._send(seqs, acked, batch)
+            try:
+                result = self._send(seqs, acked, batch)
+            except Refused as exc:
+                if exc.status != 413 or len(batch) == 1:
+                    raise
+                self.batch = max(1, len(batch) // 2)  # big payloads: smaller batches fit the body limit
+                continue
             theirs = sorted(seqs.local(r.seq) for r in result.rejected)  # held under another event id
             acked = theirs[0] - 1 if theirs else batch[-1].seq
             with store.write() as conn:
