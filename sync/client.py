@@ -23,7 +23,12 @@ What is written locally, and when:
   the events;
 * at the start of every sync the server says through which seq it holds this
   station's events; that figure is the truth (a server restored from a backup
-  holds fewer), and a new epoch also restarts the pull from cursor 0.
+  holds fewer), and a new epoch also restarts the pull from cursor 0.  When it
+  holds more than this database knew, the events in between are re-sent to be
+  confirmed as ours; if they are not, or the server holds more than this
+  database has at all, the database was put back from an older copy: the
+  server keeps what it holds and this station's later events are sent under
+  seqs after the server's (``restored_stream``; the outbox is not touched).
 
 Errors::
 
@@ -276,7 +281,7 @@ class SyncClient:
         acked = store.acked_seq()
         if held <= seqs.wire_after(acked):  # the server holds no more than we knew (fewer, if it was restored)
             with store.write() as conn:
-                store.set_state(conn, "acked_seq", str(min(seqs.local(held), last, acked)))
+                store.set_state(conn, "acked_seq", str(min(seqs.local(held), last)))
             return
         while not self.stop.is_set():
             upto = min(last, seqs.local(held))
