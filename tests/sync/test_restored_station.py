@@ -144,3 +144,19 @@ def test_station_header_shows_the_restore(sqlite_storage, sqlite_server, sqlite_
     assert "older" in first.restored
     assert "DATABASE RESTORED" in first.text
     assert len(sqlite_storage.db.station_events("A")) == 13
+
+
+def test_restored_twice_the_second_time_from_a_copy_taken_after_the_first(storage, server, tokens, tmp_path):
+    station, held = restored_station(server, tokens, tmp_path)
+    held += station.receive(CODES[10:13])
+    assert station.sync().restored
+    station.copy_to(tmp_path / "copy2.db")  # it knows the first restore
+    held += station.receive(CODES[13:15])
+    assert station.sync().waiting == 0
+    station.put_back(tmp_path / "copy2.db")
+    new = station.receive(CODES[15:19])
+    report = station.sync()
+    assert report.waiting == 0 and "server keeps its 2 event(s)" in report.restored
+    assert storage.db.station_events("A") == list(enumerate(held + new, 1))
+    with Store(station.path) as store:
+        assert [r["server_seq"] for r in store_module.restored_streams(store)] == [10, 15]
