@@ -37,7 +37,8 @@ Errors::
      │    ├── Unreachable      connection refused / dropped, timeout, a TLS connection that broke, an answer
      │    │                    cut short or garbled on the way (ChunkedEncodingError, IncompleteRead,
      │    │                    ProtocolError, ContentDecodingError: every transport-level failure)
-     │    ├── ServerTrouble    5xx answers, 429 rate limit, a 2xx whose body is not JSON or not this API's answer
+     │    ├── ServerTrouble    5xx answers, 429 rate limit, a 2xx whose body is not JSON or not the
+     │    │                    answer this API gives
      │    └── EpochChanged     the server was restored from a backup: start over
      └── Refused               will not work as it is: a person must act (4xx, a certificate not accepted,
           │                    a URL or token that cannot be sent)
@@ -324,7 +325,8 @@ class SyncClient:
             later = f"events recorded here from now on go after them, from seq {held + 1}"
         detail = (f"this station database is older than what the server holds of station {station} (restored from "
                   f"an older copy?): the server keeps its {shift} event(s) this database lacks (seq {first}–{held}); "
-                  f"{later}; nothing is lost — the work in the missing events shows on the server, not on this station")
+                  f"{later}; nothing is lost — the work in the missing events shows on the server, "
+                  "not on this station")
         with store.write() as conn:
             store_module.record_restored_stream(conn, acked, shift, held, detail)
             store.set_state(conn, "acked_seq", str(acked))
