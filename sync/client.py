@@ -23,23 +23,34 @@ What is written locally, and when:
   the events;
 * at the start of every sync the server says through which seq it holds this
   station's events; that figure is the truth (a server restored from a backup
-  holds fewer), and a new epoch also restarts the pull from cursor 0.
+  holds fewer), and a new epoch also restarts the pull from cursor 0.  When it
+  holds more than this database knew, the events in between are re-sent to be
+  confirmed as ours; if they are not, or the server holds more than this
+  database has at all, the database was put back from an older copy: the
+  server keeps what it holds and this station's later events are sent under
+  seqs after the server's (``restored_stream``; the outbox is not touched).
 
 Errors::
 
     SyncError                  nothing was lost; the outbox keeps every event
      ├── Retryable             try again later (the watch loop does)
-     │    ├── Unreachable      connection refused / dropped, timeout, TLS handshake
-     │    ├── ServerTrouble    5xx answers, 429 rate limit
+     │    ├── Unreachable      connection refused / dropped, timeout, a TLS connection that broke, an answer
+     │    │                    cut short or garbled on the way (ChunkedEncodingError, IncompleteRead,
+     │    │                    ProtocolError, ContentDecodingError: every transport-level failure)
+     │    ├── ServerTrouble    5xx answers, 429 rate limit, a 2xx whose body is not JSON or not the
+     │    │                    answer this API gives
      │    └── EpochChanged     the server was restored from a backup: start over
-     └── Refused               will not work as it is: a person must act
+     └── Refused               will not work as it is: a person must act (4xx, a certificate not accepted,
+          │                    a URL or token that cannot be sent)
           └── NotAuthorized    401/403: token missing, wrong or revoked
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import random
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,6 +59,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import requests
+import urllib3
+from pydantic import BaseModel, ValidationError
 
 from sync import store as store_module
 from sync.protocol import (API_PREFIX, MAX_BATCH, MAX_PHOTO_BYTES, MAX_PHOTO_QUERY, ChangePage, PhotoHashes,
@@ -103,6 +116,7 @@ class SyncReport:
     photos_waiting: int = 0   # photos of acknowledged events the server does not hold yet
     photo_problems: list[str] = field(default_factory=list)  # found this round, one line each
     photo_error: str = ""     # why sending photos stopped early (the events are done)
+    restored: str = ""        # found this round: the database is older than the server's copy (one line)
 
     def describe(self) -> str:
         """One line for a log or the command line."""
@@ -112,6 +126,8 @@ class SyncReport:
             text += f"; {len(self.rejected)} refused by the server"
         if self.epoch_changed:
             text += "; the server was restored from a backup (new epoch): re-pushed and re-pulled"
+        if self.restored:
+            text += "; this station database was older than the server's copy: later events follow the server's"
         if self.photos_sent or self.photos_waiting:
             text += f"; sent {self.photos_sent} photo(s), {self.photos_waiting} waiting"
         if self.photo_error:
@@ -149,8 +165,13 @@ class SyncClient:
 
     # --- one call, with retries ---------------------------------------------------
 
-    def call(self, method: str, path: str, **kwargs) -> dict:
-        """One API call; retries passing failures, raises :class:`SyncError` when it gives up."""
+    def call(self, method: str, path: str, answer_model: type[BaseModel] | None = None, **kwargs):
+        """One API call; retries passing failures, raises :class:`SyncError` when it gives up.
+
+        Returns the JSON body, validated as ``answer_model`` when one is given:
+        a 2xx whose body is cut, not JSON, or not that answer is a passing
+        failure like any other, never taken as an answer.
+        """
         last: Retryable | None = None
         for attempt in range(self.attempts):
             if attempt:
@@ -161,17 +182,34 @@ class SyncClient:
                 answer = self.session.request(method, self.base + path, timeout=self.timeout, verify=self.verify,
                                               **kwargs)
             except requests.exceptions.SSLError as exc:
+                if not _verification_failed(exc):  # the TLS connection broke; the certificate was fine
+                    last = Unreachable(f"server connection broke: {_short(exc)}")
+                    continue
                 raise Refused(f"TLS verification of {self.base} failed ({_short(exc)}); "
                               "check the server certificate or the CA path") from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 last = Unreachable(f"server unreachable: {_short(exc)}")
                 last.__cause__ = exc  # the root cause (refused, name, timeout) for a person's one line
                 continue
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                    requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader) as exc:
+                raise Refused(f"cannot send {method} {self.base + path} as it is: {_short(exc)}; "
+                              "check the server URL and the token") from exc
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException,
+                    OSError) as exc:
+                # every other failure on the wire: an answer cut short (ChunkedEncodingError / IncompleteRead /
+                # ProtocolError), a body that does not decode (ContentDecodingError), and their urllib3 relatives
+                last = Unreachable(f"server answer cut short or garbled on the way ({type(exc).__name__}: "
+                                   f"{_short(exc)})")
+                continue
             if answer.status_code < 300:
                 try:
-                    return answer.json()
-                except ValueError:
-                    last = ServerTrouble(f"server answered {answer.status_code} with a body that is not JSON")
+                    body = answer.json()
+                    return answer_model.model_validate(body) if answer_model else body
+                except ValueError as exc:  # pydantic's ValidationError is a ValueError too
+                    what = "not JSON" if not isinstance(exc, ValidationError) else "not an answer of this API"
+                    last = ServerTrouble(f"server answered {answer.status_code} with a body that is {what} "
+                                         "(cut short, or another server in between?)")
                     continue
             detail = _detail(answer)
             if answer.status_code == 429 or answer.status_code >= 500:
@@ -197,7 +235,7 @@ class SyncClient:
 
     def status(self) -> StationStatus:
         """The server's epoch and through which seq it holds this station's events."""
-        return StationStatus.model_validate(self.call("GET", "/station"))
+        return self.call("GET", "/station", StationStatus)
 
     def sync(self, store: Store, *, pull: bool = True, photos: bool = True) -> SyncReport:
         """Push everything unsent, pull every change (unless ``pull`` is false), then send the photos of
@@ -223,7 +261,15 @@ class SyncClient:
         return report
 
     def _align(self, store: Store, report: SyncReport) -> None:
-        """Take the server's word for what it holds; a new epoch restarts the pull."""
+        """Take the server's word for what it holds; a new epoch restarts the pull.
+
+        When the server holds more of this station's sequence than this
+        database knew it had, the events in between are sent again to be
+        confirmed (the server answers "held" for each of ours); one it holds
+        under another id, or a server that holds more than this database has
+        at all, means the database was put back from an older copy: see
+        :meth:`_restored`.
+        """
         status = self.status()
         known = store.get_state("server_epoch")
         with store.write() as conn:
@@ -232,40 +278,101 @@ class SyncClient:
                     report.epoch_changed = True
                 store.set_state(conn, "pull_cursor", "0")
                 store.set_state(conn, "server_epoch", status.epoch)
-            store.set_state(conn, "acked_seq", str(min(status.acked_seq, store.last_seq())))
         self.epoch = status.epoch
-
-    def push(self, store: Store, report: SyncReport | None = None) -> SyncReport:
-        """Send unacknowledged outbox events in batches until the server holds them all."""
-        report = report or SyncReport()
-        acked, stalled = store.acked_seq(), 0
+        seqs, held, last = store.seq_map(), status.acked_seq, store.last_seq()
+        acked = store.acked_seq()
+        if held <= seqs.wire_after(acked):  # the server holds no more than we knew (fewer, if it was restored)
+            with store.write() as conn:
+                store.set_state(conn, "acked_seq", str(min(seqs.local(held), last)))
+            return
         while not self.stop.is_set():
-            batch = store.events(after_seq=acked, limit=self.batch)
+            upto = min(last, seqs.local(held))
+            batch = [e for e in store.events(after_seq=acked, limit=self.batch) if e.seq <= upto]
             if not batch:
                 break
-            body = {"after_seq": acked, "events": [
-                {"seq": e.seq, "id": e.id, "type": e.type, "operator": e.operator, "at": e.at,
-                 "rma_code": e.rma_code, "refers_to": e.refers_to, "payload": e.payload} for e in batch]}
             try:
-                result = PushResult.model_validate(self.call("POST", "/events", json=body))
+                result = self._send(seqs, acked, batch)
             except Refused as exc:
                 if exc.status != 413 or len(batch) == 1:
                     raise
                 self.batch = max(1, len(batch) // 2)  # big payloads: smaller batches fit the body limit
                 continue
-            if result.epoch != self.epoch:
-                raise EpochChanged(f"server epoch changed to {result.epoch}")
+            theirs = sorted(seqs.local(r.seq) for r in result.rejected)  # held under another event id
+            acked = theirs[0] - 1 if theirs else batch[-1].seq
+            with store.write() as conn:
+                store.set_state(conn, "acked_seq", str(acked))
+            if theirs:
+                break
+        if self.stop.is_set():
+            raise Unreachable("sync stopped")
+        if held > seqs.wire_after(acked):
+            report.restored = self._restored(store, seqs, acked, held, status.station)
+
+    def _restored(self, store: Store, seqs: store_module.SeqMap, acked: int, held: int, station: str) -> str:
+        """This database is older than the server's copy of the station: continue after the server's sequence.
+
+        The server keeps every event it holds.  This database's events after
+        ``acked`` (the last one the server holds as ours) are sent under seqs
+        after the server's, with their own ids, and so is everything recorded
+        here later; the outbox is not touched.  Returns the line for a person.
+        """
+        shift = held - seqs.wire_after(acked)
+        ours = store.last_seq() - acked
+        first = seqs.wire_after(acked) + 1
+        if ours:
+            later = (f"the {ours} event(s) recorded here since go after them as seq {held + 1}"
+                     + (f"–{held + ours}" if ours > 1 else "") + ", and so will later ones")
+        else:
+            later = f"events recorded here from now on go after them, from seq {held + 1}"
+        detail = (f"this station database is older than what the server holds of station {station} (restored from "
+                  f"an older copy?): the server keeps its {shift} event(s) this database lacks (seq {first}–{held}); "
+                  f"{later}; nothing is lost — the work in the missing events shows on the server, "
+                  "not on this station")
+        with store.write() as conn:
+            store_module.record_restored_stream(conn, acked, shift, held, detail)
+            store.set_state(conn, "acked_seq", str(acked))
+        return detail
+
+    def _send(self, seqs: store_module.SeqMap, acked: int, batch: list[store_module.Event]) -> PushResult:
+        """POST one batch of outbox events after outbox seq ``acked``, under the seqs the server knows them by."""
+        body = {"after_seq": seqs.wire_after(acked), "events": [
+            {"seq": seqs.wire(e.seq), "id": e.id, "type": e.type, "operator": e.operator, "at": e.at,
+             "rma_code": e.rma_code, "refers_to": e.refers_to, "payload": e.payload} for e in batch]}
+        result = self.call("POST", "/events", PushResult, json=body)
+        if result.epoch != self.epoch:
+            raise EpochChanged(f"server epoch changed to {result.epoch}")
+        return result
+
+    def push(self, store: Store, report: SyncReport | None = None) -> SyncReport:
+        """Send unacknowledged outbox events in batches until the server holds them all."""
+        report = report or SyncReport()
+        seqs = store.seq_map()  # outbox seq -> the server's (they differ after a restored database)
+        acked, stalled = store.acked_seq(), 0
+        while not self.stop.is_set():
+            batch = store.events(after_seq=acked, limit=self.batch)
+            boundary = seqs.boundary(acked)
+            batch = [e for e in batch if boundary is None or e.seq <= boundary]
+            if not batch:
+                break
+            try:
+                result = self._send(seqs, acked, batch)
+            except Refused as exc:
+                if exc.status != 413 or len(batch) == 1:
+                    raise
+                self.batch = max(1, len(batch) // 2)  # big payloads: smaller batches fit the body limit
+                continue
             report.pushed += len(batch)
-            rejected = [r.model_dump() for r in result.rejected]
+            rejected = [dict(r.model_dump(), seq=seqs.local(r.seq)) for r in result.rejected]
             report.rejected.extend(rejected)
+            server_acked = seqs.local(result.acked_seq)
             with store.write() as conn:
                 store_module.record_rejections(conn, rejected)
-                store.set_state(conn, "acked_seq", str(min(result.acked_seq, store.last_seq())))
+                store.set_state(conn, "acked_seq", str(min(server_acked, store.last_seq())))
             # the server acknowledges less than sent when it lacks earlier events: resend from there
-            stalled = stalled + 1 if result.acked_seq <= acked else 0
+            stalled = stalled + 1 if server_acked <= acked else 0
             if stalled > 2:
-                raise ServerTrouble(f"server does not acknowledge events after seq {acked}")
-            acked = result.acked_seq
+                raise ServerTrouble(f"server does not acknowledge events after seq {seqs.wire_after(acked)}")
+            acked = server_acked
         return report
 
     def pull(self, store: Store, report: SyncReport | None = None) -> SyncReport:
@@ -273,8 +380,7 @@ class SyncClient:
         report = report or SyncReport()
         cursor = int(store.get_state("pull_cursor", "0"))
         while not self.stop.is_set():
-            page = ChangePage.model_validate(
-                self.call("GET", "/changes", params={"after": cursor, "limit": self.page}))
+            page = self.call("GET", "/changes", ChangePage, params={"after": cursor, "limit": self.page})
             if page.epoch != self.epoch:
                 raise EpochChanged(f"server epoch changed to {page.epoch}")
             with store.write() as conn:
@@ -305,8 +411,8 @@ class SyncClient:
         folder = store.path.parent / PHOTO_FOLDER
         for start in range(0, len(due), MAX_PHOTO_QUERY):
             chunk = due[start:start + MAX_PHOTO_QUERY]
-            missing = set(PhotoHashes.model_validate(self.call(
-                "POST", "/photos/missing", json={"sha256": [p.sha256 for p in chunk]})).sha256)
+            missing = set(self.call("POST", "/photos/missing", PhotoHashes,
+                                    json={"sha256": [p.sha256 for p in chunk]}).sha256)
             with store.write() as conn:
                 for p in chunk:
                     if p.sha256 not in missing:
@@ -319,8 +425,8 @@ class SyncClient:
                 problem = ""
                 try:
                     data, content_type = read_photo(p, folder)
-                    stored = PhotoStored.model_validate(self.call(
-                        "PUT", f"/photos/{p.sha256}", data=data, headers={"Content-Type": content_type}))
+                    stored = self.call("PUT", f"/photos/{p.sha256}", PhotoStored, data=data,
+                                       headers={"Content-Type": content_type})
                 except PhotoProblem as exc:
                     problem = str(exc)
                 except NotAuthorized:
@@ -397,6 +503,22 @@ def _retry_after(answer: requests.Response) -> float | None:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
             return None
+
+
+def _verification_failed(exc: BaseException) -> bool:
+    """True when an SSL error says the server's certificate was not accepted (not that the connection broke)."""
+    seen: set[int] = set()
+    todo: list = [exc]
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return True
+        todo += [*e.args, e.__cause__, e.__context__, getattr(e, "reason", None)]
+    text = str(exc).lower()
+    return "certificate verify failed" in text or "doesn't match" in text or "hostname mismatch" in text
 
 
 def _short(exc: Exception) -> str:

@@ -393,6 +393,22 @@ def _m004_photo_uploads(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX photo_uploads_event ON photo_uploads(event_seq)")
 
 
+def _m005_restored_stream(db: sqlite_utils.Database) -> None:
+    # one row each time sync found this database older than what the server holds of the station (restored from
+    # an older copy): the outbox events after after_seq go to the server `shift` seqs higher than their own, after
+    # what the server holds; rows add up (see SeqMap).  The outbox itself is never touched.
+    db.execute(
+        """CREATE TABLE restored_stream (
+            id INTEGER PRIMARY KEY,
+            after_seq INTEGER NOT NULL,      -- outbox events above this seq ...
+            shift INTEGER NOT NULL CHECK (shift > 0),  -- ... are sent this much higher
+            server_seq INTEGER NOT NULL,     -- through which seq the server held the station's events then
+            found_at TEXT NOT NULL,
+            detail TEXT NOT NULL             -- the line shown to a person
+        )"""
+    )
+
+
 def _m006_operator_roles(db: sqlite_utils.Database) -> None:
     # a badge carries a role: who may approve an override or someone else's undo (a supervisor)
     db.execute("ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'clerk' "
@@ -404,6 +420,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("002_inspections", _m002_inspections),
     ("003_sync", _m003_sync),
     ("004_photo_uploads", _m004_photo_uploads),
+    ("005_restored_stream", _m005_restored_stream),
     ("006_operator_roles", _m006_operator_roles),
 ]
 
@@ -550,6 +567,11 @@ class Store:
     def acked_seq(self) -> int:
         """How far the server has acknowledged the outbox."""
         return int(self.get_state("acked_seq", "0"))
+
+    def seq_map(self) -> "SeqMap":
+        """How outbox seqs map to the seqs the server knows the events by (see :class:`SeqMap`)."""
+        return SeqMap(tuple(self.conn.execute(
+            "SELECT after_seq, sum(shift) FROM restored_stream GROUP BY after_seq ORDER BY after_seq")))
 
     def unsent_count(self) -> int:
         """Events the server has not acknowledged yet."""
@@ -972,6 +994,59 @@ def sync_rejections(store: Store) -> list[dict]:
     """Events the server refused, with its reasons."""
     return [{"seq": r[0], "event_id": r[1], "reason": r[2], "at": r[3]}
             for r in store.conn.execute("SELECT seq, event_id, reason, at FROM sync_rejections ORDER BY seq")]
+
+
+# --- a database restored from an older copy -------------------------------------
+# When the server holds more of this station's sequence than this database has (the file was put back from an
+# older copy), the server keeps what it holds and this station's later events follow it: each outbox event after
+# the restore point is sent under a seq shifted past the server's.  Outbox seqs stay as they are.
+
+@dataclass(frozen=True)
+class SeqMap:
+    """Outbox seq <-> the seq the server knows an event by: equal, unless the database was restored.
+
+    ``steps`` are ``(after_seq, shift)`` pairs in order: every outbox event
+    above ``after_seq`` is sent ``shift`` higher (on top of earlier steps).
+    """
+
+    steps: tuple[tuple[int, int], ...] = ()
+
+    def wire(self, seq: int) -> int:
+        """The seq the server knows outbox event ``seq`` by."""
+        return seq + sum(shift for after, shift in self.steps if after < seq)
+
+    def wire_after(self, seq: int) -> int:
+        """The server's seq just before the event that follows outbox event ``seq`` (a push's ``after_seq``)."""
+        return self.wire(seq + 1) - 1
+
+    def local(self, wire: int) -> int:
+        """The newest outbox seq the server holds when it holds this station's events through ``wire``."""
+        total = sum(shift for _, shift in self.steps)
+        for after, shift in reversed(self.steps):
+            if wire - total > after:
+                return wire - total
+            total -= shift
+            if wire - total > after:  # inside the server's part: the events this database lacks
+                return after
+        return wire
+
+    def boundary(self, seq: int) -> int | None:
+        """The first step above outbox seq ``seq``: one push must not cross it (the server's seqs jump there)."""
+        return next((after for after, _ in self.steps if after > seq), None)
+
+
+def record_restored_stream(conn: sqlite3.Connection, after_seq: int, shift: int, server_seq: int,
+                           detail: str) -> None:
+    """Events after ``after_seq`` go ``shift`` higher from now on (inside the caller's transaction)."""
+    conn.execute("INSERT INTO restored_stream (after_seq, shift, server_seq, found_at, detail) VALUES (?, ?, ?, ?, ?)",
+                 (after_seq, shift, server_seq, utc_now(), detail))
+
+
+def restored_streams(store: Store) -> list[dict]:
+    """Each time this database was found older than the server's copy of the station, oldest first."""
+    return [{"after_seq": r[0], "shift": r[1], "server_seq": r[2], "found_at": r[3], "detail": r[4]}
+            for r in store.conn.execute("SELECT after_seq, shift, server_seq, found_at, detail FROM restored_stream "
+                                        "ORDER BY id")]
 
 
 # --- photo uploads ------------------------------------------------------------

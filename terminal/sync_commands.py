@@ -166,7 +166,9 @@ def new_epoch(ctx: click.Context, db_url: str | None) -> None:
 
 @click.command("sync")
 @click.option("--once", "mode", flag_value="once", help="One round: push, pull, exit.")
-@click.option("--watch", "mode", flag_value="watch", help="Keep syncing until interrupted.")
+@click.option("--watch", "mode", flag_value="watch",
+              help="Keep syncing until interrupted: a failed round is one line on stderr and is tried again, "
+                   "backing off; only a token the server refuses ends it (exit 1).")
 @db_option
 @click.option("--server", "server_url", default=None, help="Server URL (default: server_url from the config file).")
 @click.option("--token", default=None, envvar="RMA_SERVER_TOKEN", help="Station token (default: config file).")
@@ -196,16 +198,18 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
     with open_store(settings) as store:
         if mode == "once":
             try:
-                click.echo(client.sync(store).describe())
+                _show(client.sync(store))
             except SyncError as exc:
                 fail(sync_failure(exc, settings.server_url, store.unsent_count()))
             return
         failures = 0
         while not stop.is_set():
             try:
-                click.echo(client.sync(store).describe())
+                _show(client.sync(store))
                 failures = 0
             except SyncError as exc:
+                # every passing failure (Retryable: unreachable, 5xx, an answer cut short) and a refusal (4xx,
+                # which may be fixed on the server) are tried again, ever more slowly; a refused token is not
                 click.echo(f"rma sync: {sync_failure(exc, settings.server_url, store.unsent_count())}", err=True)
                 from sync.client import NotAuthorized
                 if isinstance(exc, NotAuthorized):
@@ -217,6 +221,13 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
                 stop.wait(min(300.0, interval * 2 ** min(failures, 6)))
             except KeyboardInterrupt:
                 break
+
+
+def _show(report) -> None:
+    """One round's summary on stdout; what a person must know (a restored database) on stderr, once."""
+    if report.restored:
+        click.echo(f"rma sync: {report.restored}", err=True)
+    click.echo(report.describe())
 
 
 def sync_failure(exc: Exception, server_url: str, waiting: int) -> str:

@@ -11,7 +11,7 @@ header says so and the worker tries again, backing off while it fails.
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from textual.content import Content
 from textual.message import Message
@@ -25,11 +25,12 @@ class SyncStatus(Message):
     """How sync stands: online or not, events waiting, last success, last error, conflicts."""
 
     def __init__(self, online: bool, waiting: int, last_success: str, last_error: str, conflicts: int,
-                 photos_waiting: int = 0, photo_problem: str = "", photo_problems: int = 0):
+                 photos_waiting: int = 0, photo_problem: str = "", photo_problems: int = 0, restored: str = ""):
         super().__init__()
         self.online, self.waiting, self.last_success = online, waiting, last_success
         self.last_error, self.conflicts = last_error, conflicts
         self.photos_waiting, self.photo_problem, self.photo_problems = photos_waiting, photo_problem, photo_problems
+        self.restored = restored  # the database was found older than the server's copy (recently): one line
 
     @property
     def text(self) -> Content:
@@ -46,11 +47,19 @@ class SyncStatus(Message):
         if self.conflicts:
             parts.append(Content.styled(f" {self.conflicts} CONFLICT{'S' if self.conflicts > 1 else ''} ",
                                         "bold reverse yellow"))
+        if self.restored:
+            parts.append(Content.styled(" DATABASE RESTORED: see rma conflicts ", "bold reverse yellow"))
+        # what the server, the network or a file said is text, never markup (Content.styled takes it as text)
         if self.last_error:
             parts.append(Content.styled(self.last_error[:80], "red"))
         elif self.photo_problem:
             parts.append(Content.styled(self.photo_problem[:80], "yellow"))
+        elif self.restored:
+            parts.append(Content.styled(self.restored[:80], "yellow"))
         return Content(" · ").join(parts)
+
+
+RESTORED_SHOWN = timedelta(hours=24)  # how long the header shows that the database was found restored
 
 
 class SyncWorker:
@@ -125,14 +134,17 @@ class SyncWorker:
 
     def _status(self, store: Store | None, online: bool, error: str) -> SyncStatus:
         waiting = conflicts = 0
-        photos, problems = {"waiting": 0, "problems": 0}, []
+        photos, problems, restored = {"waiting": 0, "problems": 0}, [], ""
         if store is not None:
             try:
                 waiting = store.unsent_count()
                 conflicts = len(store_module.sync_conflicts(store))
                 photos, problems = store_module.photo_uploads(store), store_module.photo_problems(store)
+                since = (datetime.now(timezone.utc) - RESTORED_SHOWN).isoformat(timespec="milliseconds")
+                restored = next((r["detail"] for r in reversed(store_module.restored_streams(store))
+                                 if r["found_at"] >= since), "")
             except StoreError as exc:
                 error = error or str(exc)
         return SyncStatus(online, waiting, self.last_success, error, conflicts, photos_waiting=photos["waiting"],
                           photo_problem=problems[-1]["problem"] if problems else "",
-                          photo_problems=photos["problems"])
+                          photo_problems=photos["problems"], restored=restored)

@@ -131,7 +131,9 @@ def _tokens(storage):
 
 # --- the fault-injecting proxy ---------------------------------------------------
 
-ACTIONS = ("pass", "drop", "drop_after", "stall", "dup", "reorder", "500", "429")
+# answers spoiled on the way back: the server did the work, the client gets a broken or foreign answer
+CUTS = ("short_body", "cut_chunk", "cut_json", "bad_gzip", "foreign_json")
+ACTIONS = ("pass", "drop", "drop_after", "stall", "dup", "reorder", "500", "429") + CUTS
 
 
 class FaultProxy:
@@ -148,7 +150,13 @@ class FaultProxy:
     * ``dup``: forward twice, answer with the second answer;
     * ``reorder``: close at once, and forward the request later, after the next
       one (a late, out-of-order duplicate);
-    * ``500`` / ``429``: answer that status without forwarding (429 with Retry-After: 1).
+    * ``500`` / ``429``: answer that status without forwarding (429 with Retry-After: 1);
+    * the answer spoiled after the server did the work (see :func:`_spoil`):
+      ``short_body`` (a Content-Length larger than the body sent, then closed),
+      ``cut_chunk`` (re-sent chunked, cut mid-chunk, closed), ``cut_json`` (a
+      complete HTTP answer whose JSON body is cut in half), ``bad_gzip``
+      (``Content-Encoding: gzip`` on a body that is not), ``foreign_json`` (a 200
+      with JSON that is no answer of this API, as a captive portal gives).
     """
 
     def __init__(self, upstream_port: int, plan=None, stall_seconds: float = 1.5):
@@ -238,6 +246,12 @@ class FaultProxy:
                 if action == "stall":
                     self._stop.wait(self.stall_seconds)
                     return
+                if action in CUTS:
+                    spoiled, keep_open = _spoil(action, answer)
+                    client.sendall(spoiled)
+                    if keep_open:
+                        continue
+                    return
                 client.sendall(answer)
         except OSError:
             return
@@ -252,6 +266,27 @@ class FaultProxy:
                 return _read_message(up.makefile("rb"))
         except OSError:
             return None
+
+
+def _spoil(action: str, answer: bytes) -> tuple[bytes, bool]:
+    """The server's answer as ``action`` spoils it, and whether the connection may stay open after it."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = [ln for ln in head.split(b"\r\n") if not ln.lower().startswith((b"content-length:", b"connection:"))]
+    half = body[:max(1, len(body) // 2)]
+
+    def complete(headers: list[bytes], content: bytes) -> bytes:
+        return b"\r\n".join(headers + [b"Content-Length: " + str(len(content)).encode()]) + b"\r\n\r\n" + content
+    if action == "short_body":
+        return b"\r\n".join(lines + [b"Content-Length: " + str(len(body)).encode()]) + b"\r\n\r\n" + half, False
+    if action == "cut_chunk":
+        return (b"\r\n".join(lines + [b"Transfer-Encoding: chunked"]) + b"\r\n\r\n"
+                + f"{len(body):x}\r\n".encode() + half), False
+    if action == "cut_json":
+        return complete(lines, half), True
+    if action == "bad_gzip":
+        return complete(lines + [b"Content-Encoding: gzip"], body), True
+    return complete([lines[0].split(b" ")[0] + b" 200 OK", b"Content-Type: application/json"],
+                    b'{"hello": "welcome to the warehouse wifi"}'), True
 
 
 def _read_message(reader) -> bytes | None:
