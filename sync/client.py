@@ -34,9 +34,10 @@ Errors::
 
     SyncError                  nothing was lost; the outbox keeps every event
      ├── Retryable             try again later (the watch loop does)
-     │    ├── Unreachable      connection refused / dropped, timeout, a TLS connection that broke, an answer
-     │    │                    cut short or garbled on the way (ChunkedEncodingError, IncompleteRead,
-     │    │                    ProtocolError, ContentDecodingError: every transport-level failure)
+     │    ├── Unreachable      connection refused / dropped, timeout, a TLS connection that broke
+     │    │    └── Garbled     an answer cut short or garbled on the way (ChunkedEncodingError,
+     │    │                    IncompleteRead, ProtocolError, ContentDecodingError: every other
+     │    │                    transport-level failure)
      │    ├── ServerTrouble    5xx answers, 429 rate limit, a 2xx whose body is not JSON or not the
      │    │                    answer this API gives
      │    └── EpochChanged     the server was restored from a backup: start over
@@ -81,6 +82,10 @@ class Retryable(SyncError):
 
 class Unreachable(Retryable):
     """The server could not be reached (refused, dropped, timed out, TLS)."""
+
+
+class Garbled(Unreachable):
+    """The server was reached but its answer was cut short or garbled on the way."""
 
 
 class ServerTrouble(Retryable):
@@ -199,7 +204,7 @@ class SyncClient:
                     OSError) as exc:
                 # every other failure on the wire: an answer cut short (ChunkedEncodingError / IncompleteRead /
                 # ProtocolError), a body that does not decode (ContentDecodingError), and their urllib3 relatives
-                last = Unreachable(f"server answer cut short or garbled on the way ({type(exc).__name__}: "
+                last = Garbled(f"server answer cut short or garbled on the way ({type(exc).__name__}: "
                                    f"{_short(exc)})")
                 continue
             if answer.status_code < 300:

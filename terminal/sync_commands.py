@@ -232,10 +232,10 @@ def _show(report) -> None:
 
 def sync_failure(exc: Exception, server_url: str, waiting: int) -> str:
     """One whole line for a failed sync: what happened, that nothing was lost."""
-    from sync.client import Unreachable
+    from sync.client import Garbled, Unreachable
 
     kept = f"{waiting} event(s) waiting, nothing lost"
-    if isinstance(exc, Unreachable):
+    if isinstance(exc, Unreachable) and not isinstance(exc, Garbled):
         return f"server {server_url} unreachable: {_why_unreachable(exc)}; {kept}"
     return f"{exc}; {kept}"
 

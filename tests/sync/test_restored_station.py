@@ -142,7 +142,7 @@ def test_station_header_shows_the_restore(sqlite_storage, sqlite_server, sqlite_
     first = statuses[0]
     assert first.online and first.waiting == 0 and not first.last_error
     assert "older" in first.restored
-    assert "DATABASE RESTORED" in first.text
+    assert "DATABASE RESTORED" in first.text.plain
     assert len(sqlite_storage.db.station_events("A")) == 13
 
 
