@@ -25,7 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 
-from sync.protocol import (API_PREFIX, MAX_BODY_BYTES, MAX_PAGE, MAX_PHOTO_BYTES, PHOTO_TYPES, ChangePage,
+from sync.protocol import (API_PREFIX, MAX_BODY_BYTES, MAX_PAGE, MAX_SEQ, MAX_PHOTO_BYTES, PHOTO_TYPES, ChangePage,
                            ChecklistDocument, ErrorBody, Health, ImportResult, PhotoHashes, PhotoStored, PushBatch,
                            PushResult, RmaImport, RmaTimeline, StationStatus, image_type)
 from sync.server.db import BadBatch, NotFound, ServerDb, ServerError
@@ -170,7 +170,7 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
             raise HTTPException(422, str(exc)) from exc
 
     @app.get(f"{API_PREFIX}/changes", response_model=ChangePage, responses=errors)
-    def pull(who: Station, after: Annotated[int, Query(ge=0)] = 0,
+    def pull(who: Station, after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
              limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 500) -> ChangePage:
         """Changes (RMAs, checklists, conflicts) after a cursor, oldest first."""
         return db.changes_after(after, limit)
