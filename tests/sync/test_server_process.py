@@ -121,3 +121,59 @@ def test_two_stations_receiving_the_same_rmas_at_the_same_instant_always_make_a_
     assert missing == [], f"{len(missing)} of {len(every)} RMAs without exactly one received_twice conflict"
     assert set(per_rma) == set(every)
     assert all(received[c] in ("A", "B") for c in every)  # one receipt counts, the other is the conflict
+
+
+# --- case 10: the epoch changes while the server runs; PostgreSQL still starting ------------
+
+def test_new_epoch_takes_effect_while_the_server_runs(served, make_station):
+    storage, server = served
+    token = storage.db.add_station("A")
+    a = make_station("A", events=4)
+    client = SyncClient(server.url, token)
+    assert client.sync(a).waiting == 0
+    done = subprocess.run([*RMA_CLI, "server", "new-epoch", "--db", storage.url], capture_output=True, text=True,
+                          timeout=60, env=ENV)
+    assert done.returncode == 0, done.stderr
+    epoch = done.stdout.split()[-1]
+    # every worker answers with the new epoch, on new connections (any worker may take each)
+    seen = {requests.get(f"{server.url}/api/v1/station", headers=auth(token) | {"Connection": "close"},
+                         timeout=10).json()["epoch"] for _ in range(12)}
+    assert seen == {epoch}
+    assert requests.get(f"{server.url}/api/v1/health", timeout=10).json()["epoch"] == epoch
+    a.record("note.added", "A", "op1", {"n": 1})
+    report = client.sync(a)
+    assert report.epoch_changed and report.waiting == 0
+    assert a.get_state("server_epoch") == epoch
+
+
+def test_rma_server_waits_for_a_postgresql_that_is_still_starting(tmp_path):
+    cluster = LocalPostgres()
+    try:
+        cluster.start()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"PostgreSQL TESTS NOT RUN: {exc}")
+    try:
+        url = cluster.create_database("rma_wait").replace("postgresql+psycopg://", "postgresql://")
+        cluster.halt()
+        log_path = tmp_path / "server.log"
+        with open(log_path, "wb") as log:
+            server = ServerProcess(url, log)
+            try:
+                assert wait_until(lambda: b"waiting up to 30 s" in log_path.read_bytes(), timeout=30)
+                assert server.proc.poll() is None  # still waiting, not exited
+                cluster.resume()
+                try:
+                    server.wait_ready()
+                except AssertionError:
+                    raise AssertionError(log_path.read_text()[-2000:]) from None
+                lines = log_path.read_text().splitlines()
+                [waiting] = [line for line in lines if "waiting" in line]
+                assert "PostgreSQL at postgresql+psycopg://rma@127.0.0.1" in waiting and "Traceback" not in waiting
+            finally:
+                server.stop()
+        # a database that does not exist is not waited for: one line, at once
+        done = subprocess.run([*RMA_CLI, "server", "stations", "--db", url.replace("rma_wait", "no_such_db")],
+                              capture_output=True, text=True, timeout=60, env=ENV)
+        assert done.returncode != 0 and "waiting" not in done.stderr and "does not exist" in done.stderr
+    finally:
+        cluster.stop()
