@@ -224,7 +224,7 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
                   description="Stations push their outbox events and pull RMA, checklist and conflict changes.")
     app.state.db = db
     limiter = RateLimiter(rate, burst)
-    errors = {401: {"model": ErrorBody}, 408: {"model": ErrorBody}, 413: {"model": ErrorBody},
+    errors = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 408: {"model": ErrorBody}, 413: {"model": ErrorBody},
               422: {"model": ErrorBody}, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}}
     forbidden = errors | {403: {"model": ErrorBody}}   # the token's role may not do this
 
