@@ -263,7 +263,7 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
         return JSONResponse({"detail": "the server's database is unavailable; nothing was stored, retry later"},
                             status_code=503, headers={"Retry-After": "5"})
 
-    @app.get(f"{API_PREFIX}/health", response_model=Health)
+    @app.get(f"{API_PREFIX}/health", response_model=Health, responses={503: {"model": ErrorBody}})
     def health() -> Health:
         """For load balancers and probes: answers once the database does."""
         db.ping()
