@@ -661,8 +661,8 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 def _changed_fields(old, ev: OutboxEvent | None, event_id: str) -> list[str]:
     """What a re-send of a held seq changes (its id, type, RMA, payload, ...); empty when it is the same event."""
-    if ev is None:  # a re-send that is not even a valid event cannot be the one held
-        return ["id"] if old.event_id != event_id else ["content (it is no longer a valid event)"]
+    if ev is None:  # not valid (now): the same id at the same seq is still the event held, a retry
+        return ["id"] if old.event_id != event_id else []
     sent = {"id": event_id, "type": ev.type, "operator": ev.operator, "at": ev.at,
             "rma_code": ev.rma_code.upper() if ev.rma_code else None, "refers_to": ev.refers_to,
             "payload": json.dumps(ev.payload, ensure_ascii=False, sort_keys=True)}

@@ -197,3 +197,18 @@ def test_station_a_cannot_replace_station_bs_inspection(storage, server, tokens,
                   payload={"line_no": 1, "result": "pass"})
     assert push(server.url, tokens["B"], [fixed], after_seq=1).json()["conflicts"] == 0
     assert storage.db.inspected_item("RMA-V", "line 1 unit 1") == (fixed["id"], "B")
+
+
+def test_a_retry_of_an_event_stored_before_times_were_checked_is_still_a_duplicate(storage, server, tokens):
+    import sqlalchemy as sa
+
+    from sync.server.db import events as server_events
+
+    old = event(1, at="2026-11-21 10:00")  # no offset: stored by a server from before the check
+    with storage.db.write() as conn:
+        conn.execute(server_events.insert().values(
+            station="A", seq=1, event_id=old["id"], type=old["type"], operator="op1", at=old["at"],
+            server_at="2026-11-21T10:00:01.000+00:00", payload='{"scanned": "P1"}'))
+        conn.execute(sa.text("UPDATE stations SET acked_seq = 1 WHERE name = 'A'"))
+    answer = push(server.url, tokens["A"], [old]).json()
+    assert answer["duplicates"] == 1 and answer["rejected"] == []
