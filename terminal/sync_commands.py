@@ -190,7 +190,10 @@ def list_stations(ctx: click.Context, db_url: str | None) -> None:
 @click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
 @click.pass_context
 def new_epoch(ctx: click.Context, db_url: str | None) -> None:
-    """Run after restoring the database from a backup: stations re-push what it lacks and re-pull."""
+    """Run after restoring the database from a backup: stations re-push what it lacks and re-pull.
+
+    Takes effect at once, also while the server runs (every answer reads the epoch).
+    """
     db = open_server_db(_db_of(ctx, db_url))
     click.echo(f"new epoch {db.new_epoch()}")
     db.close()
