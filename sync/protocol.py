@@ -10,10 +10,18 @@ Push (station -> server)::
     POST /api/v1/events   PushBatch  ->  PushResult
 
     A batch claims to hold every outbox event of the station with a sequence
-    in (after_seq, last seq].  The server stores each event once (station +
-    seq), and answers with ``acked_seq``: the station's events are all held
-    (stored or rejected) up to there.  An event the server cannot accept is
-    listed in ``rejected`` with the reason; it does not hold up later events.
+    in (after_seq, last seq]: its seqs are after_seq + 1, after_seq + 2, ...
+    with no gap and no repeat, and no event id twice (else 422, nothing
+    stored).  The server stores each event once (station + seq), and answers
+    with ``acked_seq``: the station's events are all held (stored or rejected)
+    up to there.  An event the server cannot accept is listed in ``rejected``
+    with the reason; it does not hold up later events.  A seq the server holds
+    already, re-sent with another id, type, operator, time, RMA, refers_to or
+    payload, is a rejection too (the first is kept): never a silent duplicate.
+
+    ``at`` is an RFC 3339 time with its offset, between ``MAX_EVENT_AGE`` before
+    and ``MAX_CLOCK_AHEAD`` after the server's clock; otherwise the event is
+    rejected (a station whose clock is wrong learns it from the reason).
 
 Pull (server -> station)::
 
@@ -39,9 +47,11 @@ sees a new epoch pulls from cursor 0 and re-pushes what the server lacks.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 API_PREFIX = "/api/v1"
 
@@ -53,11 +63,41 @@ MAX_PAYLOAD_BYTES = 16 * 1024   # one event's JSON payload
 MAX_CHECKLIST_BYTES = 256 * 1024
 MAX_PHOTO_BYTES = 20 * 1024 * 1024   # one photo; a phone's full-size JPEG fits, the bench refuses bigger
 MAX_PHOTO_QUERY = 1000               # hashes per "which are missing" question
+# the largest seq / cursor: every JSON reader holds it exactly, and both databases store it (BIGINT)
+MAX_SEQ = 2 ** 53 - 1
+# the window an event's `at` must fall in, around the server's clock: a station clock a day fast
+# still syncs; a dead clock battery (1970, 2000) or a typo'd year does not slip into a timeline
+MAX_CLOCK_AHEAD = timedelta(days=1)
+MAX_EVENT_AGE = timedelta(days=3653)   # ten years: a server rebuilt from old outboxes still takes them
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 ShortText = Annotated[str, Field(max_length=200)]
 Stamp = Annotated[str, Field(min_length=1, max_length=40)]
 EventType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=64)]
+Seq = Annotated[int, Field(ge=1, le=MAX_SEQ)]
+
+RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def parse_stamp(text: str) -> datetime:
+    """An RFC 3339 time with its offset (``Z`` or ``+08:00``) as an aware datetime; ValueError otherwise."""
+    found = RFC3339.match(text)
+    if not found:
+        raise ValueError("not an RFC 3339 time with an offset (like 2026-11-21T10:00:00.000+08:00)")
+    day, clock, fraction, offset = found.groups()
+    offset = "+00:00" if offset in ("Z", "z") else offset
+    try:
+        return datetime.fromisoformat(f"{day}T{clock}{(fraction or '')[:7]}{offset}")
+    except ValueError as exc:
+        raise ValueError(f"not a real time: {exc}") from None
+
+
+def _rfc3339(text: str) -> str:
+    parse_stamp(text)
+    return text
+
+
+EventStamp = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_rfc3339)]
 
 
 class WireModel(BaseModel):
@@ -77,11 +117,11 @@ class OutboxEvent(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    seq: int = Field(ge=1)
+    seq: Seq
     id: Annotated[str, Field(min_length=8, max_length=64)]
     type: EventType
     operator: Annotated[str, Field(max_length=64)]
-    at: Stamp
+    at: EventStamp
     rma_code: Code | None = None
     refers_to: Annotated[str, Field(max_length=64)] | None = None
     payload: dict = Field(default_factory=dict)
@@ -92,13 +132,13 @@ class PushEvent(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    seq: int = Field(ge=1)
+    seq: Seq
 
 
 class PushBatch(WireModel):
     """A batch of outbox events, consecutive from ``after_seq``."""
 
-    after_seq: int = Field(ge=0)
+    after_seq: int = Field(ge=0, le=MAX_SEQ)
     events: list[PushEvent] = Field(max_length=MAX_BATCH)
 
 
@@ -185,7 +225,8 @@ class Conflict(WireModel):
     """Two records that disagree; both are kept, a person decides."""
 
     id: int
-    kind: Literal["received_twice", "cancelled_while_offline", "inspected_twice"]
+    # foreign_correction: a station's undo or corrected inspection referred to another station's event
+    kind: Literal["received_twice", "cancelled_while_offline", "inspected_twice", "foreign_correction"]
     rma_code: str
     event_ids: list[str]
     stations: list[str]

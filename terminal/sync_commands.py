@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 
 import click
 
@@ -15,18 +16,68 @@ server_db_option = click.option("--db", "db_url", default=DEFAULT_SERVER_DB, sho
                                 help="SQLite file, or postgresql://user@host/dbname.")
 
 
-def open_server_db(url: str):
-    """Open (and create) the server database or exit with the reason."""
-    from sqlalchemy.exc import SQLAlchemyError
+POSTGRES_WAIT = 30.0   # seconds `rma server` waits for a PostgreSQL that is not accepting connections yet
 
-    from sync.server.db import ServerDb
 
+def open_server_db(url: str, wait: float = POSTGRES_WAIT):
+    """Open (and create) the server database or exit with the reason.
+
+    A PostgreSQL that refuses connections or is still starting up is waited for, up to ``wait``
+    seconds, with one line on stderr (the server and its database often start together); a wrong
+    database name, user or password fails at once.
+    """
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    from sync.server.db import ServerDb, engine_url
+
+    deadline, said = time.monotonic() + wait, False
+    while True:
+        try:
+            return ServerDb(url)
+        except OperationalError as exc:
+            starting = not engine_url(url).startswith("sqlite") and _postgres_not_up(exc)
+            if not starting or time.monotonic() > deadline:
+                fail(f"cannot open server database {_shown(url)}: {_first_line(exc)}")
+            if not said:
+                click.echo(f"rma server: PostgreSQL at {_shown(url)} is not accepting connections yet "
+                           f"({_first_line(exc)}); waiting up to {wait:.0f} s", err=True)
+                said = True
+            time.sleep(1.0)
+        except SQLAlchemyError as exc:
+            fail(f"cannot open server database {_shown(url)}: {_first_line(exc)}")
+        except ImportError as exc:
+            fail(f"cannot open server database {url}: {exc}")
+
+
+def _postgres_not_up(exc) -> bool:
+    """Whether a failed connection means PostgreSQL is not up yet (wait), not that it refused us (fail).
+
+    psycopg gives no SQLSTATE for a failed connection: a server that answered says FATAL, and only
+    "starting up" / "not yet accepting connections" (57P03) is worth waiting for; no answer at all
+    (refused, no route, timeout) is a server still starting.
+    """
+    text = str(getattr(exc, "orig", None) or exc)
+    if "FATAL" not in text:
+        return True
+    return any(s in text for s in ("starting up", "not yet accepting connections", "shutting down"))
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from sync.server.db import engine_url
+
+    if "://" not in url:
+        return url
     try:
-        return ServerDb(url)
-    except SQLAlchemyError as exc:
-        fail(f"cannot open server database {url}: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}")
-    except ImportError as exc:
-        fail(f"cannot open server database {url}: {exc}")
+        return make_url(engine_url(url)).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a URL we cannot parse is shown as given
+        return url
+
+
+def _first_line(exc) -> str:
+    text = str(exc.orig if getattr(exc, "orig", None) is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @click.group(invoke_without_command=True)
@@ -36,13 +87,17 @@ def open_server_db(url: str):
 @click.option("--rate", default=50.0, show_default=True, help="Requests per second allowed per token (0: no limit).")
 @click.option("--burst", default=100, show_default=True, help="Requests a token may send at once above the rate.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Server processes (PostgreSQL only; the rate limit is then per process).")
+              help="Server processes (PostgreSQL only). Both rate limits are then per process: "
+                   "a token may send --rate x N requests/s, an address fail --auth-failures x N times a minute.")
+@click.option("--auth-failures", default=30.0, show_default=True,
+              help="Failed authentications a minute allowed per client address, then 429 (0: no limit); "
+                   "per process: with --workers N, set it to the total you want divided by N.")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Serve HTTPS with this certificate (PEM); needs --tls-key.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None, help="The certificate's key.")
 @click.pass_context
 def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, burst: int, workers: int,
-           tls_cert: str | None, tls_key: str | None) -> None:
+           auth_failures: float, tls_cert: str | None, tls_key: str | None) -> None:
     """Run the central server (SQLite file by default, or PostgreSQL)."""
     ctx.obj = dict(ctx.obj or {}, server_db=db_url)
     if ctx.invoked_subcommand:
@@ -66,13 +121,15 @@ def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, b
 
         db.close()
         sock.close()  # uvicorn's workers bind it themselves; it was free a moment ago
-        os.environ.update(RMA_SERVER_DB=db_url, RMA_SERVER_RATE=str(rate), RMA_SERVER_BURST=str(burst))
+        os.environ.update(RMA_SERVER_DB=db_url, RMA_SERVER_RATE=str(rate), RMA_SERVER_BURST=str(burst),
+                          RMA_SERVER_AUTH_FAILURES=str(auth_failures))
         uvicorn.run("sync.server.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=False, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+                    log_level="info", access_log=False, ssl_certfile=tls_cert, ssl_keyfile=tls_key,
+                    http="sync.server.run:HeaderDeadline", timeout_keep_alive=5)
         return
     try:
         make_server(db, host=host, port=port, rate=rate, burst=burst, log_level="info", tls_cert=tls_cert,
-                    tls_key=tls_key).run(sockets=[sock])
+                    tls_key=tls_key, auth_failures=auth_failures).run(sockets=[sock])
     finally:
         sock.close()
         db.close()
@@ -158,7 +215,10 @@ def list_stations(ctx: click.Context, db_url: str | None) -> None:
 @click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
 @click.pass_context
 def new_epoch(ctx: click.Context, db_url: str | None) -> None:
-    """Run after restoring the database from a backup: stations re-push what it lacks and re-pull."""
+    """Run after restoring the database from a backup: stations re-push what it lacks and re-pull.
+
+    Takes effect at once, also while the server runs (every answer reads the epoch).
+    """
     db = open_server_db(_db_of(ctx, db_url))
     click.echo(f"new epoch {db.new_epoch()}")
     db.close()

@@ -8,10 +8,17 @@ Limits answer with one line in ``detail``: a body over ``max_body`` bytes (a
 photo over ``MAX_PHOTO_BYTES``) -> 413; a batch, field or page out of bounds -> 422; more requests per token than
 the rate limit allows -> 429 with ``Retry-After``; the database unreachable ->
 503 with ``Retry-After``.
+
+Before a byte of the body is read, :class:`TokenGate` checks the bearer token (401) and
+refuses an address with too many failed authentications (429 with ``Retry-After``); then
+:class:`BodyLimit` reads the body against a size limit (413) and a deadline that grows with
+what arrives (408).  Slow request headers are cut by the protocol in :mod:`sync.server.run`.
 """
 
 
+import asyncio
 import hashlib
+import io
 import math
 import os
 import re
@@ -23,9 +30,10 @@ from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from PIL import Image
 from sqlalchemy.exc import OperationalError
 
-from sync.protocol import (API_PREFIX, MAX_BODY_BYTES, MAX_PAGE, MAX_PHOTO_BYTES, PHOTO_TYPES, ChangePage,
+from sync.protocol import (API_PREFIX, MAX_BODY_BYTES, MAX_PAGE, MAX_SEQ, MAX_PHOTO_BYTES, PHOTO_TYPES, ChangePage,
                            ChecklistDocument, ErrorBody, Health, ImportResult, PhotoHashes, PhotoStored, PushBatch,
                            PushResult, RmaImport, RmaTimeline, StationStatus, image_type)
 from sync.server.db import BadBatch, NotFound, ServerDb, ServerError
@@ -54,14 +62,98 @@ class RateLimiter:
             return (1 - tokens) / self.rate
 
 
+class FailedAuthLimit:
+    """Failed authentications per client address: ``per_minute`` of them at once, then one per ``60 / per_minute`` s.
+
+    Held in this process: under ``rma server --workers N`` an address may fail N times as often.
+    """
+
+    def __init__(self, per_minute: float):
+        self.rate, self.burst = per_minute / 60.0, max(1.0, per_minute)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def _tokens(self, address: str, now: float) -> float:
+        tokens, then = self._buckets.get(address, (self.burst, now))
+        return min(self.burst, tokens + (now - then) * self.rate)
+
+    def wait_needed(self, address: str) -> float:
+        """0 if this address may try to authenticate now, else the seconds until it may."""
+        if self.rate <= 0:
+            return 0.0
+        tokens = self._tokens(address, time.monotonic())
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
+    def failed(self, address: str) -> None:
+        """Count one failed authentication of this address."""
+        if self.rate <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._buckets) > 10_000:  # forget addresses that have earned their allowance back
+                self._buckets = {a: b for a, b in self._buckets.items() if self._tokens(a, now) < self.burst}
+            self._buckets[address] = (self._tokens(address, now) - 1, now)
+
+
+OPEN_PATHS = {f"{API_PREFIX}/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+async def answer(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    """Send a one-line error answer from a middleware, and close the connection (the body may still be coming)."""
+    payload = ErrorBody(detail=detail).model_dump_json().encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
+                            (b"content-length", str(len(payload)).encode()), *headers]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class TokenGate:
+    """ASGI middleware: check the bearer token before anything reads the body.
+
+    An unknown token answers 401 and counts against the client address; an address over its
+    :class:`FailedAuthLimit` answers 429 with ``Retry-After`` without looking at the token.  The
+    station found is handed to the app in ``scope["state"]["rma_station"]``.
+    """
+
+    def __init__(self, app, db: ServerDb, failures: FailedAuthLimit):
+        self.app, self.db, self.failures = app, db, failures
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("path", "") in OPEN_PATHS:
+            return await self.app(scope, receive, send)
+        address = (scope.get("client") or ("unknown",))[0]
+        wait = self.failures.wait_needed(address)
+        if wait:
+            seconds = str(max(1, math.ceil(wait)))
+            return await answer(send, 429, f"too many failed authentications from {address}; retry in {seconds} s",
+                                [(b"retry-after", seconds.encode())])
+        header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+        scheme, _, token = header.partition(" ")
+        found, problem = None, "missing bearer token"
+        if scheme.lower() == "bearer" and token.strip():
+            try:
+                found = await run_in_threadpool(self.db.station_for_token, token.strip())
+            except OperationalError:
+                return await answer(send, 503, "the server's database is unavailable; nothing was stored, retry later",
+                                    [(b"retry-after", b"5")])
+            problem = "unknown or revoked token"
+        if found is None:
+            self.failures.failed(address)
+            return await answer(send, 401, problem, [(b"www-authenticate", b"Bearer")])
+        scope.setdefault("state", {})["rma_station"] = found
+        await self.app(scope, receive, send)
+
+
 PHOTO_PATH = re.compile(rf"^{API_PREFIX}/photos/[0-9a-f]{{64}}$")
+MIN_BODY_RATE = 16 * 1024   # bytes a second a body must average, after the first body_timeout seconds
 
 
 class BodyLimit:
-    """ASGI middleware: refuse bodies over ``max_bytes`` (a photo: ``max_photo``) with 413 before the app reads them."""
+    """ASGI middleware: refuse bodies over ``max_bytes`` (a photo: ``max_photo``) with 413 before the app reads them,
+    and bodies that do not arrive within ``body_timeout`` s plus one second per ``MIN_BODY_RATE`` bytes with 408."""
 
-    def __init__(self, app, max_bytes: int, max_photo: int = MAX_PHOTO_BYTES):
-        self.app, self.max_bytes, self.max_photo = app, max_bytes, max_photo
+    def __init__(self, app, max_bytes: int, max_photo: int = MAX_PHOTO_BYTES, body_timeout: float = 30.0):
+        self.app, self.max_bytes, self.max_photo, self.body_timeout = app, max_bytes, max_photo, body_timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -75,8 +167,14 @@ class BodyLimit:
             return await self._refuse(send, refusal)
         # chunked or lying bodies: read up to the limit, then hand the body on
         chunks, size, more = [], 0, True
+        started = time.monotonic()
         while more:
-            message = await receive()
+            left = started + self.body_timeout + size / MIN_BODY_RATE - time.monotonic()
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(left, 0.001))
+            except asyncio.TimeoutError:
+                return await answer(send, 408, f"the request body did not arrive in time ({size} bytes in "
+                                               f"{time.monotonic() - started:.0f} s); nothing was stored, send it again")
             if message["type"] != "http.request":
                 return
             chunk = message.get("body", b"")
@@ -98,29 +196,46 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send, message: str):
-        payload = ErrorBody(detail=message).model_dump_json().encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
-                                (b"content-length", str(len(payload)).encode())]})
-        await send({"type": "http.response.body", "body": payload})
+        await answer(send, 413, message)
+
+
+def photo_problem(data: bytes, declared: str) -> str | None:
+    """Why ``data`` is not a whole image of the ``declared`` type (decoded, not sniffed), or None."""
+    kind = PHOTO_TYPES[declared]
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format != kind.upper():
+                return f"the body is a {img.format} image, not {kind}; nothing was stored"
+            img.verify()  # structure and checksums
+        with Image.open(io.BytesIO(data)) as img:
+            img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))  # JPEG: all the data, 1/8 the pixels
+            img.load()
+    except Exception as exc:  # noqa: BLE001 - whatever a decoder raises on hostile bytes is a refusal
+        return f"the body is not a whole {kind} image ({str(exc).splitlines()[0][:120] or type(exc).__name__}); " \
+               "nothing was stored"
+    return None
 
 
 def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: int = MAX_BODY_BYTES,
-               max_photo: int = MAX_PHOTO_BYTES) -> FastAPI:
-    """The API over one :class:`ServerDb`."""
+               max_photo: int = MAX_PHOTO_BYTES, body_timeout: float = 30.0,
+               auth_failures: float = 30.0) -> FastAPI:
+    """The API over one :class:`ServerDb`; ``auth_failures``: failed authentications a minute per address (0: no limit)."""
     app = FastAPI(title="RMA Station central server", version="1",
                   description="Stations push their outbox events and pull RMA, checklist and conflict changes.")
     app.state.db = db
     limiter = RateLimiter(rate, burst)
-    errors = {401: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody},
-              429: {"model": ErrorBody}}
+    errors = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 408: {"model": ErrorBody}, 413: {"model": ErrorBody},
+              422: {"model": ErrorBody}, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}}
+    forbidden = errors | {403: {"model": ErrorBody}}   # the token's role may not do this
 
     def station_of(request: Request) -> tuple[str, str]:
+        found = request.scope.get("state", {}).get("rma_station")  # TokenGate checked the token already
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        if found is None and (scheme.lower() != "bearer" or not token.strip()):
             raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-        found = db.station_for_token(token.strip())
+        if found is None:
+            found = db.station_for_token(token.strip())
         if found is None:
             raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
         wait = limiter.wait_needed(found[0])
@@ -148,7 +263,7 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
         return JSONResponse({"detail": "the server's database is unavailable; nothing was stored, retry later"},
                             status_code=503, headers={"Retry-After": "5"})
 
-    @app.get(f"{API_PREFIX}/health", response_model=Health)
+    @app.get(f"{API_PREFIX}/health", response_model=Health, responses={503: {"model": ErrorBody}})
     def health() -> Health:
         """For load balancers and probes: answers once the database does."""
         db.ping()
@@ -159,7 +274,7 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
         """The asking station's name, the epoch and through which seq its events are held."""
         return db.station_status(who[0])
 
-    @app.post(f"{API_PREFIX}/events", response_model=PushResult, responses=errors)
+    @app.post(f"{API_PREFIX}/events", response_model=PushResult, responses=forbidden)
     def push(batch: PushBatch, who: Station) -> PushResult:
         """Store a batch of outbox events once each (idempotent by station + seq)."""
         if who[1] != "station":
@@ -170,12 +285,12 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
             raise HTTPException(422, str(exc)) from exc
 
     @app.get(f"{API_PREFIX}/changes", response_model=ChangePage, responses=errors)
-    def pull(who: Station, after: Annotated[int, Query(ge=0)] = 0,
+    def pull(who: Station, after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
              limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 500) -> ChangePage:
         """Changes (RMAs, checklists, conflicts) after a cursor, oldest first."""
         return db.changes_after(after, limit)
 
-    @app.post(f"{API_PREFIX}/rmas", response_model=ImportResult, responses=errors)
+    @app.post(f"{API_PREFIX}/rmas", response_model=ImportResult, responses=forbidden)
     def import_rmas(body: RmaImport, _who: Annotated[str, Depends(integration)]) -> ImportResult:
         """Create or update RMAs; a cancellation is an RMA sent again with status ``cancelled``."""
         return db.import_rmas(body.rmas)
@@ -188,7 +303,7 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from exc
 
-    @app.put(f"{API_PREFIX}/checklists/{{category}}", responses=errors)
+    @app.put(f"{API_PREFIX}/checklists/{{category}}", responses=forbidden)
     def put_checklist(category: str, body: ChecklistDocument, _who: Annotated[str, Depends(integration)]) -> dict:
         """Publish a category's QC checklist document to every station."""
         if body.category != category:
@@ -198,7 +313,7 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
     PhotoHash = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo's bytes, hex")]
 
     @app.put(f"{API_PREFIX}/photos/{{sha256}}", response_model=PhotoStored, status_code=201,
-             responses=errors | {200: {"model": PhotoStored, "description": "held already"},
+             responses=forbidden | {200: {"model": PhotoStored, "description": "held already"},
                                  415: {"model": ErrorBody}})
     async def put_photo(sha256: PhotoHash, request: Request, who: Station) -> Response:
         """Keep an evidence photo under the SHA-256 of its bytes (JPEG, PNG or WebP); idempotent.
@@ -221,6 +336,9 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
         if actual != sha256:
             raise HTTPException(422, f"the body's SHA-256 is {actual}, not {sha256} as in the path; "
                                      "nothing was stored")
+        problem = await run_in_threadpool(photo_problem, data, declared)
+        if problem:
+            raise HTTPException(422, problem)
         stored = await run_in_threadpool(db.put_photo, sha256, declared, data, who[0])
         body = PhotoStored(sha256=sha256, bytes=len(data), stored=stored)
         return JSONResponse(body.model_dump(), status_code=201 if stored else 200)
@@ -233,7 +351,8 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
         if found is None:
             raise HTTPException(404, f"no photo {sha256}")
         return Response(found[1], media_type=found[0],
-                        headers={"ETag": f'"{sha256}"', "Cache-Control": "private, max-age=31536000, immutable"})
+                        headers={"ETag": f'"{sha256}"', "Cache-Control": "private, max-age=31536000, immutable",
+                                 "X-Content-Type-Options": "nosniff"})  # a browser shows it as that image, or not
 
     @app.post(f"{API_PREFIX}/photos/missing", response_model=PhotoHashes, responses=errors)
     def missing_photos(body: PhotoHashes, _who: Station) -> PhotoHashes:
@@ -244,16 +363,18 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
     async def refused(_request, exc: ServerError):
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    app.add_middleware(BodyLimit, max_bytes=max_body, max_photo=max_photo)
+    app.add_middleware(BodyLimit, max_bytes=max_body, max_photo=max_photo, body_timeout=body_timeout)
+    app.add_middleware(TokenGate, db=db, failures=FailedAuthLimit(auth_failures))  # outermost: before the body
     return app
 
 
 def app_from_env() -> FastAPI:
     """The app for ``uvicorn --factory`` in each of several worker processes (PostgreSQL only).
 
-    Settings come from ``RMA_SERVER_DB``, ``RMA_SERVER_RATE`` and ``RMA_SERVER_BURST``; the rate
-    limit then applies per process.
+    Settings come from ``RMA_SERVER_DB``, ``RMA_SERVER_RATE``, ``RMA_SERVER_BURST`` and
+    ``RMA_SERVER_AUTH_FAILURES``; both rate limits then apply per process.
     """
     return create_app(ServerDb(os.environ["RMA_SERVER_DB"], create=False),
                       rate=float(os.environ.get("RMA_SERVER_RATE", "50")),
-                      burst=int(os.environ.get("RMA_SERVER_BURST", "100")))
+                      burst=int(os.environ.get("RMA_SERVER_BURST", "100")),
+                      auth_failures=float(os.environ.get("RMA_SERVER_AUTH_FAILURES", "30")))

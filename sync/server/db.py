@@ -21,6 +21,7 @@ Tables:
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import re
@@ -36,9 +37,9 @@ from pydantic import ValidationError
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 
-from sync.protocol import (MAX_PAYLOAD_BYTES, Change, ChangePage, ChecklistDocument, Conflict, ImportResult,
-                           OutboxEvent, PushBatch, PushResult, Rejection, RmaRecord, RmaTimeline, StationStatus,
-                           TimelineEntry)
+from sync.protocol import (MAX_CLOCK_AHEAD, MAX_EVENT_AGE, MAX_PAYLOAD_BYTES, Change, ChangePage, ChecklistDocument,
+                           Conflict, ImportResult, OutboxEvent, PushBatch, PushResult, Rejection, RmaRecord,
+                           RmaTimeline, StationStatus, TimelineEntry, parse_stamp)
 
 STATION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ROLES = ("station", "integration")
@@ -181,7 +182,6 @@ class ServerDb:
         self._sqlite_writer = threading.Lock()
         if create:
             self.create()
-        self._epoch: str | None = None
 
     @property
     def database(self) -> str:
@@ -223,18 +223,19 @@ class ServerDb:
     # --- epoch -----------------------------------------------------------------
 
     def epoch(self) -> str:
-        """The server's epoch (cached: it only changes with :meth:`new_epoch`, run offline)."""
-        if self._epoch is None:
-            with self.read() as conn:
-                self._epoch = conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).scalar_one()
-        return self._epoch
+        """The server's epoch, read each time: :meth:`new_epoch` may run in another process while this one serves."""
+        with self.read() as conn:
+            return self._read_epoch(conn)
+
+    @staticmethod
+    def _read_epoch(conn: sa.Connection) -> str:
+        return conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).scalar_one()
 
     def new_epoch(self) -> str:
         """Announce that this database was restored from a backup: stations re-push and re-pull."""
         value = uuid.uuid4().hex
         with self.write() as conn:
             conn.execute(meta.update().where(meta.c.key == "epoch").values(value=value))
-        self._epoch = value
         return value
 
     # --- stations --------------------------------------------------------------
@@ -284,7 +285,8 @@ class ServerDb:
         """What the server holds of this station."""
         with self.read() as conn:
             acked = conn.execute(sa.select(stations.c.acked_seq).where(stations.c.name == station)).scalar_one()
-        return StationStatus(epoch=self.epoch(), station=station, acked_seq=acked)
+            epoch = self._read_epoch(conn)
+        return StationStatus(epoch=epoch, station=station, acked_seq=acked)
 
     # --- push ------------------------------------------------------------------
 
@@ -292,18 +294,33 @@ class ServerDb:
         """Store a batch of a station's events once each; see :mod:`sync.protocol`."""
         seqs = [e.seq for e in batch.events]
         if any(b <= a for a, b in zip(seqs, seqs[1:])):
-            raise BadBatch("events must be in increasing seq order without repeats")
-        if seqs and seqs[0] <= batch.after_seq:
-            raise BadBatch(f"first event seq {seqs[0]} is not after after_seq {batch.after_seq}")
+            raise BadBatch("events must be in increasing seq order without repeats; nothing was stored")
+        for expected, seq in enumerate(seqs, batch.after_seq + 1):
+            if seq != expected:  # a gap: acknowledging through the batch's end would claim events never sent
+                raise BadBatch(f"events must be consecutive after after_seq {batch.after_seq}: expected seq "
+                               f"{expected}, got {seq}; nothing was stored")
+        ids = [getattr(e, "id", None) for e in batch.events]
+        twice = [i for i, n in collections.Counter(i for i in ids if isinstance(i, str)).items() if n > 1]
+        if twice:
+            raise BadBatch(f"event id {twice[0][:64]} appears twice in the batch; nothing was stored")
+        now = datetime.now(timezone.utc)
+        earliest, latest = now - MAX_EVENT_AGE, now + MAX_CLOCK_AHEAD
         checked: list[tuple[int, OutboxEvent | None, str, str]] = []  # seq, event, id, problem
         for raw in batch.events:
             data = raw.model_dump()
             try:
                 ev = OutboxEvent.model_validate(data)
-                if len(json.dumps(ev.payload)) > MAX_PAYLOAD_BYTES:
+                if not earliest <= parse_stamp(ev.at) <= latest:
+                    raise ValueError(f"at: {ev.at} is outside {earliest.date()} .. {latest.date()} around the "
+                                     "server's clock; check the station's clock")
+                try:
+                    size = len(json.dumps(ev.payload, allow_nan=False))
+                except ValueError:
+                    raise ValueError("payload: numbers must be finite (no NaN or Infinity)") from None
+                if size > MAX_PAYLOAD_BYTES:
                     raise ValueError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
                 checked.append((ev.seq, ev, ev.id, ""))
-            except (ValidationError, ValueError) as exc:
+            except (ValidationError, ValueError, RecursionError) as exc:
                 checked.append((raw.seq, None, str(data.get("id", ""))[:64], _one_line(exc)))
         for attempt in range(3):
             try:
@@ -315,17 +332,18 @@ class ServerDb:
 
     def _push(self, station: str, after_seq: int, checked) -> PushResult:
         now = utc_now()
-        result = PushResult(epoch=self.epoch(), station=station, acked_seq=0)
         with self.write() as conn:
+            # read in the transaction: `rma server new-epoch` takes effect while the server runs
+            result = PushResult(epoch=self._read_epoch(conn), station=station, acked_seq=0)
             # the row lock makes concurrent pushes of one station (retries, duplicates) take turns
             hw = conn.execute(sa.select(stations.c.acked_seq).where(stations.c.name == station)
                               .with_for_update()).scalar_one()
             if checked:
                 lo, hi = checked[0][0], checked[-1][0]
-                held = dict(conn.execute(sa.select(events.c.seq, events.c.event_id).where(
-                    events.c.station == station, events.c.seq.between(lo, hi))).all())
-                refused = set(conn.execute(sa.select(rejections.c.seq).where(
-                    rejections.c.station == station, rejections.c.seq.between(lo, hi))).scalars())
+                held = {r.seq: r for r in conn.execute(sa.select(events).where(
+                    events.c.station == station, events.c.seq.between(lo, hi)))}
+                refused = dict(conn.execute(sa.select(rejections.c.seq, rejections.c.event_id).where(
+                    rejections.c.station == station, rejections.c.seq.between(lo, hi))).all())
                 fresh_ids = [i for s, ev, i, _ in checked if ev is not None and s not in held]
                 taken = set()
                 for chunk in _chunks(fresh_ids, 500):
@@ -334,15 +352,28 @@ class ServerDb:
                 rows, refusals = [], []
                 for seq, ev, event_id, problem in checked:
                     if seq in held:
-                        if held[seq] == event_id:
+                        changed = _changed_fields(held[seq], ev, event_id)
+                        if not changed:
+                            result.duplicates += 1
+                            continue
+                        old = held[seq]
+                        reason = (f"seq {seq} of station {station} already holds event {old.event_id} ({old.type}"
+                                  f"{', RMA ' + old.rma_code if old.rma_code else ''}); this re-send differs in "
+                                  f"{', '.join(changed)}; the server kept the first. Was the station database "
+                                  "restored from an old copy?")
+                        result.rejected.append(Rejection(seq=seq, id=event_id, reason=reason))
+                        if seq not in refused:  # the first changed re-send is kept; later ones are listed
+                            refusals.append({"station": station, "seq": seq, "event_id": event_id,
+                                             "reason": reason, "server_at": now})
+                            refused[seq] = event_id
+                        continue
+                    if seq in refused:
+                        if refused[seq] == event_id:
                             result.duplicates += 1
                         else:
                             result.rejected.append(Rejection(seq=seq, id=event_id, reason=(
-                                f"seq {seq} of station {station} already holds event {held[seq]}; "
-                                "was the station database restored from an old copy?")))
-                        continue
-                    if seq in refused:
-                        result.duplicates += 1
+                                f"seq {seq} of station {station} was refused before as event {refused[seq]}; "
+                                "this re-send carries another event; nothing was stored")))
                         continue
                     if ev is not None and event_id in taken:
                         problem = f"event id {event_id} is already stored under another station or seq"
@@ -375,9 +406,18 @@ class ServerDb:
         if not relevant:
             return 0
         codes = sorted({r["rma_code"] for r in relevant})
+        # Lock the RMA rows read here until the commit: under READ COMMITTED two stations' receipts
+        # of one RMA would otherwise both see it unreceived and neither record received_twice.
+        # Locked in code order, so two pushes over the same RMAs cannot deadlock (SQLite: its writer lock).
         state = {row.code: dict(row._mapping) for row in conn.execute(
             sa.select(rmas.c.code, rmas.c.status, rmas.c.stage, rmas.c.received_station, rmas.c.received_event)
-            .where(rmas.c.code.in_(codes)))}
+            .where(rmas.c.code.in_(codes)).order_by(rmas.c.code).with_for_update())}
+        # a correction may only refer to the same station's events
+        referred = sorted({r["refers_to"] for r in relevant if r["refers_to"]})
+        owner: dict[str, str] = {}
+        for chunk in _chunks(referred, 500):
+            owner.update(conn.execute(sa.select(events.c.event_id, events.c.station)
+                                      .where(events.c.event_id.in_(chunk))).all())
         found = 0
         for r in relevant:
             rma = state.get(r["rma_code"])
@@ -385,6 +425,13 @@ class ServerDb:
                 continue  # an RMA the server never authorised: the event is kept, there is nothing to project
             before = dict(rma)
             kind, code, event_id = r["type"], r["rma_code"], r["event_id"]
+            other = owner.get(r["refers_to"] or "")
+            if kind in ("rma.receive_undone", "item.inspected") and other is not None and other != station:
+                found += self._conflict(
+                    conn, "foreign_correction", code, [r["refers_to"], event_id], [other, station],
+                    f"{kind} at {station} on {r['at']} refers to event {r['refers_to']} of station {other}; "
+                    f"{other}'s record is unchanged", now)
+                continue
             if kind in ("rma.received", "item.inspected", "rma.inspected") and rma["status"] == "cancelled":
                 found += self._conflict(conn, "cancelled_while_offline", code, [event_id], [station],
                                         f"{kind} at {station} on {r['at']} for an RMA cancelled on the server", now)
@@ -474,7 +521,7 @@ class ServerDb:
                 items.append(("rma", code, body))
             if new_rows:
                 conn.execute(rmas.insert(), new_rows)
-            for code, body, status in changed:
+            for code, body, status in sorted(changed):  # rows locked in code order, as pushes lock them
                 conn.execute(rmas.update().where(rmas.c.code == code).values(record=body, status=status,
                                                                              updated_at=now))
             self._append_changes(conn, items, now)
@@ -502,9 +549,10 @@ class ServerDb:
         with self.read() as conn:
             rows = conn.execute(sa.select(changes.c.cursor, changes.c.kind, changes.c.body)
                                 .where(changes.c.cursor > cursor).order_by(changes.c.cursor).limit(limit + 1)).all()
+            epoch = self._read_epoch(conn)
         page = [Change.model_validate({"cursor": r.cursor, "kind": r.kind, r.kind: json.loads(r.body)})
                 for r in rows[:limit]]
-        return ChangePage(epoch=self.epoch(), changes=page, cursor=page[-1].cursor if page else cursor,
+        return ChangePage(epoch=epoch, changes=page, cursor=page[-1].cursor if page else cursor,
                           has_more=len(rows) > limit)
 
     def timeline(self, code: str) -> RmaTimeline:
@@ -529,7 +577,7 @@ class ServerDb:
         for e in evs:
             steps.append(TimelineEntry(at=e.at, what=e.type, station=e.station, operator=e.operator,
                                        event_id=e.event_id, server_at=e.server_at, detail=json.loads(e.payload)))
-        steps.sort(key=lambda s: s.at)
+        steps.sort(key=lambda s: _sort_time(s.at, s.server_at))  # by time, not text: offsets differ
         return RmaTimeline(
             rma=RmaRecord.model_validate_json(row.record) if row else None, rma_code=code,
             status=row.status if row else "unknown", stage=row.stage if row else "unknown", timeline=steps,
@@ -577,6 +625,20 @@ class ServerDb:
             return [tuple(r) for r in conn.execute(sa.select(events.c.seq, events.c.event_id)
                                                    .where(events.c.station == station).order_by(events.c.seq))]
 
+    def rejections(self, station: str) -> list[tuple[int, str, str]]:
+        """(seq, event id, reason) of every event of a station the server refused, by seq."""
+        with self.read() as conn:
+            return [tuple(r) for r in conn.execute(sa.select(rejections.c.seq, rejections.c.event_id,
+                                                             rejections.c.reason)
+                                                   .where(rejections.c.station == station).order_by(rejections.c.seq))]
+
+    def inspected_item(self, code: str, item: str) -> tuple[str, str] | None:
+        """(event id, station) of the inspection the server counts for an item of an RMA."""
+        with self.read() as conn:
+            row = conn.execute(sa.select(inspected_items.c.event_id, inspected_items.c.station).where(
+                inspected_items.c.rma_code == code, inspected_items.c.item == item)).first()
+        return tuple(row) if row else None
+
     def counts(self) -> dict[str, int]:
         """Rows per table."""
         with self.read() as conn:
@@ -595,6 +657,28 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
 def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def _changed_fields(old, ev: OutboxEvent | None, event_id: str) -> list[str]:
+    """What a re-send of a held seq changes (its id, type, RMA, payload, ...); empty when it is the same event."""
+    if ev is None:  # not valid (now): the same id at the same seq is still the event held, a retry
+        return ["id"] if old.event_id != event_id else []
+    sent = {"id": event_id, "type": ev.type, "operator": ev.operator, "at": ev.at,
+            "rma_code": ev.rma_code.upper() if ev.rma_code else None, "refers_to": ev.refers_to,
+            "payload": json.dumps(ev.payload, ensure_ascii=False, sort_keys=True)}
+    held = {"id": old.event_id, "type": old.type, "operator": old.operator, "at": old.at, "rma_code": old.rma_code,
+            "refers_to": old.refers_to, "payload": old.payload}
+    return [name for name in sent if sent[name] != held[name]]
+
+
+def _sort_time(at: str, server_at: str) -> datetime:
+    """An entry's time for ordering; a station time that does not parse (stored before it was checked) uses the server's."""
+    for text in (at, server_at):
+        try:
+            return parse_stamp(text)
+        except ValueError:
+            continue
+    return datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _one_line(exc: Exception) -> str:

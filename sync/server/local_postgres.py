@@ -77,12 +77,22 @@ class LocalPostgres:
                    f"-c shared_buffers=128MB" + ("" if self.fsync else " -c fsync=off -c synchronous_commit=off"))
         self._run(str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-o", options,
                   "-w", "-t", "60", "start")
+        self._options = options
         return self
 
     def restart(self) -> None:
         """Stop (fast: open connections are cut) and start again, on the same port."""
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"),
                   "-m", "fast", "-w", "-t", "60", "restart")
+
+    def halt(self) -> None:
+        """Stop the cluster, keeping its data, for :meth:`resume` (a PostgreSQL that is down or not up yet)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "-t", "60", "stop")
+
+    def resume(self) -> None:
+        """Start a cluster :meth:`halt` stopped, on the same port."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"),
+                  "-o", self._options, "-w", "-t", "60", "start")
 
     def url(self, dbname: str = "postgres") -> str:
         """A SQLAlchemy URL for a database of this cluster (over TCP on loopback)."""
@@ -104,6 +114,7 @@ class LocalPostgres:
     def stop(self) -> None:
         """Stop the cluster at once and remove its folder."""
         try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
+            if (self.dir / "data" / "postmaster.pid").exists():  # not after halt()
+                self._run(str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)

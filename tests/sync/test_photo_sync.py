@@ -234,7 +234,8 @@ def test_oversized_photo_gets_413_with_a_clear_line(sqlite_storage, sqlite_serve
     assert chunked.status_code == 413 and "photo larger than" in chunked.json()["detail"]
     assert sqlite_storage.db.counts()["photos"] == 0
     # the limit is the photo endpoint's own: the events' body limit is smaller
-    just_fits = b"\xff\xd8\xff" + bytes(MAX_PHOTO_BYTES - 3)
+    real = image(".jpg", 4)
+    just_fits = real + bytes(MAX_PHOTO_BYTES - len(real))  # a real JPEG (the server decodes it), padded
     sha = hashlib.sha256(just_fits).hexdigest()
     assert put_photo(sqlite_server.url, sqlite_tokens["A"], sha, just_fits).status_code == 201
     assert len(sqlite_storage.db.photo(sha)[1]) == MAX_PHOTO_BYTES
