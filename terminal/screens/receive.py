@@ -7,6 +7,7 @@ import time
 from collections import deque
 from datetime import datetime
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from sync.store import Outcome, Receipt, StoreError
-from terminal.receiving import NEXT_STEP, describe, describe_conflicts, receive_at_bench, when
+from terminal.receiving import NEXT_STEP, NotRead, describe, describe_conflicts, receive_at_bench, when
 from terminal.scanning import Kind, Scan
 from terminal.screens.dialogs import Confirm
 from terminal.widgets.outcome_banner import OutcomeBanner
@@ -22,19 +23,34 @@ from terminal.widgets.scan_field import ScanField
 from terminal.widgets.status_bar import StatusBar
 
 PROBLEMS = {Outcome.NOT_EXPECTED, Outcome.CANCELLED, Outcome.EXPIRED, Outcome.NOT_AN_RMA}
+READY = "Scan the RMA or carrier label of a parcel."
 
 
 class ReceiveScreen(Screen):
-    """Receiving: every scan is handled in arrival order, none is dropped."""
+    """Receiving: every scan is handled in arrival order, none is dropped.
+
+    A scan that arrives while a dialog (undo question, print jobs, sign-in) is
+    open over this screen waits until the dialog closes, so its banner is seen;
+    a toast on top says it is held.  An outcome older than ``idle_after``
+    seconds, or found on coming back from another screen, gives way to "ready
+    for the next parcel" (naming the last outcome), so a stale banner is never
+    read as the answer to the parcel in hand.
+    """
 
     BINDINGS = [Binding("f5", "undo", "Undo last receipt")]
+    idle_after = 120.0  # seconds an outcome stays up before the screen says it is ready again
 
     def __init__(self) -> None:
         super().__init__()
         self.scans: asyncio.Queue[Scan] = asyncio.Queue()
         self.recent: deque[str] = deque(maxlen=8)
         self.latencies: list[float] = []  # seconds from a scan's Enter to its outcome on screen
+        self.arrived = 0  # scans handed to this screen
         self.handled = 0  # scans taken off the queue and answered on screen
+        self._resumed = asyncio.Event()  # set whenever this screen is on top again
+        self._left = False  # True while another screen (not a dialog) replaced this one
+        self._last = ""  # the last outcome, one short line, for "ready for the next parcel"
+        self._idle_timer = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -45,12 +61,40 @@ class ReceiveScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(OutcomeBanner).show("SCAN", "Scan the RMA or carrier label of a parcel.")
+        self.query_one(OutcomeBanner).show("SCAN", READY)
         self.query_one(ScanField).focus()
         self.receive_scans()
 
     def on_screen_resume(self) -> None:
         self.query_one(ScanField).focus()
+        if self._left:
+            self._left = False
+            self._ready()
+        self._resumed.set()
+
+    def on_screen_suspend(self) -> None:
+        # posted after the stack changed: still in it means a dialog went on top
+        self._left = self not in self.app.screen_stack
+
+    def _behind_dialog(self) -> bool:
+        return self.app.screen is not self and self in self.app.screen_stack
+
+    def _ready(self) -> None:
+        """Back to the idle banner, naming the last outcome so the clerk can still check it."""
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        banner = self.query_one(OutcomeBanner)
+        if banner.word != "SCAN":
+            last = f"\nLast: {self._last}" if self._last else ""
+            banner.show("SCAN", f"Ready for the next parcel. {READY}{escape(last)}")
+
+    def _outcome_shown(self, last: str) -> None:
+        """An outcome is on the banner: remember it, and go back to ready after ``idle_after``."""
+        self._last = f"{datetime.now():%H:%M:%S} {last}"
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+        self._idle_timer = self.set_timer(self.idle_after, self._ready)
 
     def on_scan_field_scanned(self, event: ScanField.Scanned) -> None:
         self.app.route_text(event.text, source="keyboard", at=event.at)
@@ -58,14 +102,18 @@ class ReceiveScreen(Screen):
     def handle_scan(self, scan: Scan) -> None:
         """Queue a scan; it is handled after the ones before it."""
         self.scans.put_nowait(scan)
+        self.arrived += 1
+        if self._behind_dialog():
+            self.app.notify(f"Scan held: {scan.shown} is received when this dialog closes.",
+                            title="Receiving", markup=False)
         self._show_waiting()
 
     def _show_waiting(self) -> None:
-        n = self.scans.qsize()
+        n = self.arrived - self.handled  # queued, plus the one held for a sign-in or a dialog
         signed_in = self.app.operator
         text = ""
         if n and not signed_in:
-            text = f"{n} scan(s) waiting — they are received as soon as you sign in"
+            text = f"{n} scan{'s' if n > 1 else ''} waiting — received as soon as you sign in"
         elif n > 1:
             text = f"{n} scans waiting"
         self.query_one("#waiting", Static).update(text)
@@ -77,9 +125,12 @@ class ReceiveScreen(Screen):
             scan = await self.scans.get()
             if not self.app.operator:
                 self.query_one(OutcomeBanner).show(
-                    "SIGN IN", f"Scan your badge or press F2 first. Waiting: {scan.shown}")
+                    "SIGN IN", escape(f"Scan your badge or press F2 first. Waiting: {scan.shown}"))
                 self.app.bell()
                 await self.app.signed_in.wait()
+            while self._behind_dialog():  # its banner would be hidden: wait until the dialog closes
+                self._resumed.clear()
+                await self._resumed.wait()
             await self._receive(scan)
             self.handled += 1
             self._show_waiting()
@@ -87,7 +138,8 @@ class ReceiveScreen(Screen):
     async def _receive(self, scan: Scan) -> None:
         banner = self.query_one(OutcomeBanner)
         if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
-            banner.show("NOT READ", scan.problem)
+            banner.show("NOT READ", escape(scan.problem))
+            self._outcome_shown(f"NOT READ {scan.shown}")
             self.app.ring(problem=True)
             return
         if scan.kind == Kind.COMMAND:
@@ -101,6 +153,11 @@ class ReceiveScreen(Screen):
             receipt, conflicts = await self.app.db.run(
                 lambda store: receive_at_bench(store, scan.text, station, operator,
                                                item_barcode=scan.kind == Kind.ITEM))
+        except NotRead as exc:
+            banner.show("NOT READ", escape(str(exc)))
+            self._outcome_shown(f"NOT READ {scan.shown}")
+            self.app.ring(problem=True)
+            return
         except StoreError as exc:
             banner.show("ERROR", f"{exc}")
             self.app.ring(problem=True)
@@ -128,6 +185,7 @@ class ReceiveScreen(Screen):
         if conflicts:
             detail += "\n[b reverse]" + describe_conflicts(conflicts) + "[/]"
         self.query_one(OutcomeBanner).show(outcome.value, detail)
+        self._outcome_shown(f"{outcome.value} {rma.code if rma else receipt.scanned[:40]}")
         stamp = datetime.now().strftime("%H:%M:%S")
         self.recent.appendleft(f"{stamp}  {outcome.value:<17} {describe(receipt)[:90]}")
         self.query_one("#recent", Static).update("\n".join(self.recent))
