@@ -22,13 +22,13 @@ from labels import LabelError, disposition_label
 from qc_checklists import ChecklistUnavailable, Disposition, Kind, Library, load_library
 from sync.store import Outcome, Rma, StoreError
 from terminal.inspection import NEXT_STEP, Draft
-from terminal.photos import PhotoError
+from terminal.photos import PhotoError, photo_folder
 from terminal.printing import print_label
 from terminal.scanning import Kind as ScanKind
 from terminal.scanning import Scan, read_scan
 from terminal.scanning.item import ItemCode, looks_like_item, read_item, same_gtin
 from terminal.screens.dialogs import Confirm
-from terminal.screens.inspect_dialogs import OverrideReason, PhotoDialog, PickRma
+from terminal.screens.inspect_dialogs import NO_CAMERA_KEY, OverrideReason, PhotoDialog, PickRma
 from terminal.widgets.checklist_form import ChecklistForm
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.scan_field import ScanField
@@ -374,20 +374,23 @@ class InspectScreen(Screen):
         try:
             photo = await asyncio.to_thread(camera.capture, item_id)
         except PhotoError as exc:
-            self.say(f"Camera: {exc}. Give a file path, or F9 for the 'no camera' exception.")
+            self.say(f"Camera: {exc}. Give a file path, or {NO_CAMERA_KEY.upper()} for the 'no camera' exception.")
             await self._ask_photo(item_id)
             return
         self.draft.attach(photo)
-        self.say(f"Photo taken for '{item_id}': #{photo.sha256[:8]}")
+        self.say(f"Photo taken for {self.draft.label(self.draft.checklist.item(item_id))}: #{photo.sha256[:8]}")
 
     async def _ask_photo(self, item_id: str) -> None:
-        item = self.draft.checklist.item(item_id)
+        draft = self.draft
+        item = draft.checklist.item(item_id)
         camera = getattr(self.app, "photo_source", None)  # the camera issue plugs a PhotoSource in here
-        photo = await self.app.push_screen_wait(PhotoDialog(item.id, item.prompt, camera))
+        required = draft.photo_required(item)
+        photo = await self.app.push_screen_wait(PhotoDialog(
+            item.id, draft.label(item), camera, required=required, folder=photo_folder(self.app.settings.db_path)))
         if photo is not None:
-            self.draft.attach(photo)
-        else:
-            self.say(f"No photo yet for '{item.id}'; it is needed before saving (C adds it).")
+            draft.attach(photo)
+        elif required:
+            self.say(f"No photo yet for {draft.label(item)}; it is needed before saving (C adds it).")
 
     async def _abandon(self) -> None:
         if self.draft.answers and not await self.app.push_screen_wait(
@@ -401,14 +404,16 @@ class InspectScreen(Screen):
         open_items = draft.unanswered()
         if open_items:
             draft.cursor = draft.checklist.items.index(open_items[0])
-            self.say(f"{len(open_items)} item(s) not answered yet: {', '.join(i.id for i in open_items[:4])}")
+            head = f"{len(open_items)} check{'s' if len(open_items) > 1 else ''} not answered yet: "
+            self.say(head + draft.labels(open_items, width=max(20, self.size.width - 6 - len(head))))
             self.app.ring(problem=True)
             return
         for item in draft.photos_missing():
             await self._ask_photo(item.id)
             if item.id not in draft.photos:
-                self.show("PHOTO NEEDED", f"'{item.prompt}' needs a photo (or the recorded 'no camera' exception, "
-                                          "F9 in the photo dialog). Nothing saved yet.")
+                self.show("PHOTO NEEDED", f"{draft.label(item)} needs a photo (or the recorded 'no camera' "
+                                          f"exception, {NO_CAMERA_KEY.upper()} in the photo dialog). "
+                                          "Nothing saved yet.")
                 self.app.ring(problem=True)
                 return
         suggestion = draft.suggestion()
@@ -483,13 +488,13 @@ class InspectScreen(Screen):
             suggestion_box.set_classes("")
             reading.add_class("hidden")
         else:
-            s = draft.suggestion()
-            still = f"   ({len(draft.unanswered())} to answer)" if draft.unanswered() else "   Enter confirms"
+            headline, why = draft.suggestion_line()
             missing = draft.photos_missing()
-            photos = f"   📷 needed: {', '.join(i.id for i in missing)}" if missing else ""
-            suggestion_box.update(f"SUGGESTED  [b]{s.disposition.value.upper()}[/b]{still}{photos}\n"
-                                  + escape("; ".join(s.why)))
-            suggestion_box.set_classes(s.disposition.value)
+            photos = f"   📷 needed: {', '.join(f'#{draft.checklist.items.index(i) + 1}' for i in missing)}" \
+                if missing else ""
+            suggestion_box.update(f"[b]{escape(headline)}[/b]{photos}\n" + escape(why))
+            answered = any(i.id in draft.answers for i in draft.checklist.items if i.kind.judged)
+            suggestion_box.set_classes(draft.suggestion().disposition.value if answered else "")
             item = draft.current
             typing = item is not None and item.kind in (Kind.MEASUREMENT, Kind.NOTE)
             reading.set_class(not typing, "hidden")

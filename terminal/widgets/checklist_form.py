@@ -99,5 +99,6 @@ class ChecklistForm(VerticalScroll):
         else:
             shown = str(value)
         if finding.failed and item.photo_required_on_fail:
-            shown += "  📷 ok" if photo else "  📷 needed"
+            # a recorded "no camera" exception is not a photo: say which one it is
+            shown += "  📷 needed" if photo is None else ("  no camera" if photo.exception else "  📷 ok")
         return Text(shown, style="bold red" if finding.failed else "bold green")
