@@ -60,10 +60,12 @@ class ReadingField(Input):
 class InspectScreen(Screen):
     """QC inspection of received returns, one unit at a time."""
 
+    # (the banner's size here is in station.tcss: the app's stylesheet outranks DEFAULT_CSS)
     DEFAULT_CSS = """
-    InspectScreen OutcomeBanner { height: auto; max-height: 7; margin: 0 1; padding: 0 2; }
     InspectScreen #rma { height: auto; padding: 0 2; }
+    InspectScreen.-short #rma { text-wrap: nowrap; text-overflow: ellipsis; }
     InspectScreen #suggestion { height: auto; margin: 0 1; padding: 0 1; }
+    InspectScreen.-short #suggestion { max-height: 3; }
     InspectScreen #suggestion.resellable { background: #0a7d2c; color: white; }
     InspectScreen #suggestion.discounted { background: #c77c00; color: black; }
     InspectScreen #suggestion.scrapped { background: #b3141c; color: white; }
@@ -71,8 +73,10 @@ class InspectScreen(Screen):
     InspectScreen ReadingField { margin: 0 1; }
     InspectScreen ReadingField.hidden { display: none; }
     InspectScreen #hint { height: auto; padding: 0 2; color: $warning; }
-    InspectScreen #keys { height: 1; padding: 0 2; color: $text-muted; }
+    InspectScreen #keys { height: 1; padding: 0 2; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     """
+    # An 80×24 terminal is "-short": a one-line banner, the RMA in one line, the checklist gets the rest.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     BINDINGS = [
         Binding("p", "bench('pass')", "Pass"),
@@ -98,6 +102,7 @@ class InspectScreen(Screen):
         self.progress: dict[int, tuple[str, ...]] = {}
         self.draft: Draft | None = None
         self.queued = self.handled = 0  # inputs taken and handled so far (tests wait on them)
+        self._shown = ("", "")  # the banner's word and detail, to show again when the terminal is resized
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -119,6 +124,16 @@ class InspectScreen(Screen):
     def on_screen_resume(self) -> None:
         self._focus()
         self.app.refresh_status()
+
+    def on_resize(self) -> None:
+        if self._shown[0]:
+            self.show(*self._shown)
+        self._redraw()
+
+    @property
+    def short(self) -> bool:
+        """True on a terminal too short for the full layout (80×24): everything is said in fewer lines."""
+        return self.size.height < 32
 
     # -- inputs -----------------------------------------------------------------
 
@@ -154,7 +169,7 @@ class InspectScreen(Screen):
         await self._load_checklists()
         while True:
             kind, value = await self.inbox.get()
-            self.query_one("#hint", Static).update("")
+            self.say("")
             if not self.app.operator:
                 self.show("SIGN IN", "Scan your badge or press F2 first; your input waits.")
                 await self.app.signed_in.wait()
@@ -468,18 +483,23 @@ class InspectScreen(Screen):
 
     def show(self, word: str, detail: str = "") -> None:
         """The big word and the line under it."""
+        self._shown = (word, detail)
         banner = self.query_one(OutcomeBanner)
-        banner.show(word, escape(detail))
+        banner.show(word, escape(detail), compact=self.short)
         banner.set_classes(WORDS.get(word, "info"))
 
     def say(self, message: str) -> None:
-        """A one-line hint under the checklist, without changing the banner."""
-        self.query_one("#hint", Static).update(f"[b]{escape(message)}[/b]")
+        """A one-line hint under the checklist, without changing the banner ("" clears it)."""
+        hint = self.query_one("#hint", Static)
+        hint.update(f"[b]{escape(message)}[/b]" if message else "")
+        hint.display = bool(message)
 
     def _redraw(self) -> None:
         """Bring the RMA lines, checklist, suggestion, typing field and focus in line with the state."""
         self.query_one("#rma", Static).update(self._rma_lines())
-        self.query_one(ChecklistForm).show(self.draft)
+        form = self.query_one(ChecklistForm)
+        form.compact = self.short
+        form.show(self.draft)
         suggestion_box = self.query_one("#suggestion", Static)
         reading = self.query_one(ReadingField)
         draft = self.draft
@@ -501,9 +521,9 @@ class InspectScreen(Screen):
             if typing:
                 reading.placeholder = Draft.how_to_answer(item)
         self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
-        self.query_one("#keys", Static).update(
-            "P pass  F fail  1-9 choose  N n/a  C photo  ↑↓ move  Enter confirm  R/D/S other disposition  "
-            "Esc abandon" if draft else "Scan an RMA, then each item · F4 pick a received RMA · Esc close the RMA")
+        self.query_one("#keys", Static).update(  # the footer shows P, F, C, Enter, Esc
+            "1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition" if draft else
+            "Scan an RMA, then each item · F4 pick a received RMA · Esc close the RMA")
         self._focus()
 
     def _focus(self) -> None:
@@ -523,6 +543,8 @@ class InspectScreen(Screen):
         rows = [f"[b]{escape(rma.code)}[/b]  {escape(rma.customer_name)}  ·  order {escape(rma.order_ref or '-')}  ·  "
                 f"reason: {escape(rma.reason or '-')}  ·  stage [b]{rma.stage}[/b]"]
         current = self.draft.line.line_no if self.draft else None
+        if current is not None and self.short:  # the banner names the line; keep the rows for the checklist
+            return rows[0]
         for ln in rma.lines:
             done = self.progress.get(ln.line_no, ())
             state = ", ".join(done) if done else "waiting"

@@ -29,10 +29,13 @@ class OutcomeBanner(Static):
     word = ""
     shown_at = 0.0
 
-    def show(self, word: str, detail: str = "") -> None:
-        """Show ``word`` big in the outcome's colour, ``detail`` under it."""
+    def show(self, word: str, detail: str = "", *, compact: bool = False) -> None:
+        """Show ``word`` big in the outcome's colour, ``detail`` under it (``compact``: beside it, for 24 rows)."""
         self.set_classes(STYLES.get(word, "info"))
-        spaced = " ".join(word)
-        self.update(f"[b]{spaced}[/b]\n\n{detail}" if detail else f"[b]{spaced}[/b]")
+        if compact:
+            self.update(f"[b]{word}[/b]  {detail}" if detail else f"[b]{word}[/b]")
+        else:
+            spaced = " ".join(word)
+            self.update(f"[b]{spaced}[/b]\n\n{detail}" if detail else f"[b]{spaced}[/b]")
         self.word = word
         self.shown_at = time.monotonic()  # for the scan-to-screen benchmark
