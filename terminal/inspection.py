@@ -76,9 +76,12 @@ class Draft:
             finding = judge(item, value)
         except AnswerError as exc:
             return str(exc)
+        before = self.answers.get(item.id)
+        was_failed = before is not None and item.kind.judged and bool(getattr(judge(item, before), "failed", False))
         self.answers[item.id] = value
-        if (finding is None or not finding.failed) and item.kind != Kind.PHOTO:
-            self.photos.pop(item.id, None)  # a defect photo belongs to a fail that is no more
+        if was_failed and (finding is None or not finding.failed) and item.kind != Kind.PHOTO:
+            # a defect photo belongs to a fail that is no more; a photo added to a passing check (C) stays
+            self.photos.pop(item.id, None)
         self.cursor = self._next_open(self.cursor)
         return ""
 
@@ -179,7 +182,7 @@ class Draft:
 
     def labels(self, items: list[Item], width: int = 76) -> str:
         """Every item of ``items`` by number and prompt, prompts shortened (or left out) to fit ``width``."""
-        for cut in (None, 24, 12):
+        for cut in (None, 24, 16, 10):
             parts = [f"#{self.checklist.items.index(i) + 1} " +
                      (i.prompt if cut is None or len(i.prompt) <= cut else i.prompt[:cut - 1] + "…") for i in items]
             text = ", ".join(parts)

@@ -420,7 +420,8 @@ class InspectScreen(Screen):
         if open_items:
             draft.cursor = draft.checklist.items.index(open_items[0])
             head = f"{len(open_items)} check{'s' if len(open_items) > 1 else ''} not answered yet: "
-            self.say(head + draft.labels(open_items, width=max(20, self.size.width - 6 - len(head))))
+            # all of them, on up to two lines: prompts shortened, or only the numbers the form shows
+            self.say(head + draft.labels(open_items, width=max(20, 2 * (self.size.width - 6) - len(head))))
             self.app.ring(problem=True)
             return
         for item in draft.photos_missing():

@@ -126,6 +126,10 @@ class PhotoDialog(ModalScreen[Photo | None]):
     def on_mount(self) -> None:
         self.query_one(TextField).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F8 (take photo) is only offered, and shown in the footer, when the station has a camera."""
+        return self.camera is not None if action == "capture" else True
+
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         try:
             photo = await asyncio.to_thread(photo_from_file, self.item_id, event.value, self.folder)

@@ -82,10 +82,11 @@ class ChecklistForm(VerticalScroll):
     @staticmethod
     def _answer(draft: Draft, item: Item) -> Text:
         photo = draft.photos.get(item.id)
+        extra = "  📷" if photo is not None and not photo.exception else ""  # a photo added with C
         if item.id not in draft.answers:
             if item.kind == Kind.PHOTO:
                 return Text("photo needed", style="bold yellow")
-            return Text("· · ·", style="dim")
+            return Text("· · ·" + extra, style="dim")
         value = draft.answers[item.id]
         if item.kind == Kind.NOTE:
             return Text(str(value), style="italic")
@@ -103,4 +104,6 @@ class ChecklistForm(VerticalScroll):
         if finding.failed and item.photo_required_on_fail:
             # a recorded "no camera" exception is not a photo: say which one it is
             shown += "  📷 needed" if photo is None else ("  no camera" if photo.exception else "  📷 ok")
+        else:
+            shown += extra
         return Text(shown, style="bold red" if finding.failed else "bold green")

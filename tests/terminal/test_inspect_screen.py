@@ -616,3 +616,20 @@ async def test_override_dialog_offers_the_reasons_of_its_direction(bench):
     p = bench.events("item.inspected")[0].payload
     assert (p["suggested"], p["final"]) == ("scrapped", "discounted")
     assert p["override"]["reason"] == "Checklist too strict for this product"
+
+
+async def test_a_photo_added_to_a_passing_check_is_kept(bench, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = png(tmp_path / "seal.png", colour=(10, 200, 10))
+    await bench.type_scan("RMA-1")
+    await bench.type_scan(GADGET_GTIN)
+    await bench.key("p")  # the cursor is on check_2, which needs no photo
+    await bench.key("c")
+    assert "Photo (optional)" in str(bench.app.screen.query_one(".question").render())
+    assert "f8" not in {b.key for _, b, *_ in bench.app.screen.active_bindings.values()
+                        if bench.app.screen.check_action(b.action, ())}  # no camera here: no F8 offered
+    await bench.typed("seal.png")
+    await bench.key("p", "p", "p", "p", "p", "p", "p", "enter")  # check_2 … check_8
+    assert bench.word == "RESELLABLE"
+    [photo] = bench.events("item.inspected")[0].payload["photos"]
+    assert photo["item"] == "check_2" and photo["sha256"] == hashlib.sha256(data).hexdigest()
