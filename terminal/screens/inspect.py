@@ -103,6 +103,7 @@ class InspectScreen(Screen):
         self.draft: Draft | None = None
         self.queued = self.handled = 0  # inputs taken and handled so far (tests wait on them)
         self._shown = ("", "")  # the banner's word and detail, to show again when the terminal is resized
+        self._resumed = asyncio.Event()  # set whenever this screen is on top again
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -124,6 +125,10 @@ class InspectScreen(Screen):
     def on_screen_resume(self) -> None:
         self._focus()
         self.app.refresh_status()
+        self._resumed.set()
+
+    def _behind_dialog(self) -> bool:
+        return self.app.screen is not self and self in self.app.screen_stack
 
     def on_resize(self) -> None:
         if self._shown[0]:
@@ -139,6 +144,10 @@ class InspectScreen(Screen):
 
     def handle_scan(self, scan: Scan) -> None:
         """Queue a scan (RMA, item, or command barcode); handled after the inputs before it."""
+        if self._behind_dialog() and self.inbox.empty() and self.handled == self.queued:
+            # no dialog of this screen's own is waiting for it: it waits until the one on top closes
+            self.app.notify(f"Scan held: {scan.shown} is handled when this dialog closes.",
+                            title="Inspection", markup=False)
         self._queue("scan", scan)
 
     def action_bench(self, what: str) -> None:
@@ -169,6 +178,9 @@ class InspectScreen(Screen):
         await self._load_checklists()
         while True:
             kind, value = await self.inbox.get()
+            while self._behind_dialog():  # e.g. print jobs or sign-in opened over the bench: wait for it
+                self._resumed.clear()
+                await self._resumed.wait()
             self.say("")
             if not self.app.operator:
                 self.show("SIGN IN", "Scan your badge or press F2 first; your input waits.")

@@ -633,3 +633,17 @@ async def test_a_photo_added_to_a_passing_check_is_kept(bench, tmp_path, monkeyp
     assert bench.word == "RESELLABLE"
     [photo] = bench.events("item.inspected")[0].payload["photos"]
     assert photo["item"] == "check_2" and photo["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+async def test_a_scan_while_a_dialog_is_open_over_the_bench_waits_for_it(bench):
+    await bench.pilot.press("f2")  # the sign-in dialog, over the inspect screen
+    await bench.pilot.pause(0.1)
+    dialog = bench.app.screen
+    assert dialog.__class__.__name__ == "SignIn"
+    bench.app.route_text("RMA-1", source="wedge")
+    await bench.pilot.pause(0.3)
+    assert bench.screen.rma is None and bench.app.screen is dialog  # not opened behind the dialog
+    assert any("RMA-1" in str(n.message) for n in bench.app._notifications)
+    await bench.pilot.press("escape")
+    await bench.settle()
+    assert bench.word == "SCAN ITEM" and bench.screen.rma.code == "RMA-1"
