@@ -125,7 +125,7 @@ class ReceiveScreen(Screen):
             scan = await self.scans.get()
             if not self.app.operator:
                 self.query_one(OutcomeBanner).show(
-                    "SIGN IN", escape(f"Scan your badge or press F2 first. Waiting: {scan.shown}"))
+                    "SIGN IN", f"Scan your badge or press F2 first. Waiting: {scan.shown}")
                 self.app.bell()
                 await self.app.signed_in.wait()
             while self._behind_dialog():  # its banner would be hidden: wait until the dialog closes
@@ -138,7 +138,7 @@ class ReceiveScreen(Screen):
     async def _receive(self, scan: Scan) -> None:
         banner = self.query_one(OutcomeBanner)
         if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
-            banner.show("NOT READ", escape(scan.problem))
+            banner.show("NOT READ", scan.problem)
             self._outcome_shown(f"NOT READ {scan.shown}")
             self.app.ring(problem=True)
             return
