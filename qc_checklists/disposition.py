@@ -6,7 +6,7 @@ same findings give the same suggestion at every bench.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from qc_checklists.checklist import NOT_APPLICABLE, Checklist, Disposition, Item, Kind, Rule, Severity
@@ -23,14 +23,19 @@ class Finding:
     failed: bool
     severity: Severity | None = None  # the severity of the fail
 
-    def describe(self) -> str:
-        """'battery_health 71 % (limits 80–100 %)', 'stains', 'accessories: cable missing'."""
+    def describe(self, name: Callable[[Item], str] | None = None) -> str:
+        """'battery_health 71 % (limits 80–100 %)', 'stains', 'accessories: cable missing'.
+
+        ``name`` says what an item is called (default: its id, as recorded;
+        a screen passes the number and prompt the inspector reads).
+        """
+        called = name(self.item) if name else self.item.id
         if self.item.kind == Kind.MEASUREMENT:
-            return f"{self.item.id} {self.value:g}{(' ' + self.item.unit) if self.item.unit else ''} " \
+            return f"{called} {self.value:g}{(' ' + self.item.unit) if self.item.unit else ''} " \
                    f"(limits {self.item.limits()})"
         if self.item.kind == Kind.CHOICE:
-            return f"{self.item.id}: {self.value}"
-        return self.item.id
+            return f"{called}: {self.value}"
+        return called
 
 
 @dataclass(frozen=True)
@@ -82,19 +87,21 @@ def _matches(rule: Rule, fails: list[Finding]) -> bool:
     return count >= rule.at_least if rule.at_least is not None else count > rule.more_than
 
 
-def _explain(rule: Rule, fails: list[Finding]) -> str:
+def _explain(rule: Rule, fails: list[Finding], name: Callable[[Item], str] | None) -> str:
     involved = [f for f in fails if (f.item.id in rule.any_failed if rule.any_failed else f.severity == rule.severity)]
-    reason = rule.because or rule.describe()
-    return f"{reason}: " + ", ".join(f.describe() for f in involved)
+    reason = rule.because or ("failed" if rule.any_failed and name else rule.describe())
+    return f"{reason}: " + ", ".join(f.describe(name) for f in involved)
 
 
-def suggest(checklist: Checklist, answers: Mapping[str, object]) -> Suggestion:
+def suggest(checklist: Checklist, answers: Mapping[str, object], *,
+            name: Callable[[Item], str] | None = None) -> Suggestion:
     """The suggested disposition for the answers given so far.
 
     Every rule whose condition holds proposes its disposition; the worst one
     wins (so the order of rules in a file does not matter).  When no rule
     holds the item is resellable.  Unanswered items count as not failed; the
-    suggestion says which required ones are still open.
+    suggestion says which required ones are still open.  ``why`` names items
+    by id (what is recorded), or by ``name(item)`` for a screen.
     """
     unknown = set(answers) - {i.id for i in checklist.items}
     if unknown:
@@ -112,8 +119,9 @@ def suggest(checklist: Checklist, answers: Mapping[str, object]) -> Suggestion:
     matched = [r for r in checklist.rules if _matches(r, fails)]
     if not matched:
         why = ("every check passed",) if not fails else \
-            (f"{len(fails)} fail(s) below every rule's threshold: " + ", ".join(f.describe() for f in fails),)
+            (f"{len(fails)} fail(s) below every rule's threshold: " + ", ".join(f.describe(name) for f in fails),)
         return Suggestion(Disposition.RESELLABLE, why, tuple(fails), tuple(unanswered))
     worst = max(r.then.rank for r in matched)
     deciding = [r for r in matched if r.then.rank == worst]
-    return Suggestion(deciding[0].then, tuple(_explain(r, fails) for r in deciding), tuple(fails), tuple(unanswered))
+    return Suggestion(deciding[0].then, tuple(_explain(r, fails, name) for r in deciding), tuple(fails),
+                      tuple(unanswered))

@@ -24,7 +24,7 @@ from terminal.photos import photo_folder
 from terminal.station_camera import StationCamera
 from terminal.station_db import StationDb
 from terminal.sync_worker import SyncStatus, SyncWorker
-from terminal.widgets.status_bar import Header, StatusBar
+from terminal.widgets.status_bar import Header, StatusBar, SyncState
 
 TODAY_NAMES = {"rma.received": "received", "parcel.unexpected": "unexpected",
                "parcel.refused": "refused", "rma.receive_undone": "undone", "item.mismatch": "mismatch"}
@@ -90,7 +90,10 @@ class StationApp(App):
 
     def on_sync_status(self, status: SyncStatus) -> None:
         """The sync worker's report: into the header, with a fresh unsent count."""
-        self.show_in_header("sync", status.text)
+        self.header.set_sync(SyncState(status.online, status.waiting, status.last_success, status.last_error,
+                                       status.conflicts, status.photos_waiting, status.photo_problems,
+                                       status.restored))
+        self.show_in_header("sync", status.text)  # the long form, for whoever reads one part
         self.refresh_status()
 
     # -- scans ----------------------------------------------------------------

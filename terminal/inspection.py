@@ -20,14 +20,28 @@ NEXT_STEP = {
     Disposition.DISCOUNTED: "Put it in the B-GRADE (markdown) bin.",
     Disposition.SCRAPPED: "Put it in the SCRAP / CLAIMS bin.",
 }
-OVERRIDE_REASONS = (
+OTHER = "Other (describe)"
+# Why an inspector grades worse than the rules suggest ...
+STRICTER_REASONS = (
     "Defect worse than the checklist captures",
     "Defect not covered by the checklist",
-    "Checklist too strict for this product",
+    "Not safe or hygienic to resell",
     "Supervisor decision",
-    "Other (describe)",
+    OTHER,
 )
-OTHER = OVERRIDE_REASONS[-1]
+# ... and why better: the checklist judged something that does not hold for this unit.
+MILDER_REASONS = (
+    "Checklist too strict for this product",
+    "Defect fixed at the bench (cleaned, re-packed)",
+    "Missing part found or replaced",
+    "Supervisor decision",
+    OTHER,
+)
+
+
+def override_reasons(suggested: Disposition, final: Disposition) -> tuple[str, ...]:
+    """The reasons that fit an override from ``suggested`` to ``final`` (worse or better)."""
+    return STRICTER_REASONS if final.rank > suggested.rank else MILDER_REASONS
 
 
 @dataclass
@@ -63,9 +77,12 @@ class Draft:
             finding = judge(item, value)
         except AnswerError as exc:
             return str(exc)
+        before = self.answers.get(item.id)
+        was_failed = before is not None and item.kind.judged and bool(getattr(judge(item, before), "failed", False))
         self.answers[item.id] = value
-        if (finding is None or not finding.failed) and item.kind != Kind.PHOTO:
-            self.photos.pop(item.id, None)  # a defect photo belongs to a fail that is no more
+        if was_failed and (finding is None or not finding.failed) and item.kind != Kind.PHOTO:
+            # a defect photo belongs to a fail that is no more; a photo added to a passing check (C) stays
+            self.photos.pop(item.id, None)
         self.cursor = self._next_open(self.cursor)
         return ""
 
@@ -75,14 +92,14 @@ class Draft:
         if item is not None and item.kind == Kind.CHOICE:
             return self.answer(next(c.label for c in item.choices if c.fails_as is None))
         if item is not None and item.kind != Kind.PASS_FAIL:
-            return f"'{item.id}' is not a pass/fail check: {self.how_to_answer(item)}"
+            return f"{self.label(item)} is not a pass/fail check: {self.how_to_answer(item)}"
         return self.answer(PASS)
 
     def fail_current(self) -> str:
         """F / CMD:FAIL: fail a pass/fail item."""
         item = self.current
         if item is not None and item.kind != Kind.PASS_FAIL:
-            return f"'{item.id}' is not a pass/fail check: {self.how_to_answer(item)}"
+            return f"{self.label(item)} is not a pass/fail check: {self.how_to_answer(item)}"
         return self.answer(FAIL)
 
     def choose(self, number: int) -> str:
@@ -90,9 +107,9 @@ class Draft:
         item = self.current
         if item is None or item.kind != Kind.CHOICE:
             return "number keys pick an answer of a choice item" if item is None else \
-                f"'{item.id}' is not a choice: {self.how_to_answer(item)}"
+                f"{self.label(item)} is not a choice: {self.how_to_answer(item)}"
         if not 1 <= number <= len(item.choices):
-            return f"'{item.id}' has answers 1 to {len(item.choices)}"
+            return f"{self.label(item)} has answers 1 to {len(item.choices)}"
         return self.answer(item.choices[number - 1].label)
 
     def enter_text(self, text: str) -> str:
@@ -140,16 +157,51 @@ class Draft:
 
     # -- judging --------------------------------------------------------------
 
-    def suggestion(self) -> Suggestion:
-        """The rule engine's suggestion for the answers so far."""
+    def suggestion(self, *, for_people: bool = False) -> Suggestion:
+        """The rule engine's suggestion for the answers so far (``why`` by item id, or by number and prompt)."""
         judged = {k: v for k, v in self.answers.items() if self.checklist.item(k).kind.judged}
-        return suggest(self.checklist, judged)
+        return suggest(self.checklist, judged, name=self.label if for_people else None)
+
+    def suggestion_line(self) -> tuple[str, str]:
+        """What the screen says about the suggestion so far: (headline, why) — never "passed" before answers."""
+        open_items = self.unanswered()
+        judged = [i for i in self.checklist.items if i.kind.judged]
+        if not any(i.id in self.answers for i in judged):
+            return (f"NOTHING ANSWERED YET — {len(open_items)} check(s) to answer",
+                    "the suggestion appears with the first answer")
+        s = self.suggestion(for_people=True)
+        why = "; ".join(s.why)
+        if open_items and not s.fails:
+            why = "no check failed so far"
+        if open_items:
+            return f"SO FAR {s.disposition.value.upper()}   ({len(open_items)} to answer)", why
+        return f"SUGGESTED {s.disposition.value.upper()}   Enter confirms", why
+
+    def label(self, item: Item) -> str:
+        """An item as the inspector sees it: its number on the form and its prompt ("#3 Packaging")."""
+        return f"#{self.checklist.items.index(item) + 1} {item.prompt}"
+
+    def labels(self, items: list[Item], width: int = 76) -> str:
+        """Every item of ``items`` by number and prompt, prompts shortened (or left out) to fit ``width``."""
+        for cut in (None, 24, 16, 10):
+            parts = [f"#{self.checklist.items.index(i) + 1} " +
+                     (i.prompt if cut is None or len(i.prompt) <= cut else i.prompt[:cut - 1] + "…") for i in items]
+            text = ", ".join(parts)
+            if len(text) <= width:
+                return text
+        return ", ".join(f"#{self.checklist.items.index(i) + 1}" for i in items)
 
     def photos_missing(self) -> list[Item]:
         """Items that need a photo before saving: failed ones requiring it, and photo items."""
         failed = {f.item.id for f in self.suggestion().fails}
         return [i for i in self.checklist.items if i.id not in self.photos and
                 ((i.photo_required_on_fail and i.id in failed) or (i.kind == Kind.PHOTO and not i.optional))]
+
+    def photo_required(self, item: Item) -> bool:
+        """True when ``item`` cannot be saved without a photo (a failed photo-on-fail item, a required photo item)."""
+        if item.kind == Kind.PHOTO:
+            return not item.optional
+        return item.photo_required_on_fail and item.id in {f.item.id for f in self.suggestion().fails}
 
     def unanswered(self) -> list[Item]:
         """Required items without an answer (photo items are counted by photos_missing)."""

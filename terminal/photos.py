@@ -2,7 +2,8 @@
 
 A photo is taken with the station camera (:func:`save_photo` keeps the frame
 as ``<sha256>.jpg`` in the station's photo folder beside its database), or is
-a file the inspector names (a phone's picture), or is an explicit, recorded
+a file the inspector names (a phone's picture, copied into the same folder as
+``<sha256>.jpg|png|webp`` when it is attached), or is an explicit, recorded
 "no camera at this station" exception.  The inspect screen asks a
 :class:`PhotoSource` (the station camera) when the app has one.
 
@@ -13,6 +14,7 @@ leaves half a JPEG under a hash that says otherwise.  No Textual here.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 from dataclasses import dataclass
@@ -63,17 +65,26 @@ class PhotoSource(Protocol):
         """Take a photo now, for ``item_id`` (runs in a thread: it may block)."""
 
 
-def _is_image(head: bytes) -> bool:
-    if any(head.startswith(magic) for magic, _ in _MAGIC):
-        return True
-    return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+def _image_kind(head: bytes) -> str | None:
+    """The file suffix for an image's first bytes (jpg, png, webp), or None for anything else."""
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return {"JPEG": "jpg", "PNG": "png"}[name]
+    return "webp" if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else None
 
 
-def photo_from_file(item_id: str, path: str | Path) -> Photo:
-    """A photo from an image file (JPEG, PNG or WebP), hashed; blocking I/O, run it in a thread."""
+def photo_from_file(item_id: str, path: str | Path, folder: str | os.PathLike) -> Photo:
+    """A photo from an image file (JPEG, PNG or WebP), copied into ``folder`` as ``<sha256>.<jpg|png|webp>``.
+
+    The copy is what the inspection records (and sync sends): the original
+    may be deleted or changed afterwards without touching the evidence.
+    Blocking I/O, run it in a thread.
+    """
     path = Path(str(path).strip()).expanduser()
     if not str(path).strip() or str(path) == ".":
         raise PhotoError("type the photo's file path")
+    folder = Path(folder)
+    tmp = None
     try:
         size = path.stat().st_size
         if not path.is_file():
@@ -86,18 +97,32 @@ def photo_from_file(item_id: str, path: str | Path) -> Photo:
         digest = hashlib.sha256()
         with path.open("rb") as f:
             head = f.read(16)
-            if not _is_image(head):
+            kind = _image_kind(head)
+            if kind is None:
                 raise PhotoError(f"{path} is not a JPEG, PNG or WebP photo")
-            digest.update(head)
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".photo-", suffix=".part")
+            with os.fdopen(fd, "wb") as out:
+                copied = 0
+                for block in itertools.chain([head], iter(lambda: f.read(1 << 20), b"")):
+                    digest.update(block)
+                    out.write(block)
+                    copied += len(block)
+                out.flush()
+                os.fsync(out.fileno())
+        kept = folder / f"{digest.hexdigest()}.{kind}"
+        os.replace(tmp, kept)
+        tmp = None
     except FileNotFoundError:
         raise PhotoError(f"no file {path}") from None
     except PermissionError:
         raise PhotoError(f"{path} cannot be read (permissions)") from None
     except OSError as exc:
-        raise PhotoError(f"{path}: {exc.strerror}") from None
-    return Photo(item_id, digest.hexdigest(), str(path.resolve()), size)
+        raise PhotoError(f"cannot keep {path} in {folder}: {exc.strerror}; nothing was recorded") from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return Photo(item_id, digest.hexdigest(), str(kept), copied)
 
 
 def no_camera(item_id: str) -> Photo:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import biip
+
 from sync.store import Outcome, Receipt, Store, sync_conflicts
+
+# Digit-only scans of these lengths are product codes (EAN-8, UPC-A, EAN-13, GTIN-14) when their check digit is right.
+GTIN_LENGTHS = (8, 12, 13, 14)
 
 NEXT_STEP = {
     Outcome.RECEIVED: "Put the parcel on the QC shelf.",
@@ -36,9 +41,31 @@ def describe(receipt: Receipt) -> str:
     return f"{head} — {NEXT_STEP[receipt.outcome]}"
 
 
+class NotRead(Exception):
+    """A scan that was misread (nothing recorded); the message is one line for the clerk."""
+
+
+def check_digit_problem(text: str) -> str:
+    """Why ``text`` is a misread product code (an EAN/UPC length with a wrong check digit), or ""."""
+    if not (text.isdigit() and len(text) in GTIN_LENGTHS):
+        return ""
+    try:
+        ok = biip.parse(text).gtin is not None
+    except Exception:  # noqa: BLE001 — biip's ParseError: not a product code at all
+        ok = False
+    return "" if ok else f"{text}: check digit wrong — scan again. Nothing recorded."
+
+
 def receive_at_bench(store: Store, text: str, station: str, operator: str, *,
                      item_barcode: bool = False) -> tuple[Receipt, list[dict]]:
-    """Receive a scan, and fetch the conflicts the server reported for its RMA (one database job)."""
+    """Receive a scan, and fetch the conflicts the server reported for its RMA (one database job).
+
+    A product-code-shaped scan with a wrong check digit that names no RMA is
+    :class:`NotRead` — as at the inspection bench — not an unexpected parcel.
+    """
+    problem = check_digit_problem(text)
+    if problem and store.find_rma(text) is None:
+        raise NotRead(problem)
     receipt = store.receive(text, station, operator, item_barcode=item_barcode)
     return receipt, (sync_conflicts(store, receipt.rma.code) if receipt.rma else [])
 

@@ -23,13 +23,13 @@ from qc_checklists import ChecklistUnavailable, Disposition, Kind, Library, load
 from sync.store import Line, Outcome, Rma, StoreError
 from terminal.approvals import override_needs_supervisor
 from terminal.inspection import NEXT_STEP, Draft
-from terminal.photos import PhotoError
+from terminal.photos import PhotoError, photo_folder
 from terminal.printing import print_label
 from terminal.scanning import Kind as ScanKind
 from terminal.scanning import Scan, read_scan
 from terminal.scanning.item import ItemCode, looks_like_item, read_item, same_gtin
 from terminal.screens.dialogs import Confirm, SupervisorApproval
-from terminal.screens.inspect_dialogs import OverrideReason, PhotoDialog, PickLine, PickRma
+from terminal.screens.inspect_dialogs import NO_CAMERA_KEY, OverrideReason, PhotoDialog, PickLine, PickRma
 from terminal.widgets.checklist_form import ChecklistForm
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.scan_field import ScanField
@@ -61,10 +61,12 @@ class ReadingField(Input):
 class InspectScreen(Screen):
     """QC inspection of received returns, one unit at a time."""
 
+    # (the banner's size here is in station.tcss: the app's stylesheet outranks DEFAULT_CSS)
     DEFAULT_CSS = """
-    InspectScreen OutcomeBanner { height: auto; max-height: 7; margin: 0 1; padding: 0 2; }
     InspectScreen #rma { height: auto; padding: 0 2; }
+    InspectScreen.-short #rma { text-wrap: nowrap; text-overflow: ellipsis; }
     InspectScreen #suggestion { height: auto; margin: 0 1; padding: 0 1; }
+    InspectScreen.-short #suggestion { max-height: 3; }
     InspectScreen #suggestion.resellable { background: #0a7d2c; color: white; }
     InspectScreen #suggestion.discounted { background: #c77c00; color: black; }
     InspectScreen #suggestion.scrapped { background: #b3141c; color: white; }
@@ -72,8 +74,10 @@ class InspectScreen(Screen):
     InspectScreen ReadingField { margin: 0 1; }
     InspectScreen ReadingField.hidden { display: none; }
     InspectScreen #hint { height: auto; padding: 0 2; color: $warning; }
-    InspectScreen #keys { height: 1; padding: 0 2; color: $text-muted; }
+    InspectScreen #keys { height: 1; padding: 0 2; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     """
+    # An 80×24 terminal is "-short": a one-line banner, the RMA in one line, the checklist gets the rest.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     BINDINGS = [
         Binding("p", "bench('pass')", "Pass"),
@@ -99,6 +103,8 @@ class InspectScreen(Screen):
         self.progress: dict[int, tuple[str, ...]] = {}
         self.draft: Draft | None = None
         self.queued = self.handled = 0  # inputs taken and handled so far (tests wait on them)
+        self._shown = ("", "")  # the banner's word and detail, to show again when the terminal is resized
+        self._resumed = asyncio.Event()  # set whenever this screen is on top again
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -120,11 +126,29 @@ class InspectScreen(Screen):
     def on_screen_resume(self) -> None:
         self._focus()
         self.app.refresh_status()
+        self._resumed.set()
+
+    def _behind_dialog(self) -> bool:
+        return self.app.screen is not self and self in self.app.screen_stack
+
+    def on_resize(self) -> None:
+        if self._shown[0]:
+            self.show(*self._shown)
+        self._redraw()
+
+    @property
+    def short(self) -> bool:
+        """True on a terminal too short for the full layout (80×24): everything is said in fewer lines."""
+        return self.size.height < 32
 
     # -- inputs -----------------------------------------------------------------
 
     def handle_scan(self, scan: Scan) -> None:
         """Queue a scan (RMA, item, or command barcode); handled after the inputs before it."""
+        if self._behind_dialog() and self.inbox.empty() and self.handled == self.queued:
+            # no dialog of this screen's own is waiting for it: it waits until the one on top closes
+            self.app.notify(f"Scan held: {scan.shown} is handled when this dialog closes.",
+                            title="Inspection", markup=False)
         self._queue("scan", scan)
 
     def action_bench(self, what: str) -> None:
@@ -155,7 +179,10 @@ class InspectScreen(Screen):
         await self._load_checklists()
         while True:
             kind, value = await self.inbox.get()
-            self.query_one("#hint", Static).update("")
+            while self._behind_dialog():  # e.g. print jobs or sign-in opened over the bench: wait for it
+                self._resumed.clear()
+                await self._resumed.wait()
+            self.say("")
             if not self.app.operator:
                 self.show("SIGN IN", "Scan your badge or press F2 first; your input waits.")
                 await self.app.signed_in.wait()
@@ -388,20 +415,23 @@ class InspectScreen(Screen):
         try:
             photo = await asyncio.to_thread(camera.capture, item_id)
         except PhotoError as exc:
-            self.say(f"Camera: {exc}. Give a file path, or F9 for the 'no camera' exception.")
+            self.say(f"Camera: {exc}. Give a file path, or {NO_CAMERA_KEY.upper()} for the 'no camera' exception.")
             await self._ask_photo(item_id)
             return
         self.draft.attach(photo)
-        self.say(f"Photo taken for '{item_id}': #{photo.sha256[:8]}")
+        self.say(f"Photo taken for {self.draft.label(self.draft.checklist.item(item_id))}: #{photo.sha256[:8]}")
 
     async def _ask_photo(self, item_id: str) -> None:
-        item = self.draft.checklist.item(item_id)
+        draft = self.draft
+        item = draft.checklist.item(item_id)
         camera = getattr(self.app, "photo_source", None)  # the camera issue plugs a PhotoSource in here
-        photo = await self.app.push_screen_wait(PhotoDialog(item.id, item.prompt, camera))
+        required = draft.photo_required(item)
+        photo = await self.app.push_screen_wait(PhotoDialog(
+            item.id, draft.label(item), camera, required=required, folder=photo_folder(self.app.settings.db_path)))
         if photo is not None:
-            self.draft.attach(photo)
-        else:
-            self.say(f"No photo yet for '{item.id}'; it is needed before saving (C adds it).")
+            draft.attach(photo)
+        elif required:
+            self.say(f"No photo yet for {draft.label(item)}; it is needed before saving (C adds it).")
 
     async def _abandon(self) -> None:
         if self.draft.answers and not await self.app.push_screen_wait(
@@ -415,14 +445,17 @@ class InspectScreen(Screen):
         open_items = draft.unanswered()
         if open_items:
             draft.cursor = draft.checklist.items.index(open_items[0])
-            self.say(f"{len(open_items)} item(s) not answered yet: {', '.join(i.id for i in open_items[:4])}")
+            head = f"{len(open_items)} check{'s' if len(open_items) > 1 else ''} not answered yet: "
+            # all of them, on up to two lines: prompts shortened, or only the numbers the form shows
+            self.say(head + draft.labels(open_items, width=max(20, 2 * (self.size.width - 6) - len(head))))
             self.app.ring(problem=True)
             return
         for item in draft.photos_missing():
             await self._ask_photo(item.id)
             if item.id not in draft.photos:
-                self.show("PHOTO NEEDED", f"'{item.prompt}' needs a photo (or the recorded 'no camera' exception, "
-                                          "F9 in the photo dialog). Nothing saved yet.")
+                self.show("PHOTO NEEDED", f"{draft.label(item)} needs a photo (or the recorded 'no camera' "
+                                          f"exception, {NO_CAMERA_KEY.upper()} in the photo dialog). "
+                                          "Nothing saved yet.")
                 self.app.ring(problem=True)
                 return
         suggestion = draft.suggestion()
@@ -496,18 +529,23 @@ class InspectScreen(Screen):
 
     def show(self, word: str, detail: str = "") -> None:
         """The big word and the line under it (shown as text: it names scans, customers, items)."""
+        self._shown = (word, detail)
         banner = self.query_one(OutcomeBanner)
-        banner.show(word, detail)
+        banner.show(word, detail, compact=self.short)
         banner.set_classes(WORDS.get(word, "info"))
 
     def say(self, message: str) -> None:
-        """A one-line hint under the checklist, without changing the banner."""
-        self.query_one("#hint", Static).update(Content.styled(message, "bold"))
+        """A one-line hint under the checklist, without changing the banner ("" clears it)."""
+        hint = self.query_one("#hint", Static)
+        hint.update(Content.styled(message, "bold") if message else "")
+        hint.display = bool(message)
 
     def _redraw(self) -> None:
         """Bring the RMA lines, checklist, suggestion, typing field and focus in line with the state."""
         self.query_one("#rma", Static).update(self._rma_lines())
-        self.query_one(ChecklistForm).show(self.draft)
+        form = self.query_one(ChecklistForm)
+        form.compact = self.short
+        form.show(self.draft)
         suggestion_box = self.query_one("#suggestion", Static)
         reading = self.query_one(ReadingField)
         draft = self.draft
@@ -516,23 +554,21 @@ class InspectScreen(Screen):
             suggestion_box.set_classes("")
             reading.add_class("hidden")
         else:
-            s = draft.suggestion()
-            still = f"   ({len(draft.unanswered())} to answer)" if draft.unanswered() else "   Enter confirms"
+            headline, why = draft.suggestion_line()
             missing = draft.photos_missing()
-            photos = f"   📷 needed: {', '.join(i.id for i in missing)}" if missing else ""
-            suggestion_box.update(Content.from_markup("SUGGESTED  [b]$word[/b]$rest\n$why",
-                                                      word=s.disposition.value.upper(), rest=still + photos,
-                                                      why="; ".join(s.why)))
-            suggestion_box.set_classes(s.disposition.value)
+            photos = f"   📷 needed: {', '.join(f'#{draft.checklist.items.index(i) + 1}' for i in missing)}" \
+                if missing else ""
+            suggestion_box.update(Content.assemble((headline, "bold"), photos, "\n", why))
+            answered = any(i.id in draft.answers for i in draft.checklist.items if i.kind.judged)
+            suggestion_box.set_classes(draft.suggestion().disposition.value if answered else "")
             item = draft.current
             typing = item is not None and item.kind in (Kind.MEASUREMENT, Kind.NOTE)
             reading.set_class(not typing, "hidden")
             if typing:
                 reading.placeholder = Draft.how_to_answer(item)
         self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
-        self.query_one("#keys", Static).update(
-            "P pass  F fail  1-9 choose  N n/a  C photo  ↑↓ move  Enter confirm  R/D/S other disposition  "
-            "Esc abandon" if draft else
+        self.query_one("#keys", Static).update(  # the footer shows P, F, C, Enter, Esc
+            "1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition" if draft else
             "Scan each item (its GTIN or SKU) · F4 pick the item by hand · Esc close the RMA" if self.rma else
             "Scan an RMA, then each item · F4 pick a received RMA · Esc close the RMA")
         self._focus()
@@ -557,6 +593,8 @@ class InspectScreen(Screen):
                                     "stage [b]$stage[/b]", code=rma.code, customer=rma.customer_name,
                                     order=rma.order_ref or "-", reason=rma.reason or "-", stage=rma.stage)]
         current = self.draft.line.line_no if self.draft else None
+        if current is not None and self.short:  # the banner names the line; keep the rows for the checklist
+            return rows[0]
         for ln in rma.lines:
             done = self.progress.get(ln.line_no, ())
             state = ", ".join(done) if done else "waiting"

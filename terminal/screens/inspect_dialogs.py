@@ -11,11 +11,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from sync.store import Rma
-from terminal.inspection import OTHER, OVERRIDE_REASONS
+from qc_checklists import Disposition
+from terminal.inspection import OTHER, override_reasons
 from terminal.photos import Photo, PhotoError, PhotoSource, no_camera, photo_from_file
 from terminal.receiving import when
 
@@ -35,21 +36,26 @@ class Override:
 
 
 class OverrideReason(ModalScreen[Override | None]):
-    """Pick a reason (1-5 or ↑↓ Enter), add a few words (needed for "Other"), Enter saves; Esc cancels."""
+    """Pick a reason (1-5 or ↑↓ Enter), add a few words (needed for "Other"), Enter saves; Esc cancels.
+
+    The reasons offered depend on the direction: grading worse than the rules
+    suggest has other reasons than grading better.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
-        Binding(str(n), f"pick({n})", show=False) for n in range(1, len(OVERRIDE_REASONS) + 1)]
+        Binding(str(n), f"pick({n})", show=False) for n in range(1, 10)]
 
     def __init__(self, suggested: str, final: str) -> None:
         super().__init__()
         self.suggested, self.final = suggested, final
+        self.reasons = override_reasons(Disposition(suggested), Disposition(final))
         self.reason: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(f"Override: suggested [b]{self.suggested.upper()}[/b], final [b]{self.final.upper()}[/b]. "
                         "Why?", classes="question")
-            yield OptionList(*[Option(f"{n}  {text}") for n, text in enumerate(OVERRIDE_REASONS, 1)], id="reasons")
+            yield OptionList(*[Option(f"{n}  {text}") for n, text in enumerate(self.reasons, 1)], id="reasons")
             yield TextField(placeholder="details (required for Other) — Enter saves", id="note", max_length=300)
             yield Label("", id="problem")
 
@@ -58,14 +64,15 @@ class OverrideReason(ModalScreen[Override | None]):
 
     def action_pick(self, number: int) -> None:
         """Choose a reason by its number."""
-        self._choose(number - 1)
+        if number <= len(self.reasons):
+            self._choose(number - 1)
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         self._choose(event.option_index)
 
     def _choose(self, index: int) -> None:
-        self.reason = OVERRIDE_REASONS[index]
+        self.reason = self.reasons[index]
         self.query_one(OptionList).highlighted = index
         self.query_one("#problem", Label).update(
             Content.from_markup("Reason: [b]$reason[/b] — add details, Enter saves", reason=self.reason))
@@ -74,7 +81,7 @@ class OverrideReason(ModalScreen[Override | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         note = " ".join(event.value.split())
         if self.reason is None:
-            self.query_one("#problem", Label).update("[b]Pick a reason first (1-5).[/b]")
+            self.query_one("#problem", Label).update(f"[b]Pick a reason first (1-{len(self.reasons)}).[/b]")
             self.query_one(OptionList).focus()
         elif self.reason == OTHER and len(note) < 3:
             self.query_one("#problem", Label).update("[b]'Other' needs a few words: what did you see?[/b]")
@@ -86,30 +93,47 @@ class OverrideReason(ModalScreen[Override | None]):
         self.dismiss(None)
 
 
-class PhotoDialog(ModalScreen[Photo | None]):
-    """A photo for one item: a file path (Enter), a capture (F8, when a camera exists), or F9 no camera."""
+NO_CAMERA_KEY = "f12"  # not F9: that is "print jobs" everywhere else in the station
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("f9", "no_camera", "No camera at this station"),
+
+class PhotoDialog(ModalScreen[Photo | None]):
+    """A photo for one item: a file path (Enter), a capture (F8, when a camera exists), or F12 no camera.
+
+    A file is copied into the station's photo folder under its SHA-256 when
+    it is attached, so the evidence stays when the original goes.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding(NO_CAMERA_KEY, "no_camera", "No camera here"),
                 Binding("f8", "capture", "Take photo")]
 
-    def __init__(self, item_id: str, prompt: str, camera: PhotoSource | None = None) -> None:
+    def __init__(self, item_id: str, prompt: str, camera: PhotoSource | None = None, *, required: bool = True,
+                 folder=None) -> None:
         super().__init__()
         self.item_id, self.prompt, self.camera = item_id, prompt, camera
+        self.required, self.folder = required, folder
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content.from_markup("Photo required: [b]$prompt[/b]", prompt=self.prompt), classes="question")
+            title = Content.from_markup("Photo required: [b]$prompt[/b]" if self.required else
+                                        "Photo (optional): [b]$prompt[/b]", prompt=self.prompt)
+            yield Label(title, classes="question")
             yield TextField(placeholder="photo file path — Enter", id="path", max_length=1000)
-            keys = ("F8 take photo   " if self.camera else "") + "F9 no camera at this station   Esc cancel"
-            yield Label(keys)
+            keys = ("F8 take photo   " if self.camera else "") + \
+                f"{NO_CAMERA_KEY.upper()} no camera at this station   Esc cancel"
+            yield Label(keys, id="keys")
             yield Label("", id="problem")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(TextField).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F8 (take photo) is only offered, and shown in the footer, when the station has a camera."""
+        return self.camera is not None if action == "capture" else True
+
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         try:
-            photo = await asyncio.to_thread(photo_from_file, self.item_id, event.value)
+            photo = await asyncio.to_thread(photo_from_file, self.item_id, event.value, self.folder)
         except PhotoError as exc:
             self.query_one("#problem", Label).update(Content.styled(str(exc), "bold"))  # names the typed path
             return
@@ -118,7 +142,8 @@ class PhotoDialog(ModalScreen[Photo | None]):
     async def action_capture(self) -> None:
         """Take the photo with the station's camera (the camera issue provides one)."""
         if self.camera is None:
-            self.query_one("#problem", Label).update("[b]No camera configured: give a file path, or F9.[/b]")
+            self.query_one("#problem", Label).update(
+                f"[b]No camera configured: give a file path, or {NO_CAMERA_KEY.upper()}.[/b]")
             return
         try:
             photo = await asyncio.to_thread(self.camera.capture, self.item_id)

@@ -7,7 +7,6 @@ import time
 from collections import deque
 from datetime import datetime
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,7 +16,7 @@ from textual.widgets import Footer, Static
 
 from sync.store import DatabaseBusy, DatabaseUnavailable, DiskFull, Outcome, Receipt, StoreError
 from terminal.approvals import undo_needs_supervisor
-from terminal.receiving import NEXT_STEP, describe, describe_conflicts, receive_at_bench, when
+from terminal.receiving import NEXT_STEP, NotRead, describe, describe_conflicts, receive_at_bench, when
 from terminal.scanning import Kind, Scan
 from terminal.screens.dialogs import Confirm, SupervisorApproval
 from terminal.widgets.outcome_banner import OutcomeBanner
@@ -26,19 +25,34 @@ from terminal.widgets.status_bar import StatusBar
 
 PROBLEMS = {Outcome.NOT_EXPECTED, Outcome.CANCELLED, Outcome.EXPIRED, Outcome.NOT_AN_RMA}
 RETRY_WRITE_EVERY = 1.0  # seconds between tries while the database cannot be written
+READY = "Scan the RMA or carrier label of a parcel."
 
 
 class ReceiveScreen(Screen):
-    """Receiving: every scan is handled in arrival order, none is dropped."""
+    """Receiving: every scan is handled in arrival order, none is dropped.
+
+    A scan that arrives while a dialog (undo question, print jobs, sign-in) is
+    open over this screen waits until the dialog closes, so its banner is seen;
+    a toast on top says it is held.  An outcome older than ``idle_after``
+    seconds, or found on coming back from another screen, gives way to "ready
+    for the next parcel" (naming the last outcome), so a stale banner is never
+    read as the answer to the parcel in hand.
+    """
 
     BINDINGS = [Binding("f5", "undo", "Undo last receipt")]
+    idle_after = 120.0  # seconds an outcome stays up before the screen says it is ready again
 
     def __init__(self) -> None:
         super().__init__()
         self.scans: asyncio.Queue[Scan] = asyncio.Queue()
         self.recent: deque[str] = deque(maxlen=8)
         self.latencies: list[float] = []  # seconds from a scan's Enter to its outcome on screen
+        self.arrived = 0  # scans handed to this screen
         self.handled = 0  # scans taken off the queue and answered on screen
+        self._resumed = asyncio.Event()  # set whenever this screen is on top again
+        self._left = False  # True while another screen (not a dialog) replaced this one
+        self._last = ""  # the last outcome, one short line, for "ready for the next parcel"
+        self._idle_timer = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -49,12 +63,40 @@ class ReceiveScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(OutcomeBanner).show("SCAN", "Scan the RMA or carrier label of a parcel.")
+        self.query_one(OutcomeBanner).show("SCAN", READY)
         self.query_one(ScanField).focus()
         self.receive_scans()
 
     def on_screen_resume(self) -> None:
         self.query_one(ScanField).focus()
+        if self._left:
+            self._left = False
+            self._ready()
+        self._resumed.set()
+
+    def on_screen_suspend(self) -> None:
+        # posted after the stack changed: still in it means a dialog went on top
+        self._left = self not in self.app.screen_stack
+
+    def _behind_dialog(self) -> bool:
+        return self.app.screen is not self and self in self.app.screen_stack
+
+    def _ready(self) -> None:
+        """Back to the idle banner, naming the last outcome so the clerk can still check it."""
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        banner = self.query_one(OutcomeBanner)
+        if banner.word != "SCAN":
+            last = f"\nLast: {self._last}" if self._last else ""
+            banner.show("SCAN", f"Ready for the next parcel. {READY}{last}")
+
+    def _outcome_shown(self, last: str) -> None:
+        """An outcome is on the banner: remember it, and go back to ready after ``idle_after``."""
+        self._last = f"{datetime.now():%H:%M:%S} {last}"
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+        self._idle_timer = self.set_timer(self.idle_after, self._ready)
 
     def on_scan_field_scanned(self, event: ScanField.Scanned) -> None:
         self.app.route_text(event.text, source="keyboard", at=event.at)
@@ -62,14 +104,18 @@ class ReceiveScreen(Screen):
     def handle_scan(self, scan: Scan) -> None:
         """Queue a scan; it is handled after the ones before it."""
         self.scans.put_nowait(scan)
+        self.arrived += 1
+        if self._behind_dialog():
+            self.app.notify(f"Scan held: {scan.shown} is received when this dialog closes.",
+                            title="Receiving", markup=False)
         self._show_waiting()
 
     def _show_waiting(self) -> None:
-        n = self.scans.qsize()
+        n = self.arrived - self.handled  # queued, plus the one held for a sign-in or a dialog
         signed_in = self.app.operator
         text = ""
         if n and not signed_in:
-            text = f"{n} scan(s) waiting — they are received as soon as you sign in"
+            text = f"{n} scan{'s' if n > 1 else ''} waiting — received as soon as you sign in"
         elif n > 1:
             text = f"{n} scans waiting"
         self.query_one("#waiting", Static).update(text)
@@ -84,6 +130,9 @@ class ReceiveScreen(Screen):
                     "SIGN IN", f"Scan your badge or press F2 first. Waiting: {scan.shown}")
                 self.app.bell()
                 await self.app.signed_in.wait()
+            while self._behind_dialog():  # its banner would be hidden: wait until the dialog closes
+                self._resumed.clear()
+                await self._resumed.wait()
             await self._receive(scan)
             self.handled += 1
             self._show_waiting()
@@ -92,6 +141,7 @@ class ReceiveScreen(Screen):
         banner = self.query_one(OutcomeBanner)
         if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
             banner.show("NOT READ", scan.problem)
+            self._outcome_shown(f"NOT READ {scan.shown}")
             self.app.ring(problem=True)
             return
         if scan.kind == Kind.COMMAND:
@@ -108,6 +158,11 @@ class ReceiveScreen(Screen):
                     lambda store: receive_at_bench(store, scan.text, station, operator,
                                                    item_barcode=scan.kind == Kind.ITEM))
                 break
+            except NotRead as exc:
+                banner.show("NOT READ", str(exc))
+                self._outcome_shown(f"NOT READ {scan.shown}")
+                self.app.ring(problem=True)
+                return
             except (DatabaseBusy, DatabaseUnavailable) as exc:
                 # disk full, locked, read-only: this scan and the ones behind it wait here, in order
                 self._cannot_write(exc, first=not held)
@@ -166,6 +221,7 @@ class ReceiveScreen(Screen):
         if conflicts:
             detail += Content("\n") + Content.styled(describe_conflicts(conflicts), "bold reverse")
         self.query_one(OutcomeBanner).show(outcome.value, detail)
+        self._outcome_shown(f"{outcome.value} {rma.code if rma else receipt.scanned[:40]}")
         stamp = datetime.now().strftime("%H:%M:%S")
         self.recent.appendleft(f"{stamp}  {outcome.value:<17} {describe(receipt)[:90]}")
         self.query_one("#recent", Static).update("\n".join(self.recent))
@@ -201,7 +257,7 @@ class ReceiveScreen(Screen):
         except StoreError as exc:
             banner.show("ERROR", str(exc))
             return
-        approval = f" Approved by {escape(approved_by)}." if approved_by else ""
+        approval = f" Approved by {approved_by}." if approved_by else ""
         banner.show("UNDONE", f"{last.code} is expected again (a compensating event was recorded).{approval}")
         self.recent.appendleft(f"{datetime.now():%H:%M:%S}  {'UNDONE':<17} {last.code}")
         self.query_one("#recent", Static).update("\n".join(self.recent))

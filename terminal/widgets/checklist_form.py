@@ -24,11 +24,13 @@ class ChecklistForm(VerticalScroll):
     ChecklistForm { height: 1fr; padding: 0 1; }
     ChecklistForm ChecklistRow { height: auto; }
     ChecklistForm ChecklistRow.current { background: $boost; }
+    ChecklistForm .title { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._shown: Draft | None = None
+        self.compact = False  # a short terminal: one line per check, no help text
 
     def show(self, draft: Draft | None) -> None:
         """Show the draft's checklist (or nothing)."""
@@ -40,7 +42,7 @@ class ChecklistForm(VerticalScroll):
             c = draft.checklist
             title = Text.assemble((c.title, "bold"), (f"   checklist {c.id} v{c.version} · {c.content_hash[:12]}",
                                                       "dim"))
-            self.mount(Static(title), *[ChecklistRow() for _ in c.items])
+            self.mount(Static(title, classes="title"), *[ChecklistRow() for _ in c.items])
             self.call_after_refresh(self.show, draft)
             return
         if draft is None:
@@ -59,14 +61,14 @@ class ChecklistForm(VerticalScroll):
         prompt = Text(item.prompt, style="bold" if here else "")
         if here:
             prompt.append("\n" + self._hint(item), style="cyan")
-            if item.help:
+            if item.help and not self.compact:
                 prompt.append("\n" + item.help, style="dim")
         table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
         table.add_column(width=2)
         table.add_column(width=3, justify="right")
-        table.add_column(width=18, no_wrap=True)
-        table.add_column(ratio=1)
-        table.add_column(width=10, no_wrap=True)
+        table.add_column(width=16, no_wrap=True, overflow="ellipsis")
+        table.add_column(ratio=1, no_wrap=not here, overflow="ellipsis")  # other checks: one line each
+        table.add_column(width=11, no_wrap=True)  # "critical 📷"
         table.add_row(Text("▶", style="reverse") if here else "", str(n + 1), self._answer(draft, item), prompt,
                       Text(severity + camera, style=SEVERITY_STYLE.get(severity, "")))
         return table
@@ -80,10 +82,11 @@ class ChecklistForm(VerticalScroll):
     @staticmethod
     def _answer(draft: Draft, item: Item) -> Text:
         photo = draft.photos.get(item.id)
+        extra = "  📷" if photo is not None and not photo.exception else ""  # a photo added with C
         if item.id not in draft.answers:
             if item.kind == Kind.PHOTO:
                 return Text("photo needed", style="bold yellow")
-            return Text("· · ·", style="dim")
+            return Text("· · ·" + extra, style="dim")
         value = draft.answers[item.id]
         if item.kind == Kind.NOTE:
             return Text(str(value), style="italic")
@@ -99,5 +102,8 @@ class ChecklistForm(VerticalScroll):
         else:
             shown = str(value)
         if finding.failed and item.photo_required_on_fail:
-            shown += "  📷 ok" if photo else "  📷 needed"
+            # a recorded "no camera" exception is not a photo: say which one it is
+            shown += "  📷 needed" if photo is None else ("  no camera" if photo.exception else "  📷 ok")
+        else:
+            shown += extra
         return Text(shown, style="bold red" if finding.failed else "bold green")

@@ -33,15 +33,19 @@ class OutcomeBanner(Static):
     word = ""
     shown_at = 0.0
 
-    def show(self, word: str, detail: str | Content = "") -> None:
-        """Show ``word`` big in the outcome's colour, ``detail`` under it.
+    def show(self, word: str, detail: str | Content = "", *, compact: bool = False) -> None:
+        """Show ``word`` big in the outcome's colour, ``detail`` under it (``compact``: beside it, for 24 rows).
 
         A ``str`` detail is shown as it is, never read as markup: it carries
         scans, customer names and server messages.  Emphasis comes as
         :class:`~textual.content.Content` built by the caller.
         """
         self.set_classes(STYLES.get(word, "info"))
-        spaced = " ".join(word)
-        self.update(Content.assemble((spaced, "bold"), "\n\n", detail) if detail else Content.styled(spaced, "bold"))
+        if compact:
+            self.update(Content.assemble((word, "bold"), "  ", detail) if detail else Content.styled(word, "bold"))
+        else:
+            spaced = " ".join(word)
+            self.update(Content.assemble((spaced, "bold"), "\n\n", detail) if detail else
+                        Content.styled(spaced, "bold"))
         self.word = word
         self.shown_at = time.monotonic()  # for the scan-to-screen benchmark

@@ -1,7 +1,18 @@
-"""The station header: who is at which station, what is unsent, today's counts, the devices."""
+"""The station header: who is at which station, what is unsent, today's counts, the devices.
+
+One line, whatever the terminal's width.  It is made of segments, each with
+a priority and a few ways of saying the same thing, from the longest to the
+shortest.  When the line is too long, the least important segment is
+shortened first (abbreviated, then cut with an ellipsis, then left out),
+then the next one.  Segments that need someone to act — printer not ready,
+sync offline for long, conflicts, disk full, photos that cannot be sent,
+nobody signed in — are never left out and go first, so they are on screen
+at 80 columns.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from textual.content import Content
@@ -9,6 +20,30 @@ from textual.widgets import Static
 
 # The parts other pieces of the station report, in the order they are shown.
 PARTS = ("disk", "camera", "sync", "printer")
+# Words in a part's line that mean someone has to act (the part then counts as an alert).
+ALERT_WORDS = ("not ready", "disk full", "conflict", "photo problem", "camera off", "offline", "not signed in")
+OFFLINE_ALERT_AFTER = 600.0  # seconds offline after which sync needs someone's attention
+# today's counts, abbreviated for narrow terminals
+SHORT_NAMES = {"received": "recv", "unexpected": "unexp", "refused": "refused", "undone": "undone",
+               "mismatch": "mism", "resellable": "resell", "discounted": "disc", "scrapped": "scrap"}
+TINY_NAMES = {"received": "rcv", "unexpected": "unx", "refused": "ref", "undone": "und", "mismatch": "mis",
+              "resellable": "res", "discounted": "dsc", "scrapped": "scr"}
+ALERT = "b reverse red"
+WARN = "b reverse yellow"
+
+
+@dataclass
+class SyncState:
+    """How sync stands, as the sync worker last reported it (the header shows it)."""
+
+    online: bool
+    waiting: int = 0
+    last_success: str = ""
+    last_error: str = ""
+    conflicts: int = 0
+    photos_waiting: int = 0
+    photo_problems: int = 0
+    restored: str = ""  # the station database was found older than the server's copy (recently)
 
 
 @dataclass
@@ -21,10 +56,189 @@ class Header:
     counts: dict[str, int] = field(default_factory=dict)
     # "disk" / "camera" / "sync" / "printer" -> one short line: a str is shown as text, Content with its styles
     parts: dict[str, str | Content] = field(default_factory=dict)
+    sync: SyncState | None = None  # None: no server configured (or not heard from yet)
+    offline_since: float | None = None  # time.monotonic() when sync last went offline
+    offline_alert_after: float = OFFLINE_ALERT_AFTER
+
+    def set_sync(self, state: SyncState, now: float | None = None) -> None:
+        """Take the sync worker's report, remembering since when the station is offline."""
+        now = time.monotonic() if now is None else now
+        if state.online:
+            self.offline_since = None
+        elif self.offline_since is None:
+            self.offline_since = now
+        self.sync = state
+
+    def segments(self, now: float | None = None) -> list[Segment]:
+        """What the line says, alerts first; see :func:`fit` for how it is shortened."""
+        now = time.monotonic() if now is None else now
+        alerts: list[Segment] = []
+        rest: list[Segment] = []
+        if not self.operator:
+            alerts.append(Segment([_styled("NOT SIGNED IN", ALERT)]))
+        sync = self.sync
+        if sync is not None:
+            if not sync.online:
+                since = self.offline_since if self.offline_since is not None else now
+                minutes = int((now - since) // 60)
+                waiting = f" · {sync.waiting} waiting" if sync.waiting else ""
+                if now - since >= self.offline_alert_after:
+                    alerts.append(Segment([_styled(f"SYNC OFFLINE {minutes} min{waiting}", ALERT),
+                                           _styled(f"OFFLINE {minutes} min", ALERT),
+                                           _styled(f"OFFLINE {minutes}m", ALERT)], [DETAIL, LAST_CUT]))
+                else:  # offline for a moment is the normal case: said, not alarmed
+                    rest.append(Segment([Content.assemble("SYNC ", ("OFFLINE", "b red"), waiting),
+                                         Content.styled("OFFLINE", "b red")], [DEVICE, DEVICE]))
+            if sync.conflicts:
+                s = "S" if sync.conflicts > 1 else ""
+                alerts.append(Segment([_styled(f"{sync.conflicts} CONFLICT{s}", WARN),
+                                       _styled(f"{sync.conflicts} CONFL", WARN)], [ALERT_CUT]))
+            if sync.photo_problems:
+                s = "S" if sync.photo_problems > 1 else ""
+                alerts.append(Segment([_styled(f"{sync.photo_problems} PHOTO PROBLEM{s}", WARN),
+                                       _styled(f"{sync.photo_problems} PHOTO", WARN)], [ALERT_CUT]))
+            if sync.restored:
+                alerts.append(Segment([_styled("DATABASE RESTORED: see rma conflicts", WARN),
+                                       _styled("DB RESTORED", WARN)], [ALERT_CUT]))
+        for name, text in self._part_lines():
+            line = (Content(text) if isinstance(text, str) else text).first_line
+            if _is_alert(line.plain):
+                clause, words = _alert_minimum(line.plain)
+                cuts = _cuts(line, clause)
+                steps = [DETAIL] * len(cuts)
+                if words < clause:  # the very last resort: only the alert's words ("PRINTER NOT READY…")
+                    cuts.append(line[:words].rstrip() + "…")
+                    steps.append(ALERT_CUT)
+                alerts.append(Segment([line, *cuts], steps))
+            else:
+                cuts = _cuts(line, 8)
+                rest.append(Segment([line, *cuts], [DEVICE] * (len(cuts) + 1)))
+        shown = [self._named("STATION", self.station, droppable=True)]  # with every alarm at 80 columns it goes
+        if self.operator:
+            shown.append(self._named("OPERATOR", self.operator))
+        shown.append(Segment([Content.assemble("UNSENT ", (str(self.unsent), "b")),
+                              Content.assemble("unsent ", (str(self.unsent), "b")),
+                              Content.assemble("↑", (str(self.unsent), "b"))], [LABEL, LABEL, UNSENT]))
+        today = self._today()
+        shown.append(Segment(today, [TODAY] * len(today)))
+        if sync is not None:
+            if sync.online:
+                last = f" · last ok {sync.last_success}" if sync.last_success else ""
+                rest.append(Segment([Content.assemble("SYNC ", ("ONLINE", "b green"), f" · waiting {sync.waiting}",
+                                                      last),
+                                     Content.assemble("SYNC ", ("ok", "b green"), last.replace(" · last ok", "")),
+                                     Content.assemble("SYNC ", ("ok", "b green"))], [DEVICE] * 3))
+            if sync.photos_waiting:
+                rest.append(Segment([Content(f"photos waiting {sync.photos_waiting}"),
+                                     Content(f"📷 {sync.photos_waiting}")], [EXTRA, EXTRA]))
+            if sync.last_error:
+                error = Content.styled(sync.last_error, "red").first_line
+                cuts = _cuts(error, 12)
+                rest.append(Segment([error, *cuts], [ERROR] * (len(cuts) + 1)))
+        return alerts + shown + rest
+
+    @staticmethod
+    def _named(label: str, value: str, droppable: bool = False) -> Segment:
+        """"STATION bench-9" → "bench-9" → "ben…": the label goes early, the name is cut last."""
+        name = Content.styled(value or "?", "b")
+        cuts = _cuts(name, 6)
+        return Segment([Content(f"{label} ") + name, name, *cuts],
+                       [LABEL] + [NAME_CUT] * len(cuts) + ([LAST_CUT] if droppable else []))
+
+    def _part_lines(self) -> list[tuple[str, str | Content]]:
+        names = [n for n in PARTS if n in self.parts] + sorted(n for n in self.parts if n not in PARTS)
+        return [(n, self.parts[n]) for n in names if self.parts[n] and not (n == "sync" and self.sync is not None)]
+
+    def _today(self) -> list[Content]:
+        if not self.counts:
+            return [Content("TODAY nothing yet"), Content("today —")]
+        full = Content("TODAY ") + Content("  ").join(
+            Content.assemble(f"{name} ", (str(n), "b")) for name, n in self.counts.items())
+        short, tiny = (Content(head) + Content(" ").join(
+            Content.assemble(f"{names.get(name, name[:5])} ", (str(n), "b")) for name, n in self.counts.items())
+            for head, names in (("today ", SHORT_NAMES), ("", TINY_NAMES)))
+        return [full, short, tiny, *_cuts(tiny, 12)]
+
+
+# How readily a shortening step is taken: the highest first.  A segment's last
+# variant stays unless it has one step more than gaps between variants (then it may be left out).
+ERROR, EXTRA, DEVICE, LABEL, UNSENT, DETAIL, TODAY, NAME_CUT, LAST_CUT, ALERT_CUT = 9, 8, 7, 6, 5, 5, 4, 3, 2, 1
+
+
+@dataclass
+class Segment:
+    """One thing the header says, in several lengths (longest first).
+
+    ``steps[k]`` is how readily the line goes from variant ``k`` to ``k + 1``
+    (higher: sooner); one step more than there are gaps means the segment may
+    be left out.  No steps: it is always shown as it is (an alert's minimum).
+    """
+
+    variants: list[Content]
+    steps: list[int] = field(default_factory=list)
+
+
+def _styled(text: str, style: str) -> Content:
+    return Content.styled(text, style)
+
+
+def _is_alert(plain: str) -> bool:
+    low = plain.lower()
+    return any(word in low for word in ALERT_WORDS)
+
+
+def _alert_minimum(plain: str) -> tuple[int, int]:
+    """How much of an alert line should stay — its first clause ("PRINTER NOT READY: paper out") — and must."""
+    low = plain.lower()
+    ends = [low.index(w) + len(w) for w in ALERT_WORDS if w in low]
+    if not ends:
+        return len(plain), len(plain)
+    words = min(len(plain), max(ends))
+    clause = low.find(" · ", words)
+    return (clause if clause > 0 else words), words
+
+
+def _cuts(content: Content, minimum: int) -> list[Content]:
+    """Shorter and shorter cuts of ``content`` ending in an ellipsis, the last one ``minimum`` cells (+ "…")."""
+    cuts = []
+    width = content.cell_length - 4
+    while width > minimum:
+        cuts.append(content.truncate(width, ellipsis=True))
+        width -= 4
+    if minimum < content.cell_length:
+        cuts.append(content[:minimum].rstrip() + "…")
+    return cuts
+
+
+WIDE, NARROW = "  │  ", " │ "
+
+
+def fit(segments: list[Segment], width: int) -> Content:
+    """The segments on one line of ``width`` cells, shortening the most readily shortened first.
+
+    Alerts have no step that removes them, so they stay; if even the
+    shortest line is too wide, its end is cut with an ellipsis.
+    """
+    chosen = [0] * len(segments)  # variant shown; len(variants) = left out
+
+    def line(separator: str) -> Content:
+        shown = [s.variants[c] for s, c in zip(segments, chosen) if c < len(s.variants)]
+        return Content(separator).join(shown)
+
+    text = line(WIDE)
+    if text.cell_length <= width:
+        return text
+    while line(NARROW).cell_length > width:
+        steps = [(s.steps[c], i) for i, (s, c) in enumerate(zip(segments, chosen)) if c < len(s.steps)]
+        if not steps:
+            break  # everything is as short as it may be: cut the end
+        _, i = max(steps)  # the most readily shortened; of equals, the rightmost
+        chosen[i] += 1
+    return line(NARROW).truncate(width, ellipsis=True)
 
 
 class StatusBar(Static):
-    """One line, always visible: station · operator · unsent events · today's counts · devices.
+    """One line, always visible: alerts · station · operator · unsent events · today's counts · devices.
 
     Every screen has its own bar; all of them render the app's one
     :class:`Header`, so a screen shown later never shows stale state.
@@ -49,14 +263,11 @@ class StatusBar(Static):
         line = self.header.parts.get(name, "")
         return line if isinstance(line, str) else line.plain
 
+    def text(self, width: int | None = None) -> Content:
+        """The line as shown at ``width`` cells (default: this bar's width)."""
+        if width is None:
+            width = self.content_size.width or 80
+        return fit(self.header.segments(), width)
+
     def render(self) -> Content:
-        # station, operator and the parts' lines come from config, badges and the server: text, not markup
-        h = self.header
-        who = Content.from_markup("[b]$who[/b]", who=h.operator) if h.operator else \
-            Content.styled(" NOT SIGNED IN ", "bold reverse")
-        today = "  ".join(f"{name} {n}" for name, n in h.counts.items()) or "nothing yet"
-        shown = [Content.from_markup("STATION [b]$station[/b]", station=h.station), Content("OPERATOR ") + who,
-                 Content.from_markup("UNSENT [b]$unsent[/b]", unsent=str(h.unsent)), Content(f"TODAY {today}")]
-        shown += [Content(line) if isinstance(line, str) else line
-                  for line in (h.parts.get(name) for name in PARTS) if line]
-        return Content("  │  ").join(shown)
+        return self.text()

@@ -9,6 +9,7 @@ for ~50 ms to tell a scanner from a person.
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import struct
 import zlib
@@ -168,7 +169,7 @@ async def test_minor_fail_is_recorded_and_stays_resellable(bench):
     await bench.type_scan("RMA-1")
     await bench.type_scan(GADGET_GTIN)
     await bench.key("p", "p", "f", "p", "p", "p", "p", "p")
-    assert "1 fail(s) below every rule's threshold: check_3" in bench.text("#suggestion")
+    assert "1 fail(s) below every rule's threshold: #3 Check number 3" in bench.text("#suggestion")
     await bench.key("enter")
     assert bench.word == "RESELLABLE"
     answers = {a["item"]: a for a in bench.events("item.inspected")[0].payload["answers"]}
@@ -197,8 +198,9 @@ async def test_critical_fail_with_photo_is_scrapped(bench, tmp_path, monkeypatch
     assert bench.word == "SCRAPPED"
     p = bench.events("item.inspected")[0].payload
     assert p["final"] == "scrapped" and p["why"] == ["any critical fail: check_1"]
-    assert p["photos"] == [{"item": "check_1", "sha256": hashlib.sha256(photo).hexdigest(),
-                            "path": str((tmp_path / "defect.png").resolve()), "bytes": len(photo)}]
+    digest = hashlib.sha256(photo).hexdigest()  # kept beside the database, by hash
+    assert p["photos"] == [{"item": "check_1", "sha256": digest,
+                            "path": str(tmp_path / "photos" / f"{digest}.png"), "bytes": len(photo)}]
 
 
 async def test_photo_required_blocks_saving_until_photo_or_no_camera_exception(bench, tmp_path, monkeypatch):
@@ -219,7 +221,7 @@ async def test_photo_required_blocks_saving_until_photo_or_no_camera_exception(b
     await bench.settle()
     assert bench.word == "PHOTO NEEDED" and bench.events("item.inspected") == []
     await bench.key("enter")
-    await bench.pilot.press("f9")  # no camera at this station: an explicit, recorded exception
+    await bench.pilot.press("f12")  # no camera at this station: an explicit, recorded exception
     await bench.settle()
     assert bench.word == "SCRAPPED"
     assert bench.events("item.inspected")[0].payload["photos"] == [
@@ -439,7 +441,7 @@ async def test_standard_electronics_checklist_end_to_end(settings, tmp_path):
         await b.key("p", "p", "p", "p", "p")  # display, housing, buttons, accessories, account lock
         assert screen.draft.current.id == "as_received"  # the photo item
         await b.key("c")
-        await pilot.press("f9")
+        await pilot.press("f12")
         await b.settle()
         await b.key("enter")
         assert b.word == "RESELLABLE" and screen.rma.stage == "inspected"
@@ -529,3 +531,182 @@ async def test_a_site_that_lets_inspectors_override_asks_nobody(settings, folder
         await override_to_discounted(bench)
         assert bench.word == "DISCOUNTED"
         assert "approved_by" not in bench.events("item.inspected")[0].payload
+
+
+# -- issue 15, case 10 ----------------------------------------------------------
+
+async def test_before_any_answer_nothing_is_suggested_as_passed(bench):
+    await bench.type_scan("RMA-1")
+    await bench.type_scan(GADGET_GTIN)
+    shown = bench.text("#suggestion")
+    assert "nothing answered yet" in shown.lower() and "every check passed" not in shown
+    assert "RESELLABLE" not in shown
+    await bench.key("p")
+    shown = bench.text("#suggestion")
+    assert "every check passed" not in shown and "no check failed so far" in shown and "7 to answer" in shown
+    await bench.key("p", "p", "p", "p", "p", "p", "p")
+    assert "every check passed" in bench.text("#suggestion")
+
+
+async def test_messages_name_prompts_and_numbers_not_item_ids(settings, folder):
+    app = make_app(settings, operator="qc1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        b = await open_bench(app, pilot, folder)
+        await b.type_scan("RMA-1")
+        await b.type_scan(GENERAL_GTIN)
+        await b.key("enter")  # nothing answered: all 7 required checks are open
+        hint = b.text("#hint")
+        assert hint.startswith("7 checks not answered yet")
+        for n in range(1, 8):
+            assert f"#{n}" in hint, hint
+        assert not any(i in hint for i in ("matches_line", "damage", "safe_and_clean", "packaging"))
+        await b.key("f")  # 1. matches the line: fails critical, and needs a photo
+        await b.key("f12")
+        why = b.text("#suggestion")
+        assert "#1 Item matches the RMA line" in why and "matches_line" not in why
+        await b.key("p", "p", "p", "f")  # #5 contents is a choice: F is not how it is answered
+        assert "#5 Contents against the packing list" in b.text("#hint") and "'contents'" not in b.text("#hint")
+
+
+async def test_gadget_fails_are_explained_by_number_and_prompt(bench):
+    await bench.type_scan("RMA-1")
+    await bench.type_scan(GADGET_GTIN)
+    await bench.key("p", "p", "f", "f", "f", "p", "p", "p")
+    why = bench.text("#suggestion")
+    assert "more than 2 minor fails: #3 Check number 3, #4 Check number 4, #5 Check number 5" in why
+    await bench.key("enter")  # what is recorded keeps the stable ids (data, not a message)
+    assert bench.events("item.inspected")[0].payload["why"] == ["more than 2 minor fails: check_3, check_4, check_5"]
+
+
+async def test_photo_dialog_title_says_whether_the_photo_is_required(bench):
+    await bench.type_scan("RMA-1")
+    await bench.type_scan(GADGET_GTIN)
+    await bench.key("p")  # check_1 passes; the cursor is on check_2, which needs no photo
+    await bench.key("c")
+    assert isinstance(bench.app.screen, PhotoDialog)
+    title = str(bench.app.screen.query_one(".question").render())
+    assert "Photo (optional)" in title and "required" not in title.lower()
+    await bench.pilot.press("escape")
+    await bench.settle()
+    await bench.key("up", "f")  # check_1 fails: its photo is required
+    assert isinstance(bench.app.screen, PhotoDialog)
+    assert "Photo required" in str(bench.app.screen.query_one(".question").render())
+
+
+async def test_no_camera_is_its_own_key_in_the_dialog_and_shows_apart_from_a_photo(bench, tmp_path, monkeypatch):
+    from textual.widgets import Footer
+    await bench.type_scan("RMA-1")
+    await bench.type_scan(GADGET_GTIN)
+    await bench.key("f")
+    dialog = bench.app.screen
+    assert isinstance(dialog, PhotoDialog)
+    assert dialog.query(Footer)  # its keys are in its footer
+    footer_keys = {(b.key, b.description) for _, b, enabled, *_ in dialog.active_bindings.values() if b.show}
+    assert ("f12", "No camera here") in footer_keys
+    assert "F12" in str(dialog.query_one("#keys").render()) and "F9" not in str(dialog.query_one("#keys").render())
+    await bench.pilot.press("f9")  # the print jobs key does not answer the photo question
+    await bench.pilot.pause(0.1)
+    assert bench.app.screen is dialog
+    await bench.pilot.press("f12")
+    await bench.settle()
+    assert bench.app.screen is bench.screen
+    row = first_row(bench)
+    assert "no camera" in row and "📷 ok" not in row
+    monkeypatch.chdir(tmp_path)
+    png(tmp_path / "defect.png")
+    await bench.key("up", "c")  # replace the exception with a real photo
+    await bench.typed("defect.png")
+    row = first_row(bench)
+    assert "📷 ok" in row and "no camera" not in row
+
+
+def first_row(bench) -> str:
+    """The checklist's first row as the inspector reads it."""
+    from rich.console import Console
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(bench.screen.query("ChecklistRow").first().content)
+    return console.export_text()
+
+
+async def test_a_photo_is_copied_by_hash_and_survives_its_original(bench, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = png(tmp_path / "defect.png")
+    digest = hashlib.sha256(data).hexdigest()
+    await bench.type_scan("RMA-1")
+    await bench.type_scan(GADGET_GTIN)
+    await bench.key("f")
+    await bench.typed("defect.png")
+    (tmp_path / "defect.png").unlink()  # the phone's picture is deleted before saving
+    await bench.key("p", "p", "p", "p", "p", "p", "p", "enter")
+    assert bench.word == "SCRAPPED"
+    [photo] = bench.events("item.inspected")[0].payload["photos"]
+    kept = bench.app.settings.db_path.parent / "photos" / f"{digest}.png"
+    assert photo == {"item": "check_1", "sha256": digest, "path": str(kept), "bytes": len(data)}
+    assert hashlib.sha256(kept.read_bytes()).hexdigest() == digest
+
+
+def test_override_reasons_differ_by_direction():
+    from qc_checklists import Disposition
+    from terminal.inspection import OTHER, override_reasons
+    stricter = override_reasons(Disposition.RESELLABLE, Disposition.SCRAPPED)
+    milder = override_reasons(Disposition.SCRAPPED, Disposition.DISCOUNTED)
+    assert stricter != milder and stricter[-1] == milder[-1] == OTHER
+    assert "Defect worse than the checklist captures" in stricter
+    assert "Defect worse than the checklist captures" not in milder
+    assert "Checklist too strict for this product" in milder
+    assert "Checklist too strict for this product" not in stricter
+
+
+async def test_override_dialog_offers_the_reasons_of_its_direction(bench):
+    await bench.type_scan("RMA-1")
+    await bench.type_scan(GADGET_GTIN)
+    await bench.key("f")  # critical: suggested scrapped
+    await bench.pilot.press("f12")
+    await bench.settle()
+    await bench.key("p", "p", "p", "p", "p", "p", "p")
+    await bench.key("d")  # milder than suggested
+    assert isinstance(bench.app.screen, OverrideReason)
+    options = [str(o.prompt) for o in bench.app.screen.query_one("#reasons").options]
+    assert any("Checklist too strict" in o for o in options)
+    assert not any("Defect worse" in o for o in options)
+    await bench.pilot.press("1")
+    await bench.pilot.pause(0.15)
+    await bench.pilot.press(*"seal fine", "enter")
+    await bench.settle()
+    assert isinstance(bench.app.screen, SupervisorApproval)  # the site setting: overrides need a supervisor
+    bench.app.route_text("OP:anna", source="wedge")
+    await bench.settle()
+    p = bench.events("item.inspected")[0].payload
+    assert (p["suggested"], p["final"]) == ("scrapped", "discounted")
+    assert p["override"]["reason"] == "Checklist too strict for this product"
+
+
+async def test_a_photo_added_to_a_passing_check_is_kept(bench, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = png(tmp_path / "seal.png", colour=(10, 200, 10))
+    await bench.type_scan("RMA-1")
+    await bench.type_scan(GADGET_GTIN)
+    await bench.key("p")  # the cursor is on check_2, which needs no photo
+    await bench.key("c")
+    assert "Photo (optional)" in str(bench.app.screen.query_one(".question").render())
+    assert "f8" not in {b.key for _, b, *_ in bench.app.screen.active_bindings.values()
+                        if bench.app.screen.check_action(b.action, ())}  # no camera here: no F8 offered
+    await bench.typed("seal.png")
+    await bench.key("p", "p", "p", "p", "p", "p", "p", "enter")  # check_2 … check_8
+    assert bench.word == "RESELLABLE"
+    [photo] = bench.events("item.inspected")[0].payload["photos"]
+    assert photo["item"] == "check_2" and photo["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+async def test_a_scan_while_a_dialog_is_open_over_the_bench_waits_for_it(bench):
+    await bench.pilot.press("f2")  # the sign-in dialog, over the inspect screen
+    await bench.pilot.pause(0.1)
+    dialog = bench.app.screen
+    assert dialog.__class__.__name__ == "SignIn"
+    bench.app.route_text("RMA-1", source="wedge")
+    await bench.pilot.pause(0.3)
+    assert bench.screen.rma is None and bench.app.screen is dialog  # not opened behind the dialog
+    assert any("RMA-1" in str(n.message) for n in bench.app._notifications)
+    await bench.pilot.press("escape")
+    await bench.settle()
+    assert bench.word == "SCAN ITEM" and bench.screen.rma.code == "RMA-1"

@@ -51,9 +51,12 @@ def test_photo_from_file(tmp_path):
     jpeg = tmp_path / "a.jpg"
     data = b"\xff\xd8\xff\xe0" + b"x" * 5000
     jpeg.write_bytes(data)
-    photo = photo_from_file("stains", jpeg)
-    assert (photo.sha256, photo.bytes, photo.path) == (hashlib.sha256(data).hexdigest(), 5000 + 4, str(jpeg))
-    assert photo.record() == {"item": "stains", "sha256": photo.sha256, "path": str(jpeg), "bytes": 5004}
+    photo = photo_from_file("stains", jpeg, tmp_path / "photos")
+    kept = tmp_path / "photos" / f"{hashlib.sha256(data).hexdigest()}.jpg"  # copied by hash when attached
+    assert (photo.sha256, photo.bytes, photo.path) == (hashlib.sha256(data).hexdigest(), 5000 + 4, str(kept))
+    assert photo.record() == {"item": "stains", "sha256": photo.sha256, "path": str(kept), "bytes": 5004}
+    jpeg.unlink()
+    assert kept.read_bytes() == data and [p.name for p in (tmp_path / "photos").iterdir()] == [kept.name]
     assert no_camera("stains").record() == {"item": "stains", "exception": NO_CAMERA}
 
 
@@ -68,7 +71,7 @@ def test_photo_files_refused(tmp_path, name, content, reason):
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(PhotoError, match=reason):
-        photo_from_file("stains", path)
+        photo_from_file("stains", path, tmp_path / "photos")
 
 
 CHECKLIST, _ = check_text("""\
@@ -93,8 +96,8 @@ def test_draft_walks_the_checklist_and_skips_the_note():
     assert d.current.id == "works"
     assert d.fail_current() == "" and d.current.id == "box"
     assert [i.id for i in d.photos_missing()] == ["works", "front"]
-    assert d.fail_current().startswith("'box' is not a pass/fail check")
-    assert d.choose(3) == "'box' has answers 1 to 2"
+    assert d.fail_current().startswith("#2 Box is not a pass/fail check")
+    assert d.choose(3) == "#2 Box has answers 1 to 2"
     assert d.pass_current() == "" and d.answers["box"] == "fine"
     assert d.enter_text("lots") == "'lots' is not a number — type the reading, e.g. 80%"
     assert d.enter_text("n/a") == "" and d.answers["battery"] == "n/a"

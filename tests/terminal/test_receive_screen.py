@@ -379,3 +379,88 @@ async def test_an_own_undo_at_once_needs_nobody(settings, station_db):
         await wait_until(pilot, lambda: banner(app)[0] == "UNDONE")
     with Store(station_db) as store:
         assert store.events()[-1].payload == {"reason": "undo"}
+
+
+# -- issue 15, case 11 ----------------------------------------------------------
+
+async def test_a_scan_while_a_dialog_is_open_waits_and_its_banner_is_seen_after(settings, station_db):
+    """Held while the undo question is open (a toast says so), received and shown once it closes."""
+    app = make_app(settings, operator="anna")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await scan(pilot, "RMA-2026-000002")
+        await handled(pilot, app, 1)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+        await scan(pilot, "RMA-2026-000003")
+        await wait_until(pilot, lambda: any("RMA-2026-000003" in str(n.message) for n in app._notifications))
+        await pilot.pause(0.2)
+        assert receive_screen(app).handled == 1  # not received behind the dialog
+        assert "rma.received" not in [t for t, c, *_ in events(station_db) if c == "RMA-2026-000003"]
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")
+        await handled(pilot, app, 2)
+        assert app.screen is receive_screen(app)
+        word, text = banner(app)
+        assert word == "RECEIVED" and "RMA-2026-000003" in text and "Maya Novak" in text
+    assert ("rma.received", "RMA-2026-000003", "bench-t", "anna") in events(station_db)
+
+
+async def test_coming_back_to_receiving_shows_ready_for_the_next_parcel(settings, station_db):
+    app = make_app(settings, operator="anna")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await scan(pilot, "NEVER-HEARD-OF-IT")
+        await handled(pilot, app, 1)
+        assert banner(app)[0] == "NOT EXPECTED"
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "InspectScreen")
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReceiveScreen))
+        await wait_until(pilot, lambda: banner(app)[0] == "SCAN")
+        word, text = banner(app)
+        assert "Ready for the next parcel" in text and "NOT EXPECTED" in text  # the last outcome, named small
+
+
+async def test_an_old_banner_goes_back_to_ready_after_a_while(settings, station_db):
+    app = make_app(settings, operator="anna")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = receive_screen(app)
+        screen.idle_after = 0.3  # seconds; the station's default is minutes
+        await scan(pilot, "RMA-2026-000002")
+        await handled(pilot, app, 1)
+        assert banner(app)[0] == "RECEIVED"
+        await wait_until(pilot, lambda: banner(app)[0] == "SCAN")
+        assert "Ready for the next parcel" in banner(app)[1] and "RMA-2026-000002" in banner(app)[1]
+
+
+async def test_a_bad_check_digit_is_not_read_at_receiving_as_in_qc(settings, station_db):
+    app = make_app(settings, operator="anna")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await scan(pilot, "4006381333932")  # 4006381333931 with its check digit wrong
+        await handled(pilot, app, 1)
+        word, text = banner(app)
+        assert word == "NOT READ" and "check digit wrong" in text and "scan again" in text
+    assert [t for t, *_ in events(station_db) if t != "operator.signed_in"] == []  # nothing recorded
+
+
+async def test_a_carrier_number_that_fails_the_ean_check_still_receives_its_rma(settings, station_db):
+    with Store(station_db) as store:
+        add_rma(store, "RMA-2026-000009", tracking=("4006381333932",))
+    app = make_app(settings, operator="anna")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await scan(pilot, "4006381333932")
+        await handled(pilot, app, 1)
+        assert banner(app)[0] == "RECEIVED" and "RMA-2026-000009" in banner(app)[1]
+
+
+async def test_the_waiting_count_counts_every_waiting_scan(settings, station_db):
+    app = make_app(settings)  # nobody signed in: scans wait
+    async with app.run_test(size=(80, 24)) as pilot:
+        await scan(pilot, "RMA-2026-000002")
+        await scan(pilot, "RMA-2026-000003")
+        screen = receive_screen(app)
+        # the first is held for the sign-in, the second is queued behind it
+        await wait_until(pilot, lambda: banner(app)[0] == "SIGN IN" and screen.scans.qsize() == 1)
+        assert str(screen.query_one("#waiting").render()).startswith("2 scans waiting")
+        await scan(pilot, "OP:anna")
+        await handled(pilot, app, 2)
+        assert str(screen.query_one("#waiting").render()) == ""
