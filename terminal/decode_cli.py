@@ -55,13 +55,15 @@ def _decode_images(images: tuple[str, ...], decoder) -> None:
     import cv2
 
     found = unreadable = 0
+    # a still picture is decoded once: the station's pipeline gives it every pass (decode_photo)
+    decode = getattr(decoder, "decode_photo", decoder.decode)
     for path in images:
         image = cv2.imread(path, cv2.IMREAD_COLOR)
         if image is None:
             click.echo(f"rma: {path}: not an image that can be read (missing, damaged or not a picture)", err=True)
             unreadable += 1
             continue
-        for read in decoder.decode(image):
+        for read in decode(image):
             click.echo(_line(path, read))
             found += 1
     sys.exit(0 if found and not unreadable else 1)

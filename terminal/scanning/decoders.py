@@ -126,74 +126,116 @@ class StationDecoder:
     What a camera frame costs is set by its sensor grain: zxing-cpp's
     local-average binariser turns the grain of a plain parcel side into
     speckle, and its DataMatrix and QR detectors then chase every speck (a
-    noisy 1080p frame: ~20 fps for the 2D detectors alone, against ~300 fps
-    for the linear readers). So, on one grey frame:
+    noisy 1080p frame: 35-70 ms for the 2D detectors alone, 5 ms for the
+    linear readers). So, on one grey frame, linear codes and 2D codes each
+    get their own passes, each pass only while its kind has not been read:
 
-    1. halve a frame wider than ``fast_width`` (averaging four pixels halves
-       the grain; a label filling a third of a 1080p frame still has ~1.6 px
-       per bar module) and read every symbology with a fixed threshold — the
-       cheapest pass, and the one that best reads slightly blurred bars;
-    2. if no linear code was read: the linear readers on the full-size frame
-       with the local-average binariser (uneven light, small or far labels);
-    3. if no 2D code was read: the DataMatrix and QR detectors on the
-       full-size frame with a fixed threshold (small codes: a fixed threshold
-       makes no speckle of grain around a mid-grey), then on the halved frame
-       with the local-average binariser, light-on-dark codes too (uneven light);
-    4. every ``thorough_every``-th frame in which still no 2D code was read:
-       the 2D detectors with the local-average binariser on the full-size
-       frame — for a small code under uneven light — at the full cost, so
-       only on one frame in so many (0 = never).
+    - linear: a fixed threshold on the full-size frame (the fastest pass, and
+      the one that best reads thin, slightly blurred bars). Never on a halved
+      frame: bars of ~1.3 px there can read as another valid Code 128 (the
+      4x6 label at 1080p read RMA-2026-000123 as RMA-2026-390123), while a 2D
+      code's error correction refuses what it cannot read;
+    - 2D: a fixed threshold on the frame halved (when wider than
+      ``fast_width``: averaging four pixels halves the grain); then the
+      local-average binariser, light-on-dark codes too, on that halved frame
+      — or, on a frame not wider than ``fast_width``, on the frame smoothed
+      (Gaussian sigma 1);
+    - rescue passes, one per frame in turn (a code in view stays for many
+      frames; the debouncer makes them one scan): the linear readers with the
+      local-average binariser on the full-size frame (uneven light), and, on
+      a halved frame, the 2D detectors on the smoothed full-size frame (codes
+      too small to survive the halving). The 2D detectors never run on a
+      grainy raw full-size frame, where the grain costs them ~20x; a frame
+      without grain (:func:`grain` below ``GRAINY``) is not smoothed.
 
-    A frame with nothing in view (most frames at a bench) costs every pass;
-    that is the figure that must stay above 30 fps. Boxes are given in
+    A frame with nothing in view (most frames at a bench) costs every pass it
+    is given; that is the figure that must stay above 30 fps. Boxes are in
     full-frame pixels. For a still photograph, where time is not short,
-    :meth:`decode_photo` asks every pass and both decoders.
+    :meth:`decode_photo` runs every pass and both decoders.
     """
 
     name = "station"
 
-    def __init__(self, fast_width: int = 1280, thorough_every: int = 0) -> None:
+    def __init__(self, fast_width: int = 1280) -> None:
         self.fast_width = fast_width
-        self.thorough_every = thorough_every
-        self._frames = 0
-        self._fast = ZxingDecoder(try_downscale=False, fixed_threshold=True)
-        self._linear = ZxingDecoder(try_downscale=False, formats=LINEAR)
+        self._turn = 0
+        self._linear_fixed = ZxingDecoder(try_downscale=False, fixed_threshold=True, formats=LINEAR)
+        self._linear = ZxingDecoder(try_downscale=True, formats=LINEAR)
         self._matrix_fixed = ZxingDecoder(try_downscale=False, fixed_threshold=True, formats=MATRIX)
-        self._matrix = ZxingDecoder(try_downscale=False, try_invert=True, formats=MATRIX)
+        self._matrix_both = ZxingDecoder(try_downscale=False, try_invert=True, formats=MATRIX)
+        self._matrix = ZxingDecoder(try_downscale=False, formats=MATRIX)
         self._photo_zxing: ZxingDecoder | None = None
         self._photo_zbar: ZbarDecoder | None = None
 
     def decode(self, image: np.ndarray) -> list[Read]:
-        """Every station barcode in one camera frame ``image``, cheapest pass first."""
-        self._frames += 1
+        """Every station barcode in one camera frame ``image``: the cheap passes and one rescue pass in turn."""
+        return self._decode(image, every_pass=False)
+
+    def _decode(self, image: np.ndarray, every_pass: bool) -> list[Read]:
         g = grey(image)
-        factor = 2 if g.shape[1] > self.fast_width else 1
-        small = cv2.resize(g, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) if factor == 2 else g
-        reads = _scaled(self._fast.decode(small), factor)
-        if not any(r.format not in MATRIX_FORMATS for r in reads):
-            reads = _merged(reads, self._linear.decode(g))
-        for matrix_pass in (lambda: self._matrix_fixed.decode(g) if factor == 2 else [],
-                            lambda: _scaled(self._matrix.decode(small), factor),
-                            lambda: self._matrix.decode(g) if factor == 2 and self.thorough_every
-                            and self._frames % self.thorough_every == 0 else []):
-            if any(r.format in MATRIX_FORMATS for r in reads):
+        halved = g.shape[1] > self.fast_width
+        small = cv2.resize(g, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) if halved else g
+        factor = 2 if halved else 1
+        smooth: list[np.ndarray] = []
+
+        def smoothed() -> np.ndarray:
+            # only a grainy frame is smoothed: on a clean one (or a JPEG photo) smoothing costs small codes
+            if not smooth:
+                smooth.append(cv2.GaussianBlur(g, (0, 0), 1.0) if grain(g) >= GRAINY else g)
+            return smooth[0]
+
+        reads = self._linear_fixed.decode(g)
+        for matrix_pass in (lambda: _scaled(self._matrix_fixed.decode(small), factor),
+                            lambda: _scaled(self._matrix_both.decode(small if halved else smoothed()), factor)):
+            if any(map(_is_matrix, reads)):
                 break
             reads = _merged(reads, matrix_pass())
+        rescues = [(_is_linear, lambda: self._linear.decode(g))]
+        if halved:
+            rescues.append((_is_matrix, lambda: self._matrix.decode(smoothed())))
+        due = [(kind, rescue) for kind, rescue in rescues if not any(map(kind, reads))]
+        if due and not every_pass:
+            self._turn += 1
+            due = [due[self._turn % len(due)]]
+        for kind, rescue in due:
+            reads = _merged(reads, rescue())
         return reads
 
     def decode_photo(self, image: np.ndarray) -> list[Read]:
-        """Every station barcode in a still photograph: the camera's passes, then zxing-cpp's and zbar's own.
+        """Every station barcode in a still photograph: every pass, then zxing-cpp's and zbar's own.
 
         A photo is decoded once, so it gets what a frame cannot afford: zxing-cpp
         with all its passes (downscaled, inverted) on the full picture, and zbar,
         which reads some blurred linear codes zxing-cpp does not.
         """
-        if self._photo_zxing is None:
+        if self._photo_zxing is None or self._photo_zbar is None:
             self._photo_zxing = ZxingDecoder(try_downscale=True, try_invert=True)
             self._photo_zbar = ZbarDecoder()
         g = grey(image)
-        reads = _merged(self.decode(g), self._photo_zxing.decode(g))
+        reads = _merged(self._decode(g, every_pass=True), self._photo_zxing.decode(g))
         return _merged(reads, self._photo_zbar.decode(g))
+
+GRAINY = 2.5  # grey levels of sensor grain from which the 2D detectors are given a smoothed frame
+
+
+def grain(image: np.ndarray) -> float:
+    """The sensor grain of a grey frame, as a Gaussian sigma in grey levels (a cheap, robust estimate).
+
+    The median difference between horizontal neighbours, on every fourth row:
+    edges are too few to move a median, so what it measures is the grain.
+    """
+    d = cv2.absdiff(image[::4, 1::2], image[::4, 0:image.shape[1] - 1:2])
+    counts = np.cumsum(np.bincount(d.ravel(), minlength=256))
+    median = int(np.searchsorted(counts, counts[-1] / 2))
+    return median / 0.954  # |N(0, sqrt(2) sigma)| has its median at 0.954 sigma
+
+
+def _is_linear(read: Read) -> bool:
+    return read.format not in MATRIX_FORMATS
+
+
+def _is_matrix(read: Read) -> bool:
+    return read.format in MATRIX_FORMATS
 
 
 def _scaled(reads: list[Read], factor: int) -> list[Read]:

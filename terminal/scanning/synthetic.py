@@ -200,14 +200,17 @@ class Shot:
 
 
 def write_video(path: str | Path, shots: list[Shot], size: tuple[int, int] = HD, fps: float = 15.0,
-                seed: int = 1) -> Path:
-    """Film ``shots`` in order into ``path`` (.avi = MJPG, .mp4 = mp4v); the label drifts and turns a little."""
+                seed: int = 1, noise: float = 6.0, parcel: bool = False) -> Path:
+    """Film ``shots`` in order into ``path`` (.avi = MJPG, .mp4 = mp4v); the label drifts and turns a little.
+
+    ``noise`` is the sensor grain (sigma, grey levels); ``parcel`` puts the labels on a plain cardboard side.
+    """
     path = Path(path)
     fourcc = cv2.VideoWriter_fourcc(*("mp4v" if path.suffix == ".mp4" else "MJPG"))
     writer = cv2.VideoWriter(str(path), fourcc, fps, size)
     if not writer.isOpened():
         raise OSError(f"OpenCV cannot write video {path}")
-    bench = Bench(size, seed)
+    bench = Bench(size, seed, parcel)
     n = 0
     try:
         for shot in shots:
@@ -215,7 +218,7 @@ def write_video(path: str | Path, shots: list[Shot], size: tuple[int, int] = HD,
                 t = i / max(1, shot.frames)
                 writer.write(frame(bench, shot.label, width_share=shot.width_share,
                                    angle=-4 + 8 * t, centre=(0.45 + 0.1 * t, 0.5 + 0.05 * math.sin(6 * t)),
-                                   seed=seed * 10007 + n))
+                                   noise=noise, seed=seed * 10007 + n))
                 n += 1
     finally:
         writer.release()
