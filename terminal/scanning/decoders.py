@@ -11,7 +11,9 @@ frame, it reads DataMatrix (zbar cannot), and it reports the AIM symbology
 identifier (``]C1`` for GS1-128), so a GS1 item code read by the camera is
 classified exactly as when a handheld scanner sends it. zbar stays available
 (``rma decode --decoder zbar``) to compare and to check labels with a second,
-independent decoder.
+independent decoder, and reads still photographs beside zxing-cpp
+(:meth:`StationDecoder.decode_photo`): it reads some blurred long linear codes
+that zxing-cpp does not.
 
 Nothing here imports Textual.
 """
@@ -213,7 +215,9 @@ class StationDecoder:
             self._photo_zbar = ZbarDecoder()
         g = grey(image)
         reads = _merged(self._decode(g, every_pass=True), self._photo_zxing.decode(g))
-        return _merged(reads, self._photo_zbar.decode(g))
+        # zbar only adds codes zxing-cpp did not find at all: where both read one code and disagree
+        # (a QR code in GB18030 without an ECI, each decoder guessing another charset) it is one code
+        return _merged(reads, [r for r in self._photo_zbar.decode(g) if not any(_overlap(r, z) for z in reads)])
 
 GRAINY = 2.5  # grey levels of sensor grain from which the 2D detectors are given a smoothed frame
 
@@ -258,6 +262,13 @@ def _merged(reads: list[Read], more: list[Read]) -> list[Read]:
             seen.add(key)
             out.append(read)
     return out
+
+
+def _overlap(a: Read, b: Read) -> bool:
+    """True when the boxes of ``a`` and ``b`` share pixels (the same code, read twice)."""
+    ax, ay, aw, ah = a.box
+    bx, by, bw, bh = b.box
+    return ax <= bx + bw and bx <= ax + aw and ay <= by + bh and by <= ay + ah
 
 
 def _same_code(read: Read) -> tuple[str, str]:

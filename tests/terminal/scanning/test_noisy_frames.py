@@ -11,6 +11,7 @@ import collections
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 import zxingcpp
 from pyzbar import pyzbar
@@ -175,3 +176,13 @@ def test_the_barcode_pictures_shipped_with_pyzbar_read_as_pyzbar_reads_them():
         expected = {(fmt, text) for fmt, text in raw_pyzbar(grey) if fmt in ("Code128", "QR")}
         assert expected <= {(r.format, r.text) for r in decoder.decode_photo(grey)}, picture.name
     assert decoder.decode_photo(cv2.imread(str(folder / "empty.png"))) == []
+
+
+def test_a_code_both_decoders_read_differently_in_a_photo_is_one_read_not_two():
+    # a QR code of GB18030 bytes without an ECI (as some Chinese suppliers print them): zxing-cpp and
+    # zbar each guess another character set; `rma decode` must not print the one code twice
+    code = zxingcpp.create_barcode("生产许可证号：测试-123".encode("gb18030"), zxingcpp.QRCode)
+    image = np.asarray(zxingcpp.write_barcode_to_image(code, scale=6, add_quiet_zones=True))
+    assert len({text for _, text in raw_zxing(image) + raw_pyzbar(image)}) == 2  # they do disagree
+    reads = StationDecoder().decode_photo(image)
+    assert [r.format for r in reads] == ["QR"]
