@@ -56,13 +56,15 @@ def _decode_images(images: tuple[str, ...], decoder) -> None:
 
     found = unreadable = 0
     empty: list[str] = []
+    # a still picture is decoded once: the station's pipeline gives it every pass (decode_photo)
+    decode = getattr(decoder, "decode_photo", decoder.decode)
     for path in images:
         image = cv2.imread(path, cv2.IMREAD_COLOR)
         if image is None:
             click.echo(f"rma: {path}: not an image that can be read (missing, damaged or not a picture)", err=True)
             unreadable += 1
             continue
-        reads = decoder.decode(image)
+        reads = decode(image)
         for read in reads:
             click.echo(_line(path, read))
             found += 1

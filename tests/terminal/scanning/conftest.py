@@ -9,12 +9,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import cv2
 import pytest
 
-from terminal.scanning.synthetic import FULL_HD, HD, Bench, Shot, frame, item_label, rma_label, write_video
+from terminal.scanning.synthetic import (FULL_HD, HD, Bench, Shot, frame, item_label, printed_rma_label, qr_label,
+                                         rma_label, write_video)
 
 RMA = "RMA-2026-000123"
 OTHER_RMA = "RMA-2026-000456"
 EAN = "400638133393"  # 12 digits; the label adds the check digit
 EAN13 = "4006381333931"
+QR_TEXT = "https://returns.example/t/SF1402276583"
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +33,17 @@ def footage_1080p(tmp_path_factory):
     path = tmp_path_factory.mktemp("footage") / "bench-1080p.mp4"
     return write_video(path, [Shot(None, 3), Shot(rma_label(RMA), 8), Shot(None, 10),
                               Shot(rma_label(OTHER_RMA), 8)], FULL_HD, fps=15)
+
+
+@pytest.fixture(scope="session")
+def noisy_footage(tmp_path_factory):
+    """A 1080p clip at 15 fps with a webcam's sensor grain (sigma 6) on a plain parcel side: the RMA label
+    (Code 128 + DataMatrix), nothing, a light-on-dark QR code (a phone's screen), nothing, the printed 4x6 label."""
+    path = tmp_path_factory.mktemp("footage") / "parcel-1080p-noisy.avi"
+    return write_video(path, [Shot(None, 3), Shot(rma_label(RMA, datamatrix=RMA), 8), Shot(None, 8),
+                              Shot(255 - qr_label(QR_TEXT, 6), 8, width_share=0.2), Shot(None, 8),
+                              Shot(printed_rma_label(OTHER_RMA), 10), Shot(None, 3)],
+                       FULL_HD, fps=15, noise=6.0, parcel=True)
 
 
 class MjpegCamera:

@@ -10,7 +10,7 @@ import pytest
 from terminal.scanning.camera import CameraReader, Debouncer, Status
 from terminal.scanning.decoders import Read
 
-from .conftest import EAN13, OTHER_RMA, RMA
+from .conftest import EAN13, OTHER_RMA, QR_TEXT, RMA
 
 
 class Recorder:
@@ -121,6 +121,16 @@ def test_each_label_in_a_1080p_mp4_arrives_once(footage_1080p):
     reader.join(30)
     assert rec.texts == [RMA, OTHER_RMA]
     assert rec.statuses[-1] == Status.ENDED
+
+
+def test_each_code_in_noisy_1080p_footage_arrives_once_and_nothing_else(noisy_footage):
+    reader, rec = run_reader(noisy_footage)
+    reader.join(60)
+    assert not reader.is_alive()
+    # the RMA label carries its code twice (Code 128 and DataMatrix): one scan
+    assert rec.texts == [RMA, QR_TEXT, OTHER_RMA]
+    assert rec.scans[1].format == "QR"
+    assert rec.statuses == [Status.LIVE, Status.ENDED]
 
 
 def test_a_corrupt_file_is_one_line_and_no_scan(tmp_path):

@@ -95,3 +95,11 @@ def test_capture_decoding_and_photos_import_no_textual():
             "terminal.photos; print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_generated_frames_carry_their_sensor_noise_in_the_grey_image_the_decoders_see():
+    # the decoders binarise luminance: noise in one colour channel only would be footage cleaner than a camera's
+    bench = Bench(HD, seed=2)
+    bench.image[:] = (95, 140, 175)  # a plain parcel side, so the grain is all there is
+    grey = cv2.cvtColor(frame(bench, None, blur=0, noise=6, seed=1), cv2.COLOR_BGR2GRAY).astype(float)
+    assert 5.0 < grey.std() < 7.0
