@@ -35,7 +35,10 @@ _TOML_TYPES = {str: "text", int: "a number", float: "a number", bool: "true/fals
 
 
 def _check_type(path: Path, key: str, value: object) -> None:
-    """Refuse a value that is not text (the camera may also be a device number, ``camera = 0``)."""
+    """Refuse a value that is not text (the camera may also be a device number, ``camera = 0``).
+
+    The approval settings are not text; :func:`_approval_setting` checks them.
+    """
     if isinstance(value, str) or (key == "camera" and type(value) is int):
         return
     wanted = "text in quotes or a device number (e.g. camera = 0)" if key == "camera" else \
@@ -114,7 +117,8 @@ def load(config: str | os.PathLike | None = None, **flags: str | None) -> Settin
         if unknown:
             raise ConfigError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(KEYS)}")
         for key, value in from_file.items():
-            _check_type(path, key, value)
+            if key not in APPROVAL_KEYS:  # those are a list and a number, checked by _approval_setting
+                _check_type(path, key, value)
     elif explicit:
         raise ConfigError(f"config file {path} does not exist")
 
