@@ -13,7 +13,7 @@ import argparse
 import time
 
 from labels import command_sheet, disposition_label, open_printer, render, rma_label
-from labels.loopback import LoopbackPrinter
+from tests.helpers.loopback_printer import LoopbackPrinter
 
 COMMANDS = ("PASS", "FAIL", "RESELLABLE", "DISCOUNTED", "SCRAPPED",
             "CONFIRM", "CANCEL", "UNDO", "SIGN-OUT", "NEXT-ITEM")

@@ -28,7 +28,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sync.client import SyncClient  # noqa: E402
-from sync.server.db import ServerDb  # noqa: E402
+from server.db import ServerDb  # noqa: E402
 from sync.store import Inspection, Store  # noqa: E402
 from sync_bench import pct, server_databases, start_server  # noqa: E402  (shared with the sync benchmark)
 

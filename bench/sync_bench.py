@@ -30,8 +30,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sync.client import SyncClient  # noqa: E402
-from sync.server.db import ServerDb  # noqa: E402
-from sync.server.local_postgres import LocalPostgres, free_port  # noqa: E402
+from server.db import ServerDb  # noqa: E402
+from tests.helpers.local_postgres import LocalPostgres, free_port  # noqa: E402
 from sync.store import Store  # noqa: E402
 
 RMA = [sys.executable, "-c", "from terminal.cli import main; main()"]

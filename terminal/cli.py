@@ -43,7 +43,23 @@ station_option = click.option("--station", default=None, help="Station id (defau
 
 
 class OneLineGroup(click.Group):
-    """The `rma` group: a usage error is one line on stderr naming the help, not Click's three."""
+    """The `rma` group: a usage error is one line on stderr naming the help, not Click's three.
+
+    It also offers the commands other installed distributions add (entry point group
+    ``rma.commands``): the central server, where it is installed, is ``rma server``. The
+    station itself never imports the server.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(ep.name for ep in _plug_ins())})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        found = super().get_command(ctx, name)
+        if found is None:
+            found = next((ep.load() for ep in _plug_ins() if ep.name == name), None)
+        if found is None and name == "server":
+            return _server_missing
+        return found
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -59,6 +75,19 @@ class OneLineGroup(click.Group):
         except click.Abort:
             fail("stopped; nothing more was done")
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _plug_ins():
+    from importlib.metadata import entry_points
+
+    return entry_points(group="rma.commands")
+
+
+@click.command("server", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+def _server_missing() -> None:
+    """The central server (not installed here: pip install ./server)."""
+    fail("the central server is not installed on this machine; install it with `pip install ./server` "
+         "(the rma-server distribution), then run `rma server` or `rma-server`")
 
 
 @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -270,7 +299,7 @@ from terminal.operator_cli import import_operators, operator  # noqa: E402  (its
 
 rma.add_command(operator)
 import_.add_command(import_operators)
-from terminal import sync_commands  # noqa: E402  (the server and sync commands register here)
+from terminal import sync_commands  # noqa: E402  (the sync command registers here; the server is a plug-in)
 for _command in sync_commands.COMMANDS: rma.add_command(_command)  # noqa: E701
 
 

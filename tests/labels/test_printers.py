@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from labels import PrinterError, PrinterNotReady, open_printer, render, rma_label
-from labels.loopback import LoopbackPrinter, host_status_answer, refusing_url
+from tests.helpers.loopback_printer import LoopbackPrinter, host_status_answer, refusing_url
 from labels.printers import CupsPrinter, FilePrinter, TcpPrinter, parse_host_status
 
 from .conftest import decode, zpl_images

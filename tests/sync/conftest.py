@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from sync.server.db import ServerDb
-from sync.server.local_postgres import LocalPostgres, PostgresUnavailable
-from sync.server.run import ServerThread
+from server.db import ServerDb
+from tests.helpers.local_postgres import LocalPostgres, PostgresUnavailable
+from tests.helpers.server_thread import ServerThread
 
 # --- PostgreSQL ------------------------------------------------------------------
 

@@ -202,7 +202,7 @@ def test_station_a_cannot_replace_station_bs_inspection(storage, server, tokens,
 def test_a_retry_of_an_event_stored_before_times_were_checked_is_still_a_duplicate(storage, server, tokens):
     import sqlalchemy as sa
 
-    from sync.server.db import events as server_events
+    from server.db import events as server_events
 
     old = event(1, at="2026-11-21 10:00")  # no offset: stored by a server from before the check
     with storage.db.write() as conn:

@@ -11,7 +11,7 @@ import requests
 from sync import store as store_module
 from sync.client import NotAuthorized, Refused, SyncClient
 from sync.protocol import MAX_BATCH
-from sync.server.run import ServerThread
+from tests.helpers.server_thread import ServerThread
 
 
 def auth(token: str) -> dict:

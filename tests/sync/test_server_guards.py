@@ -11,7 +11,7 @@ import pytest
 import requests
 from PIL import Image
 
-from sync.server.run import ServerThread
+from tests.helpers.server_thread import ServerThread
 from tests.sync.test_photo_sync import image, put_photo, server_photo
 
 HEAD = ("POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"

@@ -16,8 +16,8 @@ import requests
 import sqlalchemy as sa
 
 from sync.client import SyncClient
-from sync.server import db as server_db
-from sync.server.local_postgres import LocalPostgres, free_port
+from server import db as server_db
+from tests.helpers.local_postgres import LocalPostgres, free_port
 from tests.sync.conftest import ServerStorage, wait_until
 from tests.sync.test_server_api import auth, post_rmas, rma
 

@@ -10,7 +10,7 @@ import sys
 
 import requests
 
-from sync.server.db import ServerDb
+from server.db import ServerDb
 from sync.store import Store
 
 

@@ -179,9 +179,9 @@ def test_server_and_protocol_import_nothing_of_the_station_screen():
     import subprocess
     import sys
 
-    code = ("import sys, sync.server.app, sync.server.run, sync.client; "
+    code = ("import sys, server.api, server.run, server.cli, sync.client; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('terminal', 'textual', 'labels', "
-            "'qc_checklists')); print(bad); sys.exit(1 if bad else 0)")
+            "'qc_checklists', 'cv2')); print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -210,7 +210,7 @@ def test_the_same_batch_sent_concurrently_is_stored_once(storage, server, tokens
 
 
 def test_postgresql_restarted_mid_push_loses_and_doubles_nothing(postgres, pg_storage, make_station, until):
-    from sync.server.run import ServerThread
+    from tests.helpers.server_thread import ServerThread
 
     storage = pg_storage
     token = storage.db.add_station("A")

@@ -14,7 +14,7 @@ import pytest
 from textual.content import Content
 
 from sync.client import Retryable
-from sync.server.run import ServerThread
+from tests.helpers.server_thread import ServerThread
 from terminal.sync_worker import SyncWorker
 from tests.sync.conftest import CUTS
 from tests.sync.test_sync_exactly_once import client_for, outbox

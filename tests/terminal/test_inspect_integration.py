@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from labels.loopback import LoopbackPrinter
+from tests.helpers.loopback_printer import LoopbackPrinter
 from terminal.app import make_app
 from terminal.config import Settings
 from terminal.scanning.synthetic import Shot, rma_label, write_video

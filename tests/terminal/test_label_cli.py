@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from labels.loopback import LoopbackPrinter, refusing_url
+from tests.helpers.loopback_printer import LoopbackPrinter, refusing_url
 from terminal.cli import rma
 from terminal.scanning import Kind, read_scan
 from terminal.scanning.scan import COMMANDS

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from labels import badge_label, disposition_label, rma_label
-from labels.loopback import LoopbackPrinter, refusing_url
+from tests.helpers.loopback_printer import LoopbackPrinter, refusing_url
 from terminal.config import Settings
 from terminal.printing import PrintQueue, PrintQueueError, print_label, queue_path_for
 

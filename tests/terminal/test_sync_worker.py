@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from sync.server.db import ServerDb
-from sync.server.run import ServerThread
+from server.db import ServerDb
+from tests.helpers.server_thread import ServerThread
 from sync.store import Store
 from terminal.app import make_app
 from terminal.config import Settings

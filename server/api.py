@@ -12,7 +12,7 @@ the rate limit allows -> 429 with ``Retry-After``; the database unreachable ->
 Before a byte of the body is read, :class:`TokenGate` checks the bearer token (401) and
 refuses an address with too many failed authentications (429 with ``Retry-After``); then
 :class:`BodyLimit` reads the body against a size limit (413) and a deadline that grows with
-what arrives (408).  Slow request headers are cut by the protocol in :mod:`sync.server.run`.
+what arrives (408).  Slow request headers are cut by the protocol in :mod:`server.run`.
 """
 
 
@@ -36,7 +36,7 @@ from sqlalchemy.exc import OperationalError
 from sync.protocol import (API_PREFIX, MAX_BODY_BYTES, MAX_PAGE, MAX_SEQ, MAX_PHOTO_BYTES, PHOTO_TYPES, ChangePage,
                            ChecklistDocument, ErrorBody, Health, ImportResult, PhotoHashes, PhotoStored, PushBatch,
                            PushResult, RmaImport, RmaTimeline, StationStatus, image_type)
-from sync.server.db import BadBatch, NotFound, ServerDb, ServerError
+from server.db import BadBatch, NotFound, ServerDb, ServerError
 
 
 class RateLimiter:

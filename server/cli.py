@@ -1,0 +1,243 @@
+"""`rma server ...` (also installed as `rma-server`): the central server's command line, thin click wrappers.
+
+Plugs into the station's `rma` where both are installed (entry point group
+``rma.commands``, see ``server/pyproject.toml``); the station never imports it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one line on stderr and exit."""
+    click.echo(f"rma: {message}", err=True)
+    sys.exit(code)
+
+
+DEFAULT_SERVER_DB = "rma-server.db"
+server_db_option = click.option("--db", "db_url", default=DEFAULT_SERVER_DB, show_default=True, envvar="RMA_SERVER_DB",
+                                help="SQLite file, or postgresql://user@host/dbname.")
+
+
+POSTGRES_WAIT = 30.0   # seconds `rma server` waits for a PostgreSQL that is not accepting connections yet
+
+
+def open_server_db(url: str, wait: float = POSTGRES_WAIT):
+    """Open (and create) the server database or exit with the reason.
+
+    A PostgreSQL that refuses connections or is still starting up is waited for, up to ``wait``
+    seconds, with one line on stderr (the server and its database often start together); a wrong
+    database name, user or password fails at once.
+    """
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    from server.db import ServerDb, engine_url
+
+    deadline, said = time.monotonic() + wait, False
+    while True:
+        try:
+            return ServerDb(url)
+        except OperationalError as exc:
+            starting = not engine_url(url).startswith("sqlite") and _postgres_not_up(exc)
+            if not starting or time.monotonic() > deadline:
+                fail(f"cannot open server database {_shown(url)}: {_first_line(exc)}")
+            if not said:
+                click.echo(f"rma server: PostgreSQL at {_shown(url)} is not accepting connections yet "
+                           f"({_first_line(exc)}); waiting up to {wait:.0f} s", err=True)
+                said = True
+            time.sleep(1.0)
+        except SQLAlchemyError as exc:
+            fail(f"cannot open server database {_shown(url)}: {_first_line(exc)}")
+        except ImportError as exc:
+            fail(f"cannot open server database {url}: {exc}")
+
+
+def _postgres_not_up(exc) -> bool:
+    """Whether a failed connection means PostgreSQL is not up yet (wait), not that it refused us (fail).
+
+    psycopg gives no SQLSTATE for a failed connection: a server that answered says FATAL, and only
+    "starting up" / "not yet accepting connections" (57P03) is worth waiting for; no answer at all
+    (refused, no route, timeout) is a server still starting.
+    """
+    text = str(getattr(exc, "orig", None) or exc)
+    if "FATAL" not in text:
+        return True
+    return any(s in text for s in ("starting up", "not yet accepting connections", "shutting down"))
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from server.db import engine_url
+
+    if "://" not in url:
+        return url
+    try:
+        return make_url(engine_url(url)).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a URL we cannot parse is shown as given
+        return url
+
+
+def _first_line(exc) -> str:
+    text = str(exc.orig if getattr(exc, "orig", None) is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@click.group(invoke_without_command=True)
+@server_db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--rate", default=50.0, show_default=True, help="Requests per second allowed per token (0: no limit).")
+@click.option("--burst", default=100, show_default=True, help="Requests a token may send at once above the rate.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (PostgreSQL only). Both rate limits are then per process: "
+                   "a token may send --rate x N requests/s, an address fail --auth-failures x N times a minute.")
+@click.option("--auth-failures", default=30.0, show_default=True,
+              help="Failed authentications a minute allowed per client address, then 429 (0: no limit); "
+                   "per process: with --workers N, set it to the total you want divided by N.")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Serve HTTPS with this certificate (PEM); needs --tls-key.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None, help="The certificate's key.")
+@click.pass_context
+def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, burst: int, workers: int,
+           auth_failures: float, tls_cert: str | None, tls_key: str | None) -> None:
+    """Run the central server (SQLite file by default, or PostgreSQL)."""
+    ctx.obj = dict(ctx.obj or {}, server_db=db_url)
+    if ctx.invoked_subcommand:
+        return
+    from server.run import make_server
+
+    if bool(tls_cert) != bool(tls_key):
+        fail("--tls-cert and --tls-key go together")
+    sock = _listen_or_fail(host, port)  # before the banner: a busy port is one line, not uvicorn's
+    port = sock.getsockname()[1]
+    db = open_server_db(db_url)
+    scheme = "https" if tls_cert else "http"
+    click.echo(f"rma server: {db.database} database {db_url}, epoch {db.epoch()}, on {scheme}://{host}:{port}/api/v1",
+               err=True)
+    if workers > 1:
+        if db.is_sqlite:
+            fail("--workers needs PostgreSQL: a SQLite database is served by one process")
+        import os
+
+        import uvicorn
+
+        db.close()
+        sock.close()  # uvicorn's workers bind it themselves; it was free a moment ago
+        os.environ.update(RMA_SERVER_DB=db_url, RMA_SERVER_RATE=str(rate), RMA_SERVER_BURST=str(burst),
+                          RMA_SERVER_AUTH_FAILURES=str(auth_failures))
+        uvicorn.run("server.api:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", access_log=False, ssl_certfile=tls_cert, ssl_keyfile=tls_key,
+                    http="server.run:HeaderDeadline", timeout_keep_alive=5)
+        return
+    try:
+        make_server(db, host=host, port=port, rate=rate, burst=burst, log_level="info", tls_cert=tls_cert,
+                    tls_key=tls_key, auth_failures=auth_failures).run(sockets=[sock])
+    finally:
+        sock.close()
+        db.close()
+
+
+def _listen_or_fail(host: str, port: int):
+    """A socket listening on host:port, or exit with one line saying why it cannot be had."""
+    import errno
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind((host, port))
+        sock.listen(2048)
+        return sock
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            fail(f"cannot listen on {host}:{port}: the port is in use (another rma server?); "
+                 "stop it or choose another --port")
+        if exc.errno == errno.EACCES:
+            fail(f"cannot listen on {host}:{port}: not allowed (ports below 1024 need privileges); choose --port")
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def _db_of(ctx: click.Context, db_url: str | None) -> str:
+    return db_url or ctx.obj.get("server_db") or DEFAULT_SERVER_DB
+
+
+@server.command("add-station")
+@click.argument("name")
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.option("--integration", is_flag=True,
+              help="A token for the ERP / returns portal: may create RMAs and checklists.")
+@click.pass_context
+def add_station(ctx: click.Context, name: str, db_url: str | None, integration: bool) -> None:
+    """Register station NAME and print its token (shown this once; only its hash is kept)."""
+    from server.db import ServerError
+
+    db = open_server_db(_db_of(ctx, db_url))
+    try:
+        token = db.add_station(name, "integration" if integration else "station")
+    except ServerError as exc:
+        fail(str(exc))
+    finally:
+        db.close()
+    click.echo(token)
+    click.echo(f"token for {name}: keep it now, it is not shown again (server_token in station.toml)", err=True)
+
+
+@server.command("revoke-station")
+@click.argument("name")
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def revoke_station(ctx: click.Context, name: str, db_url: str | None) -> None:
+    """Revoke station NAME's token at once (its events stay)."""
+    from server.db import ServerError
+
+    db = open_server_db(_db_of(ctx, db_url))
+    try:
+        db.revoke_station(name)
+    except ServerError as exc:
+        fail(str(exc))
+    finally:
+        db.close()
+    click.echo(f"revoked the token of {name}")
+
+
+@server.command("stations")
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def list_stations(ctx: click.Context, db_url: str | None) -> None:
+    """List stations, their role, and through which seq their events are held."""
+    db = open_server_db(_db_of(ctx, db_url))
+    for s in db.list_stations():
+        state = f"revoked {s['revoked_at']}" if s["revoked_at"] else "active"
+        click.echo(f"{s['name']:24} {s['role']:12} {state:34} acked through {s['acked_seq']}")
+    db.close()
+
+
+@server.command("new-epoch")
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def new_epoch(ctx: click.Context, db_url: str | None) -> None:
+    """Run after restoring the database from a backup: stations re-push what it lacks and re-pull.
+
+    Takes effect at once, also while the server runs (every answer reads the epoch).
+    """
+    db = open_server_db(_db_of(ctx, db_url))
+    click.echo(f"new epoch {db.new_epoch()}")
+    db.close()
+
+
+def main() -> None:
+    """Console-script entry point of ``rma-server``: a usage error is one line, as everywhere in `rma`."""
+    try:
+        server.main(prog_name="rma-server", standalone_mode=False)
+    except click.UsageError as exc:
+        fail(f"{' '.join(exc.format_message().split()).rstrip('.')} (see rma-server --help)", exc.exit_code)
+    except click.ClickException as exc:
+        fail(" ".join(exc.format_message().split()), exc.exit_code)
+    except click.Abort:
+        fail("stopped; nothing more was done")
