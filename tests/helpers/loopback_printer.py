@@ -20,36 +20,22 @@ import socket
 import threading
 
 
-class LoopbackPrinter:
-    """A listening socket on 127.0.0.1 that answers ``~HS`` and collects the jobs sent to it."""
+class Listener:
+    """A listening socket on 127.0.0.1 serving each connection in a thread of its own (``_serve``).
 
-    def __init__(self, *, answers: bool = True, paper_out: bool = False, head_open: bool = False,
-                 paused: bool = False):
-        self.answers = answers
-        self.paper_out, self.head_open, self.paused = paper_out, head_open, paused
-        self.formats_in_buffer = self.labels_remaining = 0
-        self.drains = False
-        self.jobs: list[bytes] = []
-        self.status_requests = 0
+    The printers of the tests (this module's, and the misbehaving ones of
+    tests/labels/test_printers.py) are subclasses; ``close()`` ends them all.
+    """
+
+    def __init__(self) -> None:
         self._server = socket.create_server(("127.0.0.1", 0))
         self._server.settimeout(0.2)
         self.port = self._server.getsockname()[1]
         self.url = f"tcp://127.0.0.1:{self.port}"
         self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._received = threading.Condition(self._lock)
         self._threads: list[threading.Thread] = []
-        self._accepting = threading.Thread(target=self._accept, name="loopback-printer", daemon=True)
+        self._accepting = threading.Thread(target=self._accept, name=type(self).__name__, daemon=True)
         self._accepting.start()
-
-    def host_status(self) -> bytes:
-        """The ``~HS`` answer for the current flags (and, draining, one step through the buffer)."""
-        answer = host_status_answer(paper_out=self.paper_out, head_open=self.head_open, paused=self.paused,
-                                    formats=self.formats_in_buffer, labels_remaining=self.labels_remaining)
-        if self.drains:
-            self.formats_in_buffer = max(0, self.formats_in_buffer - 1)
-            self.labels_remaining = max(0, self.labels_remaining - 1)
-        return answer
 
     def _accept(self) -> None:
         while not self._stop.is_set():
@@ -62,6 +48,48 @@ class LoopbackPrinter:
             worker = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             self._threads.append(worker)
             worker.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop listening and end every connection."""
+        self._stop.set()
+        self._server.close()
+        self._accepting.join(2)
+        for worker in self._threads:
+            worker.join(2)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class LoopbackPrinter(Listener):
+    """A listening socket on 127.0.0.1 that answers ``~HS`` and collects the jobs sent to it."""
+
+    def __init__(self, *, answers: bool = True, paper_out: bool = False, head_open: bool = False,
+                 paused: bool = False):
+        self.answers = answers
+        self.paper_out, self.head_open, self.paused = paper_out, head_open, paused
+        self.formats_in_buffer = self.labels_remaining = 0
+        self.drains = False
+        self.jobs: list[bytes] = []
+        self.status_requests = 0
+        self._lock = threading.Lock()
+        self._received = threading.Condition(self._lock)
+        super().__init__()
+
+    def host_status(self) -> bytes:
+        """The ``~HS`` answer for the current flags (and, draining, one step through the buffer)."""
+        answer = host_status_answer(paper_out=self.paper_out, head_open=self.head_open, paused=self.paused,
+                                    formats=self.formats_in_buffer, labels_remaining=self.labels_remaining)
+        if self.drains:
+            self.formats_in_buffer = max(0, self.formats_in_buffer - 1)
+            self.labels_remaining = max(0, self.labels_remaining - 1)
+        return answer
 
     def _serve(self, conn: socket.socket) -> None:
         data = b""
@@ -95,20 +123,6 @@ class LoopbackPrinter:
         with self._received:
             self._received.wait_for(lambda: len(self.jobs) >= count, timeout)
             return list(self.jobs)
-
-    def close(self) -> None:
-        """Stop listening and end every connection."""
-        self._stop.set()
-        self._server.close()
-        self._accepting.join(2)
-        for worker in self._threads:
-            worker.join(2)
-
-    def __enter__(self) -> "LoopbackPrinter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def host_status_answer(*, paper_out: bool = False, head_open: bool = False, paused: bool = False,

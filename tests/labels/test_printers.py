@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from labels import PrinterError, PrinterNotReady, open_printer, render, rma_label
-from tests.helpers.loopback_printer import LoopbackPrinter, host_status_answer, refusing_url
+from tests.helpers.loopback_printer import Listener, LoopbackPrinter, host_status_answer, refusing_url
 from labels.printers import CupsPrinter, FilePrinter, TcpPrinter, parse_host_status
 
 from .conftest import decode, zpl_images
@@ -175,7 +175,7 @@ def test_cups_without_lp_installed_says_so(monkeypatch, tmp_path):
 # --- delivery is confirmed: a socket that took bytes is not a printed label ---------------------
 
 
-class BadPrinter:
+class BadPrinter(Listener):
     """A real listening socket that answers the first ``~HS`` "ready", then misbehaves as told.
 
     ``resets``: reads a little of the job, then resets the connection (RST).
@@ -186,24 +186,7 @@ class BadPrinter:
     def __init__(self, behaviour: str):
         self.behaviour = behaviour
         self.received = b""
-        self._stop = threading.Event()
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self._server.settimeout(0.1)
-        self.url = f"tcp://127.0.0.1:{self._server.getsockname()[1]}"
-        self._threads = [threading.Thread(target=self._accept, daemon=True)]
-        self._threads[0].start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            worker = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self._threads.append(worker)
-            worker.start()
+        super().__init__()
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(0.1)
@@ -237,18 +220,6 @@ class BadPrinter:
                 if not chunk:
                     return
                 self.received += chunk
-
-    def close(self) -> None:
-        self._stop.set()
-        self._server.close()
-        for worker in self._threads:
-            worker.join(5)
-
-    def __enter__(self) -> "BadPrinter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 @pytest.mark.parametrize("behaviour, says", [
