@@ -1,4 +1,4 @@
-"""`rma sync`: headless sync with the central server, a thin click wrapper."""
+"""`rma sync` and `rma conflicts`: headless sync with the central server, and what it reported back."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from terminal.cli import db_option, fail, open_store, settings_from
+from terminal.cli.common import db_option, fail, open_store, settings_from
 
 
 @click.command("sync")
@@ -114,4 +114,25 @@ def _why_unreachable(exc: BaseException) -> str:
     return "the connection failed"
 
 
-COMMANDS = (sync_command,)
+@click.command()
+@db_option
+@click.pass_context
+def conflicts(ctx: click.Context, db: str | None) -> None:
+    """What the central server reported as conflicts, the events it refused, and each time this database
+    was found older than the server's copy of the station (restored from an old copy).
+
+    Both records of a conflict are kept on the server; a supervisor decides.
+    """
+    from sync.store import restored_streams, sync_conflicts, sync_rejections
+
+    with open_store(settings_from(ctx, db=db)) as store:
+        found, refused, restored = sync_conflicts(store), sync_rejections(store), restored_streams(store)
+    for r in restored:
+        click.echo(f"RESTORED at {r['found_at'][:16]} — {r['detail']}")
+    for c in found:
+        click.echo(f"CONFLICT {c['kind']} {c['rma_code']} stations {', '.join(c['stations'])} "
+                   f"at {c['at'][:16]} — {c['detail']}")
+    for r in refused:
+        click.echo(f"REFUSED event {r['seq']} ({r['event_id'] or '?'}) — {r['reason']}")
+    if not found and not refused and not restored:
+        click.echo("no conflicts, no refused events (as of the last sync)")

@@ -8,7 +8,7 @@ import sys
 import click
 
 from sync.store import ROLES, StoreError
-from terminal.cli import db_option, fail, open_store, settings_from
+from terminal.cli.common import db_option, fail, open_store, settings_from
 
 
 @click.group("operator")

@@ -20,7 +20,7 @@ import click
 
 import labels
 from labels import FORMATS, Label, LabelError, PrinterError, open_printer, render
-from terminal.cli import db_option, fail, open_store, settings_from
+from terminal.cli.common import db_option, fail, open_store, settings_from
 
 SIZES = ("4x6", "4x2")
 
