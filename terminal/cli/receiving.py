@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from sync.store import Outcome, Store, StoreError
+from sync.store import StoreError
 from terminal.cli.common import db_option, fail, open_store, settings_from, station_option
-from terminal.scanning import Kind, read_scan
+from terminal.scanning import read_scan
 
 
 @click.command("rmas")
@@ -55,7 +55,7 @@ def receive(ctx: click.Context, codes: tuple[str, ...], db: str | None, station:
 
     Prints one line per code starting with its outcome; exits 1 if any was not received.
     """
-    from terminal.receiving import describe
+    from terminal.receiving import CHECKPOINT_EVERY, checkpoint, receive_typed
 
     settings = settings_from(ctx, db=db, station=station)
     all_received = True
@@ -64,33 +64,14 @@ def receive(ctx: click.Context, codes: tuple[str, ...], db: str | None, station:
             if n and n % CHECKPOINT_EVERY == 0:
                 checkpoint(store, truncate=False)
             scan = read_scan(raw, source="cli")
-            if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
-                click.echo(f"NOT READ {scan.problem}")
-                all_received = False
-                continue
-            if scan.kind != Kind.PARCEL and scan.kind != Kind.ITEM:
-                click.echo(f"{Outcome.NOT_AN_RMA.value} {scan.shown} is a {scan.kind.value} barcode")
-                all_received = False
-                continue
             try:
-                receipt = store.receive(scan.text, settings.station, operator or settings.station,
-                                        item_barcode=scan.kind == Kind.ITEM)
+                received, line = receive_typed(store, scan, settings.station, operator or settings.station)
             except StoreError as exc:
                 left = len(codes) - n
                 fail(f"{exc}; {scan.shown}" + (f" and the {left - 1} code(s) after it" if left > 1 else "")
                      + " not received — run again for them")
-            click.echo(f"{receipt.outcome.value} {describe(receipt)}")
-            all_received &= receipt.outcome == Outcome.RECEIVED
+            click.echo(line)
+            all_received &= received
         checkpoint(store, truncate=True)
     sys.exit(0 if all_received else 1)
 
-
-CHECKPOINT_EVERY = 100  # receipts of one `rma receive` between WAL checkpoints
-
-
-def checkpoint(store: Store, *, truncate: bool) -> None:
-    """Keep the WAL small over a long batch (a running station keeps it from being removed at exit)."""
-    try:
-        store.checkpoint(truncate=truncate)
-    except StoreError:
-        pass  # busy: the station's own checkpointer copies it later; every receipt is committed already
