@@ -79,39 +79,12 @@ def _show(report) -> None:
 
 def sync_failure(exc: Exception, server_url: str, waiting: int) -> str:
     """One whole line for a failed sync: what happened, that nothing was lost."""
-    from sync.client import Garbled, Unreachable
+    from sync.client import Garbled, Unreachable, why_unreachable
 
     kept = f"{waiting} event(s) waiting, nothing lost"
     if isinstance(exc, Unreachable) and not isinstance(exc, Garbled):
-        return f"server {server_url} unreachable: {_why_unreachable(exc)}; {kept}"
+        return f"server {server_url} unreachable: {why_unreachable(exc)}; {kept}"
     return f"{exc}; {kept}"
-
-
-def _why_unreachable(exc: BaseException) -> str:
-    """The root cause of a failed connection in a few words (refused, unknown host, timed out, ...)."""
-    import socket
-
-    seen: set[int] = set()
-    todo: list[object] = [exc]
-    while todo:
-        cause = todo.pop(0)
-        if not isinstance(cause, BaseException) or id(cause) in seen:
-            continue
-        seen.add(id(cause))
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, socket.gaierror):
-            return "host name not found"
-        if isinstance(cause, (TimeoutError, socket.timeout)) or type(cause).__name__ in (
-                "ConnectTimeoutError", "ReadTimeoutError", "ConnectTimeout", "ReadTimeout"):
-            return "no answer in time"
-        if isinstance(cause, ConnectionResetError):
-            return "connection reset"
-        if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror.lower()
-        # requests and urllib3 wrap the socket's error: in args, in .reason, and as the cause
-        todo.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args])
-    return "the connection failed"
 
 
 @click.command()
