@@ -49,7 +49,7 @@ def decode(images: tuple[str, ...], video: str | None, camera: str | None, secon
     if images:
         _decode_images(images, make_decoder(decoder))
     else:
-        _decode_stream(video or camera, make_decoder(decoder), seconds if camera else None, stats)
+        _decode_stream(video or camera or "", make_decoder(decoder), seconds if camera else None, stats)
 
 
 def _decode_images(images: tuple[str, ...], decoder) -> None:

@@ -77,6 +77,7 @@ def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | N
                                  ", ".join(f"{lbl.kind} {lbl.name}" for lbl in made))
         click.echo(f"printed {len(made)} label(s) on {printer.url} (job {job_id})")
         return
+    assert out is not None  # no printer: --out was given
     if out == "-":
         sys.stdout.buffer.write(b"".join(documents))
         return
