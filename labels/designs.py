@@ -2,7 +2,8 @@
 
 - :func:`rma_label` — stuck on a parcel that arrived without one (4×6 in, or 4×2 in).
 - :func:`disposition_label` — stuck on an inspected item: restock, markdown or scrap (4×3 in).
-- :func:`command_sheet` — barcodes an inspector scans instead of pressing keys (4×6 in).
+- :func:`command_sheet` — barcodes an inspector scans instead of pressing keys (4×6 in);
+  :func:`command_sheets` spreads any number of commands over as few sheets as hold them.
 - :func:`badge_label` — an operator's sign-in badge (4×2 in).
 
 Everything a customer or an upstream system typed (names, reasons) goes in
@@ -23,6 +24,7 @@ SIZES = {"4x6": (4 * INCH, 6 * INCH), "4x2": (4 * INCH, 2 * INCH), "4x3": (4 * I
 DISPOSITIONS = ("RESELLABLE", "DISCOUNTED", "SCRAPPED")
 COMMAND_PREFIX = "CMD:"
 BADGE_PREFIX = "OP:"
+COMMANDS_PER_SHEET = 10  # the most one 4×6 in sheet holds, each barcode still tall enough to scan
 
 
 def _when(day: Date | str | None) -> str:
@@ -118,8 +120,8 @@ def command_sheet(commands: Sequence[str]) -> Label:
         raise LabelError("a command sheet needs at least one command")
     width, height = SIZES["4x6"]
     inner = width - 2 * MARGIN
-    if len(names) > 10:
-        raise LabelError(f"a command sheet holds at most 10 commands, not {len(names)}")
+    if len(names) > COMMANDS_PER_SHEET:
+        raise LabelError(f"a command sheet holds at most {COMMANDS_PER_SHEET} commands, not {len(names)}")
     pitch = (height - 2 * MARGIN - 6) / max(len(names), 1)
     elements: list = [Text(MARGIN, MARGIN - 1.5, "COMMANDS - scan instead of pressing keys", size=3.5, bold=True)]
     for n, name in enumerate(names):
@@ -127,6 +129,15 @@ def command_sheet(commands: Sequence[str]) -> Label:
         elements.append(Text(MARGIN, y, name.replace("-", " "), size=3.5, bold=True))
         elements.append(Barcode(MARGIN, y + 4, COMMAND_PREFIX + name, height=pitch - 6, width=inner))
     return Label("commands", "commands", width, height, tuple(elements))
+
+
+def command_sheets(commands: Sequence[str]) -> list[Label]:
+    """Every command on as few sheets as hold them, the sheets evenly filled (11 commands: 6 and 5)."""
+    if not commands:
+        return [command_sheet(commands)]  # says a sheet needs a command
+    sheets = -(-len(commands) // COMMANDS_PER_SHEET)
+    per_sheet = -(-len(commands) // sheets)
+    return [command_sheet(commands[i:i + per_sheet]) for i in range(0, len(commands), per_sheet)]
 
 
 def badge_label(operator_id: str, name: str = "") -> Label:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from labels.layout import Label, LabelError, place
 from labels.pictures import to_pdf, to_png, to_svg
@@ -31,3 +33,17 @@ def render(labels: Sequence[Label], fmt: str, dpi: int = 203) -> list[bytes]:
         return [to_pdf(sheets)]
     draw = to_png if fmt == "png" else to_svg
     return [draw(sheet) for sheet in sheets]
+
+
+def file_per_label(out: str | Path, labels: Sequence[Label], fmt: str) -> list[Path]:
+    """Where to write labels one file each: OUT-<name><suffix> for each label, or OUT-1, OUT-2, ...
+    when names repeat (two command sheets): one file never holds two labels."""
+    out = Path(out)
+    names = [_file_safe(label.name) for label in labels]
+    if len(set(names)) < len(names):
+        names = [str(n) for n in range(1, len(labels) + 1)]
+    return [out.with_name(f"{out.stem}-{name}{SUFFIX[fmt]}") for name in names]
+
+
+def _file_safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "label"

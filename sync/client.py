@@ -51,6 +51,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import random
+import socket
 import ssl
 import threading
 import time
@@ -529,3 +530,28 @@ def _verification_failed(exc: BaseException) -> bool:
 def _short(exc: Exception) -> str:
     text = str(exc)
     return text if len(text) < 200 else text[:200] + "…"
+
+
+def why_unreachable(exc: BaseException) -> str:
+    """The root cause of a failed connection in a few words (refused, unknown host, timed out, ...)."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        cause = todo.pop(0)
+        if not isinstance(cause, BaseException) or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "host name not found"
+        if isinstance(cause, (TimeoutError, socket.timeout)) or type(cause).__name__ in (
+                "ConnectTimeoutError", "ReadTimeoutError", "ConnectTimeout", "ReadTimeout"):
+            return "no answer in time"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+        # requests and urllib3 wrap the socket's error: in args, in .reason, and as the cause
+        todo.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args])
+    return "the connection failed"

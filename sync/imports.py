@@ -25,6 +25,9 @@ A JSON list is decoded one RMA at a time (an RMA of more than
 ``MAX_JSON_RMA`` characters is refused); a JSON object at the top (one RMA,
 or ``{"rmas": [...]}``) is decoded whole, so it may be at most
 ``MAX_JSON_OBJECT`` characters — give a list for larger files.
+
+Files of operators (CSV with a header row: id, name, role) are read by
+:func:`read_operator_file`; the store checks each operator as it registers it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from sync.store import ROLES
 from sync.text import clean_text
 
 REQUIRED = ("rma_code", "status", "sku", "qty")
@@ -402,6 +406,44 @@ class _JsonReader:
                 continue  # a number or literal at the end of the chunk may go on in the next one
             self.pos = end
             return value
+
+
+@dataclass(frozen=True)
+class OperatorRow:
+    """One row of an operators file: the line it ends on, the id, the name and the role (None: not given).
+
+    ``problem`` is why the row cannot be registered as it is (a role that is not one of ``ROLES``), or "".
+    """
+
+    line: int
+    id: str
+    name: str
+    role: str | None
+    problem: str = ""
+
+
+def read_operator_file(path: str | Path) -> list[OperatorRow]:
+    """Read a CSV file of operators with a header row: id, name, role.
+
+    Raises :class:`ImportFileError` when the file cannot be read or its header names no ``id`` column.
+    """
+    name = str(path)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or "id" not in reader.fieldnames:
+                raise ImportFileError(f"{name}:1: the header row must name the columns id, name, role")
+            return [_operator_row(reader.line_num, row) for row in reader]
+    except FileNotFoundError:
+        raise ImportFileError(f"{name}: no such file") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ImportFileError(f"{name}: cannot read operators: {exc}") from exc
+
+
+def _operator_row(line: int, row: dict) -> OperatorRow:
+    role = (row.get("role") or "").strip().lower() or None
+    problem = f"role {role!r} is not one of {', '.join(ROLES)}" if role is not None and role not in ROLES else ""
+    return OperatorRow(line, row.get("id") or "", (row.get("name") or "").strip(), role, problem)
 
 
 def read_rma_file(path: str | Path) -> ParsedFile:

@@ -311,6 +311,29 @@ def _short(exc: Exception, url: str) -> str:
     return text
 
 
+def print_now(queue: PrintQueue, document: bytes, *, fmt: str, what: str) -> tuple[int, str | None]:
+    """Keep a rendered document as a job and try it on the printer at once.
+
+    Returns the job's id and None when the printer confirmed it, or the reason it waits in the queue.
+    """
+    job_id = queue.submit_document(document, fmt=fmt, what=what)
+    if queue.print_next(job_id):
+        return job_id, None
+    return job_id, next((j.last_error for j in queue.jobs(5) if j.id == job_id), "") or "not printed"
+
+
+def reprint_now(queue: PrintQueue, job_id: int) -> tuple[int, bool | None]:
+    """Queue job ``job_id`` again and print what waits, in order, until the printer keeps one.
+
+    Returns the new job's id and how the last attempt went (see :meth:`PrintQueue.print_next`):
+    None when every waiting job printed, False when one was kept.
+    """
+    new_id = queue.reprint(job_id)
+    while (printed := queue.print_next()) is True:
+        pass
+    return new_id, printed
+
+
 def start_print_queue(app) -> PrintQueue | None:
     """Start the station's print queue for its configured printer, its state shown in the header.
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import biip
 
-from sync.store import Outcome, Receipt, Store, sync_conflicts
+from sync.store import Outcome, Receipt, Store, StoreError, sync_conflicts
+from terminal.scanning import Kind, Scan
 
 # Digit-only scans of these lengths are product codes (EAN-8, UPC-A, EAN-13, GTIN-14) when their check digit is right.
 GTIN_LENGTHS = (8, 12, 13, 14)
@@ -74,3 +75,28 @@ def describe_conflicts(conflicts: list[dict]) -> str:
     """One line per conflict the server reported, for the clerk to pass on."""
     return "\n".join(f"CONFLICT: {c['kind'].replace('_', ' ')} at {', '.join(c['stations'])} — "
                      "tell the supervisor (rma conflicts)" for c in conflicts)
+
+
+CHECKPOINT_EVERY = 100  # receipts of one batch (`rma receive`) between WAL checkpoints
+
+
+def receive_typed(store: Store, scan: Scan, station: str, operator: str) -> tuple[bool, str]:
+    """Receive one code given without the screen (`rma receive`): whether it was received, and its one line.
+
+    A code that was not read, or is another kind of barcode, records nothing. Raises
+    :class:`StoreError` when the database cannot record the receipt.
+    """
+    if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
+        return False, f"NOT READ {scan.problem}"
+    if scan.kind != Kind.PARCEL and scan.kind != Kind.ITEM:
+        return False, f"{Outcome.NOT_AN_RMA.value} {scan.shown} is a {scan.kind.value} barcode"
+    receipt = store.receive(scan.text, station, operator, item_barcode=scan.kind == Kind.ITEM)
+    return receipt.outcome == Outcome.RECEIVED, f"{receipt.outcome.value} {describe(receipt)}"
+
+
+def checkpoint(store: Store, *, truncate: bool) -> None:
+    """Keep the WAL small over a long batch (a running station keeps it from being removed at exit)."""
+    try:
+        store.checkpoint(truncate=truncate)
+    except StoreError:
+        pass  # busy: the station's own checkpointer copies it later; every receipt is committed already

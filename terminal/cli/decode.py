@@ -12,6 +12,8 @@ import time
 
 import click
 
+from terminal.cli.common import fail
+
 # OpenCV and the decoders are imported inside the command: every other `rma`
 # command would otherwise pay for loading them.
 DECODER_NAMES = ("station", "zbar", "zxing")
@@ -37,7 +39,6 @@ def decode(images: tuple[str, ...], video: str | None, camera: str | None, secon
 
     Exits 1 when no barcode was found.
     """
-    from terminal.cli import fail
     from terminal.scanning.camera import quiet_opencv
     from terminal.scanning.decoders import make_decoder
 
@@ -48,7 +49,7 @@ def decode(images: tuple[str, ...], video: str | None, camera: str | None, secon
     if images:
         _decode_images(images, make_decoder(decoder))
     else:
-        _decode_stream(video or camera, make_decoder(decoder), seconds if camera else None, stats)
+        _decode_stream(video or camera or "", make_decoder(decoder), seconds if camera else None, stats)
 
 
 def _decode_images(images: tuple[str, ...], decoder) -> None:

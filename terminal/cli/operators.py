@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 
 import click
 
 from sync.store import ROLES, StoreError
-from terminal.cli import db_option, fail, open_store, settings_from
+from terminal.cli.common import db_option, fail, open_store, settings_from
 
 
 @click.group("operator")
@@ -57,29 +56,24 @@ def import_operators(ctx: click.Context, file: str, db: str | None) -> None:
 
     A bad row is one line FILE:LINE: reason; the other rows are registered; exit 1 if any row failed.
     """
+    from sync.imports import ImportFileError, read_operator_file
+
     try:
-        with open(file, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames or "id" not in reader.fieldnames:
-                fail(f"{file}:1: the header row must name the columns id, name, role")
-            rows = [(reader.line_num, row) for row in reader]
-    except FileNotFoundError:
-        fail(f"{file}: no such file")
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        fail(f"{file}: cannot read operators: {exc}")
+        rows = read_operator_file(file)
+    except ImportFileError as exc:
+        fail(str(exc))
     problems = registered = 0
     with open_store(settings_from(ctx, db=db)) as store:
-        for line, row in rows:
-            role = (row.get("role") or "").strip().lower() or None
-            if role is not None and role not in ROLES:
-                click.echo(f"{file}:{line}: role {role!r} is not one of {', '.join(ROLES)}", err=True)
+        for row in rows:  # a bad row is one line; the others are registered
+            if row.problem:
+                click.echo(f"{file}:{row.line}: {row.problem}", err=True)
                 problems += 1
                 continue
             try:
-                store.add_operator(row.get("id") or "", (row.get("name") or "").strip(), role)
+                store.add_operator(row.id, row.name, row.role)
                 registered += 1
             except StoreError as exc:
-                click.echo(f"{file}:{line}: {exc}", err=True)
+                click.echo(f"{file}:{row.line}: {exc}", err=True)
                 problems += 1
     click.echo(f"registered {registered} operator(s) from {file}; {problems} problem(s)")
     if problems:

@@ -1,4 +1,4 @@
-"""`rma sync`: headless sync with the central server, a thin click wrapper."""
+"""`rma sync` and `rma conflicts`: headless sync with the central server, and what it reported back."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from terminal.cli import db_option, fail, open_store, settings_from
+from terminal.cli.common import db_option, fail, open_store, settings_from
 
 
 @click.command("sync")
@@ -79,39 +79,33 @@ def _show(report) -> None:
 
 def sync_failure(exc: Exception, server_url: str, waiting: int) -> str:
     """One whole line for a failed sync: what happened, that nothing was lost."""
-    from sync.client import Garbled, Unreachable
+    from sync.client import Garbled, Unreachable, why_unreachable
 
     kept = f"{waiting} event(s) waiting, nothing lost"
     if isinstance(exc, Unreachable) and not isinstance(exc, Garbled):
-        return f"server {server_url} unreachable: {_why_unreachable(exc)}; {kept}"
+        return f"server {server_url} unreachable: {why_unreachable(exc)}; {kept}"
     return f"{exc}; {kept}"
 
 
-def _why_unreachable(exc: BaseException) -> str:
-    """The root cause of a failed connection in a few words (refused, unknown host, timed out, ...)."""
-    import socket
+@click.command()
+@db_option
+@click.pass_context
+def conflicts(ctx: click.Context, db: str | None) -> None:
+    """What the central server reported as conflicts, the events it refused, and each time this database
+    was found older than the server's copy of the station (restored from an old copy).
 
-    seen: set[int] = set()
-    todo: list[object] = [exc]
-    while todo:
-        cause = todo.pop(0)
-        if not isinstance(cause, BaseException) or id(cause) in seen:
-            continue
-        seen.add(id(cause))
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, socket.gaierror):
-            return "host name not found"
-        if isinstance(cause, (TimeoutError, socket.timeout)) or type(cause).__name__ in (
-                "ConnectTimeoutError", "ReadTimeoutError", "ConnectTimeout", "ReadTimeout"):
-            return "no answer in time"
-        if isinstance(cause, ConnectionResetError):
-            return "connection reset"
-        if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror.lower()
-        # requests and urllib3 wrap the socket's error: in args, in .reason, and as the cause
-        todo.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args])
-    return "the connection failed"
+    Both records of a conflict are kept on the server; a supervisor decides.
+    """
+    from sync.store import restored_streams, sync_conflicts, sync_rejections
 
-
-COMMANDS = (sync_command,)
+    with open_store(settings_from(ctx, db=db)) as store:
+        found, refused, restored = sync_conflicts(store), sync_rejections(store), restored_streams(store)
+    for r in restored:
+        click.echo(f"RESTORED at {r['found_at'][:16]} — {r['detail']}")
+    for c in found:
+        click.echo(f"CONFLICT {c['kind']} {c['rma_code']} stations {', '.join(c['stations'])} "
+                   f"at {c['at'][:16]} — {c['detail']}")
+    for r in refused:
+        click.echo(f"REFUSED event {r['seq']} ({r['event_id'] or '?'}) — {r['reason']}")
+    if not found and not refused and not restored:
+        click.echo("no conflicts, no refused events (as of the last sync)")

@@ -10,6 +10,7 @@ import click
 from qc_checklists import check_file, load_library, standard_folder
 from qc_checklists.library import checklist_files
 from qc_checklists.loader import Problem
+from terminal.cli.common import fail
 
 
 @click.group("checklist")
@@ -34,8 +35,7 @@ def validate(paths: tuple[str, ...]) -> None:
     """Check checklist files (default: the standard ones); FILE:LINE: reason for every problem, exit 1 if any."""
     files = _files(paths)
     if not files:
-        click.echo(f"rma: no checklist files (*.yaml) in {', '.join(paths)}", err=True)
-        sys.exit(1)
+        fail(f"no checklist files (*.yaml) in {', '.join(paths)}")
     problems: list[Problem] = []
     for path in files:
         checklist, found = check_file(path)
@@ -46,8 +46,7 @@ def validate(paths: tuple[str, ...]) -> None:
         click.echo(str(problem), err=True)
     if problems:
         bad = len({p.path for p in problems})
-        click.echo(f"rma: {len(problems)} problem(s) in {bad} of {len(files)} file(s)", err=True)
-        sys.exit(1)
+        fail(f"{len(problems)} problem(s) in {bad} of {len(files)} file(s)")
 
 
 @checklist.command("list")

@@ -12,7 +12,6 @@ jobs``), and the command says so and exits 1.
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import click
 
 import labels
 from labels import FORMATS, Label, LabelError, PrinterError, open_printer, render
-from terminal.cli import db_option, fail, open_store, settings_from
+from terminal.cli.common import db_option, fail, open_store, settings_from
 
 SIZES = ("4x6", "4x2")
 
@@ -78,10 +77,11 @@ def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | N
                                  ", ".join(f"{lbl.kind} {lbl.name}" for lbl in made))
         click.echo(f"printed {len(made)} label(s) on {printer.url} (job {job_id})")
         return
+    assert out is not None  # no printer: --out was given
     if out == "-":
         sys.stdout.buffer.write(b"".join(documents))
         return
-    paths = [Path(out)] if len(documents) == 1 else _file_per_label(Path(out), made, fmt)
+    paths = [Path(out)] if len(documents) == 1 else labels.file_per_label(out, made, fmt)
     if not paths[0].parent.is_dir():
         fail(f"folder {paths[0].parent} does not exist")
     for path, document in zip(paths, documents, strict=True):
@@ -94,34 +94,19 @@ def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | N
 
 def queue_and_print(settings, printer, document: bytes, fmt: str, what: str) -> int:
     """Keep the document as a job in the station's print queue and print it now; exit 1 if not confirmed."""
-    from terminal.printing import PrintQueue, PrintQueueError, queue_path_for
+    from terminal.printing import PrintQueue, PrintQueueError, print_now, queue_path_for
 
     if settings.db_is_default:
         settings.db_path.parent.mkdir(parents=True, exist_ok=True)
     with PrintQueue(queue_path_for(settings.db_path), printer) as queue:
         try:
-            job_id = queue.submit_document(document, fmt=fmt, what=what)
-            printed = queue.print_next(job_id)
-            error = "" if printed else next((j.last_error for j in queue.jobs(5) if j.id == job_id), "")
+            job_id, waits = print_now(queue, document, fmt=fmt, what=what)
         except PrintQueueError as exc:
             fail(f"{exc}; nothing printed")
-    if not printed:
-        fail(f"{error or 'not printed'}; job {job_id} waits in the print queue "
+    if waits is not None:
+        fail(f"{waits}; job {job_id} waits in the print queue "
              f"(rma label jobs; the station retries it, or rma label reprint)")
     return job_id
-
-
-def _file_per_label(out: Path, made: list[Label], fmt: str) -> list[Path]:
-    """PATH-<name> for each label, or PATH-1, PATH-2, ... when names repeat (two command sheets):
-    one file never holds two labels."""
-    names = [_file_safe(lbl.name) for lbl in made]
-    if len(set(names)) < len(names):
-        names = [str(n) for n in range(1, len(made) + 1)]
-    return [out.with_name(f"{out.stem}-{name}{labels.SUFFIX[fmt]}") for name in names]
-
-
-def _file_safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "label"
 
 
 @label.command("rma")
@@ -206,9 +191,7 @@ def label_commands(ctx: click.Context, fmt, dpi, out, printer_url) -> None:
     """The command sheets: a barcode for every command the station's scan router knows."""
     from terminal.scanning.scan import COMMANDS
 
-    per_sheet = -(-len(COMMANDS) // -(-len(COMMANDS) // 10))  # at most 10 a sheet, sheets evenly filled
-    sheets = [labels.command_sheet(COMMANDS[i:i + per_sheet]) for i in range(0, len(COMMANDS), per_sheet)]
-    deliver(ctx, sheets, fmt, dpi, out, printer_url)
+    deliver(ctx, labels.command_sheets(COMMANDS), fmt, dpi, out, printer_url)
 
 
 @label.command("badge")
@@ -256,7 +239,7 @@ def label_jobs(ctx: click.Context, db: str | None, limit: int) -> None:
 @click.pass_context
 def label_reprint(ctx: click.Context, job_id: int, db: str | None, printer_url: str | None) -> None:
     """Queue print job JOB_ID again and print what waits; a job the printer refuses stays queued."""
-    from terminal.printing import PrintQueue, PrintQueueError, queue_path_for
+    from terminal.printing import PrintQueue, PrintQueueError, queue_path_for, reprint_now
 
     settings = settings_from(ctx, db=db)
     path = queue_path_for(settings.db_path)
@@ -271,9 +254,7 @@ def label_reprint(ctx: click.Context, job_id: int, db: str | None, printer_url: 
                               "no printer: give --printer URL or set printer in the station config")
     with PrintQueue(path, printer) as queue:
         try:
-            new_id = queue.reprint(job_id)
-            while (printed := queue.print_next()) is True:
-                pass
+            new_id, printed = reprint_now(queue, job_id)
         except PrintQueueError as exc:
             fail(str(exc))
         if printed is False:

@@ -1,0 +1,41 @@
+"""What every `rma` command shares: one-line failures, the settings in force, the station database, options.
+
+Each command module imports this one, never the package: ``terminal.cli`` only assembles them.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import click
+
+from sync.store import Store, StoreError
+from terminal import config as station_config
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one line on stderr and exit."""
+    click.echo(f"rma: {message}", err=True)
+    sys.exit(code)
+
+
+def settings_from(ctx: click.Context, **flags) -> station_config.Settings:
+    """The settings in force: defaults, config file, then these flags."""
+    try:
+        return station_config.load(ctx.obj.get("config"), **flags)
+    except station_config.ConfigError as exc:
+        fail(str(exc))
+
+
+def open_store(settings: station_config.Settings) -> Store:
+    """Open the station database or exit with the reason."""
+    try:
+        return Store(settings.db_path, create_folder=settings.db_is_default)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+db_option = click.option("--db", type=click.Path(dir_okay=False), default=None,
+                         help="Station database file (default: the user's data folder).")
+station_option = click.option("--station", default=None, help="Station id (default: config file, then host name).")

@@ -1,0 +1,77 @@
+"""`rma receive` and `rma import rmas`: receive parcels and load expected returns, without the screen."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from sync.store import StoreError
+from terminal.cli.common import db_option, fail, open_store, settings_from, station_option
+from terminal.scanning import read_scan
+
+
+@click.command("rmas")
+@click.argument("file", type=click.Path(dir_okay=False))
+@db_option
+@station_option
+@click.option("--operator", default="import", show_default=True, help="Operator recorded on the import event.")
+@click.pass_context
+def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | None, operator: str) -> None:
+    """Upsert expected returns from a CSV or JSON FILE (columns: see README)."""
+    from sync.imports import ImportFileError, RmaFile
+
+    settings = settings_from(ctx, db=db, station=station)
+    problems = 0
+
+    def report(where: int, reason: str) -> None:
+        nonlocal problems
+        problems += 1
+        click.echo(f"{file}:{where}: {reason}", err=True)
+
+    try:
+        source = RmaFile(file)
+        source.check(report)  # every row read and checked before anything is stored
+        with open_store(settings) as store:
+            count = store.import_rmas(((p.rma, p.lines, p.tracking) for p in source.rmas()),
+                                      station=settings.station, operator=operator, source=str(file))
+    except (ImportFileError, StoreError) as exc:
+        fail(str(exc))
+    cleaned = f"; control/invisible characters removed from {source.cleaned} field(s)" if source.cleaned else ""
+    click.echo(f"imported {count} RMAs ({source.lines_loaded} lines) from {file}; {problems} problem(s){cleaned}")
+    if problems:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("codes", nargs=-1, required=True)
+@db_option
+@station_option
+@click.option("--operator", default=None, help="Operator id recorded on each receipt (default: the station id).")
+@click.pass_context
+def receive(ctx: click.Context, codes: tuple[str, ...], db: str | None, station: str | None,
+            operator: str | None) -> None:
+    """Receive parcels by RMA code, tracking number or order reference, without the screen.
+
+    Prints one line per code starting with its outcome; exits 1 if any was not received.
+    """
+    from terminal.receiving import CHECKPOINT_EVERY, checkpoint, receive_typed
+
+    settings = settings_from(ctx, db=db, station=station)
+    all_received = True
+    with open_store(settings) as store:
+        for n, raw in enumerate(codes):
+            if n and n % CHECKPOINT_EVERY == 0:
+                checkpoint(store, truncate=False)
+            scan = read_scan(raw, source="cli")
+            try:
+                received, line = receive_typed(store, scan, settings.station, operator or settings.station)
+            except StoreError as exc:
+                left = len(codes) - n
+                fail(f"{exc}; {scan.shown}" + (f" and the {left - 1} code(s) after it" if left > 1 else "")
+                     + " not received — run again for them")
+            click.echo(line)
+            all_received &= received
+        checkpoint(store, truncate=True)
+    sys.exit(0 if all_received else 1)
+
