@@ -46,6 +46,7 @@ def rma_label(code: str, *, customer: str = "", order: str = "", reason: str = "
     inner = width - 2 * MARGIN
     code = (code or "").strip().upper()  # the barcode says exactly this: checked, never cleaned
     when = _when(day)
+    elements: tuple[Text | Barcode | Box, ...]
     if size == "4x2":
         elements = (
             Barcode(MARGIN, 3, code, height=20, width=inner),
@@ -95,7 +96,7 @@ def disposition_label(disposition: str, *, sku: str, rma: str, line: int | str,
                                      clean_text(defect)) if p)
     inspector = clean_text(inspector)
     signed = f"Inspector {inspector} / {_when(day)}" if inspector else f"Inspected {_when(day)}"
-    elements = (
+    elements: tuple[Text | Barcode | Box, ...] = (
         Box(MARGIN, MARGIN - 1, inner, 14, line=0.8),
         Text(MARGIN + 3, MARGIN + 1.5, outcome, size=9, bold=True, width=inner - 6),
         Text(MARGIN, 20, f"SKU {sku}", size=4.5, bold=True, width=inner),

@@ -94,10 +94,8 @@ class Item:
 
     def example(self) -> str:
         """A plausible reading to show in messages."""
-        if self.min is not None and self.max is not None:
-            value = (self.min + self.max) / 2
-        else:
-            value = self.min if self.min is not None else self.max
+        limits = [limit for limit in (self.min, self.max) if limit is not None]
+        value = sum(limits) / len(limits) if limits else 0.0  # the middle of the range, or its one limit
         return f"{value:g}{self.unit}"
 
     def limits(self) -> str:

@@ -84,7 +84,9 @@ def _matches(rule: Rule, fails: list[Finding]) -> bool:
     if rule.any_failed:
         return any(f.item.id in rule.any_failed for f in fails)
     count = sum(1 for f in fails if f.severity == rule.severity)
-    return count >= rule.at_least if rule.at_least is not None else count > rule.more_than
+    if rule.at_least is not None:
+        return count >= rule.at_least
+    return rule.more_than is not None and count > rule.more_than
 
 
 def _explain(rule: Rule, fails: list[Finding], name: Callable[[Item], str] | None) -> str:

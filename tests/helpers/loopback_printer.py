@@ -104,7 +104,7 @@ class LoopbackPrinter:
         for worker in self._threads:
             worker.join(2)
 
-    def __enter__(self) -> "LoopbackPrinter":
+    def __enter__(self) -> LoopbackPrinter:
         return self
 
     def __exit__(self, *exc) -> None:

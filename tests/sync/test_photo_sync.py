@@ -10,11 +10,11 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from server.db import events as server_events
+from server.db import photos as server_photos
 from sync import store as store_module
 from sync.client import SyncClient
 from sync.protocol import MAX_PHOTO_BYTES
-from server.db import events as server_events
-from server.db import photos as server_photos
 from sync.store import Inspection
 
 CHECKLIST_HASH = "ab" * 32

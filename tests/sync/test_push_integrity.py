@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -18,7 +18,7 @@ from tests.sync.test_server_api import auth, event, post_rmas, push, rma
 
 
 def stamp(delta: timedelta = timedelta(0)) -> str:
-    return (datetime.now(timezone.utc) + delta).isoformat(timespec="milliseconds")
+    return (datetime.now(UTC) + delta).isoformat(timespec="milliseconds")
 
 
 # --- case 4: consecutive after after_seq, or refused -----------------------------------
@@ -73,9 +73,9 @@ def test_two_events_with_one_id_in_a_batch_get_422_and_nothing_is_stored(storage
 
 
 def test_a_payload_number_that_is_not_finite_is_a_rejection_not_a_500(storage, server, tokens):
-    body = '{"after_seq": 0, "events": [%s]}' % (
-        '{"seq": 1, "id": "%s", "type": "note.added", "operator": "op", "at": "%s", "payload": {"x": NaN}}'
-        % (uuid.uuid4(), stamp()))
+    event = (f'{{"seq": 1, "id": "{uuid.uuid4()}", "type": "note.added", "operator": "op", "at": "{stamp()}", '
+             '"payload": {"x": NaN}}')
+    body = f'{{"after_seq": 0, "events": [{event}]}}'
     answer = requests.post(f"{server.url}/api/v1/events", data=body, timeout=10,
                            headers=auth(tokens["A"]) | {"Content-Type": "application/json"})
     assert answer.status_code == 200, answer.text
@@ -141,7 +141,7 @@ def test_a_time_that_is_not_a_sane_time_is_a_rejection(storage, server, tokens, 
 
 
 def test_times_in_other_offsets_and_with_z_are_accepted(storage, server, tokens):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     shanghai = (now - timedelta(minutes=5)).astimezone(timezone(timedelta(hours=8))).isoformat()
     zulu = (now - timedelta(minutes=4)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     answer = push(server.url, tokens["A"], [event(1, at=shanghai), event(2, at=zulu)]).json()

@@ -3,6 +3,7 @@ every change at every station.  Run against SQLite and a real PostgreSQL cluster
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import requests
@@ -169,7 +170,7 @@ def test_client_waits_out_retry_after_before_trying_again(sqlite_storage, sqlite
     proxy = fault_proxy(sqlite_server.port, lambda n: plan[n] if n < len(plan) else "pass")
     report = client_for(proxy.url, sqlite_tokens["A"], attempts=6).sync(a)
     assert report.waiting == 0 and len(sqlite_storage.db.station_events("A")) == 5
-    gaps = [(later - at, action) for (at, action), (later, _) in zip(proxy.log, proxy.log[1:])]
+    gaps = [(later - at, action) for (at, action), (later, _) in itertools.pairwise(proxy.log)]
     waited = [g for g, action in gaps if action == "429"]
     assert len(waited) == 2 and all(g >= 1.0 for g in waited), waited
     assert all(g < 0.9 for g, action in gaps if action == "500")  # no Retry-After: the short backoff
