@@ -20,6 +20,8 @@ from labels.layout import Barcode, Box, Label, LabelError, Text, clean_text, tex
 INCH = 25.4
 MARGIN = 4.0
 SIZES = {"4x6": (4 * INCH, 6 * INCH), "4x2": (4 * INCH, 2 * INCH), "4x3": (4 * INCH, 3 * INCH)}
+# qc_checklists.Disposition's values, in capitals as printed (labels may not import qc_checklists;
+# tests/test_dispositions.py pins every copy of the vocabulary to that enum)
 DISPOSITIONS = ("RESELLABLE", "DISCOUNTED", "SCRAPPED")
 COMMAND_PREFIX = "CMD:"
 BADGE_PREFIX = "OP:"

@@ -37,7 +37,12 @@ class Severity(str, Enum):
 
 
 class Disposition(str, Enum):
-    """Where an inspected item goes next."""
+    """Where an inspected item goes next, best first.
+
+    The source of this vocabulary.  Packages that may not import qc_checklists keep a copy
+    (labels.DISPOSITIONS, the store's DISPOSITIONS and its CHECK constraints);
+    tests/test_dispositions.py pins each copy to this enum.
+    """
 
     RESELLABLE = "resellable"
     DISCOUNTED = "discounted"
@@ -49,7 +54,7 @@ class Disposition(str, Enum):
         return _RANK[self]
 
 
-_RANK = {Disposition.RESELLABLE: 0, Disposition.DISCOUNTED: 1, Disposition.SCRAPPED: 2}
+_RANK = {disposition: rank for rank, disposition in enumerate(Disposition)}  # the order declared
 
 # The answer recorded for an optional item the inspector marks "not applicable".
 NOT_APPLICABLE = "n/a"

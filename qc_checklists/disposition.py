@@ -45,12 +45,7 @@ class Suggestion:
     disposition: Disposition
     why: tuple[str, ...]
     fails: tuple[Finding, ...] = ()
-    unanswered: tuple[str, ...] = ()  # ids of required items without an answer
-
-    @property
-    def complete(self) -> bool:
-        """True when every required item has an answer."""
-        return not self.unanswered
+    unanswered: tuple[str, ...] = ()  # ids of required items without an answer; empty: complete
 
 
 class AnswerError(ValueError):

@@ -633,33 +633,13 @@ class ServerDb:
                 held |= set(conn.execute(sa.select(photos.c.sha256).where(photos.c.sha256.in_(chunk))).scalars())
         return [h for h in dict.fromkeys(hashes) if h not in held]
 
-    # --- for tests, benchmarks and the operator ------------------------------------
+    # --- for benchmarks (bench/sync_bench.py) and tests --------------------------------
 
     def station_events(self, station: str) -> list[tuple[int, str]]:
         """(seq, event id) of every event held for a station, by seq."""
         with self.read() as conn:
             return [tuple(r) for r in conn.execute(sa.select(events.c.seq, events.c.event_id)
                                                    .where(events.c.station == station).order_by(events.c.seq))]
-
-    def rejections(self, station: str) -> list[tuple[int, str, str]]:
-        """(seq, event id, reason) of every event of a station the server refused, by seq."""
-        with self.read() as conn:
-            return [tuple(r) for r in conn.execute(sa.select(rejections.c.seq, rejections.c.event_id,
-                                                             rejections.c.reason)
-                                                   .where(rejections.c.station == station).order_by(rejections.c.seq))]
-
-    def inspected_item(self, code: str, item: str) -> tuple[str, str] | None:
-        """(event id, station) of the inspection the server counts for an item of an RMA."""
-        with self.read() as conn:
-            row = conn.execute(sa.select(inspected_items.c.event_id, inspected_items.c.station).where(
-                inspected_items.c.rma_code == code, inspected_items.c.item == item)).first()
-        return tuple(row) if row else None
-
-    def counts(self) -> dict[str, int]:
-        """Rows per table."""
-        with self.read() as conn:
-            return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                    for t in (events, rejections, rmas, changes, conflicts, stations, photos)}
 
 
 def _sqlite_connect(dbapi_conn, _record) -> None:

@@ -410,23 +410,13 @@ class _JsonReader:
             return value
 
 
-def read_rma_file(path: str | Path) -> ParsedFile:
-    """Read and check a whole CSV or JSON file of expected returns (all of it in memory: small files)."""
-    source = RmaFile(path)
-    errors = source.check()
-    return ParsedFile(list(source.rmas()), sorted(errors), rows=source.rows)
+def read_rma_file(path: str | Path | None = None, *, text: str | None = None, kind: str = "",
+                  name: str = "") -> ParsedFile:
+    """Read and check a whole CSV or JSON file of expected returns, or its ``text`` (all in memory: small files).
 
-
-def parse_csv(text: str, name: str = "<csv>") -> ParsedFile:
-    """Check CSV text (header first) and group its rows into RMAs."""
-    source = RmaFile(text=text, kind="csv", name=name)
-    errors = source.check()
-    return ParsedFile(list(source.rmas()), sorted(errors), rows=source.rows)
-
-
-def parse_json(text: str, name: str = "<json>") -> ParsedFile:
-    """Check JSON text (a list of RMAs, flat rows or with ``lines``) and group them."""
-    source = RmaFile(text=text, kind="json", name=name)
+    ``kind`` ("csv" or "json") and ``name`` (for messages) as for :class:`RmaFile`.
+    """
+    source = RmaFile(path, text=text, kind=kind, name=name)
     errors = source.check()
     return ParsedFile(list(source.rmas()), sorted(errors), rows=source.rows)
 

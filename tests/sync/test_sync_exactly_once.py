@@ -10,6 +10,7 @@ import requests
 
 from sync import store as store_module
 from sync.client import Retryable, SyncClient
+from tests.helpers.server_queries import row_counts
 
 
 def rma(code: str, status: str = "authorized", sku: str = "SKU-1") -> dict:
@@ -75,7 +76,7 @@ def test_faulty_network_every_event_once_every_change_everywhere(
         assert storage.db.station_events(name) == outbox(store)
         assert store.acked_seq() == store.last_seq()
         assert station_rmas(store) == {f"RMA-{i:06d}" for i in range(1200)}
-    assert storage.db.counts()["events"] == 700 + 450
+    assert row_counts(storage.db)["events"] == 700 + 450
 
 
 def test_server_restarted_mid_push_loses_and_doubles_nothing(storage, server, tokens, make_station, until):
