@@ -36,11 +36,29 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from terminal.scanning.camera import CameraReader  # noqa: E402
-from terminal.scanning.decoders import (LINEAR, MATRIX, MATRIX_FORMATS, Read, StationDecoder,  # noqa: E402
-                                        ZbarDecoder, ZxingDecoder, grey)
-from terminal.scanning.synthetic import (FULL_HD, HD, PHOTO_FAMILIES, Bench, Shot, frame, photo_set,  # noqa: E402
-                                         printed_rma_label, qr_label, rma_label, write_video)
+from terminal.scanning.camera import CameraReader
+from terminal.scanning.decoders import (
+    LINEAR,
+    MATRIX,
+    Read,
+    StationDecoder,
+    ZbarDecoder,
+    ZxingDecoder,
+    grey,
+)
+from terminal.scanning.synthetic import (
+    FULL_HD,
+    HD,
+    PHOTO_FAMILIES,
+    Bench,
+    Shot,
+    frame,
+    photo_set,
+    printed_rma_label,
+    qr_label,
+    rma_label,
+    write_video,
+)
 
 CODE = "RMA-2026-000123"
 QR_TEXT = "https://returns.example/t/SF1402276583"
@@ -248,7 +266,7 @@ def main() -> None:
         chosen[0].name = "raw pyzbar"
         if args.variants:
             chosen += [Every(4), Every(8)]
-        return chosen + [StationDecoder()]
+        return [*chosen, StationDecoder()]
 
     if args.frames:
         frame_table(args, decoders)

@@ -65,7 +65,8 @@ def main() -> None:
                            str(folder / "s.db"), "--station", "bench"], capture_output=True, text=True)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"{args.format}: {size:.0f} MB, {count} RMAs: exit {done.returncode}, {seconds:.1f} s, peak RSS {peak:.0f} MB")
+    print(f"{args.format}: {size:.0f} MB, {count} RMAs: exit {done.returncode}, {seconds:.1f} s, "
+          f"peak RSS {peak:.0f} MB")
     print("  " + (done.stdout.strip() or done.stderr.strip()[:200]))
     if args.keep:
         print(f"  kept {folder}")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qc_checklists import Disposition, load_library, suggest  # noqa: E402
-from sync.store import Inspection, Store, utc_now  # noqa: E402
+from qc_checklists import Disposition, load_library, suggest
+from sync.store import Inspection, Store, utc_now
 
 
 def main(units: int = 300) -> None:
@@ -34,24 +34,23 @@ def main(units: int = 300) -> None:
         suggest(checklist, answers)
     print(f"suggest() on a 13-item checklist: {(time.perf_counter() - t) / n * 1e6:.0f} µs per call")
 
-    with tempfile.TemporaryDirectory() as folder:
-        with Store(Path(folder) / "bench.db") as store:
-            with store.write() as conn:
-                for k in range(units):
-                    store.upsert_rma(conn, {"rma_code": f"B-{k}", "status": "authorized"},
-                                     [{"sku": "ELC", "gtin": "5901234123457", "qty": 1,
-                                       "category": "consumer_electronics"}])
+    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "bench.db") as store:
+        with store.write() as conn:
             for k in range(units):
-                store.receive(f"B-{k}", "bench", "qc")
-            record = tuple({"item": i, "kind": "pass_fail", "answer": "pass", "failed": False, "severity": None}
-                           for i in answers)
-            times = []
-            for k in range(units):
-                inspection = Inspection(f"B-{k}", 1, checklist.id, checklist.content_hash, record,
-                                        Disposition.DISCOUNTED.value, Disposition.DISCOUNTED.value, utc_now())
-                t = time.perf_counter()
-                store.save_inspection(inspection, "bench", "qc")
-                times.append(time.perf_counter() - t)
+                store.upsert_rma(conn, {"rma_code": f"B-{k}", "status": "authorized"},
+                                 [{"sku": "ELC", "gtin": "5901234123457", "qty": 1,
+                                   "category": "consumer_electronics"}])
+        for k in range(units):
+            store.receive(f"B-{k}", "bench", "qc")
+        record = tuple({"item": i, "kind": "pass_fail", "answer": "pass", "failed": False, "severity": None}
+                       for i in answers)
+        times = []
+        for k in range(units):
+            inspection = Inspection(f"B-{k}", 1, checklist.id, checklist.content_hash, record,
+                                    Disposition.DISCOUNTED.value, Disposition.DISCOUNTED.value, utc_now())
+            t = time.perf_counter()
+            store.save_inspection(inspection, "bench", "qc")
+            times.append(time.perf_counter() - t)
     times.sort()
     print(f"save_inspection (event + projection + RMA completion, one transaction), {units} units: "
           f"median {statistics.median(times) * 1000:.2f} ms, p95 {times[int(len(times) * 0.95)] * 1000:.2f} ms, "

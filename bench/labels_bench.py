@@ -13,10 +13,10 @@ import argparse
 import time
 
 from labels import command_sheet, disposition_label, open_printer, render, rma_label
+from terminal.scanning import COMMANDS as STATION_COMMANDS
 from tests.helpers.loopback_printer import LoopbackPrinter
 
-COMMANDS = ("PASS", "FAIL", "RESELLABLE", "DISCOUNTED", "SCRAPPED",
-            "CONFIRM", "CANCEL", "UNDO", "SIGN-OUT", "NEXT-ITEM")
+COMMANDS = STATION_COMMANDS[:10]  # one full sheet (`rma label commands` puts at most 10 on a sheet)
 
 
 def make(n: int):

@@ -23,15 +23,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sync.client import SyncClient  # noqa: E402
-from server.db import ServerDb  # noqa: E402
-from sync.store import Inspection, Store  # noqa: E402
-from sync_bench import pct, server_databases, start_server  # noqa: E402  (shared with the sync benchmark)
+from sync_bench import pct, server_databases, start_server
 
+from server.db import ServerDb
+from sync.client import SyncClient
+from sync.store import Inspection, Store
 
 
 def photo(seed: int) -> bytes:

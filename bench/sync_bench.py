@@ -29,10 +29,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sync.client import SyncClient  # noqa: E402
-from server.db import ServerDb  # noqa: E402
-from tests.helpers.local_postgres import LocalPostgres, free_port  # noqa: E402
-from sync.store import Store  # noqa: E402
+from server.db import ServerDb
+from sync.client import SyncClient
+from sync.store import Store
+from tests.helpers.local_postgres import LocalPostgres, free_port
 
 RMA = [sys.executable, "-c", "from terminal.cli import main; main()"]
 
@@ -68,7 +68,7 @@ def timed_client(base: str, token: str, latencies: list, **kw) -> SyncClient:
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
 
 
 def check_exactly_once(db: ServerDb, stations: dict[str, Path]) -> tuple[int, int]:

@@ -21,6 +21,8 @@ from labels.layout import Barcode, Box, Label, LabelError, Text, clean_text, tex
 INCH = 25.4
 MARGIN = 4.0
 SIZES = {"4x6": (4 * INCH, 6 * INCH), "4x2": (4 * INCH, 2 * INCH), "4x3": (4 * INCH, 3 * INCH)}
+# qc_checklists.Disposition's values, in capitals as printed (labels may not import qc_checklists;
+# tests/test_dispositions.py pins every copy of the vocabulary to that enum)
 DISPOSITIONS = ("RESELLABLE", "DISCOUNTED", "SCRAPPED")
 COMMAND_PREFIX = "CMD:"
 BADGE_PREFIX = "OP:"
@@ -48,6 +50,7 @@ def rma_label(code: str, *, customer: str = "", order: str = "", reason: str = "
     inner = width - 2 * MARGIN
     code = (code or "").strip().upper()  # the barcode says exactly this: checked, never cleaned
     when = _when(day)
+    elements: tuple[Text | Barcode | Box, ...]
     if size == "4x2":
         elements = (
             Barcode(MARGIN, 3, code, height=20, width=inner),
@@ -97,7 +100,7 @@ def disposition_label(disposition: str, *, sku: str, rma: str, line: int | str,
                                      clean_text(defect)) if p)
     inspector = clean_text(inspector)
     signed = f"Inspector {inspector} / {_when(day)}" if inspector else f"Inspected {_when(day)}"
-    elements = (
+    elements: tuple[Text | Barcode | Box, ...] = (
         Box(MARGIN, MARGIN - 1, inner, 14, line=0.8),
         Text(MARGIN + 3, MARGIN + 1.5, outcome, size=9, bold=True, width=inner - 6),
         Text(MARGIN, 20, f"SKU {sku}", size=4.5, bold=True, width=inner),

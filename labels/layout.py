@@ -185,9 +185,9 @@ def place(label: Label, dpi: int) -> Sheet:
         elif isinstance(el, Barcode):
             placed.append(_place_barcode(el, dpi))
         elif isinstance(el, Box):
-            line = max(1, dots(el.line, dpi))
-            placed.append(PlacedBox(dots(el.x, dpi), dots(el.y, dpi), max(dots(el.width, dpi), line),
-                                    max(dots(el.height, dpi), line), line))
+            stroke = max(1, dots(el.line, dpi))
+            placed.append(PlacedBox(dots(el.x, dpi), dots(el.y, dpi), max(dots(el.width, dpi), stroke),
+                                    max(dots(el.height, dpi), stroke), stroke))
     return Sheet(label.kind, label.name, dpi, width, height, tuple(placed))
 
 

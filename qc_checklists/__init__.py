@@ -3,13 +3,24 @@
 Imports nothing from ``sync``, ``labels`` or ``terminal``.
 """
 
-from qc_checklists.checklist import (DEFAULT_RULES, NOT_APPLICABLE, Checklist, Choice, Disposition, Item, Kind,
-                                     Rule, Severity)
+from qc_checklists.checklist import (
+    DEFAULT_RULES,
+    NOT_APPLICABLE,
+    Checklist,
+    Choice,
+    Disposition,
+    Item,
+    Kind,
+    Rule,
+    Severity,
+)
 from qc_checklists.disposition import FAIL, PASS, AnswerError, Finding, Suggestion, judge, suggest
 from qc_checklists.library import FALLBACK, ChecklistUnavailable, Library, load_library, standard_folder
 from qc_checklists.loader import ChecklistInvalid, Problem, check_file, check_text, load_checklist
 
-__all__ = ["DEFAULT_RULES", "NOT_APPLICABLE", "Checklist", "Choice", "Disposition", "Item", "Kind", "Rule",
-           "Severity", "FAIL", "PASS", "AnswerError", "Finding", "Suggestion", "judge", "suggest", "FALLBACK",
-           "ChecklistUnavailable", "Library", "load_library", "standard_folder", "ChecklistInvalid", "Problem",
-           "check_file", "check_text", "load_checklist"]
+__all__ = [
+    "DEFAULT_RULES", "FAIL", "FALLBACK", "NOT_APPLICABLE", "PASS",
+    "AnswerError", "Checklist", "ChecklistInvalid", "ChecklistUnavailable", "Choice", "Disposition", "Finding",
+    "Item", "Kind", "Library", "Problem", "Rule", "Severity", "Suggestion",
+    "check_file", "check_text", "judge", "load_checklist", "load_library", "standard_folder", "suggest",
+]

@@ -37,7 +37,12 @@ class Severity(str, Enum):
 
 
 class Disposition(str, Enum):
-    """Where an inspected item goes next."""
+    """Where an inspected item goes next, best first.
+
+    The source of this vocabulary.  Packages that may not import qc_checklists keep a copy
+    (labels.DISPOSITIONS, the store's DISPOSITIONS and its CHECK constraints);
+    tests/test_dispositions.py pins each copy to this enum.
+    """
 
     RESELLABLE = "resellable"
     DISCOUNTED = "discounted"
@@ -49,7 +54,7 @@ class Disposition(str, Enum):
         return _RANK[self]
 
 
-_RANK = {Disposition.RESELLABLE: 0, Disposition.DISCOUNTED: 1, Disposition.SCRAPPED: 2}
+_RANK = {disposition: rank for rank, disposition in enumerate(Disposition)}  # the order declared
 
 # The answer recorded for an optional item the inspector marks "not applicable".
 NOT_APPLICABLE = "n/a"
@@ -94,10 +99,8 @@ class Item:
 
     def example(self) -> str:
         """A plausible reading to show in messages."""
-        if self.min is not None and self.max is not None:
-            value = (self.min + self.max) / 2
-        else:
-            value = self.min if self.min is not None else self.max
+        limits = [limit for limit in (self.min, self.max) if limit is not None]
+        value = sum(limits) / len(limits) if limits else 0.0  # the middle of the range, or its one limit
         return f"{value:g}{self.unit}"
 
     def limits(self) -> str:

@@ -45,12 +45,7 @@ class Suggestion:
     disposition: Disposition
     why: tuple[str, ...]
     fails: tuple[Finding, ...] = ()
-    unanswered: tuple[str, ...] = ()  # ids of required items without an answer
-
-    @property
-    def complete(self) -> bool:
-        """True when every required item has an answer."""
-        return not self.unanswered
+    unanswered: tuple[str, ...] = ()  # ids of required items without an answer; empty: complete
 
 
 class AnswerError(ValueError):
@@ -84,7 +79,9 @@ def _matches(rule: Rule, fails: list[Finding]) -> bool:
     if rule.any_failed:
         return any(f.item.id in rule.any_failed for f in fails)
     count = sum(1 for f in fails if f.severity == rule.severity)
-    return count >= rule.at_least if rule.at_least is not None else count > rule.more_than
+    if rule.at_least is not None:
+        return count >= rule.at_least
+    return rule.more_than is not None and count > rule.more_than
 
 
 def _explain(rule: Rule, fails: list[Finding], name: Callable[[Item], str] | None) -> str:

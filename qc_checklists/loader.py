@@ -15,6 +15,7 @@ checklist only when there is not a single problem.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -185,7 +186,7 @@ def check_text(raw: bytes | str, path: str = "<text>", expected_id: str | None =
 def load_checklist(path: str | Path) -> Checklist:
     """The checklist in ``path``; raises :class:`ChecklistInvalid` with every problem."""
     checklist, problems = check_file(path)
-    if problems:
+    if problems or checklist is None:  # check_file gives a checklist exactly when there are no problems
         raise ChecklistInvalid(problems)
     return checklist
 
@@ -223,6 +224,7 @@ class _Validator:
                 version = node.value
         items = self.items(top, root)
         known = {i.id: i for i in items}
+        rules: Sequence[Rule]
         if "rules" in top:
             rules = self.rules(top["rules"], known)
             rules_are_default = False
@@ -428,7 +430,7 @@ class _Validator:
                          (f", not {len(conditions)} ({', '.join(conditions)}); split it" if conditions else
                           f": one of {', '.join(sorted(RULE_CONDITIONS))}"))
         because = self.text(data, node, "because", required=False) or ""
-        rule = None
+        rule: tuple[tuple[str, ...]] | tuple[Severity, str, int] | None = None  # (item ids,) or (severity, how, n)
         if len(conditions) == 1:
             key = conditions[0]
             cond = data[key]

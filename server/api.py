@@ -24,7 +24,8 @@ import os
 import re
 import threading
 import time
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -33,10 +34,28 @@ from fastapi.responses import JSONResponse, Response
 from PIL import Image
 from sqlalchemy.exc import OperationalError
 
-from sync.protocol import (API_PREFIX, MAX_BODY_BYTES, MAX_PAGE, MAX_SEQ, MAX_PHOTO_BYTES, PHOTO_TYPES, ChangePage,
-                           ChecklistDocument, ErrorBody, Health, ImportResult, PhotoHashes, PhotoStored, PushBatch,
-                           PushResult, RmaImport, RmaTimeline, StationStatus, image_type)
 from server.db import BadBatch, NotFound, ServerDb, ServerError
+from sync.protocol import (
+    API_PREFIX,
+    MAX_BODY_BYTES,
+    MAX_PAGE,
+    MAX_PHOTO_BYTES,
+    MAX_SEQ,
+    PHOTO_TYPES,
+    ChangePage,
+    ChecklistDocument,
+    ErrorBody,
+    Health,
+    ImportResult,
+    PhotoHashes,
+    PhotoStored,
+    PushBatch,
+    PushResult,
+    RmaImport,
+    RmaTimeline,
+    StationStatus,
+    image_type,
+)
 
 
 class RateLimiter:
@@ -98,7 +117,7 @@ class FailedAuthLimit:
 OPEN_PATHS = {f"{API_PREFIX}/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
-async def answer(send, status: int, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+async def answer(send, status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
     """Send a one-line error answer from a middleware, and close the connection (the body may still be coming)."""
     payload = ErrorBody(detail=detail).model_dump_json().encode()
     await send({"type": "http.response.start", "status": status,
@@ -172,9 +191,10 @@ class BodyLimit:
             left = started + self.body_timeout + size / MIN_BODY_RATE - time.monotonic()
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(left, 0.001))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return await answer(send, 408, f"the request body did not arrive in time ({size} bytes in "
-                                               f"{time.monotonic() - started:.0f} s); nothing was stored, send it again")
+                                               f"{time.monotonic() - started:.0f} s); nothing was stored, "
+                                               "send it again")
             if message["type"] != "http.request":
                 return
             chunk = message.get("body", b"")
@@ -219,13 +239,17 @@ def photo_problem(data: bytes, declared: str) -> str | None:
 def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: int = MAX_BODY_BYTES,
                max_photo: int = MAX_PHOTO_BYTES, body_timeout: float = 30.0,
                auth_failures: float = 30.0) -> FastAPI:
-    """The API over one :class:`ServerDb`; ``auth_failures``: failed authentications a minute per address (0: no limit)."""
+    """The API over one :class:`ServerDb`.
+
+    ``auth_failures``: failed authentications a minute per address (0: no limit).
+    """
     app = FastAPI(title="RMA Station central server", version="1",
                   description="Stations push their outbox events and pull RMA, checklist and conflict changes.")
     app.state.db = db
     limiter = RateLimiter(rate, burst)
-    errors = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 408: {"model": ErrorBody}, 413: {"model": ErrorBody},
-              422: {"model": ErrorBody}, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}}
+    # FastAPI's `responses` is keyed by status (int or "default") with a free-form description each
+    errors: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody}
+                                               for status in (400, 401, 408, 413, 422, 429, 503)}
     forbidden = errors | {403: {"model": ErrorBody}}   # the token's role may not do this
 
     def station_of(request: Request) -> tuple[str, str]:

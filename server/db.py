@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import itertools
 import json
 import re
 import secrets
@@ -30,16 +31,32 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 
-from sync.protocol import (MAX_CLOCK_AHEAD, MAX_EVENT_AGE, MAX_PAYLOAD_BYTES, Change, ChangePage, ChecklistDocument,
-                           Conflict, ImportResult, OutboxEvent, PushBatch, PushResult, Rejection, RmaRecord,
-                           RmaTimeline, StationStatus, TimelineEntry, parse_stamp)
+from sync.protocol import (
+    MAX_CLOCK_AHEAD,
+    MAX_EVENT_AGE,
+    MAX_PAYLOAD_BYTES,
+    Change,
+    ChangePage,
+    ChecklistDocument,
+    Conflict,
+    ImportResult,
+    OutboxEvent,
+    PushBatch,
+    PushResult,
+    Rejection,
+    RmaRecord,
+    RmaTimeline,
+    StationStatus,
+    TimelineEntry,
+    parse_stamp,
+)
 
 STATION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ROLES = ("station", "integration")
@@ -145,7 +162,7 @@ class NotFound(ServerError):
 
 def utc_now() -> str:
     """The server clock, ISO-8601 UTC with milliseconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def token_hash(token: str) -> str:
@@ -293,7 +310,7 @@ class ServerDb:
     def push(self, station: str, batch: PushBatch) -> PushResult:
         """Store a batch of a station's events once each; see :mod:`sync.protocol`."""
         seqs = [e.seq for e in batch.events]
-        if any(b <= a for a, b in zip(seqs, seqs[1:])):
+        if any(b <= a for a, b in itertools.pairwise(seqs)):
             raise BadBatch("events must be in increasing seq order without repeats; nothing was stored")
         for expected, seq in enumerate(seqs, batch.after_seq + 1):
             if seq != expected:  # a gap: acknowledging through the batch's end would claim events never sent
@@ -303,7 +320,7 @@ class ServerDb:
         twice = [i for i, n in collections.Counter(i for i in ids if isinstance(i, str)).items() if n > 1]
         if twice:
             raise BadBatch(f"event id {twice[0][:64]} appears twice in the batch; nothing was stored")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         earliest, latest = now - MAX_EVENT_AGE, now + MAX_CLOCK_AHEAD
         checked: list[tuple[int, OutboxEvent | None, str, str]] = []  # seq, event, id, problem
         for raw in batch.events:
@@ -322,13 +339,12 @@ class ServerDb:
                 checked.append((ev.seq, ev, ev.id, ""))
             except (ValidationError, ValueError, RecursionError) as exc:
                 checked.append((raw.seq, None, str(data.get("id", ""))[:64], _one_line(exc)))
-        for attempt in range(3):
+        for _ in range(2):
             try:
                 return self._push(station, batch.after_seq, checked)
             except IntegrityError:
-                # a concurrent request stored the same event id first: look again
-                if attempt == 2:
-                    raise
+                continue  # a concurrent request stored the same event id first: look again
+        return self._push(station, batch.after_seq, checked)  # the third time, an IntegrityError stands
 
     def _push(self, station: str, after_seq: int, checked) -> PushResult:
         now = utc_now()
@@ -502,7 +518,7 @@ class ServerDb:
             by_code[rec.rma_code] = rec  # the last one sent wins within a request
         created = updated = unchanged = 0
         with self.write() as conn:
-            known = {}
+            known: dict[str, str] = {}   # code -> the record as stored (JSON text)
             for chunk in _chunks(list(by_code), 500):
                 known.update(conn.execute(sa.select(rmas.c.code, rmas.c.record).where(rmas.c.code.in_(chunk))).all())
             new_rows, changed, items = [], [], []
@@ -617,33 +633,13 @@ class ServerDb:
                 held |= set(conn.execute(sa.select(photos.c.sha256).where(photos.c.sha256.in_(chunk))).scalars())
         return [h for h in dict.fromkeys(hashes) if h not in held]
 
-    # --- for tests, benchmarks and the operator ------------------------------------
+    # --- for benchmarks (bench/sync_bench.py) and tests --------------------------------
 
     def station_events(self, station: str) -> list[tuple[int, str]]:
         """(seq, event id) of every event held for a station, by seq."""
         with self.read() as conn:
             return [tuple(r) for r in conn.execute(sa.select(events.c.seq, events.c.event_id)
                                                    .where(events.c.station == station).order_by(events.c.seq))]
-
-    def rejections(self, station: str) -> list[tuple[int, str, str]]:
-        """(seq, event id, reason) of every event of a station the server refused, by seq."""
-        with self.read() as conn:
-            return [tuple(r) for r in conn.execute(sa.select(rejections.c.seq, rejections.c.event_id,
-                                                             rejections.c.reason)
-                                                   .where(rejections.c.station == station).order_by(rejections.c.seq))]
-
-    def inspected_item(self, code: str, item: str) -> tuple[str, str] | None:
-        """(event id, station) of the inspection the server counts for an item of an RMA."""
-        with self.read() as conn:
-            row = conn.execute(sa.select(inspected_items.c.event_id, inspected_items.c.station).where(
-                inspected_items.c.rma_code == code, inspected_items.c.item == item)).first()
-        return tuple(row) if row else None
-
-    def counts(self) -> dict[str, int]:
-        """Rows per table."""
-        with self.read() as conn:
-            return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                    for t in (events, rejections, rmas, changes, conflicts, stations, photos)}
 
 
 def _sqlite_connect(dbapi_conn, _record) -> None:
@@ -672,13 +668,16 @@ def _changed_fields(old, ev: OutboxEvent | None, event_id: str) -> list[str]:
 
 
 def _sort_time(at: str, server_at: str) -> datetime:
-    """An entry's time for ordering; a station time that does not parse (stored before it was checked) uses the server's."""
+    """An entry's time for ordering.
+
+    A station time that does not parse (stored before it was checked) uses the server's.
+    """
     for text in (at, server_at):
         try:
             return parse_stamp(text)
         except ValueError:
             continue
-    return datetime.min.replace(tzinfo=timezone.utc)
+    return datetime.min.replace(tzinfo=UTC)
 
 
 def _one_line(exc: Exception) -> str:

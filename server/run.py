@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import h11
@@ -24,6 +25,7 @@ class HeaderDeadline(H11Protocol):
     """
 
     header_timeout = HEADER_TIMEOUT
+    _header_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)

@@ -56,7 +56,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -65,10 +65,19 @@ import urllib3
 from pydantic import BaseModel, ValidationError
 
 from sync import store as store_module
-from sync.protocol import (API_PREFIX, MAX_BATCH, MAX_PHOTO_BYTES, MAX_PHOTO_QUERY, ChangePage, PhotoHashes,
-                           PhotoStored, PushResult, StationStatus, image_type)
+from sync.protocol import (
+    API_PREFIX,
+    MAX_BATCH,
+    MAX_PHOTO_BYTES,
+    MAX_PHOTO_QUERY,
+    ChangePage,
+    PhotoHashes,
+    PhotoStored,
+    PushResult,
+    StationStatus,
+    image_type,
+)
 from sync.store import PhotoUpload, Store
-
 
 MAX_RETRY_AFTER = 600.0  # seconds
 
@@ -90,7 +99,11 @@ class Garbled(Unreachable):
 
 
 class ServerTrouble(Retryable):
-    """The server answered 5xx or 429."""
+    """The server answered 5xx or 429; ``retry_after``: the seconds its Retry-After header asked for."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class EpochChanged(Retryable):
@@ -219,8 +232,7 @@ class SyncClient:
                     continue
             detail = _detail(answer)
             if answer.status_code == 429 or answer.status_code >= 500:
-                last = ServerTrouble(f"server answered {answer.status_code}: {detail}")
-                last.retry_after = _retry_after(answer)
+                last = ServerTrouble(f"server answered {answer.status_code}: {detail}", _retry_after(answer))
                 continue
             if answer.status_code in (401, 403):
                 raise NotAuthorized(f"server refused the token ({answer.status_code}): {detail}")
@@ -232,7 +244,7 @@ class SyncClient:
     def _pause(self, attempt: int, last: Retryable | None) -> None:
         """Exponential backoff with full jitter; never shorter than the server's Retry-After."""
         delay = random.uniform(0, min(self.backoff_cap, self.backoff * 2 ** (attempt - 1)))
-        retry_after = getattr(last, "retry_after", None)
+        retry_after = last.retry_after if isinstance(last, ServerTrouble) else None
         if retry_after is not None:  # the server knows best; only an absurd value is cut short
             delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
         self.stop.wait(delay)
@@ -384,7 +396,7 @@ class SyncClient:
     def pull(self, store: Store, report: SyncReport | None = None) -> SyncReport:
         """Apply every change after the stored cursor, each page with its cursor in one transaction."""
         report = report or SyncReport()
-        cursor = int(store.get_state("pull_cursor", "0"))
+        cursor = int(store.get_state("pull_cursor") or "0")
         while not self.stop.is_set():
             page = self.call("GET", "/changes", ChangePage, params={"after": cursor, "limit": self.page})
             if page.epoch != self.epoch:
@@ -411,7 +423,7 @@ class SyncClient:
             self.epoch = self.status().epoch
         with store.write() as conn:
             store_module.note_photos(store, conn, store.acked_seq())
-        before = (datetime.now(timezone.utc) - timedelta(seconds=self.photo_recheck)).isoformat(
+        before = (datetime.now(UTC) - timedelta(seconds=self.photo_recheck)).isoformat(
             timespec="milliseconds")
         due = store_module.photos_due(store, self.epoch, before)
         folder = store.path.parent / PHOTO_FOLDER

@@ -105,6 +105,8 @@ class RmaFile:
         self.lines_loaded = 0
         self._notes: dict[str, _Note] | None = None
         if text is None:
+            if self.path is None:
+                raise TypeError("RmaFile reads a path or a text; neither was given")
             try:
                 with open(self.path, "rb") as raw:
                     head = raw.read(4096)
@@ -142,6 +144,7 @@ class RmaFile:
                 if note is not None:
                     note.bad = True
                 continue
+            assert row is not None and note is not None  # a row without a problem has its RMA code
             status = _STATUSES[row["status"].lower()]  # one string each, not one per row
             if not note.status:
                 note.status = status
@@ -162,9 +165,10 @@ class RmaFile:
         if self._notes is None:
             self.check()
         notes = self._notes
+        assert notes is not None  # check() keeps them
         assembling: dict[str, tuple[ParsedRma, list[int]]] = {}
         self.lines_loaded = 0
-        for where, row, problem, code in self._rows(count_cleaned=False):
+        for _where, row, problem, code in self._rows(count_cleaned=False):
             note = notes.get(code) if code else None
             if problem or row is None or note is None or note.bad:
                 continue
@@ -191,6 +195,7 @@ class RmaFile:
     def _open(self) -> TextIO:
         if self._text is not None:
             return io.StringIO(self._text, newline="")
+        assert self.path is not None  # __init__ refuses neither a path nor a text
         try:
             return open(self.path, encoding="utf-8-sig", newline="")
         except OSError as exc:
@@ -201,7 +206,7 @@ class RmaFile:
         with self._open() as stream:
             try:
                 yield from (self._json_rows(stream) if self.kind == "json" else self._csv_rows(stream))
-            except UnicodeDecodeError as exc:
+            except UnicodeDecodeError:
                 raise ImportFileError(f"{self.name} is not UTF-8 text (near line {self._line})"
                                       f"{self._encoding_hint()} — {_NOTHING}") from None
 
@@ -267,7 +272,8 @@ class RmaFile:
                 raise ImportFileError(f"{self.name}:{start}: {exc} — {_NOTHING}") from None
             if not cells:
                 continue  # a blank line
-            for column, cell in zip(header, cells) if reader.line_num > start else ():  # a row over lines
+            # a row over lines; a short row pairs only the cells it has (strict=False)
+            for column, cell in zip(header, cells, strict=False) if reader.line_num > start else ():
                 if ("\n" in cell or "\r" in cell) and ("," in cell or len(cell) > MAX_FIELD):
                     raise ImportFileError(
                         f"{self.name}:{start}: a quote opened on this line is not closed until line "
@@ -277,7 +283,7 @@ class RmaFile:
                 yield start, None, "more cells than the header has columns", \
                     self._clean(cells[header.index("rma_code")]).upper()
                 continue
-            row = {column: self._clean(cell) for column, cell in zip(header, cells)}
+            row = {column: self._clean(cell) for column, cell in zip(header, cells, strict=False)}  # short: below
             for column in header[len(cells):]:
                 row[column] = ""
             yield start, row, "", row.get("rma_code", "").upper()
@@ -446,23 +452,13 @@ def _operator_row(line: int, row: dict) -> OperatorRow:
     return OperatorRow(line, row.get("id") or "", (row.get("name") or "").strip(), role, problem)
 
 
-def read_rma_file(path: str | Path) -> ParsedFile:
-    """Read and check a whole CSV or JSON file of expected returns (all of it in memory: small files)."""
-    source = RmaFile(path)
-    errors = source.check()
-    return ParsedFile(list(source.rmas()), sorted(errors), rows=source.rows)
+def read_rma_file(path: str | Path | None = None, *, text: str | None = None, kind: str = "",
+                  name: str = "") -> ParsedFile:
+    """Read and check a whole CSV or JSON file of expected returns, or its ``text`` (all in memory: small files).
 
-
-def parse_csv(text: str, name: str = "<csv>") -> ParsedFile:
-    """Check CSV text (header first) and group its rows into RMAs."""
-    source = RmaFile(text=text, kind="csv", name=name)
-    errors = source.check()
-    return ParsedFile(list(source.rmas()), sorted(errors), rows=source.rows)
-
-
-def parse_json(text: str, name: str = "<json>") -> ParsedFile:
-    """Check JSON text (a list of RMAs, flat rows or with ``lines``) and group them."""
-    source = RmaFile(text=text, kind="json", name=name)
+    ``kind`` ("csv" or "json") and ``name`` (for messages) as for :class:`RmaFile`.
+    """
+    source = RmaFile(path, text=text, kind=kind, name=name)
     errors = source.check()
     return ParsedFile(list(source.rmas()), sorted(errors), rows=source.rows)
 

@@ -72,7 +72,6 @@ MAX_EVENT_AGE = timedelta(days=3653)   # ten years: a server rebuilt from old ou
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 ShortText = Annotated[str, Field(max_length=200)]
-Stamp = Annotated[str, Field(min_length=1, max_length=40)]
 EventType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=64)]
 Seq = Annotated[int, Field(ge=1, le=MAX_SEQ)]
 

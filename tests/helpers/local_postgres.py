@@ -68,7 +68,7 @@ class LocalPostgres:
         if done.returncode:
             raise PostgresUnavailable(f"{Path(args[0]).name} failed: {(done.stderr or done.stdout).strip()[-500:]}")
 
-    def start(self) -> "LocalPostgres":
+    def start(self) -> LocalPostgres:
         """initdb + pg_ctl start; returns once connections are accepted."""
         data = self.dir / "data"
         self._run(str(self.bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", self.user, "-E", "UTF8",

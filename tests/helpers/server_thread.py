@@ -29,7 +29,7 @@ class ServerThread:
         scheme = "https" if self.options.get("tls_cert") else "http"
         return f"{scheme}://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> "ServerThread":
+    def start(self, timeout: float = 15.0) -> ServerThread:
         """Listen (port 0 picks a free port, kept for restarts) and wait until ready."""
         sock = listening_socket(self.host, self.port)
         self.port = sock.getsockname()[1]

@@ -10,8 +10,8 @@ import threading
 import pytest
 
 from labels import PrinterError, PrinterNotReady, open_printer, render, rma_label
-from tests.helpers.loopback_printer import Listener, LoopbackPrinter, host_status_answer, refusing_url
 from labels.printers import CupsPrinter, FilePrinter, TcpPrinter, parse_host_status
+from tests.helpers.loopback_printer import Listener, LoopbackPrinter, host_status_answer, refusing_url
 
 from .conftest import decode, zpl_images
 
@@ -228,17 +228,15 @@ class BadPrinter(Listener):
     ("no-second-status", "did not confirm"),
 ])
 def test_a_printer_that_says_ready_then_misbehaves_has_not_printed(behaviour, says):
-    with BadPrinter(behaviour) as bad:
-        with pytest.raises(PrinterError, match=says) as failed:
-            open_printer(bad.url, timeout=0.5).print(ZPL, "zpl")
+    with BadPrinter(behaviour) as bad, pytest.raises(PrinterError, match=says) as failed:
+        open_printer(bad.url, timeout=0.5).print(ZPL, "zpl")
     assert "\n" not in str(failed.value)
 
 
 def test_a_printer_that_never_reads_a_large_job_has_not_printed():
     big = ZPL * (24 * 1024 * 1024 // len(ZPL))  # more than any socket buffer holds
-    with BadPrinter("never-reads") as bad:
-        with pytest.raises(PrinterError, match="stopped taking data|did not confirm"):
-            open_printer(bad.url, timeout=0.5).print(big, "zpl")
+    with BadPrinter("never-reads") as bad, pytest.raises(PrinterError, match=r"stopped taking data|did not confirm"):
+        open_printer(bad.url, timeout=0.5).print(big, "zpl")
 
 
 def test_a_printer_whose_buffer_never_empties_has_not_printed(printer):

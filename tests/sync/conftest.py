@@ -4,6 +4,7 @@ behind it, and a fault-injecting HTTP proxy of our own in between."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import random
 import shutil
@@ -133,7 +134,7 @@ def _tokens(storage):
 
 # answers spoiled on the way back: the server did the work, the client gets a broken or foreign answer
 CUTS = ("short_body", "cut_chunk", "cut_json", "bad_gzip", "foreign_json")
-ACTIONS = ("pass", "drop", "drop_after", "stall", "dup", "reorder", "500", "429") + CUTS
+ACTIONS = ("pass", "drop", "drop_after", "stall", "dup", "reorder", "500", "429", *CUTS)
 
 
 class FaultProxy:
@@ -185,16 +186,12 @@ class FaultProxy:
 
     def close(self) -> None:
         self._stop.set()
-        try:
+        with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() below
-        except OSError:
-            pass
         self._sock.close()
         for client in list(self._clients):
-            try:
+            with contextlib.suppress(OSError):
                 client.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._accepter.join(5)
         for t in self._threads:
             t.join(5)
@@ -275,16 +272,16 @@ def _spoil(action: str, answer: bytes) -> tuple[bytes, bool]:
     half = body[:max(1, len(body) // 2)]
 
     def complete(headers: list[bytes], content: bytes) -> bytes:
-        return b"\r\n".join(headers + [b"Content-Length: " + str(len(content)).encode()]) + b"\r\n\r\n" + content
+        return b"\r\n".join([*headers, b"Content-Length: " + str(len(content)).encode()]) + b"\r\n\r\n" + content
     if action == "short_body":
-        return b"\r\n".join(lines + [b"Content-Length: " + str(len(body)).encode()]) + b"\r\n\r\n" + half, False
+        return b"\r\n".join([*lines, b"Content-Length: " + str(len(body)).encode()]) + b"\r\n\r\n" + half, False
     if action == "cut_chunk":
-        return (b"\r\n".join(lines + [b"Transfer-Encoding: chunked"]) + b"\r\n\r\n"
+        return (b"\r\n".join([*lines, b"Transfer-Encoding: chunked"]) + b"\r\n\r\n"
                 + f"{len(body):x}\r\n".encode() + half), False
     if action == "cut_json":
         return complete(lines, half), True
     if action == "bad_gzip":
-        return complete(lines + [b"Content-Encoding: gzip"], body), True
+        return complete([*lines, b"Content-Encoding: gzip"], body), True
     return complete([lines[0].split(b" ")[0] + b" 200 OK", b"Content-Type: application/json"],
                     b'{"hello": "welcome to the warehouse wifi"}'), True
 

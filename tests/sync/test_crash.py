@@ -31,11 +31,10 @@ WRITER = textwrap.dedent("""
 
 def test_sigkill_mid_stream_loses_no_acknowledged_event(tmp_path):
     db = tmp_path / "crash.db"
-    with Store(db) as store:
-        with store.write() as conn:
-            for n in range(500):
-                store.upsert_rma(conn, {"rma_code": f"RMA-{n}", "status": "authorized"},
-                                 [{"sku": "S", "qty": 1}])
+    with Store(db) as store, store.write() as conn:
+        for n in range(500):
+            store.upsert_rma(conn, {"rma_code": f"RMA-{n}", "status": "authorized"},
+                             [{"sku": "S", "qty": 1}])
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     rng = random.Random(20261121)

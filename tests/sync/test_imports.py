@@ -52,11 +52,11 @@ def test_control_and_invisible_characters_never_reach_the_database(tmp_path, kin
 
 
 def test_scans_and_imports_clean_text_the_same_way():
-    from sync.imports import parse_csv
+    from sync.imports import read_rma_file
     from terminal.scanning import read_scan
 
     code = "RMA\u009b-\u200b9\u202e"
-    parsed = parse_csv(HEADER + f"{code},,,,,authorized,S,,,1,\n")
+    parsed = read_rma_file(text=HEADER + f"{code},,,,,authorized,S,,,1,\n", kind="csv")
     assert parsed.rmas[0].rma["rma_code"] == read_scan(code).text.upper() == "RMA-9"
 
 
@@ -250,17 +250,17 @@ def test_a_json_list_read_in_chunks_gives_every_rma_exactly(tmp_path):
     ('"text"', "f.json: expected a list of RMAs"),
 ])
 def test_broken_json_is_one_line_with_its_line(text, message):
-    from sync.imports import ImportFileError, parse_json
+    from sync.imports import ImportFileError, read_rma_file
 
     with pytest.raises(ImportFileError) as refused:
-        parse_json(text, "f.json")
+        read_rma_file(text=text, kind="json", name="f.json")
     assert str(refused.value).startswith(message) and str(refused.value).endswith("nothing imported")
 
 
 def test_the_object_forms_of_json_still_load():
-    from sync.imports import parse_json
+    from sync.imports import read_rma_file
 
     row = {"rma_code": "A", "status": "authorized", "sku": "s", "qty": 1}
-    assert [p.rma["rma_code"] for p in parse_json(json.dumps({"rmas": [row, {**row, "rma_code": "B"}]})).rmas] \
-        == ["A", "B"]
-    assert [p.rma["rma_code"] for p in parse_json(json.dumps(row)).rmas] == ["A"]
+    wrapped = read_rma_file(text=json.dumps({"rmas": [row, {**row, "rma_code": "B"}]}), kind="json")
+    assert [p.rma["rma_code"] for p in wrapped.rmas] == ["A", "B"]
+    assert [p.rma["rma_code"] for p in read_rma_file(text=json.dumps(row), kind="json").rmas] == ["A"]

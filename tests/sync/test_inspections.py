@@ -101,7 +101,7 @@ def test_refused_inspections_write_nothing(received, change, message):
 
 def test_a_done_line_is_refused(received):
     received.save_inspection(inspection(2), "b", "qc1")
-    with pytest.raises(StoreError, match="line 2 of RMA-1 .* is inspected already"):
+    with pytest.raises(StoreError, match=r"line 2 of RMA-1 .* is inspected already"):
         received.save_inspection(inspection(2), "b", "qc1")
 
 
@@ -110,9 +110,8 @@ def test_event_and_projection_are_one_transaction(received, db_path):
     blocker = sqlite3.connect(db_path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
-        with Store(db_path, busy_timeout_ms=50) as other:
-            with pytest.raises(StoreError, match="locked"):
-                other.save_inspection(inspection(), "b", "qc1")
+        with Store(db_path, busy_timeout_ms=50) as other, pytest.raises(StoreError, match="locked"):
+            other.save_inspection(inspection(), "b", "qc1")
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()

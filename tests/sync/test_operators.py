@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -34,9 +34,8 @@ def test_a_bad_operator_is_refused_with_one_line(store, operator_id, role, probl
 
 
 def test_the_database_itself_refuses_an_unknown_role(store):
-    with pytest.raises(StoreError, match="CHECK constraint failed"):
-        with store.write() as conn:
-            conn.execute("INSERT INTO operators (id, name, created_at, role) VALUES ('x', '', 'now', 'boss')")
+    with pytest.raises(StoreError, match="CHECK constraint failed"), store.write() as conn:
+        conn.execute("INSERT INTO operators (id, name, created_at, role) VALUES ('x', '', 'now', 'boss')")
 
 
 def test_an_older_database_gets_roles_and_keeps_its_operators(tmp_path):
@@ -96,7 +95,7 @@ def test_an_override_approved_by_a_supervisor_is_recorded(received):  # noqa: F8
 def receipt(store, operator: str, minutes_ago: float):
     """An RMA as received by ``operator`` some minutes ago (received_at as the store writes it)."""
     rma = store.get_rma("RMA-7")
-    at = (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).isoformat(timespec="milliseconds")
+    at = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(timespec="milliseconds")
     from dataclasses import replace
 
     return replace(rma, received_at=at, received_operator=operator)

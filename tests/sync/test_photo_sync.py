@@ -10,12 +10,13 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from server.db import events as server_events
+from server.db import photos as server_photos
 from sync import store as store_module
 from sync.client import SyncClient
 from sync.protocol import MAX_PHOTO_BYTES
-from server.db import events as server_events
-from server.db import photos as server_photos
 from sync.store import Inspection
+from tests.helpers.server_queries import row_counts
 
 CHECKLIST_HASH = "ab" * 32
 
@@ -98,7 +99,7 @@ def test_inspection_photos_reach_the_server_after_their_event(storage, server, t
     assert photo_at >= event_at
     assert "sent 2 photo(s), 0 waiting" in report.describe()
     again = SyncClient(server.url, tokens["A"]).sync(a)
-    assert again.photos_sent == 0 and storage.db.counts()["photos"] == 2
+    assert again.photos_sent == 0 and row_counts(storage.db)["photos"] == 2
 
 
 def test_photos_of_unacknowledged_events_are_not_sent(sqlite_storage, sqlite_server, sqlite_tokens, make_station):
@@ -107,7 +108,7 @@ def test_photos_of_unacknowledged_events_are_not_sent(sqlite_storage, sqlite_ser
     inspect_with_photos(a, [photo_record(sha, a.path.parent / "photos" / f"{sha}.jpg", data)])
     client = SyncClient(sqlite_server.url, sqlite_tokens["A"])
     report = client.send_photos(a)   # nothing pushed yet: the server holds no event referring to it
-    assert report.photos_sent == 0 and sqlite_storage.db.counts()["photos"] == 0
+    assert report.photos_sent == 0 and row_counts(sqlite_storage.db)["photos"] == 0
     assert client.sync(a).photos_sent == 1 and sqlite_storage.db.photo(sha)[1] == data
 
 
@@ -169,7 +170,7 @@ def test_a_photo_file_gone_from_the_station_is_reported_and_events_still_sync(
     assert "changed since the inspection" in next(p for p in report.photo_problems if changed_sha[:12] in p)
     assert "PHOTO PROBLEM" in report.describe() and "(and 1 more)" in report.describe()
     assert {p["sha256"] for p in store_module.photo_problems(a)} == {sha, changed_sha}
-    assert sqlite_storage.db.counts()["photos"] == 0
+    assert row_counts(sqlite_storage.db)["photos"] == 0
 
     path.write_bytes(data)  # the file is put back: the next check sends it and clears the problem
     report = SyncClient(sqlite_server.url, sqlite_tokens["A"], photo_recheck=0).sync(a)
@@ -210,12 +211,12 @@ def test_photo_endpoint_checks_hash_size_type_and_token(sqlite_storage, sqlite_s
     assert put_photo(url, token, sha, data, "image/png").status_code == 422   # a JPEG sent as PNG
     text = b"not an image at all"
     assert put_photo(url, token, hashlib.sha256(text).hexdigest(), text).status_code == 422
-    assert sqlite_storage.db.counts()["photos"] == 0
+    assert row_counts(sqlite_storage.db)["photos"] == 0
 
     first, second = put_photo(url, token, sha, data), put_photo(url, sqlite_tokens["B"], sha, data)
     assert (first.status_code, first.json()["stored"]) == (201, True)
     assert (second.status_code, second.json()["stored"]) == (200, False)
-    assert sqlite_storage.db.counts()["photos"] == 1
+    assert row_counts(sqlite_storage.db)["photos"] == 1
 
     missing = requests.post(f"{url}/api/v1/photos/missing", json={"sha256": [sha, other]}, headers=auth(token),
                             timeout=10)
@@ -232,7 +233,7 @@ def test_oversized_photo_gets_413_with_a_clear_line(sqlite_storage, sqlite_serve
     chunked = put_photo(sqlite_server.url, sqlite_tokens["A"], hashlib.sha256(big).hexdigest(),
                         (big[i:i + 2 ** 20] for i in range(0, len(big), 2 ** 20)))  # no Content-Length
     assert chunked.status_code == 413 and "photo larger than" in chunked.json()["detail"]
-    assert sqlite_storage.db.counts()["photos"] == 0
+    assert row_counts(sqlite_storage.db)["photos"] == 0
     # the limit is the photo endpoint's own: the events' body limit is smaller
     real = image(".jpg", 4)
     just_fits = real + bytes(MAX_PHOTO_BYTES - len(real))  # a real JPEG (the server decodes it), padded
@@ -282,4 +283,4 @@ def test_the_same_photo_sent_at_once_by_many_is_stored_once(storage, server, tok
         answers = list(pool.map(lambda i: put_photo(server.url, tokens["AB"[i % 2]], sha, data), range(8)))
     assert all(a.status_code in (200, 201) for a in answers), [a.text for a in answers]
     assert sum(a.json()["stored"] for a in answers) == 1
-    assert storage.db.counts()["photos"] == 1 and storage.db.photo(sha) == ("image/jpeg", data)
+    assert row_counts(storage.db)["photos"] == 1 and storage.db.photo(sha) == ("image/jpeg", data)

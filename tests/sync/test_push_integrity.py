@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -14,11 +14,12 @@ import requests
 from sync import store as store_module
 from sync.client import SyncClient
 from sync.protocol import MAX_SEQ
+from tests.helpers.server_queries import inspected_item, refused_events
 from tests.sync.test_server_api import auth, event, post_rmas, push, rma
 
 
 def stamp(delta: timedelta = timedelta(0)) -> str:
-    return (datetime.now(timezone.utc) + delta).isoformat(timespec="milliseconds")
+    return (datetime.now(UTC) + delta).isoformat(timespec="milliseconds")
 
 
 # --- case 4: consecutive after after_seq, or refused -----------------------------------
@@ -73,9 +74,9 @@ def test_two_events_with_one_id_in_a_batch_get_422_and_nothing_is_stored(storage
 
 
 def test_a_payload_number_that_is_not_finite_is_a_rejection_not_a_500(storage, server, tokens):
-    body = '{"after_seq": 0, "events": [%s]}' % (
-        '{"seq": 1, "id": "%s", "type": "note.added", "operator": "op", "at": "%s", "payload": {"x": NaN}}'
-        % (uuid.uuid4(), stamp()))
+    event = (f'{{"seq": 1, "id": "{uuid.uuid4()}", "type": "note.added", "operator": "op", "at": "{stamp()}", '
+             '"payload": {"x": NaN}}')
+    body = f'{{"after_seq": 0, "events": [{event}]}}'
     answer = requests.post(f"{server.url}/api/v1/events", data=body, timeout=10,
                            headers=auth(tokens["A"]) | {"Content-Type": "application/json"})
     assert answer.status_code == 200, answer.text
@@ -96,11 +97,11 @@ def test_a_changed_resend_is_rejected_with_its_reason_and_kept_on_the_server(sto
     [refused] = answer["rejected"]
     assert refused["seq"] == 1 and change.split("_")[0] in refused["reason"] and "kept" in refused["reason"]
     assert storage.db.station_events("A") == [(1, original["id"])]  # the first stays
-    assert storage.db.rejections("A") == [(1, changed["id"], refused["reason"])]
+    assert refused_events(storage.db, "A") == [(1, changed["id"], refused["reason"])]
     # the same changed re-send again: listed again, stored once, never a 500
     again = push(server.url, tokens["A"], [changed])
     assert again.status_code == 200 and again.json()["rejected"][0]["reason"] == refused["reason"]
-    assert len(storage.db.rejections("A")) == 1
+    assert len(refused_events(storage.db, "A")) == 1
     # the unchanged re-send is still a plain duplicate
     assert push(server.url, tokens["A"], [original]).json()["duplicates"] == 1
 
@@ -141,7 +142,7 @@ def test_a_time_that_is_not_a_sane_time_is_a_rejection(storage, server, tokens, 
 
 
 def test_times_in_other_offsets_and_with_z_are_accepted(storage, server, tokens):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     shanghai = (now - timedelta(minutes=5)).astimezone(timezone(timedelta(hours=8))).isoformat()
     zulu = (now - timedelta(minutes=4)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     answer = push(server.url, tokens["A"], [event(1, at=shanghai), event(2, at=zulu)]).json()
@@ -188,7 +189,7 @@ def test_station_a_cannot_replace_station_bs_inspection(storage, server, tokens,
                  payload={"line_no": 1, "result": "pass"})
     answer = push(server.url, tokens["A"], [ours]).json()
     assert answer["conflicts"] == 1
-    assert storage.db.inspected_item("RMA-V", "line 1 unit 1") == (theirs["id"], "B")
+    assert inspected_item(storage.db, "RMA-V", "line 1 unit 1") == (theirs["id"], "B")
     a = make_station("A")
     SyncClient(server.url, tokens["A"]).sync(a)
     assert [c["kind"] for c in store_module.sync_conflicts(a, "RMA-V")] == ["foreign_correction"]
@@ -196,7 +197,7 @@ def test_station_a_cannot_replace_station_bs_inspection(storage, server, tokens,
     fixed = event(2, type="item.inspected", rma_code="RMA-V", at=stamp(), refers_to=theirs["id"],
                   payload={"line_no": 1, "result": "pass"})
     assert push(server.url, tokens["B"], [fixed], after_seq=1).json()["conflicts"] == 0
-    assert storage.db.inspected_item("RMA-V", "line 1 unit 1") == (fixed["id"], "B")
+    assert inspected_item(storage.db, "RMA-V", "line 1 unit 1") == (fixed["id"], "B")
 
 
 def test_a_retry_of_an_event_stored_before_times_were_checked_is_still_a_duplicate(storage, server, tokens):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import requests
 from hypothesis import HealthCheck, given, settings
@@ -20,9 +20,10 @@ from sync.protocol import MAX_BATCH, MAX_SEQ, PushResult
 EDGE_INTS = st.sampled_from([0, 1, -1, MAX_SEQ - 1, MAX_SEQ, MAX_SEQ + 1, 2 ** 63 - 1, 2 ** 63, 10 ** 20, -(2 ** 63)])
 ANY_INT = st.integers() | EDGE_INTS
 JSON = st.recursive(st.none() | st.booleans() | ANY_INT | st.floats() | st.text(max_size=30),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+                    lambda inner: (st.lists(inner, max_size=4)
+                                   | st.dictionaries(st.text(max_size=10), inner, max_size=4)),
                     max_leaves=25)
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 STAMPS = (st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat())
           | st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)).map(
               lambda d: d.isoformat() + "Z")

@@ -11,6 +11,7 @@ import requests
 from sync import store as store_module
 from sync.client import NotAuthorized, Refused, SyncClient
 from sync.protocol import MAX_BATCH
+from tests.helpers.server_queries import row_counts
 from tests.helpers.server_thread import ServerThread
 
 
@@ -162,7 +163,7 @@ def test_item_inspected_twice_and_inspection_of_a_cancelled_rma_are_conflicts(st
     ca.sync(a)
     kinds = {(c["kind"], c["rma_code"]) for c in store_module.sync_conflicts(a)}
     assert kinds == {("inspected_twice", "RMA-5"), ("cancelled_while_offline", "RMA-6")}
-    assert storage.db.counts()["events"] == 4  # every record kept
+    assert row_counts(storage.db)["events"] == 4  # every record kept
     assert first == 1
 
 

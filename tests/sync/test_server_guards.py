@@ -11,6 +11,7 @@ import pytest
 import requests
 from PIL import Image
 
+from tests.helpers.server_queries import row_counts
 from tests.helpers.server_thread import ServerThread
 from tests.sync.test_photo_sync import image, put_photo, server_photo
 
@@ -60,7 +61,7 @@ def test_a_slow_body_gets_408_and_nothing_is_stored(sqlite_storage, guarded, sql
     head = HEAD.format(length=1000, auth=f"Authorization: Bearer {sqlite_tokens['A']}\r\n").encode()
     answer = raw(guarded.port, head + b'{"after_seq": 0, "events": [')  # the rest never comes
     assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive in time" in answer
-    assert sqlite_storage.db.counts()["events"] == 0
+    assert row_counts(sqlite_storage.db)["events"] == 0
 
 
 def test_failed_authentications_are_limited_per_address(guarded, sqlite_tokens):
@@ -93,7 +94,7 @@ def test_html_that_starts_like_a_jpeg_is_refused(sqlite_storage, sqlite_server, 
     answer = put_photo(sqlite_server.url, sqlite_tokens["A"], hashlib.sha256(fake_webp).hexdigest(), fake_webp,
                        "image/webp")
     assert answer.status_code == 422
-    assert sqlite_storage.db.counts()["photos"] == 0
+    assert row_counts(sqlite_storage.db)["photos"] == 0
 
 
 @pytest.mark.parametrize("kind,pil", [("image/jpeg", "JPEG"), ("image/png", "PNG"), ("image/webp", "WEBP")])

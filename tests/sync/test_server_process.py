@@ -7,16 +7,15 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
 import sqlalchemy as sa
 
-from sync.client import SyncClient
 from server import db as server_db
+from sync.client import SyncClient
 from tests.helpers.local_postgres import LocalPostgres, free_port
 from tests.sync.conftest import ServerStorage, wait_until
 from tests.sync.test_server_api import auth, post_rmas, rma
@@ -35,7 +34,7 @@ class ServerProcess:
                                       "--workers", str(workers), *extra],
                                      stdout=subprocess.DEVNULL, stderr=log, env=ENV)
 
-    def wait_ready(self) -> "ServerProcess":
+    def wait_ready(self) -> ServerProcess:
         def healthy() -> bool:
             assert self.proc.poll() is None, "the server process exited"
             try:
@@ -68,7 +67,7 @@ def served(request, tmp_path):
 
 
 def stamp() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def receipt(seq: int, code: str) -> dict:

@@ -149,9 +149,9 @@ def test_locked_database_gives_a_clear_error_and_loses_nothing(db_path):
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
     try:
-        with Store(db_path, busy_timeout_ms=200) as store:
-            with pytest.raises(DatabaseBusy, match="locked by another program"):
-                store.receive("RMA-2", "b", "o")
+        with (Store(db_path, busy_timeout_ms=200) as store,
+              pytest.raises(DatabaseBusy, match="locked by another program")):
+            store.receive("RMA-2", "b", "o")
     finally:
         other.execute("ROLLBACK")
         other.close()
@@ -219,8 +219,7 @@ def test_read_only_database_gives_a_clear_error_and_keeps_what_is_there(db_path,
         add_rma(store, "RMA-2")
         store.receive("RMA-1", "b", "o")
     read_only(db_path)
-    with pytest.raises(StoreError, match="read-only"):
-        with Store(db_path) as store:
-            store.receive("RMA-2", "b", "o")
+    with pytest.raises(StoreError, match="read-only"), Store(db_path) as store:
+        store.receive("RMA-2", "b", "o")
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
         assert conn.execute("SELECT type FROM outbox").fetchall() == [("rma.received",)]

@@ -13,7 +13,6 @@ import requests
 from server.db import ServerDb
 from sync.store import Store
 
-
 RMA = [sys.executable, "-c", "from terminal.cli import main; main()"]  # the `rma` console script
 
 

@@ -3,12 +3,14 @@ every change at every station.  Run against SQLite and a real PostgreSQL cluster
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import requests
 
 from sync import store as store_module
 from sync.client import Retryable, SyncClient
+from tests.helpers.server_queries import row_counts
 
 
 def rma(code: str, status: str = "authorized", sku: str = "SKU-1") -> dict:
@@ -74,7 +76,7 @@ def test_faulty_network_every_event_once_every_change_everywhere(
         assert storage.db.station_events(name) == outbox(store)
         assert store.acked_seq() == store.last_seq()
         assert station_rmas(store) == {f"RMA-{i:06d}" for i in range(1200)}
-    assert storage.db.counts()["events"] == 700 + 450
+    assert row_counts(storage.db)["events"] == 700 + 450
 
 
 def test_server_restarted_mid_push_loses_and_doubles_nothing(storage, server, tokens, make_station, until):
@@ -169,7 +171,7 @@ def test_client_waits_out_retry_after_before_trying_again(sqlite_storage, sqlite
     proxy = fault_proxy(sqlite_server.port, lambda n: plan[n] if n < len(plan) else "pass")
     report = client_for(proxy.url, sqlite_tokens["A"], attempts=6).sync(a)
     assert report.waiting == 0 and len(sqlite_storage.db.station_events("A")) == 5
-    gaps = [(later - at, action) for (at, action), (later, _) in zip(proxy.log, proxy.log[1:])]
+    gaps = [(later - at, action) for (at, action), (later, _) in itertools.pairwise(proxy.log)]
     waited = [g for g, action in gaps if action == "429"]
     assert len(waited) == 2 and all(g >= 1.0 for g in waited), waited
     assert all(g < 0.9 for g, action in gaps if action == "500")  # no Retry-After: the short backoff

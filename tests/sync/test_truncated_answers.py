@@ -3,6 +3,7 @@ retried, with nothing lost; `rma sync --once` says so in one line, `--watch` and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -14,8 +15,8 @@ import pytest
 from textual.content import Content
 
 from sync.client import Retryable
-from tests.helpers.server_thread import ServerThread
 from terminal.sync_worker import SyncWorker
+from tests.helpers.server_thread import ServerThread
 from tests.sync.conftest import CUTS
 from tests.sync.test_sync_exactly_once import client_for, outbox
 
@@ -165,10 +166,8 @@ class TlsCutter:
         except OSError:
             pass
         for s in (src, dst):
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
 

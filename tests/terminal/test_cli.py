@@ -40,7 +40,8 @@ def test_help_lists_the_subcommands(rma):
 def test_import_csv_then_receive(rma, tmp_path):
     csv = tmp_path / "rmas.csv"
     csv.write_text(HEADER +
-                   "RMA-100,SO-1,Eva Jensen,1Z999AA10123456784,wrong size,authorized,APP-1,4006381333931,Jacket,1,apparel\n"
+                   "RMA-100,SO-1,Eva Jensen,1Z999AA10123456784,wrong size,authorized,"
+                   "APP-1,4006381333931,Jacket,1,apparel\n"
                    "RMA-100,SO-1,Eva Jensen,,wrong size,authorized,APP-2,,Beanie,2,apparel\n"
                    "RMA-101,SO-2,Luca Rossi,,defective,cancelled,ELC-1,,Earbuds,1,consumer_electronics\n",
                    encoding="utf-8")

@@ -121,4 +121,6 @@ def test_a_tag_on_a_mapping_is_refused_too(tmp_path):
     from qc_checklists.loader import check_text
 
     _, problems = check_text("checklist: x\ntitle: T\nitems: !!python/object/apply:os.system [ls]\n", "x.yaml", "x")
-    assert [str(p) for p in problems if "tag" in p.reason] == ["x.yaml:3: tag !!python/object/apply is not allowed; a checklist holds plain text, numbers, lists and 'key: value' lines"]
+    assert [str(p) for p in problems if "tag" in p.reason] == [
+        "x.yaml:3: tag !!python/object/apply is not allowed; "
+        "a checklist holds plain text, numbers, lists and 'key: value' lines"]

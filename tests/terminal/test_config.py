@@ -8,7 +8,8 @@ from terminal.config import ConfigError, load
 
 
 @pytest.mark.parametrize("line, key", [('db = ["x"]', "db"), ("station = 7", "station"),
-                                       ("printer = { url = 'tcp://x' }", "printer"), ("server_url = true", "server_url"),
+                                       ("printer = { url = 'tcp://x' }", "printer"),
+                                       ("server_url = true", "server_url"),
                                        ("camera = [0]", "camera"), ("camera = true", "camera"),
                                        ("server_token = 1.5", "server_token")])
 def test_a_value_of_the_wrong_type_is_refused_naming_key_file_and_type(tmp_path, monkeypatch, line, key):

@@ -36,11 +36,10 @@ def test_a_temporary_demo_folder_is_removed_at_exit_even_after_an_error(tmp_path
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR is read again
-    with pytest.raises(RuntimeError):
-        with demo_session() as session:
-            create_demo_database(session.db, 3)
-            assert session.db.is_file() and session.folder.name.startswith("rma-demo-")
-            raise RuntimeError("the station crashed")
+    with pytest.raises(RuntimeError), demo_session() as session:
+        create_demo_database(session.db, 3)
+        assert session.db.is_file() and session.folder.name.startswith("rma-demo-")
+        raise RuntimeError("the station crashed")
     assert not session.folder.exists()
     with demo_session(keep=True) as kept:  # --no-station: the database is what was asked for
         create_demo_database(kept.db, 3)
@@ -109,8 +108,8 @@ def test_the_demo_says_its_database_before_the_station_starts_and_removes_its_fo
 
 
 async def test_in_the_demo_f9_lists_print_jobs_and_the_camera_sees_an_rma(tmp_path):
-    from PIL import Image
     import zplkit
+    from PIL import Image
     from pyzbar import pyzbar
 
     from terminal.app import make_app

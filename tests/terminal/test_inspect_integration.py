@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.loopback_printer import LoopbackPrinter
 from terminal.app import make_app
 from terminal.config import Settings
 from terminal.scanning.synthetic import Shot, rma_label, write_video
 from terminal.screens.inspect_dialogs import PhotoDialog
+from tests.helpers.loopback_printer import LoopbackPrinter
 from tests.terminal.test_inspect_screen import GADGET_GTIN, folder, open_bench, settings  # noqa: F401 (fixtures)
 
 

@@ -20,8 +20,8 @@ from qc_checklists import standard_folder
 from sync.store import Store
 from terminal.app import make_app
 from terminal.config import Settings
-from terminal.screens.inspect import InspectScreen
 from terminal.screens.dialogs import SupervisorApproval
+from terminal.screens.inspect import InspectScreen
 from terminal.screens.inspect_dialogs import OverrideReason, PhotoDialog
 
 GENERAL_GTIN = "4006381333931"   # line 1 of RMA-1: general
@@ -465,10 +465,9 @@ def test_qc_checklists_imports_neither_sync_nor_terminal():
 
 
 async def test_abandon_saves_nothing_and_a_tracking_number_opens_its_rma(bench, settings):
-    with Store(settings.db_path) as store:
-        with store.write() as conn:  # a 12-digit carrier number that is also a valid UPC-A
-            store.upsert_rma(conn, {"rma_code": "RMA-4", "status": "authorized"},
-                             [{"sku": "GEN-4", "gtin": GENERAL_GTIN, "qty": 1}], ["036000291452"])
+    with Store(settings.db_path) as store, store.write() as conn:  # a 12-digit carrier number, also a valid UPC-A
+        store.upsert_rma(conn, {"rma_code": "RMA-4", "status": "authorized"},
+                         [{"sku": "GEN-4", "gtin": GENERAL_GTIN, "qty": 1}], ["036000291452"])
     await bench.scan("036000291452")
     await bench.key("y")  # RMA-4 is not received yet: receive it
     assert bench.screen.rma.code == "RMA-4" and bench.events("item.mismatch") == []

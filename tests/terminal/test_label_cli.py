@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from tests.helpers.loopback_printer import LoopbackPrinter, refusing_url
 from terminal.cli import rma
 from terminal.scanning import Kind, read_scan
 from terminal.scanning.scan import COMMANDS
+from tests.helpers.loopback_printer import LoopbackPrinter, refusing_url
 
 
 def decode(image: Image.Image) -> list[str]:

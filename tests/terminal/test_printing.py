@@ -9,9 +9,10 @@ import time
 import pytest
 
 from labels import badge_label, disposition_label, rma_label
-from tests.helpers.loopback_printer import LoopbackPrinter, refusing_url
 from terminal.config import Settings
 from terminal.printing import PrintQueue, PrintQueueError, print_label, queue_path_for
+from tests.helpers.loopback_printer import LoopbackPrinter, refusing_url
+
 
 def decode(image):
     """Barcodes in an image, read by zbar."""

@@ -82,7 +82,7 @@ async def test_every_outcome_is_distinct(settings, station_db):
                                   "RMA-2026-000004", "RMA-2026-000005", "4006381333931"], 1):
             await scan(pilot, code)
             await handled(pilot, app, n)
-            word, text = banner(app)
+            word, _text = banner(app)
             seen.append((word, app.screen.query_one(OutcomeBanner).classes))
         assert [w for w, _ in seen] == ["RECEIVED", "ALREADY RECEIVED", "NOT EXPECTED", "CANCELLED", "EXPIRED",
                                         "NOT AN RMA"]
@@ -253,7 +253,7 @@ async def test_locked_database_shows_one_line_and_keeps_the_scan_until_it_is_fre
         try:
             await scan(pilot, "RMA-2026-000002")
             await wait_until(pilot, lambda: banner(app)[0] == "DATABASE LOCKED")
-            word, text = banner(app)
+            _word, text = banner(app)
             assert "locked by another program: 1 scan waiting, nothing lost" in text
             assert "\n" not in text.strip().split("\n\n")[-1]
         finally:
@@ -416,7 +416,7 @@ async def test_coming_back_to_receiving_shows_ready_for_the_next_parcel(settings
         await pilot.press("f6")
         await wait_until(pilot, lambda: isinstance(app.screen, ReceiveScreen))
         await wait_until(pilot, lambda: banner(app)[0] == "SCAN")
-        word, text = banner(app)
+        _word, text = banner(app)
         assert "Ready for the next parcel" in text and "NOT EXPECTED" in text  # the last outcome, named small
 
 

@@ -16,7 +16,6 @@ from textual.geometry import Region
 from qc_checklists import standard_folder
 from sync.store import Inspection, Store
 from terminal.app import make_app
-from terminal.config import Settings
 from terminal.screens.inspect import InspectScreen
 from terminal.sync_worker import SyncStatus
 from terminal.widgets.status_bar import Header, StatusBar, SyncState, fit

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from server.db import ServerDb
-from tests.helpers.server_thread import ServerThread
 from sync.store import Store
 from terminal.app import make_app
 from terminal.config import Settings
 from terminal.widgets.status_bar import StatusBar
+from tests.helpers.server_thread import ServerThread
 
 
 def sync_line(app) -> str:

@@ -9,8 +9,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import cv2
 import pytest
 
-from terminal.scanning.synthetic import (FULL_HD, HD, Bench, Shot, frame, item_label, printed_rma_label, qr_label,
-                                         rma_label, write_video)
+from terminal.scanning.synthetic import (
+    FULL_HD,
+    HD,
+    Bench,
+    Shot,
+    frame,
+    item_label,
+    printed_rma_label,
+    qr_label,
+    rma_label,
+    write_video,
+)
 
 RMA = "RMA-2026-000123"
 OTHER_RMA = "RMA-2026-000456"
@@ -21,7 +31,10 @@ QR_TEXT = "https://returns.example/t/SF1402276583"
 
 @pytest.fixture(scope="session")
 def footage(tmp_path_factory):
-    """A 720p clip at 15 fps: nothing, an RMA label held for two seconds, nothing, an item's EAN-13, nothing, the same RMA label again."""
+    """A 720p clip at 15 fps.
+
+    Nothing, an RMA label held for two seconds, nothing, an item's EAN-13, nothing, the same RMA label again.
+    """
     path = tmp_path_factory.mktemp("footage") / "bench-720p.avi"
     return write_video(path, [Shot(None, 4), Shot(rma_label(RMA), 30), Shot(None, 12), Shot(item_label(EAN), 12),
                               Shot(None, 12), Shot(rma_label(RMA), 10), Shot(None, 3)], HD, fps=15)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 from terminal.scanning.camera import CameraReader, Debouncer, Status
 from terminal.scanning.decoders import Read
 
@@ -186,7 +184,7 @@ def test_frames_reach_the_preview_only_while_a_preview_size_is_set(footage):
 
 
 def test_snapshot_gives_a_full_frame(footage):
-    reader, rec = run_reader(footage, realtime=True)
+    reader, _rec = run_reader(footage, realtime=True)
     try:
         image = reader.snapshot(wait=10)
     finally:

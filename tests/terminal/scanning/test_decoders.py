@@ -83,7 +83,8 @@ def test_an_unknown_decoder_name_is_one_clear_error():
 def test_colour_and_grey_frames_read_the_same():
     image = frame(Bench(HD, seed=2), rma_label(RMA), seed=3)
     decoder = StationDecoder()
-    assert [r.text for r in decoder.decode(image)] == [r.text for r in decoder.decode(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))]
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    assert [r.text for r in decoder.decode(image)] == [r.text for r in decoder.decode(gray)]
 
 
 def test_capture_decoding_and_photos_import_no_textual():

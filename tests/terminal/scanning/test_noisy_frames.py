@@ -18,8 +18,20 @@ from pyzbar import pyzbar
 
 from terminal.scanning import Kind, read_scan
 from terminal.scanning.decoders import StationDecoder
-from terminal.scanning.synthetic import (FULL_HD, HD, PHOTO_FAMILIES, Bench, frame, gs1_label, item_label, matrix_image,
-                                         photo_set, printed_rma_label, qr_label, rma_label)
+from terminal.scanning.synthetic import (
+    FULL_HD,
+    HD,
+    PHOTO_FAMILIES,
+    Bench,
+    frame,
+    gs1_label,
+    item_label,
+    matrix_image,
+    photo_set,
+    printed_rma_label,
+    qr_label,
+    rma_label,
+)
 
 from .conftest import EAN, EAN13, QR_TEXT, RMA
 
