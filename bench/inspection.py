@@ -16,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qc_checklists import Disposition, load_library, suggest  # noqa: E402
-from sync.store import Inspection, Store, utc_now  # noqa: E402
+from sync.clock import utc_now  # noqa: E402
+from sync.store import Inspection, Store  # noqa: E402
 
 
 def main(units: int = 300) -> None:
