@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import ClassVar, Self, overload
 
 import sqlite_utils
 
@@ -202,7 +202,7 @@ class StoreBase(Database):
 
     def acked_seq(self) -> int:
         """How far the server has acknowledged the outbox."""
-        return int(self.get_state("acked_seq", "0") or 0)
+        return int(self.get_state("acked_seq", "0"))
 
     def unsent_count(self) -> int:
         """Events the server has not acknowledged yet."""
@@ -223,8 +223,13 @@ class StoreBase(Database):
 
     # -- sync_state -------------------------------------------------------
 
+    @overload
+    def get_state(self, key: str) -> str | None: ...
+    @overload
+    def get_state(self, key: str, default: str) -> str: ...
+
     def get_state(self, key: str, default: str | None = None) -> str | None:
-        """A value from ``sync_state``."""
+        """A value from ``sync_state`` (``default`` when it was never set)."""
         row = self.conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
 

@@ -105,7 +105,7 @@ class Inspections(Replica, Operators):
         cur = self.conn.execute("SELECT * FROM inspections WHERE rma_code = ? ORDER BY ended_at, line_no, unit_no",
                                 (lookup_key(code),))
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur]
+        return [dict(zip(names, row, strict=True)) for row in cur]
 
     def serial_inspected_before(self, gtin: str, serial: str) -> str | None:
         """The RMA on which this GTIN + serial was inspected already, if any (a re-returned unit)."""

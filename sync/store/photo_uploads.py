@@ -25,7 +25,7 @@ class PhotoUploads(StoreBase):
         Inside the caller's transaction.  An event the server refused brings no
         photos: nothing there refers to them.
         """
-        after = int(self.get_state("photos_noted_seq", "0") or 0)
+        after = int(self.get_state("photos_noted_seq", "0"))
         if acked_seq <= after:
             return 0
         rows = []
