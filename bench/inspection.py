@@ -16,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qc_checklists import Disposition, load_library, suggest
-from sync.store import Inspection, Store, utc_now
+from sync.clock import utc_now
+from sync.store import Inspection, Store
 
 
 def main(units: int = 300) -> None:

@@ -32,7 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sync.store import TRACKING_TAIL, Store, utc_now  # noqa: E402
+from sync.clock import utc_now  # noqa: E402
+from sync.store import TRACKING_TAIL, Store  # noqa: E402
 
 
 def build(path: Path, rmas: int, events: int) -> None:

@@ -64,7 +64,6 @@ import requests
 import urllib3
 from pydantic import BaseModel, ValidationError
 
-from sync import store as store_module
 from sync.protocol import (
     API_PREFIX,
     MAX_BATCH,
@@ -77,7 +76,7 @@ from sync.protocol import (
     StationStatus,
     image_type,
 )
-from sync.store import PhotoUpload, Store
+from sync.store import Event, PhotoUpload, SeqMap, Store
 
 MAX_RETRY_AFTER = 600.0  # seconds
 
@@ -275,7 +274,7 @@ class SyncClient:
                 report.photo_error = str(exc)
         report.acked_seq = store.acked_seq()
         report.waiting = store.unsent_count()
-        report.photos_waiting = store_module.photo_uploads(store)["waiting"]
+        report.photos_waiting = store.photo_uploads()["waiting"]
         return report
 
     def _align(self, store: Store, report: SyncReport) -> None:
@@ -326,7 +325,7 @@ class SyncClient:
         if held > seqs.wire_after(acked):
             report.restored = self._restored(store, seqs, acked, held, status.station)
 
-    def _restored(self, store: Store, seqs: store_module.SeqMap, acked: int, held: int, station: str) -> str:
+    def _restored(self, store: Store, seqs: SeqMap, acked: int, held: int, station: str) -> str:
         """This database is older than the server's copy of the station: continue after the server's sequence.
 
         The server keeps every event it holds.  This database's events after
@@ -347,11 +346,11 @@ class SyncClient:
                   f"{later}; nothing is lost — the work in the missing events shows on the server, "
                   "not on this station")
         with store.write() as conn:
-            store_module.record_restored_stream(conn, acked, shift, held, detail)
+            store.record_restored_stream(conn, acked, shift, held, detail)
             store.set_state(conn, "acked_seq", str(acked))
         return detail
 
-    def _send(self, seqs: store_module.SeqMap, acked: int, batch: list[store_module.Event]) -> PushResult:
+    def _send(self, seqs: SeqMap, acked: int, batch: list[Event]) -> PushResult:
         """POST one batch of outbox events after outbox seq ``acked``, under the seqs the server knows them by."""
         body = {"after_seq": seqs.wire_after(acked), "events": [
             {"seq": seqs.wire(e.seq), "id": e.id, "type": e.type, "operator": e.operator, "at": e.at,
@@ -384,7 +383,7 @@ class SyncClient:
             report.rejected.extend(rejected)
             server_acked = seqs.local(result.acked_seq)
             with store.write() as conn:
-                store_module.record_rejections(conn, rejected)
+                store.record_rejections(conn, rejected)
                 store.set_state(conn, "acked_seq", str(min(server_acked, store.last_seq())))
             # the server acknowledges less than sent when it lacks earlier events: resend from there
             stalled = stalled + 1 if server_acked <= acked else 0
@@ -402,7 +401,7 @@ class SyncClient:
             if page.epoch != self.epoch:
                 raise EpochChanged(f"server epoch changed to {page.epoch}")
             with store.write() as conn:
-                store_module.apply_changes(store, conn, [c.model_dump() for c in page.changes])
+                store.apply_changes(conn, [c.model_dump() for c in page.changes])
                 store.set_state(conn, "pull_cursor", str(page.cursor))
             report.pulled += len(page.changes)
             cursor = page.cursor
@@ -422,10 +421,10 @@ class SyncClient:
         if getattr(self, "epoch", None) is None:
             self.epoch = self.status().epoch
         with store.write() as conn:
-            store_module.note_photos(store, conn, store.acked_seq())
+            store.note_photos(conn, store.acked_seq())
         before = (datetime.now(UTC) - timedelta(seconds=self.photo_recheck)).isoformat(
             timespec="milliseconds")
-        due = store_module.photos_due(store, self.epoch, before)
+        due = store.photos_due(self.epoch, before)
         folder = store.path.parent / PHOTO_FOLDER
         for start in range(0, len(due), MAX_PHOTO_QUERY):
             chunk = due[start:start + MAX_PHOTO_QUERY]
@@ -434,7 +433,7 @@ class SyncClient:
             with store.write() as conn:
                 for p in chunk:
                     if p.sha256 not in missing:
-                        store_module.photo_held(conn, p.sha256, self.epoch)
+                        store.photo_held(conn, p.sha256, self.epoch)
             for p in chunk:
                 if p.sha256 not in missing:
                     continue
@@ -453,9 +452,9 @@ class SyncClient:
                     problem = f"photo {p.sha256[:12]}… (event {p.event_seq}) refused: {exc}; the event is kept"
                 with store.write() as conn:
                     if problem:
-                        store_module.photo_problem(conn, p.sha256, problem)
+                        store.photo_problem(conn, p.sha256, problem)
                     else:
-                        store_module.photo_held(conn, stored.sha256, self.epoch, sent=True)
+                        store.photo_held(conn, stored.sha256, self.epoch, sent=True)
                 if problem:
                     report.photo_problems.append(problem)
                 else:

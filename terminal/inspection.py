@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from qc_checklists import (FAIL, NOT_APPLICABLE, PASS, AnswerError, Checklist, Disposition, Item, Kind, Suggestion,
                            judge, suggest)
-from sync.store import Inspection, Line, Rma, utc_now
+from sync.clock import utc_now
+from sync.store import Inspection, Line, Rma
 from terminal.photos import Photo
 from terminal.scanning.item import ItemCode
 

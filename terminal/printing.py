@@ -2,7 +2,8 @@
 
 A job is written to a small SQLite file of its own (beside the station
 database; print jobs are the station's business, never synced) before anyone
-tries to print it.  One thread prints the waiting jobs in order; a job the
+tries to print it; that file is opened, migrated and written like the station
+database (:class:`sync.store.print_jobs.PrintJobStore`).  One thread prints the waiting jobs in order; a job the
 printer could not take (paper out, head open, no answer, refused) stays
 waiting and is retried with growing pauses — never dropped.  Printed jobs stay
 listed and can be reprinted (a new job with the same bytes).
@@ -21,53 +22,23 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from labels import Label, LabelError, Printer, PrinterError, PrinterStatus, open_printer, render
+from sync.store import StoreError
+from sync.store.print_jobs import Job, PrintJobStore
+
+__all__ = ["Job", "PrintQueue", "PrintQueueError", "PrinterState", "print_label", "queue_path_for",
+           "start_print_queue"]
 
 RETRY_PAUSES = (2.0, 5.0, 10.0, 30.0, 60.0)  # seconds between attempts at a job the printer did not take
 IDLE_CHECK = 30.0  # seconds between printer status checks while nothing waits
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS print_jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at TEXT NOT NULL,
-    what TEXT NOT NULL,
-    format TEXT NOT NULL,
-    data BLOB NOT NULL,
-    state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'printed')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT NOT NULL DEFAULT '',
-    printed_at TEXT,
-    printer TEXT NOT NULL DEFAULT '',
-    reprint_of INTEGER REFERENCES print_jobs(id)
-);
-CREATE INDEX IF NOT EXISTS print_jobs_waiting ON print_jobs(state, id);
-"""
-
-
 class PrintQueueError(Exception):
     """The print queue cannot do this; the message is for a person."""
-
-
-@dataclass(frozen=True)
-class Job:
-    """One print job as the queue keeps it."""
-
-    id: int
-    created_at: str
-    what: str
-    format: str
-    state: str
-    attempts: int
-    last_error: str
-    printed_at: str | None
-    printer: str
-    reprint_of: int | None
-    size: int
 
 
 @dataclass(frozen=True)
@@ -93,10 +64,6 @@ def queue_path_for(db_path: str | Path) -> Path:
     return db_path.with_name(f"{db_path.stem}.print-queue.db")
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
 class PrintQueue:
     """Label jobs kept in SQLite and printed in order by one thread; none is ever dropped."""
 
@@ -109,7 +76,7 @@ class PrintQueue:
         self.retry_pauses = tuple(retry_pauses)
         self.idle_check = idle_check
         self.status: PrinterStatus | None = None
-        self._conn: sqlite3.Connection | None = None
+        self._store: PrintJobStore | None = None
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -117,18 +84,19 @@ class PrintQueue:
 
     # --- the jobs ------------------------------------------------------------------------
 
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
+    @contextmanager
+    def _jobs(self) -> Iterator[PrintJobStore]:
+        """The job file, opened on first use, under the queue's lock; its errors as :class:`PrintQueueError`."""
+        with self._lock:
+            if self._store is None:
+                try:
+                    self._store = PrintJobStore(self.path, check_same_thread=False)
+                except StoreError as exc:
+                    raise PrintQueueError(f"cannot open the print queue {self.path}: {exc}") from exc
             try:
-                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")  # a job acknowledged is a job on disk
-                conn.executescript(_SCHEMA)
-            except sqlite3.Error as exc:
-                raise PrintQueueError(f"cannot open the print queue {self.path}: {exc}") from exc
-            conn.row_factory = sqlite3.Row
-            self._conn = conn
-        return self._conn
+                yield self._store
+            except StoreError as exc:
+                raise PrintQueueError(f"print queue {self.path}: {exc}") from exc
 
     def submit(self, labels: Label | Sequence[Label], *, what: str = "", fmt: str | None = None) -> int:
         """Render labels for the printer and keep them as one waiting job; returns its id.
@@ -152,47 +120,39 @@ class PrintQueue:
 
     def submit_document(self, data: bytes, *, fmt: str, what: str) -> int:
         """Keep an already rendered document as one waiting job; returns its id."""
-        with self._lock:
-            job_id = self._db().execute(
-                "INSERT INTO print_jobs (created_at, what, format, data) VALUES (?, ?, ?, ?)",
-                (_now(), what[:200], fmt, data)).lastrowid
+        with self._jobs() as jobs:
+            job_id = jobs.add(data, fmt=fmt, what=what)
         self._changed()
         self._wake.set()
         return job_id
 
     def reprint(self, job_id: int) -> int:
         """Queue a job again, byte for byte; returns the new job's id."""
-        with self._lock:
-            row = self._db().execute("SELECT what, format, data FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
-            if row is None:
-                raise PrintQueueError(f"there is no print job {job_id}")
-            new_id = self._db().execute(
-                "INSERT INTO print_jobs (created_at, what, format, data, reprint_of) VALUES (?, ?, ?, ?, ?)",
-                (_now(), row["what"], row["format"], row["data"], job_id)).lastrowid
+        with self._jobs() as jobs:
+            new_id = jobs.reprint(job_id)
+        if new_id is None:
+            raise PrintQueueError(f"there is no print job {job_id}")
         self._changed()
         self._wake.set()
         return new_id
 
     def jobs(self, limit: int = 50) -> list[Job]:
         """The latest jobs, newest first."""
-        with self._lock:
-            rows = self._db().execute(
-                "SELECT id, created_at, what, format, state, attempts, last_error, printed_at, printer, "
-                "reprint_of, length(data) AS size FROM print_jobs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [Job(**dict(row)) for row in rows]
+        with self._jobs() as jobs:
+            return jobs.jobs(limit)
 
     def data(self, job_id: int) -> bytes:
         """The bytes a job sends to the printer."""
-        with self._lock:
-            row = self._db().execute("SELECT data FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
-        if row is None:
+        with self._jobs() as jobs:
+            data = jobs.data(job_id)
+        if data is None:
             raise PrintQueueError(f"there is no print job {job_id}")
-        return row["data"]
+        return data
 
     def waiting(self) -> int:
         """How many jobs wait for the printer."""
-        with self._lock:
-            return self._db().execute("SELECT count(*) FROM print_jobs WHERE state = 'waiting'").fetchone()[0]
+        with self._jobs() as jobs:
+            return jobs.waiting()
 
     def state(self) -> PrinterState:
         """The printer's last known state and the number of waiting jobs."""
@@ -206,33 +166,28 @@ class PrintQueue:
         A job counts as printed only when the printer confirmed it (see
         :meth:`labels.Printer.print`); otherwise it stays waiting with the reason.
         """
-        with self._lock:
-            row = self._db().execute("SELECT id, format, data FROM print_jobs WHERE state = 'waiting' "
-                                     + ("AND id = ? " if job_id is not None else "") + "ORDER BY id LIMIT 1",
-                                     () if job_id is None else (job_id,)).fetchone()
-        if row is None:
+        with self._jobs() as jobs:
+            job = jobs.next_waiting(job_id)
+        if job is None:
             return None
         if self.printer is None:
-            self._record_failure(row["id"], "no printer configured (set printer in station.toml)")
+            self._record_failure(job.id, "no printer configured (set printer in station.toml)")
             return False
         try:
-            self.printer.print(row["data"], row["format"])  # the socket/subprocess, outside the lock
+            self.printer.print(job.data, job.format)  # the socket/subprocess, outside the lock
         except PrinterError as exc:
             self.status = PrinterStatus(False, _short(exc, self.printer.url))
-            self._record_failure(row["id"], str(exc))
+            self._record_failure(job.id, str(exc))
             return False
-        with self._lock:
-            self._db().execute("UPDATE print_jobs SET state = 'printed', printed_at = ?, printer = ?, "
-                               "attempts = attempts + 1, last_error = '' WHERE id = ?",
-                               (_now(), self.printer.url, row["id"]))
+        with self._jobs() as jobs:
+            jobs.printed(job.id, self.printer.url)
         self.status = PrinterStatus(True)
         self._changed()
         return True
 
     def _record_failure(self, job_id: int, error: str) -> None:
-        with self._lock:
-            self._db().execute("UPDATE print_jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-                               (error[:300], job_id))
+        with self._jobs() as jobs:
+            jobs.failed(job_id, error)
         self._changed()
 
     def check_printer(self) -> PrinterStatus | None:
@@ -291,9 +246,9 @@ class PrintQueue:
             self._thread.join(timeout)
             self._thread = None
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
     def __enter__(self) -> "PrintQueue":
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import biip
 
-from sync.store import Outcome, Receipt, Store, StoreError, sync_conflicts
+from sync.store import Outcome, Receipt, Store, StoreError
 from terminal.scanning import Kind, Scan
 
 # Digit-only scans of these lengths are product codes (EAN-8, UPC-A, EAN-13, GTIN-14) when their check digit is right.
@@ -68,7 +68,7 @@ def receive_at_bench(store: Store, text: str, station: str, operator: str, *,
     if problem and store.find_rma(text) is None:
         raise NotRead(problem)
     receipt = store.receive(text, station, operator, item_barcode=item_barcode)
-    return receipt, (sync_conflicts(store, receipt.rma.code) if receipt.rma else [])
+    return receipt, (store.sync_conflicts(receipt.rma.code) if receipt.rma else [])
 
 
 def describe_conflicts(conflicts: list[dict]) -> str:

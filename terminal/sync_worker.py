@@ -16,7 +16,6 @@ from datetime import datetime, timedelta, timezone
 from textual.content import Content
 from textual.message import Message
 
-from sync import store as store_module
 from sync.client import NotAuthorized, Retryable, SyncClient, SyncError
 from sync.store import Store, StoreError
 
@@ -138,10 +137,10 @@ class SyncWorker:
         if store is not None:
             try:
                 waiting = store.unsent_count()
-                conflicts = len(store_module.sync_conflicts(store))
-                photos, problems = store_module.photo_uploads(store), store_module.photo_problems(store)
+                conflicts = len(store.sync_conflicts())
+                photos, problems = store.photo_uploads(), store.photo_problems()
                 since = (datetime.now(timezone.utc) - RESTORED_SHOWN).isoformat(timespec="milliseconds")
-                restored = next((r["detail"] for r in reversed(store_module.restored_streams(store))
+                restored = next((r["detail"] for r in reversed(store.restored_streams())
                                  if r["found_at"] >= since), "")
             except StoreError as exc:
                 error = error or str(exc)

@@ -96,10 +96,8 @@ def conflicts(ctx: click.Context, db: str | None) -> None:
 
     Both records of a conflict are kept on the server; a supervisor decides.
     """
-    from sync.store import restored_streams, sync_conflicts, sync_rejections
-
     with open_store(settings_from(ctx, db=db)) as store:
-        found, refused, restored = sync_conflicts(store), sync_rejections(store), restored_streams(store)
+        found, refused, restored = store.sync_conflicts(), store.sync_rejections(), store.restored_streams()
     for r in restored:
         click.echo(f"RESTORED at {r['found_at'][:16]} — {r['detail']}")
     for c in found:

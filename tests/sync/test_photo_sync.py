@@ -12,7 +12,6 @@ import sqlalchemy as sa
 
 from server.db import events as server_events
 from server.db import photos as server_photos
-from sync import store as store_module
 from sync.client import SyncClient
 from sync.protocol import MAX_PHOTO_BYTES
 from sync.store import Inspection
@@ -169,13 +168,13 @@ def test_a_photo_file_gone_from_the_station_is_reported_and_events_still_sync(
     assert "missing" in gone and str(path) in gone
     assert "changed since the inspection" in next(p for p in report.photo_problems if changed_sha[:12] in p)
     assert "PHOTO PROBLEM" in report.describe() and "(and 1 more)" in report.describe()
-    assert {p["sha256"] for p in store_module.photo_problems(a)} == {sha, changed_sha}
+    assert {p["sha256"] for p in a.photo_problems()} == {sha, changed_sha}
     assert row_counts(sqlite_storage.db)["photos"] == 0
 
     path.write_bytes(data)  # the file is put back: the next check sends it and clears the problem
     report = SyncClient(sqlite_server.url, sqlite_tokens["A"], photo_recheck=0).sync(a)
     assert report.photos_sent == 1 and sqlite_storage.db.photo(sha)[1] == data
-    assert [p["sha256"] for p in store_module.photo_problems(a)] == [changed_sha]
+    assert [p["sha256"] for p in a.photo_problems()] == [changed_sha]
 
 
 def test_server_unreachable_for_photos_keeps_them_waiting(sqlite_storage, sqlite_server, sqlite_tokens,

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import requests
 
-from sync import store as store_module
 from sync.client import SyncClient
 from sync.protocol import MAX_SEQ
 from tests.helpers.server_queries import inspected_item, refused_events
@@ -121,7 +120,7 @@ def test_a_station_records_a_changed_resend_and_rma_conflicts_shows_it(storage, 
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 3 and all(line.startswith("REFUSED event") and "already holds" in line for line in lines)
-    assert [r["seq"] for r in store_module.sync_rejections(other)] == [1, 2, 3]
+    assert [r["seq"] for r in other.sync_rejections()] == [1, 2, 3]
     assert [s for s, _ in storage.db.station_events("A")] == [1, 2, 3]
     assert [e for _, e in storage.db.station_events("A")] == [e.id for e in first.events(0, 10)]
 
@@ -192,7 +191,7 @@ def test_station_a_cannot_replace_station_bs_inspection(storage, server, tokens,
     assert inspected_item(storage.db, "RMA-V", "line 1 unit 1") == (theirs["id"], "B")
     a = make_station("A")
     SyncClient(server.url, tokens["A"]).sync(a)
-    assert [c["kind"] for c in store_module.sync_conflicts(a, "RMA-V")] == ["foreign_correction"]
+    assert [c["kind"] for c in a.sync_conflicts("RMA-V")] == ["foreign_correction"]
     # B correcting its own inspection replaces it, without a conflict
     fixed = event(2, type="item.inspected", rma_code="RMA-V", at=stamp(), refers_to=theirs["id"],
                   payload={"line_no": 1, "result": "pass"})

@@ -11,7 +11,6 @@ import threading
 
 import pytest
 
-from sync import store as store_module
 from sync.store import Outcome, Store
 from terminal.sync_worker import SyncWorker
 from tests.sync.test_sync_exactly_once import client_for, import_rmas, rma
@@ -75,7 +74,7 @@ def test_restored_station_database_loses_nothing_and_says_so(storage, server, to
     assert "older" in report.restored and "server keeps" in report.restored
     with Store(station.path) as store:
         assert store.unsent_count() == 0
-        [found] = store_module.restored_streams(store)
+        [found] = store.restored_streams()
         assert found["server_seq"] == 10 and found["detail"] == report.restored
     for code in CODES[10:10 + recorded_after]:
         assert storage.db.timeline(code).stage == "received"
@@ -86,7 +85,7 @@ def test_restored_station_database_loses_nothing_and_says_so(storage, server, to
     assert again.waiting == 0 and again.restored == ""
     assert storage.db.station_events("A") == list(enumerate(held + new + later, 1))
     with Store(station.path) as store:
-        assert len(store_module.restored_streams(store)) == 1
+        assert len(store.restored_streams()) == 1
 
 
 def test_killed_after_the_push_reached_the_server_is_not_a_restore(storage, server, tokens, make_station):
@@ -102,7 +101,7 @@ def test_killed_after_the_push_reached_the_server_is_not_a_restore(storage, serv
     report = client.sync(a)
     assert report.restored == "" and report.waiting == 0
     assert storage.db.station_events("A") == [(e.seq, e.id) for e in a.events(0, 10**6)]
-    assert store_module.restored_streams(a) == []
+    assert a.restored_streams() == []
 
 
 def test_rma_sync_and_conflicts_show_the_restore_in_one_line(sqlite_storage, sqlite_server, sqlite_tokens, tmp_path):
@@ -159,4 +158,4 @@ def test_restored_twice_the_second_time_from_a_copy_taken_after_the_first(storag
     assert report.waiting == 0 and "server keeps its 2 event(s)" in report.restored
     assert storage.db.station_events("A") == list(enumerate(held + new, 1))
     with Store(station.path) as store:
-        assert [r["server_seq"] for r in store_module.restored_streams(store)] == [10, 15]
+        assert [r["server_seq"] for r in store.restored_streams()] == [10, 15]

@@ -8,7 +8,6 @@ import uuid
 import pytest
 import requests
 
-from sync import store as store_module
 from sync.client import NotAuthorized, Refused, SyncClient
 from sync.protocol import MAX_BATCH
 from tests.helpers.server_queries import row_counts
@@ -142,7 +141,7 @@ def test_same_rma_received_at_two_stations_keeps_both_and_both_stations_see_it(
     assert [c["kind"] for c in timeline["conflicts"]] == ["received_twice"]
     assert timeline["conflicts"][0]["stations"] == ["A", "B"]
     for store in (a, b):
-        seen = store_module.sync_conflicts(store, "RMA-9")
+        seen = store.sync_conflicts("RMA-9")
         assert [(c["kind"], c["stations"]) for c in seen] == [("received_twice", ["A", "B"])]
 
 
@@ -161,7 +160,7 @@ def test_item_inspected_twice_and_inspection_of_a_cancelled_rma_are_conflicts(st
     a.record("item.inspected", "A", "op1", {"line_no": 1}, rma_code="RMA-6")  # A has not pulled the cancel
     cb.sync(b)
     ca.sync(a)
-    kinds = {(c["kind"], c["rma_code"]) for c in store_module.sync_conflicts(a)}
+    kinds = {(c["kind"], c["rma_code"]) for c in a.sync_conflicts()}
     assert kinds == {("inspected_twice", "RMA-5"), ("cancelled_while_offline", "RMA-6")}
     assert row_counts(storage.db)["events"] == 4  # every record kept
     assert first == 1
@@ -245,7 +244,7 @@ def test_real_inspections_two_units_are_not_a_conflict_the_same_unit_at_two_stat
     ca.sync(a)
     cb.sync(b)
     ca.sync(a)
-    kinds = sorted(c["kind"] for c in store_module.sync_conflicts(a, "RMA-8"))
+    kinds = sorted(c["kind"] for c in a.sync_conflicts("RMA-8"))
     assert kinds == ["inspected_twice", "received_twice"]
     timeline = requests.get(f"{server.url}/api/v1/rmas/RMA-8", headers=auth(tokens["A"]), timeout=5).json()
     whats = [t["what"] for t in timeline["timeline"]]

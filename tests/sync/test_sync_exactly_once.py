@@ -146,7 +146,7 @@ def test_rejected_event_is_kept_and_does_not_block_later_ones(storage, server, t
     assert "operator" in report.rejected[0]["reason"] and "type" in report.rejected[1]["reason"]
     assert [s for s, _ in storage.db.station_events("A")] == [1, 2, 3, 6]
     assert a.acked_seq() == 6
-    assert [r["seq"] for r in store_module.sync_rejections(a)] == [4, 5]
+    assert [r["seq"] for r in a.sync_rejections()] == [4, 5]
 
 
 def test_pull_pages_by_cursor_and_keeps_the_local_stage(storage, server, tokens, make_station):
@@ -160,7 +160,7 @@ def test_pull_pages_by_cursor_and_keeps_the_local_stage(storage, server, tokens,
     assert client.sync(a).pulled == 2  # the cancellation, and the conflict with our receipt
     local = a.get_rma("RMA-000007")
     assert local.status == "cancelled" and local.stage == "received"
-    assert [c["kind"] for c in store_module.sync_conflicts(a, "rma-000007")] == ["cancelled_while_offline"]
+    assert [c["kind"] for c in a.sync_conflicts("rma-000007")] == ["cancelled_while_offline"]
     assert len(station_rmas(a)) == 2500
 
 

@@ -223,3 +223,38 @@ def test_a_job_the_printer_took_but_did_not_confirm_stays_waiting_with_the_reaso
         printer.formats_in_buffer = printer.labels_remaining = 0  # it prints again
         assert queue.print_next() is True
         assert queue.jobs()[0].state == "printed" and queue.waiting() == 0
+
+
+def test_a_queue_file_from_before_named_migrations_keeps_its_jobs(queue_file):
+    import sqlite3
+
+    old_schema = """
+    CREATE TABLE IF NOT EXISTS print_jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, what TEXT NOT NULL, format TEXT NOT NULL,
+        data BLOB NOT NULL, state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'printed')),
+        attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '', printed_at TEXT,
+        printer TEXT NOT NULL DEFAULT '', reprint_of INTEGER REFERENCES print_jobs(id));
+    CREATE INDEX IF NOT EXISTS print_jobs_waiting ON print_jobs(state, id);
+    """
+    conn = sqlite3.connect(queue_file)
+    conn.executescript(old_schema)
+    conn.execute("INSERT INTO print_jobs (created_at, what, format, data) VALUES ('2026-11-20T09:00', 'old', 'zpl', "
+                 "x'5e58415e585a')")
+    conn.commit()
+    conn.close()
+    with PrintQueue(queue_file, None) as queue:
+        assert [(j.what, j.state) for j in queue.jobs()] == [("old", "waiting")]
+        assert queue.data(1) == b"^XA^XZ"
+        assert queue.submit_document(b"^XA^FDnew^XZ", fmt="zpl", what="new") == 2
+        assert queue.waiting() == 2
+
+
+def test_another_programs_file_is_not_taken_as_the_print_queue(queue_file):
+    import sqlite3
+
+    conn = sqlite3.connect(queue_file)
+    conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.commit()
+    conn.close()
+    with PrintQueue(queue_file, None) as queue, pytest.raises(PrintQueueError, match="another program"):
+        queue.waiting()

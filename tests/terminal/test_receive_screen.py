@@ -266,12 +266,10 @@ async def test_locked_database_shows_one_line_and_keeps_the_scan_until_it_is_fre
 
 
 async def test_a_conflict_reported_by_the_server_shows_with_the_rma(settings, station_db):
-    from sync.store import apply_changes
-
     with Store(station_db) as store:
         store.receive("RMA-2026-000003", "bench-t", "anna")
         with store.write() as conn:  # what the sync client writes when the server reports a conflict
-            apply_changes(store, conn, [{"kind": "conflict", "cursor": 7, "conflict": {
+            store.apply_changes(conn, [{"kind": "conflict", "cursor": 7, "conflict": {
                 "id": 1, "kind": "received_twice", "rma_code": "RMA-2026-000003", "event_ids": ["a", "b"],
                 "stations": ["bench-t", "bench-9"], "detail": "received at two stations", "at": "2026-11-21T10:00"}}])
     app = make_app(settings, operator="anna")

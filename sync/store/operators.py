@@ -1,0 +1,57 @@
+"""Operators: who may sign in with a badge (``OP:<id>``), under which name and role."""
+
+from __future__ import annotations
+
+from sync.clock import utc_now
+from sync.store.base import StoreBase
+from sync.store.errors import StoreError
+from sync.store.records import MAX_OPERATOR_ID, ROLES, Operator
+
+
+class Operators(StoreBase):
+    """Registering operators and checking a supervisor's approval."""
+
+    def add_operator(self, operator_id: str, name: str = "", role: str | None = None) -> Operator:
+        """Register an operator (only registered ones sign in), or change a registered one's name or role.
+
+        ``role`` is clerk, inspector or supervisor; None keeps the current one (clerk for a new operator).
+        """
+        operator_id = (operator_id or "").strip()
+        if not operator_id or len(operator_id) > MAX_OPERATOR_ID or \
+                any(not ch.isprintable() or ch.isspace() for ch in operator_id):
+            raise StoreError(f"operator id {operator_id[:70]!r} must be 1-{MAX_OPERATOR_ID} printable characters "
+                             "without spaces (it is the badge's OP:<id>)")
+        if role is not None and role not in ROLES:
+            raise StoreError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        with self.write() as conn:
+            conn.execute("INSERT INTO operators (id, name, created_at, role) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT(id) DO UPDATE SET name = CASE WHEN excluded.name = '' THEN name "
+                         "ELSE excluded.name END, role = CASE WHEN ? THEN excluded.role ELSE role END",
+                         (operator_id, name or "", utc_now(), role or "clerk", role is not None))
+            row = conn.execute("SELECT id, name, role FROM operators WHERE id = ?", (operator_id,)).fetchone()
+        return Operator(*row)
+
+    def operator(self, operator_id: str) -> Operator | None:
+        """The registered operator with this id, or None for an unknown badge."""
+        row = self.conn.execute("SELECT id, name, role FROM operators WHERE id = ?", (operator_id,)).fetchone()
+        return Operator(*row) if row else None
+
+    def operators(self) -> list[Operator]:
+        """Every registered operator, by id."""
+        return [Operator(*r) for r in self.conn.execute("SELECT id, name, role FROM operators ORDER BY id")]
+
+    def operator_name(self, operator_id: str) -> str | None:
+        """The registered name of an operator, or None for an unknown badge."""
+        found = self.operator(operator_id)
+        return found.name if found else None
+
+    def _approver(self, approved_by: str) -> str:
+        """``approved_by`` checked to be a registered supervisor (raises :class:`StoreError` if not)."""
+        found = self.operator(approved_by)
+        if found is None:
+            raise StoreError(f"{approved_by} is not a registered operator; a supervisor's badge must approve this")
+        if found.role != "supervisor":
+            article = "an" if found.role[0] in "aeiou" else "a"
+            raise StoreError(f"{approved_by} is {article} {found.role}, not a supervisor; a supervisor's badge must "
+                             "approve this")
+        return found.id

@@ -1,0 +1,194 @@
+"""What the station's database hands out: plain frozen records, no connection in them.
+
+``Rma`` with its ``Line``s as the station knows it, the ``Receipt`` of one
+receiving scan, the ``Inspection`` an inspector confirmed and what saving it
+did, one outbox ``Event``, a registered ``Operator``, a ``PhotoUpload`` due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+# Tracking numbers are matched on their rightmost characters: carriers print
+# routing data (postcode, service code) in front of the number itself.
+TRACKING_TAIL = 10
+MIN_TRACKING_LENGTH = 8
+ROLES = ("clerk", "inspector", "supervisor")
+MAX_OPERATOR_ID = 64
+
+
+class Outcome(str, Enum):
+    """What a clerk sees after scanning a parcel at receiving."""
+
+    RECEIVED = "RECEIVED"
+    ALREADY_RECEIVED = "ALREADY RECEIVED"
+    NOT_EXPECTED = "NOT EXPECTED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    NOT_AN_RMA = "NOT AN RMA"
+
+    @property
+    def received(self) -> bool:
+        """True when the parcel counts as received (now or before)."""
+        return self in (Outcome.RECEIVED, Outcome.ALREADY_RECEIVED)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One expected item of an RMA."""
+
+    line_no: int
+    sku: str
+    gtin: str
+    description: str
+    qty: int
+    category: str
+
+
+@dataclass(frozen=True)
+class Rma:
+    """An expected return as the station knows it."""
+
+    code: str
+    order_ref: str
+    customer_name: str
+    reason: str
+    status: str
+    stage: str
+    received_at: str | None = None
+    received_station: str | None = None
+    received_operator: str | None = None
+    lines: tuple[Line, ...] = ()
+    tracking_numbers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A registered operator: the id on their badge (``OP:<id>``), their name, their role."""
+
+    id: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The answer to one receiving scan: the outcome and what to show with it."""
+
+    outcome: Outcome
+    scanned: str
+    rma: Rma | None = None
+    matched_by: str | None = None  # "rma code", "tracking number", "order reference"
+    event_seq: int | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of the outbox."""
+
+    seq: int
+    id: str
+    type: str
+    station: str
+    operator: str
+    at: str
+    payload: dict
+    rma_code: str | None
+    refers_to: str | None
+
+
+DISPOSITIONS = ("resellable", "discounted", "scrapped")
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """One unit as the inspector confirmed it: what :meth:`Store.save_inspection` records.
+
+    ``answers`` are ``{"item", "kind", "answer", "failed", "severity"}``
+    dicts; ``photos`` are ``{"item", "sha256", "path", "bytes"}`` or
+    ``{"item", "exception": "no camera at this station"}``.  The store knows
+    no checklist: the caller judged the answers; the store keeps them with the
+    checklist's id and content hash so they can be read against that version.
+    """
+
+    rma_code: str
+    line_no: int
+    checklist_id: str
+    checklist_hash: str
+    answers: tuple[dict, ...]
+    suggested: str
+    final: str
+    started_at: str
+    why: tuple[str, ...] = ()
+    override_reason: str = ""
+    override_note: str = ""
+    photos: tuple[dict, ...] = ()
+    scanned: str = ""
+    gtin: str = ""
+    serial: str = ""
+    lot: str = ""
+    expiry: str = ""
+    ended_at: str | None = None
+    matched_by: str = "gtin"  # how the unit was matched to its line: "gtin", "sku", or "hand" (picked by hand)
+
+    def problem(self) -> str:
+        """Why this cannot be recorded as it is, or ""."""
+        if self.suggested not in DISPOSITIONS or self.final not in DISPOSITIONS:
+            return f"disposition must be one of {', '.join(DISPOSITIONS)}"
+        if self.final != self.suggested and not self.override_reason.strip():
+            return f"overriding {self.suggested} with {self.final} needs a reason"
+        if not self.checklist_id or len(self.checklist_hash) != 64:
+            return "the checklist id and content hash are missing"
+        if not self.answers:
+            return "no answers"
+        for photo in self.photos:
+            if not photo.get("item") or not (photo.get("sha256") or photo.get("exception")):
+                return "a photo needs its content hash, or a recorded exception"
+        return ""
+
+    def payload(self, line: Line, unit_no: int, ended_at: str) -> dict:
+        """The ``item.inspected`` event's payload."""
+        return {
+            "line_no": line.line_no, "unit_no": unit_no, "sku": line.sku, "category": line.category,
+            "expected_gtin": line.gtin, "scanned": self.scanned, "gtin": self.gtin, "serial": self.serial,
+            "lot": self.lot, "expiry": self.expiry,
+            "checklist": {"id": self.checklist_id, "hash": self.checklist_hash},
+            "answers": list(self.answers), "suggested": self.suggested, "final": self.final, "why": list(self.why),
+            "override": ({"reason": self.override_reason, "note": self.override_note}
+                         if self.final != self.suggested or self.override_reason else None),
+            "photos": list(self.photos), "started_at": self.started_at, "ended_at": ended_at,
+            "matched_by": self.matched_by, "picked_by_hand": self.matched_by == "hand",
+        }
+
+
+@dataclass(frozen=True)
+class InspectionSaved:
+    """What saving an inspection did."""
+
+    event_seq: int
+    event_id: str
+    line_no: int
+    unit_no: int
+    line_done: bool
+    rma_done: bool
+    rma: Rma
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    """A photo an acknowledged event refers to, due to be checked with the server (or sent)."""
+
+    sha256: str
+    path: str
+    event_seq: int
+
+
+def lookup_key(text: str) -> str:
+    """The form codes are stored and looked up in: stripped, upper case."""
+    return text.strip().upper()
+
+
+def digits_and_letters(text: str) -> str:
+    """A tracking number without spaces or dashes, upper case (as carriers compare them)."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())

@@ -1,0 +1,232 @@
+"""The station database's schema: named migrations, and the check that a file is ours to migrate.
+
+Each migration is a function of a :class:`sqlite_utils.Database`, applied
+once, in its own ``BEGIN IMMEDIATE`` transaction, and recorded by name in
+``_migrations`` (see :meth:`sync.store.base.Database.migrate`).  A migration
+is never edited once released: a change is a new one at the end of the list.
+``PRAGMA application_id`` tells a station database apart from another
+program's file, and ``PRAGMA user_version`` counts the migrations applied, so
+a file written by a newer station is refused, untouched, instead of damaged.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+
+import sqlite_utils
+
+Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+
+# PRAGMA application_id of a station database ("RMAS"), so it is told apart from another program's file
+APPLICATION_ID = 0x524D4153
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE rmas (
+            code TEXT PRIMARY KEY,           -- upper case, as scanned
+            order_ref TEXT NOT NULL DEFAULT '',
+            order_key TEXT NOT NULL DEFAULT '',
+            customer_name TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL CHECK (status IN ('authorized','cancelled','expired')),
+            stage TEXT NOT NULL DEFAULT 'expected',  -- expected / received / inspected
+            received_at TEXT, received_station TEXT, received_operator TEXT,
+            received_event TEXT,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX rmas_order_key ON rmas(order_key)")
+    db.execute(
+        """CREATE TABLE rma_lines (
+            rma_code TEXT NOT NULL REFERENCES rmas(code),
+            line_no INTEGER NOT NULL,
+            sku TEXT NOT NULL, gtin TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            qty INTEGER NOT NULL CHECK (qty > 0),
+            category TEXT NOT NULL DEFAULT 'general',
+            PRIMARY KEY (rma_code, line_no)
+        )"""
+    )
+    db.execute("CREATE INDEX rma_lines_gtin ON rma_lines(gtin)")
+    db.execute(
+        """CREATE TABLE tracking_numbers (
+            number TEXT PRIMARY KEY,         -- letters and digits only, upper case
+            tail TEXT NOT NULL,              -- its rightmost characters, for suffix match
+            rma_code TEXT NOT NULL REFERENCES rmas(code)
+        )"""
+    )
+    db.execute("CREATE INDEX tracking_numbers_tail ON tracking_numbers(tail)")
+    db.execute("CREATE INDEX tracking_numbers_rma ON tracking_numbers(rma_code)")
+    db.execute(
+        """CREATE TABLE operators (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- station-local sequence
+            id TEXT NOT NULL UNIQUE,                 -- globally unique event id
+            type TEXT NOT NULL,
+            station TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            at TEXT NOT NULL,                        -- station clock, UTC
+            rma_code TEXT,
+            refers_to TEXT,                          -- the event an undo reverses
+            payload TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX outbox_at ON outbox(at)")
+    db.execute("CREATE INDEX outbox_rma ON outbox(rma_code) WHERE rma_code IS NOT NULL")
+    # The outbox is append-only: the database itself refuses edits.
+    db.execute(
+        "CREATE TRIGGER outbox_no_update BEFORE UPDATE ON outbox "
+        "BEGIN SELECT RAISE(ABORT, 'outbox events are never edited'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox "
+        "BEGIN SELECT RAISE(ABORT, 'outbox events are never deleted'); END"
+    )
+    db.execute(
+        """CREATE TABLE unexpected_parcels (
+            event_id TEXT PRIMARY KEY, scanned TEXT NOT NULL, at TEXT NOT NULL,
+            station TEXT NOT NULL, operator TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def _m002_inspections(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE inspections (
+            event_id TEXT PRIMARY KEY,       -- the item.inspected event that recorded it
+            rma_code TEXT NOT NULL REFERENCES rmas(code),
+            line_no INTEGER NOT NULL,
+            unit_no INTEGER NOT NULL,        -- 1..qty of the line
+            scanned TEXT NOT NULL DEFAULT '',
+            gtin TEXT NOT NULL DEFAULT '', serial TEXT NOT NULL DEFAULT '',
+            lot TEXT NOT NULL DEFAULT '', expiry TEXT NOT NULL DEFAULT '',
+            checklist_id TEXT NOT NULL, checklist_hash TEXT NOT NULL,
+            suggested TEXT NOT NULL CHECK (suggested IN ('resellable','discounted','scrapped')),
+            final TEXT NOT NULL CHECK (final IN ('resellable','discounted','scrapped')),
+            override_reason TEXT NOT NULL DEFAULT '',
+            failed_items TEXT NOT NULL DEFAULT '',   -- space-separated item ids, for defect summaries
+            station TEXT NOT NULL, inspector TEXT NOT NULL,
+            started_at TEXT NOT NULL, ended_at TEXT NOT NULL,
+            UNIQUE (rma_code, line_no, unit_no)
+        )"""
+    )
+    db.execute("CREATE INDEX inspections_ended ON inspections(ended_at)")
+    db.execute("CREATE INDEX inspections_serial ON inspections(gtin, serial) WHERE serial != ''")
+    db.execute(
+        """CREATE TABLE item_mismatches (
+            event_id TEXT PRIMARY KEY, rma_code TEXT NOT NULL, scanned TEXT NOT NULL,
+            gtin TEXT NOT NULL DEFAULT '', serial TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL,
+            at TEXT NOT NULL, station TEXT NOT NULL, operator TEXT NOT NULL
+        )"""
+    )
+    db.execute("ALTER TABLE rmas ADD COLUMN inspected_at TEXT")
+
+
+def _m003_sync(db: sqlite_utils.Database) -> None:
+    # what the server said about our events and about disagreements; all for a person to read
+    db.execute(
+        """CREATE TABLE sync_rejections (
+            seq INTEGER PRIMARY KEY,         -- the outbox event the server refused
+            event_id TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE sync_conflicts (
+            id INTEGER PRIMARY KEY,          -- the server's conflict id
+            kind TEXT NOT NULL, rma_code TEXT NOT NULL, event_ids TEXT NOT NULL,
+            stations TEXT NOT NULL, detail TEXT NOT NULL, at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX sync_conflicts_rma ON sync_conflicts(rma_code)")
+    db.execute(
+        """CREATE TABLE synced_checklists (
+            category TEXT PRIMARY KEY, document TEXT NOT NULL, cursor INTEGER NOT NULL, received_at TEXT NOT NULL
+        )"""
+    )
+
+
+def _m004_photo_uploads(db: sqlite_utils.Database) -> None:
+    # one row per photo an acknowledged event refers to: whether the server holds it (and in which of its
+    # epochs, since a restored server may have lost it), or why it cannot be sent
+    db.execute(
+        """CREATE TABLE photo_uploads (
+            sha256 TEXT PRIMARY KEY,
+            path TEXT NOT NULL,              -- where the inspection found the file
+            event_seq INTEGER NOT NULL,      -- the first outbox event referring to it
+            held_epoch TEXT,                 -- the server epoch in which it confirmed holding the photo
+            checked_at TEXT,                 -- when the server last confirmed it, or it last failed here
+            sent_at TEXT,                    -- when this station last uploaded it
+            problem TEXT NOT NULL DEFAULT '' -- why it cannot be sent (file missing or changed), for a person
+        )"""
+    )
+    db.execute("CREATE INDEX photo_uploads_event ON photo_uploads(event_seq)")
+
+
+def _m005_restored_stream(db: sqlite_utils.Database) -> None:
+    # one row each time sync found this database older than what the server holds of the station (restored from
+    # an older copy): the outbox events after after_seq go to the server `shift` seqs higher than their own, after
+    # what the server holds; rows add up (see SeqMap).  The outbox itself is never touched.
+    db.execute(
+        """CREATE TABLE restored_stream (
+            id INTEGER PRIMARY KEY,
+            after_seq INTEGER NOT NULL,      -- outbox events above this seq ...
+            shift INTEGER NOT NULL CHECK (shift > 0),  -- ... are sent this much higher
+            server_seq INTEGER NOT NULL,     -- through which seq the server held the station's events then
+            found_at TEXT NOT NULL,
+            detail TEXT NOT NULL             -- the line shown to a person
+        )"""
+    )
+
+
+def _m006_operator_roles(db: sqlite_utils.Database) -> None:
+    # a badge carries a role: who may approve an override or someone else's undo (a supervisor)
+    db.execute("ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'clerk' "
+               "CHECK (role IN ('clerk', 'inspector', 'supervisor'))")
+
+
+MIGRATIONS: list[Migration] = [
+    ("001_initial", _m001_initial),
+    ("002_inspections", _m002_inspections),
+    ("003_sync", _m003_sync),
+    ("004_photo_uploads", _m004_photo_uploads),
+    ("005_restored_stream", _m005_restored_stream),
+    ("006_operator_roles", _m006_operator_roles),
+]
+
+
+def refusal(conn: sqlite3.Connection, path: Path, *, application_id: int, migrations: Sequence[Migration],
+            older_tables: Collection[str] = ()) -> str:
+    """Why this file must not be opened as this kind of database ("" when it may).
+
+    A fresh or empty file, or one of ours (its application id, the
+    ``_migrations`` of an older version that did not set one, or only the
+    ``older_tables`` of a version before named migrations) may; the file of
+    another program, or one written by a newer version, may not.
+    """
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    keep = "nothing was changed in it; pass another --db"
+    if app_id not in (0, application_id):
+        return f"{path} is the database of another program (application id {app_id:#x}); {keep}"
+    if app_id == 0 and "_migrations" not in tables and tables and not tables <= set(older_tables):
+        names = ", ".join(sorted(tables)[:5])
+        return f"{path} is the database of another program (tables {names}); {keep}"
+    if "_migrations" in tables:
+        known = {name for name, _ in migrations}
+        unknown = sorted({r[0] for r in conn.execute("SELECT name FROM _migrations")} - known)
+        if unknown:
+            return (f"{path} was written by a newer station version (schema {', '.join(unknown[:3])}); "
+                    f"{keep}, or update this station")
+    if version > len(migrations):
+        return (f"{path} was written by a newer station version (schema version {version}, this station knows "
+                f"{len(migrations)}); {keep}, or update this station")
+    return ""
