@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -236,6 +237,11 @@ def photo_problem(data: bytes, declared: str) -> str | None:
     return None
 
 
+def one_line(text: str) -> str:
+    """An error's ``detail``: one line, with control characters shown escaped (it may quote the request)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: int = MAX_BODY_BYTES,
                max_photo: int = MAX_PHOTO_BYTES, body_timeout: float = 30.0,
                auth_failures: float = 30.0) -> FastAPI:
@@ -278,9 +284,13 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
     @app.exception_handler(RequestValidationError)
     async def one_line_422(_request, exc: RequestValidationError):
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"] if p != "body")
+        where = ".".join(str(p) for p in first["loc"] if p != "body")  # a key of the request's own body, maybe
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        return JSONResponse({"detail": f"{where or 'body'}: {first['msg']}{more}"}, status_code=422)
+        return JSONResponse({"detail": one_line(f"{where or 'body'}: {first['msg']}{more}")}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def one_line_error(_request, exc: StarletteHTTPException):
+        return JSONResponse({"detail": one_line(str(exc.detail))}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(OperationalError)
     async def database_down(_request, exc: OperationalError):
@@ -385,7 +395,7 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
 
     @app.exception_handler(ServerError)
     async def refused(_request, exc: ServerError):
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return JSONResponse({"detail": one_line(str(exc))}, status_code=422)
 
     app.add_middleware(BodyLimit, max_bytes=max_body, max_photo=max_photo, body_timeout=body_timeout)
     app.add_middleware(TokenGate, db=db, failures=FailedAuthLimit(auth_failures))  # outermost: before the body

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sync.protocol import MAX_BATCH, MAX_SEQ, PushResult
@@ -70,6 +70,7 @@ def bodies(draw):
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(body=bodies())
+@example(body={"\n": None, "after_seq": 0, "events": []})  # an unknown key that is a line break: one line still
 def test_no_push_body_gives_a_500(server, tokens, body):
     data = json.dumps(body, allow_nan=True)
     answer = requests.post(f"{server.url}/api/v1/events", data=data, timeout=30,
