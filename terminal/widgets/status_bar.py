@@ -13,6 +13,7 @@ at 80 columns.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from textual.content import Content
@@ -59,6 +60,12 @@ class Header:
     sync: SyncState | None = None  # None: no server configured (or not heard from yet)
     offline_since: float | None = None  # time.monotonic() when sync last went offline
     offline_alert_after: float = OFFLINE_ALERT_AFTER
+    # called after every change made through the methods below (the app repaints its status bars)
+    on_change: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def set_sync(self, state: SyncState, now: float | None = None) -> None:
         """Take the sync worker's report, remembering since when the station is offline."""
@@ -68,6 +75,22 @@ class Header:
         elif self.offline_since is None:
             self.offline_since = now
         self.sync = state
+        self._changed()
+
+    def show_totals(self, unsent: int, counts: dict[str, int]) -> None:
+        """The unsent count and today's counts, as the last write (or the last full read) returned them."""
+        self.unsent, self.counts = unsent, dict(counts)
+        self._changed()
+
+    def show_operator(self, operator: str) -> None:
+        """Who is signed in ("" for nobody)."""
+        self.operator = operator
+        self._changed()
+
+    def show_part(self, part: str, text: str | Content) -> None:
+        """One part's line ("disk", "camera", "sync", "printer"); a str is plain text, "" hides it."""
+        self.parts[part] = text
+        self._changed()
 
     def segments(self, now: float | None = None) -> list[Segment]:
         """What the line says, alerts first; see :func:`fit` for how it is shortened."""
