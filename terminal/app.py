@@ -13,7 +13,7 @@ from terminal.config import Settings
 from terminal.messages import CameraStateChanged, PrinterChanged, Recorded, Scanned, SyncStatus
 from terminal.operators import Session
 from terminal.photos import photo_folder
-from terminal.printing import start_print_queue
+from terminal.printing import PrintQueue, start_print_queue
 from terminal.scanning import Kind, read_scan
 from terminal.scanning.keyboard import KeyboardWedge
 from terminal.screens.dialogs import SignIn, SupervisorApproval
@@ -23,7 +23,7 @@ from terminal.screens.receive import ReceiveScreen
 from terminal.station_db import StationDb
 from terminal.sync_worker import SyncWorker
 from terminal.today import header_totals
-from terminal.widgets.status_bar import Header, StatusBar, SyncState
+from terminal.widgets.status_bar import Header
 from terminal.workers import failure_line
 
 
@@ -43,9 +43,9 @@ class StationApp(App):
         self.settings, self.notice = settings, notice  # notice: one line at start (the demo's database)
         self.db = db or StationDb(settings.db_path, create_folder=settings.db_is_default)
         self.session, self._first_operator = Session(), operator
-        self.header = Header(station=settings.station, on_change=self._repaint_header)
+        self.header = Header(station=settings.station)  # every status bar watches it
         self.wedge = KeyboardWedge(self, super().on_event)
-        self.print_queue = None  # terminal.printing.PrintQueue once mounted, if a printer is configured
+        self.print_queue: PrintQueue | None = None  # once mounted, if a printer is configured
         self.sync_worker: SyncWorker | None = None  # once mounted, if a server is configured
         self.camera = StationCamera(self, settings.camera, photo_folder(settings.db_path))
 
@@ -106,9 +106,7 @@ class StationApp(App):
 
     def on_sync_status(self, status: SyncStatus) -> None:
         """The sync worker's report: into the header, with a fresh unsent count."""
-        self.header.set_sync(SyncState(status.online, status.waiting, status.last_success, status.last_error,
-                                       status.conflicts, status.photos_waiting, status.photo_problems,
-                                       status.restored))
+        self.header.set_sync(status.state)
         self.header.show_part("sync", status.text)  # the long form, for whoever reads one part
         self.refresh_status()
 
@@ -163,11 +161,6 @@ class StationApp(App):
     def action_toggle_camera(self) -> None:
         """Show or hide the camera's live preview."""
         self.camera.toggle_preview(self.screen)
-
-    def _repaint_header(self) -> None:
-        for screen in self.screen_stack[-1:]:  # none while the app shuts down
-            for bar in screen.query(StatusBar):
-                bar.refresh()
 
     def ring(self, problem: bool) -> None:
         """One bell for a good scan, three for one that needs attention."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from textual.app import App
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
@@ -25,13 +25,16 @@ from terminal.scanning.decoders import Read
 from terminal.scanning.scan import read_scan
 from terminal.widgets.camera_preview import CameraPreview
 
+if TYPE_CHECKING:
+    from terminal.app import StationApp
+
 BAD = {Status.ABSENT, Status.LOST}
 
 
 class StationCamera:
     """The app's camera (or none): started with the app, stopped with it."""
 
-    def __init__(self, app: App, source: str, photos: Path) -> None:
+    def __init__(self, app: StationApp, source: str, photos: Path) -> None:
         self.app = app
         self.source = source.strip()
         self.photos = photos

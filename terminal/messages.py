@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.message import Message
 
 from terminal.scanning import Scan
+from terminal.widgets.status_bar import SyncState
 
 if TYPE_CHECKING:
     from terminal.scanning.camera import CameraState
@@ -72,6 +73,12 @@ class SyncStatus(Message, bubble=False):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SyncStatus)  # only the newest round matters
+
+    @property
+    def state(self) -> SyncState:
+        """The report as the header keeps it."""
+        return SyncState(self.online, self.waiting, self.last_success, self.last_error, self.conflicts,
+                         self.photos_waiting, self.photo_problems, self.restored)
 
     @property
     def text(self) -> Content:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 import textual
 from textual import events
 from textual.app import App
+from textual.timer import Timer
 
 from terminal.messages import Scanned
 from terminal.scanning.scan import read_scan
@@ -47,7 +48,7 @@ class KeyboardWedge:
         self.app = app
         self.dispatch = dispatch  # the app's own handling of an event (App.on_event)
         self.timing = timing or Wedge()
-        self._release_timer = None
+        self._release_timer: Timer | None = None
         self._released: weakref.WeakSet[events.Key] = weakref.WeakSet()  # keys given back: never held again
 
     @property

@@ -49,7 +49,7 @@ class SyncState:
 
 @dataclass
 class Header:
-    """What every status bar shows; the app owns one and changes it, the bars only read it."""
+    """What every status bar shows: the app owns one and changes it, the bars watch it and repaint."""
 
     station: str = ""
     operator: str = ""
@@ -60,12 +60,21 @@ class Header:
     sync: SyncState | None = None  # None: no server configured (or not heard from yet)
     offline_since: float | None = None  # time.monotonic() when sync last went offline
     offline_alert_after: float = OFFLINE_ALERT_AFTER
-    # called after every change made through the methods below (the app repaints its status bars)
-    on_change: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    # called after every change made through the methods below: the status bars showing this header
+    watchers: list[Callable[[], object]] = field(default_factory=list, repr=False, compare=False)
+
+    def watch(self, watcher: Callable[[], object]) -> None:
+        """Call ``watcher`` after each change (a status bar repaints itself)."""
+        self.watchers.append(watcher)
+
+    def unwatch(self, watcher: Callable[[], object]) -> None:
+        """Stop calling ``watcher``."""
+        if watcher in self.watchers:
+            self.watchers.remove(watcher)
 
     def _changed(self) -> None:
-        if self.on_change is not None:
-            self.on_change()
+        for watcher in list(self.watchers):
+            watcher()
 
     def set_sync(self, state: SyncState, now: float | None = None) -> None:
         """Take the sync worker's report, remembering since when the station is offline."""
@@ -268,7 +277,11 @@ class StatusBar(Static):
     """
 
     def on_mount(self) -> None:
-        self.set_interval(0.5, self.refresh)  # cheap, and covers screens that were not on top
+        self.header.watch(self.refresh)
+        self.set_interval(0.5, self.refresh)  # the minutes offline go on without a change
+
+    def on_unmount(self) -> None:
+        self.header.unwatch(self.refresh)
 
     @property
     def header(self) -> Header:
