@@ -35,15 +35,15 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server.db import ServerDb  # noqa: E402
-from tests.helpers.local_postgres import LocalPostgres, free_port  # noqa: E402
+from server.db import ServerDb
+from tests.helpers.local_postgres import LocalPostgres, free_port
 
 RMA = [sys.executable, "-c", "from terminal.cli import main; main()"]
 TICK = os.sysconf("SC_CLK_TCK")
@@ -148,7 +148,7 @@ class Station:
         self.errors = 0
 
     def record(self, n: int) -> None:
-        at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        at = datetime.now(UTC).isoformat(timespec="milliseconds")
         for _ in range(n):
             seq = len(self.sent) + 1
             self.sent.append((seq, uuid.uuid4().hex))

@@ -293,10 +293,10 @@ def start_print_queue(app) -> PrintQueue | None:
     """Start the station's print queue for its configured printer, its state shown in the header.
 
     Returns None when no printer is configured (or its URL is wrong: the
-    clerk is told once).  Header updates are handed to the event loop without
-    waiting, so the printing thread never blocks on the screen.
+    clerk is told once).  Header updates are posted to the app as
+    :class:`~terminal.messages.PrinterChanged`, so the printing thread never blocks on the screen.
     """
-    import asyncio
+    from terminal.messages import PrinterChanged
 
     if not app.settings.printer:
         return None
@@ -305,11 +305,10 @@ def start_print_queue(app) -> PrintQueue | None:
     except PrinterError as exc:
         app.notify(f"{exc}; labels will not print", severity="error", markup=False)
         return None
-    loop = asyncio.get_running_loop()
 
     def on_change(state: PrinterState) -> None:
         try:
-            loop.call_soon_threadsafe(app.show_in_header, "printer", state.text)
+            app.post_message(PrinterChanged(state.text))
         except RuntimeError:  # the app has closed its loop
             pass
 

@@ -3,7 +3,7 @@
 It opens its own :class:`~sync.store.Store` in its own thread (sqlite3
 connections belong to the thread that opened them; WAL lets it write
 alongside the screen's database thread) and reports each round to the app as
-a :class:`SyncStatus` message — ``post_message`` is thread-safe, and the
+a :class:`~terminal.messages.SyncStatus` message — ``post_message`` is thread-safe, and the
 worker never touches a widget.  Offline is the normal case, not an error: the
 header says so and the worker tries again, backing off while it fails.
 """
@@ -13,50 +13,10 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
-from textual.content import Content
-from textual.message import Message
 
 from sync.client import NotAuthorized, Retryable, SyncClient, SyncError
 from sync.store import Store, StoreError
-
-
-class SyncStatus(Message):
-    """How sync stands: online or not, events waiting, last success, last error, conflicts."""
-
-    def __init__(self, online: bool, waiting: int, last_success: str, last_error: str, conflicts: int,
-                 photos_waiting: int = 0, photo_problem: str = "", photo_problems: int = 0, restored: str = ""):
-        super().__init__()
-        self.online, self.waiting, self.last_success = online, waiting, last_success
-        self.last_error, self.conflicts = last_error, conflicts
-        self.photos_waiting, self.photo_problem, self.photo_problems = photos_waiting, photo_problem, photo_problems
-        self.restored = restored  # the database was found older than the server's copy (recently): one line
-
-    @property
-    def text(self) -> Content:
-        """The header's sync part, read from a step away (the server's words as text, never markup)."""
-        state = Content.styled("ONLINE", "bold green") if self.online else \
-            Content.styled(" OFFLINE ", "bold reverse red")
-        parts = [Content("SYNC ") + state, Content.from_markup("waiting [b]$n[/b]", n=str(self.waiting)),
-                 Content(f"last ok {self.last_success or 'never'}")]
-        if self.photos_waiting:
-            parts.append(Content.from_markup("photos waiting [b]$n[/b]", n=str(self.photos_waiting)))
-        if self.photo_problems:
-            plural = "S" if self.photo_problems > 1 else ""
-            parts.append(Content.styled(f" {self.photo_problems} PHOTO PROBLEM{plural} ", "bold reverse yellow"))
-        if self.conflicts:
-            parts.append(Content.styled(f" {self.conflicts} CONFLICT{'S' if self.conflicts > 1 else ''} ",
-                                        "bold reverse yellow"))
-        if self.restored:
-            parts.append(Content.styled(" DATABASE RESTORED: see rma conflicts ", "bold reverse yellow"))
-        # what the server, the network or a file said is text, never markup (Content.styled takes it as text)
-        if self.last_error:
-            parts.append(Content.styled(self.last_error[:80], "red"))
-        elif self.photo_problem:
-            parts.append(Content.styled(self.photo_problem[:80], "yellow"))
-        elif self.restored:
-            parts.append(Content.styled(self.restored[:80], "yellow"))
-        return Content(" · ").join(parts)
-
+from terminal.messages import SyncStatus
 
 RESTORED_SHOWN = timedelta(hours=24)  # how long the header shows that the database was found restored
 

@@ -57,8 +57,17 @@ def scanner_burst(app, text: str) -> None:
     person's pace, not a scanner's.)
     """
     from textual import events
-    from textual.keys import _character_to_key
+
+    from terminal.scanning.keyboard import key_event
 
     for ch in text:
-        app.post_message(events.Key(ch if ch.isalnum() else _character_to_key(ch), ch))
+        app.post_message(key_event(ch))
     app.post_message(events.Key("enter", "\r"))
+
+
+def post_scan(app, text: str, source: str = "wedge") -> None:
+    """A scan as any source delivers it: one Scanned message to the app (works whatever has focus)."""
+    from terminal.messages import Scanned
+    from terminal.scanning import read_scan
+
+    app.post_message(Scanned(read_scan(text, source)))

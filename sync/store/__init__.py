@@ -55,9 +55,24 @@ from sync.store.inspections import Inspections
 from sync.store.operators import Operators
 from sync.store.photo_uploads import PhotoUploads
 from sync.store.receiving import Receiving
-from sync.store.records import (DISPOSITIONS, MAX_OPERATOR_ID, MIN_TRACKING_LENGTH, ROLES, TRACKING_TAIL, Event,
-                                Inspection, InspectionSaved, Line, Operator, Outcome, PhotoUpload, Receipt, Rma,
-                                digits_and_letters, lookup_key)
+from sync.store.records import (
+    DISPOSITIONS,
+    MAX_OPERATOR_ID,
+    MIN_TRACKING_LENGTH,
+    ROLES,
+    TRACKING_TAIL,
+    Event,
+    Inspection,
+    InspectionSaved,
+    Line,
+    Operator,
+    Outcome,
+    PhotoUpload,
+    Receipt,
+    Rma,
+    digits_and_letters,
+    lookup_key,
+)
 from sync.store.replica import Replica
 from sync.store.schema import APPLICATION_ID, MIGRATIONS
 from sync.store.sync_book import SeqMap, SyncBook

@@ -3,7 +3,7 @@
 Shape (as toolong's file watcher): one dedicated thread per camera, a stop
 event and :meth:`CameraReader.stop`; the thread reports through callbacks
 (``on_scan``, ``on_state``, ``on_frame``) and never touches a screen — the
-Textual side turns those calls into messages (terminal/station_camera.py).
+Textual side turns those calls into messages (terminal/camera.py).
 
 A source is a device index (``"0"``), a video file, or a network stream
 URL (``rtsp://``, ``http://``).  A camera that cannot be opened, is unplugged

@@ -11,6 +11,7 @@ from textual.widgets import Input, Label
 
 from sync.store import StoreError
 from terminal.scanning import Kind, read_scan
+from terminal.workers import PassesWorkerFailures
 
 
 class Confirm(ModalScreen[bool]):
@@ -58,7 +59,7 @@ class SignIn(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class SupervisorApproval(ModalScreen[str | None]):
+class SupervisorApproval(PassesWorkerFailures, ModalScreen[str | None]):
     """A supervisor scans their badge (or types their id) to approve an action; Escape cancels.
 
     Only a registered supervisor is taken: anyone else gets one line and the
@@ -85,7 +86,7 @@ class SupervisorApproval(ModalScreen[str | None]):
         if scan.text:
             self.take_badge(scan.value if scan.kind == Kind.BADGE else scan.text)
 
-    @work(group="approval", exclusive=True)
+    @work(group="approval", exclusive=True, exit_on_error=False)
     async def take_badge(self, operator_id: str) -> None:
         """Check a scanned badge: a registered supervisor approves, anyone else is told so."""
         try:

@@ -9,7 +9,9 @@ answer is taken, and nothing is dropped.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -23,6 +25,7 @@ from qc_checklists import ChecklistUnavailable, Disposition, Kind, Library, load
 from sync.store import Line, Outcome, Rma, StoreError
 from terminal.approvals import override_needs_supervisor
 from terminal.inspection import NEXT_STEP, Draft
+from terminal.messages import Recorded, Scanned
 from terminal.photos import PhotoError, photo_folder
 from terminal.printing import print_label
 from terminal.scanning import Kind as ScanKind
@@ -30,10 +33,12 @@ from terminal.scanning import Scan, read_scan
 from terminal.scanning.item import ItemCode, looks_like_item, read_item, same_gtin
 from terminal.screens.dialogs import Confirm, SupervisorApproval
 from terminal.screens.inspect_dialogs import NO_CAMERA_KEY, OverrideReason, PhotoDialog, PickLine, PickRma
+from terminal.today import with_totals
 from terminal.widgets.checklist_form import ChecklistForm
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.scan_field import ScanField
 from terminal.widgets.status_bar import StatusBar
+from terminal.workers import PassesWorkerFailures
 
 # banner word -> colour class of OutcomeBanner (see station.tcss)
 WORDS = {"SCAN RMA": "idle", "SCAN ITEM": "idle", "INSPECT": "info", "RESELLABLE": "good", "DISCOUNTED": "warn",
@@ -41,10 +46,11 @@ WORDS = {"SCAN RMA": "idle", "SCAN ITEM": "idle", "INSPECT": "info", "RESELLABLE
          "ALREADY INSPECTED": "warn", "RMA INSPECTED": "good", "CHECKLIST INVALID": "bad", "NOT READ": "bad",
          "ERROR": "bad", "SIGN IN": "idle", "CANCELLED": "bad", "EXPIRED": "bad", "NOT SAVED": "warn",
          "ABANDONED": "warn", "PHOTO NEEDED": "warn"}
-# command barcodes -> the key action they stand for
-COMMAND_KEYS = {"PASS": "pass", "FAIL": "fail", "CONFIRM": "confirm", "CANCEL": "cancel", "NEXT-ITEM": "skip",
-                "RESELLABLE": "final:resellable", "DISCOUNTED": "final:discounted", "SCRAPPED": "final:scrapped",
-                "PHOTO": "photo"}
+# command barcodes -> the bench step of the key they stand for (run in its turn, as the key's is)
+COMMAND_STEPS = {"PASS": ("pass",), "FAIL": ("fail",), "CONFIRM": ("confirm",), "CANCEL": ("abandon",),
+                 "NEXT-ITEM": ("skip",), "RESELLABLE": ("final", "resellable"), "DISCOUNTED": ("final", "discounted"),
+                 "SCRAPPED": ("final", "scrapped"), "PHOTO": ("photo",)}
+ANSWER_FIRST = "Scan an item's barcode first: its checklist appears, then answer."
 
 
 class ReadingField(Input):
@@ -58,7 +64,7 @@ class ReadingField(Input):
     ACCEPTS_SCANS = True
 
 
-class InspectScreen(Screen):
+class InspectScreen(PassesWorkerFailures, Screen):
     """QC inspection of received returns, one unit at a time."""
 
     # (the banner's size here is in station.tcss: the app's stylesheet outranks DEFAULT_CSS)
@@ -80,25 +86,25 @@ class InspectScreen(Screen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     BINDINGS = [
-        Binding("p", "bench('pass')", "Pass"),
-        Binding("f", "bench('fail')", "Fail"),
-        Binding("n", "bench('na')", "n/a", show=False),
-        Binding("c", "bench('photo')", "Photo"),
-        Binding("enter", "bench('confirm')", "Confirm"),
-        Binding("r", "bench('final:resellable')", "Resellable", show=False),
-        Binding("d", "bench('final:discounted')", "Discounted", show=False),
-        Binding("s", "bench('final:scrapped')", "Scrapped", show=False),
-        Binding("up", "bench('up')", "Up", show=False),
-        Binding("down", "bench('down')", "Down", show=False),
-        Binding("escape", "bench('cancel')", "Abandon item"),
-        Binding("f4", "bench('pick')", "Pick RMA / item"),
-    ] + [Binding(str(n), f"bench('choose:{n}')", show=False) for n in range(1, 10)]
+        Binding("p", "pass", "Pass"),
+        Binding("f", "fail", "Fail"),
+        Binding("n", "not_applicable", "n/a", show=False),
+        Binding("c", "photo", "Photo"),
+        Binding("enter", "confirm", "Confirm"),
+        Binding("r", "final('resellable')", "Resellable", show=False),
+        Binding("d", "final('discounted')", "Discounted", show=False),
+        Binding("s", "final('scrapped')", "Scrapped", show=False),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("escape", "abandon", "Abandon item"),
+        Binding("f4", "pick", "Pick RMA / item"),
+    ] + [Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)]
 
     def __init__(self, checklist_folder: str | Path | None = None) -> None:
         super().__init__()
         self.checklist_folder = checklist_folder
         self.library: Library | None = None
-        self.inbox: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
+        self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.rma: Rma | None = None
         self.progress: dict[int, tuple[str, ...]] = {}
         self.draft: Draft | None = None
@@ -125,7 +131,6 @@ class InspectScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self._focus()
-        self.app.refresh_status()
         self._resumed.set()
 
     def _behind_dialog(self) -> bool:
@@ -143,25 +148,18 @@ class InspectScreen(Screen):
 
     # -- inputs -----------------------------------------------------------------
 
-    def handle_scan(self, scan: Scan) -> None:
-        """Queue a scan (RMA, item, or command barcode); handled after the inputs before it."""
+    def on_scanned(self, message: Scanned) -> None:
+        """Queue a scan (RMA, item, or command barcode) the app passed on; handled after the inputs before it."""
+        scan = message.scan
         if self._behind_dialog() and self.inbox.empty() and self.handled == self.queued:
             # no dialog of this screen's own is waiting for it: it waits until the one on top closes
             self.app.notify(f"Scan held: {scan.shown} is handled when this dialog closes.",
                             title="Inspection", markup=False)
         self._queue("scan", scan)
 
-    def action_bench(self, what: str) -> None:
-        """Queue a key's action, in order with the scans."""
-        self._queue("key", what)
-
-    def _queue(self, kind: str, value: object) -> None:
+    def _queue(self, kind: str, value: Any) -> None:
         self.queued += 1
         self.inbox.put_nowait((kind, value))
-
-    def on_scan_field_scanned(self, event: ScanField.Scanned) -> None:
-        event.stop()
-        self.app.route_text(event.text, source="keyboard", at=event.at)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -169,11 +167,11 @@ class InspectScreen(Screen):
             event.input.clear()
             scan = read_scan(event.value, source="keyboard")
             if scan.kind in (ScanKind.COMMAND, ScanKind.BADGE):
-                self.app.route(scan)
+                self.app.post_message(Scanned(scan))  # the app's own (badge, sign-out) or back here
             else:
                 self._queue("text", event.value)
 
-    @work(exclusive=True, group="inspect")
+    @work(exclusive=True, group="inspect", exit_on_error=False)
     async def inspect_inputs(self) -> None:
         """Handle inputs one by one for as long as the screen lives."""
         await self._load_checklists()
@@ -192,7 +190,7 @@ class InspectScreen(Screen):
                 elif kind == "text":
                     self._take_text(value)
                 else:
-                    await self._do(value)
+                    await value()  # a bench step, queued by its key's action
             except StoreError as exc:
                 self.show("ERROR", f"{exc}")
                 self.app.ring(problem=True)
@@ -224,8 +222,8 @@ class InspectScreen(Screen):
             self.app.ring(problem=True)
             return
         if scan.kind == ScanKind.COMMAND:
-            if scan.value in COMMAND_KEYS:
-                await self._do(COMMAND_KEYS[scan.value])
+            if scan.value in COMMAND_STEPS:
+                await self._step(*COMMAND_STEPS[scan.value])()
             else:
                 self.say(f"command {scan.value} does nothing at inspection")
             return
@@ -275,12 +273,13 @@ class InspectScreen(Screen):
             if not await self.app.push_screen_wait(Confirm(f"{rma.code} is not received yet. Receive it now?")):
                 self.show("NOT RECEIVED", f"{rma.code} not received; nothing recorded. Receive it first (F6).")
                 return
-            receipt = await self.app.db.run(lambda store: store.receive(rma.code, station, operator))
+            receipt, totals = await self.app.db.run(with_totals(
+                lambda store: store.receive(rma.code, station, operator), station))
+            self.app.post_message(Recorded(totals))
             if receipt.outcome != Outcome.RECEIVED:
                 self.show("ERROR", f"{rma.code}: {receipt.outcome.value}")
                 return
             rma = receipt.rma
-            self.app.refresh_status()
         code = rma.code
         self.progress = await self.app.db.run(lambda store: store.inspection_progress(code))
         self.rma = rma
@@ -319,13 +318,13 @@ class InspectScreen(Screen):
         elif earlier:
             reason = f"serial {code.serial} of GTIN {code.gtin} was inspected before, on {earlier}"
         if reason:
-            await self.app.db.run(lambda store: store.record_mismatch(
+            _, totals = await self.app.db.run(with_totals(lambda store: store.record_mismatch(
                 rma.code, code.scanned, station, operator, gtin=code.gtin, serial=code.serial, lot=code.lot,
-                expiry=code.expiry, reason=reason))
+                expiry=code.expiry, reason=reason), station))
             self.show("ITEM MISMATCH", f"{reason}.\nRecorded as item mismatch. Put the item on the exceptions "
                                        "shelf; do not inspect it.")
             self.app.ring(problem=True)
-            self.app.refresh_status()
+            self.app.post_message(Recorded(totals))
             return
         line = open_lines[0]
         try:
@@ -343,60 +342,132 @@ class InspectScreen(Screen):
                              f"{line.qty} · {line.category}  {extra}{how}")
         self.app.ring(problem=False)
 
-    # -- keys -----------------------------------------------------------------
+    # -- keys and command barcodes: one action each, queued in order with the scans --
 
-    async def _do(self, what: str) -> None:
-        if what == "pick":
-            await self._pick()
-            return
-        draft = self.draft
-        if draft is None:
-            if what == "confirm" or what == "skip":
-                self.say("Scan an item's barcode to inspect it.")
-            elif what == "cancel":
-                self.rma, self.progress = None, {}
-                self.show("SCAN RMA", "Scan the RMA label of a received parcel, or F4 to pick one.")
-            else:
-                self.say("Scan an item's barcode first: its checklist appears, then answer.")
-            return
-        problem = ""
-        if what == "pass":
-            problem = draft.pass_current()
-        elif what == "fail":
-            item = draft.current
-            problem = draft.fail_current()
-            if not problem and item is not None and item.photo_required_on_fail:
-                await self._ask_photo(item.id)
-        elif what.startswith("choose:"):
-            item = draft.current
-            problem = draft.choose(int(what.partition(":")[2]))
-            if not problem and item is not None and item.photo_required_on_fail and \
-                    item.id in {f.item.id for f in draft.suggestion().fails}:
-                await self._ask_photo(item.id)
-        elif what == "na":
-            problem = draft.not_applicable()
-        elif what == "photo":
-            item = draft.current
-            missing = draft.photos_missing()
-            target = item if item is not None and (item.kind == Kind.PHOTO or item in missing) else \
-                (missing[0] if missing else item)
-            if target is None:
-                problem = "no item needs a photo"
-            else:
-                await self._take_photo(target.id)
-        elif what in ("up", "down"):
-            draft.move(-1 if what == "up" else 1)
-        elif what == "skip":
-            draft.skip()
-        elif what == "cancel":
-            await self._abandon()
-        elif what == "confirm":
-            await self._confirm(None)
-        elif what.startswith("final:"):
-            await self._confirm(Disposition(what.partition(":")[2]))
+    def action_pass(self) -> None:
+        """P: the current check passes."""
+        self._queue("key", self._step("pass"))
+
+    def action_fail(self) -> None:
+        """F: the current check fails (a photo is asked for when the check needs one)."""
+        self._queue("key", self._step("fail"))
+
+    def action_choose(self, n: int) -> None:
+        """1-9: pick answer ``n`` of the current check."""
+        self._queue("key", self._step("choose", str(n)))
+
+    def action_not_applicable(self) -> None:
+        """N: the current check does not apply to this item."""
+        self._queue("key", self._step("not_applicable"))
+
+    def action_photo(self) -> None:
+        """C: take (or give) the photo the current check, or the first one missing, needs."""
+        self._queue("key", self._step("photo"))
+
+    def action_move(self, step: int) -> None:
+        """Up / Down: move through the checklist."""
+        self._queue("key", self._step("move", str(step)))
+
+    def action_skip(self) -> None:
+        """CMD:NEXT-ITEM: leave the current check for later."""
+        self._queue("key", self._step("skip"))
+
+    def action_abandon(self) -> None:
+        """Esc: abandon the item's inspection (after asking), or close the RMA when no item is open."""
+        self._queue("key", self._step("abandon"))
+
+    def action_confirm(self) -> None:
+        """Enter: save the inspection with the suggested disposition."""
+        self._queue("key", self._step("confirm"))
+
+    def action_final(self, disposition: str) -> None:
+        """R / D / S: save with another disposition than the suggested one (an override, with a reason)."""
+        self._queue("key", self._step("final", disposition))
+
+    def action_pick(self) -> None:
+        """F4: pick a received RMA, or the open RMA's item whose barcode cannot be read."""
+        self._queue("key", self._step("pick"))
+
+    def _step(self, name: str, arg: str = "") -> Callable[[], Awaitable[None]]:
+        """The bench step of an action, to run when its turn in the queue comes."""
+        step = getattr(self, f"_step_{name}")
+        return (lambda: step(arg)) if arg else step
+
+    def _open_draft(self, hint: str = ANSWER_FIRST) -> Draft | None:
+        """The item being inspected; with none, ``hint`` says what to do first."""
+        if self.draft is None:
+            self.say(hint)
+        return self.draft
+
+    def _problem(self, problem: str) -> None:
         if problem:
             self.say(problem)
             self.app.ring(problem=True)
+
+    async def _step_pass(self) -> None:
+        if (draft := self._open_draft()) is not None:
+            self._problem(draft.pass_current())
+
+    async def _step_fail(self) -> None:
+        if (draft := self._open_draft()) is None:
+            return
+        item = draft.current
+        problem = draft.fail_current()
+        if not problem and item is not None and item.photo_required_on_fail:
+            await self._ask_photo(item.id)
+        self._problem(problem)
+
+    async def _step_choose(self, n: str) -> None:
+        if (draft := self._open_draft()) is None:
+            return
+        item = draft.current
+        problem = draft.choose(int(n))
+        if not problem and item is not None and item.photo_required_on_fail and \
+                item.id in {f.item.id for f in draft.suggestion().fails}:
+            await self._ask_photo(item.id)
+        self._problem(problem)
+
+    async def _step_not_applicable(self) -> None:
+        if (draft := self._open_draft()) is not None:
+            self._problem(draft.not_applicable())
+
+    async def _step_photo(self) -> None:
+        if (draft := self._open_draft()) is None:
+            return
+        item = draft.current
+        missing = draft.photos_missing()
+        target = item if item is not None and (item.kind == Kind.PHOTO or item in missing) else \
+            (missing[0] if missing else item)
+        if target is None:
+            self._problem("no item needs a photo")
+        else:
+            await self._take_photo(target.id)
+
+    async def _step_move(self, step: str) -> None:
+        if (draft := self._open_draft()) is not None:
+            draft.move(int(step))
+
+    async def _step_skip(self) -> None:
+        if (draft := self._open_draft("Scan an item's barcode to inspect it.")) is not None:
+            draft.skip()
+
+    async def _step_abandon(self) -> None:
+        if self.draft is None:
+            self.rma, self.progress = None, {}
+            self.show("SCAN RMA", "Scan the RMA label of a received parcel, or F4 to pick one.")
+        else:
+            await self._abandon()
+
+    async def _step_confirm(self) -> None:
+        if self._open_draft("Scan an item's barcode to inspect it.") is not None:
+            await self._confirm(None)
+
+    async def _step_final(self, disposition: str) -> None:
+        if self._open_draft() is not None:
+            await self._confirm(Disposition(disposition))
+
+    async def _step_pick(self) -> None:
+        await self._pick()
 
     def _take_text(self, text: str) -> None:
         if self.draft is None:
@@ -480,8 +551,8 @@ class InspectScreen(Screen):
                     self.say("Override not approved by a supervisor; nothing saved. Enter confirms the suggestion.")
                     return
         inspection = draft.to_inspection(final, reason, note)
-        saved = await self.app.db.run(lambda store: store.save_inspection(inspection, station, operator,
-                                                                          approved_by=approved_by))
+        saved, totals = await self.app.db.run(with_totals(
+            lambda store: store.save_inspection(inspection, station, operator, approved_by=approved_by), station))
         code = saved.rma.code
         self.progress = await self.app.db.run(lambda store: store.inspection_progress(code))
         self.rma, self.draft = saved.rma, None
@@ -491,7 +562,7 @@ class InspectScreen(Screen):
         self.show(final.value.upper(), f"line {saved.line_no} unit {saved.unit_no} saved ({what}). "
                                        f"{NEXT_STEP[final]}\n{after}")
         self.app.ring(problem=final != Disposition.RESELLABLE)
-        self.app.refresh_status()
+        self.app.post_message(Recorded(totals))
         await self._print_disposition(draft, inspection, saved, operator)
 
     async def _print_disposition(self, draft, inspection, saved, operator: str) -> None:

@@ -14,9 +14,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from terminal.printing import PrintQueue, PrintQueueError
+from terminal.workers import PassesWorkerFailures
 
 
-class PrintJobs(ModalScreen[None]):
+class PrintJobs(PassesWorkerFailures, ModalScreen[None]):
     """The latest print jobs, newest first; R reprints the highlighted one, T retries waiting jobs now."""
 
     BINDINGS = [Binding("r", "reprint", "Reprint"), Binding("t", "retry", "Retry now"),
@@ -37,7 +38,7 @@ class PrintJobs(ModalScreen[None]):
         self.query_one(DataTable).add_columns("job", "label", "state", "tries", "printed", "last problem")
         self.load()
 
-    @work(exclusive=True, group="print-jobs")
+    @work(exclusive=True, group="print-jobs", exit_on_error=False)
     async def load(self) -> None:
         """Read the jobs off the event loop and show them."""
         jobs = await asyncio.to_thread(self.queue.jobs)
@@ -49,7 +50,7 @@ class PrintJobs(ModalScreen[None]):
         if not jobs:
             self.query_one("#said", Label).update("No print jobs yet.")
 
-    @work(exclusive=True, group="print-jobs")
+    @work(exclusive=True, group="print-jobs", exit_on_error=False)
     async def action_reprint(self) -> None:
         """Queue the highlighted job again, byte for byte."""
         table = self.query_one(DataTable)

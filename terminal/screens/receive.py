@@ -16,19 +16,22 @@ from textual.widgets import Footer, Static
 
 from sync.store import DatabaseBusy, DatabaseUnavailable, DiskFull, Outcome, Receipt, StoreError
 from terminal.approvals import undo_needs_supervisor
+from terminal.messages import Recorded, Scanned
 from terminal.receiving import NEXT_STEP, NotRead, describe, describe_conflicts, receive_at_bench, when
 from terminal.scanning import Kind, Scan
 from terminal.screens.dialogs import Confirm, SupervisorApproval
+from terminal.today import with_totals
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.scan_field import ScanField
 from terminal.widgets.status_bar import StatusBar
+from terminal.workers import PassesWorkerFailures
 
 PROBLEMS = {Outcome.NOT_EXPECTED, Outcome.CANCELLED, Outcome.EXPIRED, Outcome.NOT_AN_RMA}
 RETRY_WRITE_EVERY = 1.0  # seconds between tries while the database cannot be written
 READY = "Scan the RMA or carrier label of a parcel."
 
 
-class ReceiveScreen(Screen):
+class ReceiveScreen(PassesWorkerFailures, Screen):
     """Receiving: every scan is handled in arrival order, none is dropped.
 
     A scan that arrives while a dialog (undo question, print jobs, sign-in) is
@@ -98,11 +101,9 @@ class ReceiveScreen(Screen):
             self._idle_timer.stop()
         self._idle_timer = self.set_timer(self.idle_after, self._ready)
 
-    def on_scan_field_scanned(self, event: ScanField.Scanned) -> None:
-        self.app.route_text(event.text, source="keyboard", at=event.at)
-
-    def handle_scan(self, scan: Scan) -> None:
-        """Queue a scan; it is handled after the ones before it."""
+    def on_scanned(self, message: Scanned) -> None:
+        """Queue a scan (the app passed it on); it is handled after the ones before it."""
+        scan = message.scan
         self.scans.put_nowait(scan)
         self.arrived += 1
         if self._behind_dialog():
@@ -120,7 +121,7 @@ class ReceiveScreen(Screen):
             text = f"{n} scans waiting"
         self.query_one("#waiting", Static).update(text)
 
-    @work(exclusive=True, group="receive")
+    @work(exclusive=True, group="receive", exit_on_error=False)
     async def receive_scans(self) -> None:
         """Take scans off the queue one by one, for as long as the screen lives."""
         while True:
@@ -133,7 +134,13 @@ class ReceiveScreen(Screen):
             while self._behind_dialog():  # its banner would be hidden: wait until the dialog closes
                 self._resumed.clear()
                 await self._resumed.wait()
-            await self._receive(scan)
+            try:
+                await self._receive(scan)
+            except Exception as exc:  # noqa: BLE001 — receiving must go on; the log keeps the trace
+                self.log.error(f"receive: {scan.shown!r} failed", exc)
+                self.query_one(OutcomeBanner).show("ERROR", f"That scan could not be handled ({type(exc).__name__}: "
+                                                            f"{exc}). Scan it again; tell the supervisor if it repeats.")
+                self.app.ring(problem=True)
             self.handled += 1
             self._show_waiting()
 
@@ -154,9 +161,9 @@ class ReceiveScreen(Screen):
         held = False
         while True:
             try:
-                receipt, conflicts = await self.app.db.run(
+                (receipt, conflicts), totals = await self.app.db.run(with_totals(
                     lambda store: receive_at_bench(store, scan.text, station, operator,
-                                                   item_barcode=scan.kind == Kind.ITEM))
+                                                   item_barcode=scan.kind == Kind.ITEM), station))
                 break
             except NotRead as exc:
                 banner.show("NOT READ", str(exc))
@@ -173,12 +180,12 @@ class ReceiveScreen(Screen):
                 self.app.ring(problem=True)
                 return
         if held:
-            self.app.show_in_header("disk", "")
+            self.app.header.show_part("disk", "")
         self._show(receipt, conflicts)
         self.latencies.append(time.monotonic() - scan.at)
         self.app.ring(problem=receipt.outcome in PROBLEMS or receipt.outcome == Outcome.ALREADY_RECEIVED
                       or bool(conflicts))
-        self.app.refresh_status()
+        self.app.post_message(Recorded(totals))
 
     def _cannot_write(self, exc: StoreError, *, first: bool) -> None:
         """One line on the banner and in the header: what is wrong, how many scans wait, nothing lost."""
@@ -193,7 +200,7 @@ class ReceiveScreen(Screen):
         else:
             word, line = "NOT WRITABLE", f"{exc} — {waiting}; they are recorded as soon as it can be written"
         self.query_one(OutcomeBanner).show(word, line)
-        self.app.show_in_header("disk", f"{word}: {n} waiting")
+        self.app.header.show_part("disk", f"{word}: {n} waiting")
         if first:
             self.app.ring(problem=True)
 
@@ -226,7 +233,7 @@ class ReceiveScreen(Screen):
         self.recent.appendleft(f"{stamp}  {outcome.value:<17} {describe(receipt)[:90]}")
         self.query_one("#recent", Static).update("\n".join(self.recent))
 
-    @work(exclusive=True, group="undo")
+    @work(exclusive=True, group="undo", exit_on_error=False)
     async def action_undo(self) -> None:
         """Undo this station's last receipt, after confirmation."""
         banner = self.query_one(OutcomeBanner)
@@ -252,8 +259,8 @@ class ReceiveScreen(Screen):
                 banner.show("SCAN", f"Undo of {last.code} not approved by a supervisor; nothing changed.")
                 return
         try:
-            await self.app.db.run(lambda store: store.undo_receive(last.code, station, operator,
-                                                                   approved_by=approved_by))
+            _, totals = await self.app.db.run(with_totals(
+                lambda store: store.undo_receive(last.code, station, operator, approved_by=approved_by), station))
         except StoreError as exc:
             banner.show("ERROR", str(exc))
             return
@@ -261,4 +268,4 @@ class ReceiveScreen(Screen):
         banner.show("UNDONE", f"{last.code} is expected again (a compensating event was recorded).{approval}")
         self.recent.appendleft(f"{datetime.now():%H:%M:%S}  {'UNDONE':<17} {last.code}")
         self.query_one("#recent", Static).update("\n".join(self.recent))
-        self.app.refresh_status()
+        self.app.post_message(Recorded(totals))

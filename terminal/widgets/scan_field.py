@@ -2,42 +2,34 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
 from textual import events
-from textual.message import Message
 from textual.widgets import Input
+
+from terminal.messages import Scanned
+from terminal.scanning import read_scan
 
 
 class ScanField(Input):
-    """Where typed codes go; Enter turns the text into a scan and empties the field at once."""
+    """Where typed codes go; Enter makes the text one :class:`~terminal.messages.Scanned` and empties the field."""
 
-    # Widgets with ACCEPTS_SCANS take a scanner's burst themselves (see StationApp.on_event).
+    # Widgets with ACCEPTS_SCANS take a scanner's burst themselves (see terminal.scanning.keyboard).
     ACCEPTS_SCANS = True
-
-    @dataclass
-    class Scanned(Message):
-        """A code was entered (typed or scanned) and Enter pressed."""
-
-        text: str
-        at: float  # time.monotonic() of the Enter
 
     def __init__(self, **kwargs) -> None:
         super().__init__(placeholder="Scan a label, or type a code and press Enter", **kwargs)
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
         """Enter takes the text and clears the field in the same step, in key order.
 
         Left to the Enter binding, the submit would run after the event went
         round the app, by which time the next scan's characters — a scanner
-        sends them right behind — would already be in the field.
+        sends them right behind — would already be in the field.  This
+        handler runs before Input's own; ``prevent_default`` keeps Input from
+        seeing the Enter, other keys go on to it.
         """
         if event.key == "enter":
             event.stop()
             event.prevent_default()
             text, self.value = self.value, ""
             if text:  # a bare Enter is no scan: nothing to say about it
-                self.post_message(self.Scanned(text, time.monotonic()))
-            return
-        await super()._on_key(event)
+                self.app.post_message(Scanned(read_scan(text, source="keyboard")))

@@ -13,6 +13,7 @@ at 80 columns.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from textual.content import Content
@@ -48,7 +49,7 @@ class SyncState:
 
 @dataclass
 class Header:
-    """What every status bar shows; the app owns one and changes it, the bars only read it."""
+    """What every status bar shows: the app owns one and changes it, the bars watch it and repaint."""
 
     station: str = ""
     operator: str = ""
@@ -59,6 +60,21 @@ class Header:
     sync: SyncState | None = None  # None: no server configured (or not heard from yet)
     offline_since: float | None = None  # time.monotonic() when sync last went offline
     offline_alert_after: float = OFFLINE_ALERT_AFTER
+    # called after every change made through the methods below: the status bars showing this header
+    watchers: list[Callable[[], object]] = field(default_factory=list, repr=False, compare=False)
+
+    def watch(self, watcher: Callable[[], object]) -> None:
+        """Call ``watcher`` after each change (a status bar repaints itself)."""
+        self.watchers.append(watcher)
+
+    def unwatch(self, watcher: Callable[[], object]) -> None:
+        """Stop calling ``watcher``."""
+        if watcher in self.watchers:
+            self.watchers.remove(watcher)
+
+    def _changed(self) -> None:
+        for watcher in list(self.watchers):
+            watcher()
 
     def set_sync(self, state: SyncState, now: float | None = None) -> None:
         """Take the sync worker's report, remembering since when the station is offline."""
@@ -68,6 +84,22 @@ class Header:
         elif self.offline_since is None:
             self.offline_since = now
         self.sync = state
+        self._changed()
+
+    def show_totals(self, unsent: int, counts: dict[str, int]) -> None:
+        """The unsent count and today's counts, as the last write (or the last full read) returned them."""
+        self.unsent, self.counts = unsent, dict(counts)
+        self._changed()
+
+    def show_operator(self, operator: str) -> None:
+        """Who is signed in ("" for nobody)."""
+        self.operator = operator
+        self._changed()
+
+    def show_part(self, part: str, text: str | Content) -> None:
+        """One part's line ("disk", "camera", "sync", "printer"); a str is plain text, "" hides it."""
+        self.parts[part] = text
+        self._changed()
 
     def segments(self, now: float | None = None) -> list[Segment]:
         """What the line says, alerts first; see :func:`fit` for how it is shortened."""
@@ -245,7 +277,11 @@ class StatusBar(Static):
     """
 
     def on_mount(self) -> None:
-        self.set_interval(0.5, self.refresh)  # cheap, and covers screens that were not on top
+        self.header.watch(self.refresh)
+        self.set_interval(0.5, self.refresh)  # the minutes offline go on without a change
+
+    def on_unmount(self) -> None:
+        self.header.unwatch(self.refresh)
 
     @property
     def header(self) -> Header:

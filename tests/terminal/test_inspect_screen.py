@@ -1,7 +1,7 @@
 """The inspect screen, driven like a bench: scans, single keys, command barcodes, dialogs.
 
 Real SQLite files, the real checklists; a scan is typed into the scan field as
-a burst, or routed as the wedge would (``app.route_text``).  Single-key
+a burst, or routed as the wedge would (``post_scan``: one Scanned message).  Single-key
 presses are followed by a short pause: the app's wedge holds printable keys
 for ~50 ms to tell a scanner from a person.
 """
@@ -23,6 +23,7 @@ from terminal.config import Settings
 from terminal.screens.dialogs import SupervisorApproval
 from terminal.screens.inspect import InspectScreen
 from terminal.screens.inspect_dialogs import OverrideReason, PhotoDialog
+from tests.conftest import post_scan
 
 GENERAL_GTIN = "4006381333931"   # line 1 of RMA-1: general
 GADGET_GTIN = "5901234123457"    # line 2 of RMA-1: gadgets (8 pass/fail checks)
@@ -86,7 +87,7 @@ class Bench:
 
     async def scan(self, text: str) -> None:
         """A scan as the wedge routes it (works whatever has focus)."""
-        self.app.route_text(text, source="wedge")
+        post_scan(self.app, text, source="wedge")
         self.actions += 1
         await self.settle()
 
@@ -499,7 +500,7 @@ async def test_an_override_waits_for_a_supervisor_badge_and_only_a_supervisor_ap
     await bench.pilot.press(*"qc1", "enter")  # the inspector cannot approve their own override
     await bench.settle()
     assert "qc1 (Chloé Dubois) is an inspector, not a supervisor" in str(dialog.query_one("#problem").render())
-    bench.app.route_text("OP:nobody", source="camera")  # an unknown badge under the camera
+    post_scan(bench.app, "OP:nobody", source="camera")  # an unknown badge under the camera
     await bench.settle()
     assert "nobody is not a registered operator" in str(dialog.query_one("#problem").render())
     assert bench.app.operator == "qc1" and bench.events("item.inspected") == []
@@ -673,7 +674,7 @@ async def test_override_dialog_offers_the_reasons_of_its_direction(bench):
     await bench.pilot.press(*"seal fine", "enter")
     await bench.settle()
     assert isinstance(bench.app.screen, SupervisorApproval)  # the site setting: overrides need a supervisor
-    bench.app.route_text("OP:anna", source="wedge")
+    post_scan(bench.app, "OP:anna", source="wedge")
     await bench.settle()
     p = bench.events("item.inspected")[0].payload
     assert (p["suggested"], p["final"]) == ("scrapped", "discounted")
@@ -702,7 +703,7 @@ async def test_a_scan_while_a_dialog_is_open_over_the_bench_waits_for_it(bench):
     await bench.pilot.pause(0.1)
     dialog = bench.app.screen
     assert dialog.__class__.__name__ == "SignIn"
-    bench.app.route_text("RMA-1", source="wedge")
+    post_scan(bench.app, "RMA-1", source="wedge")
     await bench.pilot.pause(0.3)
     assert bench.screen.rma is None and bench.app.screen is dialog  # not opened behind the dialog
     assert any("RMA-1" in str(n.message) for n in bench.app._notifications)

@@ -20,10 +20,10 @@ from terminal.screens.dialogs import Confirm
 from terminal.screens.inspect import InspectScreen
 from terminal.screens.inspect_dialogs import PickRma
 from terminal.screens.receive import ReceiveScreen
-from terminal.sync_worker import SyncStatus
+from terminal.messages import SyncStatus
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.status_bar import StatusBar
-from tests.conftest import add_rma, scanner_burst, wait_until
+from tests.conftest import add_rma, post_scan, scanner_burst, wait_until
 
 GTIN = "4006381333931"
 CUSTOMER = "Evil [/] name [@click=app.quit]"
@@ -124,11 +124,11 @@ async def test_markup_looking_text_is_shown_literally_everywhere_and_the_next_sc
         await pilot.press("escape")
         await settled(1)
 
-        app.route_text("RMA-[/]9", source="wedge")
+        post_scan(app, "RMA-[/]9", source="wedge")
         await settled(2)
         assert inspect_banner.word == "NOT FOUND" and "RMA-[/]9" in plain(inspect_banner)
 
-        app.route_text("RMA-1", source="wedge")
+        post_scan(app, "RMA-1", source="wedge")
         await settled(3)
         assert inspect_banner.word == "SCAN ITEM"
         assert CUSTOMER in plain(inspect_banner) and REASON in plain(inspect_banner)
@@ -136,12 +136,12 @@ async def test_markup_looking_text_is_shown_literally_everywhere_and_the_next_sc
         for text in (CUSTOMER, REASON, ORDER, DESCRIPTION, SKU):
             assert text in lines, text
 
-        app.route_text(GTIN, source="wedge")
+        post_scan(app, GTIN, source="wedge")
         await settled(4)
         assert inspect_banner.word == "INSPECT"
         assert DESCRIPTION in plain(inspect_banner) and SKU in plain(inspect_banner)
 
-        app.route_text("[bold]x", source="wedge")  # a scan while the item is open: a hint names it
+        post_scan(app, "[bold]x", source="wedge")  # a scan while the item is open: a hint names it
         await settled(5)
         assert "[bold]x" in plain(inspect.query_one("#hint", Static))
 

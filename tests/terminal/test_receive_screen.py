@@ -13,7 +13,7 @@ from terminal.screens.dialogs import Confirm, SupervisorApproval
 from terminal.screens.receive import ReceiveScreen
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.status_bar import StatusBar
-from tests.conftest import add_rma, scanner_burst, wait_until
+from tests.conftest import add_rma, post_scan, scanner_burst, wait_until
 
 
 @pytest.fixture
@@ -233,7 +233,7 @@ async def test_undo_last_receipt_after_confirmation(settings, station_db):
 async def test_garbage_scans_get_one_line_and_record_nothing(settings, station_db, raw, problem):
     app = make_app(settings, operator="anna")
     async with app.run_test(size=(120, 40)) as pilot:
-        app.route_text(raw, source="keyboard")
+        post_scan(app, raw, source="keyboard")
         await handled(pilot, app, 1)
         word, text = banner(app)
         assert word == "NOT READ" and "nothing recorded" in text

@@ -17,7 +17,7 @@ from qc_checklists import standard_folder
 from sync.store import Inspection, Store
 from terminal.app import make_app
 from terminal.screens.inspect import InspectScreen
-from terminal.sync_worker import SyncStatus
+from terminal.messages import SyncStatus
 from terminal.widgets.status_bar import Header, StatusBar, SyncState, fit
 from tests.conftest import add_rma, scanner_burst, wait_until
 
@@ -33,11 +33,11 @@ def shown(widget) -> str:
 
 def raise_alarms(app, offline_minutes: int = 25) -> None:
     """What a bad morning looks like: printer out of paper, sync down for long, a conflict, the disk full."""
-    app.show_in_header("printer", "PRINTER NOT READY: paper out · 2 waiting")
+    app.header.show_part("printer", "PRINTER NOT READY: paper out · 2 waiting")
     app.on_sync_status(SyncStatus(False, 7, "09:12:01", "server unreachable: connection refused (10.0.0.5:8080)",
                                   conflicts=1))
     app.header.offline_since = time.monotonic() - offline_minutes * 60
-    app.show_in_header("disk", "DISK FULL: 3 scans waiting, nothing lost")
+    app.header.show_part("disk", "DISK FULL: 3 scans waiting, nothing lost")
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ async def test_at_120_columns_the_dispositions_show_beside_the_alerts(settings, 
 async def test_without_alerts_120_columns_show_everything_in_full(settings, station):
     app = make_app(settings, operator="anna")
     async with app.run_test(size=(120, 36)) as pilot:
-        app.show_in_header("printer", "PRINTER ready")
+        app.header.show_part("printer", "PRINTER ready")
         bar = app.screen.query_one(StatusBar)
         await wait_until(pilot, lambda: "resellable" in bar.counts)
         await pilot.pause(0.1)

@@ -89,3 +89,26 @@ async def test_header_shows_a_photo_the_station_cannot_send(tmp_path):
     finally:
         server.stop()
         server_db.close()
+
+
+async def test_a_receipt_is_pushed_at_once_not_at_the_next_round(tmp_path):
+    from tests.conftest import post_scan
+
+    server_db = ServerDb(str(tmp_path / "server.db"))
+    token = server_db.add_station("bench-1")
+    server = ServerThread(server_db, rate=0).start()
+    with Store(tmp_path / "station.db") as store:
+        store.add_operator("anna", "Anna Schmidt")
+    settings = Settings(station="bench-1", db=str(tmp_path / "station.db"), server_url=server.url,
+                        server_token=token, sources={"db": "flag"})
+    app = make_app(settings, operator="anna")
+    try:
+        async with app.run_test(size=(140, 30)):
+            assert await wait_for(lambda: len(server_db.station_events("bench-1")) == 1)  # the sign-in
+            assert await wait_for(lambda: "ONLINE" in sync_line(app) and "waiting 0" in sync_line(app))
+            assert app.sync_worker.interval >= 5.0  # the next round on its own would come seconds later
+            post_scan(app, "PARCEL-1")
+            assert await wait_for(lambda: len(server_db.station_events("bench-1")) == 2, timeout=2.5)
+    finally:
+        server.stop()
+        server_db.close()

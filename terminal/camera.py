@@ -1,27 +1,32 @@
 """The station's camera in the app: reader thread in, messages out.
 
 The :class:`~terminal.scanning.camera.CameraReader` thread never touches a
-widget: it posts :class:`StationCamera.Scanned` and
-:class:`StationCamera.StateChanged` to the app and
+widget: it posts :class:`~terminal.messages.Scanned` and
+:class:`~terminal.messages.CameraStateChanged` to the app and
 :class:`CameraPreview.Frame` to the preview, all with ``post_message``
-(thread-safe, never blocks the reader).  The app routes a camera scan
-exactly as a keyboard-wedge scan: ``app.route(read_scan(text, "camera"))``.
+(thread-safe, never blocks the reader).  A camera scan is a ``Scanned`` like
+a keyboard-wedge scan, and goes the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from textual.app import App
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 
+from terminal.messages import CameraStateChanged, Scanned
 from terminal.photos import Photo, PhotoError, StoredPhoto, save_photo
 from terminal.scanning.camera import CameraError, CameraReader, CameraState, Status, quiet_opencv
 from terminal.scanning.decoders import Read
+from terminal.scanning.scan import read_scan
 from terminal.widgets.camera_preview import CameraPreview
+
+if TYPE_CHECKING:
+    from terminal.app import StationApp
 
 BAD = {Status.ABSENT, Status.LOST}
 
@@ -29,21 +34,7 @@ BAD = {Status.ABSENT, Status.LOST}
 class StationCamera:
     """The app's camera (or none): started with the app, stopped with it."""
 
-    class Scanned(Message):
-        """The camera read a new code (already debounced)."""
-
-        def __init__(self, read: Read) -> None:
-            super().__init__()
-            self.read = read
-
-    class StateChanged(Message):
-        """The camera went live, was lost, ended..."""
-
-        def __init__(self, state: CameraState) -> None:
-            super().__init__()
-            self.state = state
-
-    def __init__(self, app: App, source: str, photos: Path) -> None:
+    def __init__(self, app: StationApp, source: str, photos: Path) -> None:
         self.app = app
         self.source = source.strip()
         self.photos = photos
@@ -56,8 +47,9 @@ class StationCamera:
         if not self.source:
             return
         quiet_opencv()  # OpenCV's warnings would scribble over the screen; our state line says it
-        self.reader = CameraReader(self.source, on_scan=lambda read: self._post(self.app, self.Scanned(read)),
-                                   on_state=lambda state: self._post(self.app, self.StateChanged(state)),
+        self.reader = CameraReader(self.source,
+                                   on_scan=lambda read: self._post(self.app, Scanned(read_scan(read.raw, "camera"), read)),
+                                   on_state=lambda state: self._post(self.app, CameraStateChanged(state)),
                                    on_frame=self._frame, realtime=True)
         self.state = self.reader.state
         self.reader.start()
@@ -93,7 +85,7 @@ class StationCamera:
     def show_state(self, state: CameraState) -> None:
         """Put a new camera state on screen: status bars, preview, and one line when it went wrong."""
         self.state = state
-        self.app.show_in_header("camera", self.status_line)
+        self.app.header.show_part("camera", self.status_line)
         if self.preview is not None:
             self.preview.show_state(state.message)
         if state.status in BAD:
