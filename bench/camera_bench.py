@@ -122,10 +122,19 @@ def frames(size, n, label, *, noise, blur, width_share, seed=1):
     """``n`` varied frames of ``label`` (or of nothing) on a parcel at ``size``; blur sigma in 1080p pixels."""
     bench = Bench(size, seed, parcel=True)
     rng = np.random.default_rng(seed)
-    return [frame(bench, label, width_share=width_share, angle=float(rng.uniform(-6, 6)),
-                  centre=(float(rng.uniform(0.4, 0.6)), float(rng.uniform(0.4, 0.6))),
-                  blur=float(rng.uniform(*blur)), noise=noise, seed=i)
-            for i in range(n)]
+    return [
+        frame(
+            bench,
+            label,
+            width_share=width_share,
+            angle=float(rng.uniform(-6, 6)),
+            centre=(float(rng.uniform(0.4, 0.6)), float(rng.uniform(0.4, 0.6))),
+            blur=float(rng.uniform(*blur)),
+            noise=noise,
+            seed=i,
+        )
+        for i in range(n)
+    ]
 
 
 def measure(decoder, images, wanted):
@@ -157,15 +166,22 @@ def wrong(*codes):
 def frame_table(args, decoders) -> None:
     code128 = has(CODE, {"Code128"})
     scenes = [  # (column, label, what must be read; "wrong" = frames with a read that is not on the label)
-        ("RMA label", rma_label(CODE, ean="400123456789", datamatrix=CODE),
-         {"C128": code128, "DM": has(CODE, {"DataMatrix"}),
-          "wrong": wrong(("Code128", CODE), ("DataMatrix", CODE), ("EAN-13", "4001234567891"))}),
+        (
+            "RMA label",
+            rma_label(CODE, ean="400123456789", datamatrix=CODE),
+            {
+                "C128": code128,
+                "DM": has(CODE, {"DataMatrix"}),
+                "wrong": wrong(("Code128", CODE), ("DataMatrix", CODE), ("EAN-13", "4001234567891")),
+            },
+        ),
         ("4x6", printed_rma_label(CODE), {"C128": code128, "wrong": wrong(("Code128", CODE))}),
         ("QR", qr_label(QR_TEXT), {"QR": has(QR_TEXT, {"QR"}), "wrong": wrong(("QR", QR_TEXT))}),
         ("empty", None, {"wrong": wrong()}),
     ]
     header = f"{'frames':<17} {'decoder':<32}" + "".join(
-        f"{name + ' fps':>14}" + "".join(f"{k:>7}" for k in wanted) for name, _, wanted in scenes)
+        f"{name + ' fps':>14}" + "".join(f"{k:>7}" for k in wanted) for name, _, wanted in scenes
+    )
     print(header)
     for size in (HD, FULL_HD):
         for noise, kind in ((0.0, "clean"), (args.noise, "noisy")):
@@ -197,8 +213,10 @@ def photo_table(args) -> None:
     decoders = [raw_zxing(), ZbarDecoder(), OldStation(), StationDecoder(), Photo()]
     decoders[1].name = "raw pyzbar"
     decoders[3].name = "station pipeline (camera frame)"
-    print(f"\nphotograph-like set: {args.photos} per family, {photos[0].image.shape[1]}x{photos[0].image.shape[0]} "
-          "(perspective, blur, JPEG q25-85, uneven light, some light-on-dark QR)")
+    print(
+        f"\nphotograph-like set: {args.photos} per family, {photos[0].image.shape[1]}x{photos[0].image.shape[0]} "
+        "(perspective, blur, JPEG q25-85, uneven light, some light-on-dark QR)"
+    )
     print(f"{'decoder':<34}" + "".join(f"{f:>11}" for f in PHOTO_FAMILIES) + f"{'misread':>9}{'img/s':>8}")
     for decoder in decoders:
         read, wrong = collections.Counter(), 0
@@ -209,8 +227,12 @@ def photo_table(args) -> None:
             wrong += len(reads) - len(good)
             read[family(p.format, p.text)] += bool(good)
         cpu = time.process_time() - cpu
-        print(f"{decoder.name:<34}" + "".join(f"{read[f]:>11}" for f in PHOTO_FAMILIES) +
-              f"{wrong:>9}{len(photos) / cpu:8.1f}", flush=True)
+        print(
+            f"{decoder.name:<34}"
+            + "".join(f"{read[f]:>11}" for f in PHOTO_FAMILIES)
+            + f"{wrong:>9}{len(photos) / cpu:8.1f}",
+            flush=True,
+        )
     if args.photo_dir:
         files = sorted(p for p in Path(args.photo_dir).rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
         print(f"\n{len(files)} pictures in {args.photo_dir} (codes read, by format; no truth known)")
@@ -226,11 +248,21 @@ def photo_table(args) -> None:
 def end_to_end(args) -> None:
     """The reader thread on a noisy 1080p MJPG file: RMA label, gap, QR, gap, 4x6 label, gap."""
     with tempfile.TemporaryDirectory() as folder:
-        video = write_video(Path(folder) / "bench.avi",
-                            [Shot(rma_label(CODE, ean="400123456789", datamatrix=CODE), 45), Shot(None, 30),
-                             Shot(qr_label(QR_TEXT), 45, width_share=0.2), Shot(None, 30),
-                             Shot(printed_rma_label(CODE), 45), Shot(None, 30)],
-                            FULL_HD, fps=30, noise=args.noise, parcel=True)
+        video = write_video(
+            Path(folder) / "bench.avi",
+            [
+                Shot(rma_label(CODE, ean="400123456789", datamatrix=CODE), 45),
+                Shot(None, 30),
+                Shot(qr_label(QR_TEXT), 45, width_share=0.2),
+                Shot(None, 30),
+                Shot(printed_rma_label(CODE), 45),
+                Shot(None, 30),
+            ],
+            FULL_HD,
+            fps=30,
+            noise=args.noise,
+            parcel=True,
+        )
         print("\nend to end, noisy 1920x1080 MJPG file through the reader thread (RMA label, QR, 4x6 label):")
         for decoder in (OldStation(), StationDecoder()):
             scans = []
@@ -239,18 +271,26 @@ def end_to_end(args) -> None:
             reader.start()
             reader.join()
             cpu, elapsed = time.process_time() - cpu, time.perf_counter() - start
-            print(f"  {getattr(decoder, 'name', 'station'):<22} {reader.frames / cpu:.1f} fps of CPU time "
-                  f"({reader.frames / elapsed:.1f} fps wall; {reader.frames} frames, "
-                  f"{reader.frames / reader.decode_seconds:.1f} fps decoding alone); scans: "
-                  + ", ".join(f"{r.format} {r.text}" for r in scans))
+            print(
+                f"  {getattr(decoder, 'name', 'station'):<22} {reader.frames / cpu:.1f} fps of CPU time "
+                f"({reader.frames / elapsed:.1f} fps wall; {reader.frames} frames, "
+                f"{reader.frames / reader.decode_seconds:.1f} fps decoding alone); scans: "
+                + ", ".join(f"{r.format} {r.text}" for r in scans)
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=24, help="frames per scene and size (default 24)")
     parser.add_argument("--noise", type=float, default=6.0, help="sensor grain sigma of the noisy frames (default 6)")
-    parser.add_argument("--blur", type=float, nargs=2, default=(0.8, 1.4), metavar=("LOW", "HIGH"),
-                        help="lens blur range, Gaussian sigma in 1080p pixels (default 0.8 1.4)")
+    parser.add_argument(
+        "--blur",
+        type=float,
+        nargs=2,
+        default=(0.8, 1.4),
+        metavar=("LOW", "HIGH"),
+        help="lens blur range, Gaussian sigma in 1080p pixels (default 0.8 1.4)",
+    )
     parser.add_argument("--width", type=float, default=0.35, help="share of the frame width a label fills")
     parser.add_argument("--photos", type=int, default=20, help="photographs per family (default 20; 0 = none)")
     parser.add_argument("--photo-dir", default=None, help="also count the codes read in this folder's pictures")
@@ -258,8 +298,10 @@ def main() -> None:
     parser.add_argument("--no-end-to-end", action="store_true", help="skip the reader-thread measurement")
     args = parser.parse_args()
     cv2.setNumThreads(1)  # one core: OpenCV's resize/convert must not fan out either
-    print(f"machine: {os.cpu_count()} cores, running on {len(os.sched_getaffinity(0))}; load "
-          f"{os.getloadavg()[0]:.1f}; fps = frames per second of this process's CPU time")
+    print(
+        f"machine: {os.cpu_count()} cores, running on {len(os.sched_getaffinity(0))}; load "
+        f"{os.getloadavg()[0]:.1f}; fps = frames per second of this process's CPU time"
+    )
 
     def decoders(size):
         chosen = [ZbarDecoder(), raw_zxing(), raw_zxing("Code128", "raw zxing-cpp, Code 128 only"), OldStation()]

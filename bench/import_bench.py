@@ -33,16 +33,38 @@ def generate(path: Path, megabytes: float, fmt: str) -> int:
         while written < target:
             n += 1
             code = f"RMA-2026-{n:07d}"
-            lines = [{"sku": f"SKU-{rng.randint(1000, 9999)}", "description": "Merino crew-neck sweater, size M",
-                      "qty": rng.choice([1, 1, 2]), "category": "apparel"} for _ in range(rng.choice([1, 1, 2, 3]))]
+            lines = [
+                {
+                    "sku": f"SKU-{rng.randint(1000, 9999)}",
+                    "description": "Merino crew-neck sweater, size M",
+                    "qty": rng.choice([1, 1, 2]),
+                    "category": "apparel",
+                }
+                for _ in range(rng.choice([1, 1, 2, 3]))
+            ]
             if fmt == "csv":
-                text = "".join(f"{code},SO-{n},Anna Schmidt,1Z999AA1{n:010d},wrong size,authorized,{ln['sku']},,"
-                               f"\"{ln['description']}\",{ln['qty']},{ln['category']}\n" for ln in lines)
+                text = "".join(
+                    f"{code},SO-{n},Anna Schmidt,1Z999AA1{n:010d},wrong size,authorized,{ln['sku']},,"
+                    f'"{ln["description"]}",{ln["qty"]},{ln["category"]}\n'
+                    for ln in lines
+                )
             else:
-                text = ("," if n > 1 else "") + json.dumps(
-                    {"rma_code": code, "order_ref": f"SO-{n}", "customer_name": "Anna Schmidt",
-                     "tracking_number": f"1Z999AA1{n:010d}", "reason": "wrong size", "status": "authorized",
-                     "lines": lines}, indent=1) + "\n"
+                text = (
+                    ("," if n > 1 else "")
+                    + json.dumps(
+                        {
+                            "rma_code": code,
+                            "order_ref": f"SO-{n}",
+                            "customer_name": "Anna Schmidt",
+                            "tracking_number": f"1Z999AA1{n:010d}",
+                            "reason": "wrong size",
+                            "status": "authorized",
+                            "lines": lines,
+                        },
+                        indent=1,
+                    )
+                    + "\n"
+                )
             out.write(text)
             written += len(text)
         if fmt == "json":
@@ -61,12 +83,27 @@ def main() -> None:
     count = generate(path, args.mb, args.format)
     size = path.stat().st_size / 1024 / 1024
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "terminal", "import", "rmas", str(path), "--db",
-                           str(folder / "s.db"), "--station", "bench"], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "terminal",
+            "import",
+            "rmas",
+            str(path),
+            "--db",
+            str(folder / "s.db"),
+            "--station",
+            "bench",
+        ],
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"{args.format}: {size:.0f} MB, {count} RMAs: exit {done.returncode}, {seconds:.1f} s, "
-          f"peak RSS {peak:.0f} MB")
+    print(
+        f"{args.format}: {size:.0f} MB, {count} RMAs: exit {done.returncode}, {seconds:.1f} s, peak RSS {peak:.0f} MB"
+    )
     print("  " + (done.stdout.strip() or done.stderr.strip()[:200]))
     if args.keep:
         print(f"  kept {folder}")

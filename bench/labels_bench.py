@@ -20,8 +20,13 @@ COMMANDS = STATION_COMMANDS[:10]  # one full sheet (`rma label commands` puts at
 
 
 def make(n: int):
-    return rma_label(f"RMA-2026-{n:06d}", customer="Zoë Müller-Lüdenscheidt GmbH", order=f"SO-{n}",
-                     reason="Arrived damaged: the box was crushed and the lid is cracked", day="2026-11-21")
+    return rma_label(
+        f"RMA-2026-{n:06d}",
+        customer="Zoë Müller-Lüdenscheidt GmbH",
+        order=f"SO-{n}",
+        reason="Arrived damaged: the box was crushed and the lid is cracked",
+        day="2026-11-21",
+    )
 
 
 def rate(fn, seconds: float) -> float:
@@ -40,10 +45,16 @@ def main() -> None:
     args = parser.parse_args()
     n = iter(range(10**9))
     print(f"{'label':12} {'format':6} {'dpi':>4} {'labels/s':>10}")
-    for name, build in (("rma 4x6", lambda: make(next(n))),
-                        ("disposition", lambda: disposition_label("DISCOUNTED", sku=f"SKU-{next(n)}", rma="RMA-1",
-                                                                  line=2, grade="B", defect="scratched lid")),
-                        ("commands", lambda: command_sheet(COMMANDS))):
+    for name, build in (
+        ("rma 4x6", lambda: make(next(n))),
+        (
+            "disposition",
+            lambda: disposition_label(
+                "DISCOUNTED", sku=f"SKU-{next(n)}", rma="RMA-1", line=2, grade="B", defect="scratched lid"
+            ),
+        ),
+        ("commands", lambda: command_sheet(COMMANDS)),
+    ):
         for fmt in ("zpl", "png", "svg", "pdf"):
             for dpi in (203, 300):
                 per_second = rate(lambda b=build, f=fmt, d=dpi: render([b()], f, d), args.seconds)

@@ -59,13 +59,23 @@ def make_station(path: Path, n: int) -> dict[str, bytes]:
             with store.write() as conn:
                 store.upsert_rma(conn, {"rma_code": code, "status": "authorized"}, [{"sku": "S", "qty": 1}])
             store.receive(code, "bench", "anna")
-            store.save_inspection(Inspection(
-                rma_code=code, line_no=1, checklist_id="general", checklist_hash="ab" * 32,
-                answers=({"item": "works", "kind": "pass_fail", "answer": "fail", "failed": True,
-                          "severity": "major"},),
-                suggested="scrapped", final="scrapped", started_at="2026-11-21T10:00:00.000+00:00",
-                photos=({"item": "works", "sha256": sha, "path": str(folder / f"{sha}.jpg"), "bytes": len(data)},)),
-                "bench", "qc1")
+            store.save_inspection(
+                Inspection(
+                    rma_code=code,
+                    line_no=1,
+                    checklist_id="general",
+                    checklist_hash="ab" * 32,
+                    answers=(
+                        {"item": "works", "kind": "pass_fail", "answer": "fail", "failed": True, "severity": "major"},
+                    ),
+                    suggested="scrapped",
+                    final="scrapped",
+                    started_at="2026-11-21T10:00:00.000+00:00",
+                    photos=({"item": "works", "sha256": sha, "path": str(folder / f"{sha}.jpg"), "bytes": len(data)},),
+                ),
+                "bench",
+                "qc1",
+            )
     return made
 
 
@@ -81,9 +91,10 @@ def bench(kind: str, url: str, n: int, work: Path) -> dict:
         puts: list[float] = []
         client = SyncClient(base, token)
         client.session.hooks["response"].append(
-            lambda r, *a, **k: puts.append(r.elapsed.total_seconds()) if r.request.method == "PUT" else None)
+            lambda r, *a, **k: puts.append(r.elapsed.total_seconds()) if r.request.method == "PUT" else None
+        )
         with Store(station) as store:
-            client.sync(store, photos=False)   # the events first, so the photo phase is timed alone
+            client.sync(store, photos=False)  # the events first, so the photo phase is timed alone
             t0 = time.perf_counter()
             report = client.send_photos(store)
             took = time.perf_counter() - t0
@@ -99,11 +110,21 @@ def bench(kind: str, url: str, n: int, work: Path) -> dict:
     db = ServerDb(url, create=False)
     wrong = sum(1 for sha, data in made.items() if (db.photo(sha) or ("", b""))[1] != data)
     db.close()
-    mb = sum(len(d) for d in made.values()) / 2 ** 20
-    return {"db": kind, "sent": report.photos_sent, "problems": len(report.photo_problems), "seconds": took,
-            "photos_per_s": report.photos_sent / took, "mb_per_s": mb / took, "mean_kb": mb * 1024 / n,
-            "p50": pct(puts, 50), "p99": pct(puts, 99), "recheck_s": recheck_took, "resent": again.photos_sent,
-            "wrong": wrong}
+    mb = sum(len(d) for d in made.values()) / 2**20
+    return {
+        "db": kind,
+        "sent": report.photos_sent,
+        "problems": len(report.photo_problems),
+        "seconds": took,
+        "photos_per_s": report.photos_sent / took,
+        "mb_per_s": mb / took,
+        "mean_kb": mb * 1024 / n,
+        "p50": pct(puts, 50),
+        "p99": pct(puts, 99),
+        "recheck_s": recheck_took,
+        "resent": again.photos_sent,
+        "wrong": wrong,
+    }
 
 
 def main() -> None:
@@ -114,10 +135,12 @@ def main() -> None:
     rows = [bench(kind, url, a.photos, work) for kind, url, work in server_databases(a.db)]
     print(f"machine: {os.cpu_count()} cores; one station, {a.photos} photos")
     for r in rows:
-        print(f"[{r['db']}] sent {r['sent']} photos ({r['mean_kb']:.0f} kB each) in {r['seconds']:.2f} s: "
-              f"{r['photos_per_s']:.1f} photos/s, {r['mb_per_s']:.1f} MB/s; PUT p50 {r['p50']:.1f} ms "
-              f"p99 {r['p99']:.1f} ms; recheck of all {a.photos}: {r['recheck_s'] * 1000:.0f} ms "
-              f"(re-sent {r['resent']}); problems {r['problems']}; wrong or missing on the server {r['wrong']}")
+        print(
+            f"[{r['db']}] sent {r['sent']} photos ({r['mean_kb']:.0f} kB each) in {r['seconds']:.2f} s: "
+            f"{r['photos_per_s']:.1f} photos/s, {r['mb_per_s']:.1f} MB/s; PUT p50 {r['p50']:.1f} ms "
+            f"p99 {r['p99']:.1f} ms; recheck of all {a.photos}: {r['recheck_s'] * 1000:.0f} ms "
+            f"(re-sent {r['resent']}); problems {r['problems']}; wrong or missing on the server {r['wrong']}"
+        )
 
 
 if __name__ == "__main__":

@@ -64,8 +64,11 @@ def build(path: Path, rmas: int, events: int) -> None:
             number = f"1Z{n:016d}"
             tracking.append((number, number[-TRACKING_TAIL:], code))
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO rmas (code, order_ref, order_key, customer_name, reason, status, updated_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO rmas (code, order_ref, order_key, customer_name, reason, status, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
         conn.executemany("INSERT INTO rma_lines VALUES (?, ?, ?, ?, ?, ?, ?)", lines)
         conn.executemany("INSERT INTO tracking_numbers VALUES (?, ?, ?)", tracking)
         conn.execute("COMMIT")
@@ -73,9 +76,19 @@ def build(path: Path, rmas: int, events: int) -> None:
         conn.execute("BEGIN")
         conn.executemany(
             "INSERT INTO outbox (id, type, station, operator, at, rma_code, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            ((str(uuid.UUID(int=rng.getrandbits(128))), "rma.received", "bench-old", "op",
-              "2026-01-01T00:00:00.000+00:00", f"RMA-{n:08d}", json.dumps({"scanned": f"RMA-{n:08d}"}))
-             for n in range(start, min(events, start + step))))
+            (
+                (
+                    str(uuid.UUID(int=rng.getrandbits(128))),
+                    "rma.received",
+                    "bench-old",
+                    "op",
+                    "2026-01-01T00:00:00.000+00:00",
+                    f"RMA-{n:08d}",
+                    json.dumps({"scanned": f"RMA-{n:08d}"}),
+                )
+                for n in range(start, min(events, start + step))
+            ),
+        )
         conn.execute("COMMIT")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -93,15 +106,15 @@ def scan_mix(rmas: int, count: int) -> list[str]:
         if kind < 5:
             scans.append(f"RMA-{n:08d}")
         elif kind == 5:
-            scans.append(scans[-1] if scans else f"RMA-{n:08d}")      # already received
+            scans.append(scans[-1] if scans else f"RMA-{n:08d}")  # already received
         elif kind == 6:
-            scans.append(f"420902101Z{n:016d}")                        # carrier prefix + tracking number
+            scans.append(f"420902101Z{n:016d}")  # carrier prefix + tracking number
         elif kind == 7:
-            scans.append(f"so-{n:08d}")                                # order reference
+            scans.append(f"so-{n:08d}")  # order reference
         elif kind == 8:
-            scans.append(f"UNKNOWN-{uuid.uuid4().hex[:10]}")           # not expected
+            scans.append(f"UNKNOWN-{uuid.uuid4().hex[:10]}")  # not expected
         else:
-            scans.append("4006381333931")                             # an item barcode: NOT AN RMA
+            scans.append("4006381333931")  # an item barcode: NOT AN RMA
     return scans
 
 
@@ -181,8 +194,12 @@ def main() -> None:
         store.add_operator("bench-op", "Bench operator", "clerk")
     scans = scan_mix(args.rmas, args.scans)
     spawned_at = time.time()
-    done = subprocess.run([sys.executable, __file__, "--child", json.dumps([spawned_at, str(work), scans])],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", json.dumps([spawned_at, str(work), scans])],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if done.returncode:
         sys.exit(done.stderr)
     sys.stderr.write(done.stderr)
@@ -191,8 +208,10 @@ def main() -> None:
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
     print(f"database: {args.rmas:,} RMAs, {args.events:,} outbox events, {big.stat().st_size / 2**20:.0f} MiB")
     print(f"start-up to ready to scan: {result['startup_s']:.2f} s   (target < 1.5 s)")
-    print(f"scan-to-screen over {len(lat)} scans: p50 {statistics.median(lat):.1f} ms, p99 {p99:.1f} ms, "
-          f"max {lat[-1]:.1f} ms   (target p99 < 50 ms)")
+    print(
+        f"scan-to-screen over {len(lat)} scans: p50 {statistics.median(lat):.1f} ms, p99 {p99:.1f} ms, "
+        f"max {lat[-1]:.1f} ms   (target p99 < 50 ms)"
+    )
     print(f"outcomes: {result['outcomes']}")
     print(f"peak resident memory: {result['peak_rss_mb']:.0f} MB   (target < 200 MB)")
 

@@ -67,12 +67,13 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), workers=1, log_level="
 
 # --- /proc -----------------------------------------------------------------------
 
+
 def _stat(pid: int) -> list[str] | None:
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return text[text.rindex(")") + 2:].split()  # fields from "state" on
+    return text[text.rindex(")") + 2 :].split()  # fields from "state" on
 
 
 def family(root: int) -> list[int]:
@@ -103,6 +104,7 @@ def cpu_seconds(pids: list[int]) -> float:
 
 # --- the load generator ---------------------------------------------------------------
 
+
 class Connection:
     """One keep-alive HTTP/1.1 connection; just enough HTTP for JSON answers with Content-Length."""
 
@@ -115,8 +117,11 @@ class Connection:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
-        self.writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.token}\r\n"
-                          f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
         await self.writer.drain()
         status = int((await self.reader.readline()).split()[1])
         length, close = 0, False
@@ -142,7 +147,7 @@ class Station:
 
     def __init__(self, name: str, port: int, token: str):
         self.name, self.conn = name, Connection(port, token)
-        self.sent: list[tuple[int, str]] = []   # (seq, id) recorded
+        self.sent: list[tuple[int, str]] = []  # (seq, id) recorded
         self.acked = 0
         self.latencies: list[float] = []
         self.errors = 0
@@ -155,9 +160,17 @@ class Station:
         self._at = at
 
     def body(self, limit: int) -> bytes:
-        events = [{"seq": seq, "id": eid, "type": "parcel.unexpected", "operator": "op1", "at": self._at,
-                   "payload": {"scanned": f"1Z{self.name}{seq:09d}", "source": "wedge"}}
-                  for seq, eid in self.sent[self.acked:self.acked + limit]]
+        events = [
+            {
+                "seq": seq,
+                "id": eid,
+                "type": "parcel.unexpected",
+                "operator": "op1",
+                "at": self._at,
+                "payload": {"scanned": f"1Z{self.name}{seq:09d}", "source": "wedge"},
+            }
+            for seq, eid in self.sent[self.acked : self.acked + limit]
+        ]
         return json.dumps({"after_seq": self.acked, "events": events}).encode()
 
     async def push(self, limit: int) -> None:
@@ -180,6 +193,7 @@ class Station:
 
 async def paced(stations: list[Station], rate: int, seconds: float) -> None:
     """Each station records ``rate`` events a second and pushes what is unacknowledged once a second."""
+
     async def run(st: Station, offset: float) -> None:
         await asyncio.sleep(offset)
         start = time.perf_counter()
@@ -192,6 +206,7 @@ async def paced(stations: list[Station], rate: int, seconds: float) -> None:
                 break
             await st.push(10_000)
             await asyncio.sleep(0.2)
+
     n = len(stations)
     await asyncio.gather(*(run(st, i / n) for i, st in enumerate(stations)))  # not all in step
 
@@ -209,6 +224,7 @@ async def flat_out(stations: list[Station], batch: int, seconds: float) -> None:
             if st.acked >= len(st.sent):
                 break
             await st.push(10_000)
+
     await asyncio.gather(*(run(st) for st in stations))
 
 
@@ -225,10 +241,11 @@ async def run_phase(phase: str, stations: list[Station], a: argparse.Namespace) 
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000 if ordered else 0.0
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000 if ordered else 0.0
 
 
 # --- servers ------------------------------------------------------------------------
+
 
 def wait_ready(proc: subprocess.Popen, port: int) -> None:
     for _ in range(600):
@@ -245,22 +262,36 @@ def wait_ready(proc: subprocess.Popen, port: int) -> None:
 
 def start_rma_server(url: str, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen([*RMA, "server", "--db", url, "--port", str(port), "--rate", "0",
-                             "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*RMA, "server", "--db", url, "--port", str(port), "--rate", "0", "--workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_ready(proc, port)
     return proc, port
 
 
 def start_bare() -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BARE_APP, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     wait_ready(proc, port)
     return proc, port
 
 
-def measure(label: str, proc: subprocess.Popen, port: int, tokens: dict[str, str], a: argparse.Namespace,
-            db: ServerDb | None, pg_pid: int | None) -> list[dict]:
+def measure(
+    label: str,
+    proc: subprocess.Popen,
+    port: int,
+    tokens: dict[str, str],
+    a: argparse.Namespace,
+    db: ServerDb | None,
+    pg_pid: int | None,
+) -> list[dict]:
     rows = []
     for phase in ("paced", "flat"):
         stations = [Station(name, port, token) for name, token in tokens.items()]
@@ -283,12 +314,23 @@ def measure(label: str, proc: subprocess.Popen, port: int, tokens: dict[str, str
                 held = db.station_events(st.name)
                 dup += len(held) - len({seq for seq, _ in held})
                 lost += len(set(st.sent) - set(held))
-        rows.append({"server": label, "phase": phase, "events_per_s": sent / (a.seconds if phase == "paced" else took),
-                     "offered": len(stations) * a.rate if phase == "paced" else None,
-                     "p50": pct(lat, 50), "p99": pct(lat, 99), "requests": requests_made,
-                     "cpu_ms": 1000 * cpu / max(1, requests_made), "pg_ms": 1000 * pg / max(1, requests_made),
-                     "events_per_request": sent / max(1, requests_made),
-                     "errors": sum(st.errors for st in stations), "dup": dup, "lost": lost})
+        rows.append(
+            {
+                "server": label,
+                "phase": phase,
+                "events_per_s": sent / (a.seconds if phase == "paced" else took),
+                "offered": len(stations) * a.rate if phase == "paced" else None,
+                "p50": pct(lat, 50),
+                "p99": pct(lat, 99),
+                "requests": requests_made,
+                "cpu_ms": 1000 * cpu / max(1, requests_made),
+                "pg_ms": 1000 * pg / max(1, requests_made),
+                "events_per_request": sent / max(1, requests_made),
+                "errors": sum(st.errors for st in stations),
+                "dup": dup,
+                "lost": lost,
+            }
+        )
     return rows
 
 
@@ -308,14 +350,15 @@ def main() -> None:
     if not a.no_bare:
         proc, port = start_bare()
         try:
-            rows += measure("bare FastAPI, 1 process", proc, port,
-                            {f"st{i:03d}": "x" for i in range(a.stations)}, a, None, None)
+            rows += measure(
+                "bare FastAPI, 1 process", proc, port, {f"st{i:03d}": "x" for i in range(a.stations)}, a, None, None
+            )
         finally:
             proc.terminate()
             proc.wait(20)
     kinds = ["sqlite", "postgresql"] if a.db == "both" else [a.db]
     for kind in kinds:
-        for workers in ([1] if kind == "sqlite" else [int(w) for w in a.workers.split(",")]):
+        for workers in [1] if kind == "sqlite" else [int(w) for w in a.workers.split(",")]:
             work = Path(tempfile.mkdtemp(prefix=f"rma-server-bench-{kind}-"))
             pg = None
             try:
@@ -330,8 +373,9 @@ def main() -> None:
                 pg_pid = int((pg.dir / "data" / "postmaster.pid").read_text().split()[0]) if pg else None
                 print(f"-- {kind}, {workers} process(es): running", file=sys.stderr, flush=True)
                 try:
-                    rows += measure(f"{kind}, {workers} process{'es' if workers > 1 else ''}", proc, port,
-                                    tokens, a, db, pg_pid)
+                    rows += measure(
+                        f"{kind}, {workers} process{'es' if workers > 1 else ''}", proc, port, tokens, a, db, pg_pid
+                    )
                 finally:
                     proc.terminate()
                     proc.wait(20)
@@ -341,15 +385,21 @@ def main() -> None:
                     pg.stop()
                 shutil.rmtree(work, ignore_errors=True)
 
-    print(f"machine: {os.cpu_count()} cores; {a.stations} stations in one asyncio process; paced {a.rate} events/s "
-          f"each for {a.seconds:.0f} s, pushed every second; flat out {a.flat_batch} events per push for "
-          f"{a.flat_seconds:.0f} s")
-    print(f"{'server':28} {'phase':6} {'events/s':>9} {'offered':>8} {'p50 ms':>7} {'p99 ms':>7} {'requests':>8} "
-          f"{'ev/req':>6} {'server CPU ms/req':>17} {'db CPU ms/req':>13} {'errors':>6} dup/lost")
+    print(
+        f"machine: {os.cpu_count()} cores; {a.stations} stations in one asyncio process; paced {a.rate} events/s "
+        f"each for {a.seconds:.0f} s, pushed every second; flat out {a.flat_batch} events per push for "
+        f"{a.flat_seconds:.0f} s"
+    )
+    print(
+        f"{'server':28} {'phase':6} {'events/s':>9} {'offered':>8} {'p50 ms':>7} {'p99 ms':>7} {'requests':>8} "
+        f"{'ev/req':>6} {'server CPU ms/req':>17} {'db CPU ms/req':>13} {'errors':>6} dup/lost"
+    )
     for r in rows:
-        print(f"{r['server']:28} {r['phase']:6} {r['events_per_s']:9.0f} {r['offered'] or '':>8} {r['p50']:7.1f} "
-              f"{r['p99']:7.1f} {r['requests']:8d} {r['events_per_request']:6.1f} {r['cpu_ms']:17.2f} "
-              f"{r['pg_ms']:13.2f} {r['errors']:6d} {r['dup']}/{r['lost']}")
+        print(
+            f"{r['server']:28} {r['phase']:6} {r['events_per_s']:9.0f} {r['offered'] or '':>8} {r['p50']:7.1f} "
+            f"{r['p99']:7.1f} {r['requests']:8d} {r['events_per_request']:6.1f} {r['cpu_ms']:17.2f} "
+            f"{r['pg_ms']:13.2f} {r['errors']:6d} {r['dup']}/{r['lost']}"
+        )
     sys.exit(1 if any(r["dup"] or r["lost"] for r in rows) else 0)
 
 

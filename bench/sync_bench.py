@@ -46,9 +46,11 @@ def make_station(path: Path, name: str, events: int) -> None:
 
 def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([*RMA, "server", "--db", url, "--port", str(port), "--rate", "0",
-                             "--workers", str(workers)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*RMA, "server", "--db", url, "--port", str(port), "--rate", "0", "--workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -150,12 +152,21 @@ def bench(kind: str, url: str, a: argparse.Namespace, work: Path) -> dict:
         t = time.perf_counter()
         session = requests.Session()
         for start in range(0, a.rmas, 1000):
-            records = [{"rma_code": f"RMA-{i:07d}", "order_ref": f"SO-{i:07d}", "customer_name": "Jo Bench",
-                        "reason": "wrong size", "status": "authorized", "tracking_numbers": [f"1ZRMA{i:010d}"],
-                        "lines": [{"sku": "SKU-1", "gtin": "4006381333931", "qty": 1, "category": "shoes"}]}
-                       for i in range(start, min(a.rmas, start + 1000))]
-            session.post(f"{base}/api/v1/rmas", json={"rmas": records}, timeout=60,
-                         headers={"Authorization": f"Bearer {erp}"}).raise_for_status()
+            records = [
+                {
+                    "rma_code": f"RMA-{i:07d}",
+                    "order_ref": f"SO-{i:07d}",
+                    "customer_name": "Jo Bench",
+                    "reason": "wrong size",
+                    "status": "authorized",
+                    "tracking_numbers": [f"1ZRMA{i:010d}"],
+                    "lines": [{"sku": "SKU-1", "gtin": "4006381333931", "qty": 1, "category": "shoes"}],
+                }
+                for i in range(start, min(a.rmas, start + 1000))
+            ]
+            session.post(
+                f"{base}/api/v1/rmas", json={"rmas": records}, timeout=60, headers={"Authorization": f"Bearer {erp}"}
+            ).raise_for_status()
         out["import_rmas_per_s"] = a.rmas / (time.perf_counter() - t)
         lat = []
         puller = timed_client(base, tokens["st000"], lat, page=2000)
@@ -172,7 +183,7 @@ def bench(kind: str, url: str, a: argparse.Namespace, work: Path) -> dict:
         paths = {f"st{i:03d}": work / f"st{i:03d}.db" for i in range(a.stations)}
         for name, path in paths.items():
             make_station(path, name, a.per_station)
-        groups = [[(str(p), tokens[n]) for n, p in list(paths.items())[g::a.procs]] for g in range(a.procs)]
+        groups = [[(str(p), tokens[n]) for n, p in list(paths.items())[g :: a.procs]] for g in range(a.procs)]
         with ProcessPoolExecutor(a.procs) as pool:
             for mode, pace in (("many", 0), ("paced", a.pace)):
                 t = time.perf_counter()
@@ -229,23 +240,36 @@ def main() -> None:
     p.add_argument("--seconds", type=int, default=20, help="paced run: how long")
     a = p.parse_args()
     rows = [bench(kind, url, a, work) for kind, url, work in server_databases(a.db)]
-    print(f"machine: {os.cpu_count()} cores; one station {a.events} events (batch {a.batch}); "
-          f"pull {a.rmas} RMAs; {a.stations} stations x {a.per_station} events (batch {a.station_batch})")
+    print(
+        f"machine: {os.cpu_count()} cores; one station {a.events} events (batch {a.batch}); "
+        f"pull {a.rmas} RMAs; {a.stations} stations x {a.per_station} events (batch {a.station_batch})"
+    )
     for r in rows:
         print(f"[{r['db']}]")
-        print(f"  push, 1 station : {r['push_events_per_s']:8.0f} events/s   p50 {r['push_p50_ms']:6.1f} ms  "
-              f"p99 {r['push_p99_ms']:6.1f} ms per request   duplicates/losses {r['push_dup_lost']}")
+        print(
+            f"  push, 1 station : {r['push_events_per_s']:8.0f} events/s   p50 {r['push_p50_ms']:6.1f} ms  "
+            f"p99 {r['push_p99_ms']:6.1f} ms per request   duplicates/losses {r['push_dup_lost']}"
+        )
         print(f"  import RMAs     : {r['import_rmas_per_s']:8.0f} RMAs/s (ERP, 1000 per request)")
-        print(f"  pull, empty stn : {r['pull_rmas_per_s']:8.0f} RMAs/s     p50 {r['pull_p50_ms']:6.1f} ms  "
-              f"p99 {r['pull_p99_ms']:6.1f} ms per page    missing {r['pull_missing']}")
-        print(f"  {a.stations} st., flat out: {r['many_events_per_s']:8.0f} events/s   p50 {r['many_p50_ms']:6.1f} ms  "
-              f"p99 {r['many_p99_ms']:6.1f} ms per request ({r['many_requests']} requests)   "
-              f"duplicates/losses {r['many_dup_lost']}")
-        print(f"  {a.stations} st., paced: {r['paced_events_per_s']:8.0f} events/s   p50 {r['paced_p50_ms']:6.1f} ms  "
-              f"p99 {r['paced_p99_ms']:6.1f} ms per request ({r['paced_requests']} requests)   "
-              f"duplicates/losses {r['paced_dup_lost']}   ({a.pace} events/s per station, pushed every second)")
-    bad = [r for r in rows if r["pull_missing"] or
-           any(r[k] != (0, 0) for k in ("push_dup_lost", "many_dup_lost", "paced_dup_lost"))]
+        print(
+            f"  pull, empty stn : {r['pull_rmas_per_s']:8.0f} RMAs/s     p50 {r['pull_p50_ms']:6.1f} ms  "
+            f"p99 {r['pull_p99_ms']:6.1f} ms per page    missing {r['pull_missing']}"
+        )
+        print(
+            f"  {a.stations} st., flat out: {r['many_events_per_s']:8.0f} events/s   p50 {r['many_p50_ms']:6.1f} ms  "
+            f"p99 {r['many_p99_ms']:6.1f} ms per request ({r['many_requests']} requests)   "
+            f"duplicates/losses {r['many_dup_lost']}"
+        )
+        print(
+            f"  {a.stations} st., paced: {r['paced_events_per_s']:8.0f} events/s   p50 {r['paced_p50_ms']:6.1f} ms  "
+            f"p99 {r['paced_p99_ms']:6.1f} ms per request ({r['paced_requests']} requests)   "
+            f"duplicates/losses {r['paced_dup_lost']}   ({a.pace} events/s per station, pushed every second)"
+        )
+    bad = [
+        r
+        for r in rows
+        if r["pull_missing"] or any(r[k] != (0, 0) for k in ("push_dup_lost", "many_dup_lost", "paced_dup_lost"))
+    ]
     sys.exit(1 if bad else 0)
 
 

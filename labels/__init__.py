@@ -12,6 +12,25 @@ from labels.layout import Label, LabelError, Sheet, place
 from labels.printers import Printer, PrinterError, PrinterNotReady, PrinterStatus, open_printer
 from labels.render import FORMATS, MULTI_LABEL, SUFFIX, file_per_label, render
 
-__all__ = ["DISPOSITIONS", "FORMATS", "MULTI_LABEL", "SUFFIX", "Label", "LabelError", "Printer", "PrinterError",
-           "PrinterNotReady", "PrinterStatus", "Sheet", "badge_label", "command_sheet", "command_sheets",
-           "disposition_label", "file_per_label", "open_printer", "place", "render", "rma_label"]
+__all__ = [
+    "DISPOSITIONS",
+    "FORMATS",
+    "MULTI_LABEL",
+    "SUFFIX",
+    "Label",
+    "LabelError",
+    "Printer",
+    "PrinterError",
+    "PrinterNotReady",
+    "PrinterStatus",
+    "Sheet",
+    "badge_label",
+    "command_sheet",
+    "command_sheets",
+    "disposition_label",
+    "file_per_label",
+    "open_printer",
+    "place",
+    "render",
+    "rma_label",
+]

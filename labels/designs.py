@@ -41,8 +41,15 @@ def _fitting(text: str, size: float, room: float) -> float:
     return min(size, room * 0.97 / per_mm) if per_mm else size
 
 
-def rma_label(code: str, *, customer: str = "", order: str = "", reason: str = "",
-              day: Date | str | None = None, size: str = "4x6") -> Label:
+def rma_label(
+    code: str,
+    *,
+    customer: str = "",
+    order: str = "",
+    reason: str = "",
+    day: Date | str | None = None,
+    size: str = "4x6",
+) -> Label:
     """The RMA label: the code as Code 128 with its text, customer, order, reason, date."""
     if size not in ("4x6", "4x2"):
         raise LabelError(f"an RMA label is 4x6 or 4x2, not {size}")
@@ -84,9 +91,17 @@ def rma_label(code: str, *, customer: str = "", order: str = "", reason: str = "
     return Label("rma", code, width, height, elements)
 
 
-def disposition_label(disposition: str, *, sku: str, rma: str, line: int | str,
-                      grade: str = "", defect: str = "", inspector: str = "",
-                      day: Date | str | None = None) -> Label:
+def disposition_label(
+    disposition: str,
+    *,
+    sku: str,
+    rma: str,
+    line: int | str,
+    grade: str = "",
+    defect: str = "",
+    inspector: str = "",
+    day: Date | str | None = None,
+) -> Label:
     """The disposition label: the outcome in big letters, SKU and its barcode, RMA and line,
     grade or main defect, inspector and date (4×3 in)."""
     outcome = clean_text(disposition).upper()
@@ -96,8 +111,9 @@ def disposition_label(disposition: str, *, sku: str, rma: str, line: int | str,
     inner = width - 2 * MARGIN
     sku = (sku or "").strip()  # the barcode says exactly this: checked, never cleaned
     # an empty field is left out, not printed as a lone "-"
-    finding = " / ".join(p for p in (f"Grade {clean_text(grade)}" if clean_text(grade) else "",
-                                     clean_text(defect)) if p)
+    finding = " / ".join(
+        p for p in (f"Grade {clean_text(grade)}" if clean_text(grade) else "", clean_text(defect)) if p
+    )
     inspector = clean_text(inspector)
     signed = f"Inspector {inspector} / {_when(day)}" if inspector else f"Inspected {_when(day)}"
     elements: tuple[Text | Barcode | Box, ...] = (
@@ -140,7 +156,7 @@ def command_sheets(commands: Sequence[str]) -> list[Label]:
         return [command_sheet(commands)]  # says a sheet needs a command
     sheets = -(-len(commands) // COMMANDS_PER_SHEET)
     per_sheet = -(-len(commands) // sheets)
-    return [command_sheet(commands[i:i + per_sheet]) for i in range(0, len(commands), per_sheet)]
+    return [command_sheet(commands[i : i + per_sheet]) for i in range(0, len(commands), per_sheet)]
 
 
 def badge_label(operator_id: str, name: str = "") -> Label:

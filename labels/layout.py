@@ -46,10 +46,10 @@ class Text:
     x: float
     y: float
     text: str
-    size: float               # character height in mm
-    width: float = 0          # room to the right in mm; 0 = up to the label's right margin
+    size: float  # character height in mm
+    width: float = 0  # room to the right in mm; 0 = up to the label's right margin
     bold: bool = False
-    lines: int = 1            # wrap into at most this many lines
+    lines: int = 1  # wrap into at most this many lines
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Barcode:
     data: str
     height: float
     width: float
-    module: float = 0.375     # preferred narrow-bar width in mm; placing may only shrink it
+    module: float = 0.375  # preferred narrow-bar width in mm; placing may only shrink it
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class PlacedBarcode:
     height: int
     module: int
     data: str
-    codes: tuple[int, ...]    # Code 128 symbol values: start, data and shifts, checksum, stop
+    codes: tuple[int, ...]  # Code 128 symbol values: start, data and shifts, checksum, stop
 
     @property
     def pattern(self) -> str:
@@ -180,14 +180,22 @@ def place(label: Label, dpi: int) -> Sheet:
             for n, line in enumerate(fit_lines(el.text, size, room, el.bold, el.lines)):
                 if not line:
                     continue
-                placed.append(PlacedText(dots(el.x, dpi), dots(el.y, dpi) + round(n * size * 1.15),
-                                         size, line, el.bold))
+                placed.append(
+                    PlacedText(dots(el.x, dpi), dots(el.y, dpi) + round(n * size * 1.15), size, line, el.bold)
+                )
         elif isinstance(el, Barcode):
             placed.append(_place_barcode(el, dpi))
         elif isinstance(el, Box):
             stroke = max(1, dots(el.line, dpi))
-            placed.append(PlacedBox(dots(el.x, dpi), dots(el.y, dpi), max(dots(el.width, dpi), stroke),
-                                    max(dots(el.height, dpi), stroke), stroke))
+            placed.append(
+                PlacedBox(
+                    dots(el.x, dpi),
+                    dots(el.y, dpi),
+                    max(dots(el.width, dpi), stroke),
+                    max(dots(el.height, dpi), stroke),
+                    stroke,
+                )
+            )
     return Sheet(label.kind, label.name, dpi, width, height, tuple(placed))
 
 
@@ -199,8 +207,9 @@ def _place_barcode(el: Barcode, dpi: int) -> PlacedBarcode:
     thinnest = max(1, dots(MIN_MODULE, dpi))
     module = min(max(thinnest, dots(el.module, dpi)), room // (modules + 2 * QUIET_MODULES))
     if module < thinnest:
-        raise LabelError(f"{el.data!r} is too long for a barcode on this label "
-                         f"({modules} modules in {el.width:.0f} mm)")
+        raise LabelError(
+            f"{el.data!r} is too long for a barcode on this label ({modules} modules in {el.width:.0f} mm)"
+        )
     left = dots(el.x, dpi) + (room - modules * module) // 2
     return PlacedBarcode(left, dots(el.y, dpi), dots(el.height, dpi), module, el.data, codes)
 

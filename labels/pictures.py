@@ -77,15 +77,17 @@ def to_svg(sheet: Sheet) -> bytes:
         if isinstance(el, PlacedText):
             ascent = font(el.size, el.bold).getmetrics()[0]
             weight = ' font-weight="bold"' if el.bold else ""
-            parts.append(f'<text x="{el.x}" y="{el.y + ascent}" font-size="{el.size}" '
-                         f'font-family={quoteattr(_SVG_FONT)}{weight}>{escape(el.text)}</text>')
+            parts.append(
+                f'<text x="{el.x}" y="{el.y + ascent}" font-size="{el.size}" '
+                f"font-family={quoteattr(_SVG_FONT)}{weight}>{escape(el.text)}</text>"
+            )
         elif isinstance(el, PlacedBarcode):
-            rects = "".join(f'<rect x="{el.x + o}" y="{el.y}" width="{w}" height="{el.height}"/>'
-                            for o, w in el.bars)
+            rects = "".join(f'<rect x="{el.x + o}" y="{el.y}" width="{w}" height="{el.height}"/>' for o, w in el.bars)
             parts.append(f"<g>{rects}</g>")
         elif isinstance(el, PlacedBox):
-            parts.extend(f'<rect x="{x0}" y="{y0}" width="{x1 - x0}" height="{y1 - y0}"/>'
-                         for x0, y0, x1, y1 in _box_sides(el))
+            parts.extend(
+                f'<rect x="{x0}" y="{y0}" width="{x1 - x0}" height="{y1 - y0}"/>' for x0, y0, x1, y1 in _box_sides(el)
+            )
     parts += ["</g>", "</svg>", ""]
     return "\n".join(parts).encode("utf-8")
 
@@ -128,8 +130,9 @@ def to_pdf(sheets: Iterable[Sheet]) -> bytes:
                 pdf.drawString(el.x * k, page_h - (el.y + ascent) * k, el.text)
             elif isinstance(el, PlacedBarcode):
                 for offset, width in el.bars:
-                    pdf.rect((el.x + offset) * k, page_h - (el.y + el.height) * k, width * k, el.height * k,
-                             stroke=0, fill=1)
+                    pdf.rect(
+                        (el.x + offset) * k, page_h - (el.y + el.height) * k, width * k, el.height * k, stroke=0, fill=1
+                    )
             elif isinstance(el, PlacedBox):
                 for x0, y0, x1, y1 in _box_sides(el):
                     pdf.rect(x0 * k, page_h - y1 * k, (x1 - x0) * k, (y1 - y0) * k, stroke=0, fill=1)

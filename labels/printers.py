@@ -54,9 +54,9 @@ class PrinterStatus:
 
     ready: bool
     problem: str = ""
-    formats: int = 0           # ~HS string 1, field eee: formats in the receive buffer, not yet processed
+    formats: int = 0  # ~HS string 1, field eee: formats in the receive buffer, not yet processed
     labels_remaining: int = 0  # ~HS string 2, field uuuuuuuu: labels remaining in the batch being printed
-    partial: bool = False      # ~HS string 1, field h: a partial format in progress
+    partial: bool = False  # ~HS string 1, field h: a partial format in progress
 
     @property
     def work_left(self) -> int:
@@ -110,17 +110,26 @@ def parse_host_status(answer: bytes) -> PrinterStatus:
     ``mmm,n,o,p,q,r,s,t,uuuuuuuu,...``: o = head up (open), uuuuuuuu = labels
     remaining in the batch (Zebra ZPL II Programming Guide, ``~HS``).
     """
-    strings = [part.strip(b"\r\n").lstrip(STX).decode("ascii", "replace")
-               for part in answer.split(ETX) if part.strip(b"\r\n")]
+    strings = [
+        part.strip(b"\r\n").lstrip(STX).decode("ascii", "replace") for part in answer.split(ETX) if part.strip(b"\r\n")
+    ]
     if len(strings) < 2:
         return PrinterStatus(False, "not answering")
     first, second = strings[0].split(","), strings[1].split(",")
     if len(first) < 3 or len(second) < 3:
         return PrinterStatus(False, "status not understood")
-    problems = [name for flag, name in ((first[1], "paper out"), (second[2], "head open"), (first[2], "paused"))
-                if flag.strip() == "1"]
-    return PrinterStatus(not problems, ", ".join(problems), formats=_count(first, 4),
-                         labels_remaining=_count(second, 8), partial=_count(first, 7) == 1)
+    problems = [
+        name
+        for flag, name in ((first[1], "paper out"), (second[2], "head open"), (first[2], "paused"))
+        if flag.strip() == "1"
+    ]
+    return PrinterStatus(
+        not problems,
+        ", ".join(problems),
+        formats=_count(first, 4),
+        labels_remaining=_count(second, 8),
+        partial=_count(first, 7) == 1,
+    )
 
 
 def _count(fields: list[str], index: int) -> int:
@@ -196,9 +205,11 @@ class TcpPrinter(Printer):
                 deadline = now + self.timeout  # progress: it is printing
             left_before = status.work_left
             if now >= deadline:
-                raise PrinterError(f"printer {self.url} did not confirm the label: still {status.formats} format(s) "
-                                   f"in its buffer, {status.labels_remaining} label(s) left after "
-                                   f"{self.timeout:g} s")
+                raise PrinterError(
+                    f"printer {self.url} did not confirm the label: still {status.formats} format(s) "
+                    f"in its buffer, {status.labels_remaining} label(s) left after "
+                    f"{self.timeout:g} s"
+                )
             time.sleep(min(pause, max(0.0, deadline - now)))
             pause = min(pause * 2, 0.5)
 
@@ -256,8 +267,9 @@ class CupsPrinter(Printer):
 
     def _run(self, args: list[str], data: bytes | None = None) -> subprocess.CompletedProcess:
         if shutil.which(args[0]) is None:
-            raise PrinterError(f"cannot print to {self.url}: the CUPS command {args[0]!r} is not installed "
-                               f"(apt install cups-client)")
+            raise PrinterError(
+                f"cannot print to {self.url}: the CUPS command {args[0]!r} is not installed (apt install cups-client)"
+            )
         try:
             return subprocess.run(args, input=data, capture_output=True, timeout=self.timeout * 2)
         except subprocess.TimeoutExpired:

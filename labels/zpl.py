@@ -68,4 +68,3 @@ def sheet_to_zpl(sheet: Sheet) -> str:
 def to_zpl(sheets: Iterable[Sheet]) -> bytes:
     """Labels as one ZPL document (ASCII bytes), one format per label."""
     return "".join(sheet_to_zpl(s) for s in sheets).encode("ascii")
-

@@ -16,11 +16,11 @@ from enum import Enum
 class Kind(str, Enum):
     """How an item is answered."""
 
-    PASS_FAIL = "pass_fail"      # one key: pass or fail
-    CHOICE = "choice"            # one of up to 9 named answers, each passing or failing
+    PASS_FAIL = "pass_fail"  # one key: pass or fail
+    CHOICE = "choice"  # one of up to 9 named answers, each passing or failing
     MEASUREMENT = "measurement"  # a number checked against min/max limits
-    NOTE = "note"                # free text for the record; never fails
-    PHOTO = "photo"              # a photo that must be taken; never fails
+    NOTE = "note"  # free text for the record; never fails
+    PHOTO = "photo"  # a photo that must be taken; never fails
 
     @property
     def judged(self) -> bool:
@@ -75,20 +75,23 @@ class Item:
     id: str
     kind: Kind
     prompt: str
-    severity: Severity | None = None   # None only for notes and photos, which never fail
+    severity: Severity | None = None  # None only for notes and photos, which never fail
     photo_required_on_fail: bool = False
-    optional: bool = False             # may be answered "n/a" (or, for notes, left empty)
+    optional: bool = False  # may be answered "n/a" (or, for notes, left empty)
     help: str = ""
     choices: tuple[Choice, ...] = ()
     unit: str = ""
     min: float | None = None
     max: float | None = None
-    line: int = 0                      # where it is defined, for messages
+    line: int = 0  # where it is defined, for messages
 
     def read_measurement(self, text: str) -> tuple[float | None, str]:
         """A typed reading as a number, or ``(None, reason)`` a person can act on."""
-        cleaned = text.strip().replace(",", ".").removesuffix(self.unit).strip() if self.unit else \
-            text.strip().replace(",", ".")
+        cleaned = (
+            text.strip().replace(",", ".").removesuffix(self.unit).strip()
+            if self.unit
+            else text.strip().replace(",", ".")
+        )
         try:
             value = float(cleaned)
         except ValueError:
@@ -114,10 +117,15 @@ class Item:
 
     def as_dict(self) -> dict:
         """The item as plain data (what the content hash is computed over)."""
-        data: dict = {"id": self.id, "kind": self.kind.value, "prompt": self.prompt,
-                      "severity": self.severity.value if self.severity else None,
-                      "photo_required_on_fail": self.photo_required_on_fail, "optional": self.optional,
-                      "help": self.help}
+        data: dict = {
+            "id": self.id,
+            "kind": self.kind.value,
+            "prompt": self.prompt,
+            "severity": self.severity.value if self.severity else None,
+            "photo_required_on_fail": self.photo_required_on_fail,
+            "optional": self.optional,
+            "help": self.help,
+        }
         if self.kind == Kind.CHOICE:
             data["choices"] = [[c.label, c.fails_as.value if c.fails_as else "pass"] for c in self.choices]
         if self.kind == Kind.MEASUREMENT:
@@ -152,9 +160,14 @@ class Rule:
 
     def as_dict(self) -> dict:
         """The rule as plain data (part of the content hash)."""
-        return {"then": self.then.value, "any_failed": list(self.any_failed),
-                "severity": self.severity.value if self.severity else None,
-                "at_least": self.at_least, "more_than": self.more_than, "because": self.because}
+        return {
+            "then": self.then.value,
+            "any_failed": list(self.any_failed),
+            "severity": self.severity.value if self.severity else None,
+            "at_least": self.at_least,
+            "more_than": self.more_than,
+            "because": self.because,
+        }
 
 
 # Used when a checklist file has no ``rules``: the floor's standard judgement.
@@ -191,8 +204,13 @@ class Checklist:
 
     def as_dict(self) -> dict:
         """Everything that decides how an item is graded, as plain data."""
-        return {"id": self.id, "title": self.title, "version": self.version,
-                "items": [i.as_dict() for i in self.items], "rules": [r.as_dict() for r in self.rules]}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "version": self.version,
+            "items": [i.as_dict() for i in self.items],
+            "rules": [r.as_dict() for r in self.rules],
+        }
 
     @property
     def content_hash(self) -> str:

@@ -31,8 +31,10 @@ class Finding:
         """
         called = name(self.item) if name else self.item.id
         if self.item.kind == Kind.MEASUREMENT:
-            return f"{called} {self.value:g}{(' ' + self.item.unit) if self.item.unit else ''} " \
-                   f"(limits {self.item.limits()})"
+            return (
+                f"{called} {self.value:g}{(' ' + self.item.unit) if self.item.unit else ''} "
+                f"(limits {self.item.limits()})"
+            )
         if self.item.kind == Kind.CHOICE:
             return f"{called}: {self.value}"
         return called
@@ -90,8 +92,9 @@ def _explain(rule: Rule, fails: list[Finding], name: Callable[[Item], str] | Non
     return f"{reason}: " + ", ".join(f.describe(name) for f in involved)
 
 
-def suggest(checklist: Checklist, answers: Mapping[str, object], *,
-            name: Callable[[Item], str] | None = None) -> Suggestion:
+def suggest(
+    checklist: Checklist, answers: Mapping[str, object], *, name: Callable[[Item], str] | None = None
+) -> Suggestion:
     """The suggested disposition for the answers given so far.
 
     Every rule whose condition holds proposes its disposition; the worst one
@@ -115,10 +118,14 @@ def suggest(checklist: Checklist, answers: Mapping[str, object], *,
             fails.append(finding)
     matched = [r for r in checklist.rules if _matches(r, fails)]
     if not matched:
-        why = ("every check passed",) if not fails else \
-            (f"{len(fails)} fail(s) below every rule's threshold: " + ", ".join(f.describe(name) for f in fails),)
+        why = (
+            ("every check passed",)
+            if not fails
+            else (f"{len(fails)} fail(s) below every rule's threshold: " + ", ".join(f.describe(name) for f in fails),)
+        )
         return Suggestion(Disposition.RESELLABLE, why, tuple(fails), tuple(unanswered))
     worst = max(r.then.rank for r in matched)
     deciding = [r for r in matched if r.then.rank == worst]
-    return Suggestion(deciding[0].then, tuple(_explain(r, fails, name) for r in deciding), tuple(fails),
-                      tuple(unanswered))
+    return Suggestion(
+        deciding[0].then, tuple(_explain(r, fails, name) for r in deciding), tuple(fails), tuple(unanswered)
+    )

@@ -48,8 +48,9 @@ class Library:
                 first = problems[0]
                 more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
                 used = "" if name == category else f" (used for '{category}', which has no checklist of its own)"
-                raise ChecklistUnavailable(f"checklist '{name}'{used} is invalid, no inspection until it is fixed: "
-                                           f"{first}{more}")
+                raise ChecklistUnavailable(
+                    f"checklist '{name}'{used} is invalid, no inspection until it is fixed: {first}{more}"
+                )
             if name in self.checklists:
                 return self.checklists[name]
         raise ChecklistUnavailable(f"no checklist for '{category}' and no '{FALLBACK}' checklist in {self.folder}")

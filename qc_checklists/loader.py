@@ -23,16 +23,27 @@ import yaml
 
 from qc_checklists.checklist import DEFAULT_RULES, Checklist, Choice, Disposition, Item, Kind, Rule, Severity
 
-MAX_BYTES = 256 * 1024    # a real checklist is a few KiB
-MAX_ITEMS = 60            # more than a person works through at a bench
-MAX_CHOICES = 9           # one digit key each
+MAX_BYTES = 256 * 1024  # a real checklist is a few KiB
+MAX_ITEMS = 60  # more than a person works through at a bench
+MAX_CHOICES = 9  # one digit key each
 MAX_PROMPT = 200
 SUFFIXES = (".yaml", ".yml")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 TOP_KEYS = {"checklist", "title", "version", "items", "rules"}
-ITEM_KEYS = {"id", "kind", "prompt", "severity", "photo_required_on_fail", "optional", "help",
-             "choices", "unit", "min", "max"}
+ITEM_KEYS = {
+    "id",
+    "kind",
+    "prompt",
+    "severity",
+    "photo_required_on_fail",
+    "optional",
+    "help",
+    "choices",
+    "unit",
+    "min",
+    "max",
+}
 RULE_CONDITIONS = {f"{s.value}_fails_{how}" for s in Severity for how in ("at_least", "more_than")} | {"any_failed"}
 RULE_KEYS = RULE_CONDITIONS | {"then", "because"}
 
@@ -67,8 +78,9 @@ class Node:
 
 
 # The tags YAML gives plain values by itself; any other tag was written into the file.
-PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq",
-                                                          "timestamp"))
+PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
 
 
 class _Reader:
@@ -96,8 +108,11 @@ class _Reader:
         if node.tag not in PLAIN_TAGS:
             # an explicit tag (!!python/object, !custom): refused before anything is built from it
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            self.problem(line, f"tag {tag.split(':')[0] if tag.startswith('!!') else tag} is not allowed; "
-                               "a checklist holds plain text, numbers, lists and 'key: value' lines")
+            self.problem(
+                line,
+                f"tag {tag.split(':')[0] if tag.startswith('!!') else tag} is not allowed; "
+                "a checklist holds plain text, numbers, lists and 'key: value' lines",
+            )
             self._refused_tags.add(line)
             return Node(None, line)
         if isinstance(node, yaml.MappingNode):
@@ -133,8 +148,11 @@ def check_file(path: str | Path) -> tuple[Checklist | None, list[Problem]]:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            return None, [Problem(shown, 1, f"file is too large ({size} bytes; a checklist may have at most "
-                                            f"{MAX_BYTES // 1024} KiB)")]
+            return None, [
+                Problem(
+                    shown, 1, f"file is too large ({size} bytes; a checklist may have at most {MAX_BYTES // 1024} KiB)"
+                )
+            ]
         raw = path.read_bytes()
     except FileNotFoundError:
         return None, [Problem(shown, 0, "no such file")]
@@ -145,8 +163,9 @@ def check_file(path: str | Path) -> tuple[Checklist | None, list[Problem]]:
     return check_text(raw, shown, expected_id=path.stem)
 
 
-def check_text(raw: bytes | str, path: str = "<text>", expected_id: str | None = None
-               ) -> tuple[Checklist | None, list[Problem]]:
+def check_text(
+    raw: bytes | str, path: str = "<text>", expected_id: str | None = None
+) -> tuple[Checklist | None, list[Problem]]:
     """Validate checklist YAML given as bytes or text (see :func:`check_file`)."""
     if isinstance(raw, bytes):
         if len(raw) > MAX_BYTES:
@@ -154,7 +173,7 @@ def check_text(raw: bytes | str, path: str = "<text>", expected_id: str | None =
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = raw[:exc.start].count(b"\n") + 1
+            line = raw[: exc.start].count(b"\n") + 1
             return None, [Problem(path, line, "not UTF-8 text; save the file as UTF-8")]
     else:
         text = raw
@@ -212,8 +231,11 @@ class _Validator:
                 self.problem(root.key_lines[key], f"unknown key '{key}'; known: {', '.join(sorted(TOP_KEYS))}")
         checklist_id = self.identifier(top, root, "checklist", "checklist id")
         if checklist_id and self.expected_id and checklist_id != self.expected_id:
-            self.problem(top["checklist"].line, f"checklist '{checklist_id}' is in a file named "
-                                                f"'{self.expected_id}'; the file must be named {checklist_id}.yaml")
+            self.problem(
+                top["checklist"].line,
+                f"checklist '{checklist_id}' is in a file named "
+                f"'{self.expected_id}'; the file must be named {checklist_id}.yaml",
+            )
         title = self.text(top, root, "title", required=False) or checklist_id or ""
         version = 1
         if "version" in top:
@@ -243,8 +265,10 @@ class _Validator:
         node = mapping[key]
         value = node.value
         if not isinstance(value, str) or not ID_PATTERN.match(value):
-            self.problem(node.line, f"{what} {value!r} must be lower-case letters, digits and _ "
-                                    "(starting with a letter, at most 48)")
+            self.problem(
+                node.line,
+                f"{what} {value!r} must be lower-case letters, digits and _ (starting with a letter, at most 48)",
+            )
             return None
         return value
 
@@ -307,8 +331,9 @@ class _Validator:
             if item is None:
                 continue
             if item.id in first_line:
-                self.problem(entry.value["id"].line,
-                             f"duplicate item id '{item.id}' (first on line {first_line[item.id]})")
+                self.problem(
+                    entry.value["id"].line, f"duplicate item id '{item.id}' (first on line {first_line[item.id]})"
+                )
                 continue
             first_line[item.id] = entry.value["id"].line
             items.append(item)
@@ -333,8 +358,9 @@ class _Validator:
             try:
                 kind = Kind(data["kind"].value)
             except ValueError:
-                self.problem(data["kind"].line, f"unknown kind {data['kind'].value!r}; "
-                                                f"use {', '.join(k.value for k in Kind)}")
+                self.problem(
+                    data["kind"].line, f"unknown kind {data['kind'].value!r}; use {', '.join(k.value for k in Kind)}"
+                )
         prompt = self.text(data, node, "prompt", required=True, limit=MAX_PROMPT)
         help_text = self.text(data, node, "help", required=False) or ""
         severity = None
@@ -347,10 +373,16 @@ class _Validator:
         if kind is None:
             return None
         if not kind.judged and photo:
-            self.problem(data["photo_required_on_fail"].line, f"a {kind.value} item never fails, "
-                                                             "so 'photo_required_on_fail' means nothing here")
-        for key, owner in (("choices", Kind.CHOICE), ("unit", Kind.MEASUREMENT), ("min", Kind.MEASUREMENT),
-                           ("max", Kind.MEASUREMENT)):
+            self.problem(
+                data["photo_required_on_fail"].line,
+                f"a {kind.value} item never fails, so 'photo_required_on_fail' means nothing here",
+            )
+        for key, owner in (
+            ("choices", Kind.CHOICE),
+            ("unit", Kind.MEASUREMENT),
+            ("min", Kind.MEASUREMENT),
+            ("max", Kind.MEASUREMENT),
+        ):
             if key in data and kind != owner:
                 self.problem(data[key].line, f"'{key}' belongs to {owner.value} items, not {kind.value}")
         choices: tuple[Choice, ...] = ()
@@ -374,8 +406,10 @@ class _Validator:
             return ()
         choices_node = data["choices"]
         if not isinstance(choices_node.value, dict) or len(choices_node.value) < 2:
-            self.problem(choices_node.line, "'choices' must list at least 2 answers as 'answer: pass' or "
-                                            "'answer: fail' (or a severity)")
+            self.problem(
+                choices_node.line,
+                "'choices' must list at least 2 answers as 'answer: pass' or 'answer: fail' (or a severity)",
+            )
             return ()
         if len(choices_node.value) > MAX_CHOICES:
             self.problem(choices_node.line, f"{len(choices_node.value)} choices; at most {MAX_CHOICES} (one key each)")
@@ -390,8 +424,9 @@ class _Validator:
             elif verdict in {s.value for s in Severity}:
                 choices.append(Choice(label, Severity(verdict)))
             else:
-                self.problem(outcome.line, f"choice '{label}' must be pass, fail, critical, major or minor, "
-                                           f"not {verdict!r}")
+                self.problem(
+                    outcome.line, f"choice '{label}' must be pass, fail, critical, major or minor, not {verdict!r}"
+                )
         if choices and all(c.fails_as is not None for c in choices):
             self.problem(choices_node.line, "no choice passes: an item that can only fail is not a check")
         return tuple(choices)
@@ -412,23 +447,32 @@ class _Validator:
         ok = len(self.r.problems)
         for key in data:
             if key not in RULE_KEYS:
-                self.problem(node.key_lines[key], f"unknown rule key '{key}'; a rule has 'then' and one of: "
-                                                  f"{', '.join(sorted(RULE_CONDITIONS))}")
+                self.problem(
+                    node.key_lines[key],
+                    f"unknown rule key '{key}'; a rule has 'then' and one of: {', '.join(sorted(RULE_CONDITIONS))}",
+                )
         then = None
         if "then" not in data:
             self.problem(node.line, "a rule needs 'then' (discounted or scrapped)")
         elif data["then"].value == Disposition.RESELLABLE.value:
-            self.problem(data["then"].line, "'then: resellable' is not a rule: resellable is what is left when "
-                                            "no rule matches")
+            self.problem(
+                data["then"].line, "'then: resellable' is not a rule: resellable is what is left when no rule matches"
+            )
         elif data["then"].value not in (Disposition.DISCOUNTED.value, Disposition.SCRAPPED.value):
             self.problem(data["then"].line, f"unknown disposition {data['then'].value!r}; use discounted or scrapped")
         else:
             then = Disposition(data["then"].value)
         conditions = [k for k in data if k in RULE_CONDITIONS]
         if len(conditions) != 1:
-            self.problem(node.line, "a rule has exactly one condition" +
-                         (f", not {len(conditions)} ({', '.join(conditions)}); split it" if conditions else
-                          f": one of {', '.join(sorted(RULE_CONDITIONS))}"))
+            self.problem(
+                node.line,
+                "a rule has exactly one condition"
+                + (
+                    f", not {len(conditions)} ({', '.join(conditions)}); split it"
+                    if conditions
+                    else f": one of {', '.join(sorted(RULE_CONDITIONS))}"
+                ),
+            )
         because = self.text(data, node, "because", required=False) or ""
         rule: tuple[tuple[str, ...]] | tuple[Severity, str, int] | None = None  # (item ids,) or (severity, how, n)
         if len(conditions) == 1:
@@ -444,8 +488,11 @@ class _Validator:
                     if id_node.value not in known:
                         self.problem(id_node.line, f"rule names unknown item '{id_node.value}'")
                     elif not known[id_node.value].kind.judged:
-                        self.problem(id_node.line, f"rule names '{id_node.value}', a {known[id_node.value].kind.value} "
-                                                   "item, which never fails")
+                        self.problem(
+                            id_node.line,
+                            f"rule names '{id_node.value}', a {known[id_node.value].kind.value} "
+                            "item, which never fails",
+                        )
                 rule = (tuple(str(i.value) for i in ids),)
             else:
                 severity_name, _, how = key.partition("_fails_")
@@ -460,5 +507,11 @@ class _Validator:
         if len(rule) == 1:
             return Rule(then, any_failed=rule[0], because=because, line=node.line)
         severity, how, count = rule
-        return Rule(then, severity=severity, because=because, line=node.line,
-                    at_least=count if how == "at_least" else None, more_than=count if how == "more_than" else None)
+        return Rule(
+            then,
+            severity=severity,
+            because=because,
+            line=node.line,
+            at_least=count if how == "at_least" else None,
+            more_than=count if how == "more_than" else None,
+        )

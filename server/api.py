@@ -15,7 +15,6 @@ refuses an address with too many failed authentications (429 with ``Retry-After`
 what arrives (408).  Slow request headers are cut by the protocol in :mod:`server.run`.
 """
 
-
 import asyncio
 import hashlib
 import io
@@ -28,12 +27,12 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from PIL import Image
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.db import BadBatch, NotFound, ServerDb, ServerError
 from sync.protocol import (
@@ -121,9 +120,18 @@ OPEN_PATHS = {f"{API_PREFIX}/health", "/openapi.json", "/docs", "/docs/oauth2-re
 async def answer(send, status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
     """Send a one-line error answer from a middleware, and close the connection (the body may still be coming)."""
     payload = ErrorBody(detail=detail).model_dump_json().encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
-                            (b"content-length", str(len(payload)).encode()), *headers]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"connection", b"close"),
+                (b"content-length", str(len(payload)).encode()),
+                *headers,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -145,8 +153,12 @@ class TokenGate:
         wait = self.failures.wait_needed(address)
         if wait:
             seconds = str(max(1, math.ceil(wait)))
-            return await answer(send, 429, f"too many failed authentications from {address}; retry in {seconds} s",
-                                [(b"retry-after", seconds.encode())])
+            return await answer(
+                send,
+                429,
+                f"too many failed authentications from {address}; retry in {seconds} s",
+                [(b"retry-after", seconds.encode())],
+            )
         header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
         scheme, _, token = header.partition(" ")
         found, problem = None, "missing bearer token"
@@ -154,8 +166,12 @@ class TokenGate:
             try:
                 found = await run_in_threadpool(self.db.station_for_token, token.strip())
             except OperationalError:
-                return await answer(send, 503, "the server's database is unavailable; nothing was stored, retry later",
-                                    [(b"retry-after", b"5")])
+                return await answer(
+                    send,
+                    503,
+                    "the server's database is unavailable; nothing was stored, retry later",
+                    [(b"retry-after", b"5")],
+                )
             problem = "unknown or revoked token"
         if found is None:
             self.failures.failed(address)
@@ -165,7 +181,7 @@ class TokenGate:
 
 
 PHOTO_PATH = re.compile(rf"^{API_PREFIX}/photos/[0-9a-f]{{64}}$")
-MIN_BODY_RATE = 16 * 1024   # bytes a second a body must average, after the first body_timeout seconds
+MIN_BODY_RATE = 16 * 1024  # bytes a second a body must average, after the first body_timeout seconds
 
 
 class BodyLimit:
@@ -180,8 +196,11 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         photo = bool(PHOTO_PATH.match(scope.get("path", "")))
         limit = self.max_photo if photo else self.max_bytes
-        refusal = (f"photo larger than {limit} bytes ({limit // 2 ** 20} MB); nothing was stored" if photo else
-                   f"request body larger than {limit} bytes; send smaller batches")
+        refusal = (
+            f"photo larger than {limit} bytes ({limit // 2**20} MB); nothing was stored"
+            if photo
+            else f"request body larger than {limit} bytes; send smaller batches"
+        )
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await self._refuse(send, refusal)
@@ -193,9 +212,13 @@ class BodyLimit:
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(left, 0.001))
             except TimeoutError:
-                return await answer(send, 408, f"the request body did not arrive in time ({size} bytes in "
-                                               f"{time.monotonic() - started:.0f} s); nothing was stored, "
-                                               "send it again")
+                return await answer(
+                    send,
+                    408,
+                    f"the request body did not arrive in time ({size} bytes in "
+                    f"{time.monotonic() - started:.0f} s); nothing was stored, "
+                    "send it again",
+                )
             if message["type"] != "http.request":
                 return
             chunk = message.get("body", b"")
@@ -232,8 +255,10 @@ def photo_problem(data: bytes, declared: str) -> str | None:
             img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))  # JPEG: all the data, 1/8 the pixels
             img.load()
     except Exception as exc:  # noqa: BLE001 - whatever a decoder raises on hostile bytes is a refusal
-        return f"the body is not a whole {kind} image ({str(exc).splitlines()[0][:120] or type(exc).__name__}); " \
-               "nothing was stored"
+        return (
+            f"the body is not a whole {kind} image ({str(exc).splitlines()[0][:120] or type(exc).__name__}); "
+            "nothing was stored"
+        )
     return None
 
 
@@ -242,21 +267,32 @@ def one_line(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
-def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: int = MAX_BODY_BYTES,
-               max_photo: int = MAX_PHOTO_BYTES, body_timeout: float = 30.0,
-               auth_failures: float = 30.0) -> FastAPI:
+def create_app(
+    db: ServerDb,
+    *,
+    rate: float = 50.0,
+    burst: int = 100,
+    max_body: int = MAX_BODY_BYTES,
+    max_photo: int = MAX_PHOTO_BYTES,
+    body_timeout: float = 30.0,
+    auth_failures: float = 30.0,
+) -> FastAPI:
     """The API over one :class:`ServerDb`.
 
     ``auth_failures``: failed authentications a minute per address (0: no limit).
     """
-    app = FastAPI(title="RMA Station central server", version="1",
-                  description="Stations push their outbox events and pull RMA, checklist and conflict changes.")
+    app = FastAPI(
+        title="RMA Station central server",
+        version="1",
+        description="Stations push their outbox events and pull RMA, checklist and conflict changes.",
+    )
     app.state.db = db
     limiter = RateLimiter(rate, burst)
     # FastAPI's `responses` is keyed by status (int or "default") with a free-form description each
-    errors: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody}
-                                               for status in (400, 401, 408, 413, 422, 429, 503)}
-    forbidden = errors | {403: {"model": ErrorBody}}   # the token's role may not do this
+    errors: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorBody} for status in (400, 401, 408, 413, 422, 429, 503)
+    }
+    forbidden = errors | {403: {"model": ErrorBody}}  # the token's role may not do this
 
     def station_of(request: Request) -> tuple[str, str]:
         found = request.scope.get("state", {}).get("rma_station")  # TokenGate checked the token already
@@ -270,8 +306,11 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
             raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
         wait = limiter.wait_needed(found[0])
         if wait:
-            raise HTTPException(429, f"too many requests for station {found[0]}; retry in {math.ceil(wait)} s",
-                                headers={"Retry-After": str(max(1, math.ceil(wait)))})
+            raise HTTPException(
+                429,
+                f"too many requests for station {found[0]}; retry in {math.ceil(wait)} s",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
         return found
 
     Station = Annotated[tuple[str, str], Depends(station_of)]
@@ -294,8 +333,11 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
 
     @app.exception_handler(OperationalError)
     async def database_down(_request, exc: OperationalError):
-        return JSONResponse({"detail": "the server's database is unavailable; nothing was stored, retry later"},
-                            status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"detail": "the server's database is unavailable; nothing was stored, retry later"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     @app.get(f"{API_PREFIX}/health", response_model=Health, responses={503: {"model": ErrorBody}})
     def health() -> Health:
@@ -319,8 +361,11 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
             raise HTTPException(422, str(exc)) from exc
 
     @app.get(f"{API_PREFIX}/changes", response_model=ChangePage, responses=errors)
-    def pull(who: Station, after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
-             limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 500) -> ChangePage:
+    def pull(
+        who: Station,
+        after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 500,
+    ) -> ChangePage:
         """Changes (RMAs, checklists, conflicts) after a cursor, oldest first."""
         return db.changes_after(after, limit)
 
@@ -346,9 +391,12 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
 
     PhotoHash = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo's bytes, hex")]
 
-    @app.put(f"{API_PREFIX}/photos/{{sha256}}", response_model=PhotoStored, status_code=201,
-             responses=forbidden | {200: {"model": PhotoStored, "description": "held already"},
-                                 415: {"model": ErrorBody}})
+    @app.put(
+        f"{API_PREFIX}/photos/{{sha256}}",
+        response_model=PhotoStored,
+        status_code=201,
+        responses=forbidden | {200: {"model": PhotoStored, "description": "held already"}, 415: {"model": ErrorBody}},
+    )
     async def put_photo(sha256: PhotoHash, request: Request, who: Station) -> Response:
         """Keep an evidence photo under the SHA-256 of its bytes (JPEG, PNG or WebP); idempotent.
 
@@ -359,8 +407,9 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
             raise HTTPException(403, "only station tokens send photos")
         declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if declared not in PHOTO_TYPES:
-            raise HTTPException(415, f"content type {declared or '(none)'} is not a photo; "
-                                     f"send {', '.join(PHOTO_TYPES)}")
+            raise HTTPException(
+                415, f"content type {declared or '(none)'} is not a photo; send {', '.join(PHOTO_TYPES)}"
+            )
         data = await request.body()
         if not data:
             raise HTTPException(422, "the photo is empty; nothing was stored")
@@ -368,8 +417,7 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
             raise HTTPException(422, f"the body is not a {PHOTO_TYPES[declared]} image; nothing was stored")
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha256:
-            raise HTTPException(422, f"the body's SHA-256 is {actual}, not {sha256} as in the path; "
-                                     "nothing was stored")
+            raise HTTPException(422, f"the body's SHA-256 is {actual}, not {sha256} as in the path; nothing was stored")
         problem = await run_in_threadpool(photo_problem, data, declared)
         if problem:
             raise HTTPException(422, problem)
@@ -377,16 +425,21 @@ def create_app(db: ServerDb, *, rate: float = 50.0, burst: int = 100, max_body: 
         body = PhotoStored(sha256=sha256, bytes=len(data), stored=stored)
         return JSONResponse(body.model_dump(), status_code=201 if stored else 200)
 
-    @app.get(f"{API_PREFIX}/photos/{{sha256}}", responses=errors | {404: {"model": ErrorBody}},
-             response_class=Response)
+    @app.get(f"{API_PREFIX}/photos/{{sha256}}", responses=errors | {404: {"model": ErrorBody}}, response_class=Response)
     def get_photo(sha256: PhotoHash, _who: Station) -> Response:
         """A photo's bytes, with its content type (for other systems: claims, customer service)."""
         found = db.photo(sha256)
         if found is None:
             raise HTTPException(404, f"no photo {sha256}")
-        return Response(found[1], media_type=found[0],
-                        headers={"ETag": f'"{sha256}"', "Cache-Control": "private, max-age=31536000, immutable",
-                                 "X-Content-Type-Options": "nosniff"})  # a browser shows it as that image, or not
+        return Response(
+            found[1],
+            media_type=found[0],
+            headers={
+                "ETag": f'"{sha256}"',
+                "Cache-Control": "private, max-age=31536000, immutable",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )  # a browser shows it as that image, or not
 
     @app.post(f"{API_PREFIX}/photos/missing", response_model=PhotoHashes, responses=errors)
     def missing_photos(body: PhotoHashes, _who: Station) -> PhotoHashes:
@@ -408,7 +461,9 @@ def app_from_env() -> FastAPI:
     Settings come from ``RMA_SERVER_DB``, ``RMA_SERVER_RATE``, ``RMA_SERVER_BURST`` and
     ``RMA_SERVER_AUTH_FAILURES``; both rate limits then apply per process.
     """
-    return create_app(ServerDb(os.environ["RMA_SERVER_DB"], create=False),
-                      rate=float(os.environ.get("RMA_SERVER_RATE", "50")),
-                      burst=int(os.environ.get("RMA_SERVER_BURST", "100")),
-                      auth_failures=float(os.environ.get("RMA_SERVER_AUTH_FAILURES", "30")))
+    return create_app(
+        ServerDb(os.environ["RMA_SERVER_DB"], create=False),
+        rate=float(os.environ.get("RMA_SERVER_RATE", "50")),
+        burst=int(os.environ.get("RMA_SERVER_BURST", "100")),
+        auth_failures=float(os.environ.get("RMA_SERVER_AUTH_FAILURES", "30")),
+    )

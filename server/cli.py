@@ -19,11 +19,17 @@ def fail(message: str, code: int = 1) -> None:
 
 
 DEFAULT_SERVER_DB = "rma-server.db"
-server_db_option = click.option("--db", "db_url", default=DEFAULT_SERVER_DB, show_default=True, envvar="RMA_SERVER_DB",
-                                help="SQLite file, or postgresql://user@host/dbname.")
+server_db_option = click.option(
+    "--db",
+    "db_url",
+    default=DEFAULT_SERVER_DB,
+    show_default=True,
+    envvar="RMA_SERVER_DB",
+    help="SQLite file, or postgresql://user@host/dbname.",
+)
 
 
-POSTGRES_WAIT = 30.0   # seconds `rma server` waits for a PostgreSQL that is not accepting connections yet
+POSTGRES_WAIT = 30.0  # seconds `rma server` waits for a PostgreSQL that is not accepting connections yet
 
 
 def open_server_db(url: str, wait: float = POSTGRES_WAIT):
@@ -46,8 +52,11 @@ def open_server_db(url: str, wait: float = POSTGRES_WAIT):
             if not starting or time.monotonic() > deadline:
                 fail(f"cannot open server database {_shown(url)}: {_first_line(exc)}")
             if not said:
-                click.echo(f"rma server: PostgreSQL at {_shown(url)} is not accepting connections yet "
-                           f"({_first_line(exc)}); waiting up to {wait:.0f} s", err=True)
+                click.echo(
+                    f"rma server: PostgreSQL at {_shown(url)} is not accepting connections yet "
+                    f"({_first_line(exc)}); waiting up to {wait:.0f} s",
+                    err=True,
+                )
                 said = True
             time.sleep(1.0)
         except SQLAlchemyError as exc:
@@ -93,18 +102,41 @@ def _first_line(exc) -> str:
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--rate", default=50.0, show_default=True, help="Requests per second allowed per token (0: no limit).")
 @click.option("--burst", default=100, show_default=True, help="Requests a token may send at once above the rate.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Server processes (PostgreSQL only). Both rate limits are then per process: "
-                   "a token may send --rate x N requests/s, an address fail --auth-failures x N times a minute.")
-@click.option("--auth-failures", default=30.0, show_default=True,
-              help="Failed authentications a minute allowed per client address, then 429 (0: no limit); "
-                   "per process: with --workers N, set it to the total you want divided by N.")
-@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Serve HTTPS with this certificate (PEM); needs --tls-key.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes (PostgreSQL only). Both rate limits are then per process: "
+    "a token may send --rate x N requests/s, an address fail --auth-failures x N times a minute.",
+)
+@click.option(
+    "--auth-failures",
+    default=30.0,
+    show_default=True,
+    help="Failed authentications a minute allowed per client address, then 429 (0: no limit); "
+    "per process: with --workers N, set it to the total you want divided by N.",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Serve HTTPS with this certificate (PEM); needs --tls-key.",
+)
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None, help="The certificate's key.")
 @click.pass_context
-def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, burst: int, workers: int,
-           auth_failures: float, tls_cert: str | None, tls_key: str | None) -> None:
+def server(
+    ctx: click.Context,
+    db_url: str,
+    host: str,
+    port: int,
+    rate: float,
+    burst: int,
+    workers: int,
+    auth_failures: float,
+    tls_cert: str | None,
+    tls_key: str | None,
+) -> None:
     """Run the central server (SQLite file by default, or PostgreSQL)."""
     ctx.obj = dict(ctx.obj or {}, server_db=db_url)
     if ctx.invoked_subcommand:
@@ -117,8 +149,9 @@ def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, b
     port = sock.getsockname()[1]
     db = open_server_db(db_url)
     scheme = "https" if tls_cert else "http"
-    click.echo(f"rma server: {db.database} database {db_url}, epoch {db.epoch()}, on {scheme}://{host}:{port}/api/v1",
-               err=True)
+    click.echo(
+        f"rma server: {db.database} database {db_url}, epoch {db.epoch()}, on {scheme}://{host}:{port}/api/v1", err=True
+    )
     if workers > 1:
         if db.is_sqlite:
             fail("--workers needs PostgreSQL: a SQLite database is served by one process")
@@ -128,15 +161,38 @@ def server(ctx: click.Context, db_url: str, host: str, port: int, rate: float, b
 
         db.close()
         sock.close()  # uvicorn's workers bind it themselves; it was free a moment ago
-        os.environ.update(RMA_SERVER_DB=db_url, RMA_SERVER_RATE=str(rate), RMA_SERVER_BURST=str(burst),
-                          RMA_SERVER_AUTH_FAILURES=str(auth_failures))
-        uvicorn.run("server.api:app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=False, ssl_certfile=tls_cert, ssl_keyfile=tls_key,
-                    http="server.run:HeaderDeadline", timeout_keep_alive=5)
+        os.environ.update(
+            RMA_SERVER_DB=db_url,
+            RMA_SERVER_RATE=str(rate),
+            RMA_SERVER_BURST=str(burst),
+            RMA_SERVER_AUTH_FAILURES=str(auth_failures),
+        )
+        uvicorn.run(
+            "server.api:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+            ssl_certfile=tls_cert,
+            ssl_keyfile=tls_key,
+            http="server.run:HeaderDeadline",
+            timeout_keep_alive=5,
+        )
         return
     try:
-        make_server(db, host=host, port=port, rate=rate, burst=burst, log_level="info", tls_cert=tls_cert,
-                    tls_key=tls_key, auth_failures=auth_failures).run(sockets=[sock])
+        make_server(
+            db,
+            host=host,
+            port=port,
+            rate=rate,
+            burst=burst,
+            log_level="info",
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            auth_failures=auth_failures,
+        ).run(sockets=[sock])
     finally:
         sock.close()
         db.close()
@@ -156,8 +212,10 @@ def _listen_or_fail(host: str, port: int):
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            fail(f"cannot listen on {host}:{port}: the port is in use (another rma server?); "
-                 "stop it or choose another --port")
+            fail(
+                f"cannot listen on {host}:{port}: the port is in use (another rma server?); "
+                "stop it or choose another --port"
+            )
         if exc.errno == errno.EACCES:
             fail(f"cannot listen on {host}:{port}: not allowed (ports below 1024 need privileges); choose --port")
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
@@ -170,8 +228,9 @@ def _db_of(ctx: click.Context, db_url: str | None) -> str:
 @server.command("add-station")
 @click.argument("name")
 @click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
-@click.option("--integration", is_flag=True,
-              help="A token for the ERP / returns portal: may create RMAs and checklists.")
+@click.option(
+    "--integration", is_flag=True, help="A token for the ERP / returns portal: may create RMAs and checklists."
+)
 @click.pass_context
 def add_station(ctx: click.Context, name: str, db_url: str | None, integration: bool) -> None:
     """Register station NAME and print its token (shown this once; only its hash is kept)."""

@@ -66,86 +66,113 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 metadata = sa.MetaData()
 
-meta = sa.Table("meta", metadata,
-                sa.Column("key", sa.String(64), primary_key=True),
-                sa.Column("value", sa.Text, nullable=False))
+meta = sa.Table(
+    "meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text, nullable=False)
+)
 
-stations = sa.Table("stations", metadata,
-                    sa.Column("name", sa.String(64), primary_key=True),
-                    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-                    sa.Column("role", sa.String(16), nullable=False),
-                    sa.Column("created_at", sa.String(40), nullable=False),
-                    sa.Column("revoked_at", sa.String(40)),
-                    sa.Column("acked_seq", sa.BigInteger, nullable=False, server_default="0"))
+stations = sa.Table(
+    "stations",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("revoked_at", sa.String(40)),
+    sa.Column("acked_seq", sa.BigInteger, nullable=False, server_default="0"),
+)
 
-events = sa.Table("events", metadata,
-                  sa.Column("pk", BigId, primary_key=True, autoincrement=True),
-                  sa.Column("station", sa.String(64), nullable=False),
-                  sa.Column("seq", sa.BigInteger, nullable=False),
-                  sa.Column("event_id", sa.String(64), nullable=False, unique=True),
-                  sa.Column("type", sa.String(64), nullable=False),
-                  sa.Column("operator", sa.String(64), nullable=False),
-                  sa.Column("at", sa.String(40), nullable=False),
-                  sa.Column("server_at", sa.String(40), nullable=False),
-                  sa.Column("rma_code", sa.String(64)),
-                  sa.Column("refers_to", sa.String(64)),
-                  sa.Column("payload", sa.Text, nullable=False),
-                  sa.UniqueConstraint("station", "seq", name="events_station_seq"),
-                  sa.Index("events_rma", "rma_code"))
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("pk", BigId, primary_key=True, autoincrement=True),
+    sa.Column("station", sa.String(64), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("operator", sa.String(64), nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("server_at", sa.String(40), nullable=False),
+    sa.Column("rma_code", sa.String(64)),
+    sa.Column("refers_to", sa.String(64)),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.UniqueConstraint("station", "seq", name="events_station_seq"),
+    sa.Index("events_rma", "rma_code"),
+)
 
-rejections = sa.Table("rejections", metadata,
-                      sa.Column("station", sa.String(64), primary_key=True),
-                      sa.Column("seq", sa.BigInteger, primary_key=True),
-                      sa.Column("event_id", sa.String(64), nullable=False),
-                      sa.Column("reason", sa.Text, nullable=False),
-                      sa.Column("server_at", sa.String(40), nullable=False))
+rejections = sa.Table(
+    "rejections",
+    metadata,
+    sa.Column("station", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("server_at", sa.String(40), nullable=False),
+)
 
-rmas = sa.Table("rmas", metadata,
-                sa.Column("code", sa.String(64), primary_key=True),
-                sa.Column("record", sa.Text, nullable=False),
-                sa.Column("status", sa.String(16), nullable=False),
-                sa.Column("stage", sa.String(16), nullable=False, server_default="expected"),
-                sa.Column("received_station", sa.String(64)),
-                sa.Column("received_event", sa.String(64)),
-                sa.Column("created_at", sa.String(40), nullable=False),
-                sa.Column("updated_at", sa.String(40), nullable=False))
+rmas = sa.Table(
+    "rmas",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("stage", sa.String(16), nullable=False, server_default="expected"),
+    sa.Column("received_station", sa.String(64)),
+    sa.Column("received_event", sa.String(64)),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
 
-inspected_items = sa.Table("inspected_items", metadata,
-                           sa.Column("rma_code", sa.String(64), primary_key=True),
-                           sa.Column("item", sa.String(64), primary_key=True),
-                           sa.Column("event_id", sa.String(64), nullable=False),
-                           sa.Column("station", sa.String(64), nullable=False))
+inspected_items = sa.Table(
+    "inspected_items",
+    metadata,
+    sa.Column("rma_code", sa.String(64), primary_key=True),
+    sa.Column("item", sa.String(64), primary_key=True),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("station", sa.String(64), nullable=False),
+)
 
-changes = sa.Table("changes", metadata,
-                   sa.Column("cursor", BigId, primary_key=True, autoincrement=True),
-                   sa.Column("kind", sa.String(16), nullable=False),
-                   sa.Column("key", sa.String(64), nullable=False),
-                   sa.Column("body", sa.Text, nullable=False),
-                   sa.Column("at", sa.String(40), nullable=False),
-                   sa.Index("changes_key", "kind", "key"))
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("cursor", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Index("changes_key", "kind", "key"),
+)
 
-checklists = sa.Table("checklists", metadata,
-                      sa.Column("category", sa.String(64), primary_key=True),
-                      sa.Column("document", sa.Text, nullable=False),
-                      sa.Column("updated_at", sa.String(40), nullable=False))
+checklists = sa.Table(
+    "checklists",
+    metadata,
+    sa.Column("category", sa.String(64), primary_key=True),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
 
-conflicts = sa.Table("conflicts", metadata,
-                     sa.Column("id", BigId, primary_key=True, autoincrement=True),
-                     sa.Column("kind", sa.String(32), nullable=False),
-                     sa.Column("rma_code", sa.String(64), nullable=False),
-                     sa.Column("event_ids", sa.Text, nullable=False),
-                     sa.Column("stations", sa.Text, nullable=False),
-                     sa.Column("detail", sa.Text, nullable=False),
-                     sa.Column("at", sa.String(40), nullable=False),
-                     sa.Index("conflicts_rma", "rma_code"))
+conflicts = sa.Table(
+    "conflicts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("rma_code", sa.String(64), nullable=False),
+    sa.Column("event_ids", sa.Text, nullable=False),
+    sa.Column("stations", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Index("conflicts_rma", "rma_code"),
+)
 
-photos = sa.Table("photos", metadata,
-                  sa.Column("sha256", sa.String(64), primary_key=True),
-                  sa.Column("content_type", sa.String(32), nullable=False),
-                  sa.Column("bytes", sa.Integer, nullable=False),
-                  sa.Column("data", sa.LargeBinary, nullable=False),
-                  sa.Column("station", sa.String(64), nullable=False),   # who sent it first
-                  sa.Column("received_at", sa.String(40), nullable=False))
+photos = sa.Table(
+    "photos",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("content_type", sa.String(32), nullable=False),
+    sa.Column("bytes", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("station", sa.String(64), nullable=False),  # who sent it first
+    sa.Column("received_at", sa.String(40), nullable=False),
+)
 
 
 class ServerError(Exception):
@@ -186,15 +213,17 @@ class ServerDb:
         self.url = engine_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
-            self.engine = sa.create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30},
-                                           pool_size=8, max_overflow=8)
+            self.engine = sa.create_engine(
+                self.url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8, max_overflow=8
+            )
             sa_event.listen(self.engine, "connect", _sqlite_connect)
             sa_event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         else:
             # no server-side prepared statements: their generic plans, made while the events table
             # was small, turned a 50 ms push into 2 s once it had grown (bench/README.md)
-            self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                                           connect_args={"prepare_threshold": None})
+            self.engine = sa.create_engine(
+                self.url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"prepare_threshold": None}
+            )
         # SQLite has one writer anyway; taking turns here avoids SQLITE_BUSY on lock upgrades.
         self._sqlite_writer = threading.Lock()
         if create:
@@ -269,33 +298,54 @@ class ServerDb:
             if row is not None and row.revoked_at is None:
                 raise ServerError(f"station {name} already has a token; revoke it first")
             if row is not None:  # a new token for a revoked station keeps its history and acked_seq
-                conn.execute(stations.update().where(stations.c.name == name).values(
-                    token_hash=token_hash(token), role=role, revoked_at=None))
+                conn.execute(
+                    stations.update()
+                    .where(stations.c.name == name)
+                    .values(token_hash=token_hash(token), role=role, revoked_at=None)
+                )
             else:
-                conn.execute(stations.insert().values(name=name, token_hash=token_hash(token), role=role,
-                                                      created_at=utc_now(), acked_seq=0))
+                conn.execute(
+                    stations.insert().values(
+                        name=name, token_hash=token_hash(token), role=role, created_at=utc_now(), acked_seq=0
+                    )
+                )
         return token
 
     def revoke_station(self, name: str) -> None:
         """Revoke a station's token at once."""
         with self.write() as conn:
-            done = conn.execute(stations.update().where(stations.c.name == name, stations.c.revoked_at.is_(None))
-                                .values(revoked_at=utc_now())).rowcount
+            done = conn.execute(
+                stations.update()
+                .where(stations.c.name == name, stations.c.revoked_at.is_(None))
+                .values(revoked_at=utc_now())
+            ).rowcount
         if not done:
             raise NotFound(f"no station {name} with a valid token")
 
     def list_stations(self) -> list[dict]:
         """Every station with its role, state and acknowledged sequence."""
         with self.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(
-                sa.select(stations.c.name, stations.c.role, stations.c.created_at, stations.c.revoked_at,
-                          stations.c.acked_seq).order_by(stations.c.name))]
+            return [
+                dict(r._mapping)
+                for r in conn.execute(
+                    sa.select(
+                        stations.c.name,
+                        stations.c.role,
+                        stations.c.created_at,
+                        stations.c.revoked_at,
+                        stations.c.acked_seq,
+                    ).order_by(stations.c.name)
+                )
+            ]
 
     def station_for_token(self, token: str) -> tuple[str, str] | None:
         """(station name, role) for a valid, unrevoked token."""
         with self.read() as conn:
-            row = conn.execute(sa.select(stations.c.name, stations.c.role).where(
-                stations.c.token_hash == token_hash(token), stations.c.revoked_at.is_(None))).first()
+            row = conn.execute(
+                sa.select(stations.c.name, stations.c.role).where(
+                    stations.c.token_hash == token_hash(token), stations.c.revoked_at.is_(None)
+                )
+            ).first()
         return (row.name, row.role) if row else None
 
     def station_status(self, station: str) -> StationStatus:
@@ -314,8 +364,10 @@ class ServerDb:
             raise BadBatch("events must be in increasing seq order without repeats; nothing was stored")
         for expected, seq in enumerate(seqs, batch.after_seq + 1):
             if seq != expected:  # a gap: acknowledging through the batch's end would claim events never sent
-                raise BadBatch(f"events must be consecutive after after_seq {batch.after_seq}: expected seq "
-                               f"{expected}, got {seq}; nothing was stored")
+                raise BadBatch(
+                    f"events must be consecutive after after_seq {batch.after_seq}: expected seq "
+                    f"{expected}, got {seq}; nothing was stored"
+                )
         ids = [getattr(e, "id", None) for e in batch.events]
         twice = [i for i, n in collections.Counter(i for i in ids if isinstance(i, str)).items() if n > 1]
         if twice:
@@ -328,8 +380,10 @@ class ServerDb:
             try:
                 ev = OutboxEvent.model_validate(data)
                 if not earliest <= parse_stamp(ev.at) <= latest:
-                    raise ValueError(f"at: {ev.at} is outside {earliest.date()} .. {latest.date()} around the "
-                                     "server's clock; check the station's clock")
+                    raise ValueError(
+                        f"at: {ev.at} is outside {earliest.date()} .. {latest.date()} around the "
+                        "server's clock; check the station's clock"
+                    )
                 try:
                     size = len(json.dumps(ev.payload, allow_nan=False))
                 except ValueError:
@@ -352,19 +406,30 @@ class ServerDb:
             # read in the transaction: `rma server new-epoch` takes effect while the server runs
             result = PushResult(epoch=self._read_epoch(conn), station=station, acked_seq=0)
             # the row lock makes concurrent pushes of one station (retries, duplicates) take turns
-            hw = conn.execute(sa.select(stations.c.acked_seq).where(stations.c.name == station)
-                              .with_for_update()).scalar_one()
+            hw = conn.execute(
+                sa.select(stations.c.acked_seq).where(stations.c.name == station).with_for_update()
+            ).scalar_one()
             if checked:
                 lo, hi = checked[0][0], checked[-1][0]
-                held = {r.seq: r for r in conn.execute(sa.select(events).where(
-                    events.c.station == station, events.c.seq.between(lo, hi)))}
-                refused = dict(conn.execute(sa.select(rejections.c.seq, rejections.c.event_id).where(
-                    rejections.c.station == station, rejections.c.seq.between(lo, hi))).all())
+                held = {
+                    r.seq: r
+                    for r in conn.execute(
+                        sa.select(events).where(events.c.station == station, events.c.seq.between(lo, hi))
+                    )
+                }
+                refused = dict(
+                    conn.execute(
+                        sa.select(rejections.c.seq, rejections.c.event_id).where(
+                            rejections.c.station == station, rejections.c.seq.between(lo, hi)
+                        )
+                    ).all()
+                )
                 fresh_ids = [i for s, ev, i, _ in checked if ev is not None and s not in held]
                 taken = set()
                 for chunk in _chunks(fresh_ids, 500):
-                    taken |= set(conn.execute(sa.select(events.c.event_id).where(
-                        events.c.event_id.in_(chunk))).scalars())
+                    taken |= set(
+                        conn.execute(sa.select(events.c.event_id).where(events.c.event_id.in_(chunk))).scalars()
+                    )
                 rows, refusals = [], []
                 for seq, ev, event_id, problem in checked:
                     if seq in held:
@@ -373,36 +438,62 @@ class ServerDb:
                             result.duplicates += 1
                             continue
                         old = held[seq]
-                        reason = (f"seq {seq} of station {station} already holds event {old.event_id} ({old.type}"
-                                  f"{', RMA ' + old.rma_code if old.rma_code else ''}); this re-send differs in "
-                                  f"{', '.join(changed)}; the server kept the first. Was the station database "
-                                  "restored from an old copy?")
+                        reason = (
+                            f"seq {seq} of station {station} already holds event {old.event_id} ({old.type}"
+                            f"{', RMA ' + old.rma_code if old.rma_code else ''}); this re-send differs in "
+                            f"{', '.join(changed)}; the server kept the first. Was the station database "
+                            "restored from an old copy?"
+                        )
                         result.rejected.append(Rejection(seq=seq, id=event_id, reason=reason))
                         if seq not in refused:  # the first changed re-send is kept; later ones are listed
-                            refusals.append({"station": station, "seq": seq, "event_id": event_id,
-                                             "reason": reason, "server_at": now})
+                            refusals.append(
+                                {
+                                    "station": station,
+                                    "seq": seq,
+                                    "event_id": event_id,
+                                    "reason": reason,
+                                    "server_at": now,
+                                }
+                            )
                             refused[seq] = event_id
                         continue
                     if seq in refused:
                         if refused[seq] == event_id:
                             result.duplicates += 1
                         else:
-                            result.rejected.append(Rejection(seq=seq, id=event_id, reason=(
-                                f"seq {seq} of station {station} was refused before as event {refused[seq]}; "
-                                "this re-send carries another event; nothing was stored")))
+                            result.rejected.append(
+                                Rejection(
+                                    seq=seq,
+                                    id=event_id,
+                                    reason=(
+                                        f"seq {seq} of station {station} was refused before as event {refused[seq]}; "
+                                        "this re-send carries another event; nothing was stored"
+                                    ),
+                                )
+                            )
                         continue
                     if ev is not None and event_id in taken:
                         problem = f"event id {event_id} is already stored under another station or seq"
                     if problem:
-                        refusals.append({"station": station, "seq": seq, "event_id": event_id,
-                                         "reason": problem, "server_at": now})
+                        refusals.append(
+                            {"station": station, "seq": seq, "event_id": event_id, "reason": problem, "server_at": now}
+                        )
                         result.rejected.append(Rejection(seq=seq, id=event_id, reason=problem))
                         continue
-                    rows.append({"station": station, "seq": seq, "event_id": event_id, "type": ev.type,
-                                 "operator": ev.operator, "at": ev.at, "server_at": now,
-                                 "rma_code": ev.rma_code.upper() if ev.rma_code else None,
-                                 "refers_to": ev.refers_to,
-                                 "payload": json.dumps(ev.payload, ensure_ascii=False, sort_keys=True)})
+                    rows.append(
+                        {
+                            "station": station,
+                            "seq": seq,
+                            "event_id": event_id,
+                            "type": ev.type,
+                            "operator": ev.operator,
+                            "at": ev.at,
+                            "server_at": now,
+                            "rma_code": ev.rma_code.upper() if ev.rma_code else None,
+                            "refers_to": ev.refers_to,
+                            "payload": json.dumps(ev.payload, ensure_ascii=False, sort_keys=True),
+                        }
+                    )
                 if rows:
                     conn.execute(events.insert(), rows)
                 if refusals:
@@ -417,23 +508,33 @@ class ServerDb:
 
     def _project(self, conn: sa.Connection, station: str, rows: list[dict], now: str) -> int:
         """Update each RMA's stage from the new events; record conflicts instead of choosing a winner."""
-        relevant = [r for r in rows if r["rma_code"] and r["type"] in
-                    ("rma.received", "rma.receive_undone", "item.inspected", "rma.inspected")]
+        relevant = [
+            r
+            for r in rows
+            if r["rma_code"] and r["type"] in ("rma.received", "rma.receive_undone", "item.inspected", "rma.inspected")
+        ]
         if not relevant:
             return 0
         codes = sorted({r["rma_code"] for r in relevant})
         # Lock the RMA rows read here until the commit: under READ COMMITTED two stations' receipts
         # of one RMA would otherwise both see it unreceived and neither record received_twice.
         # Locked in code order, so two pushes over the same RMAs cannot deadlock (SQLite: its writer lock).
-        state = {row.code: dict(row._mapping) for row in conn.execute(
-            sa.select(rmas.c.code, rmas.c.status, rmas.c.stage, rmas.c.received_station, rmas.c.received_event)
-            .where(rmas.c.code.in_(codes)).order_by(rmas.c.code).with_for_update())}
+        state = {
+            row.code: dict(row._mapping)
+            for row in conn.execute(
+                sa.select(rmas.c.code, rmas.c.status, rmas.c.stage, rmas.c.received_station, rmas.c.received_event)
+                .where(rmas.c.code.in_(codes))
+                .order_by(rmas.c.code)
+                .with_for_update()
+            )
+        }
         # a correction may only refer to the same station's events
         referred = sorted({r["refers_to"] for r in relevant if r["refers_to"]})
         owner: dict[str, str] = {}
         for chunk in _chunks(referred, 500):
-            owner.update(conn.execute(sa.select(events.c.event_id, events.c.station)
-                                      .where(events.c.event_id.in_(chunk))).all())
+            owner.update(
+                conn.execute(sa.select(events.c.event_id, events.c.station).where(events.c.event_id.in_(chunk))).all()
+            )
         found = 0
         for r in relevant:
             rma = state.get(r["rma_code"])
@@ -444,19 +545,37 @@ class ServerDb:
             other = owner.get(r["refers_to"] or "")
             if kind in ("rma.receive_undone", "item.inspected") and other is not None and other != station:
                 found += self._conflict(
-                    conn, "foreign_correction", code, [r["refers_to"], event_id], [other, station],
+                    conn,
+                    "foreign_correction",
+                    code,
+                    [r["refers_to"], event_id],
+                    [other, station],
                     f"{kind} at {station} on {r['at']} refers to event {r['refers_to']} of station {other}; "
-                    f"{other}'s record is unchanged", now)
+                    f"{other}'s record is unchanged",
+                    now,
+                )
                 continue
             if kind in ("rma.received", "item.inspected", "rma.inspected") and rma["status"] == "cancelled":
-                found += self._conflict(conn, "cancelled_while_offline", code, [event_id], [station],
-                                        f"{kind} at {station} on {r['at']} for an RMA cancelled on the server", now)
+                found += self._conflict(
+                    conn,
+                    "cancelled_while_offline",
+                    code,
+                    [event_id],
+                    [station],
+                    f"{kind} at {station} on {r['at']} for an RMA cancelled on the server",
+                    now,
+                )
             if kind == "rma.received":
                 if rma["received_event"] and rma["received_event"] != event_id:
                     found += self._conflict(
-                        conn, "received_twice", code, [rma["received_event"], event_id],
+                        conn,
+                        "received_twice",
+                        code,
+                        [rma["received_event"], event_id],
                         [rma["received_station"] or "", station],
-                        f"received at {rma['received_station']} and again at {station} on {r['at']}", now)
+                        f"received at {rma['received_station']} and again at {station} on {r['at']}",
+                        now,
+                    )
                 else:
                     rma.update(stage="received", received_station=station, received_event=event_id)
             elif kind == "rma.receive_undone" and r["refers_to"] == rma["received_event"]:
@@ -466,36 +585,68 @@ class ServerDb:
             elif kind == "item.inspected":
                 payload = json.loads(r["payload"])
                 # the item: the RMA line's unit (several units of a line are several items), else its serial
-                item = (f"line {payload['line_no']} unit {payload.get('unit_no') or 1}" if payload.get("line_no")
-                        else payload.get("serial") or payload.get("gtin"))
+                item = (
+                    f"line {payload['line_no']} unit {payload.get('unit_no') or 1}"
+                    if payload.get("line_no")
+                    else payload.get("serial") or payload.get("gtin")
+                )
                 if item:
                     item = str(item)[:64]
-                    prior = conn.execute(sa.select(inspected_items.c.event_id, inspected_items.c.station).where(
-                        inspected_items.c.rma_code == code, inspected_items.c.item == item)).first()
+                    prior = conn.execute(
+                        sa.select(inspected_items.c.event_id, inspected_items.c.station).where(
+                            inspected_items.c.rma_code == code, inspected_items.c.item == item
+                        )
+                    ).first()
                     if prior is None:
-                        conn.execute(inspected_items.insert().values(rma_code=code, item=item, event_id=event_id,
-                                                                     station=station))
+                        conn.execute(
+                            inspected_items.insert().values(
+                                rma_code=code, item=item, event_id=event_id, station=station
+                            )
+                        )
                     elif r["refers_to"] == prior.event_id:  # a correction of the earlier inspection
-                        conn.execute(inspected_items.update().where(
-                            inspected_items.c.rma_code == code, inspected_items.c.item == item)
-                            .values(event_id=event_id, station=station))
+                        conn.execute(
+                            inspected_items.update()
+                            .where(inspected_items.c.rma_code == code, inspected_items.c.item == item)
+                            .values(event_id=event_id, station=station)
+                        )
                     else:
                         found += self._conflict(
-                            conn, "inspected_twice", code, [prior.event_id, event_id], [prior.station, station],
-                            f"item {item} inspected at {prior.station} and again at {station} on {r['at']}", now)
+                            conn,
+                            "inspected_twice",
+                            code,
+                            [prior.event_id, event_id],
+                            [prior.station, station],
+                            f"item {item} inspected at {prior.station} and again at {station} on {r['at']}",
+                            now,
+                        )
             if rma != before:
-                conn.execute(rmas.update().where(rmas.c.code == code).values(
-                    stage=rma["stage"], received_station=rma["received_station"],
-                    received_event=rma["received_event"]))
+                conn.execute(
+                    rmas.update()
+                    .where(rmas.c.code == code)
+                    .values(
+                        stage=rma["stage"],
+                        received_station=rma["received_station"],
+                        received_event=rma["received_event"],
+                    )
+                )
         return found
 
-    def _conflict(self, conn, kind: str, code: str, event_ids: list[str], station_names: list[str],
-                  detail: str, now: str) -> int:
-        conflict_id = conn.execute(conflicts.insert().values(
-            kind=kind, rma_code=code, event_ids=json.dumps(event_ids), stations=json.dumps(station_names),
-            detail=detail, at=now)).inserted_primary_key[0]
-        body = Conflict(id=conflict_id, kind=kind, rma_code=code, event_ids=event_ids, stations=station_names,
-                        detail=detail, at=now)
+    def _conflict(
+        self, conn, kind: str, code: str, event_ids: list[str], station_names: list[str], detail: str, now: str
+    ) -> int:
+        conflict_id = conn.execute(
+            conflicts.insert().values(
+                kind=kind,
+                rma_code=code,
+                event_ids=json.dumps(event_ids),
+                stations=json.dumps(station_names),
+                detail=detail,
+                at=now,
+            )
+        ).inserted_primary_key[0]
+        body = Conflict(
+            id=conflict_id, kind=kind, rma_code=code, event_ids=event_ids, stations=station_names, detail=detail, at=now
+        )
         self._append_changes(conn, [("conflict", code, body.model_dump_json())], now)
         return 1
 
@@ -518,15 +669,23 @@ class ServerDb:
             by_code[rec.rma_code] = rec  # the last one sent wins within a request
         created = updated = unchanged = 0
         with self.write() as conn:
-            known: dict[str, str] = {}   # code -> the record as stored (JSON text)
+            known: dict[str, str] = {}  # code -> the record as stored (JSON text)
             for chunk in _chunks(list(by_code), 500):
                 known.update(conn.execute(sa.select(rmas.c.code, rmas.c.record).where(rmas.c.code.in_(chunk))).all())
             new_rows, changed, items = [], [], []
             for code, rec in by_code.items():
                 body = rec.model_dump_json()
                 if code not in known:
-                    new_rows.append({"code": code, "record": body, "status": rec.status, "stage": "expected",
-                                     "created_at": now, "updated_at": now})
+                    new_rows.append(
+                        {
+                            "code": code,
+                            "record": body,
+                            "status": rec.status,
+                            "stage": "expected",
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    )
                     created += 1
                 elif known[code] != body:
                     changed.append((code, body, rec.status))
@@ -538,8 +697,9 @@ class ServerDb:
             if new_rows:
                 conn.execute(rmas.insert(), new_rows)
             for code, body, status in sorted(changed):  # rows locked in code order, as pushes lock them
-                conn.execute(rmas.update().where(rmas.c.code == code).values(record=body, status=status,
-                                                                             updated_at=now))
+                conn.execute(
+                    rmas.update().where(rmas.c.code == code).values(record=body, status=status, updated_at=now)
+                )
             self._append_changes(conn, items, now)
         return ImportResult(created=created, updated=updated, unchanged=unchanged)
 
@@ -547,41 +707,56 @@ class ServerDb:
         """Store a category's checklist document; returns False when it was already this one."""
         now = utc_now()
         with self.write() as conn:
-            old = conn.execute(sa.select(checklists.c.document).where(
-                checklists.c.category == doc.category)).scalar_one_or_none()
+            old = conn.execute(
+                sa.select(checklists.c.document).where(checklists.c.category == doc.category)
+            ).scalar_one_or_none()
             if old == doc.document:
                 return False
             if old is None:
-                conn.execute(checklists.insert().values(category=doc.category, document=doc.document,
-                                                        updated_at=now))
+                conn.execute(checklists.insert().values(category=doc.category, document=doc.document, updated_at=now))
             else:
-                conn.execute(checklists.update().where(checklists.c.category == doc.category)
-                             .values(document=doc.document, updated_at=now))
+                conn.execute(
+                    checklists.update()
+                    .where(checklists.c.category == doc.category)
+                    .values(document=doc.document, updated_at=now)
+                )
             self._append_changes(conn, [("checklist", doc.category, doc.model_dump_json())], now)
         return True
 
     def changes_after(self, cursor: int, limit: int) -> ChangePage:
         """The changes after ``cursor``, oldest first."""
         with self.read() as conn:
-            rows = conn.execute(sa.select(changes.c.cursor, changes.c.kind, changes.c.body)
-                                .where(changes.c.cursor > cursor).order_by(changes.c.cursor).limit(limit + 1)).all()
+            rows = conn.execute(
+                sa.select(changes.c.cursor, changes.c.kind, changes.c.body)
+                .where(changes.c.cursor > cursor)
+                .order_by(changes.c.cursor)
+                .limit(limit + 1)
+            ).all()
             epoch = self._read_epoch(conn)
-        page = [Change.model_validate({"cursor": r.cursor, "kind": r.kind, r.kind: json.loads(r.body)})
-                for r in rows[:limit]]
-        return ChangePage(epoch=epoch, changes=page, cursor=page[-1].cursor if page else cursor,
-                          has_more=len(rows) > limit)
+        page = [
+            Change.model_validate({"cursor": r.cursor, "kind": r.kind, r.kind: json.loads(r.body)})
+            for r in rows[:limit]
+        ]
+        return ChangePage(
+            epoch=epoch, changes=page, cursor=page[-1].cursor if page else cursor, has_more=len(rows) > limit
+        )
 
     def timeline(self, code: str) -> RmaTimeline:
         """An RMA's record, status and every step of its life."""
         code = code.strip().upper()
         with self.read() as conn:
             row = conn.execute(sa.select(rmas).where(rmas.c.code == code)).first()
-            history = conn.execute(sa.select(changes.c.body, changes.c.at).where(
-                changes.c.kind == "rma", changes.c.key == code).order_by(changes.c.cursor)).all()
-            evs = conn.execute(sa.select(events).where(events.c.rma_code == code)
-                               .order_by(events.c.at, events.c.pk)).all()
-            found = conn.execute(sa.select(conflicts).where(conflicts.c.rma_code == code)
-                                 .order_by(conflicts.c.id)).all()
+            history = conn.execute(
+                sa.select(changes.c.body, changes.c.at)
+                .where(changes.c.kind == "rma", changes.c.key == code)
+                .order_by(changes.c.cursor)
+            ).all()
+            evs = conn.execute(
+                sa.select(events).where(events.c.rma_code == code).order_by(events.c.at, events.c.pk)
+            ).all()
+            found = conn.execute(
+                sa.select(conflicts).where(conflicts.c.rma_code == code).order_by(conflicts.c.id)
+            ).all()
         if row is None and not evs:
             raise NotFound(f"no RMA {code}")
         steps, last_status = [], None
@@ -591,14 +766,37 @@ class ServerDb:
                 steps.append(TimelineEntry(at=at, what=status))
                 last_status = status
         for e in evs:
-            steps.append(TimelineEntry(at=e.at, what=e.type, station=e.station, operator=e.operator,
-                                       event_id=e.event_id, server_at=e.server_at, detail=json.loads(e.payload)))
+            steps.append(
+                TimelineEntry(
+                    at=e.at,
+                    what=e.type,
+                    station=e.station,
+                    operator=e.operator,
+                    event_id=e.event_id,
+                    server_at=e.server_at,
+                    detail=json.loads(e.payload),
+                )
+            )
         steps.sort(key=lambda s: _sort_time(s.at, s.server_at))  # by time, not text: offsets differ
         return RmaTimeline(
-            rma=RmaRecord.model_validate_json(row.record) if row else None, rma_code=code,
-            status=row.status if row else "unknown", stage=row.stage if row else "unknown", timeline=steps,
-            conflicts=[Conflict(id=c.id, kind=c.kind, rma_code=c.rma_code, event_ids=json.loads(c.event_ids),
-                                stations=json.loads(c.stations), detail=c.detail, at=c.at) for c in found])
+            rma=RmaRecord.model_validate_json(row.record) if row else None,
+            rma_code=code,
+            status=row.status if row else "unknown",
+            stage=row.stage if row else "unknown",
+            timeline=steps,
+            conflicts=[
+                Conflict(
+                    id=c.id,
+                    kind=c.kind,
+                    rma_code=c.rma_code,
+                    event_ids=json.loads(c.event_ids),
+                    stations=json.loads(c.stations),
+                    detail=c.detail,
+                    at=c.at,
+                )
+                for c in found
+            ],
+        )
 
     # --- photos ------------------------------------------------------------------
 
@@ -608,8 +806,16 @@ class ServerDb:
             return False
         try:
             with self.write() as conn:
-                conn.execute(photos.insert().values(sha256=sha256, content_type=content_type, bytes=len(data),
-                                                    data=data, station=station, received_at=utc_now()))
+                conn.execute(
+                    photos.insert().values(
+                        sha256=sha256,
+                        content_type=content_type,
+                        bytes=len(data),
+                        data=data,
+                        station=station,
+                        received_at=utc_now(),
+                    )
+                )
         except IntegrityError:
             return False  # another request stored the same bytes first
         return True
@@ -621,8 +827,7 @@ class ServerDb:
     def photo(self, sha256: str) -> tuple[str, bytes] | None:
         """(content type, bytes) of a photo, or None."""
         with self.read() as conn:
-            row = conn.execute(sa.select(photos.c.content_type, photos.c.data).where(
-                photos.c.sha256 == sha256)).first()
+            row = conn.execute(sa.select(photos.c.content_type, photos.c.data).where(photos.c.sha256 == sha256)).first()
         return (row.content_type, bytes(row.data)) if row else None
 
     def missing_photos(self, hashes: list[str]) -> list[str]:
@@ -638,8 +843,12 @@ class ServerDb:
     def station_events(self, station: str) -> list[tuple[int, str]]:
         """(seq, event id) of every event held for a station, by seq."""
         with self.read() as conn:
-            return [tuple(r) for r in conn.execute(sa.select(events.c.seq, events.c.event_id)
-                                                   .where(events.c.station == station).order_by(events.c.seq))]
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    sa.select(events.c.seq, events.c.event_id).where(events.c.station == station).order_by(events.c.seq)
+                )
+            ]
 
 
 def _sqlite_connect(dbapi_conn, _record) -> None:
@@ -652,18 +861,31 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
 
 def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _changed_fields(old, ev: OutboxEvent | None, event_id: str) -> list[str]:
     """What a re-send of a held seq changes (its id, type, RMA, payload, ...); empty when it is the same event."""
     if ev is None:  # not valid (now): the same id at the same seq is still the event held, a retry
         return ["id"] if old.event_id != event_id else []
-    sent = {"id": event_id, "type": ev.type, "operator": ev.operator, "at": ev.at,
-            "rma_code": ev.rma_code.upper() if ev.rma_code else None, "refers_to": ev.refers_to,
-            "payload": json.dumps(ev.payload, ensure_ascii=False, sort_keys=True)}
-    held = {"id": old.event_id, "type": old.type, "operator": old.operator, "at": old.at, "rma_code": old.rma_code,
-            "refers_to": old.refers_to, "payload": old.payload}
+    sent = {
+        "id": event_id,
+        "type": ev.type,
+        "operator": ev.operator,
+        "at": ev.at,
+        "rma_code": ev.rma_code.upper() if ev.rma_code else None,
+        "refers_to": ev.refers_to,
+        "payload": json.dumps(ev.payload, ensure_ascii=False, sort_keys=True),
+    }
+    held = {
+        "id": old.event_id,
+        "type": old.type,
+        "operator": old.operator,
+        "at": old.at,
+        "rma_code": old.rma_code,
+        "refers_to": old.refers_to,
+        "payload": old.payload,
+    }
     return [name for name in sent if sent[name] != held[name]]
 
 
@@ -682,6 +904,5 @@ def _sort_time(at: str, server_at: str) -> datetime:
 
 def _one_line(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'event'}: {err['msg']}"
-                         for err in exc.errors())
+        return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'event'}: {err['msg']}" for err in exc.errors())
     return str(exc)

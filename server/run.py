@@ -12,7 +12,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from server.api import create_app
 from server.db import ServerDb
 
-HEADER_TIMEOUT = 10.0   # seconds a client has to send a request's headers
+HEADER_TIMEOUT = 10.0  # seconds a client has to send a request's headers
 
 
 class HeaderDeadline(H11Protocol):
@@ -57,14 +57,34 @@ def protocol_with(header_timeout: float) -> type[HeaderDeadline]:
     return type("HeaderDeadline", (HeaderDeadline,), {"header_timeout": header_timeout})
 
 
-def make_server(db: ServerDb, *, host: str = "127.0.0.1", port: int = 8080, rate: float = 50.0,
-                burst: int = 100, log_level: str = "warning", tls_cert: str | None = None,
-                tls_key: str | None = None, header_timeout: float = HEADER_TIMEOUT, **app_options) -> uvicorn.Server:
+def make_server(
+    db: ServerDb,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    rate: float = 50.0,
+    burst: int = 100,
+    log_level: str = "warning",
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    header_timeout: float = HEADER_TIMEOUT,
+    **app_options,
+) -> uvicorn.Server:
     """A uvicorn server for the API over ``db`` (not started); HTTPS when given a certificate and key."""
-    config = uvicorn.Config(create_app(db, rate=rate, burst=burst, **app_options), host=host, port=port,
-                            log_level=log_level, access_log=False, timeout_graceful_shutdown=5,
-                            limit_concurrency=1000, backlog=2048, ssl_certfile=tls_cert, ssl_keyfile=tls_key,
-                            http=protocol_with(header_timeout), timeout_keep_alive=5)
+    config = uvicorn.Config(
+        create_app(db, rate=rate, burst=burst, **app_options),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        limit_concurrency=1000,
+        backlog=2048,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+        http=protocol_with(header_timeout),
+        timeout_keep_alive=5,
+    )
     return uvicorn.Server(config)
 
 

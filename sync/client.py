@@ -123,23 +123,25 @@ class NotAuthorized(Refused):
 class SyncReport:
     """What one sync did."""
 
-    pushed: int = 0           # events sent (including repeats)
+    pushed: int = 0  # events sent (including repeats)
     acked_seq: int = 0
     rejected: list[dict] = field(default_factory=list)
-    pulled: int = 0           # changes applied
+    pulled: int = 0  # changes applied
     cursor: int = 0
-    waiting: int = 0          # events still unacknowledged afterwards
+    waiting: int = 0  # events still unacknowledged afterwards
     epoch_changed: bool = False
     photos_sent: int = 0
-    photos_waiting: int = 0   # photos of acknowledged events the server does not hold yet
+    photos_waiting: int = 0  # photos of acknowledged events the server does not hold yet
     photo_problems: list[str] = field(default_factory=list)  # found this round, one line each
-    photo_error: str = ""     # why sending photos stopped early (the events are done)
-    restored: str = ""        # found this round: the database is older than the server's copy (one line)
+    photo_error: str = ""  # why sending photos stopped early (the events are done)
+    restored: str = ""  # found this round: the database is older than the server's copy (one line)
 
     def describe(self) -> str:
         """One line for a log or the command line."""
-        text = (f"pushed {self.pushed} event(s), acknowledged through {self.acked_seq}; "
-                f"pulled {self.pulled} change(s) (cursor {self.cursor}); {self.waiting} waiting")
+        text = (
+            f"pushed {self.pushed} event(s), acknowledged through {self.acked_seq}; "
+            f"pulled {self.pulled} change(s) (cursor {self.cursor}); {self.waiting} waiting"
+        )
         if self.rejected:
             text += f"; {len(self.rejected)} refused by the server"
         if self.epoch_changed:
@@ -159,9 +161,21 @@ class SyncReport:
 class SyncClient:
     """Push and pull for one station against one server."""
 
-    def __init__(self, url: str, token: str, *, ca_path: str | None = None, timeout: tuple[float, float] = (3.05, 20),
-                 attempts: int = 6, backoff: float = 0.5, backoff_cap: float = 30.0, batch: int = 500,
-                 page: int = 1000, stop: threading.Event | None = None, photo_recheck: float = 3600.0):
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        ca_path: str | None = None,
+        timeout: tuple[float, float] = (3.05, 20),
+        attempts: int = 6,
+        backoff: float = 0.5,
+        backoff_cap: float = 30.0,
+        batch: int = 500,
+        page: int = 1000,
+        stop: threading.Event | None = None,
+        photo_recheck: float = 3600.0,
+    ):
         if not url.startswith(("http://", "https://")):
             raise Refused(f"server URL {url!r} must start with https:// (or http:// on a trusted network)")
         if not token:
@@ -197,28 +211,40 @@ class SyncClient:
             if self.stop.is_set():
                 break
             try:
-                answer = self.session.request(method, self.base + path, timeout=self.timeout, verify=self.verify,
-                                              **kwargs)
+                answer = self.session.request(
+                    method, self.base + path, timeout=self.timeout, verify=self.verify, **kwargs
+                )
             except requests.exceptions.SSLError as exc:
                 if not _verification_failed(exc):  # the TLS connection broke; the certificate was fine
                     last = Unreachable(f"server connection broke: {_short(exc)}")
                     continue
-                raise Refused(f"TLS verification of {self.base} failed ({_short(exc)}); "
-                              "check the server certificate or the CA path") from exc
+                raise Refused(
+                    f"TLS verification of {self.base} failed ({_short(exc)}); "
+                    "check the server certificate or the CA path"
+                ) from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 last = Unreachable(f"server unreachable: {_short(exc)}")
                 last.__cause__ = exc  # the root cause (refused, name, timeout) for a person's one line
                 continue
-            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
-                    requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader) as exc:
-                raise Refused(f"cannot send {method} {self.base + path} as it is: {_short(exc)}; "
-                              "check the server URL and the token") from exc
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException,
-                    OSError) as exc:
+            except (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidHeader,
+            ) as exc:
+                raise Refused(
+                    f"cannot send {method} {self.base + path} as it is: {_short(exc)}; "
+                    "check the server URL and the token"
+                ) from exc
+            except (
+                requests.exceptions.RequestException,
+                urllib3.exceptions.HTTPError,
+                http.client.HTTPException,
+                OSError,
+            ) as exc:
                 # every other failure on the wire: an answer cut short (ChunkedEncodingError / IncompleteRead /
                 # ProtocolError), a body that does not decode (ContentDecodingError), and their urllib3 relatives
-                last = Garbled(f"server answer cut short or garbled on the way ({type(exc).__name__}: "
-                                   f"{_short(exc)})")
+                last = Garbled(f"server answer cut short or garbled on the way ({type(exc).__name__}: {_short(exc)})")
                 continue
             if answer.status_code < 300:
                 try:
@@ -226,8 +252,10 @@ class SyncClient:
                     return answer_model.model_validate(body) if answer_model else body
                 except ValueError as exc:  # pydantic's ValidationError is a ValueError too
                     what = "not JSON" if not isinstance(exc, ValidationError) else "not an answer of this API"
-                    last = ServerTrouble(f"server answered {answer.status_code} with a body that is {what} "
-                                         "(cut short, or another server in between?)")
+                    last = ServerTrouble(
+                        f"server answered {answer.status_code} with a body that is {what} "
+                        "(cut short, or another server in between?)"
+                    )
                     continue
             detail = _detail(answer)
             if answer.status_code == 429 or answer.status_code >= 500:
@@ -337,14 +365,19 @@ class SyncClient:
         ours = store.last_seq() - acked
         first = seqs.wire_after(acked) + 1
         if ours:
-            later = (f"the {ours} event(s) recorded here since go after them as seq {held + 1}"
-                     + (f"–{held + ours}" if ours > 1 else "") + ", and so will later ones")
+            later = (
+                f"the {ours} event(s) recorded here since go after them as seq {held + 1}"
+                + (f"–{held + ours}" if ours > 1 else "")
+                + ", and so will later ones"
+            )
         else:
             later = f"events recorded here from now on go after them, from seq {held + 1}"
-        detail = (f"this station database is older than what the server holds of station {station} (restored from "
-                  f"an older copy?): the server keeps its {shift} event(s) this database lacks (seq {first}–{held}); "
-                  f"{later}; nothing is lost — the work in the missing events shows on the server, "
-                  "not on this station")
+        detail = (
+            f"this station database is older than what the server holds of station {station} (restored from "
+            f"an older copy?): the server keeps its {shift} event(s) this database lacks (seq {first}–{held}); "
+            f"{later}; nothing is lost — the work in the missing events shows on the server, "
+            "not on this station"
+        )
         with store.write() as conn:
             store.record_restored_stream(conn, acked, shift, held, detail)
             store.set_state(conn, "acked_seq", str(acked))
@@ -352,9 +385,22 @@ class SyncClient:
 
     def _send(self, seqs: SeqMap, acked: int, batch: list[Event]) -> PushResult:
         """POST one batch of outbox events after outbox seq ``acked``, under the seqs the server knows them by."""
-        body = {"after_seq": seqs.wire_after(acked), "events": [
-            {"seq": seqs.wire(e.seq), "id": e.id, "type": e.type, "operator": e.operator, "at": e.at,
-             "rma_code": e.rma_code, "refers_to": e.refers_to, "payload": e.payload} for e in batch]}
+        body = {
+            "after_seq": seqs.wire_after(acked),
+            "events": [
+                {
+                    "seq": seqs.wire(e.seq),
+                    "id": e.id,
+                    "type": e.type,
+                    "operator": e.operator,
+                    "at": e.at,
+                    "rma_code": e.rma_code,
+                    "refers_to": e.refers_to,
+                    "payload": e.payload,
+                }
+                for e in batch
+            ],
+        }
         result = self.call("POST", "/events", PushResult, json=body)
         if result.epoch != self.epoch:
             raise EpochChanged(f"server epoch changed to {result.epoch}")
@@ -422,14 +468,14 @@ class SyncClient:
             self.epoch = self.status().epoch
         with store.write() as conn:
             store.note_photos(conn, store.acked_seq())
-        before = (datetime.now(UTC) - timedelta(seconds=self.photo_recheck)).isoformat(
-            timespec="milliseconds")
+        before = (datetime.now(UTC) - timedelta(seconds=self.photo_recheck)).isoformat(timespec="milliseconds")
         due = store.photos_due(self.epoch, before)
         folder = store.path.parent / PHOTO_FOLDER
         for start in range(0, len(due), MAX_PHOTO_QUERY):
-            chunk = due[start:start + MAX_PHOTO_QUERY]
-            missing = set(self.call("POST", "/photos/missing", PhotoHashes,
-                                    json={"sha256": [p.sha256 for p in chunk]}).sha256)
+            chunk = due[start : start + MAX_PHOTO_QUERY]
+            missing = set(
+                self.call("POST", "/photos/missing", PhotoHashes, json={"sha256": [p.sha256 for p in chunk]}).sha256
+            )
             with store.write() as conn:
                 for p in chunk:
                     if p.sha256 not in missing:
@@ -442,8 +488,9 @@ class SyncClient:
                 problem = ""
                 try:
                     data, content_type = read_photo(p, folder)
-                    stored = self.call("PUT", f"/photos/{p.sha256}", PhotoStored, data=data,
-                                       headers={"Content-Type": content_type})
+                    stored = self.call(
+                        "PUT", f"/photos/{p.sha256}", PhotoStored, data=data, headers={"Content-Type": content_type}
+                    )
                 except PhotoProblem as exc:
                     problem = str(exc)
                 except NotAuthorized:
@@ -476,23 +523,29 @@ def read_photo(photo: PhotoUpload, folder: Path) -> tuple[bytes, str]:
     where = f"photo {photo.sha256[:12]}… (event {photo.event_seq})"
     candidates = [Path(photo.path)] if photo.path else []
     candidates.append(folder / f"{photo.sha256}.jpg")
-    problem = (f"{where} missing: no file {photo.path or candidates[-1]}; the event is kept — "
-               "put the file back and the next check sends it")
+    problem = (
+        f"{where} missing: no file {photo.path or candidates[-1]}; the event is kept — "
+        "put the file back and the next check sends it"
+    )
     for path in candidates:
         try:
             size = path.stat().st_size
             if not path.is_file():
                 continue
             if size > MAX_PHOTO_BYTES:
-                problem = (f"{where} too big: {path} has {size} bytes, over the server's limit of "
-                           f"{MAX_PHOTO_BYTES}; the event is kept, the photo cannot be sent")
+                problem = (
+                    f"{where} too big: {path} has {size} bytes, over the server's limit of "
+                    f"{MAX_PHOTO_BYTES}; the event is kept, the photo cannot be sent"
+                )
                 continue
             data = path.read_bytes()
         except OSError:
             continue
         if hashlib.sha256(data).hexdigest() != photo.sha256:
-            problem = (f"{where} changed since the inspection: {path} has another SHA-256; the event is kept, "
-                       "the photo as inspected cannot be sent")
+            problem = (
+                f"{where} changed since the inspection: {path} has another SHA-256; the event is kept, "
+                "the photo as inspected cannot be sent"
+            )
             continue
         content_type = image_type(data[:12])
         if content_type is None:
@@ -557,7 +610,11 @@ def why_unreachable(exc: BaseException) -> str:
         if isinstance(cause, socket.gaierror):
             return "host name not found"
         if isinstance(cause, (TimeoutError, socket.timeout)) or type(cause).__name__ in (
-                "ConnectTimeoutError", "ReadTimeoutError", "ConnectTimeout", "ReadTimeout"):
+            "ConnectTimeoutError",
+            "ReadTimeoutError",
+            "ConnectTimeout",
+            "ReadTimeout",
+        ):
             return "no answer in time"
         if isinstance(cause, ConnectionResetError):
             return "connection reset"

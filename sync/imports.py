@@ -45,11 +45,22 @@ from sync.store import ROLES
 from sync.text import clean_text
 
 REQUIRED = ("rma_code", "status", "sku", "qty")
-COLUMNS = ("rma_code", "order_ref", "customer_name", "tracking_number", "reason", "status",
-           "sku", "gtin", "description", "qty", "category")
+COLUMNS = (
+    "rma_code",
+    "order_ref",
+    "customer_name",
+    "tracking_number",
+    "reason",
+    "status",
+    "sku",
+    "gtin",
+    "description",
+    "qty",
+    "category",
+)
 MAX_FIELD = 500
-MAX_JSON_RMA = 4 * 1024 * 1024       # characters of one RMA in a JSON list
-MAX_JSON_OBJECT = 32 * 1024 * 1024   # characters of a file whose top level is one JSON object
+MAX_JSON_RMA = 4 * 1024 * 1024  # characters of one RMA in a JSON list
+MAX_JSON_OBJECT = 32 * 1024 * 1024  # characters of a file whose top level is one JSON object
 _CHUNK = 256 * 1024
 _NOTHING = "nothing imported"
 _STATUSES = {status: status for status in ("authorized", "cancelled", "expired")}
@@ -88,19 +99,18 @@ class _Note:
 
     first_row: int
     status: str = ""
-    rows: int = 0       # good rows
+    rows: int = 0  # good rows
     bad: bool = False
 
 
 class RmaFile:
     """A CSV or JSON file of expected returns, read as a stream: :meth:`check` it, then load :meth:`rmas`."""
 
-    def __init__(self, path: str | Path | None = None, *, text: str | None = None, kind: str = "",
-                 name: str = ""):
+    def __init__(self, path: str | Path | None = None, *, text: str | None = None, kind: str = "", name: str = ""):
         self.path = Path(path) if path is not None else None
         self.name = name or str(path if path is not None else f"<{kind}>")
         self._text = text
-        self.cleaned = 0        # fields that had control or invisible characters removed
+        self.cleaned = 0  # fields that had control or invisible characters removed
         self.rows = 0
         self.lines_loaded = 0
         self._notes: dict[str, _Note] | None = None
@@ -113,8 +123,9 @@ class RmaFile:
             except OSError as exc:
                 raise ImportFileError(f"cannot read {self.path}: {exc.strerror}") from exc
             if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                raise ImportFileError(f"{self.name} is not UTF-8 text: it looks like UTF-16; save as UTF-8 "
-                                      f"— {_NOTHING}")
+                raise ImportFileError(
+                    f"{self.name} is not UTF-8 text: it looks like UTF-16; save as UTF-8 — {_NOTHING}"
+                )
             start = head.lstrip(codecs.BOM_UTF8).lstrip()[:1]
             kind = kind or ("json" if self.path.suffix.lower() == ".json" or start in (b"[", b"{") else "csv")
         self.kind = kind or "csv"
@@ -149,8 +160,7 @@ class RmaFile:
             if not note.status:
                 note.status = status
             elif note.status != status:
-                report(where, f"status {row['status']!r} differs from the first row of {code} "
-                              f"(line {note.first_row})")
+                report(where, f"status {row['status']!r} differs from the first row of {code} (line {note.first_row})")
                 note.bad = True
                 continue
             note.rows += 1
@@ -172,13 +182,31 @@ class RmaFile:
             note = notes.get(code) if code else None
             if problem or row is None or note is None or note.bad:
                 continue
-            parsed, left = assembling.get(code) or assembling.setdefault(code, (ParsedRma(
-                {"rma_code": code, "order_ref": row.get("order_ref", ""),
-                 "customer_name": row.get("customer_name", ""), "reason": row.get("reason", ""),
-                 "status": note.status}, first_row=note.first_row), [note.rows]))
-            parsed.lines.append({"sku": row["sku"], "gtin": row.get("gtin", ""),
-                                 "description": row.get("description", ""), "qty": int(row["qty"]),
-                                 "category": row.get("category", "") or "general"})
+            parsed, left = assembling.get(code) or assembling.setdefault(
+                code,
+                (
+                    ParsedRma(
+                        {
+                            "rma_code": code,
+                            "order_ref": row.get("order_ref", ""),
+                            "customer_name": row.get("customer_name", ""),
+                            "reason": row.get("reason", ""),
+                            "status": note.status,
+                        },
+                        first_row=note.first_row,
+                    ),
+                    [note.rows],
+                ),
+            )
+            parsed.lines.append(
+                {
+                    "sku": row["sku"],
+                    "gtin": row.get("gtin", ""),
+                    "description": row.get("description", ""),
+                    "qty": int(row["qty"]),
+                    "category": row.get("category", "") or "general",
+                }
+            )
             for number in row.get("tracking_number", "").split("|"):
                 if number.strip() and number.strip() not in parsed.tracking:
                     parsed.tracking.append(number.strip())
@@ -207,8 +235,9 @@ class RmaFile:
             try:
                 yield from (self._json_rows(stream) if self.kind == "json" else self._csv_rows(stream))
             except UnicodeDecodeError:
-                raise ImportFileError(f"{self.name} is not UTF-8 text (near line {self._line})"
-                                      f"{self._encoding_hint()} — {_NOTHING}") from None
+                raise ImportFileError(
+                    f"{self.name} is not UTF-8 text (near line {self._line}){self._encoding_hint()} — {_NOTHING}"
+                ) from None
 
     def _clean(self, value: object) -> str:
         text = value if type(value) is str else "" if value is None else str(value)
@@ -249,13 +278,16 @@ class RmaFile:
                 hint = "; the columns seem separated by ';' — save the file as CSV with commas"
             elif len(header) == 1 and "\t" in header[0]:
                 hint = "; the columns seem separated by tabs — save the file as CSV with commas"
-            raise ImportFileError(f"{self.name}: header lacks column(s) {', '.join(missing)}; "
-                                  f"expected {', '.join(COLUMNS)}{hint}")
+            raise ImportFileError(
+                f"{self.name}: header lacks column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}{hint}"
+            )
         seen: dict[str, int] = {}
         for number, column in enumerate(header, 1):
             if column and column in seen:
-                raise ImportFileError(f"{self.name}:1: column {column!r} appears twice in the header (columns "
-                                      f"{seen[column]} and {number}); remove one — {_NOTHING}")
+                raise ImportFileError(
+                    f"{self.name}:1: column {column!r} appears twice in the header (columns "
+                    f"{seen[column]} and {number}); remove one — {_NOTHING}"
+                )
             seen[column] = number
         limit = csv.field_size_limit()
         while True:
@@ -267,8 +299,10 @@ class RmaFile:
                 return
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
-                    raise ImportFileError(f"{self.name}:{start}: a field of more than {limit} characters starts "
-                                          f"on this row (a quote left open?) — {_NOTHING}") from None
+                    raise ImportFileError(
+                        f"{self.name}:{start}: a field of more than {limit} characters starts "
+                        f"on this row (a quote left open?) — {_NOTHING}"
+                    ) from None
                 raise ImportFileError(f"{self.name}:{start}: {exc} — {_NOTHING}") from None
             if not cells:
                 continue  # a blank line
@@ -278,13 +312,18 @@ class RmaFile:
                     raise ImportFileError(
                         f"{self.name}:{start}: a quote opened on this line is not closed until line "
                         f"{reader.line_num} (column {column or '?'} swallows {reader.line_num - start} line(s)); "
-                        f"close the quote — {_NOTHING}")
+                        f"close the quote — {_NOTHING}"
+                    )
             if len(cells) > len(header):
-                yield start, None, "more cells than the header has columns", \
-                    self._clean(cells[header.index("rma_code")]).upper()
+                yield (
+                    start,
+                    None,
+                    "more cells than the header has columns",
+                    self._clean(cells[header.index("rma_code")]).upper(),
+                )
                 continue
             row = {column: self._clean(cell) for column, cell in zip(header, cells, strict=False)}  # short: below
-            for column in header[len(cells):]:
+            for column in header[len(cells) :]:
                 row[column] = ""
             yield start, row, "", row.get("rma_code", "").upper()
 
@@ -301,7 +340,7 @@ class RmaFile:
                 raise reader.error("not valid JSON: extra data after the object")
             items = data.get("rmas", [data])
             if not isinstance(items, list):
-                raise ImportFileError(f"{self.name}: \"rmas\" must be a list of RMAs — {_NOTHING}")
+                raise ImportFileError(f'{self.name}: "rmas" must be a list of RMAs — {_NOTHING}')
             for item in items:
                 yield from self._json_item(item, line)
             return
@@ -361,7 +400,7 @@ class _JsonReader:
             return False
         if self.pos:  # drop what was read, counting its lines
             self.line = self.line_at()
-            self.buf, self.pos = self.buf[self.pos:], 0
+            self.buf, self.pos = self.buf[self.pos :], 0
             self._mark, self._mark_line = 0, self.line
         chunk = self.stream.read(max(want, len(self.buf)))  # doubling: a long value is decoded O(n log n)
         if not chunk:
@@ -399,15 +438,18 @@ class _JsonReader:
                 value, end = self._decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
                 if len(self.buf) - self.pos > limit:
-                    raise ImportFileError(f"{self.name}:{start_line}: {what} of more than {limit} characters "
-                                          f"starts here (or the JSON is broken from here) — {_NOTHING}") from None
+                    raise ImportFileError(
+                        f"{self.name}:{start_line}: {what} of more than {limit} characters "
+                        f"starts here (or the JSON is broken from here) — {_NOTHING}"
+                    ) from None
                 where = self.line + exc.lineno - 1  # before _more() moves the buffer
                 if self._more():
                     continue
                 raise ImportFileError(f"{self.name}:{where}: not valid JSON: {exc.msg} — {_NOTHING}") from None
             except RecursionError:
-                raise ImportFileError(f"{self.name}:{start_line}: JSON nested too deeply to be an RMA "
-                                      f"— {_NOTHING}") from None
+                raise ImportFileError(
+                    f"{self.name}:{start_line}: JSON nested too deeply to be an RMA — {_NOTHING}"
+                ) from None
             if end == len(self.buf) and self._more():
                 continue  # a number or literal at the end of the chunk may go on in the next one
             self.pos = end
@@ -452,8 +494,9 @@ def _operator_row(line: int, row: dict) -> OperatorRow:
     return OperatorRow(line, row.get("id") or "", (row.get("name") or "").strip(), role, problem)
 
 
-def read_rma_file(path: str | Path | None = None, *, text: str | None = None, kind: str = "",
-                  name: str = "") -> ParsedFile:
+def read_rma_file(
+    path: str | Path | None = None, *, text: str | None = None, kind: str = "", name: str = ""
+) -> ParsedFile:
     """Read and check a whole CSV or JSON file of expected returns, or its ``text`` (all in memory: small files).
 
     ``kind`` ("csv" or "json") and ``name`` (for messages) as for :class:`RmaFile`.

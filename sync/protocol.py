@@ -55,20 +55,20 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 API_PREFIX = "/api/v1"
 
-MAX_BATCH = 1000            # events per push
-MAX_PAGE = 2000             # changes per pull page
-MAX_IMPORT = 1000           # RMAs per import request
+MAX_BATCH = 1000  # events per push
+MAX_PAGE = 2000  # changes per pull page
+MAX_IMPORT = 1000  # RMAs per import request
 MAX_BODY_BYTES = 4 * 1024 * 1024
-MAX_PAYLOAD_BYTES = 16 * 1024   # one event's JSON payload
+MAX_PAYLOAD_BYTES = 16 * 1024  # one event's JSON payload
 MAX_CHECKLIST_BYTES = 256 * 1024
-MAX_PHOTO_BYTES = 20 * 1024 * 1024   # one photo; a phone's full-size JPEG fits, the bench refuses bigger
-MAX_PHOTO_QUERY = 1000               # hashes per "which are missing" question
+MAX_PHOTO_BYTES = 20 * 1024 * 1024  # one photo; a phone's full-size JPEG fits, the bench refuses bigger
+MAX_PHOTO_QUERY = 1000  # hashes per "which are missing" question
 # the largest seq / cursor: every JSON reader holds it exactly, and both databases store it (BIGINT)
-MAX_SEQ = 2 ** 53 - 1
+MAX_SEQ = 2**53 - 1
 # the window an event's `at` must fall in, around the server's clock: a station clock a day fast
 # still syncs; a dead clock battery (1970, 2000) or a typo'd year does not slip into a timeline
 MAX_CLOCK_AHEAD = timedelta(days=1)
-MAX_EVENT_AGE = timedelta(days=3653)   # ten years: a server rebuilt from old outboxes still takes them
+MAX_EVENT_AGE = timedelta(days=3653)  # ten years: a server rebuilt from old outboxes still takes them
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 ShortText = Annotated[str, Field(max_length=200)]
@@ -106,6 +106,7 @@ class WireModel(BaseModel):
 
 
 # --- push ---------------------------------------------------------------------
+
 
 class OutboxEvent(BaseModel):
     """One outbox event as sent by a station.
@@ -155,10 +156,10 @@ class PushResult(WireModel):
     epoch: str
     station: str
     acked_seq: int
-    stored: int = 0          # new events stored by this request
-    duplicates: int = 0      # events the server already held
+    stored: int = 0  # new events stored by this request
+    duplicates: int = 0  # events the server already held
     rejected: list[Rejection] = Field(default_factory=list)
-    conflicts: int = 0       # conflicts this batch revealed (pulled as changes)
+    conflicts: int = 0  # conflicts this batch revealed (pulled as changes)
 
 
 class StationStatus(WireModel):
@@ -170,6 +171,7 @@ class StationStatus(WireModel):
 
 
 # --- RMAs ---------------------------------------------------------------------
+
 
 class RmaLine(WireModel):
     """One expected item of an RMA."""
@@ -191,7 +193,8 @@ class RmaRecord(WireModel):
     status: Literal["authorized", "cancelled", "expired"]
     lines: list[RmaLine] = Field(min_length=1, max_length=200)
     tracking_numbers: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
-        default_factory=list, max_length=20)
+        default_factory=list, max_length=20
+    )
 
 
 class RmaImport(WireModel):
@@ -212,7 +215,7 @@ class TimelineEntry(WireModel):
     """One step of an RMA's life, as customer-facing tracking shows it."""
 
     at: str
-    what: str                # authorized, cancelled, rma.received, item.inspected, ...
+    what: str  # authorized, cancelled, rma.received, item.inspected, ...
     station: str = ""
     operator: str = ""
     event_id: str = ""
@@ -239,7 +242,7 @@ class RmaTimeline(WireModel):
     rma: RmaRecord | None
     rma_code: str
     status: str
-    stage: str               # expected / received / inspected, from the events
+    stage: str  # expected / received / inspected, from the events
     timeline: list[TimelineEntry]
     conflicts: list[Conflict]
 
@@ -272,10 +275,11 @@ class PhotoStored(WireModel):
 
     sha256: str
     bytes: int
-    stored: bool             # False: the server held it already (same hash, same bytes)
+    stored: bool  # False: the server held it already (same hash, same bytes)
 
 
 # --- checklists ---------------------------------------------------------------
+
 
 class ChecklistDocument(WireModel):
     """A QC checklist definition for one product category, as an opaque document."""
@@ -285,6 +289,7 @@ class ChecklistDocument(WireModel):
 
 
 # --- pull ---------------------------------------------------------------------
+
 
 class Change(WireModel):
     """One change for stations: exactly one of rma / checklist / conflict is set."""
@@ -301,7 +306,7 @@ class ChangePage(WireModel):
 
     epoch: str
     changes: list[Change]
-    cursor: int              # the last change's cursor (or the one asked for, if none)
+    cursor: int  # the last change's cursor (or the one asked for, if none)
     has_more: bool
 
 

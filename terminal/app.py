@@ -32,13 +32,19 @@ class StationApp(App):
 
     CSS_PATH = "station.tcss"
     TITLE = "RMA Station"
-    BINDINGS = [Binding("f2", "sign_in", "Sign in"), Binding("f3", "sign_out", "Sign out"),
-                Binding("f6", "show('receive')", "Receive"), Binding("f7", "show('inspect')", "Inspect"),
-                Binding("f8", "toggle_camera", "Camera"), Binding("f9", "print_jobs", "Print jobs"),
-                Binding("f10", "quit", "Quit")]
+    BINDINGS = [
+        Binding("f2", "sign_in", "Sign in"),
+        Binding("f3", "sign_out", "Sign out"),
+        Binding("f6", "show('receive')", "Receive"),
+        Binding("f7", "show('inspect')", "Inspect"),
+        Binding("f8", "toggle_camera", "Camera"),
+        Binding("f9", "print_jobs", "Print jobs"),
+        Binding("f10", "quit", "Quit"),
+    ]
 
-    def __init__(self, settings: Settings, *, operator: str | None = None, db: StationDb | None = None,
-                 notice: str = ""):
+    def __init__(
+        self, settings: Settings, *, operator: str | None = None, db: StationDb | None = None, notice: str = ""
+    ):
         super().__init__()
         self.settings, self.notice = settings, notice  # notice: one line at start (the demo's database)
         self.db = db or StationDb(settings.db_path, create_folder=settings.db_is_default)
@@ -52,8 +58,10 @@ class StationApp(App):
     operator = property(lambda self: self.session.operator, doc="The signed-in operator's id ('' for nobody).")
     operator_role = property(lambda self: self.session.role, doc="The signed-in operator's registered role.")
     signed_in = property(lambda self: self.session.signed_in, doc="Set while someone is signed in.")
-    photo_source = property(lambda self: self.camera if self.camera.source else None,
-                            doc="Where the inspect screen takes photos from: the station camera, if configured.")
+    photo_source = property(
+        lambda self: self.camera if self.camera.source else None,
+        doc="Where the inspect screen takes photos from: the station camera, if configured.",
+    )
 
     def on_mount(self) -> None:
         self.install_screen(ReceiveScreen(), "receive")
@@ -170,7 +178,8 @@ class StationApp(App):
             self.set_timer(0.4, self.bell)
 
 
-def make_app(settings: Settings, *, operator: str | None = None, db: StationDb | None = None,
-             notice: str = "") -> StationApp:
+def make_app(
+    settings: Settings, *, operator: str | None = None, db: StationDb | None = None, notice: str = ""
+) -> StationApp:
     """The one factory the CLI and the tests use."""
     return StationApp(settings, operator=operator, db=db, notice=notice)

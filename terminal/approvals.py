@@ -10,7 +10,7 @@ registered supervisor.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sync.store import Rma
 from terminal.config import Settings
@@ -23,10 +23,9 @@ def undo_needs_supervisor(settings: Settings, receipt: Rma, operator: str, now: 
     if "undo_other" in required and receipt.received_operator and receipt.received_operator != operator:
         reasons.append(f"it was received by {receipt.received_operator}")
     if "undo_old" in required and receipt.received_at:
-        age = ((now or datetime.now(timezone.utc)) - datetime.fromisoformat(receipt.received_at)).total_seconds()
+        age = ((now or datetime.now(UTC)) - datetime.fromisoformat(receipt.received_at)).total_seconds()
         if age > settings.undo_grace_minutes * 60:
-            reasons.append(f"it was received {int(age // 60)} minutes ago "
-                           f"(more than {settings.undo_grace_minutes:g})")
+            reasons.append(f"it was received {int(age // 60)} minutes ago (more than {settings.undo_grace_minutes:g})")
     return " and ".join(reasons)
 
 

@@ -11,6 +11,7 @@ a keyboard-wedge scan, and goes the same way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,10 +48,13 @@ class StationCamera:
         if not self.source:
             return
         quiet_opencv()  # OpenCV's warnings would scribble over the screen; our state line says it
-        self.reader = CameraReader(self.source,
-                                   on_scan=lambda read: self._post(self.app, Scanned(read_scan(read.raw, "camera"), read)),
-                                   on_state=lambda state: self._post(self.app, CameraStateChanged(state)),
-                                   on_frame=self._frame, realtime=True)
+        self.reader = CameraReader(
+            self.source,
+            on_scan=lambda read: self._post(self.app, Scanned(read_scan(read.raw, "camera"), read)),
+            on_state=lambda state: self._post(self.app, CameraStateChanged(state)),
+            on_frame=self._frame,
+            realtime=True,
+        )
         self.state = self.reader.state
         self.reader.start()
 
@@ -61,10 +65,8 @@ class StationCamera:
 
     @staticmethod
     def _post(target, message: Message) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the app's loop is already closed: we are shutting down
             target.post_message(message)
-        except RuntimeError:  # the app's loop is already closed: we are shutting down
-            pass
 
     def _frame(self, image, reads) -> None:
         preview = self.preview
@@ -89,8 +91,13 @@ class StationCamera:
         if self.preview is not None:
             self.preview.show_state(state.message)
         if state.status in BAD:
-            self.app.notify(f"{state.message} — scan with the handheld scanner or type meanwhile",
-                            title="Camera", severity="warning", timeout=8, markup=False)
+            self.app.notify(
+                f"{state.message} — scan with the handheld scanner or type meanwhile",
+                title="Camera",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
 
     def show_code(self, read: Read) -> None:
         """Highlight the code just read in the preview."""

@@ -19,8 +19,7 @@ import platformdirs
 
 APP_NAME = "rma-station"
 CONFIG_ENV = "RMA_STATION_CONFIG"
-KEYS = ("station", "db", "server_url", "server_token", "printer", "camera", "supervisor_required",
-        "undo_grace_minutes")
+KEYS = ("station", "db", "server_url", "server_token", "printer", "camera", "supervisor_required", "undo_grace_minutes")
 # What a supervisor's badge must approve (a site setting): a disposition override, an undo of another
 # operator's receipt, an undo of a receipt older than undo_grace_minutes.
 APPROVALS = ("override", "undo_other", "undo_old")
@@ -30,8 +29,7 @@ class ConfigError(Exception):
     """The config file cannot be used; the message names the file and the reason."""
 
 
-_TOML_TYPES = {str: "text", int: "a number", float: "a number", bool: "true/false", list: "a list",
-               dict: "a table"}
+_TOML_TYPES = {str: "text", int: "a number", float: "a number", bool: "true/false", list: "a list", dict: "a table"}
 
 
 def _check_type(path: Path, key: str, value: object) -> None:
@@ -41,8 +39,11 @@ def _check_type(path: Path, key: str, value: object) -> None:
     """
     if isinstance(value, str) or (key == "camera" and type(value) is int):
         return
-    wanted = "text in quotes or a device number (e.g. camera = 0)" if key == "camera" else \
-        f'text in quotes (e.g. {key} = "...")'
+    wanted = (
+        "text in quotes or a device number (e.g. camera = 0)"
+        if key == "camera"
+        else f'text in quotes (e.g. {key} = "...")'
+    )
     got = _TOML_TYPES.get(type(value), type(value).__name__)
     raise ConfigError(f"{path}: {key} must be {wanted}, not {got}")
 
@@ -93,8 +94,9 @@ def _approval_setting(path: Path, key: str, value: object) -> tuple[str, ...] | 
             raise ConfigError(f"{path}: supervisor_required must be a list, e.g. {list(APPROVALS)}")
         unknown = [v for v in value if v not in APPROVALS]
         if unknown:
-            raise ConfigError(f"{path}: supervisor_required: unknown action {unknown[0]!r}; "
-                              f"known: {', '.join(APPROVALS)}")
+            raise ConfigError(
+                f"{path}: supervisor_required: unknown action {unknown[0]!r}; known: {', '.join(APPROVALS)}"
+            )
         return tuple(dict.fromkeys(value))
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ConfigError(f"{path}: undo_grace_minutes must be a number of minutes ≥ 0, not {value!r}")

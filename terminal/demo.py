@@ -10,8 +10,8 @@ directory, removed when the station quits.
 from __future__ import annotations
 
 import random
-import sqlite3
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,24 +21,89 @@ from pathlib import Path
 from sync.imports import ParsedRma
 from sync.store import Store
 
-FIRST = ["Anna", "Ben", "Chloé", "David", "Eva", "Farid", "Greta", "Hugo", "Ines", "Jonas",
-         "Karin", "Luca", "Maya", "Noah", "Olga", "Pavel", "Rosa", "Sven", "Tara", "Yusuf"]
-LAST = ["Schmidt", "Novak", "García", "Müller", "Rossi", "Kowalski", "Dubois", "Jensen",
-        "Öztürk", "Silva", "Nguyen", "O'Brien", "Larsen", "Horvat", "Costa"]
+FIRST = [
+    "Anna",
+    "Ben",
+    "Chloé",
+    "David",
+    "Eva",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Karin",
+    "Luca",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Pavel",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Yusuf",
+]
+LAST = [
+    "Schmidt",
+    "Novak",
+    "García",
+    "Müller",
+    "Rossi",
+    "Kowalski",
+    "Dubois",
+    "Jensen",
+    "Öztürk",
+    "Silva",
+    "Nguyen",
+    "O'Brien",
+    "Larsen",
+    "Horvat",
+    "Costa",
+]
 # (category, sku prefix, products)
 CATALOGUE = [
-    ("apparel", "APP", ["Merino crew-neck sweater", "Slim chino trousers", "Rain jacket", "Linen shirt",
-                        "Wool beanie", "Denim jacket"]),
+    (
+        "apparel",
+        "APP",
+        [
+            "Merino crew-neck sweater",
+            "Slim chino trousers",
+            "Rain jacket",
+            "Linen shirt",
+            "Wool beanie",
+            "Denim jacket",
+        ],
+    ),
     ("footwear", "FTW", ["Trail running shoe", "Leather Chelsea boot", "Canvas sneaker", "Hiking sandal"]),
-    ("consumer_electronics", "ELC", ["Wireless earbuds", "Bluetooth speaker", "Fitness watch",
-                                     "USB-C power bank 20000 mAh", "Noise-cancelling headphones"]),
+    (
+        "consumer_electronics",
+        "ELC",
+        [
+            "Wireless earbuds",
+            "Bluetooth speaker",
+            "Fitness watch",
+            "USB-C power bank 20000 mAh",
+            "Noise-cancelling headphones",
+        ],
+    ),
     ("small_appliances", "HOM", ["Espresso machine", "Hand blender", "Electric kettle 1.7 l", "Toaster 2-slot"]),
     ("general", "GEN", ["Yoga mat", "Stainless water bottle", "Desk lamp", "Backpack 25 l"]),
 ]
-REASONS = ["wrong size", "defective", "damaged in transit", "not as described", "changed mind",
-           "arrived late", "wrong item sent"]
+REASONS = [
+    "wrong size",
+    "defective",
+    "damaged in transit",
+    "not as described",
+    "changed mind",
+    "arrived late",
+    "wrong item sent",
+]
 # anna is a supervisor (she approves overrides and undos), ben a receiving clerk, qc1 an inspector
-OPERATORS = [("anna", "Anna Schmidt", "supervisor"), ("ben", "Ben Novak", "clerk"), ("qc1", "Chloé Dubois", "inspector")]
+OPERATORS = [
+    ("anna", "Anna Schmidt", "supervisor"),
+    ("ben", "Ben Novak", "clerk"),
+    ("qc1", "Chloé Dubois", "inspector"),
+]
 DEMO_MARK = "demo"  # sync_state key written into every demo database: value "1"
 
 
@@ -62,18 +127,35 @@ def demo_rmas(count: int = 200, seed: int = 7) -> list[ParsedRma]:
         lines = []
         for _ in range(rng.choices([1, 2, 3], [70, 22, 8])[0]):
             category, prefix, products = rng.choice(CATALOGUE)
-            lines.append({"sku": f"{prefix}-{rng.randint(1000, 9999)}", "gtin": gtin13(rng),
-                          "description": rng.choice(products), "qty": rng.choice([1, 1, 1, 2]),
-                          "category": category})
-        tracking = rng.choice([
-            f"1Z{rng.randint(100, 999)}AA1{rng.randint(10**7, 10**8 - 1)}",  # UPS-style
-            f"{rng.randint(10**11, 10**12 - 1)}",                                 # FedEx-style 12 digits
-            f"9400{rng.randint(10**17, 10**18 - 1)}",                             # USPS-style 22 digits
-        ])
-        rmas.append(ParsedRma(
-            {"rma_code": f"RMA-2026-{n:06d}", "order_ref": f"SO-{rng.randint(100000, 999999)}",
-             "customer_name": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "reason": rng.choice(REASONS),
-             "status": status}, lines, [tracking]))
+            lines.append(
+                {
+                    "sku": f"{prefix}-{rng.randint(1000, 9999)}",
+                    "gtin": gtin13(rng),
+                    "description": rng.choice(products),
+                    "qty": rng.choice([1, 1, 1, 2]),
+                    "category": category,
+                }
+            )
+        tracking = rng.choice(
+            [
+                f"1Z{rng.randint(100, 999)}AA1{rng.randint(10**7, 10**8 - 1)}",  # UPS-style
+                f"{rng.randint(10**11, 10**12 - 1)}",  # FedEx-style 12 digits
+                f"9400{rng.randint(10**17, 10**18 - 1)}",  # USPS-style 22 digits
+            ]
+        )
+        rmas.append(
+            ParsedRma(
+                {
+                    "rma_code": f"RMA-2026-{n:06d}",
+                    "order_ref": f"SO-{rng.randint(100000, 999999)}",
+                    "customer_name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    "reason": rng.choice(REASONS),
+                    "status": status,
+                },
+                lines,
+                [tracking],
+            )
+        )
     return rmas
 
 
@@ -104,8 +186,9 @@ def create_demo_database(path: str | Path, count: int = 200) -> Path:
     """
     path = Path(path)
     if path.exists() and not is_demo_database(path):
-        raise NotADemoDatabase(f"{path} exists and is not a demo database; nothing changed — "
-                               f"give a new file to --db (or leave --db out)")
+        raise NotADemoDatabase(
+            f"{path} exists and is not a demo database; nothing changed — give a new file to --db (or leave --db out)"
+        )
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     with Store(path, create_folder=True) as store:
@@ -113,8 +196,9 @@ def create_demo_database(path: str | Path, count: int = 200) -> Path:
             store.set_state(conn, DEMO_MARK, "1")
         for operator_id, name, role in OPERATORS:
             store.add_operator(operator_id, name, role)
-        store.import_rmas(((p.rma, p.lines, p.tracking) for p in demo_rmas(count)),
-                          station="demo", operator="demo", source="rma demo")
+        store.import_rmas(
+            ((p.rma, p.lines, p.tracking) for p in demo_rmas(count)), station="demo", operator="demo", source="rma demo"
+        )
     return path
 
 
@@ -150,8 +234,10 @@ class DemoSession:
     def notice(self) -> str:
         """What the station says at start about this demo."""
         fate = "removed when you quit (F10)" if self.temporary else "kept"
-        return (f"Demo database {self.db} ({fate}). F9: print jobs (labels go to {LABELS_FILE}); "
-                f"F8: the sample camera, which sees {CAMERA_RMA}.")
+        return (
+            f"Demo database {self.db} ({fate}). F9: print jobs (labels go to {LABELS_FILE}); "
+            f"F8: the sample camera, which sees {CAMERA_RMA}."
+        )
 
 
 @contextmanager
@@ -174,8 +260,12 @@ def film_demo_camera(path: str | Path) -> Path:
     from terminal.scanning.synthetic import Shot, rma_label, write_video
 
     label = rma_label(CAMERA_RMA)
-    return write_video(path, [Shot(None, 50), Shot(label, 15, 0.5), Shot(None, 75), Shot(label, 15, 0.5),
-                              Shot(None, 25)], size=(960, 540), fps=5.0)
+    return write_video(
+        path,
+        [Shot(None, 50), Shot(label, 15, 0.5), Shot(None, 75), Shot(label, 15, 0.5), Shot(None, 25)],
+        size=(960, 540),
+        fps=5.0,
+    )
 
 
 def queue_demo_badge(session: DemoSession) -> None:

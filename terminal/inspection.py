@@ -8,8 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qc_checklists import (FAIL, NOT_APPLICABLE, PASS, AnswerError, Checklist, Disposition, Item, Kind, Suggestion,
-                           judge, suggest)
+from qc_checklists import (
+    FAIL,
+    NOT_APPLICABLE,
+    PASS,
+    AnswerError,
+    Checklist,
+    Disposition,
+    Item,
+    Kind,
+    Suggestion,
+    judge,
+    suggest,
+)
 from sync.clock import utc_now
 from sync.store import Inspection, Line, Rma
 from terminal.photos import Photo
@@ -107,8 +118,11 @@ class Draft:
         """1-9: pick a choice by its number."""
         item = self.current
         if item is None or item.kind != Kind.CHOICE:
-            return "number keys pick an answer of a choice item" if item is None else \
-                f"{self.label(item)} is not a choice: {self.how_to_answer(item)}"
+            return (
+                "number keys pick an answer of a choice item"
+                if item is None
+                else f"{self.label(item)} is not a choice: {self.how_to_answer(item)}"
+            )
         if not 1 <= number <= len(item.choices):
             return f"{self.label(item)} has answers 1 to {len(item.choices)}"
         return self.answer(item.choices[number - 1].label)
@@ -168,8 +182,10 @@ class Draft:
         open_items = self.unanswered()
         judged = [i for i in self.checklist.items if i.kind.judged]
         if not any(i.id in self.answers for i in judged):
-            return (f"NOTHING ANSWERED YET — {len(open_items)} check(s) to answer",
-                    "the suggestion appears with the first answer")
+            return (
+                f"NOTHING ANSWERED YET — {len(open_items)} check(s) to answer",
+                "the suggestion appears with the first answer",
+            )
         s = self.suggestion(for_people=True)
         why = "; ".join(s.why)
         if open_items and not s.fails:
@@ -185,8 +201,11 @@ class Draft:
     def labels(self, items: list[Item], width: int = 76) -> str:
         """Every item of ``items`` by number and prompt, prompts shortened (or left out) to fit ``width``."""
         for cut in (None, 24, 16, 10):
-            parts = [f"#{self.checklist.items.index(i) + 1} " +
-                     (i.prompt if cut is None or len(i.prompt) <= cut else i.prompt[:cut - 1] + "…") for i in items]
+            parts = [
+                f"#{self.checklist.items.index(i) + 1} "
+                + (i.prompt if cut is None or len(i.prompt) <= cut else i.prompt[: cut - 1] + "…")
+                for i in items
+            ]
             text = ", ".join(parts)
             if len(text) <= width:
                 return text
@@ -195,8 +214,12 @@ class Draft:
     def photos_missing(self) -> list[Item]:
         """Items that need a photo before saving: failed ones requiring it, and photo items."""
         failed = {f.item.id for f in self.suggestion().fails}
-        return [i for i in self.checklist.items if i.id not in self.photos and
-                ((i.photo_required_on_fail and i.id in failed) or (i.kind == Kind.PHOTO and not i.optional))]
+        return [
+            i
+            for i in self.checklist.items
+            if i.id not in self.photos
+            and ((i.photo_required_on_fail and i.id in failed) or (i.kind == Kind.PHOTO and not i.optional))
+        ]
 
     def photo_required(self, item: Item) -> bool:
         """True when ``item`` cannot be saved without a photo (a failed photo-on-fail item, a required photo item)."""
@@ -206,8 +229,11 @@ class Draft:
 
     def unanswered(self) -> list[Item]:
         """Required items without an answer (photo items are counted by photos_missing)."""
-        return [i for i in self.checklist.items if i.id not in self.answers and not i.optional
-                and i.kind not in (Kind.NOTE, Kind.PHOTO)]
+        return [
+            i
+            for i in self.checklist.items
+            if i.id not in self.answers and not i.optional and i.kind not in (Kind.NOTE, Kind.PHOTO)
+        ]
 
     def to_inspection(self, final: Disposition, reason: str = "", note: str = "") -> Inspection:
         """What the store records when this draft is confirmed."""
@@ -218,17 +244,35 @@ class Draft:
                 continue
             value = self.answers[item.id]
             finding = judge(item, value) if item.kind.judged else None
-            answers.append({"item": item.id, "kind": item.kind.value, "answer": value,
-                            "failed": bool(finding and finding.failed),
-                            "severity": finding.severity.value if finding and finding.severity else None})
+            answers.append(
+                {
+                    "item": item.id,
+                    "kind": item.kind.value,
+                    "answer": value,
+                    "failed": bool(finding and finding.failed),
+                    "severity": finding.severity.value if finding and finding.severity else None,
+                }
+            )
         return Inspection(
-            rma_code=self.rma.code, line_no=self.line.line_no, checklist_id=self.checklist.id,
-            checklist_hash=self.checklist.content_hash, answers=tuple(answers),
-            suggested=suggestion.disposition.value, final=final.value, started_at=self.started_at,
-            why=suggestion.why, override_reason=reason, override_note=note,
-            photos=tuple(p.record() for p in self.photos.values()), scanned=self.code.scanned,
-            gtin=self.code.gtin, serial=self.code.serial, lot=self.code.lot, expiry=self.code.expiry,
-            matched_by=self.matched_by)
+            rma_code=self.rma.code,
+            line_no=self.line.line_no,
+            checklist_id=self.checklist.id,
+            checklist_hash=self.checklist.content_hash,
+            answers=tuple(answers),
+            suggested=suggestion.disposition.value,
+            final=final.value,
+            started_at=self.started_at,
+            why=suggestion.why,
+            override_reason=reason,
+            override_note=note,
+            photos=tuple(p.record() for p in self.photos.values()),
+            scanned=self.code.scanned,
+            gtin=self.code.gtin,
+            serial=self.code.serial,
+            lot=self.code.lot,
+            expiry=self.code.expiry,
+            matched_by=self.matched_by,
+        )
 
     # -- helpers --------------------------------------------------------------
 

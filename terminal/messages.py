@@ -40,14 +40,14 @@ class Scanned(Message, bubble=False):
 class Recorded(Message, bubble=False):
     """A write went into the station database: what the header shows now, and the outbox has news."""
 
-    totals: "Totals"
+    totals: Totals
 
 
 @dataclass
 class CameraStateChanged(Message, bubble=False):
     """The camera went live, was lost, ended..."""
 
-    state: "CameraState"
+    state: CameraState
 
 
 @dataclass
@@ -63,8 +63,18 @@ class PrinterChanged(Message, bubble=False):
 class SyncStatus(Message, bubble=False):
     """How sync stands: online or not, events waiting, last success, last error, conflicts."""
 
-    def __init__(self, online: bool, waiting: int, last_success: str, last_error: str, conflicts: int,
-                 photos_waiting: int = 0, photo_problem: str = "", photo_problems: int = 0, restored: str = ""):
+    def __init__(
+        self,
+        online: bool,
+        waiting: int,
+        last_success: str,
+        last_error: str,
+        conflicts: int,
+        photos_waiting: int = 0,
+        photo_problem: str = "",
+        photo_problems: int = 0,
+        restored: str = "",
+    ):
         super().__init__()
         self.online, self.waiting, self.last_success = online, waiting, last_success
         self.last_error, self.conflicts = last_error, conflicts
@@ -77,24 +87,37 @@ class SyncStatus(Message, bubble=False):
     @property
     def state(self) -> SyncState:
         """The report as the header keeps it."""
-        return SyncState(self.online, self.waiting, self.last_success, self.last_error, self.conflicts,
-                         self.photos_waiting, self.photo_problems, self.restored)
+        return SyncState(
+            self.online,
+            self.waiting,
+            self.last_success,
+            self.last_error,
+            self.conflicts,
+            self.photos_waiting,
+            self.photo_problems,
+            self.restored,
+        )
 
     @property
     def text(self) -> Content:
         """The header's sync part, read from a step away (the server's words as text, never markup)."""
-        state = Content.styled("ONLINE", "bold green") if self.online else \
-            Content.styled(" OFFLINE ", "bold reverse red")
-        parts = [Content("SYNC ") + state, Content.from_markup("waiting [b]$n[/b]", n=str(self.waiting)),
-                 Content(f"last ok {self.last_success or 'never'}")]
+        state = (
+            Content.styled("ONLINE", "bold green") if self.online else Content.styled(" OFFLINE ", "bold reverse red")
+        )
+        parts = [
+            Content("SYNC ") + state,
+            Content.from_markup("waiting [b]$n[/b]", n=str(self.waiting)),
+            Content(f"last ok {self.last_success or 'never'}"),
+        ]
         if self.photos_waiting:
             parts.append(Content.from_markup("photos waiting [b]$n[/b]", n=str(self.photos_waiting)))
         if self.photo_problems:
             plural = "S" if self.photo_problems > 1 else ""
             parts.append(Content.styled(f" {self.photo_problems} PHOTO PROBLEM{plural} ", "bold reverse yellow"))
         if self.conflicts:
-            parts.append(Content.styled(f" {self.conflicts} CONFLICT{'S' if self.conflicts > 1 else ''} ",
-                                        "bold reverse yellow"))
+            parts.append(
+                Content.styled(f" {self.conflicts} CONFLICT{'S' if self.conflicts > 1 else ''} ", "bold reverse yellow")
+            )
         if self.restored:
             parts.append(Content.styled(" DATABASE RESTORED: see rma conflicts ", "bold reverse yellow"))
         # what the server, the network or a file said is text, never markup (Content.styled takes it as text)

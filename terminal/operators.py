@@ -36,14 +36,17 @@ def record_sign_out(store: Store, operator: str, station: str) -> None:
 def not_registered(operator_id: str, signed_in: str) -> str:
     """The line for a badge nobody registered: nothing happened, who stays, who can register it."""
     who = f" ({signed_in} stays signed in)" if signed_in else ""
-    return (f"{operator_id[:64]} is not a registered operator: not signed in{who}. "
-            f"A supervisor registers badges: rma operator add {operator_id[:64]}")
+    return (
+        f"{operator_id[:64]} is not a registered operator: not signed in{who}. "
+        f"A supervisor registers badges: rma operator add {operator_id[:64]}"
+    )
 
 
 def welcome(operator: Operator) -> str:
     """The line for a sign-in: who, and in which role."""
-    return f"Signed in: {operator.id}" + (f" ({operator.name}, {operator.role})" if operator.name
-                                          else f" ({operator.role})")
+    return f"Signed in: {operator.id}" + (
+        f" ({operator.name}, {operator.role})" if operator.name else f" ({operator.role})"
+    )
 
 
 class Session:
@@ -57,8 +60,9 @@ class Session:
     async def sign_in(self, app: StationApp, operator_id: str) -> None:
         """Sign a registered operator in (badge or typed id); refuse anyone else with one line and a bell."""
         station = app.settings.station
-        found, totals = await app.db.run(with_totals(
-            lambda store: sign_in_registered(store, operator_id, station), station))
+        found, totals = await app.db.run(
+            with_totals(lambda store: sign_in_registered(store, operator_id, station), station)
+        )
         if found is None:
             app.notify(not_registered(operator_id, self.operator), severity="error", markup=False)
             app.bell()

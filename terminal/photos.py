@@ -92,8 +92,9 @@ def photo_from_file(item_id: str, path: str | Path, folder: str | os.PathLike) -
         if size == 0:
             raise PhotoError(f"{path} is empty")
         if size > MAX_PHOTO_BYTES:
-            raise PhotoError(f"{path} is {size // 1024 // 1024} MB; "
-                             f"a photo may have at most {MAX_PHOTO_BYTES // 1024 // 1024} MB")
+            raise PhotoError(
+                f"{path} is {size // 1024 // 1024} MB; a photo may have at most {MAX_PHOTO_BYTES // 1024 // 1024} MB"
+            )
         digest = hashlib.sha256()
         with path.open("rb") as f:
             head = f.read(16)
@@ -131,6 +132,7 @@ def no_camera(item_id: str) -> Photo:
 
 
 # --- the station camera's photos -------------------------------------------
+
 
 @dataclass(frozen=True)
 class StoredPhoto:

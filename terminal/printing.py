@@ -10,8 +10,8 @@ listed and can be reprinted (a new job with the same bytes).
 
 A job is printed when the printer confirmed it (a ZPL printer's ``~HS``
 after the job shows its buffer empty, CUPS gave a request id, the file was
-synced); bytes that left the station are not a label.  The printer's state is reported through ``on_change`` (from the printing
-thread) so the station header can show it.  Every method blocks on SQLite or
+synced); bytes that left the station are not a label.  The printer's state is reported through
+``on_change`` (from the printing thread) so the station header can show it.  Every method blocks on SQLite or
 waits for the thread's lock: from the event loop, call them through
 ``asyncio.to_thread`` — e.g. the inspect screen's one line::
 
@@ -20,6 +20,7 @@ waits for the thread's lock: from the event loop, call them through
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -31,11 +32,11 @@ from labels import Label, LabelError, Printer, PrinterError, PrinterStatus, open
 from sync.store import StoreError
 from sync.store.print_jobs import Job, PrintJobStore
 
-__all__ = ["Job", "PrintQueue", "PrintQueueError", "PrinterState", "print_label", "queue_path_for",
-           "start_print_queue"]
+__all__ = ["Job", "PrintQueue", "PrintQueueError", "PrinterState", "print_label", "queue_path_for", "start_print_queue"]
 
 RETRY_PAUSES = (2.0, 5.0, 10.0, 30.0, 60.0)  # seconds between attempts at a job the printer did not take
 IDLE_CHECK = 30.0  # seconds between printer status checks while nothing waits
+
 
 class PrintQueueError(Exception):
     """The print queue cannot do this; the message is for a person."""
@@ -67,9 +68,15 @@ def queue_path_for(db_path: str | Path) -> Path:
 class PrintQueue:
     """Label jobs kept in SQLite and printed in order by one thread; none is ever dropped."""
 
-    def __init__(self, path: str | Path, printer: Printer | str | None, *,
-                 on_change: Callable[[PrinterState], None] | None = None,
-                 retry_pauses: Sequence[float] = RETRY_PAUSES, idle_check: float = IDLE_CHECK):
+    def __init__(
+        self,
+        path: str | Path,
+        printer: Printer | str | None,
+        *,
+        on_change: Callable[[PrinterState], None] | None = None,
+        retry_pauses: Sequence[float] = RETRY_PAUSES,
+        idle_check: float = IDLE_CHECK,
+    ):
         self.path = Path(path)
         self.printer = open_printer(printer) if isinstance(printer, str) and printer else printer or None
         self.on_change = on_change
@@ -115,8 +122,9 @@ class PrintQueue:
         documents = render(labels, fmt, dpi)  # ZPL and PDF: one document for all; PNG and SVG: one each
         if len(documents) > 1:
             raise LabelError(f"one {fmt} job holds one label; submit them one by one")
-        return self.submit_document(documents[0], fmt=fmt,
-                                    what=what or ", ".join(f"{label.kind} {label.name}" for label in labels))
+        return self.submit_document(
+            documents[0], fmt=fmt, what=what or ", ".join(f"{label.kind} {label.name}" for label in labels)
+        )
 
     def submit_document(self, data: bytes, *, fmt: str, what: str) -> int:
         """Keep an already rendered document as one waiting job; returns its id."""
@@ -199,10 +207,9 @@ class PrintQueue:
 
     def _changed(self) -> None:
         if self.on_change is not None:
-            try:
+            # a header that cannot be updated must not stop printing
+            with contextlib.suppress(Exception):
                 self.on_change(self.state())
-            except Exception:  # noqa: BLE001 - a header that cannot be updated must not stop printing
-                pass
 
     def _run(self) -> None:
         failures = 0
@@ -227,7 +234,7 @@ class PrintQueue:
                 self._wake.wait(pause)
             self._wake.clear()
 
-    def start(self) -> "PrintQueue":
+    def start(self) -> PrintQueue:
         """Start the printing thread."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="print-queue", daemon=True)
@@ -250,7 +257,7 @@ class PrintQueue:
                 self._store.close()
                 self._store = None
 
-    def __enter__(self) -> "PrintQueue":
+    def __enter__(self) -> PrintQueue:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -262,7 +269,7 @@ def _short(exc: Exception, url: str) -> str:
     text = str(exc)
     for prefix in (f"printer {url} is not ready: ", f"printer {url} "):
         if text.startswith(prefix):
-            return text[len(prefix):]
+            return text[len(prefix) :]
     return text
 
 
@@ -307,10 +314,8 @@ def start_print_queue(app) -> PrintQueue | None:
         return None
 
     def on_change(state: PrinterState) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the app has closed its loop
             app.post_message(PrinterChanged(state.text))
-        except RuntimeError:  # the app has closed its loop
-            pass
 
     return PrintQueue(queue_path_for(app.settings.db_path), printer, on_change=on_change).start()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import biip
 
 from sync.store import Outcome, Receipt, Store, StoreError
@@ -15,9 +17,9 @@ NEXT_STEP = {
     Outcome.ALREADY_RECEIVED: "Nothing counted twice. Check for a duplicate label.",
     Outcome.NOT_EXPECTED: "Recorded as unexpected. Put the parcel on the exceptions shelf.",
     Outcome.CANCELLED: "Not received: the RMA was cancelled. Put the parcel on the exceptions shelf "
-                       "and tell the supervisor.",
+    "and tell the supervisor.",
     Outcome.EXPIRED: "Not received: the RMA has expired. Put the parcel on the exceptions shelf "
-                     "and tell the supervisor.",
+    "and tell the supervisor.",
     Outcome.NOT_AN_RMA: "That is a product barcode. Scan the RMA or carrier label on the parcel.",
 }
 
@@ -37,8 +39,7 @@ def describe(receipt: Receipt) -> str:
         items = ", ".join(f"{ln.qty}× {ln.description or ln.sku}" for ln in rma.lines)
         return f"{head} — {items} — reason: {rma.reason or '-'}"
     if receipt.outcome == Outcome.ALREADY_RECEIVED:
-        return (f"{head} — received {when(rma.received_at)} at {rma.received_station} "
-                f"by {rma.received_operator}")
+        return f"{head} — received {when(rma.received_at)} at {rma.received_station} by {rma.received_operator}"
     return f"{head} — {NEXT_STEP[receipt.outcome]}"
 
 
@@ -57,8 +58,9 @@ def check_digit_problem(text: str) -> str:
     return "" if ok else f"{text}: check digit wrong — scan again. Nothing recorded."
 
 
-def receive_at_bench(store: Store, text: str, station: str, operator: str, *,
-                     item_barcode: bool = False) -> tuple[Receipt, list[dict]]:
+def receive_at_bench(
+    store: Store, text: str, station: str, operator: str, *, item_barcode: bool = False
+) -> tuple[Receipt, list[dict]]:
     """Receive a scan, and fetch the conflicts the server reported for its RMA (one database job).
 
     A product-code-shaped scan with a wrong check digit that names no RMA is
@@ -73,8 +75,10 @@ def receive_at_bench(store: Store, text: str, station: str, operator: str, *,
 
 def describe_conflicts(conflicts: list[dict]) -> str:
     """One line per conflict the server reported, for the clerk to pass on."""
-    return "\n".join(f"CONFLICT: {c['kind'].replace('_', ' ')} at {', '.join(c['stations'])} — "
-                     "tell the supervisor (rma conflicts)" for c in conflicts)
+    return "\n".join(
+        f"CONFLICT: {c['kind'].replace('_', ' ')} at {', '.join(c['stations'])} — tell the supervisor (rma conflicts)"
+        for c in conflicts
+    )
 
 
 CHECKPOINT_EVERY = 100  # receipts of one batch (`rma receive`) between WAL checkpoints
@@ -96,7 +100,6 @@ def receive_typed(store: Store, scan: Scan, station: str, operator: str) -> tupl
 
 def checkpoint(store: Store, *, truncate: bool) -> None:
     """Keep the WAL small over a long batch (a running station keeps it from being removed at exit)."""
-    try:
+    # busy: the station's own checkpointer copies it later; every receipt is committed already
+    with contextlib.suppress(StoreError):
         store.checkpoint(truncate=truncate)
-    except StoreError:
-        pass  # busy: the station's own checkpointer copies it later; every receipt is committed already

@@ -40,8 +40,9 @@ class StationDb:
     def _job(self, fn: Callable[[Store], T]) -> T:
         if self._store is None:
             self._store = Store(self.path, create_folder=self.create_folder, auto_checkpoint=False)
-            self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="station-db-checkpoint",
-                                                  daemon=True)
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="station-db-checkpoint", daemon=True
+            )
             self._checkpointer.start()
         return fn(self._store)
 
@@ -62,10 +63,12 @@ class StationDb:
 
     def close(self) -> None:
         """Finish queued jobs, then close the connections."""
+
         def shut() -> None:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+
         self._stop.set()
         self._executor.submit(shut)
         self._executor.shutdown(wait=True)

@@ -11,8 +11,7 @@ header says so and the worker tries again, backing off while it fails.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
-
+from datetime import UTC, datetime, timedelta
 
 from sync.client import NotAuthorized, Retryable, SyncClient, SyncError
 from sync.store import Store, StoreError
@@ -24,8 +23,17 @@ RESTORED_SHOWN = timedelta(hours=24)  # how long the header shows that the datab
 class SyncWorker:
     """Syncs the station continuously on its own thread; ``start()`` / ``stop()``."""
 
-    def __init__(self, db_path, server_url: str, token: str, report, *, interval: float = 5.0,
-                 max_interval: float = 120.0, ca_path: str | None = None):
+    def __init__(
+        self,
+        db_path,
+        server_url: str,
+        token: str,
+        report,
+        *,
+        interval: float = 5.0,
+        max_interval: float = 120.0,
+        ca_path: str | None = None,
+    ):
         self.db_path, self.server_url, self.token, self.ca_path = db_path, server_url, token, ca_path
         self.report = report  # called with a SyncStatus after each round, from this thread
         self.interval, self.max_interval = interval, max_interval
@@ -35,7 +43,7 @@ class SyncWorker:
         self.last_success = ""
 
     @classmethod
-    def for_app(cls, app) -> "SyncWorker | None":
+    def for_app(cls, app) -> SyncWorker | None:
         """A started worker reporting to ``app``, or None when no server is configured."""
         settings = app.settings
         if not settings.server_url:
@@ -67,8 +75,14 @@ class SyncWorker:
                 if store is None:
                     store = Store(self.db_path)
                 if client is None:
-                    client = SyncClient(self.server_url, self.token, ca_path=self.ca_path, stop=self._stop,
-                                        attempts=2, timeout=(3.05, 15))
+                    client = SyncClient(
+                        self.server_url,
+                        self.token,
+                        ca_path=self.ca_path,
+                        stop=self._stop,
+                        attempts=2,
+                        timeout=(3.05, 15),
+                    )
                 report = client.sync(store)
                 online, failures = True, 0
                 if report.photo_error:  # the events went through; only the photos wait
@@ -80,7 +94,7 @@ class SyncWorker:
                 error, failures = str(exc), failures + 1
             except (SyncError, StoreError) as exc:
                 error, failures = str(exc), failures + 1
-            except Exception as exc:  # never let the worker die silently: show it, keep going
+            except Exception as exc:  # noqa: BLE001 - never let the worker die silently: show it, keep going
                 error, failures = f"sync failed: {exc!r}", failures + 1
             if not self._stop.is_set():
                 self.report(self._status(store, online, error))
@@ -99,11 +113,18 @@ class SyncWorker:
                 waiting = store.unsent_count()
                 conflicts = len(store.sync_conflicts())
                 photos, problems = store.photo_uploads(), store.photo_problems()
-                since = (datetime.now(timezone.utc) - RESTORED_SHOWN).isoformat(timespec="milliseconds")
-                restored = next((r["detail"] for r in reversed(store.restored_streams())
-                                 if r["found_at"] >= since), "")
+                since = (datetime.now(UTC) - RESTORED_SHOWN).isoformat(timespec="milliseconds")
+                restored = next((r["detail"] for r in reversed(store.restored_streams()) if r["found_at"] >= since), "")
             except StoreError as exc:
                 error = error or str(exc)
-        return SyncStatus(online, waiting, self.last_success, error, conflicts, photos_waiting=photos["waiting"],
-                          photo_problem=problems[-1]["problem"] if problems else "",
-                          photo_problems=photos["problems"], restored=restored)
+        return SyncStatus(
+            online,
+            waiting,
+            self.last_success,
+            error,
+            conflicts,
+            photos_waiting=photos["waiting"],
+            photo_problem=problems[-1]["problem"] if problems else "",
+            photo_problems=photos["problems"],
+            restored=restored,
+        )

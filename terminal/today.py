@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import TypeVar
 
 from sync.store import Store
@@ -18,8 +18,13 @@ from sync.store import Store
 T = TypeVar("T")
 
 # event type -> the name today's count has in the header
-TODAY_NAMES = {"rma.received": "received", "parcel.unexpected": "unexpected",
-               "parcel.refused": "refused", "rma.receive_undone": "undone", "item.mismatch": "mismatch"}
+TODAY_NAMES = {
+    "rma.received": "received",
+    "parcel.unexpected": "unexpected",
+    "parcel.refused": "refused",
+    "rma.receive_undone": "undone",
+    "item.mismatch": "mismatch",
+}
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class Totals:
 def start_of_day(day: date | None = None) -> str:
     """Local midnight at the start of ``day`` (default: today), as the UTC timestamp events are compared with."""
     midnight = datetime.combine(day or date.today(), time()).astimezone()  # local offset at midnight itself (DST)
-    return midnight.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return midnight.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def header_totals(store: Store, station: str, day: date | None = None) -> Totals:

@@ -19,8 +19,10 @@ def failure_line(worker: Worker) -> str:
     if isinstance(error, StoreError):
         return str(error)  # the store's errors already say what happened and what to do
     what = (worker.name or "a background task").removeprefix("action_").replace("_", " ")
-    return f"{what} failed ({type(error).__name__}: {error}); the station keeps running — tell the supervisor " \
-           "if it repeats"
+    return (
+        f"{what} failed ({type(error).__name__}: {error}); the station keeps running — tell the supervisor "
+        "if it repeats"
+    )
 
 
 class PassesWorkerFailures:

@@ -23,15 +23,28 @@ def store(db_path):
         yield s
 
 
-def add_rma(store: Store, code: str, *, status: str = "authorized", customer: str = "Eva Jensen",
-            order_ref: str = "", tracking: tuple[str, ...] = (), lines: list[dict] | None = None,
-            reason: str = "wrong size") -> None:
+def add_rma(
+    store: Store,
+    code: str,
+    *,
+    status: str = "authorized",
+    customer: str = "Eva Jensen",
+    order_ref: str = "",
+    tracking: tuple[str, ...] = (),
+    lines: list[dict] | None = None,
+    reason: str = "wrong size",
+) -> None:
     """Put one expected RMA into the replica, as an import or a sync would."""
-    lines = lines or [{"sku": "APP-1001", "gtin": "4006381333931", "description": "Rain jacket",
-                       "qty": 1, "category": "apparel"}]
+    lines = lines or [
+        {"sku": "APP-1001", "gtin": "4006381333931", "description": "Rain jacket", "qty": 1, "category": "apparel"}
+    ]
     with store.write() as conn:
-        store.upsert_rma(conn, {"rma_code": code, "order_ref": order_ref, "customer_name": customer,
-                                "reason": reason, "status": status}, lines, tracking)
+        store.upsert_rma(
+            conn,
+            {"rma_code": code, "order_ref": order_ref, "customer_name": customer, "reason": reason, "status": status},
+            lines,
+            tracking,
+        )
 
 
 @pytest.fixture

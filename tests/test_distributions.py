@@ -26,15 +26,23 @@ def _venv(where: Path, *targets: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, timeout=120)
     python = where / "bin" / "python"
     for target in targets:
-        done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(target)],
-                              capture_output=True, text=True, timeout=900)
+        done = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(target)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
     return python
 
 
 def _installed(python: Path) -> set[str]:
-    listed = subprocess.run([str(python), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
-                            capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return {p["name"].lower().replace("_", "-") for p in json.loads(listed)}
 
 
@@ -53,12 +61,20 @@ def test_the_station_installs_without_the_server(station_python, tmp_path):
     assert "rma-station" in names and "textual" in names
     assert not names & SERVER_ONLY, names & SERVER_ONLY
     rma = station_python.parent / "rma"
-    made = subprocess.run([str(rma), "demo", "--no-station", "--rmas", "5", "--db", str(tmp_path / "demo.db")],
-                          capture_output=True, text=True, timeout=120)
+    made = subprocess.run(
+        [str(rma), "demo", "--no-station", "--rmas", "5", "--db", str(tmp_path / "demo.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stderr
     assert (tmp_path / "demo.db").stat().st_size > 0
-    received = subprocess.run([str(rma), "receive", "--db", str(tmp_path / "demo.db"), "RMA-2026-000001"],
-                              capture_output=True, text=True, timeout=60)
+    received = subprocess.run(
+        [str(rma), "receive", "--db", str(tmp_path / "demo.db"), "RMA-2026-000001"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert received.stdout.startswith("RECEIVED"), received.stdout + received.stderr
     no_server = subprocess.run([str(rma), "server", "--port", "0"], capture_output=True, text=True, timeout=60)
     assert no_server.returncode == 1
@@ -72,20 +88,25 @@ def test_the_server_installs_and_runs_without_the_station(server_python, tmp_pat
     assert "rma-station" not in names
     rma_server = server_python.parent / "rma-server"
     db = str(tmp_path / "server.db")
-    token = subprocess.run([str(rma_server), "add-station", "bench-1", "--db", db], capture_output=True, text=True,
-                           timeout=60)
+    token = subprocess.run(
+        [str(rma_server), "add-station", "bench-1", "--db", db], capture_output=True, text=True, timeout=60
+    )
     assert token.returncode == 0, token.stderr
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([str(rma_server), "--db", db, "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(rma_server), "--db", db, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     try:
         answer = None
         for _ in range(300):
             try:
-                answer = requests.get(f"http://127.0.0.1:{port}/api/v1/station", timeout=2,
-                                      headers={"Authorization": f"Bearer {token.stdout.strip()}"})
+                answer = requests.get(
+                    f"http://127.0.0.1:{port}/api/v1/station",
+                    timeout=2,
+                    headers={"Authorization": f"Bearer {token.stdout.strip()}"},
+                )
                 break
             except requests.ConnectionError:
                 assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""

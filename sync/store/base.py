@@ -12,6 +12,7 @@ appending outbox events and reading them, and the ``sync_state`` values.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import uuid
@@ -40,8 +41,15 @@ class Database:
     migrations: ClassVar[Sequence[Migration]]
     older_tables: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, path: str | Path, *, create_folder: bool = False, busy_timeout_ms: int = 5000,
-                 auto_checkpoint: bool = True, check_same_thread: bool = True):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        create_folder: bool = False,
+        busy_timeout_ms: int = 5000,
+        auto_checkpoint: bool = True,
+        check_same_thread: bool = True,
+    ):
         self.path = Path(path)
         folder = self.path.parent
         if not folder.is_dir():
@@ -50,12 +58,18 @@ class Database:
             else:
                 raise DatabaseUnavailable(f"database folder {folder} does not exist; create it or pass another --db")
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout_ms / 1000,
-                                   check_same_thread=check_same_thread)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=busy_timeout_ms / 1000, check_same_thread=check_same_thread
+            )
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             # before WAL mode: someone else's file is left as it was
-            refused = refusal(conn, self.path, application_id=self.application_id, migrations=self.migrations,
-                              older_tables=self.older_tables)
+            refused = refusal(
+                conn,
+                self.path,
+                application_id=self.application_id,
+                migrations=self.migrations,
+                older_tables=self.older_tables,
+            )
             if refused:
                 conn.close()
                 raise DatabaseUnavailable(refused)
@@ -114,15 +128,16 @@ class Database:
         back already; a second ROLLBACK would only hide the real reason.
         """
         if self.conn.in_transaction:
-            try:
+            # the transaction is gone either way; the first error is the one to report
+            with contextlib.suppress(sqlite3.DatabaseError):
                 self.conn.execute("ROLLBACK")
-            except sqlite3.DatabaseError:
-                pass  # the transaction is gone either way; the first error is the one to report
 
     def migrate(self) -> list[str]:
         """Apply the named migrations not yet applied, each in its own transaction."""
         try:
-            self.conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
         except sqlite3.DatabaseError as exc:
             raise explain(exc, self.path) from exc
         done = {r[0] for r in self.conn.execute("SELECT name FROM _migrations")}
@@ -134,8 +149,9 @@ class Database:
                 step(self.db)
                 conn.execute("INSERT INTO _migrations VALUES (?, ?)", (name, utc_now()))
             applied.append(name)
-        if (self.conn.execute("PRAGMA application_id").fetchone()[0] != self.application_id
-                or self.conn.execute("PRAGMA user_version").fetchone()[0] != len(self.migrations)):
+        if self.conn.execute("PRAGMA application_id").fetchone()[0] != self.application_id or self.conn.execute(
+            "PRAGMA user_version"
+        ).fetchone()[0] != len(self.migrations):
             try:
                 with self.write() as conn:  # recognisable as ours, and of which schema
                     conn.execute(f"PRAGMA application_id = {self.application_id}")
@@ -168,21 +184,36 @@ class StoreBase(Database):
 
     # -- events -----------------------------------------------------------
 
-    def _append(self, conn: sqlite3.Connection, type_: str, station: str, operator: str,
-                payload: dict, rma_code: str | None = None, refers_to: str | None = None,
-                at: str | None = None) -> tuple[int, str]:
+    def _append(
+        self,
+        conn: sqlite3.Connection,
+        type_: str,
+        station: str,
+        operator: str,
+        payload: dict,
+        rma_code: str | None = None,
+        refers_to: str | None = None,
+        at: str | None = None,
+    ) -> tuple[int, str]:
         """Append one event inside the caller's transaction; its sequence number and id."""
         event_id = str(uuid.uuid4())
         cur = conn.execute(
             "INSERT INTO outbox (id, type, station, operator, at, rma_code, refers_to, payload) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (event_id, type_, station, operator, at or utc_now(), rma_code, refers_to,
-             json.dumps(payload, ensure_ascii=False, sort_keys=True)),
+            (
+                event_id,
+                type_,
+                station,
+                operator,
+                at or utc_now(),
+                rma_code,
+                refers_to,
+                json.dumps(payload, ensure_ascii=False, sort_keys=True),
+            ),
         )
         return cur.lastrowid or 0, event_id
 
-    def record(self, type_: str, station: str, operator: str, payload: dict,
-               rma_code: str | None = None) -> int:
+    def record(self, type_: str, station: str, operator: str, payload: dict, rma_code: str | None = None) -> int:
         """Append one event that changes no projection (sign-in, notes); returns its sequence."""
         with self.write() as conn:
             seq, _ = self._append(conn, type_, station, operator, payload, rma_code)
@@ -192,7 +223,9 @@ class StoreBase(Database):
         """Outbox events with a sequence above ``after_seq``, oldest first."""
         rows = self.conn.execute(
             "SELECT seq, id, type, station, operator, at, payload, rma_code, refers_to "
-            "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit))
+            "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        )
         return [Event(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8]) for r in rows]
 
     def last_seq(self) -> int:
@@ -235,5 +268,6 @@ class StoreBase(Database):
 
     def set_state(self, conn: sqlite3.Connection, key: str, value: str) -> None:
         """Set a ``sync_state`` value inside the caller's write transaction."""
-        conn.execute("INSERT INTO sync_state VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                     (key, value))
+        conn.execute(
+            "INSERT INTO sync_state VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value)
+        )

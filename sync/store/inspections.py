@@ -12,8 +12,9 @@ from sync.store.replica import Replica
 class Inspections(Replica, Operators):
     """Saving inspections and reading the inspection projection."""
 
-    def save_inspection(self, inspection: Inspection, station: str, operator: str, *,
-                        approved_by: str = "") -> InspectionSaved:
+    def save_inspection(
+        self, inspection: Inspection, station: str, operator: str, *, approved_by: str = ""
+    ) -> InspectionSaved:
         """Record one inspected unit: an ``item.inspected`` event and its projection, in ONE transaction.
 
         The unit is the next uninspected one of its line.  When it is the
@@ -44,11 +45,14 @@ class Inspections(Replica, Operators):
             line = next((ln for ln in rma.lines if ln.line_no == inspection.line_no), None)
             if line is None:
                 raise StoreError(f"inspection not saved: {code} has no line {inspection.line_no}")
-            done = conn.execute("SELECT count(*) FROM inspections WHERE rma_code = ? AND line_no = ?",
-                                (code, line.line_no)).fetchone()[0]
+            done = conn.execute(
+                "SELECT count(*) FROM inspections WHERE rma_code = ? AND line_no = ?", (code, line.line_no)
+            ).fetchone()[0]
             if done >= line.qty:
-                raise StoreError(f"inspection not saved: line {line.line_no} of {code} ({line.qty} × {line.sku}) "
-                                 "is inspected already")
+                raise StoreError(
+                    f"inspection not saved: line {line.line_no} of {code} ({line.qty} × {line.sku}) "
+                    "is inspected already"
+                )
             ended = inspection.ended_at or utc_now()
             unit = done + 1
             payload = inspection.payload(line, unit, ended)
@@ -60,50 +64,102 @@ class Inspections(Replica, Operators):
                 "INSERT INTO inspections (event_id, rma_code, line_no, unit_no, scanned, gtin, serial, lot, expiry, "
                 "checklist_id, checklist_hash, suggested, final, override_reason, failed_items, station, inspector, "
                 "started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (event_id, code, line.line_no, unit, inspection.scanned, inspection.gtin, inspection.serial,
-                 inspection.lot, inspection.expiry, inspection.checklist_id, inspection.checklist_hash,
-                 inspection.suggested, inspection.final, inspection.override_reason,
-                 " ".join(a["item"] for a in inspection.answers if a.get("failed")), station, operator,
-                 inspection.started_at, ended))
+                (
+                    event_id,
+                    code,
+                    line.line_no,
+                    unit,
+                    inspection.scanned,
+                    inspection.gtin,
+                    inspection.serial,
+                    inspection.lot,
+                    inspection.expiry,
+                    inspection.checklist_id,
+                    inspection.checklist_hash,
+                    inspection.suggested,
+                    inspection.final,
+                    inspection.override_reason,
+                    " ".join(a["item"] for a in inspection.answers if a.get("failed")),
+                    station,
+                    operator,
+                    inspection.started_at,
+                    ended,
+                ),
+            )
             progress = self.inspection_progress(code)
             rma_done = all(len(progress.get(ln.line_no, ())) >= ln.qty for ln in rma.lines)
             if rma_done:
-                lines = [{"line_no": ln.line_no, "sku": ln.sku, "qty": ln.qty,
-                          "dispositions": list(progress.get(ln.line_no, ()))} for ln in rma.lines]
+                lines = [
+                    {
+                        "line_no": ln.line_no,
+                        "sku": ln.sku,
+                        "qty": ln.qty,
+                        "dispositions": list(progress.get(ln.line_no, ())),
+                    }
+                    for ln in rma.lines
+                ]
                 self._append(conn, "rma.inspected", station, operator, {"lines": lines}, code, at=ended)
                 conn.execute("UPDATE rmas SET stage = 'inspected', inspected_at = ? WHERE code = ?", (ended, code))
             return InspectionSaved(seq, event_id, line.line_no, unit, unit >= line.qty, rma_done, self._rma(code))
 
-    def record_mismatch(self, rma_code: str, scanned: str, station: str, operator: str, *, gtin: str = "",
-                        serial: str = "", lot: str = "", expiry: str = "", reason: str = "") -> int:
+    def record_mismatch(
+        self,
+        rma_code: str,
+        scanned: str,
+        station: str,
+        operator: str,
+        *,
+        gtin: str = "",
+        serial: str = "",
+        lot: str = "",
+        expiry: str = "",
+        reason: str = "",
+    ) -> int:
         """Record an item that matches no line of the RMA (wrong or swapped item): ``item.mismatch``."""
         code = lookup_key(rma_code)
         reason = reason or "item matches no line of the RMA"
         with self.write() as conn:
             at = utc_now()
             seq, event_id = self._append(
-                conn, "item.mismatch", station, operator,
-                {"scanned": scanned, "gtin": gtin, "serial": serial, "lot": lot, "expiry": expiry, "reason": reason,
-                 "expected_gtins": [r[0] for r in conn.execute(
-                     "SELECT gtin FROM rma_lines WHERE rma_code = ? ORDER BY line_no", (code,))]},
-                code, at=at)
-            conn.execute("INSERT INTO item_mismatches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (event_id, code, scanned, gtin, serial, reason, at, station, operator))
+                conn,
+                "item.mismatch",
+                station,
+                operator,
+                {
+                    "scanned": scanned,
+                    "gtin": gtin,
+                    "serial": serial,
+                    "lot": lot,
+                    "expiry": expiry,
+                    "reason": reason,
+                    "expected_gtins": [
+                        r[0]
+                        for r in conn.execute("SELECT gtin FROM rma_lines WHERE rma_code = ? ORDER BY line_no", (code,))
+                    ],
+                },
+                code,
+                at=at,
+            )
+            conn.execute(
+                "INSERT INTO item_mismatches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event_id, code, scanned, gtin, serial, reason, at, station, operator),
+            )
         return seq
 
     def inspection_progress(self, code: str) -> dict[int, tuple[str, ...]]:
         """Per line number, the final dispositions of its inspected units (in unit order)."""
         progress: dict[int, list[str]] = {}
         for line_no, final in self.conn.execute(
-                "SELECT line_no, final FROM inspections WHERE rma_code = ? ORDER BY line_no, unit_no",
-                (lookup_key(code),)):
+            "SELECT line_no, final FROM inspections WHERE rma_code = ? ORDER BY line_no, unit_no", (lookup_key(code),)
+        ):
             progress.setdefault(line_no, []).append(final)
         return {k: tuple(v) for k, v in progress.items()}
 
     def inspections_of(self, code: str) -> list[dict]:
         """The inspection rows of an RMA, oldest first."""
-        cur = self.conn.execute("SELECT * FROM inspections WHERE rma_code = ? ORDER BY ended_at, line_no, unit_no",
-                                (lookup_key(code),))
+        cur = self.conn.execute(
+            "SELECT * FROM inspections WHERE rma_code = ? ORDER BY ended_at, line_no, unit_no", (lookup_key(code),)
+        )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur]
 
@@ -111,14 +167,16 @@ class Inspections(Replica, Operators):
         """The RMA on which this GTIN + serial was inspected already, if any (a re-returned unit)."""
         if not serial:
             return None
-        row = self.conn.execute("SELECT rma_code FROM inspections WHERE gtin = ? AND serial = ? LIMIT 1",
-                                (gtin, serial)).fetchone()
+        row = self.conn.execute(
+            "SELECT rma_code FROM inspections WHERE gtin = ? AND serial = ? LIMIT 1", (gtin, serial)
+        ).fetchone()
         return row[0] if row else None
 
     def waiting_for_inspection(self, limit: int = 50) -> list[Rma]:
         """Received RMAs not fully inspected, longest waiting first."""
-        rows = self.conn.execute("SELECT code FROM rmas WHERE stage = 'received' ORDER BY received_at LIMIT ?",
-                                 (limit,)).fetchall()
+        rows = self.conn.execute(
+            "SELECT code FROM rmas WHERE stage = 'received' ORDER BY received_at LIMIT ?", (limit,)
+        ).fetchall()
         return [self._rma(r[0]) for r in rows]
 
     def dispositions_since(self, since: str, station: str | None = None) -> dict[str, int]:

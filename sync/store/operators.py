@@ -17,17 +17,24 @@ class Operators(StoreBase):
         ``role`` is clerk, inspector or supervisor; None keeps the current one (clerk for a new operator).
         """
         operator_id = (operator_id or "").strip()
-        if not operator_id or len(operator_id) > MAX_OPERATOR_ID or \
-                any(not ch.isprintable() or ch.isspace() for ch in operator_id):
-            raise StoreError(f"operator id {operator_id[:70]!r} must be 1-{MAX_OPERATOR_ID} printable characters "
-                             "without spaces (it is the badge's OP:<id>)")
+        if (
+            not operator_id
+            or len(operator_id) > MAX_OPERATOR_ID
+            or any(not ch.isprintable() or ch.isspace() for ch in operator_id)
+        ):
+            raise StoreError(
+                f"operator id {operator_id[:70]!r} must be 1-{MAX_OPERATOR_ID} printable characters "
+                "without spaces (it is the badge's OP:<id>)"
+            )
         if role is not None and role not in ROLES:
             raise StoreError(f"role {role!r} is not one of {', '.join(ROLES)}")
         with self.write() as conn:
-            conn.execute("INSERT INTO operators (id, name, created_at, role) VALUES (?, ?, ?, ?) "
-                         "ON CONFLICT(id) DO UPDATE SET name = CASE WHEN excluded.name = '' THEN name "
-                         "ELSE excluded.name END, role = CASE WHEN ? THEN excluded.role ELSE role END",
-                         (operator_id, name or "", utc_now(), role or "clerk", role is not None))
+            conn.execute(
+                "INSERT INTO operators (id, name, created_at, role) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET name = CASE WHEN excluded.name = '' THEN name "
+                "ELSE excluded.name END, role = CASE WHEN ? THEN excluded.role ELSE role END",
+                (operator_id, name or "", utc_now(), role or "clerk", role is not None),
+            )
             row = conn.execute("SELECT id, name, role FROM operators WHERE id = ?", (operator_id,)).fetchone()
         return Operator(*row)
 
@@ -52,6 +59,7 @@ class Operators(StoreBase):
             raise StoreError(f"{approved_by} is not a registered operator; a supervisor's badge must approve this")
         if found.role != "supervisor":
             article = "an" if found.role[0] in "aeiou" else "a"
-            raise StoreError(f"{approved_by} is {article} {found.role}, not a supervisor; a supervisor's badge must "
-                             "approve this")
+            raise StoreError(
+                f"{approved_by} is {article} {found.role}, not a supervisor; a supervisor's badge must approve this"
+            )
         return found.id

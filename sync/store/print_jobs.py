@@ -83,8 +83,10 @@ class PrintJobStore(Database):
     def add(self, data: bytes, *, fmt: str, what: str, reprint_of: int | None = None) -> int:
         """Keep a rendered document as one waiting job; returns its id."""
         with self.write() as conn:
-            cur = conn.execute("INSERT INTO print_jobs (created_at, what, format, data, reprint_of) "
-                               "VALUES (?, ?, ?, ?, ?)", (utc_now(), what[:200], fmt, data, reprint_of))
+            cur = conn.execute(
+                "INSERT INTO print_jobs (created_at, what, format, data, reprint_of) VALUES (?, ?, ?, ?, ?)",
+                (utc_now(), what[:200], fmt, data, reprint_of),
+            )
         return cur.lastrowid or 0
 
     def reprint(self, job_id: int) -> int | None:
@@ -93,15 +95,22 @@ class PrintJobStore(Database):
             row = conn.execute("SELECT what, format, data FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
                 return None
-            cur = conn.execute("INSERT INTO print_jobs (created_at, what, format, data, reprint_of) "
-                               "VALUES (?, ?, ?, ?, ?)", (utc_now(), row[0], row[1], row[2], job_id))
+            cur = conn.execute(
+                "INSERT INTO print_jobs (created_at, what, format, data, reprint_of) VALUES (?, ?, ?, ?, ?)",
+                (utc_now(), row[0], row[1], row[2], job_id),
+            )
         return cur.lastrowid or 0
 
     def jobs(self, limit: int = 50) -> list[Job]:
         """The latest jobs, newest first."""
-        return [Job(*row) for row in self.conn.execute(
-            "SELECT id, created_at, what, format, state, attempts, last_error, printed_at, printer, "
-            "reprint_of, length(data) FROM print_jobs ORDER BY id DESC LIMIT ?", (limit,))]
+        return [
+            Job(*row)
+            for row in self.conn.execute(
+                "SELECT id, created_at, what, format, state, attempts, last_error, printed_at, printer, "
+                "reprint_of, length(data) FROM print_jobs ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
+        ]
 
     def data(self, job_id: int) -> bytes | None:
         """The bytes a job sends to the printer, or None when there is no such job."""
@@ -114,19 +123,26 @@ class PrintJobStore(Database):
 
     def next_waiting(self, job_id: int | None = None) -> JobToPrint | None:
         """The oldest waiting job (or waiting job ``job_id``), or None."""
-        row = self.conn.execute("SELECT id, format, data FROM print_jobs WHERE state = 'waiting' "
-                                + ("AND id = ? " if job_id is not None else "") + "ORDER BY id LIMIT 1",
-                                () if job_id is None else (job_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT id, format, data FROM print_jobs WHERE state = 'waiting' "
+            + ("AND id = ? " if job_id is not None else "")
+            + "ORDER BY id LIMIT 1",
+            () if job_id is None else (job_id,),
+        ).fetchone()
         return JobToPrint(*row) if row else None
 
     def printed(self, job_id: int, printer: str) -> None:
         """The printer confirmed this job."""
         with self.write() as conn:
-            conn.execute("UPDATE print_jobs SET state = 'printed', printed_at = ?, printer = ?, "
-                         "attempts = attempts + 1, last_error = '' WHERE id = ?", (utc_now(), printer, job_id))
+            conn.execute(
+                "UPDATE print_jobs SET state = 'printed', printed_at = ?, printer = ?, "
+                "attempts = attempts + 1, last_error = '' WHERE id = ?",
+                (utc_now(), printer, job_id),
+            )
 
     def failed(self, job_id: int, error: str) -> None:
         """One more attempt that did not print, and why; the job stays waiting."""
         with self.write() as conn:
-            conn.execute("UPDATE print_jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-                         (error[:300], job_id))
+            conn.execute(
+                "UPDATE print_jobs SET attempts = attempts + 1, last_error = ? WHERE id = ?", (error[:300], job_id)
+            )

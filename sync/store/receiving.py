@@ -25,36 +25,42 @@ class Receiving(Replica, Operators):
                 if item_barcode:
                     return Receipt(Outcome.NOT_AN_RMA, scanned)
                 seq, event_id = self._append(conn, "parcel.unexpected", station, operator, {"scanned": scanned})
-                conn.execute("INSERT INTO unexpected_parcels VALUES (?, ?, ?, ?, ?)",
-                             (event_id, scanned, utc_now(), station, operator))
+                conn.execute(
+                    "INSERT INTO unexpected_parcels VALUES (?, ?, ?, ?, ?)",
+                    (event_id, scanned, utc_now(), station, operator),
+                )
                 return Receipt(Outcome.NOT_EXPECTED, scanned, event_seq=seq)
             rma, matched_by = found
             if rma.stage != "expected":
                 return Receipt(Outcome.ALREADY_RECEIVED, scanned, rma, matched_by)
             if rma.status in ("cancelled", "expired"):
                 outcome = Outcome.CANCELLED if rma.status == "cancelled" else Outcome.EXPIRED
-                seq, _ = self._append(conn, "parcel.refused", station, operator,
-                                      {"scanned": scanned, "status": rma.status}, rma.code)
+                seq, _ = self._append(
+                    conn, "parcel.refused", station, operator, {"scanned": scanned, "status": rma.status}, rma.code
+                )
                 return Receipt(outcome, scanned, rma, matched_by, seq)
             at = utc_now()
             seq, event_id = self._append(
-                conn, "rma.received", station, operator,
-                {"scanned": scanned, "matched_by": matched_by}, rma.code, at=at)
+                conn, "rma.received", station, operator, {"scanned": scanned, "matched_by": matched_by}, rma.code, at=at
+            )
             conn.execute(
                 "UPDATE rmas SET stage = 'received', received_at = ?, received_station = ?, "
                 "received_operator = ?, received_event = ? WHERE code = ?",
-                (at, station, operator, event_id, rma.code))
+                (at, station, operator, event_id, rma.code),
+            )
             return Receipt(Outcome.RECEIVED, scanned, self._rma(rma.code), matched_by, seq)
 
     def last_receipt(self, station: str) -> Rma | None:
         """The RMA this station received most recently and has not undone."""
         row = self.conn.execute(
-            "SELECT code FROM rmas WHERE stage = 'received' AND received_station = ? "
-            "ORDER BY received_at DESC LIMIT 1", (station,)).fetchone()
+            "SELECT code FROM rmas WHERE stage = 'received' AND received_station = ? ORDER BY received_at DESC LIMIT 1",
+            (station,),
+        ).fetchone()
         return self.get_rma(row[0]) if row else None
 
-    def undo_receive(self, code: str, station: str, operator: str, reason: str = "undo", *,
-                     approved_by: str = "") -> Rma:
+    def undo_receive(
+        self, code: str, station: str, operator: str, reason: str = "undo", *, approved_by: str = ""
+    ) -> Rma:
         """Reverse a receipt with a compensating ``rma.receive_undone`` event.
 
         ``approved_by`` names the supervisor who approved it (someone else's or an older receipt);
@@ -64,15 +70,15 @@ class Receiving(Replica, Operators):
         if approved_by:
             payload["approved_by"] = self._approver(approved_by)
         with self.write() as conn:
-            row = conn.execute("SELECT stage, received_event FROM rmas WHERE code = ?",
-                               (lookup_key(code),)).fetchone()
+            row = conn.execute("SELECT stage, received_event FROM rmas WHERE code = ?", (lookup_key(code),)).fetchone()
             if row is None or row[0] != "received":
                 raise StoreError(f"{code} is not received (or already inspected); nothing to undo")
             if conn.execute("SELECT 1 FROM inspections WHERE rma_code = ? LIMIT 1", (lookup_key(code),)).fetchone():
                 raise StoreError(f"{code} has inspected items; a receipt with inspections cannot be undone")
-            self._append(conn, "rma.receive_undone", station, operator, payload,
-                         lookup_key(code), refers_to=row[1])
+            self._append(conn, "rma.receive_undone", station, operator, payload, lookup_key(code), refers_to=row[1])
             conn.execute(
                 "UPDATE rmas SET stage = 'expected', received_at = NULL, received_station = NULL, "
-                "received_operator = NULL, received_event = NULL WHERE code = ?", (lookup_key(code),))
+                "received_operator = NULL, received_event = NULL WHERE code = ?",
+                (lookup_key(code),),
+            )
         return self._rma(code)

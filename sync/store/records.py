@@ -150,15 +150,31 @@ class Inspection:
     def payload(self, line: Line, unit_no: int, ended_at: str) -> dict:
         """The ``item.inspected`` event's payload."""
         return {
-            "line_no": line.line_no, "unit_no": unit_no, "sku": line.sku, "category": line.category,
-            "expected_gtin": line.gtin, "scanned": self.scanned, "gtin": self.gtin, "serial": self.serial,
-            "lot": self.lot, "expiry": self.expiry,
+            "line_no": line.line_no,
+            "unit_no": unit_no,
+            "sku": line.sku,
+            "category": line.category,
+            "expected_gtin": line.gtin,
+            "scanned": self.scanned,
+            "gtin": self.gtin,
+            "serial": self.serial,
+            "lot": self.lot,
+            "expiry": self.expiry,
             "checklist": {"id": self.checklist_id, "hash": self.checklist_hash},
-            "answers": list(self.answers), "suggested": self.suggested, "final": self.final, "why": list(self.why),
-            "override": ({"reason": self.override_reason, "note": self.override_note}
-                         if self.final != self.suggested or self.override_reason else None),
-            "photos": list(self.photos), "started_at": self.started_at, "ended_at": ended_at,
-            "matched_by": self.matched_by, "picked_by_hand": self.matched_by == "hand",
+            "answers": list(self.answers),
+            "suggested": self.suggested,
+            "final": self.final,
+            "why": list(self.why),
+            "override": (
+                {"reason": self.override_reason, "note": self.override_note}
+                if self.final != self.suggested or self.override_reason
+                else None
+            ),
+            "photos": list(self.photos),
+            "started_at": self.started_at,
+            "ended_at": ended_at,
+            "matched_by": self.matched_by,
+            "picked_by_hand": self.matched_by == "hand",
         }
 
 

@@ -23,8 +23,9 @@ from sync.store.records import MIN_TRACKING_LENGTH, TRACKING_TAIL, Line, Rma, di
 class Replica(StoreBase):
     """Expected RMAs, their lookup, and what sync pulled or was refused."""
 
-    def upsert_rma(self, conn: sqlite3.Connection, rma: dict, lines: list[dict],
-                   tracking_numbers: Iterable[str] = ()) -> None:
+    def upsert_rma(
+        self, conn: sqlite3.Connection, rma: dict, lines: list[dict], tracking_numbers: Iterable[str] = ()
+    ) -> None:
         """Insert or update one expected RMA with its lines, inside the caller's transaction.
 
         The RMA's local stage (received, inspected) is kept: the replica says
@@ -38,15 +39,32 @@ class Replica(StoreBase):
             "order_ref = excluded.order_ref, order_key = excluded.order_key, "
             "customer_name = excluded.customer_name, reason = excluded.reason, "
             "status = excluded.status, updated_at = excluded.updated_at",
-            (code, order_ref, lookup_key(order_ref), (rma.get("customer_name") or "").strip(),
-             (rma.get("reason") or "").strip(), rma["status"], utc_now()),
+            (
+                code,
+                order_ref,
+                lookup_key(order_ref),
+                (rma.get("customer_name") or "").strip(),
+                (rma.get("reason") or "").strip(),
+                rma["status"],
+                utc_now(),
+            ),
         )
         conn.execute("DELETE FROM rma_lines WHERE rma_code = ?", (code,))
         conn.executemany(
             "INSERT INTO rma_lines (rma_code, line_no, sku, gtin, description, qty, category) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(code, n, ln["sku"], ln.get("gtin") or "", ln.get("description") or "", int(ln["qty"]),
-              (ln.get("category") or "general").strip().lower()) for n, ln in enumerate(lines, 1)],
+            [
+                (
+                    code,
+                    n,
+                    ln["sku"],
+                    ln.get("gtin") or "",
+                    ln.get("description") or "",
+                    int(ln["qty"]),
+                    (ln.get("category") or "general").strip().lower(),
+                )
+                for n, ln in enumerate(lines, 1)
+            ],
         )
         for number in tracking_numbers:
             key = digits_and_letters(number)
@@ -54,10 +72,18 @@ class Replica(StoreBase):
                 conn.execute(
                     "INSERT INTO tracking_numbers VALUES (?, ?, ?) "
                     "ON CONFLICT(number) DO UPDATE SET rma_code = excluded.rma_code",
-                    (key, key[-TRACKING_TAIL:], code))
+                    (key, key[-TRACKING_TAIL:], code),
+                )
 
-    def import_rmas(self, rmas: Iterable[tuple[dict, list[dict], list[str]]], *, station: str,
-                    operator: str, source: str, batch: int = 5000) -> int:
+    def import_rmas(
+        self,
+        rmas: Iterable[tuple[dict, list[dict], list[str]]],
+        *,
+        station: str,
+        operator: str,
+        source: str,
+        batch: int = 5000,
+    ) -> int:
         """Load validated RMAs in large transactions; one ``rmas.imported`` event per call.
 
         Expected RMAs are a replica of what was authorised upstream, not work
@@ -87,17 +113,39 @@ class Replica(StoreBase):
         """The RMA with this code (any case), with its lines and tracking numbers."""
         row = self.conn.execute(
             "SELECT code, order_ref, customer_name, reason, status, stage, received_at, "
-            "received_station, received_operator FROM rmas WHERE code = ?", (lookup_key(code),)).fetchone()
+            "received_station, received_operator FROM rmas WHERE code = ?",
+            (lookup_key(code),),
+        ).fetchone()
         if row is None:
             return None
-        lines = tuple(Line(*r) for r in self.conn.execute(
-            "SELECT line_no, sku, gtin, description, qty, category FROM rma_lines "
-            "WHERE rma_code = ? ORDER BY line_no", (row[0],)))
-        tracking = tuple(r[0] for r in self.conn.execute(
-            "SELECT number FROM tracking_numbers WHERE rma_code = ? ORDER BY number", (row[0],)))
+        lines = tuple(
+            Line(*r)
+            for r in self.conn.execute(
+                "SELECT line_no, sku, gtin, description, qty, category FROM rma_lines "
+                "WHERE rma_code = ? ORDER BY line_no",
+                (row[0],),
+            )
+        )
+        tracking = tuple(
+            r[0]
+            for r in self.conn.execute(
+                "SELECT number FROM tracking_numbers WHERE rma_code = ? ORDER BY number", (row[0],)
+            )
+        )
         code, order_ref, customer_name, reason, status, stage, received_at, received_station, received_operator = row
-        return Rma(code, order_ref, customer_name, reason, status, stage, received_at, received_station,
-                   received_operator, lines=lines, tracking_numbers=tracking)
+        return Rma(
+            code,
+            order_ref,
+            customer_name,
+            reason,
+            status,
+            stage,
+            received_at,
+            received_station,
+            received_operator,
+            lines=lines,
+            tracking_numbers=tracking,
+        )
 
     def _rma(self, code: str) -> Rma:
         """The RMA a row just read or written names (it exists: the foreign keys say so)."""
@@ -123,7 +171,8 @@ class Replica(StoreBase):
         compact = digits_and_letters(key)
         if len(compact) >= MIN_TRACKING_LENGTH:
             for number, code in self.conn.execute(
-                    "SELECT number, rma_code FROM tracking_numbers WHERE tail = ?", (compact[-TRACKING_TAIL:],)):
+                "SELECT number, rma_code FROM tracking_numbers WHERE tail = ?", (compact[-TRACKING_TAIL:],)
+            ):
                 if compact.endswith(number):
                     return self._rma(code), "tracking number"
             # a number shorter than the tail: its full length must match exactly
@@ -146,20 +195,33 @@ class Replica(StoreBase):
                 self.upsert_rma(conn, rma, rma["lines"], rma.get("tracking_numbers") or ())
             elif kind == "checklist":
                 doc = change["checklist"]
-                conn.execute("INSERT INTO synced_checklists VALUES (?, ?, ?, ?) ON CONFLICT(category) DO UPDATE SET "
-                             "document = excluded.document, cursor = excluded.cursor, "
-                             "received_at = excluded.received_at",
-                             (doc["category"], doc["document"], change["cursor"], utc_now()))
+                conn.execute(
+                    "INSERT INTO synced_checklists VALUES (?, ?, ?, ?) ON CONFLICT(category) DO UPDATE SET "
+                    "document = excluded.document, cursor = excluded.cursor, "
+                    "received_at = excluded.received_at",
+                    (doc["category"], doc["document"], change["cursor"], utc_now()),
+                )
             elif kind == "conflict":
                 c = change["conflict"]
-                conn.execute("INSERT OR REPLACE INTO sync_conflicts VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (c["id"], c["kind"], c["rma_code"], json.dumps(c["event_ids"]),
-                              json.dumps(c["stations"]), c["detail"], c["at"]))
+                conn.execute(
+                    "INSERT OR REPLACE INTO sync_conflicts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        c["id"],
+                        c["kind"],
+                        c["rma_code"],
+                        json.dumps(c["event_ids"]),
+                        json.dumps(c["stations"]),
+                        c["detail"],
+                        c["at"],
+                    ),
+                )
 
     def record_rejections(self, conn: sqlite3.Connection, rejected: Iterable[dict]) -> None:
         """Keep what the server refused (seq, id, reason), once each, inside the caller's transaction."""
-        conn.executemany("INSERT OR IGNORE INTO sync_rejections VALUES (?, ?, ?, ?)",
-                         [(r["seq"], r.get("id", ""), r["reason"], utc_now()) for r in rejected])
+        conn.executemany(
+            "INSERT OR IGNORE INTO sync_rejections VALUES (?, ?, ?, ?)",
+            [(r["seq"], r.get("id", ""), r["reason"], utc_now()) for r in rejected],
+        )
 
     def sync_conflicts(self, rma_code: str | None = None) -> list[dict]:
         """Conflicts the server reported (all, or one RMA's), oldest first."""
@@ -167,11 +229,22 @@ class Replica(StoreBase):
         args: tuple = ()
         if rma_code:
             sql, args = sql + " WHERE rma_code = ?", (lookup_key(rma_code),)
-        return [{"id": r[0], "kind": r[1], "rma_code": r[2], "event_ids": json.loads(r[3]),
-                 "stations": json.loads(r[4]), "detail": r[5], "at": r[6]}
-                for r in self.conn.execute(sql + " ORDER BY id", args)]
+        return [
+            {
+                "id": r[0],
+                "kind": r[1],
+                "rma_code": r[2],
+                "event_ids": json.loads(r[3]),
+                "stations": json.loads(r[4]),
+                "detail": r[5],
+                "at": r[6],
+            }
+            for r in self.conn.execute(sql + " ORDER BY id", args)
+        ]
 
     def sync_rejections(self) -> list[dict]:
         """Events the server refused, with its reasons."""
-        return [{"seq": r[0], "event_id": r[1], "reason": r[2], "at": r[3]}
-                for r in self.conn.execute("SELECT seq, event_id, reason, at FROM sync_rejections ORDER BY seq")]
+        return [
+            {"seq": r[0], "event_id": r[1], "reason": r[2], "at": r[3]}
+            for r in self.conn.execute("SELECT seq, event_id, reason, at FROM sync_rejections ORDER BY seq")
+        ]

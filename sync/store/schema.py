@@ -188,8 +188,10 @@ def _m005_restored_stream(db: sqlite_utils.Database) -> None:
 
 def _m006_operator_roles(db: sqlite_utils.Database) -> None:
     # a badge carries a role: who may approve an override or someone else's undo (a supervisor)
-    db.execute("ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'clerk' "
-               "CHECK (role IN ('clerk', 'inspector', 'supervisor'))")
+    db.execute(
+        "ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'clerk' "
+        "CHECK (role IN ('clerk', 'inspector', 'supervisor'))"
+    )
 
 
 MIGRATIONS: list[Migration] = [
@@ -202,8 +204,14 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
-def refusal(conn: sqlite3.Connection, path: Path, *, application_id: int, migrations: Sequence[Migration],
-            older_tables: Collection[str] = ()) -> str:
+def refusal(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    application_id: int,
+    migrations: Sequence[Migration],
+    older_tables: Collection[str] = (),
+) -> str:
     """Why this file must not be opened as this kind of database ("" when it may).
 
     A fresh or empty file, or one of ours (its application id, the
@@ -224,9 +232,13 @@ def refusal(conn: sqlite3.Connection, path: Path, *, application_id: int, migrat
         known = {name for name, _ in migrations}
         unknown = sorted({r[0] for r in conn.execute("SELECT name FROM _migrations")} - known)
         if unknown:
-            return (f"{path} was written by a newer station version (schema {', '.join(unknown[:3])}); "
-                    f"{keep}, or update this station")
+            return (
+                f"{path} was written by a newer station version (schema {', '.join(unknown[:3])}); "
+                f"{keep}, or update this station"
+            )
     if version > len(migrations):
-        return (f"{path} was written by a newer station version (schema version {version}, this station knows "
-                f"{len(migrations)}); {keep}, or update this station")
+        return (
+            f"{path} was written by a newer station version (schema version {version}, this station knows "
+            f"{len(migrations)}); {keep}, or update this station"
+        )
     return ""

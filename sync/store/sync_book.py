@@ -56,17 +56,28 @@ class SyncBook(StoreBase):
 
     def seq_map(self) -> SeqMap:
         """How outbox seqs map to the seqs the server knows the events by (see :class:`SeqMap`)."""
-        return SeqMap(tuple(self.conn.execute(
-            "SELECT after_seq, sum(shift) FROM restored_stream GROUP BY after_seq ORDER BY after_seq")))
+        return SeqMap(
+            tuple(
+                self.conn.execute(
+                    "SELECT after_seq, sum(shift) FROM restored_stream GROUP BY after_seq ORDER BY after_seq"
+                )
+            )
+        )
 
-    def record_restored_stream(self, conn: sqlite3.Connection, after_seq: int, shift: int, server_seq: int,
-                               detail: str) -> None:
+    def record_restored_stream(
+        self, conn: sqlite3.Connection, after_seq: int, shift: int, server_seq: int, detail: str
+    ) -> None:
         """Events after ``after_seq`` go ``shift`` higher from now on (inside the caller's transaction)."""
-        conn.execute("INSERT INTO restored_stream (after_seq, shift, server_seq, found_at, detail) "
-                     "VALUES (?, ?, ?, ?, ?)", (after_seq, shift, server_seq, utc_now(), detail))
+        conn.execute(
+            "INSERT INTO restored_stream (after_seq, shift, server_seq, found_at, detail) VALUES (?, ?, ?, ?, ?)",
+            (after_seq, shift, server_seq, utc_now(), detail),
+        )
 
     def restored_streams(self) -> list[dict]:
         """Each time this database was found older than the server's copy of the station, oldest first."""
-        return [{"after_seq": r[0], "shift": r[1], "server_seq": r[2], "found_at": r[3], "detail": r[4]}
-                for r in self.conn.execute("SELECT after_seq, shift, server_seq, found_at, detail "
-                                           "FROM restored_stream ORDER BY id")]
+        return [
+            {"after_seq": r[0], "shift": r[1], "server_seq": r[2], "found_at": r[3], "detail": r[4]}
+            for r in self.conn.execute(
+                "SELECT after_seq, shift, server_seq, found_at, detail FROM restored_stream ORDER BY id"
+            )
+        ]

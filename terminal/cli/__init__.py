@@ -64,14 +64,19 @@ def _plug_ins():
 @click.command("server", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 def _server_missing() -> None:
     """The central server (not installed here: pip install ./server)."""
-    fail("the central server is not installed on this machine; install it with `pip install ./server` "
-         "(the rma-server distribution), then run `rma server` or `rma-server`")
+    fail(
+        "the central server is not installed on this machine; install it with `pip install ./server` "
+        "(the rma-server distribution), then run `rma server` or `rma-server`"
+    )
 
 
 @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", type=click.Path(dir_okay=False), default=None,
-              help=f"Station config file (default: ${station_config.CONFIG_ENV}, "
-                   f"then {station_config.default_config_path()}).")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"Station config file (default: ${station_config.CONFIG_ENV}, then {station_config.default_config_path()}).",
+)
 @click.pass_context
 def rma(ctx: click.Context, config: str | None) -> None:
     """RMA Station: receive, inspect and sort customer returns, offline first."""
@@ -85,8 +90,18 @@ def import_() -> None:
 
 import_.add_command(receiving.import_rmas)
 import_.add_command(operators.import_operators)
-for command in (station.station, station.demo, station.show_config, receiving.receive, operators.operator,
-                sync.sync_command, sync.conflicts, label.label, decode.decode, checklist.checklist):
+for command in (
+    station.station,
+    station.demo,
+    station.show_config,
+    receiving.receive,
+    operators.operator,
+    sync.sync_command,
+    sync.conflicts,
+    label.label,
+    decode.decode,
+    checklist.checklist,
+):
     rma.add_command(command)
 del command
 
@@ -100,9 +115,9 @@ def config_first(args: list[str]) -> list[str]:
         if arg == "--":
             break
         if arg.startswith("--config="):
-            return [arg, *args[:n], *args[n + 1:]]
+            return [arg, *args[:n], *args[n + 1 :]]
         if arg == "--config" and n + 1 < len(args):
-            return [arg, args[n + 1], *args[:n], *args[n + 2:]]
+            return [arg, args[n + 1], *args[:n], *args[n + 2 :]]
     return args
 
 

@@ -41,7 +41,9 @@ def validate(paths: tuple[str, ...]) -> None:
         checklist, found = check_file(path)
         problems.extend(found)
         if checklist is not None:
-            click.echo(f"ok  {path}  ({checklist.id}, {len(checklist.items)} items, hash {checklist.content_hash[:12]})")
+            click.echo(
+                f"ok  {path}  ({checklist.id}, {len(checklist.items)} items, hash {checklist.content_hash[:12]})"
+            )
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
@@ -50,8 +52,13 @@ def validate(paths: tuple[str, ...]) -> None:
 
 
 @checklist.command("list")
-@click.option("--dir", "folder", type=click.Path(file_okay=False), default=None,
-              help="Checklist folder (default: the standard checklists).")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Checklist folder (default: the standard checklists).",
+)
 def list_(folder: str | None) -> None:
     """Show the checklists the station loads: category, items, version, hash; and refused files."""
     library = load_library(folder)
@@ -59,10 +66,13 @@ def list_(folder: str | None) -> None:
     for cid, c in sorted(library.checklists.items()):
         photos = sum(1 for i in c.items if i.photo_required_on_fail)
         rules = "default rules" if c.rules_are_default else f"{len(c.rules)} rules"
-        click.echo(f"  {cid:22} v{c.version:<3} {len(c.items):2} items  {photos} need a photo on fail  "
-                   f"{rules:14} {c.content_hash[:12]}  {c.title}")
+        click.echo(
+            f"  {cid:22} v{c.version:<3} {len(c.items):2} items  {photos} need a photo on fail  "
+            f"{rules:14} {c.content_hash[:12]}  {c.title}"
+        )
     for category, problems in sorted(library.invalid.items()):
-        click.echo(f"  {category:22} REFUSED: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1
-                                                                 else ""))
+        click.echo(
+            f"  {category:22} REFUSED: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
     if library.invalid:
         sys.exit(1)

@@ -36,6 +36,10 @@ def open_store(settings: station_config.Settings) -> Store:
         fail(str(exc))
 
 
-db_option = click.option("--db", type=click.Path(dir_okay=False), default=None,
-                         help="Station database file (default: the user's data folder).")
+db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Station database file (default: the user's data folder).",
+)
 station_option = click.option("--station", default=None, help="Station id (default: config file, then host name).")

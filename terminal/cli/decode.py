@@ -30,11 +30,17 @@ def _line(source: str, read) -> str:
 @click.option("--video", type=click.Path(dir_okay=False), default=None, help="Decode a video file as the camera would.")
 @click.option("--camera", default=None, help="Decode a camera (device index or stream URL) until Ctrl-C.")
 @click.option("--seconds", type=float, default=None, help="With --camera: stop after this many seconds.")
-@click.option("--decoder", type=click.Choice(DECODER_NAMES), default="station", show_default=True,
-              help="station = the station's pipeline (zxing-cpp); zxing; zbar.")
+@click.option(
+    "--decoder",
+    type=click.Choice(DECODER_NAMES),
+    default="station",
+    show_default=True,
+    help="station = the station's pipeline (zxing-cpp); zxing; zbar.",
+)
 @click.option("--stats", is_flag=True, help="With --video/--camera: print frames decoded per second on stderr.")
-def decode(images: tuple[str, ...], video: str | None, camera: str | None, seconds: float | None, decoder: str,
-           stats: bool) -> None:
+def decode(
+    images: tuple[str, ...], video: str | None, camera: str | None, seconds: float | None, decoder: str, stats: bool
+) -> None:
     """Print each barcode in IMAGE... (or each scan of --video / --camera) as file<TAB>format<TAB>text.
 
     Exits 1 when no barcode was found.
@@ -88,9 +94,13 @@ def _decode_stream(source: str, decoder, seconds: float | None, stats: bool) -> 
         click.echo(_line(source, read))
 
     problems: list[str] = []
-    reader = CameraReader(source, on_scan, decoder=decoder, retry_seconds=2.0,
-                          on_state=lambda s: problems.append(s.message) if s.status in (Status.ABSENT, Status.LOST)
-                          else None)
+    reader = CameraReader(
+        source,
+        on_scan,
+        decoder=decoder,
+        retry_seconds=2.0,
+        on_state=lambda s: problems.append(s.message) if s.status in (Status.ABSENT, Status.LOST) else None,
+    )
     started = time.monotonic()
     reader.start()
     try:
@@ -106,6 +116,9 @@ def _decode_stream(source: str, decoder, seconds: float | None, stats: bool) -> 
     elif not found:
         click.echo(f"rma: no barcode found in {source} ({reader.frames} frames)", err=True)
     if stats and reader.frames:
-        click.echo(f"stats: {reader.frames} frames in {elapsed:.1f} s: {reader.frames / elapsed:.1f} fps "
-                   f"({reader.frames / max(reader.decode_seconds, 1e-9):.1f} fps decoding alone)", err=True)
+        click.echo(
+            f"stats: {reader.frames} frames in {elapsed:.1f} s: {reader.frames / elapsed:.1f} fps "
+            f"({reader.frames / max(reader.decode_seconds, 1e-9):.1f} fps decoding alone)",
+            err=True,
+        )
     sys.exit(0 if found else 1)

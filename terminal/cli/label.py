@@ -26,14 +26,32 @@ SIZES = ("4x6", "4x2")
 
 def output_options(fn):
     """--format, --dpi, --out, --printer: shared by every label command."""
-    fn = click.option("--printer", "printer_url", default=None, metavar="URL",
-                      help="tcp://HOST:9100, cups:QUEUE or file:PATH (default: the station's printer).")(fn)
-    fn = click.option("--out", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-                      help="Write to this file instead of printing ('-' = standard output).")(fn)
-    fn = click.option("--dpi", type=click.Choice(["203", "300"]), default=None,
-                      help="Printer resolution (default: the printer's, else 203).")(fn)
-    fn = click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-                      help="zpl, png, pdf or svg (default: from --out's suffix, else the printer's).")(fn)
+    fn = click.option(
+        "--printer",
+        "printer_url",
+        default=None,
+        metavar="URL",
+        help="tcp://HOST:9100, cups:QUEUE or file:PATH (default: the station's printer).",
+    )(fn)
+    fn = click.option(
+        "--out",
+        type=click.Path(dir_okay=False, allow_dash=True),
+        default=None,
+        help="Write to this file instead of printing ('-' = standard output).",
+    )(fn)
+    fn = click.option(
+        "--dpi",
+        type=click.Choice(["203", "300"]),
+        default=None,
+        help="Printer resolution (default: the printer's, else 203).",
+    )(fn)
+    fn = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="zpl, png, pdf or svg (default: from --out's suffix, else the printer's).",
+    )(fn)
     return fn
 
 
@@ -52,14 +70,22 @@ def station_printer(url: str, missing: str):
         fail(str(exc))
 
 
-def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | None, out: str | None,
-            printer_url: str | None, db: str | None = None) -> None:
+def deliver(
+    ctx: click.Context,
+    made: list[Label],
+    fmt: str | None,
+    dpi: str | None,
+    out: str | None,
+    printer_url: str | None,
+    db: str | None = None,
+) -> None:
     """Render the labels and write or print them, or exit with one line."""
     printer = None
     if out is None:
-        printer = station_printer(printer_url or settings_from(ctx, db=db).printer,
-                                  "say where the labels go: --out PATH or --printer URL "
-                                  "(no printer in the station config)")
+        printer = station_printer(
+            printer_url or settings_from(ctx, db=db).printer,
+            "say where the labels go: --out PATH or --printer URL (no printer in the station config)",
+        )
     if fmt is None:
         suffix = Path(out).suffix.lower().lstrip(".") if out and out != "-" else ""
         fmt = suffix if suffix in FORMATS else (printer.format if printer else "zpl")
@@ -73,8 +99,9 @@ def deliver(ctx: click.Context, made: list[Label], fmt: str | None, dpi: str | N
     if printer is not None:
         if len(documents) > 1:
             fail(f"{len(made)} {fmt} labels are {len(made)} files; print zpl or pdf, or use --out")
-        job_id = queue_and_print(settings_from(ctx, db=db), printer, documents[0], fmt,
-                                 ", ".join(f"{lbl.kind} {lbl.name}" for lbl in made))
+        job_id = queue_and_print(
+            settings_from(ctx, db=db), printer, documents[0], fmt, ", ".join(f"{lbl.kind} {lbl.name}" for lbl in made)
+        )
         click.echo(f"printed {len(made)} label(s) on {printer.url} (job {job_id})")
         return
     assert out is not None  # no printer: --out was given
@@ -104,21 +131,37 @@ def queue_and_print(settings, printer, document: bytes, fmt: str, what: str) -> 
         except PrintQueueError as exc:
             fail(f"{exc}; nothing printed")
     if waits is not None:
-        fail(f"{waits}; job {job_id} waits in the print queue "
-             f"(rma label jobs; the station retries it, or rma label reprint)")
+        fail(
+            f"{waits}; job {job_id} waits in the print queue "
+            f"(rma label jobs; the station retries it, or rma label reprint)"
+        )
     return job_id
 
 
 @label.command("rma")
 @click.argument("codes", nargs=-1)
 @db_option
-@click.option("--from-csv", "csv_file", type=click.Path(dir_okay=False), default=None,
-              help="Take the RMAs from a CSV/JSON file (columns of `rma import rmas`) instead of the database.")
+@click.option(
+    "--from-csv",
+    "csv_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Take the RMAs from a CSV/JSON file (columns of `rma import rmas`) instead of the database.",
+)
 @click.option("--size", type=click.Choice(SIZES), default="4x6", show_default=True, help="Label size in inches.")
 @output_options
 @click.pass_context
-def label_rma(ctx: click.Context, codes: tuple[str, ...], db: str | None, csv_file: str | None, size: str,
-              fmt, dpi, out, printer_url) -> None:
+def label_rma(
+    ctx: click.Context,
+    codes: tuple[str, ...],
+    db: str | None,
+    csv_file: str | None,
+    size: str,
+    fmt,
+    dpi,
+    out,
+    printer_url,
+) -> None:
     """RMA labels for the RMA CODEs in the station database, or for every RMA in --from-csv FILE."""
     if bool(codes) == bool(csv_file):
         fail("give RMA codes or --from-csv FILE (one of the two)")
@@ -143,11 +186,25 @@ def label_rma(ctx: click.Context, codes: tuple[str, ...], db: str | None, csv_fi
                 rma = store.get_rma(code)
                 if rma is None:
                     fail(f"RMA {code} is not in the station database; nothing printed")
-                rows.append({"rma_code": rma.code, "customer_name": rma.customer_name,
-                             "order_ref": rma.order_ref, "reason": rma.reason})
+                rows.append(
+                    {
+                        "rma_code": rma.code,
+                        "customer_name": rma.customer_name,
+                        "order_ref": rma.order_ref,
+                        "reason": rma.reason,
+                    }
+                )
     try:
-        made = [labels.rma_label(r["rma_code"], customer=r.get("customer_name", ""), order=r.get("order_ref", ""),
-                                 reason=r.get("reason", ""), size=size) for r in rows]
+        made = [
+            labels.rma_label(
+                r["rma_code"],
+                customer=r.get("customer_name", ""),
+                order=r.get("order_ref", ""),
+                reason=r.get("reason", ""),
+                size=size,
+            )
+            for r in rows
+        ]
     except LabelError as exc:
         fail(str(exc))
     deliver(ctx, made, fmt, dpi, out, printer_url, db)
@@ -164,8 +221,21 @@ def label_rma(ctx: click.Context, codes: tuple[str, ...], db: str | None, csv_fi
 @db_option
 @output_options
 @click.pass_context
-def label_disposition(ctx: click.Context, rma_code: str, line: int, disposition: str, grade: str, defect: str,
-                      inspector: str, sku: str | None, db: str | None, fmt, dpi, out, printer_url) -> None:
+def label_disposition(
+    ctx: click.Context,
+    rma_code: str,
+    line: int,
+    disposition: str,
+    grade: str,
+    defect: str,
+    inspector: str,
+    sku: str | None,
+    db: str | None,
+    fmt,
+    dpi,
+    out,
+    printer_url,
+) -> None:
     """A disposition label for LINE of RMA_CODE: RESELLABLE, DISCOUNTED or SCRAPPED."""
     if sku is None:
         with open_store(settings_from(ctx, db=db)) as store:
@@ -177,8 +247,11 @@ def label_disposition(ctx: click.Context, rma_code: str, line: int, disposition:
             fail(f"RMA {rma.code} has no line {line} (lines: {', '.join(str(ln.line_no) for ln in rma.lines)})")
         sku, rma_code = found.sku, rma.code
     try:
-        made = [labels.disposition_label(disposition, sku=sku, rma=rma_code, line=line, grade=grade,
-                                         defect=defect, inspector=inspector)]
+        made = [
+            labels.disposition_label(
+                disposition, sku=sku, rma=rma_code, line=line, grade=grade, defect=defect, inspector=inspector
+            )
+        ]
     except LabelError as exc:
         fail(str(exc))
     deliver(ctx, made, fmt, dpi, out, printer_url, db)
@@ -250,14 +323,17 @@ def label_reprint(ctx: click.Context, job_id: int, db: str | None, printer_url: 
             queue.data(job_id)
         except PrintQueueError as exc:
             fail(f"no print job {job_id} (rma label jobs lists them)" if "no print job" in str(exc) else str(exc))
-    printer = station_printer(printer_url or settings.printer,
-                              "no printer: give --printer URL or set printer in the station config")
+    printer = station_printer(
+        printer_url or settings.printer, "no printer: give --printer URL or set printer in the station config"
+    )
     with PrintQueue(path, printer) as queue:
         try:
             new_id, printed = reprint_now(queue, job_id)
         except PrintQueueError as exc:
             fail(str(exc))
         if printed is False:
-            fail(f"printer {printer.url} not ready ({queue.status}); job {new_id} kept in the queue, "
-                 f"the station prints it when the printer is back")
+            fail(
+                f"printer {printer.url} not ready ({queue.status}); job {new_id} kept in the queue, "
+                f"the station prints it when the printer is back"
+            )
     click.echo(f"reprinted job {job_id} as job {new_id} on {printer.url}")

@@ -18,8 +18,12 @@ def operator() -> None:
 @operator.command("add")
 @click.argument("operator_id")
 @click.option("--name", default="", help="The operator's name, shown at sign-in (default: kept, or none).")
-@click.option("--role", type=click.Choice(ROLES), default=None,
-              help="clerk, inspector or supervisor (default: kept, or clerk for a new operator).")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default=None,
+    help="clerk, inspector or supervisor (default: kept, or clerk for a new operator).",
+)
 @db_option
 @click.pass_context
 def add(ctx: click.Context, operator_id: str, name: str, role: str | None, db: str | None) -> None:
@@ -30,8 +34,10 @@ def add(ctx: click.Context, operator_id: str, name: str, role: str | None, db: s
             added = store.add_operator(operator_id, name, role)
         except StoreError as exc:
             fail(str(exc))
-    click.echo(f"{'updated' if known else 'registered'} {added.id} ({added.name or 'no name'}, {added.role}); "
-               f"badge: rma label badge {added.id}")
+    click.echo(
+        f"{'updated' if known else 'registered'} {added.id} ({added.name or 'no name'}, {added.role}); "
+        f"badge: rma label badge {added.id}"
+    )
 
 
 @operator.command("list")

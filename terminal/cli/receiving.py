@@ -33,8 +33,12 @@ def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | No
         source = RmaFile(file)
         source.check(report)  # every row read and checked before anything is stored
         with open_store(settings) as store:
-            count = store.import_rmas(((p.rma, p.lines, p.tracking) for p in source.rmas()),
-                                      station=settings.station, operator=operator, source=str(file))
+            count = store.import_rmas(
+                ((p.rma, p.lines, p.tracking) for p in source.rmas()),
+                station=settings.station,
+                operator=operator,
+                source=str(file),
+            )
     except (ImportFileError, StoreError) as exc:
         fail(str(exc))
     cleaned = f"; control/invisible characters removed from {source.cleaned} field(s)" if source.cleaned else ""
@@ -49,8 +53,9 @@ def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | No
 @station_option
 @click.option("--operator", default=None, help="Operator id recorded on each receipt (default: the station id).")
 @click.pass_context
-def receive(ctx: click.Context, codes: tuple[str, ...], db: str | None, station: str | None,
-            operator: str | None) -> None:
+def receive(
+    ctx: click.Context, codes: tuple[str, ...], db: str | None, station: str | None, operator: str | None
+) -> None:
     """Receive parcels by RMA code, tracking number or order reference, without the screen.
 
     Prints one line per code starting with its outcome; exits 1 if any was not received.
@@ -68,10 +73,12 @@ def receive(ctx: click.Context, codes: tuple[str, ...], db: str | None, station:
                 received, line = receive_typed(store, scan, settings.station, operator or settings.station)
             except StoreError as exc:
                 left = len(codes) - n
-                fail(f"{exc}; {scan.shown}" + (f" and the {left - 1} code(s) after it" if left > 1 else "")
-                     + " not received — run again for them")
+                fail(
+                    f"{exc}; {scan.shown}"
+                    + (f" and the {left - 1} code(s) after it" if left > 1 else "")
+                    + " not received — run again for them"
+                )
             click.echo(line)
             all_received &= received
         checkpoint(store, truncate=True)
     sys.exit(0 if all_received else 1)
-

@@ -13,10 +13,9 @@ from terminal.cli.common import db_option, fail, open_store, settings_from, stat
 @db_option
 @station_option
 @click.option("--operator", default=None, help="Sign this operator in at start.")
-@click.option("--camera", default=None, help="Camera: device index (0), video file or stream URL; \"\" = none.")
+@click.option("--camera", default=None, help='Camera: device index (0), video file or stream URL; "" = none.')
 @click.pass_context
-def station(ctx: click.Context, db: str | None, station: str | None, operator: str | None,
-            camera: str | None) -> None:
+def station(ctx: click.Context, db: str | None, station: str | None, operator: str | None, camera: str | None) -> None:
     """Start the station screens: receiving (F6) and QC inspection (F7)."""
     settings = settings_from(ctx, db=db, station=station, camera=camera)
     with open_store(settings) as store:  # fail here, with one line, rather than inside the screen
@@ -28,9 +27,13 @@ def station(ctx: click.Context, db: str | None, station: str | None, operator: s
 
 
 @click.command()
-@click.option("--db", type=click.Path(dir_okay=False), default=None,
-              help="Demo database file, kept (default: a new rma-demo-* folder in the temporary directory, "
-                   "removed when the station quits).")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Demo database file, kept (default: a new rma-demo-* folder in the temporary directory, "
+    "removed when the station quits).",
+)
 @click.option("--rmas", "count", default=200, show_default=True, help="How many demo RMAs to create.")
 @click.option("--no-station", is_flag=True, help="Only create the database (kept), do not start the station.")
 @click.pass_context
@@ -57,10 +60,15 @@ def demo(ctx: click.Context, db: str | None, count: int, no_station: bool) -> No
         click.echo(f"demo printer {session.printer} (F9: print jobs); demo camera {session.camera} (F8)")
         from terminal.app import make_app
 
-        make_app(settings_from(ctx, db=str(session.db), station="demo-bench", printer=session.printer,
-                               camera=session.camera), notice=session.notice).run()
-    click.echo(f"removed the demo folder {session.folder}" if session.temporary else
-               f"demo database kept: {session.db}")
+        make_app(
+            settings_from(
+                ctx, db=str(session.db), station="demo-bench", printer=session.printer, camera=session.camera
+            ),
+            notice=session.notice,
+        ).run()
+    click.echo(
+        f"removed the demo folder {session.folder}" if session.temporary else f"demo database kept: {session.db}"
+    )
 
 
 @click.command("config")
@@ -70,8 +78,10 @@ def demo(ctx: click.Context, db: str | None, count: int, no_station: bool) -> No
 def show_config(ctx: click.Context, db: str | None, station: str | None) -> None:
     """Show the settings in force and where each came from."""
     settings = settings_from(ctx, db=db, station=station)
-    click.echo(f"config file: {settings.config_path or station_config.default_config_path()}"
-               f"{'' if settings.config_path else ' (not present)'}")
+    click.echo(
+        f"config file: {settings.config_path or station_config.default_config_path()}"
+        f"{'' if settings.config_path else ' (not present)'}"
+    )
     for key in station_config.KEYS:
         value = getattr(settings, key)
         if key == "server_token" and value:

@@ -13,20 +13,42 @@ from terminal.cli.common import db_option, fail, open_store, settings_from
 
 @click.command("sync")
 @click.option("--once", "mode", flag_value="once", help="One round: push, pull, exit.")
-@click.option("--watch", "mode", flag_value="watch",
-              help="Keep syncing until interrupted: a failed round is one line on stderr and is tried again, "
-                   "backing off; only a token the server refuses ends it (exit 1).")
+@click.option(
+    "--watch",
+    "mode",
+    flag_value="watch",
+    help="Keep syncing until interrupted: a failed round is one line on stderr and is tried again, "
+    "backing off; only a token the server refuses ends it (exit 1).",
+)
 @db_option
 @click.option("--server", "server_url", default=None, help="Server URL (default: server_url from the config file).")
 @click.option("--token", default=None, envvar="RMA_SERVER_TOKEN", help="Station token (default: config file).")
-@click.option("--ca", "ca_path", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="CA bundle for a server with a private certificate authority.")
+@click.option(
+    "--ca",
+    "ca_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="CA bundle for a server with a private certificate authority.",
+)
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds with --watch.")
-@click.option("--retries", default=5, show_default=True, type=click.IntRange(0, 50),
-              help="Retries of a failed call (exponential backoff with jitter) before giving up the round.")
+@click.option(
+    "--retries",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 50),
+    help="Retries of a failed call (exponential backoff with jitter) before giving up the round.",
+)
 @click.pass_context
-def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str | None, token: str | None,
-                 ca_path: str | None, interval: float, retries: int) -> None:
+def sync_command(
+    ctx: click.Context,
+    mode: str,
+    db: str | None,
+    server_url: str | None,
+    token: str | None,
+    ca_path: str | None,
+    interval: float,
+    retries: int,
+) -> None:
     """Push the outbox to the central server and pull RMA, checklist and conflict changes."""
     from sync.client import SyncClient, SyncError
 
@@ -37,8 +59,9 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
         fail("no server: pass --server URL or set server_url in the config file")
     stop = threading.Event()
     try:
-        client = SyncClient(settings.server_url, settings.server_token, ca_path=ca_path, stop=stop,
-                            attempts=retries + 1)
+        client = SyncClient(
+            settings.server_url, settings.server_token, ca_path=ca_path, stop=stop, attempts=retries + 1
+        )
     except SyncError as exc:
         fail(str(exc))
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -59,6 +82,7 @@ def sync_command(ctx: click.Context, mode: str, db: str | None, server_url: str 
                 # which may be fixed on the server) are tried again, ever more slowly; a refused token is not
                 click.echo(f"rma sync: {sync_failure(exc, settings.server_url, store.unsent_count())}", err=True)
                 from sync.client import NotAuthorized
+
                 if isinstance(exc, NotAuthorized):
                     sys.exit(1)
                 failures += 1
@@ -101,8 +125,10 @@ def conflicts(ctx: click.Context, db: str | None) -> None:
     for r in restored:
         click.echo(f"RESTORED at {r['found_at'][:16]} — {r['detail']}")
     for c in found:
-        click.echo(f"CONFLICT {c['kind']} {c['rma_code']} stations {', '.join(c['stations'])} "
-                   f"at {c['at'][:16]} — {c['detail']}")
+        click.echo(
+            f"CONFLICT {c['kind']} {c['rma_code']} stations {', '.join(c['stations'])} "
+            f"at {c['at'][:16]} — {c['detail']}"
+        )
     for r in refused:
         click.echo(f"REFUSED event {r['seq']} ({r['event_id'] or '?'}) — {r['reason']}")
     if not found and not refused and not restored:

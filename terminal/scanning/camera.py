@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -42,10 +42,10 @@ class Status(str, Enum):
     """Where the camera is at."""
 
     STARTING = "starting"
-    LIVE = "live"        # frames arrive and are decoded
-    ABSENT = "absent"    # cannot be opened; retried
-    LOST = "lost"        # was live, then stopped sending (unplugged, stalled); retried
-    ENDED = "ended"      # a video file played to its end
+    LIVE = "live"  # frames arrive and are decoded
+    ABSENT = "absent"  # cannot be opened; retried
+    LOST = "lost"  # was live, then stopped sending (unplugged, stalled); retried
+    ENDED = "ended"  # a video file played to its end
     STOPPED = "stopped"  # stop() was called
 
 
@@ -76,8 +76,9 @@ def open_capture(source: str, stall_ms: int = STALL_MS) -> cv2.VideoCapture:
         capture = cv2.VideoCapture(int(source))
         what = f"camera {source}"
     elif is_stream(source):
-        capture = cv2.VideoCapture(source, cv2.CAP_FFMPEG,
-                                   [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, stall_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, stall_ms])
+        capture = cv2.VideoCapture(
+            source, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, stall_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, stall_ms]
+        )
         what = f"camera stream {source}"
     else:
         path = Path(source).expanduser()
@@ -119,9 +120,9 @@ class Debouncer:
         for read in reads:
             # keyed on the text: a label carrying its code twice (Code 128 and DataMatrix) is one scan
             last = self._last.get(read.text)
-            if last is None or (self._frame - last[0] > self.gap_frames and at - last[1] >= self.gap_seconds):
-                if read.text not in (r.text for r in new):
-                    new.append(read)
+            due = last is None or (self._frame - last[0] > self.gap_frames and at - last[1] >= self.gap_seconds)
+            if due and read.text not in (r.text for r in new):
+                new.append(read)
             self._last[read.text] = (self._frame, at)
         if len(self._last) > 64:  # codes long out of view need no memory
             self._last = {k: v for k, v in self._last.items() if self._frame - v[0] <= self.gap_frames}
@@ -139,12 +140,20 @@ class CameraReader(threading.Thread):
     station) or as fast as they decode (``rma decode``, tests).
     """
 
-    def __init__(self, source: str, on_scan: Callable[[Read], None],
-                 on_state: Callable[[CameraState], None] = lambda state: None,
-                 on_frame: Callable[[np.ndarray, list[Read]], None] | None = None,
-                 decoder: Decoder | None = None, *, realtime: bool = False, retry_seconds: float = 3.0,
-                 debouncer: Debouncer | None = None, preview_fps: float = 10.0,
-                 stall_seconds: float = STALL_MS / 1000) -> None:
+    def __init__(
+        self,
+        source: str,
+        on_scan: Callable[[Read], None],
+        on_state: Callable[[CameraState], None] = lambda state: None,
+        on_frame: Callable[[np.ndarray, list[Read]], None] | None = None,
+        decoder: Decoder | None = None,
+        *,
+        realtime: bool = False,
+        retry_seconds: float = 3.0,
+        debouncer: Debouncer | None = None,
+        preview_fps: float = 10.0,
+        stall_seconds: float = STALL_MS / 1000,
+    ) -> None:
         super().__init__(name=f"camera {source}", daemon=True)
         self.source = str(source)
         self.on_scan, self.on_state, self.on_frame = on_scan, on_state, on_frame
@@ -156,7 +165,7 @@ class CameraReader(threading.Thread):
         self.preview_fps = preview_fps
         self.preview_size: tuple[int, int] | None = None  # (width, height) in pixels of the preview
         self.state = CameraState(Status.STARTING, f"camera {self.source}: starting")
-        self.frames = 0           # frames decoded since start
+        self.frames = 0  # frames decoded since start
         self.decode_seconds = 0.0  # time spent decoding them
         self.latest: np.ndarray | None = None  # the last full frame, for photos
         self._stop_event = threading.Event()
@@ -191,9 +200,12 @@ class CameraReader(threading.Thread):
                 continue
             try:
                 finished = self._read_frames(capture)
-            except Exception as exc:  # a driver or decoder fault must not kill the camera for the shift
-                self._report(Status.LOST, f"camera {self.source} failed ({type(exc).__name__}: {exc}); "
-                                          f"retrying every {self.retry_seconds:g} s")
+            except Exception as exc:  # noqa: BLE001 - a driver or decoder fault must not kill the camera for the shift
+                self._report(
+                    Status.LOST,
+                    f"camera {self.source} failed ({type(exc).__name__}: {exc}); "
+                    f"retrying every {self.retry_seconds:g} s",
+                )
                 finished = False
             finally:
                 capture.release()
@@ -216,11 +228,15 @@ class CameraReader(threading.Thread):
                     self._report(Status.ENDED, f"video {self.source} ended")
                     return True
                 if is_file:
-                    self._report(Status.ABSENT, f"video file {self.source} has no readable frame "
-                                                "(damaged or not a video)")
+                    self._report(
+                        Status.ABSENT, f"video file {self.source} has no readable frame (damaged or not a video)"
+                    )
                     return True
-                self._report(Status.LOST, f"camera {self.source} stopped sending (unplugged or stalled); "
-                                          f"retrying every {self.retry_seconds:g} s")
+                self._report(
+                    Status.LOST,
+                    f"camera {self.source} stopped sending (unplugged or stalled); "
+                    f"retrying every {self.retry_seconds:g} s",
+                )
                 return False
             played += 1
             # the time the frame was taken: the file's own clock for files, ours for live cameras
@@ -263,6 +279,12 @@ def preview_image(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def _scaled(reads: list[Read], frame: np.ndarray, size: tuple[int, int]) -> list[Read]:
     """``reads`` with their boxes in preview pixels."""
     fx, fy = size[0] / frame.shape[1], size[1] / frame.shape[0]
-    return [Read(r.text, r.format, r.symbology,
-                 (int(r.box[0] * fx), int(r.box[1] * fy), max(1, int(r.box[2] * fx)), max(1, int(r.box[3] * fy))))
-            for r in reads]
+    return [
+        Read(
+            r.text,
+            r.format,
+            r.symbology,
+            (int(r.box[0] * fx), int(r.box[1] * fy), max(1, int(r.box[2] * fx)), max(1, int(r.box[3] * fy))),
+        )
+        for r in reads
+    ]

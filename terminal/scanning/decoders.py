@@ -71,8 +71,14 @@ class ZxingDecoder:
 
     name = "zxing"
 
-    def __init__(self, try_downscale: bool = True, try_rotate: bool = True, try_invert: bool = False,
-                 fixed_threshold: bool = False, formats: str = f"{LINEAR},{MATRIX}") -> None:
+    def __init__(
+        self,
+        try_downscale: bool = True,
+        try_rotate: bool = True,
+        try_invert: bool = False,
+        fixed_threshold: bool = False,
+        formats: str = f"{LINEAR},{MATRIX}",
+    ) -> None:
         import zxingcpp
 
         self._zx = zxingcpp
@@ -82,8 +88,13 @@ class ZxingDecoder:
         # A fixed threshold reads blurred bars that the (default) local-average binariser
         # breaks up, and is faster; it fails under uneven light, hence the station's other passes.
         binarizer = zxingcpp.Binarizer.FixedThreshold if fixed_threshold else zxingcpp.Binarizer.LocalAverage
-        self._options = dict(try_rotate=try_rotate, try_downscale=try_downscale, try_invert=try_invert,
-                             text_mode=zxingcpp.TextMode.Plain, binarizer=binarizer)
+        self._options = dict(
+            try_rotate=try_rotate,
+            try_downscale=try_downscale,
+            try_invert=try_invert,
+            text_mode=zxingcpp.TextMode.Plain,
+            binarizer=binarizer,
+        )
 
     def decode(self, image: np.ndarray) -> list[Read]:
         """Every station barcode zxing-cpp finds in ``image``."""
@@ -93,8 +104,14 @@ class ZxingDecoder:
             pos = code.position
             xs = [pos.top_left.x, pos.top_right.x, pos.bottom_left.x, pos.bottom_right.x]
             ys = [pos.top_left.y, pos.top_right.y, pos.bottom_left.y, pos.bottom_right.y]
-            reads.append(Read(code.text, _ZXING_NAMES.get(code.format.name, code.format.name),
-                              code.symbology_identifier, (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))))
+            reads.append(
+                Read(
+                    code.text,
+                    _ZXING_NAMES.get(code.format.name, code.format.name),
+                    code.symbology_identifier,
+                    (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)),
+                )
+            )
         return reads
 
 
@@ -114,9 +131,15 @@ class ZbarDecoder:
         """Every station barcode zbar finds in ``image``."""
         g = np.ascontiguousarray(grey(image))
         found = self._zbar.decode((g.tobytes(), g.shape[1], g.shape[0]), symbols=self._symbols)
-        return [Read(code.data.decode("utf-8", "replace"), _ZBAR_NAMES.get(code.type, code.type), "",
-                     (code.rect.left, code.rect.top, code.rect.width, code.rect.height))
-                for code in found]
+        return [
+            Read(
+                code.data.decode("utf-8", "replace"),
+                _ZBAR_NAMES.get(code.type, code.type),
+                "",
+                (code.rect.left, code.rect.top, code.rect.width, code.rect.height),
+            )
+            for code in found
+        ]
 
 
 MATRIX_FORMATS = ("DataMatrix", "QR")
@@ -187,8 +210,10 @@ class StationDecoder:
             return smooth[0]
 
         reads = self._linear_fixed.decode(g)
-        for matrix_pass in (lambda: _scaled(self._matrix_fixed.decode(small), factor),
-                            lambda: _scaled(self._matrix_both.decode(small if halved else smoothed()), factor)):
+        for matrix_pass in (
+            lambda: _scaled(self._matrix_fixed.decode(small), factor),
+            lambda: _scaled(self._matrix_both.decode(small if halved else smoothed()), factor),
+        ):
             if any(map(_is_matrix, reads)):
                 break
             reads = _merged(reads, matrix_pass())
@@ -199,7 +224,7 @@ class StationDecoder:
         if due and not every_pass:
             self._turn += 1
             due = [due[self._turn % len(due)]]
-        for kind, rescue in due:
+        for _kind, rescue in due:
             reads = _merged(reads, rescue())
         return reads
 
@@ -219,6 +244,7 @@ class StationDecoder:
         # (a QR code in GB18030 without an ECI, each decoder guessing another charset) it is one code
         return _merged(reads, [r for r in self._photo_zbar.decode(g) if not any(_overlap(r, z) for z in reads)])
 
+
 GRAINY = 2.5  # grey levels of sensor grain from which the 2D detectors are given a smoothed frame
 
 
@@ -228,7 +254,7 @@ def grain(image: np.ndarray) -> float:
     The median difference between horizontal neighbours, on every fourth row:
     edges are too few to move a median, so what it measures is the grain.
     """
-    d = cv2.absdiff(image[::4, 1::2], image[::4, 0:image.shape[1] - 1:2])
+    d = cv2.absdiff(image[::4, 1::2], image[::4, 0 : image.shape[1] - 1 : 2])
     counts = np.cumsum(np.bincount(d.ravel(), minlength=256))
     median = int(np.searchsorted(counts, counts[-1] / 2))
     return median / 0.954  # |N(0, sqrt(2) sigma)| has its median at 0.954 sigma
@@ -288,6 +314,12 @@ def make_decoder(name: str = "station") -> Decoder:
         raise ValueError(f"unknown decoder {name!r}; choose one of {', '.join(DECODERS)}") from None
 
 
-_ZXING_NAMES = {"Code128": "Code128", "EAN13": "EAN-13", "UPCA": "UPC-A", "EAN8": "EAN-8",
-                "DataMatrix": "DataMatrix", "QRCode": "QR"}
+_ZXING_NAMES = {
+    "Code128": "Code128",
+    "EAN13": "EAN-13",
+    "UPCA": "UPC-A",
+    "EAN8": "EAN-8",
+    "DataMatrix": "DataMatrix",
+    "QRCode": "QR",
+}
 _ZBAR_NAMES = {"CODE128": "Code128", "EAN13": "EAN-13", "UPCA": "UPC-A", "EAN8": "EAN-8", "QRCODE": "QR"}

@@ -40,8 +40,12 @@ def looks_like_item(scan: Scan) -> bool:
         return True
     if scan.kind != Kind.PARCEL:
         return False
-    return (text.isdigit() and len(text) in GTIN_LENGTHS) or text.startswith("(0") or GS in text \
+    return (
+        (text.isdigit() and len(text) in GTIN_LENGTHS)
+        or text.startswith("(0")
+        or GS in text
         or (text.startswith("01") and len(text) >= 16 and text[2:16].isdigit())
+    )
 
 
 def read_item(scan: Scan) -> tuple[ItemCode | None, str]:
@@ -60,7 +64,7 @@ def read_item(scan: Scan) -> tuple[ItemCode | None, str]:
             message = result.gs1_message
             if message is None:
                 return None, f"{scan.shown} is not a product barcode (no GS1 data)"
-    except Exception as exc:  # biip's ParseError: malformed element string
+    except Exception as exc:  # noqa: BLE001 - biip's ParseError (and its relatives): malformed element string
         return None, f"{scan.shown} is not a readable GS1 code: {exc}"
     fields = {e.ai.ai: e for e in message.element_strings}
     gtin = fields.get("01")
@@ -69,7 +73,10 @@ def read_item(scan: Scan) -> tuple[ItemCode | None, str]:
     if gtin.gtin is None:
         return None, f"{gtin.gtin_error or 'GTIN not readable'} — scan again"
     expiry = fields.get("17")
-    return ItemCode(text, gtin.gtin.value.zfill(14),
-                    serial=fields["21"].value if "21" in fields else "",
-                    lot=fields["10"].value if "10" in fields else "",
-                    expiry=expiry.date.isoformat() if expiry is not None and expiry.date else ""), ""
+    return ItemCode(
+        text,
+        gtin.gtin.value.zfill(14),
+        serial=fields["21"].value if "21" in fields else "",
+        lot=fields["10"].value if "10" in fields else "",
+        expiry=expiry.date.isoformat() if expiry is not None and expiry.date else "",
+    ), ""

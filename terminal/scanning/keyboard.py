@@ -58,8 +58,12 @@ class KeyboardWedge:
 
     async def on_event(self, event: events.Event) -> None:
         """Hold, post as a scan, or pass on one event."""
-        if not isinstance(event, events.Key) or event.is_forwarded or event in self._released \
-                or getattr(self.app.focused, "ACCEPTS_SCANS", False):
+        if (
+            not isinstance(event, events.Key)
+            or event.is_forwarded
+            or event in self._released
+            or getattr(self.app.focused, "ACCEPTS_SCANS", False)
+        ):
             await self.dispatch(event)
             return
         if event.is_printable and event.character:

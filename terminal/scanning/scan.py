@@ -27,19 +27,30 @@ _GS1_AIM = {"]C1", "]e0", "]d2", "]Q3", "]E0", "]E3", "]E4", "]J1"}
 BADGE_PREFIX = "OP:"
 COMMAND_PREFIX = "CMD:"
 # The command barcodes of the command sheet; every screen understands the ones it needs.
-COMMANDS = ("PASS", "FAIL", "RESELLABLE", "DISCOUNTED", "SCRAPPED",
-            "CONFIRM", "CANCEL", "UNDO", "SIGN-OUT", "NEXT-ITEM", "PHOTO")
+COMMANDS = (
+    "PASS",
+    "FAIL",
+    "RESELLABLE",
+    "DISCOUNTED",
+    "SCRAPPED",
+    "CONFIRM",
+    "CANCEL",
+    "UNDO",
+    "SIGN-OUT",
+    "NEXT-ITEM",
+    "PHOTO",
+)
 
 
 class Kind(str, Enum):
     """What a scan looks like, before any database says what it is."""
 
-    PARCEL = "parcel"      # an RMA code, tracking number or order reference
-    ITEM = "item"          # a product barcode: GTIN (EAN/UPC) or GS1 element string
-    BADGE = "badge"        # an operator's badge
-    COMMAND = "command"    # a command-sheet barcode
+    PARCEL = "parcel"  # an RMA code, tracking number or order reference
+    ITEM = "item"  # a product barcode: GTIN (EAN/UPC) or GS1 element string
+    BADGE = "badge"  # an operator's badge
+    COMMAND = "command"  # a command-sheet barcode
     EMPTY = "empty"
-    GARBAGE = "garbage"    # too long, or nothing printable in it
+    GARBAGE = "garbage"  # too long, or nothing printable in it
 
 
 @dataclass(frozen=True)
@@ -71,26 +82,40 @@ class Scan:
 def read_scan(raw: str, source: str = "keyboard") -> Scan:
     """Normalise raw scanner text and say what kind of code it looks like."""
     if len(raw) > MAX_SCAN_LENGTH * 4:
-        return Scan(raw[:40], Kind.GARBAGE, "", source,
-                    problem=f"scan of {len(raw)} characters is not a label; nothing recorded — scan again")
+        return Scan(
+            raw[:40],
+            Kind.GARBAGE,
+            "",
+            source,
+            problem=f"scan of {len(raw)} characters is not a label; nothing recorded — scan again",
+        )
     text = clean_text(raw, keep=GS).strip()
     text = text.strip(GS)
     symbology = ""
     match = _AIM.match(text)
     if match:
-        symbology, text = match.group(0), text[match.end():].strip()
+        symbology, text = match.group(0), text[match.end() :].strip()
     if not text:
-        problem = "empty scan; nothing recorded" if not raw.strip() else \
-            "scan held no readable characters; nothing recorded — scan again"
+        problem = (
+            "empty scan; nothing recorded"
+            if not raw.strip()
+            else "scan held no readable characters; nothing recorded — scan again"
+        )
         return Scan("", Kind.EMPTY, "", source, symbology, problem)
     if len(text) > MAX_SCAN_LENGTH:
-        return Scan(text[:40], Kind.GARBAGE, "", source, symbology,
-                    problem=f"scan of {len(text)} characters is not a label; nothing recorded — scan again")
+        return Scan(
+            text[:40],
+            Kind.GARBAGE,
+            "",
+            source,
+            symbology,
+            problem=f"scan of {len(text)} characters is not a label; nothing recorded — scan again",
+        )
     upper = text.upper()
     if upper.startswith(BADGE_PREFIX) and len(text) > len(BADGE_PREFIX):
-        return Scan(text, Kind.BADGE, text[len(BADGE_PREFIX):].strip(), source, symbology)
+        return Scan(text, Kind.BADGE, text[len(BADGE_PREFIX) :].strip(), source, symbology)
     if upper.startswith(COMMAND_PREFIX):
-        return Scan(text, Kind.COMMAND, upper[len(COMMAND_PREFIX):].strip(), source, symbology)
+        return Scan(text, Kind.COMMAND, upper[len(COMMAND_PREFIX) :].strip(), source, symbology)
     gtin = item_gtin(text, symbology)
     if gtin:
         return Scan(text, Kind.ITEM, gtin, source, symbology)
@@ -109,7 +134,7 @@ def item_gtin(text: str, symbology: str = "") -> str:
         return ""
     try:
         result = biip.parse(symbology + text if gs1 else text)
-    except Exception:  # biip raises its own ParseError on malformed data
+    except Exception:  # noqa: BLE001 - biip raises its own ParseError (and relatives) on malformed data
         return ""
     if result.gtin is not None:
         return result.gtin.value

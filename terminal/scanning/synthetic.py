@@ -45,12 +45,12 @@ def _text(image: np.ndarray, text: str, scale: float) -> np.ndarray:
 def _pad(image: np.ndarray, width: int) -> np.ndarray:
     """Centre ``image`` on a white strip ``width`` wide."""
     left = max(0, (width - image.shape[1]) // 2)
-    return cv2.copyMakeBorder(image, 0, 0, left, max(0, width - image.shape[1] - left),
-                              cv2.BORDER_CONSTANT, value=255)
+    return cv2.copyMakeBorder(image, 0, 0, left, max(0, width - image.shape[1] - left), cv2.BORDER_CONSTANT, value=255)
 
 
-def rma_label(code: str = "RMA-2026-000123", ean: str | None = None, module_px: int = 4,
-              datamatrix: str | None = None) -> np.ndarray:
+def rma_label(
+    code: str = "RMA-2026-000123", ean: str | None = None, module_px: int = 4, datamatrix: str | None = None
+) -> np.ndarray:
     """A grey-scale RMA parcel label: title, Code 128 of ``code``, optional EAN-13 and DataMatrix."""
     bars = _text(_draw_linear(_modules("code128", code), module_px, 30 * module_px), code, module_px * 0.3)
     parts = [bars]
@@ -61,8 +61,16 @@ def rma_label(code: str = "RMA-2026-000123", ean: str | None = None, module_px: 
         parts.append(datamatrix_image(datamatrix, module_px * 2))
     width = max(p.shape[1] for p in parts) + 8 * module_px
     title = np.full((16 * module_px, width), 255, np.uint8)
-    cv2.putText(title, "RETURN  -  RMA", (4 * module_px, 12 * module_px), cv2.FONT_HERSHEY_DUPLEX,
-                module_px * 0.5, 0, 2, cv2.LINE_AA)
+    cv2.putText(
+        title,
+        "RETURN  -  RMA",
+        (4 * module_px, 12 * module_px),
+        cv2.FONT_HERSHEY_DUPLEX,
+        module_px * 0.5,
+        0,
+        2,
+        cv2.LINE_AA,
+    )
     gap = np.full((6 * module_px, width), 255, np.uint8)
     stacked = [title]
     for part in parts:
@@ -84,30 +92,48 @@ def printed_rma_label(code: str = "RMA-2026-000123", dpi: int = 203) -> np.ndarr
 
 def qr_label(text: str, module_px: int = 8) -> np.ndarray:
     """A carrier's or a returns portal's QR code of ``text`` on a white sticker."""
-    return cv2.copyMakeBorder(matrix_image(text, "QR", module_px), 5 * module_px, 5 * module_px, 5 * module_px,
-                              5 * module_px, cv2.BORDER_CONSTANT, value=255)
+    return cv2.copyMakeBorder(
+        matrix_image(text, "QR", module_px),
+        5 * module_px,
+        5 * module_px,
+        5 * module_px,
+        5 * module_px,
+        cv2.BORDER_CONSTANT,
+        value=255,
+    )
 
 
 def item_label(ean: str, module_px: int = 4) -> np.ndarray:
     """A product's own label: only an EAN-13 (12 digits given, check digit added) and its digits."""
     digits = barcode.get("ean13", ean).get_fullcode()
     bars = _text(_draw_linear(_modules("ean13", ean), module_px, 40 * module_px), digits, module_px * 0.35)
-    return cv2.copyMakeBorder(bars, 6 * module_px, 6 * module_px, 6 * module_px, 6 * module_px,
-                              cv2.BORDER_CONSTANT, value=255)
+    return cv2.copyMakeBorder(
+        bars, 6 * module_px, 6 * module_px, 6 * module_px, 6 * module_px, cv2.BORDER_CONSTANT, value=255
+    )
 
 
 def gs1_label(element_string: str, module_px: int = 4) -> np.ndarray:
     """A GS1-128 label of an element string such as ``0104012345678901`` + ``10LOT7``."""
-    return cv2.copyMakeBorder(_draw_linear(_modules("gs1_128", element_string), module_px, 30 * module_px),
-                              20, 20, 20, 20, cv2.BORDER_CONSTANT, value=255)
+    return cv2.copyMakeBorder(
+        _draw_linear(_modules("gs1_128", element_string), module_px, 30 * module_px),
+        20,
+        20,
+        20,
+        20,
+        cv2.BORDER_CONSTANT,
+        value=255,
+    )
 
 
 def datamatrix_image(text: str, module_px: int = 6) -> np.ndarray:
     """A DataMatrix of ``text`` with a quiet zone (zbar cannot read these; zxing-cpp can)."""
     import zxingcpp
 
-    image = np.asarray(zxingcpp.write_barcode_to_image(zxingcpp.create_barcode(text, zxingcpp.DataMatrix),
-                                                       scale=module_px, add_quiet_zones=True))
+    image = np.asarray(
+        zxingcpp.write_barcode_to_image(
+            zxingcpp.create_barcode(text, zxingcpp.DataMatrix), scale=module_px, add_quiet_zones=True
+        )
+    )
     return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
@@ -132,11 +158,23 @@ class Bench:
             cv2.rectangle(image, (x0, y0), (x1, y1), tuple(int(c) for c in rng.integers(30, 230, 3)), -1)
         for _ in range(30):
             pts = rng.integers(0, max(w, h), (2, 2))
-            cv2.line(image, tuple(int(v) for v in pts[0]), tuple(int(v) for v in pts[1]),
-                     tuple(int(c) for c in rng.integers(0, 255, 3)), int(rng.integers(1, 6)))
+            cv2.line(
+                image,
+                tuple(int(v) for v in pts[0]),
+                tuple(int(v) for v in pts[1]),
+                tuple(int(c) for c in rng.integers(0, 255, 3)),
+                int(rng.integers(1, 6)),
+            )
         for _ in range(12):
-            cv2.putText(image, "FRAGILE  THIS SIDE UP  12kg", (int(rng.integers(0, w)), int(rng.integers(0, h))),
-                        cv2.FONT_HERSHEY_SIMPLEX, float(rng.uniform(0.5, 1.5)), (20, 20, 20), 2)
+            cv2.putText(
+                image,
+                "FRAGILE  THIS SIDE UP  12kg",
+                (int(rng.integers(0, w)), int(rng.integers(0, h))),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                float(rng.uniform(0.5, 1.5)),
+                (20, 20, 20),
+                2,
+            )
         if self.parcel:
             # plain brown board, lit a little unevenly: where sensor grain shows most, as on the floor
             x0, y0, x1, y1 = w // 8, h // 10, w - w // 8, h - h // 10
@@ -145,9 +183,17 @@ class Bench:
         self.image = image
 
 
-def frame(bench: Bench, label: np.ndarray | None, *, width_share: float = 0.35, angle: float = 4.0,
-          centre: tuple[float, float] = (0.5, 0.5), blur: float = 1.2, noise: float = 6.0,
-          seed: int = 0) -> np.ndarray:
+def frame(
+    bench: Bench,
+    label: np.ndarray | None,
+    *,
+    width_share: float = 0.35,
+    angle: float = 4.0,
+    centre: tuple[float, float] = (0.5, 0.5),
+    blur: float = 1.2,
+    noise: float = 6.0,
+    seed: int = 0,
+) -> np.ndarray:
     """One BGR camera frame: ``label`` (or none) on ``bench``, rotated, blurred and noisy.
 
     ``noise`` is the sensor grain's sigma in grey levels (a webcam in ordinary light: ~6).
@@ -170,8 +216,14 @@ def frame(bench: Bench, label: np.ndarray | None, *, width_share: float = 0.35, 
         x1, y1 = np.ceil(corners.max(axis=0)).astype(int).clip(1, (w, h))
         matrix[:, 2] -= (x0, y0)
         roi = (x1 - x0, y1 - y0)
-        paper = cv2.warpAffine(cv2.cvtColor(scaled, cv2.COLOR_GRAY2BGR), matrix, roi, flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+        paper = cv2.warpAffine(
+            cv2.cvtColor(scaled, cv2.COLOR_GRAY2BGR),
+            matrix,
+            roi,
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=(0, 0, 0),
+        )
         mask = cv2.warpAffine(np.full((lh, lw), 255, np.uint8), matrix, roi, flags=cv2.INTER_LINEAR)
         alpha = (mask.astype(np.float32) / 255.0)[..., None]
         # warm, slightly uneven light on the paper, as under a bench lamp
@@ -199,8 +251,15 @@ class Shot:
     width_share: float = 0.35
 
 
-def write_video(path: str | Path, shots: list[Shot], size: tuple[int, int] = HD, fps: float = 15.0,
-                seed: int = 1, noise: float = 6.0, parcel: bool = False) -> Path:
+def write_video(
+    path: str | Path,
+    shots: list[Shot],
+    size: tuple[int, int] = HD,
+    fps: float = 15.0,
+    seed: int = 1,
+    noise: float = 6.0,
+    parcel: bool = False,
+) -> Path:
     """Film ``shots`` in order into ``path`` (.avi = MJPG, .mp4 = mp4v); the label drifts and turns a little.
 
     ``noise`` is the sensor grain (sigma, grey levels); ``parcel`` puts the labels on a plain cardboard side.
@@ -216,9 +275,17 @@ def write_video(path: str | Path, shots: list[Shot], size: tuple[int, int] = HD,
         for shot in shots:
             for i in range(shot.frames):
                 t = i / max(1, shot.frames)
-                writer.write(frame(bench, shot.label, width_share=shot.width_share,
-                                   angle=-4 + 8 * t, centre=(0.45 + 0.1 * t, 0.5 + 0.05 * math.sin(6 * t)),
-                                   noise=noise, seed=seed * 10007 + n))
+                writer.write(
+                    frame(
+                        bench,
+                        shot.label,
+                        width_share=shot.width_share,
+                        angle=-4 + 8 * t,
+                        centre=(0.45 + 0.1 * t, 0.5 + 0.05 * math.sin(6 * t)),
+                        noise=noise,
+                        seed=seed * 10007 + n,
+                    )
+                )
                 n += 1
     finally:
         writer.release()
@@ -230,8 +297,9 @@ def matrix_image(text: str, kind: str = "QR", module_px: int = 6) -> np.ndarray:
     import zxingcpp
 
     fmt = zxingcpp.QRCode if kind == "QR" else zxingcpp.DataMatrix
-    image = np.asarray(zxingcpp.write_barcode_to_image(zxingcpp.create_barcode(text, fmt), scale=module_px,
-                                                       add_quiet_zones=True))
+    image = np.asarray(
+        zxingcpp.write_barcode_to_image(zxingcpp.create_barcode(text, fmt), scale=module_px, add_quiet_zones=True)
+    )
     return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
@@ -267,8 +335,13 @@ def _photo_code(family: str, rng: np.random.Generator) -> tuple[np.ndarray, str,
         code = barcode.get(name, digits(n))
         modules, shown, text, fmt = code.build()[0], code.get_fullcode(), code.get_fullcode(), family
     else:
-        text = rng.choice([f"RMA-2026-{digits(6)}", f"https://returns.example/t/{digits(10)}",
-                           f"01{barcode.get('ean13', digits(12)).get_fullcode().zfill(14)}21SN{digits(6)}"])
+        text = rng.choice(
+            [
+                f"RMA-2026-{digits(6)}",
+                f"https://returns.example/t/{digits(10)}",
+                f"01{barcode.get('ean13', digits(12)).get_fullcode().zfill(14)}21SN{digits(6)}",
+            ]
+        )
         module_px = int(rng.integers(3, 7))
         image = matrix_image(text, family, module_px)
         return image, image.shape[1] / module_px, family, text
@@ -295,8 +368,15 @@ def photo(family: str, seed: int, size: tuple[int, int] = (1280, 960)) -> Photo:
     surface += cv2.GaussianBlur(rng.normal(0, 25, (h, w)).astype(np.float32), (0, 0), 3)
     surface = surface.clip(0, 255).astype(np.uint8)
     for _ in range(6):
-        cv2.putText(surface, "FRAGILE 12kg", (int(rng.integers(0, w)), int(rng.integers(0, h))),
-                    cv2.FONT_HERSHEY_SIMPLEX, float(rng.uniform(0.6, 1.6)), int(rng.integers(20, 80)), 2)
+        cv2.putText(
+            surface,
+            "FRAGILE 12kg",
+            (int(rng.integers(0, w)), int(rng.integers(0, h))),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            float(rng.uniform(0.6, 1.6)),
+            int(rng.integers(20, 80)),
+            2,
+        )
     surface = surface.astype(np.float32)
     inverted = family == "QR" and rng.random() < 0.15
     if inverted:
@@ -306,16 +386,18 @@ def photo(family: str, seed: int, size: tuple[int, int] = (1280, 960)) -> Photo:
     scale = min(float(rng.uniform(1.5, 5.0)) * modules, 0.8 * w) / cw
     qw, qh = cw * scale, ch * scale
     cx, cy = rng.uniform(0.3, 0.7) * w, rng.uniform(0.35, 0.65) * h
-    angle = np.deg2rad(rng.uniform(-180, 180) if family in ("QR", "DataMatrix") else
-                       rng.choice([0.0, 180.0]) + rng.uniform(-25, 25))
+    angle = np.deg2rad(
+        rng.uniform(-180, 180) if family in ("QR", "DataMatrix") else rng.choice([0.0, 180.0]) + rng.uniform(-25, 25)
+    )
     corners = np.array([[-qw / 2, -qh / 2], [qw / 2, -qh / 2], [qw / 2, qh / 2], [-qw / 2, qh / 2]])
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     tilt = rng.uniform(-0.12, 0.12, (4, 2)) * max(qw, qh)  # perspective: each corner moved a little
     dst = (corners @ rot.T + tilt + (cx, cy)).astype(np.float32)
     src = np.array([[0, 0], [cw, 0], [cw, ch], [0, ch]], np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
-    paper = cv2.warpPerspective(code.astype(np.float32), matrix, size, flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    paper = cv2.warpPerspective(
+        code.astype(np.float32), matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
     mask = cv2.warpPerspective(np.ones((ch, cw), np.float32), matrix, size, flags=cv2.INTER_LINEAR)
     ink = float(rng.uniform(0, 40))  # thermal or inkjet black is not pure black
     paper = ink + paper * (1 - ink / 255) * float(rng.uniform(0.85, 1.0))

@@ -10,6 +10,7 @@ focused widget as typed.  No Textual import: this is timing logic only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 # Scanners send 1-15 ms apart; touch typists rarely go under 50 ms between keys.
 MAX_GAP = 0.035
@@ -33,7 +34,7 @@ class Wedge:
         if len(self.held) < self.min_length:
             return False
         times = [t for _, t in self.held] + [enter_at]
-        return all(b - a <= self.max_gap for a, b in zip(times, times[1:]))
+        return all(b - a <= self.max_gap for a, b in pairwise(times))
 
     def take(self) -> str:
         """The held characters, releasing them."""

@@ -74,8 +74,11 @@ class SupervisorApproval(PassesWorkerFailures, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"{self.what}\nA supervisor must approve: scan a supervisor's badge (Esc cancels).",
-                        classes="question", markup=False)
+            yield Label(
+                f"{self.what}\nA supervisor must approve: scan a supervisor's badge (Esc cancels).",
+                classes="question",
+                markup=False,
+            )
             yield OperatorField(placeholder="supervisor's badge or id", id="supervisor-id", max_length=64)
             yield Label("", id="problem", markup=False)
 

@@ -41,15 +41,40 @@ from terminal.widgets.status_bar import StatusBar
 from terminal.workers import PassesWorkerFailures
 
 # banner word -> colour class of OutcomeBanner (see station.tcss)
-WORDS = {"SCAN RMA": "idle", "SCAN ITEM": "idle", "INSPECT": "info", "RESELLABLE": "good", "DISCOUNTED": "warn",
-         "SCRAPPED": "bad", "ITEM MISMATCH": "bad", "NOT FOUND": "bad", "NOT RECEIVED": "warn",
-         "ALREADY INSPECTED": "warn", "RMA INSPECTED": "good", "CHECKLIST INVALID": "bad", "NOT READ": "bad",
-         "ERROR": "bad", "SIGN IN": "idle", "CANCELLED": "bad", "EXPIRED": "bad", "NOT SAVED": "warn",
-         "ABANDONED": "warn", "PHOTO NEEDED": "warn"}
+WORDS = {
+    "SCAN RMA": "idle",
+    "SCAN ITEM": "idle",
+    "INSPECT": "info",
+    "RESELLABLE": "good",
+    "DISCOUNTED": "warn",
+    "SCRAPPED": "bad",
+    "ITEM MISMATCH": "bad",
+    "NOT FOUND": "bad",
+    "NOT RECEIVED": "warn",
+    "ALREADY INSPECTED": "warn",
+    "RMA INSPECTED": "good",
+    "CHECKLIST INVALID": "bad",
+    "NOT READ": "bad",
+    "ERROR": "bad",
+    "SIGN IN": "idle",
+    "CANCELLED": "bad",
+    "EXPIRED": "bad",
+    "NOT SAVED": "warn",
+    "ABANDONED": "warn",
+    "PHOTO NEEDED": "warn",
+}
 # command barcodes -> the bench step of the key they stand for (run in its turn, as the key's is)
-COMMAND_STEPS = {"PASS": ("pass",), "FAIL": ("fail",), "CONFIRM": ("confirm",), "CANCEL": ("abandon",),
-                 "NEXT-ITEM": ("skip",), "RESELLABLE": ("final", "resellable"), "DISCOUNTED": ("final", "discounted"),
-                 "SCRAPPED": ("final", "scrapped"), "PHOTO": ("photo",)}
+COMMAND_STEPS = {
+    "PASS": ("pass",),
+    "FAIL": ("fail",),
+    "CONFIRM": ("confirm",),
+    "CANCEL": ("abandon",),
+    "NEXT-ITEM": ("skip",),
+    "RESELLABLE": ("final", "resellable"),
+    "DISCOUNTED": ("final", "discounted"),
+    "SCRAPPED": ("final", "scrapped"),
+    "PHOTO": ("photo",),
+}
 ANSWER_FIRST = "Scan an item's barcode first: its checklist appears, then answer."
 
 
@@ -153,8 +178,9 @@ class InspectScreen(PassesWorkerFailures, Screen):
         scan = message.scan
         if self._behind_dialog() and self.inbox.empty() and self.handled == self.queued:
             # no dialog of this screen's own is waiting for it: it waits until the one on top closes
-            self.app.notify(f"Scan held: {scan.shown} is handled when this dialog closes.",
-                            title="Inspection", markup=False)
+            self.app.notify(
+                f"Scan held: {scan.shown} is handled when this dialog closes.", title="Inspection", markup=False
+            )
         self._queue("scan", scan)
 
     def _queue(self, kind: str, value: Any) -> None:
@@ -196,8 +222,11 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 self.app.ring(problem=True)
             except Exception as exc:  # noqa: BLE001 — the bench must keep working; the log keeps the trace
                 self.log.error(f"inspect: {kind} {value!r} failed", exc)
-                self.show("ERROR", f"That input could not be handled ({type(exc).__name__}: {exc}). "
-                                   "Nothing was saved for it; tell the supervisor if it repeats.")
+                self.show(
+                    "ERROR",
+                    f"That input could not be handled ({type(exc).__name__}: {exc}). "
+                    "Nothing was saved for it; tell the supervisor if it repeats.",
+                )
                 self.app.ring(problem=True)
             self.handled += 1
             self._redraw()
@@ -205,14 +234,22 @@ class InspectScreen(PassesWorkerFailures, Screen):
     async def _load_checklists(self) -> None:
         self.library = await asyncio.to_thread(load_library, self.checklist_folder)
         if self.library.invalid:
-            lines = "\n".join(f"{cat}: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
-                              for cat, problems in sorted(self.library.invalid.items()))
-            self.show("CHECKLIST INVALID", f"Items of these categories will not be inspected until the file is "
-                                           f"fixed (rma checklist validate):\n{lines}")
+            lines = "\n".join(
+                f"{cat}: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+                for cat, problems in sorted(self.library.invalid.items())
+            )
+            self.show(
+                "CHECKLIST INVALID",
+                f"Items of these categories will not be inspected until the file is "
+                f"fixed (rma checklist validate):\n{lines}",
+            )
             self.app.ring(problem=True)
         else:
-            self.show("SCAN RMA", f"Scan the RMA label of a received parcel, or F4 to pick one. "
-                                  f"{len(self.library.checklists)} checklists loaded.")
+            self.show(
+                "SCAN RMA",
+                f"Scan the RMA label of a received parcel, or F4 to pick one. "
+                f"{len(self.library.checklists)} checklists loaded.",
+            )
 
     # -- scans ------------------------------------------------------------------
 
@@ -265,16 +302,20 @@ class InspectScreen(PassesWorkerFailures, Screen):
         rma = found[0]
         if rma.stage == "expected":
             if rma.status != "authorized":
-                self.show(rma.status.upper(), f"{rma.code} is {rma.status}; it cannot be received or inspected. "
-                                              "Put the parcel on the exceptions shelf and tell the supervisor.")
+                self.show(
+                    rma.status.upper(),
+                    f"{rma.code} is {rma.status}; it cannot be received or inspected. "
+                    "Put the parcel on the exceptions shelf and tell the supervisor.",
+                )
                 self.app.ring(problem=True)
                 return
             self.show("NOT RECEIVED", f"{rma.code} ({rma.customer_name}) has not been received yet.")
             if not await self.app.push_screen_wait(Confirm(f"{rma.code} is not received yet. Receive it now?")):
                 self.show("NOT RECEIVED", f"{rma.code} not received; nothing recorded. Receive it first (F6).")
                 return
-            receipt, totals = await self.app.db.run(with_totals(
-                lambda store: store.receive(rma.code, station, operator), station))
+            receipt, totals = await self.app.db.run(
+                with_totals(lambda store: store.receive(rma.code, station, operator), station)
+            )
             self.app.post_message(Recorded(totals))
             if receipt.outcome != Outcome.RECEIVED:
                 self.show("ERROR", f"{rma.code}: {receipt.outcome.value}")
@@ -287,8 +328,11 @@ class InspectScreen(PassesWorkerFailures, Screen):
             self.show("ALREADY INSPECTED", f"{rma.code}: every item is inspected. Nothing to do.")
             self.app.ring(problem=True)
             return
-        self.show("SCAN ITEM", f"{rma.code} {rma.customer_name} · reason: {rma.reason or '-'}\n"
-                               "Scan the barcode on each item (not the parcel).")
+        self.show(
+            "SCAN ITEM",
+            f"{rma.code} {rma.customer_name} · reason: {rma.reason or '-'}\n"
+            "Scan the barcode on each item (not the parcel).",
+        )
         self.app.ring(problem=False)
 
     def _lines_with_sku(self, text: str) -> list[Line]:
@@ -318,11 +362,26 @@ class InspectScreen(PassesWorkerFailures, Screen):
         elif earlier:
             reason = f"serial {code.serial} of GTIN {code.gtin} was inspected before, on {earlier}"
         if reason:
-            _, totals = await self.app.db.run(with_totals(lambda store: store.record_mismatch(
-                rma.code, code.scanned, station, operator, gtin=code.gtin, serial=code.serial, lot=code.lot,
-                expiry=code.expiry, reason=reason), station))
-            self.show("ITEM MISMATCH", f"{reason}.\nRecorded as item mismatch. Put the item on the exceptions "
-                                       "shelf; do not inspect it.")
+            _, totals = await self.app.db.run(
+                with_totals(
+                    lambda store: store.record_mismatch(
+                        rma.code,
+                        code.scanned,
+                        station,
+                        operator,
+                        gtin=code.gtin,
+                        serial=code.serial,
+                        lot=code.lot,
+                        expiry=code.expiry,
+                        reason=reason,
+                    ),
+                    station,
+                )
+            )
+            self.show(
+                "ITEM MISMATCH",
+                f"{reason}.\nRecorded as item mismatch. Put the item on the exceptions shelf; do not inspect it.",
+            )
             self.app.ring(problem=True)
             self.app.post_message(Recorded(totals))
             return
@@ -335,11 +394,15 @@ class InspectScreen(PassesWorkerFailures, Screen):
             return
         self.draft = Draft(rma, line, checklist, code, matched_by=by)
         unit = len(self.progress.get(line.line_no, ())) + 1
-        extra = "  ".join(f"{k} {v}" for k, v in (("serial", code.serial), ("lot", code.lot),
-                                                   ("expiry", code.expiry)) if v)
+        extra = "  ".join(
+            f"{k} {v}" for k, v in (("serial", code.serial), ("lot", code.lot), ("expiry", code.expiry)) if v
+        )
         how = {"sku": "  (by SKU)", "hand": "  (picked by hand)"}.get(by, "")
-        self.show("INSPECT", f"line {line.line_no}: {line.description or line.sku} ({line.sku}) · unit {unit} of "
-                             f"{line.qty} · {line.category}  {extra}{how}")
+        self.show(
+            "INSPECT",
+            f"line {line.line_no}: {line.description or line.sku} ({line.sku}) · unit {unit} of "
+            f"{line.qty} · {line.category}  {extra}{how}",
+        )
         self.app.ring(problem=False)
 
     # -- keys and command barcodes: one action each, queued in order with the scans --
@@ -422,8 +485,12 @@ class InspectScreen(PassesWorkerFailures, Screen):
             return
         item = draft.current
         problem = draft.choose(int(n))
-        if not problem and item is not None and item.photo_required_on_fail and \
-                item.id in {f.item.id for f in draft.suggestion().fails}:
+        if (
+            not problem
+            and item is not None
+            and item.photo_required_on_fail
+            and item.id in {f.item.id for f in draft.suggestion().fails}
+        ):
             await self._ask_photo(item.id)
         self._problem(problem)
 
@@ -436,8 +503,11 @@ class InspectScreen(PassesWorkerFailures, Screen):
             return
         item = draft.current
         missing = draft.photos_missing()
-        target = item if item is not None and (item.kind == Kind.PHOTO or item in missing) else \
-            (missing[0] if missing else item)
+        target = (
+            item
+            if item is not None and (item.kind == Kind.PHOTO or item in missing)
+            else (missing[0] if missing else item)
+        )
         if target is None:
             self._problem("no item needs a photo")
         else:
@@ -497,8 +567,11 @@ class InspectScreen(PassesWorkerFailures, Screen):
         item = draft.checklist.item(item_id)
         camera = getattr(self.app, "photo_source", None)  # the camera issue plugs a PhotoSource in here
         required = draft.photo_required(item)
-        photo = await self.app.push_screen_wait(PhotoDialog(
-            item.id, draft.label(item), camera, required=required, folder=photo_folder(self.app.settings.db_path)))
+        photo = await self.app.push_screen_wait(
+            PhotoDialog(
+                item.id, draft.label(item), camera, required=required, folder=photo_folder(self.app.settings.db_path)
+            )
+        )
         if photo is not None:
             draft.attach(photo)
         elif required:
@@ -506,7 +579,8 @@ class InspectScreen(PassesWorkerFailures, Screen):
 
     async def _abandon(self) -> None:
         if self.draft.answers and not await self.app.push_screen_wait(
-                Confirm("Abandon this item's inspection? Its answers are not saved.")):
+            Confirm("Abandon this item's inspection? Its answers are not saved.")
+        ):
             return
         self.draft = None
         self.show("ABANDONED", "Nothing saved for that item. Scan the next item (or the same one again).")
@@ -524,9 +598,12 @@ class InspectScreen(PassesWorkerFailures, Screen):
         for item in draft.photos_missing():
             await self._ask_photo(item.id)
             if item.id not in draft.photos:
-                self.show("PHOTO NEEDED", f"{draft.label(item)} needs a photo (or the recorded 'no camera' "
-                                          f"exception, {NO_CAMERA_KEY.upper()} in the photo dialog). "
-                                          "Nothing saved yet.")
+                self.show(
+                    "PHOTO NEEDED",
+                    f"{draft.label(item)} needs a photo (or the recorded 'no camera' "
+                    f"exception, {NO_CAMERA_KEY.upper()} in the photo dialog). "
+                    "Nothing saved yet.",
+                )
                 self.app.ring(problem=True)
                 return
         suggestion = draft.suggestion()
@@ -544,23 +621,30 @@ class InspectScreen(PassesWorkerFailures, Screen):
             if self.app.operator_role == "supervisor":
                 approved_by = operator  # a supervisor approves their own override
             else:
-                approved_by = await self.app.push_screen_wait(SupervisorApproval(
-                    f"Override: suggested {suggestion.disposition.value.upper()}, final {final.value.upper()} "
-                    f"({reason})."))
+                approved_by = await self.app.push_screen_wait(
+                    SupervisorApproval(
+                        f"Override: suggested {suggestion.disposition.value.upper()}, final {final.value.upper()} "
+                        f"({reason})."
+                    )
+                )
                 if not approved_by:
                     self.say("Override not approved by a supervisor; nothing saved. Enter confirms the suggestion.")
                     return
         inspection = draft.to_inspection(final, reason, note)
-        saved, totals = await self.app.db.run(with_totals(
-            lambda store: store.save_inspection(inspection, station, operator, approved_by=approved_by), station))
+        saved, totals = await self.app.db.run(
+            with_totals(
+                lambda store: store.save_inspection(inspection, station, operator, approved_by=approved_by), station
+            )
+        )
         code = saved.rma.code
         self.progress = await self.app.db.run(lambda store: store.inspection_progress(code))
         self.rma, self.draft = saved.rma, None
         what = ("override" + (f", approved by {approved_by}" if approved_by else "")) if reason else "as suggested"
-        after = (f"{code} is fully inspected. Scan the next RMA." if saved.rma_done else
-                 "Scan the next item.")
-        self.show(final.value.upper(), f"line {saved.line_no} unit {saved.unit_no} saved ({what}). "
-                                       f"{NEXT_STEP[final]}\n{after}")
+        after = f"{code} is fully inspected. Scan the next RMA." if saved.rma_done else "Scan the next item."
+        self.show(
+            final.value.upper(),
+            f"line {saved.line_no} unit {saved.unit_no} saved ({what}). {NEXT_STEP[final]}\n{after}",
+        )
         self.app.ring(problem=final != Disposition.RESELLABLE)
         self.app.post_message(Recorded(totals))
         await self._print_disposition(draft, inspection, saved, operator)
@@ -568,11 +652,19 @@ class InspectScreen(PassesWorkerFailures, Screen):
     async def _print_disposition(self, draft, inspection, saved, operator: str) -> None:
         """Print the label that routes the item, when the station has a printer (kept in its queue)."""
         failed = {a["item"]: a["severity"] for a in inspection.answers if a["failed"]}
-        worst = sorted((i for i in draft.checklist.items if i.id in failed),
-                       key=lambda i: ("critical", "major", "minor").index(failed[i.id] or "minor"))
+        worst = sorted(
+            (i for i in draft.checklist.items if i.id in failed),
+            key=lambda i: ("critical", "major", "minor").index(failed[i.id] or "minor"),
+        )
         try:
-            label = disposition_label(inspection.final, sku=draft.line.sku, rma=saved.rma.code, line=saved.line_no,
-                                      defect=worst[0].prompt if worst else "", inspector=operator)
+            label = disposition_label(
+                inspection.final,
+                sku=draft.line.sku,
+                rma=saved.rma.code,
+                line=saved.line_no,
+                defect=worst[0].prompt if worst else "",
+                inspector=operator,
+            )
             job = await print_label(self.app, label, what=f"disposition {saved.rma.code}/{saved.line_no}")
         except LabelError as exc:
             self.say(f"Saved, but the disposition label cannot be made: {exc}. Write it by hand.")
@@ -627,8 +719,11 @@ class InspectScreen(PassesWorkerFailures, Screen):
         else:
             headline, why = draft.suggestion_line()
             missing = draft.photos_missing()
-            photos = f"   📷 needed: {', '.join(f'#{draft.checklist.items.index(i) + 1}' for i in missing)}" \
-                if missing else ""
+            photos = (
+                f"   📷 needed: {', '.join(f'#{draft.checklist.items.index(i) + 1}' for i in missing)}"
+                if missing
+                else ""
+            )
             suggestion_box.update(Content.assemble((headline, "bold"), photos, "\n", why))
             answered = any(i.id in draft.answers for i in draft.checklist.items if i.kind.judged)
             suggestion_box.set_classes(draft.suggestion().disposition.value if answered else "")
@@ -639,9 +734,12 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 reading.placeholder = Draft.how_to_answer(item)
         self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
         self.query_one("#keys", Static).update(  # the footer shows P, F, C, Enter, Esc
-            "1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition" if draft else
-            "Scan each item (its GTIN or SKU) · F4 pick the item by hand · Esc close the RMA" if self.rma else
-            "Scan an RMA, then each item · F4 pick a received RMA · Esc close the RMA")
+            "1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition"
+            if draft
+            else "Scan each item (its GTIN or SKU) · F4 pick the item by hand · Esc close the RMA"
+            if self.rma
+            else "Scan an RMA, then each item · F4 pick a received RMA · Esc close the RMA"
+        )
         self._focus()
 
     def _focus(self) -> None:
@@ -660,9 +758,16 @@ class InspectScreen(PassesWorkerFailures, Screen):
         rma = self.rma
         if rma is None:
             return Content("")
-        rows = [Content.from_markup("[b]$code[/b]  $customer  ·  order $order  ·  reason: $reason  ·  "
-                                    "stage [b]$stage[/b]", code=rma.code, customer=rma.customer_name,
-                                    order=rma.order_ref or "-", reason=rma.reason or "-", stage=rma.stage)]
+        rows = [
+            Content.from_markup(
+                "[b]$code[/b]  $customer  ·  order $order  ·  reason: $reason  ·  stage [b]$stage[/b]",
+                code=rma.code,
+                customer=rma.customer_name,
+                order=rma.order_ref or "-",
+                reason=rma.reason or "-",
+                stage=rma.stage,
+            )
+        ]
         current = self.draft.line.line_no if self.draft else None
         if current is not None and self.short:  # the banner names the line; keep the rows for the checklist
             return rows[0]
@@ -670,6 +775,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
             done = self.progress.get(ln.line_no, ())
             state = ", ".join(done) if done else "waiting"
             mark = "▶" if ln.line_no == current else ("✔" if len(done) >= ln.qty else " ")
-            rows.append(Content(f" {mark} {ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
-                                f"{ln.gtin or 'no GTIN'}, {ln.category})  — {len(done)}/{ln.qty}: {state}"))
+            rows.append(
+                Content(
+                    f" {mark} {ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
+                    f"{ln.gtin or 'no GTIN'}, {ln.category})  — {len(done)}/{ln.qty}: {state}"
+                )
+            )
         return Content("\n").join(rows)

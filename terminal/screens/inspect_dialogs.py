@@ -14,8 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from sync.store import Rma
 from qc_checklists import Disposition
+from sync.store import Rma
 from terminal.inspection import OTHER, override_reasons
 from terminal.photos import Photo, PhotoError, PhotoSource, no_camera, photo_from_file
 from terminal.receiving import when
@@ -43,7 +43,8 @@ class OverrideReason(ModalScreen[Override | None]):
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
-        Binding(str(n), f"pick({n})", show=False) for n in range(1, 10)]
+        Binding(str(n), f"pick({n})", show=False) for n in range(1, 10)
+    ]
 
     def __init__(self, suggested: str, final: str) -> None:
         super().__init__()
@@ -53,8 +54,10 @@ class OverrideReason(ModalScreen[Override | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Override: suggested [b]{self.suggested.upper()}[/b], final [b]{self.final.upper()}[/b]. "
-                        "Why?", classes="question")
+            yield Label(
+                f"Override: suggested [b]{self.suggested.upper()}[/b], final [b]{self.final.upper()}[/b]. Why?",
+                classes="question",
+            )
             yield OptionList(*[Option(f"{n}  {text}") for n, text in enumerate(self.reasons, 1)], id="reasons")
             yield TextField(placeholder="details (required for Other) — Enter saves", id="note", max_length=300)
             yield Label("", id="problem")
@@ -75,7 +78,8 @@ class OverrideReason(ModalScreen[Override | None]):
         self.reason = self.reasons[index]
         self.query_one(OptionList).highlighted = index
         self.query_one("#problem", Label).update(
-            Content.from_markup("Reason: [b]$reason[/b] — add details, Enter saves", reason=self.reason))
+            Content.from_markup("Reason: [b]$reason[/b] — add details, Enter saves", reason=self.reason)
+        )
         self.query_one("#note", TextField).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -103,23 +107,30 @@ class PhotoDialog(ModalScreen[Photo | None]):
     it is attached, so the evidence stays when the original goes.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding(NO_CAMERA_KEY, "no_camera", "No camera here"),
-                Binding("f8", "capture", "Take photo")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding(NO_CAMERA_KEY, "no_camera", "No camera here"),
+        Binding("f8", "capture", "Take photo"),
+    ]
 
-    def __init__(self, item_id: str, prompt: str, camera: PhotoSource | None = None, *, required: bool = True,
-                 folder=None) -> None:
+    def __init__(
+        self, item_id: str, prompt: str, camera: PhotoSource | None = None, *, required: bool = True, folder=None
+    ) -> None:
         super().__init__()
         self.item_id, self.prompt, self.camera = item_id, prompt, camera
         self.required, self.folder = required, folder
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            title = Content.from_markup("Photo required: [b]$prompt[/b]" if self.required else
-                                        "Photo (optional): [b]$prompt[/b]", prompt=self.prompt)
+            title = Content.from_markup(
+                "Photo required: [b]$prompt[/b]" if self.required else "Photo (optional): [b]$prompt[/b]",
+                prompt=self.prompt,
+            )
             yield Label(title, classes="question")
             yield TextField(placeholder="photo file path — Enter", id="path", max_length=1000)
-            keys = ("F8 take photo   " if self.camera else "") + \
-                f"{NO_CAMERA_KEY.upper()} no camera at this station   Esc cancel"
+            keys = (
+                "F8 take photo   " if self.camera else ""
+            ) + f"{NO_CAMERA_KEY.upper()} no camera at this station   Esc cancel"
             yield Label(keys, id="keys")
             yield Label("", id="problem")
         yield Footer()
@@ -143,11 +154,12 @@ class PhotoDialog(ModalScreen[Photo | None]):
         """Take the photo with the station's camera (the camera issue provides one)."""
         if self.camera is None:
             self.query_one("#problem", Label).update(
-                f"[b]No camera configured: give a file path, or {NO_CAMERA_KEY.upper()}.[/b]")
+                f"[b]No camera configured: give a file path, or {NO_CAMERA_KEY.upper()}.[/b]"
+            )
             return
         try:
             photo = await asyncio.to_thread(self.camera.capture, self.item_id)
-        except Exception as exc:  # a camera failing must not lose the inspection
+        except Exception as exc:  # noqa: BLE001 - a camera failing must not lose the inspection
             self.query_one("#problem", Label).update(Content.styled(f"Camera: {exc}", "bold"))
             return
         self.dismiss(photo)
@@ -172,11 +184,24 @@ class PickRma(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"{len(self.waiting)} received RMA(s) waiting for inspection" if self.waiting else
-                        "No received RMA is waiting for inspection.", classes="question")
-            yield OptionList(*[Option(Content(f"{r.code}  {r.customer_name}  ·  received {when(r.received_at)}  ·  "
-                                              f"{sum(ln.qty for ln in r.lines)} item(s)"), id=r.code)
-                               for r in self.waiting])
+            yield Label(
+                f"{len(self.waiting)} received RMA(s) waiting for inspection"
+                if self.waiting
+                else "No received RMA is waiting for inspection.",
+                classes="question",
+            )
+            yield OptionList(
+                *[
+                    Option(
+                        Content(
+                            f"{r.code}  {r.customer_name}  ·  received {when(r.received_at)}  ·  "
+                            f"{sum(ln.qty for ln in r.lines)} item(s)"
+                        ),
+                        id=r.code,
+                    )
+                    for r in self.waiting
+                ]
+            )
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -194,7 +219,8 @@ class PickLine(ModalScreen[int | None]):
     """The open RMA's lines still to inspect, by number: the item is picked by hand (its code cannot be read)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
-        Binding(str(n), f"pick({n})", show=False) for n in range(1, 10)]
+        Binding(str(n), f"pick({n})", show=False) for n in range(1, 10)
+    ]
 
     def __init__(self, rma: Rma, progress: dict[int, tuple[str, ...]]) -> None:
         super().__init__()
@@ -203,13 +229,27 @@ class PickLine(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content(f"Pick the item of {self.rma.code} by hand — only when it has no readable barcode "
-                                "(recorded as picked by hand). Its number, or ↑↓ Enter; Esc cancels.")
-                        if self.open_lines else Content(f"Every item of {self.rma.code} is inspected."),
-                        classes="question")
-            yield OptionList(*[Option(Content(f"{ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
-                                              f"{ln.gtin or 'no GTIN'}, {ln.category})"), id=str(ln.line_no))
-                               for ln in self.open_lines])
+            yield Label(
+                Content(
+                    f"Pick the item of {self.rma.code} by hand — only when it has no readable barcode "
+                    "(recorded as picked by hand). Its number, or ↑↓ Enter; Esc cancels."
+                )
+                if self.open_lines
+                else Content(f"Every item of {self.rma.code} is inspected."),
+                classes="question",
+            )
+            yield OptionList(
+                *[
+                    Option(
+                        Content(
+                            f"{ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
+                            f"{ln.gtin or 'no GTIN'}, {ln.category})"
+                        ),
+                        id=str(ln.line_no),
+                    )
+                    for ln in self.open_lines
+                ]
+            )
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -20,8 +20,11 @@ from terminal.workers import PassesWorkerFailures
 class PrintJobs(PassesWorkerFailures, ModalScreen[None]):
     """The latest print jobs, newest first; R reprints the highlighted one, T retries waiting jobs now."""
 
-    BINDINGS = [Binding("r", "reprint", "Reprint"), Binding("t", "retry", "Retry now"),
-                Binding("escape", "close", "Close")]
+    BINDINGS = [
+        Binding("r", "reprint", "Reprint"),
+        Binding("t", "retry", "Retry now"),
+        Binding("escape", "close", "Close"),
+    ]
 
     def __init__(self, queue: PrintQueue) -> None:
         super().__init__()
@@ -29,8 +32,9 @@ class PrintJobs(PassesWorkerFailures, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label("PRINT JOBS — [b]R[/b] reprint   [b]T[/b] retry waiting jobs now   [b]Esc[/b] close",
-                        classes="question")
+            yield Label(
+                "PRINT JOBS — [b]R[/b] reprint   [b]T[/b] retry waiting jobs now   [b]Esc[/b] close", classes="question"
+            )
             yield DataTable(cursor_type="row", zebra_stripes=True)
             yield Label("", id="said")
 
@@ -45,8 +49,15 @@ class PrintJobs(PassesWorkerFailures, ModalScreen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for job in jobs:
-            table.add_row(str(job.id), Text(job.what or job.format), job.state, str(job.attempts),  # text, not markup
-                          (job.printed_at or "")[11:19], Text(job.last_error[:40]), key=str(job.id))
+            table.add_row(
+                str(job.id),
+                Text(job.what or job.format),
+                job.state,
+                str(job.attempts),  # text, not markup
+                (job.printed_at or "")[11:19],
+                Text(job.last_error[:40]),
+                key=str(job.id),
+            )
         if not jobs:
             self.query_one("#said", Label).update("No print jobs yet.")
 

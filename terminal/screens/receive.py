@@ -107,8 +107,9 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         self.scans.put_nowait(scan)
         self.arrived += 1
         if self._behind_dialog():
-            self.app.notify(f"Scan held: {scan.shown} is received when this dialog closes.",
-                            title="Receiving", markup=False)
+            self.app.notify(
+                f"Scan held: {scan.shown} is received when this dialog closes.", title="Receiving", markup=False
+            )
         self._show_waiting()
 
     def _show_waiting(self) -> None:
@@ -128,7 +129,8 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             scan = await self.scans.get()
             if not self.app.operator:
                 self.query_one(OutcomeBanner).show(
-                    "SIGN IN", f"Scan your badge or press F2 first. Waiting: {scan.shown}")
+                    "SIGN IN", f"Scan your badge or press F2 first. Waiting: {scan.shown}"
+                )
                 self.app.bell()
                 await self.app.signed_in.wait()
             while self._behind_dialog():  # its banner would be hidden: wait until the dialog closes
@@ -138,8 +140,11 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
                 await self._receive(scan)
             except Exception as exc:  # noqa: BLE001 — receiving must go on; the log keeps the trace
                 self.log.error(f"receive: {scan.shown!r} failed", exc)
-                self.query_one(OutcomeBanner).show("ERROR", f"That scan could not be handled ({type(exc).__name__}: "
-                                                            f"{exc}). Scan it again; tell the supervisor if it repeats.")
+                self.query_one(OutcomeBanner).show(
+                    "ERROR",
+                    f"That scan could not be handled ({type(exc).__name__}: "
+                    f"{exc}). Scan it again; tell the supervisor if it repeats.",
+                )
                 self.app.ring(problem=True)
             self.handled += 1
             self._show_waiting()
@@ -161,9 +166,14 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         held = False
         while True:
             try:
-                (receipt, conflicts), totals = await self.app.db.run(with_totals(
-                    lambda store: receive_at_bench(store, scan.text, station, operator,
-                                                   item_barcode=scan.kind == Kind.ITEM), station))
+                (receipt, conflicts), totals = await self.app.db.run(
+                    with_totals(
+                        lambda store: receive_at_bench(
+                            store, scan.text, station, operator, item_barcode=scan.kind == Kind.ITEM
+                        ),
+                        station,
+                    )
+                )
                 break
             except NotRead as exc:
                 banner.show("NOT READ", str(exc))
@@ -183,8 +193,9 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             self.app.header.show_part("disk", "")
         self._show(receipt, conflicts)
         self.latencies.append(time.monotonic() - scan.at)
-        self.app.ring(problem=receipt.outcome in PROBLEMS or receipt.outcome == Outcome.ALREADY_RECEIVED
-                      or bool(conflicts))
+        self.app.ring(
+            problem=receipt.outcome in PROBLEMS or receipt.outcome == Outcome.ALREADY_RECEIVED or bool(conflicts)
+        )
         self.app.post_message(Recorded(totals))
 
     def _cannot_write(self, exc: StoreError, *, first: bool) -> None:
@@ -192,11 +203,15 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         n = 1 + self.scans.qsize()
         waiting = f"{n} scan{'s' if n > 1 else ''} waiting, nothing lost"
         if isinstance(exc, DiskFull):
-            word, line = "DISK FULL", f"disk full: {waiting} — free space on the station's disk; they are " \
-                                      "recorded as soon as there is room"
+            word, line = (
+                "DISK FULL",
+                f"disk full: {waiting} — free space on the station's disk; they are recorded as soon as there is room",
+            )
         elif isinstance(exc, DatabaseBusy):
-            word, line = "DATABASE LOCKED", f"database locked by another program: {waiting} — they are " \
-                                            "recorded as soon as it lets go"
+            word, line = (
+                "DATABASE LOCKED",
+                f"database locked by another program: {waiting} — they are recorded as soon as it lets go",
+            )
         else:
             word, line = "NOT WRITABLE", f"{exc} — {waiting}; they are recorded as soon as it can be written"
         self.query_one(OutcomeBanner).show(word, line)
@@ -210,21 +225,34 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         if rma is None:
             detail = Content(f"Scanned: {receipt.scanned[:60]}\n{NEXT_STEP[outcome]}")
         elif outcome == Outcome.RECEIVED:
-            lines = "\n".join(f"  {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, {ln.category})"
-                              for ln in rma.lines)
+            lines = "\n".join(f"  {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, {ln.category})" for ln in rma.lines)
             detail = Content.from_markup(
                 "[b]$code[/b]  $customer  ·  order $order  ·  reason: [b]$reason[/b]\n$lines\n$next",
-                code=rma.code, customer=rma.customer_name, order=rma.order_ref or "-", reason=rma.reason or "-",
-                lines=lines, next=NEXT_STEP[outcome])
+                code=rma.code,
+                customer=rma.customer_name,
+                order=rma.order_ref or "-",
+                reason=rma.reason or "-",
+                lines=lines,
+                next=NEXT_STEP[outcome],
+            )
         elif outcome == Outcome.ALREADY_RECEIVED:
             detail = Content.from_markup(
                 "[b]$code[/b]  $customer\nReceived $when at station [b]$station[/b] by [b]$operator[/b]. $next",
-                code=rma.code, customer=rma.customer_name, when=when(rma.received_at),
-                station=rma.received_station or "?", operator=rma.received_operator or "?", next=NEXT_STEP[outcome])
+                code=rma.code,
+                customer=rma.customer_name,
+                when=when(rma.received_at),
+                station=rma.received_station or "?",
+                operator=rma.received_operator or "?",
+                next=NEXT_STEP[outcome],
+            )
         else:
-            detail = Content.from_markup("[b]$code[/b]  $customer  ·  order $order\n$next", code=rma.code,
-                                         customer=rma.customer_name, order=rma.order_ref or "-",
-                                         next=NEXT_STEP[outcome])
+            detail = Content.from_markup(
+                "[b]$code[/b]  $customer  ·  order $order\n$next",
+                code=rma.code,
+                customer=rma.customer_name,
+                order=rma.order_ref or "-",
+                next=NEXT_STEP[outcome],
+            )
         if conflicts:
             detail += Content("\n") + Content.styled(describe_conflicts(conflicts), "bold reverse")
         self.query_one(OutcomeBanner).show(outcome.value, detail)
@@ -246,7 +274,8 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             banner.show("NOT READ", "Nothing to undo: this station has no receipt that can be undone.")
             return
         if not await self.app.push_screen_wait(
-                Confirm(f"Undo the receipt of {last.code} ({last.customer_name}, received {when(last.received_at)})?")):
+            Confirm(f"Undo the receipt of {last.code} ({last.customer_name}, received {when(last.received_at)})?")
+        ):
             banner.show("SCAN", "Undo cancelled; nothing changed.")
             return
         approved_by = ""
@@ -259,8 +288,11 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
                 banner.show("SCAN", f"Undo of {last.code} not approved by a supervisor; nothing changed.")
                 return
         try:
-            _, totals = await self.app.db.run(with_totals(
-                lambda store: store.undo_receive(last.code, station, operator, approved_by=approved_by), station))
+            _, totals = await self.app.db.run(
+                with_totals(
+                    lambda store: store.undo_receive(last.code, station, operator, approved_by=approved_by), station
+                )
+            )
         except StoreError as exc:
             banner.show("ERROR", str(exc))
             return

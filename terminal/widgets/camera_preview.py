@@ -80,12 +80,22 @@ class CameraPreview(Widget):
         if y == 0:
             return Strip([Segment(self.state[:width].ljust(width), Style(bold=True))])
         if y == ROWS + 1:
-            return Strip([Segment(self.last_code[:width], Style(bold=True, color="black", bgcolor="rgb(255,214,0)")),
-                          Segment(" " * max(0, width - len(self.last_code)))]) if self.last_code else Strip.blank(width)
+            return (
+                Strip(
+                    [
+                        Segment(self.last_code[:width], Style(bold=True, color="black", bgcolor="rgb(255,214,0)")),
+                        Segment(" " * max(0, width - len(self.last_code))),
+                    ]
+                )
+                if self.last_code
+                else Strip.blank(width)
+            )
         row = y - 1
         if self.image is None or not 0 <= row < ROWS or 2 * row + 1 >= self.image.shape[0]:
             return Strip.blank(width)
         top, bottom = self.image[2 * row], self.image[2 * row + 1]
-        segments = [Segment("▀", Style(color=f"rgb({t[0]},{t[1]},{t[2]})", bgcolor=f"rgb({b[0]},{b[1]},{b[2]})"))
-                    for t, b in zip(top[:width], bottom[:width])]
+        segments = [
+            Segment("▀", Style(color=f"rgb({t[0]},{t[1]},{t[2]})", bgcolor=f"rgb({b[0]},{b[1]},{b[2]})"))
+            for t, b in zip(top[:width], bottom[:width], strict=False)
+        ]
         return Strip(segments)

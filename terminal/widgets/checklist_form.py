@@ -40,15 +40,16 @@ class ChecklistForm(VerticalScroll):
             if draft is None:
                 return
             c = draft.checklist
-            title = Text.assemble((c.title, "bold"), (f"   checklist {c.id} v{c.version} · {c.content_hash[:12]}",
-                                                      "dim"))
+            title = Text.assemble(
+                (c.title, "bold"), (f"   checklist {c.id} v{c.version} · {c.content_hash[:12]}", "dim")
+            )
             self.mount(Static(title, classes="title"), *[ChecklistRow() for _ in c.items])
             self.call_after_refresh(self.show, draft)
             return
         if draft is None:
             return
         rows = list(self.query(ChecklistRow))
-        for n, (item, row) in enumerate(zip(draft.checklist.items, rows)):
+        for n, (item, row) in enumerate(zip(draft.checklist.items, rows, strict=False)):
             here = n == draft.cursor
             row.set_class(here, "current")
             row.update(self._row(draft, n, item, here))
@@ -69,8 +70,13 @@ class ChecklistForm(VerticalScroll):
         table.add_column(width=16, no_wrap=True, overflow="ellipsis")
         table.add_column(ratio=1, no_wrap=not here, overflow="ellipsis")  # other checks: one line each
         table.add_column(width=11, no_wrap=True)  # "critical 📷"
-        table.add_row(Text("▶", style="reverse") if here else "", str(n + 1), self._answer(draft, item), prompt,
-                      Text(severity + camera, style=SEVERITY_STYLE.get(severity, "")))
+        table.add_row(
+            Text("▶", style="reverse") if here else "",
+            str(n + 1),
+            self._answer(draft, item),
+            prompt,
+            Text(severity + camera, style=SEVERITY_STYLE.get(severity, "")),
+        )
         return table
 
     @staticmethod

@@ -45,7 +45,8 @@ class OutcomeBanner(Static):
             self.update(Content.assemble((word, "bold"), "  ", detail) if detail else Content.styled(word, "bold"))
         else:
             spaced = " ".join(word)
-            self.update(Content.assemble((spaced, "bold"), "\n\n", detail) if detail else
-                        Content.styled(spaced, "bold"))
+            self.update(
+                Content.assemble((spaced, "bold"), "\n\n", detail) if detail else Content.styled(spaced, "bold")
+            )
         self.word = word
         self.shown_at = time.monotonic()  # for the scan-to-screen benchmark

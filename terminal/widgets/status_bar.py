@@ -25,10 +25,26 @@ PARTS = ("disk", "camera", "sync", "printer")
 ALERT_WORDS = ("not ready", "disk full", "conflict", "photo problem", "camera off", "offline", "not signed in")
 OFFLINE_ALERT_AFTER = 600.0  # seconds offline after which sync needs someone's attention
 # today's counts, abbreviated for narrow terminals
-SHORT_NAMES = {"received": "recv", "unexpected": "unexp", "refused": "refused", "undone": "undone",
-               "mismatch": "mism", "resellable": "resell", "discounted": "disc", "scrapped": "scrap"}
-TINY_NAMES = {"received": "rcv", "unexpected": "unx", "refused": "ref", "undone": "und", "mismatch": "mis",
-              "resellable": "res", "discounted": "dsc", "scrapped": "scr"}
+SHORT_NAMES = {
+    "received": "recv",
+    "unexpected": "unexp",
+    "refused": "refused",
+    "undone": "undone",
+    "mismatch": "mism",
+    "resellable": "resell",
+    "discounted": "disc",
+    "scrapped": "scrap",
+}
+TINY_NAMES = {
+    "received": "rcv",
+    "unexpected": "unx",
+    "refused": "ref",
+    "undone": "und",
+    "mismatch": "mis",
+    "resellable": "res",
+    "discounted": "dsc",
+    "scrapped": "scr",
+}
 ALERT = "b reverse red"
 WARN = "b reverse yellow"
 
@@ -115,24 +131,53 @@ class Header:
                 minutes = int((now - since) // 60)
                 waiting = f" · {sync.waiting} waiting" if sync.waiting else ""
                 if now - since >= self.offline_alert_after:
-                    alerts.append(Segment([_styled(f"SYNC OFFLINE {minutes} min{waiting}", ALERT),
-                                           _styled(f"OFFLINE {minutes} min", ALERT),
-                                           _styled(f"OFFLINE {minutes}m", ALERT)], [DETAIL, LAST_CUT]))
+                    alerts.append(
+                        Segment(
+                            [
+                                _styled(f"SYNC OFFLINE {minutes} min{waiting}", ALERT),
+                                _styled(f"OFFLINE {minutes} min", ALERT),
+                                _styled(f"OFFLINE {minutes}m", ALERT),
+                            ],
+                            [DETAIL, LAST_CUT],
+                        )
+                    )
                 else:  # offline for a moment is the normal case: said, not alarmed
-                    rest.append(Segment([Content.assemble("SYNC ", ("OFFLINE", "b red"), waiting),
-                                         Content.styled("OFFLINE", "b red")], [DEVICE, DEVICE]))
+                    rest.append(
+                        Segment(
+                            [
+                                Content.assemble("SYNC ", ("OFFLINE", "b red"), waiting),
+                                Content.styled("OFFLINE", "b red"),
+                            ],
+                            [DEVICE, DEVICE],
+                        )
+                    )
             if sync.conflicts:
                 s = "S" if sync.conflicts > 1 else ""
-                alerts.append(Segment([_styled(f"{sync.conflicts} CONFLICT{s}", WARN),
-                                       _styled(f"{sync.conflicts} CONFL", WARN)], [ALERT_CUT]))
+                alerts.append(
+                    Segment(
+                        [_styled(f"{sync.conflicts} CONFLICT{s}", WARN), _styled(f"{sync.conflicts} CONFL", WARN)],
+                        [ALERT_CUT],
+                    )
+                )
             if sync.photo_problems:
                 s = "S" if sync.photo_problems > 1 else ""
-                alerts.append(Segment([_styled(f"{sync.photo_problems} PHOTO PROBLEM{s}", WARN),
-                                       _styled(f"{sync.photo_problems} PHOTO", WARN)], [ALERT_CUT]))
+                alerts.append(
+                    Segment(
+                        [
+                            _styled(f"{sync.photo_problems} PHOTO PROBLEM{s}", WARN),
+                            _styled(f"{sync.photo_problems} PHOTO", WARN),
+                        ],
+                        [ALERT_CUT],
+                    )
+                )
             if sync.restored:
-                alerts.append(Segment([_styled("DATABASE RESTORED: see rma conflicts", WARN),
-                                       _styled("DB RESTORED", WARN)], [ALERT_CUT]))
-        for name, text in self._part_lines():
+                alerts.append(
+                    Segment(
+                        [_styled("DATABASE RESTORED: see rma conflicts", WARN), _styled("DB RESTORED", WARN)],
+                        [ALERT_CUT],
+                    )
+                )
+        for _name, text in self._part_lines():
             line = (Content(text) if isinstance(text, str) else text).first_line
             if _is_alert(line.plain):
                 clause, words = _alert_minimum(line.plain)
@@ -148,21 +193,38 @@ class Header:
         shown = [self._named("STATION", self.station, droppable=True)]  # with every alarm at 80 columns it goes
         if self.operator:
             shown.append(self._named("OPERATOR", self.operator))
-        shown.append(Segment([Content.assemble("UNSENT ", (str(self.unsent), "b")),
-                              Content.assemble("unsent ", (str(self.unsent), "b")),
-                              Content.assemble("↑", (str(self.unsent), "b"))], [LABEL, LABEL, UNSENT]))
+        shown.append(
+            Segment(
+                [
+                    Content.assemble("UNSENT ", (str(self.unsent), "b")),
+                    Content.assemble("unsent ", (str(self.unsent), "b")),
+                    Content.assemble("↑", (str(self.unsent), "b")),
+                ],
+                [LABEL, LABEL, UNSENT],
+            )
+        )
         today = self._today()
         shown.append(Segment(today, [TODAY] * len(today)))
         if sync is not None:
             if sync.online:
                 last = f" · last ok {sync.last_success}" if sync.last_success else ""
-                rest.append(Segment([Content.assemble("SYNC ", ("ONLINE", "b green"), f" · waiting {sync.waiting}",
-                                                      last),
-                                     Content.assemble("SYNC ", ("ok", "b green"), last.replace(" · last ok", "")),
-                                     Content.assemble("SYNC ", ("ok", "b green"))], [DEVICE] * 3))
+                rest.append(
+                    Segment(
+                        [
+                            Content.assemble("SYNC ", ("ONLINE", "b green"), f" · waiting {sync.waiting}", last),
+                            Content.assemble("SYNC ", ("ok", "b green"), last.replace(" · last ok", "")),
+                            Content.assemble("SYNC ", ("ok", "b green")),
+                        ],
+                        [DEVICE] * 3,
+                    )
+                )
             if sync.photos_waiting:
-                rest.append(Segment([Content(f"photos waiting {sync.photos_waiting}"),
-                                     Content(f"📷 {sync.photos_waiting}")], [EXTRA, EXTRA]))
+                rest.append(
+                    Segment(
+                        [Content(f"photos waiting {sync.photos_waiting}"), Content(f"📷 {sync.photos_waiting}")],
+                        [EXTRA, EXTRA],
+                    )
+                )
             if sync.last_error:
                 error = Content.styled(sync.last_error, "red").first_line
                 cuts = _cuts(error, 12)
@@ -171,11 +233,13 @@ class Header:
 
     @staticmethod
     def _named(label: str, value: str, droppable: bool = False) -> Segment:
-        """"STATION bench-9" → "bench-9" → "ben…": the label goes early, the name is cut last."""
+        """ "STATION bench-9" → "bench-9" → "ben…": the label goes early, the name is cut last."""
         name = Content.styled(value or "?", "b")
         cuts = _cuts(name, 6)
-        return Segment([Content(f"{label} ") + name, name, *cuts],
-                       [LABEL] + [NAME_CUT] * len(cuts) + ([LAST_CUT] if droppable else []))
+        return Segment(
+            [Content(f"{label} ") + name, name, *cuts],
+            [LABEL] + [NAME_CUT] * len(cuts) + ([LAST_CUT] if droppable else []),
+        )
 
     def _part_lines(self) -> list[tuple[str, str | Content]]:
         names = [n for n in PARTS if n in self.parts] + sorted(n for n in self.parts if n not in PARTS)
@@ -185,10 +249,15 @@ class Header:
         if not self.counts:
             return [Content("TODAY nothing yet"), Content("today —")]
         full = Content("TODAY ") + Content("  ").join(
-            Content.assemble(f"{name} ", (str(n), "b")) for name, n in self.counts.items())
-        short, tiny = (Content(head) + Content(" ").join(
-            Content.assemble(f"{names.get(name, name[:5])} ", (str(n), "b")) for name, n in self.counts.items())
-            for head, names in (("today ", SHORT_NAMES), ("", TINY_NAMES)))
+            Content.assemble(f"{name} ", (str(n), "b")) for name, n in self.counts.items()
+        )
+        short, tiny = (
+            Content(head)
+            + Content(" ").join(
+                Content.assemble(f"{names.get(name, name[:5])} ", (str(n), "b")) for name, n in self.counts.items()
+            )
+            for head, names in (("today ", SHORT_NAMES), ("", TINY_NAMES))
+        )
         return [full, short, tiny, *_cuts(tiny, 12)]
 
 
@@ -254,14 +323,14 @@ def fit(segments: list[Segment], width: int) -> Content:
     chosen = [0] * len(segments)  # variant shown; len(variants) = left out
 
     def line(separator: str) -> Content:
-        shown = [s.variants[c] for s, c in zip(segments, chosen) if c < len(s.variants)]
+        shown = [s.variants[c] for s, c in zip(segments, chosen, strict=True) if c < len(s.variants)]
         return Content(separator).join(shown)
 
     text = line(WIDE)
     if text.cell_length <= width:
         return text
     while line(NARROW).cell_length > width:
-        steps = [(s.steps[c], i) for i, (s, c) in enumerate(zip(segments, chosen)) if c < len(s.steps)]
+        steps = [(s.steps[c], i) for i, (s, c) in enumerate(zip(segments, chosen, strict=True)) if c < len(s.steps)]
         if not steps:
             break  # everything is as short as it may be: cut the end
         _, i = max(steps)  # the most readily shortened; of equals, the rightmost

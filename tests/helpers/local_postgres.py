@@ -71,19 +71,44 @@ class LocalPostgres:
     def start(self) -> LocalPostgres:
         """initdb + pg_ctl start; returns once connections are accepted."""
         data = self.dir / "data"
-        self._run(str(self.bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", self.user, "-E", "UTF8",
-                  "--no-sync")
-        options = (f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c max_connections=300 "
-                   f"-c shared_buffers=128MB" + ("" if self.fsync else " -c fsync=off -c synchronous_commit=off"))
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-o", options,
-                  "-w", "-t", "60", "start")
+        self._run(
+            str(self.bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", self.user, "-E", "UTF8", "--no-sync"
+        )
+        options = (
+            f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c max_connections=300 "
+            f"-c shared_buffers=128MB" + ("" if self.fsync else " -c fsync=off -c synchronous_commit=off")
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(self.dir / "log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         self._options = options
         return self
 
     def restart(self) -> None:
         """Stop (fast: open connections are cut) and start again, on the same port."""
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"),
-                  "-m", "fast", "-w", "-t", "60", "restart")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.dir / "data"),
+            "-l",
+            str(self.dir / "log"),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "60",
+            "restart",
+        )
 
     def halt(self) -> None:
         """Stop the cluster, keeping its data, for :meth:`resume` (a PostgreSQL that is down or not up yet)."""
@@ -91,8 +116,19 @@ class LocalPostgres:
 
     def resume(self) -> None:
         """Start a cluster :meth:`halt` stopped, on the same port."""
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"),
-                  "-o", self._options, "-w", "-t", "60", "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.dir / "data"),
+            "-l",
+            str(self.dir / "log"),
+            "-o",
+            self._options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def url(self, dbname: str = "postgres") -> str:
         """A SQLAlchemy URL for a database of this cluster (over TCP on loopback)."""
@@ -102,8 +138,9 @@ class LocalPostgres:
         """Run one statement outside a transaction (CREATE/DROP DATABASE)."""
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user=self.user, dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user=self.user, dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(sql)
 
     def create_database(self, name: str, template: str | None = None) -> str:

@@ -70,8 +70,7 @@ class Listener:
 class LoopbackPrinter(Listener):
     """A listening socket on 127.0.0.1 that answers ``~HS`` and collects the jobs sent to it."""
 
-    def __init__(self, *, answers: bool = True, paper_out: bool = False, head_open: bool = False,
-                 paused: bool = False):
+    def __init__(self, *, answers: bool = True, paper_out: bool = False, head_open: bool = False, paused: bool = False):
         self.answers = answers
         self.paper_out, self.head_open, self.paused = paper_out, head_open, paused
         self.formats_in_buffer = self.labels_remaining = 0
@@ -84,8 +83,13 @@ class LoopbackPrinter(Listener):
 
     def host_status(self) -> bytes:
         """The ``~HS`` answer for the current flags (and, draining, one step through the buffer)."""
-        answer = host_status_answer(paper_out=self.paper_out, head_open=self.head_open, paused=self.paused,
-                                    formats=self.formats_in_buffer, labels_remaining=self.labels_remaining)
+        answer = host_status_answer(
+            paper_out=self.paper_out,
+            head_open=self.head_open,
+            paused=self.paused,
+            formats=self.formats_in_buffer,
+            labels_remaining=self.labels_remaining,
+        )
         if self.drains:
             self.formats_in_buffer = max(0, self.formats_in_buffer - 1)
             self.labels_remaining = max(0, self.labels_remaining - 1)
@@ -125,13 +129,22 @@ class LoopbackPrinter(Listener):
             return list(self.jobs)
 
 
-def host_status_answer(*, paper_out: bool = False, head_open: bool = False, paused: bool = False,
-                       formats: int = 0, labels_remaining: int = 0, partial: bool = False) -> bytes:
+def host_status_answer(
+    *,
+    paper_out: bool = False,
+    head_open: bool = False,
+    paused: bool = False,
+    formats: int = 0,
+    labels_remaining: int = 0,
+    partial: bool = False,
+) -> bytes:
     """A ``~HS`` answer as a Zebra frames it: three ``<STX>...<ETX><CR><LF>`` strings."""
     flag = lambda on: "1" if on else "0"  # noqa: E731
-    return (f"\x02030,{flag(paper_out)},{flag(paused)},1218,{formats:03d},0,0,{flag(partial)},000,0,0,0\x03\r\n"
-            f"\x02001,0,{flag(head_open)},0,0,2,6,0,{labels_remaining:08d},1,000\x03\r\n"
-            f"\x021234,0\x03\r\n").encode("ascii")
+    return (
+        f"\x02030,{flag(paper_out)},{flag(paused)},1218,{formats:03d},0,0,{flag(partial)},000,0,0,0\x03\r\n"
+        f"\x02001,0,{flag(head_open)},0,0,2,6,0,{labels_remaining:08d},1,000\x03\r\n"
+        f"\x021234,0\x03\r\n"
+    ).encode("ascii")
 
 
 def refusing_url() -> str:

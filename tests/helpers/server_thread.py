@@ -34,8 +34,9 @@ class ServerThread:
         sock = listening_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         self.server = make_server(self.db, host=self.host, port=self.port, **self.options)
-        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True,
-                                        name=f"rma-server-{self.port}")
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"rma-server-{self.port}"
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:

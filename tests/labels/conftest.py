@@ -10,22 +10,56 @@ from PIL import Image
 from labels import badge_label, command_sheet, disposition_label, rma_label
 
 # The station's command names, spelled out here: labels must not import terminal.
-COMMANDS = ("PASS", "FAIL", "RESELLABLE", "DISCOUNTED", "SCRAPPED",
-            "CONFIRM", "CANCEL", "UNDO", "SIGN-OUT", "NEXT-ITEM")
+COMMANDS = (
+    "PASS",
+    "FAIL",
+    "RESELLABLE",
+    "DISCOUNTED",
+    "SCRAPPED",
+    "CONFIRM",
+    "CANCEL",
+    "UNDO",
+    "SIGN-OUT",
+    "NEXT-ITEM",
+)
 
 
 def sample_labels():
     """One of each label the floor prints, with fixed dates so output is stable: (key, label, barcodes)."""
     return [
-        ("rma-4x6", rma_label("RMA-2026-000123", customer="Zoë Müller-Lüdenscheidt GmbH & Co. KG",
-                              order="SO-88812", reason="Arrived damaged: the box was crushed and the lid is "
-                              "cracked on two sides; customer wants a refund", day="2026-11-21"),
-         ["RMA-2026-000123"]),
-        ("rma-4x2", rma_label("RMA-2026-000124", customer="ACME Ltd", order="SO-1", reason="Too small",
-                              size="4x2", day="2026-11-21"), ["RMA-2026-000124"]),
-        ("disposition", disposition_label("DISCOUNTED", sku="SKU-100234", rma="RMA-2026-000123", line=2,
-                                          grade="B", defect="scratched lid", inspector="anna",
-                                          day="2026-11-21"), ["SKU-100234"]),
+        (
+            "rma-4x6",
+            rma_label(
+                "RMA-2026-000123",
+                customer="Zoë Müller-Lüdenscheidt GmbH & Co. KG",
+                order="SO-88812",
+                reason="Arrived damaged: the box was crushed and the lid is "
+                "cracked on two sides; customer wants a refund",
+                day="2026-11-21",
+            ),
+            ["RMA-2026-000123"],
+        ),
+        (
+            "rma-4x2",
+            rma_label(
+                "RMA-2026-000124", customer="ACME Ltd", order="SO-1", reason="Too small", size="4x2", day="2026-11-21"
+            ),
+            ["RMA-2026-000124"],
+        ),
+        (
+            "disposition",
+            disposition_label(
+                "DISCOUNTED",
+                sku="SKU-100234",
+                rma="RMA-2026-000123",
+                line=2,
+                grade="B",
+                defect="scratched lid",
+                inspector="anna",
+                day="2026-11-21",
+            ),
+            ["SKU-100234"],
+        ),
         ("commands", command_sheet(COMMANDS), [f"CMD:{c}" for c in COMMANDS]),
         ("badge", badge_label("anna", "Anna Kowalska"), ["OP:anna"]),
     ]

@@ -25,7 +25,7 @@ def barcode_runs(image, barcode: PlacedBarcode):
     xs = list(itertools.accumulate(n for _, n in row))
     first = next(i for i, (black, _) in enumerate(row) if black and xs[i] > barcode.x)
     last = max(i for i, (black, _) in enumerate(row) if black and xs[i] - row[i][1] < barcode.x + barcode.width)
-    return row[first - 1], row[first:last + 1], row[last + 1]
+    return row[first - 1], row[first : last + 1], row[last + 1]
 
 
 @pytest.mark.parametrize("dpi", (203, 300))
@@ -83,7 +83,7 @@ def test_text_is_one_printable_line_cut_to_fit():
     texts = [e for e in sheet.elements if isinstance(e, PlacedText)]
     assert all(e.text.isprintable() for e in texts)
     shown = [e.text for e in texts]
-    customer = shown[shown.index("CUSTOMER") + 1:shown.index("ORDER")]
+    customer = shown[shown.index("CUSTOMER") + 1 : shown.index("ORDER")]
     assert customer[0].startswith("Line one line two and [31m more")
     assert len(customer) == 2 and customer[-1].endswith("...")
     for e in texts:
@@ -107,8 +107,18 @@ def test_a_disposition_label_without_grade_defect_or_inspector_prints_no_empty_f
     lines = texts(disposition_label("RESELLABLE", sku="SKU-1", rma="RMA-1", line=1, day="2026-11-21"))
     assert "-" not in lines and not any("Inspector" in t for t in lines)
     assert lines == ["RESELLABLE", "SKU SKU-1", "RMA RMA-1 / line 1", "Inspected 2026-11-21"]
-    full = texts(disposition_label("DISCOUNTED", sku="SKU-1", rma="RMA-1", line=1, grade="B", defect="scratch",
-                                   inspector="anna", day="2026-11-21"))
+    full = texts(
+        disposition_label(
+            "DISCOUNTED",
+            sku="SKU-1",
+            rma="RMA-1",
+            line=1,
+            grade="B",
+            defect="scratch",
+            inspector="anna",
+            day="2026-11-21",
+        )
+    )
     assert "Grade B / scratch" in full and "Inspector anna / 2026-11-21" in full
 
 

@@ -33,8 +33,9 @@ def test_a_ready_printer_gets_the_job_it_can_print(printer):
     assert decode(image) == ["RMA-2026-000042"]
 
 
-@pytest.mark.parametrize("flag, problem", [("paper_out", "paper out"), ("head_open", "head open"),
-                                           ("paused", "paused")])
+@pytest.mark.parametrize(
+    "flag, problem", [("paper_out", "paper out"), ("head_open", "head open"), ("paused", "paused")]
+)
 def test_a_printer_that_says_it_cannot_print_gets_no_job(printer, flag, problem):
     setattr(printer, flag, True)
     tcp = open_printer(printer.url, timeout=2)
@@ -78,7 +79,7 @@ def test_a_status_answer_split_across_packets_is_read_whole():
         with conn:
             conn.recv(16)
             for i in range(0, len(answer), 7):
-                conn.sendall(answer[i:i + 7])
+                conn.sendall(answer[i : i + 7])
                 threading.Event().wait(0.01)
 
     worker = threading.Thread(target=serve)
@@ -91,17 +92,24 @@ def test_a_status_answer_split_across_packets_is_read_whole():
     assert status.problem == "head open"
 
 
-@pytest.mark.parametrize("url, kind, dpi", [
-    ("tcp://10.0.0.20:9100", TcpPrinter, 203), ("tcp://printer?dpi=300", TcpPrinter, 300),
-    ("cups:Zebra_GK420d", CupsPrinter, 203), ("file:/tmp/labels.zpl", FilePrinter, 203),
-    ("file:///tmp/labels.zpl?dpi=300", FilePrinter, 300)])
+@pytest.mark.parametrize(
+    "url, kind, dpi",
+    [
+        ("tcp://10.0.0.20:9100", TcpPrinter, 203),
+        ("tcp://printer?dpi=300", TcpPrinter, 300),
+        ("cups:Zebra_GK420d", CupsPrinter, 203),
+        ("file:/tmp/labels.zpl", FilePrinter, 203),
+        ("file:///tmp/labels.zpl?dpi=300", FilePrinter, 300),
+    ],
+)
 def test_printer_urls(url, kind, dpi):
     printer = open_printer(url)
     assert isinstance(printer, kind) and printer.dpi == dpi
 
 
-@pytest.mark.parametrize("url", ["", "lpt1", "http://printer", "tcp://", "tcp://host:port", "cups:",
-                                 "tcp://host?dpi=600"])
+@pytest.mark.parametrize(
+    "url", ["", "lpt1", "http://printer", "tcp://", "tcp://host:port", "cups:", "tcp://host?dpi=600"]
+)
 def test_bad_printer_urls_say_what_is_wrong(url):
     with pytest.raises(PrinterError):
         open_printer(url)
@@ -136,12 +144,14 @@ def fake_cups(tmp_path, monkeypatch):
     (bin_dir / "lp").write_text(
         "#!/bin/sh\n"
         'if [ "$2" = "broken" ]; then echo "lp: The printer or class does not exist." >&2; exit 1; fi\n'
-        f'echo "$@" >> {log}\ncat >> {log}.data\necho "request id is $2-1 (1 file(s))"\n')
+        f'echo "$@" >> {log}\ncat >> {log}.data\necho "request id is $2-1 (1 file(s))"\n'
+    )
     (bin_dir / "lpstat").write_text(
         "#!/bin/sh\n"
         'case "$2" in off) echo "printer off disabled since Sat" ;;'
         ' broken) echo "lpstat: Invalid destination name" >&2; exit 1 ;;'
-        ' *) echo "printer $2 is idle.  enabled since Sat" ;; esac\n')
+        ' *) echo "printer $2 is idle.  enabled since Sat" ;; esac\n'
+    )
     for tool in ("lp", "lpstat"):
         (bin_dir / tool).chmod(stat.S_IRWXU)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
@@ -222,11 +232,14 @@ class BadPrinter(Listener):
                 self.received += chunk
 
 
-@pytest.mark.parametrize("behaviour, says", [
-    ("resets", "dropped the connection"),
-    ("never-reads", "did not confirm"),
-    ("no-second-status", "did not confirm"),
-])
+@pytest.mark.parametrize(
+    "behaviour, says",
+    [
+        ("resets", "dropped the connection"),
+        ("never-reads", "did not confirm"),
+        ("no-second-status", "did not confirm"),
+    ],
+)
 def test_a_printer_that_says_ready_then_misbehaves_has_not_printed(behaviour, says):
     with BadPrinter(behaviour) as bad, pytest.raises(PrinterError, match=says) as failed:
         open_printer(bad.url, timeout=0.5).print(ZPL, "zpl")

@@ -30,7 +30,7 @@ def test_zpl_matches_its_golden_file(sample, dpi):
 
 HOSTILE = [
     "ACME^FS^XZ^XA^FDFAKE",
-    "~JR",                                  # would reset the printer
+    "~JR",  # would reset the printer
     "~JA^XZ~HS",
     "line one\nline two\r\n^XA^FO0,0^FDX^FS^XZ",
     "_5E_7E back\\slash \\& under_score",
@@ -104,8 +104,19 @@ def _every_label_with(hostile: str):
     from labels import badge_label, command_sheet
 
     return [
-        (disposition_label("RESELLABLE", sku="SKU-1", rma=hostile, line=hostile, grade=hostile, defect=hostile,
-                           inspector=hostile, day=hostile), "SKU-1"),
+        (
+            disposition_label(
+                "RESELLABLE",
+                sku="SKU-1",
+                rma=hostile,
+                line=hostile,
+                grade=hostile,
+                defect=hostile,
+                inspector=hostile,
+                day=hostile,
+            ),
+            "SKU-1",
+        ),
         (badge_label("anna", name=hostile), "OP:anna"),
         (rma_label("RMA-1", customer=hostile, order=hostile, reason=hostile, size="4x2", day=hostile), "RMA-1"),
         (command_sheet(["PASS"]), "CMD:PASS"),

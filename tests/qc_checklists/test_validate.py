@@ -62,53 +62,78 @@ def test_the_good_file_is_valid(tmp_path):
     assert len(checklist.rules) == 1 and not checklist.rules_are_default
 
 
-@pytest.mark.parametrize("text, expected", [
-    # (file text, the one problem expected as "line: reason" fragment)
-    (edit("kind: pass_fail", "kind: yes_no"), "5: unknown kind 'yes_no'"),
-    (edit("  - id: housing", "  - id: powers_on"), "8: duplicate item id 'powers_on' (first on line 4)"),
-    (edit("    prompt: Powers on\n", ""), "4: missing 'prompt'"),
-    (edit("    prompt: Powers on\n", "    prompt: ''\n"), "7: 'prompt' must be text"),
-    (edit("any_failed: [powers_on]", "any_failed: [power_on]"), "27: rule names unknown item 'power_on'"),
-    (edit("any_failed: [powers_on]", "any_failed: [remarks]"), "27: rule names 'remarks', a note item"),
-    (edit("min: 80\n    max: 100", "min: 100\n    max: 80"), "20: limits reversed: min 100 is above max 80"),
-    (edit("    min: 80\n    max: 100\n", ""), "15: a measurement needs limits"),
-    (edit("max: 100", "max: lots"), "21: 'max' must be a number, not 'lots'"),
-    (edit("severity: critical", "severity: fatal"), "6: unknown severity 'fatal'"),
-    (edit("    severity: critical\n", ""), "4: missing 'severity' for pass_fail item"),
-    (edit("checklist: gadgets", "checklist: gizmos"), "1: checklist 'gizmos' is in a file named 'gadgets'"),
-    (edit("checklist: gadgets", "checklist: Gadgets!"), "1: checklist id 'Gadgets!' must be lower-case"),
-    (edit("title: Gadgets", "titel: Gadgets"), "2: unknown key 'titel'"),
-    (edit("    prompt: Powers on", "    prompt: Powers on\n    colour: red"), "8: unknown item key 'colour'"),
-    (edit("      scratched: fail", "      scratched: meh"), "14: choice 'scratched' must be pass, fail"),
-    (edit("      as new: pass", "      as new: fail"), "12: no choice passes"),
-    (edit("      as new: pass\n      scratched: fail", "      as new: pass"), "12: 'choices' must list at least 2"),
-    (edit("    kind: pass_fail", "    kind: pass_fail\n    unit: V"), "6: 'unit' belongs to measurement items"),
-    (edit("  - id: remarks\n    kind: note", "  - id: remarks\n    kind: note\n    photo_required_on_fail: true"),
-     "24: a note item never fails"),
-    (edit("    prompt: Powers on", "    prompt: Powers on\n    photo_required_on_fail: maybe"),
-     "8: 'photo_required_on_fail' must be true or false"),
-    (edit("  - then: scrapped\n    any_failed: [powers_on]", "  - then: resellable\n    any_failed: [powers_on]"),
-     "26: 'then: resellable' is not a rule"),
-    (edit("  - then: scrapped\n    any_failed: [powers_on]", "  - then: binned\n    any_failed: [powers_on]"),
-     "26: unknown disposition 'binned'"),
-    (edit("    any_failed: [powers_on]", "    any_failed: [powers_on]\n    major_fails_at_least: 1"),
-     "26: a rule has exactly one condition, not 2"),
-    (edit("    any_failed: [powers_on]", "    because: no condition"), "26: a rule has exactly one condition: one of"),
-    (edit("    any_failed: [powers_on]", "    minor_fails_at_least: 0"), "27: 'minor_fails_at_least' must be a whole"),
-    (edit("    any_failed: [powers_on]", "    any_failed: [powers_on]\n    when: always"),
-     "28: unknown rule key 'when'"),
-    (edit("title: Gadgets", "title: Gadgets\ntitle: Gizmos"), "3: duplicate key 'title' (first on line 2)"),
-    (edit("title: Gadgets", "version: two"), "2: version must be a whole number"),
-    (edit("    prompt: Powers on", "    prompt: [Powers on"), "not valid YAML"),
-    (edit("    prompt: Powers on", "    prompt: " + "x" * 201), "7: 'prompt' is 201 characters long"),
-    (edit("items:\n", "items: &all\n") + "extra: *all\n", "aliases (*name) are not allowed"),
-    ("checklist: gadgets\nitems: []\n", "2: 'items' must be a list of checks"),
-    ("- just\n- a list\n", "1: a checklist is a set of 'key: value' lines"),
-    ("checklist: gadgets\n---\nchecklist: gadgets\n", "1: a checklist file holds one document, not 2"),
-    ("", "1: file is empty"),
-    ("# only a comment\n\n", "1: file is empty"),
-    ("checklist: gadgets\nitems: " + "[" * 5000 + "]" * 5000 + "\n", "1: values nested too deeply"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # (file text, the one problem expected as "line: reason" fragment)
+        (edit("kind: pass_fail", "kind: yes_no"), "5: unknown kind 'yes_no'"),
+        (edit("  - id: housing", "  - id: powers_on"), "8: duplicate item id 'powers_on' (first on line 4)"),
+        (edit("    prompt: Powers on\n", ""), "4: missing 'prompt'"),
+        (edit("    prompt: Powers on\n", "    prompt: ''\n"), "7: 'prompt' must be text"),
+        (edit("any_failed: [powers_on]", "any_failed: [power_on]"), "27: rule names unknown item 'power_on'"),
+        (edit("any_failed: [powers_on]", "any_failed: [remarks]"), "27: rule names 'remarks', a note item"),
+        (edit("min: 80\n    max: 100", "min: 100\n    max: 80"), "20: limits reversed: min 100 is above max 80"),
+        (edit("    min: 80\n    max: 100\n", ""), "15: a measurement needs limits"),
+        (edit("max: 100", "max: lots"), "21: 'max' must be a number, not 'lots'"),
+        (edit("severity: critical", "severity: fatal"), "6: unknown severity 'fatal'"),
+        (edit("    severity: critical\n", ""), "4: missing 'severity' for pass_fail item"),
+        (edit("checklist: gadgets", "checklist: gizmos"), "1: checklist 'gizmos' is in a file named 'gadgets'"),
+        (edit("checklist: gadgets", "checklist: Gadgets!"), "1: checklist id 'Gadgets!' must be lower-case"),
+        (edit("title: Gadgets", "titel: Gadgets"), "2: unknown key 'titel'"),
+        (edit("    prompt: Powers on", "    prompt: Powers on\n    colour: red"), "8: unknown item key 'colour'"),
+        (edit("      scratched: fail", "      scratched: meh"), "14: choice 'scratched' must be pass, fail"),
+        (edit("      as new: pass", "      as new: fail"), "12: no choice passes"),
+        (edit("      as new: pass\n      scratched: fail", "      as new: pass"), "12: 'choices' must list at least 2"),
+        (edit("    kind: pass_fail", "    kind: pass_fail\n    unit: V"), "6: 'unit' belongs to measurement items"),
+        (
+            edit(
+                "  - id: remarks\n    kind: note", "  - id: remarks\n    kind: note\n    photo_required_on_fail: true"
+            ),
+            "24: a note item never fails",
+        ),
+        (
+            edit("    prompt: Powers on", "    prompt: Powers on\n    photo_required_on_fail: maybe"),
+            "8: 'photo_required_on_fail' must be true or false",
+        ),
+        (
+            edit(
+                "  - then: scrapped\n    any_failed: [powers_on]", "  - then: resellable\n    any_failed: [powers_on]"
+            ),
+            "26: 'then: resellable' is not a rule",
+        ),
+        (
+            edit("  - then: scrapped\n    any_failed: [powers_on]", "  - then: binned\n    any_failed: [powers_on]"),
+            "26: unknown disposition 'binned'",
+        ),
+        (
+            edit("    any_failed: [powers_on]", "    any_failed: [powers_on]\n    major_fails_at_least: 1"),
+            "26: a rule has exactly one condition, not 2",
+        ),
+        (
+            edit("    any_failed: [powers_on]", "    because: no condition"),
+            "26: a rule has exactly one condition: one of",
+        ),
+        (
+            edit("    any_failed: [powers_on]", "    minor_fails_at_least: 0"),
+            "27: 'minor_fails_at_least' must be a whole",
+        ),
+        (
+            edit("    any_failed: [powers_on]", "    any_failed: [powers_on]\n    when: always"),
+            "28: unknown rule key 'when'",
+        ),
+        (edit("title: Gadgets", "title: Gadgets\ntitle: Gizmos"), "3: duplicate key 'title' (first on line 2)"),
+        (edit("title: Gadgets", "version: two"), "2: version must be a whole number"),
+        (edit("    prompt: Powers on", "    prompt: [Powers on"), "not valid YAML"),
+        (edit("    prompt: Powers on", "    prompt: " + "x" * 201), "7: 'prompt' is 201 characters long"),
+        (edit("items:\n", "items: &all\n") + "extra: *all\n", "aliases (*name) are not allowed"),
+        ("checklist: gadgets\nitems: []\n", "2: 'items' must be a list of checks"),
+        ("- just\n- a list\n", "1: a checklist is a set of 'key: value' lines"),
+        ("checklist: gadgets\n---\nchecklist: gadgets\n", "1: a checklist file holds one document, not 2"),
+        ("", "1: file is empty"),
+        ("# only a comment\n\n", "1: file is empty"),
+        ("checklist: gadgets\nitems: " + "[" * 5000 + "]" * 5000 + "\n", "1: values nested too deeply"),
+    ],
+)
 def test_each_problem_is_reported_with_its_line(tmp_path, text, expected):
     found = problems_of(tmp_path, text)
     assert any(expected in p for p in found), found
@@ -142,8 +167,10 @@ def test_huge_file_is_refused_before_parsing(tmp_path):
 
 
 def test_too_many_items(tmp_path):
-    many = "".join(f"  - id: check_{n}\n    kind: pass_fail\n    severity: minor\n    prompt: Check {n}\n"
-                   for n in range(MAX_ITEMS + 1))
+    many = "".join(
+        f"  - id: check_{n}\n    kind: pass_fail\n    severity: minor\n    prompt: Check {n}\n"
+        for n in range(MAX_ITEMS + 1)
+    )
     found = problems_of(tmp_path, f"checklist: gadgets\nitems:\n{many}")
     assert found == [f"2: {MAX_ITEMS + 1} items; a checklist may have at most {MAX_ITEMS}"]
 

@@ -126,8 +126,11 @@ def sqlite_tokens(sqlite_storage):
 
 
 def _tokens(storage):
-    return {"A": storage.db.add_station("A"), "B": storage.db.add_station("B"),
-            "erp": storage.db.add_station("erp", "integration")}
+    return {
+        "A": storage.db.add_station("A"),
+        "B": storage.db.add_station("B"),
+        "erp": storage.db.add_station("erp", "integration"),
+    }
 
 
 # --- the fault-injecting proxy ---------------------------------------------------
@@ -228,8 +231,16 @@ class FaultProxy:
                 if action in ("500", "429"):
                     body = b'{"detail":"injected by the test proxy"}'
                     extra = b"Retry-After: 1\r\n" if action == "429" else b""
-                    client.sendall(b"HTTP/1.1 " + action.encode() + b" Injected\r\nContent-Type: application/json\r\n"
-                                   + extra + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                    client.sendall(
+                        b"HTTP/1.1 "
+                        + action.encode()
+                        + b" Injected\r\nContent-Type: application/json\r\n"
+                        + extra
+                        + b"Content-Length: "
+                        + str(len(body)).encode()
+                        + b"\r\n\r\n"
+                        + body
+                    )
                     continue
                 answer = self._forward(request)
                 for late in held:  # the reordered ones arrive after this one
@@ -269,21 +280,25 @@ def _spoil(action: str, answer: bytes) -> tuple[bytes, bool]:
     """The server's answer as ``action`` spoils it, and whether the connection may stay open after it."""
     head, _, body = answer.partition(b"\r\n\r\n")
     lines = [ln for ln in head.split(b"\r\n") if not ln.lower().startswith((b"content-length:", b"connection:"))]
-    half = body[:max(1, len(body) // 2)]
+    half = body[: max(1, len(body) // 2)]
 
     def complete(headers: list[bytes], content: bytes) -> bytes:
         return b"\r\n".join([*headers, b"Content-Length: " + str(len(content)).encode()]) + b"\r\n\r\n" + content
+
     if action == "short_body":
         return b"\r\n".join([*lines, b"Content-Length: " + str(len(body)).encode()]) + b"\r\n\r\n" + half, False
     if action == "cut_chunk":
-        return (b"\r\n".join([*lines, b"Transfer-Encoding: chunked"]) + b"\r\n\r\n"
-                + f"{len(body):x}\r\n".encode() + half), False
+        return (
+            b"\r\n".join([*lines, b"Transfer-Encoding: chunked"]) + b"\r\n\r\n" + f"{len(body):x}\r\n".encode() + half
+        ), False
     if action == "cut_json":
         return complete(lines, half), True
     if action == "bad_gzip":
         return complete([*lines, b"Content-Encoding: gzip"], body), True
-    return complete([lines[0].split(b" ")[0] + b" 200 OK", b"Content-Type: application/json"],
-                    b'{"hello": "welcome to the warehouse wifi"}'), True
+    return complete(
+        [lines[0].split(b" ")[0] + b" 200 OK", b"Content-Type: application/json"],
+        b'{"hello": "welcome to the warehouse wifi"}',
+    ), True
 
 
 def _read_message(reader) -> bytes | None:
@@ -321,6 +336,7 @@ def fault_proxy():
 @pytest.fixture
 def random_faults():
     """Factory of plans: each request faulty with probability ``rate``, the fault drawn at random (seeded)."""
+
     def plan(seed: int, rate: float = 0.3, actions=ACTIONS[1:]):
         rng = random.Random(seed)
         lock = threading.Lock()
@@ -328,11 +344,14 @@ def random_faults():
         def choose(_n: int) -> str:
             with lock:
                 return rng.choice(actions) if rng.random() < rate else "pass"
+
         return choose
+
     return plan
 
 
 # --- stations ----------------------------------------------------------------------
+
 
 @pytest.fixture
 def make_station(tmp_path):

@@ -12,8 +12,10 @@ from tests.sync.test_server_api import post_rmas, rma
 def test_conflicts_lists_what_the_server_reported(sqlite_server, sqlite_tokens, make_station, tmp_path):
     assert post_rmas(sqlite_server.url, sqlite_tokens["erp"], [rma("RMA-77")]).status_code == 200
     a, b = make_station("A"), make_station("B")
-    clients = {"A": SyncClient(sqlite_server.url, sqlite_tokens["A"]),
-               "B": SyncClient(sqlite_server.url, sqlite_tokens["B"])}
+    clients = {
+        "A": SyncClient(sqlite_server.url, sqlite_tokens["A"]),
+        "B": SyncClient(sqlite_server.url, sqlite_tokens["B"]),
+    }
     for store, name in ((a, "A"), (b, "B")):
         clients[name].sync(store)
         store.receive("RMA-77", name, "op1")  # both offline
@@ -21,8 +23,12 @@ def test_conflicts_lists_what_the_server_reported(sqlite_server, sqlite_tokens, 
         clients[name].sync(store)
 
     def conflicts(store) -> list[str]:
-        done = subprocess.run([sys.executable, "-m", "terminal", "conflicts", "--db", str(store.path)],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "terminal", "conflicts", "--db", str(store.path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
         return done.stdout.splitlines()
 

@@ -33,16 +33,16 @@ def test_sigkill_mid_stream_loses_no_acknowledged_event(tmp_path):
     db = tmp_path / "crash.db"
     with Store(db) as store, store.write() as conn:
         for n in range(500):
-            store.upsert_rma(conn, {"rma_code": f"RMA-{n}", "status": "authorized"},
-                             [{"sku": "S", "qty": 1}])
+            store.upsert_rma(conn, {"rma_code": f"RMA-{n}", "status": "authorized"}, [{"sku": "S", "qty": 1}])
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
     rng = random.Random(20261121)
     acknowledged: set[int] = set()
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     for round_no in range(25):
-        proc = subprocess.Popen([sys.executable, str(script), str(db), str(round_no * 100_000)],
-                                stdout=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(db), str(round_no * 100_000)], stdout=subprocess.PIPE, text=True, env=env
+        )
         deadline = time.monotonic() + rng.uniform(0.3, 0.8)
         while time.monotonic() < deadline:
             line = proc.stdout.readline()

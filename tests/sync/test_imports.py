@@ -29,13 +29,26 @@ def no_controls(text: str) -> bool:
 def test_control_and_invisible_characters_never_reach_the_database(tmp_path, kind):
     path = tmp_path / f"rmas.{kind}"
     if kind == "csv":
-        path.write_text(HEADER + f'"RMA\u200b-7","SO-7","{HOSTILE}",,"{HOSTILE}",authorized,"SKU\u202e-1",,'
-                                 f'"{HOSTILE}",1,apparel\n', encoding="utf-8")
+        path.write_text(
+            HEADER + f'"RMA\u200b-7","SO-7","{HOSTILE}",,"{HOSTILE}",authorized,"SKU\u202e-1",,"{HOSTILE}",1,apparel\n',
+            encoding="utf-8",
+        )
     else:
-        path.write_text(json.dumps([{"rma_code": "RMA\u200b-7", "order_ref": "SO-7", "customer_name": HOSTILE,
-                                     "reason": HOSTILE, "status": "authorized",
-                                     "lines": [{"sku": "SKU\u202e-1", "description": HOSTILE, "qty": 1}]}]),
-                        encoding="utf-8")
+        path.write_text(
+            json.dumps(
+                [
+                    {
+                        "rma_code": "RMA\u200b-7",
+                        "order_ref": "SO-7",
+                        "customer_name": HOSTILE,
+                        "reason": HOSTILE,
+                        "status": "authorized",
+                        "lines": [{"sku": "SKU\u202e-1", "description": HOSTILE, "qty": 1}],
+                    }
+                ]
+            ),
+            encoding="utf-8",
+        )
     db = tmp_path / "s.db"
     result = run(tmp_path, "import", "rmas", str(path), "--db", str(db))
     assert result.exit_code == 0, result.stderr
@@ -43,8 +56,9 @@ def test_control_and_invisible_characters_never_reach_the_database(tmp_path, kin
         rma_ = store.get_rma("RMA-7")  # the zero-width space is gone: the plain scan finds it
         assert rma_ is not None
         assert rma_.customer_name == "31mevil[2J x y z q"
-        assert all(no_controls(v) for v in (rma_.customer_name, rma_.reason, rma_.lines[0].sku,
-                                            rma_.lines[0].description))
+        assert all(
+            no_controls(v) for v in (rma_.customer_name, rma_.reason, rma_.lines[0].sku, rma_.lines[0].description)
+        )
         assert rma_.lines[0].sku == "SKU-1"
     received = run(tmp_path, "receive", "RMA-7", "--db", str(db), "--station", "b", "--operator", "anna")
     assert received.exit_code == 0 and received.stdout.isprintable() is False  # (its newline)
@@ -75,16 +89,27 @@ def problems(result) -> list[str]:
 
 def test_a_json_rma_with_a_bad_line_is_refused_whole(tmp_path):
     path = tmp_path / "rmas.json"
-    path.write_text(json.dumps([
-        {"rma_code": "RMA-1", "status": "authorized", "lines": [{"sku": "A", "qty": 1}, "not a line",
-                                                                 {"sku": "C", "qty": 1}]},
-        {"rma_code": "RMA-2", "status": "authorized", "lines": [{"sku": "D", "qty": 1}]},
-    ], indent=2), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "rma_code": "RMA-1",
+                    "status": "authorized",
+                    "lines": [{"sku": "A", "qty": 1}, "not a line", {"sku": "C", "qty": 1}],
+                },
+                {"rma_code": "RMA-2", "status": "authorized", "lines": [{"sku": "D", "qty": 1}]},
+            ],
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
     db = tmp_path / "s.db"
     result = run(tmp_path, "import", "rmas", str(path), "--db", str(db))
     assert result.exit_code == 1
-    assert problems(result) == [f"{path}:2: RMA-1: line 2 of its lines is not an object",
-                                f"{path}:2: RMA RMA-1 not loaded because of the errors above"]
+    assert problems(result) == [
+        f"{path}:2: RMA-1: line 2 of its lines is not an object",
+        f"{path}:2: RMA RMA-1 not loaded because of the errors above",
+    ]
     assert imported(db) == {"RMA-2": ["D"]}  # never half an RMA
 
 
@@ -118,8 +143,9 @@ def test_an_unclosed_quote_is_named_by_the_line_it_opened_on(tmp_path, closed_la
 
 def test_line_numbers_are_where_a_row_starts(tmp_path):
     path = tmp_path / "multi.csv"
-    path.write_text(HEADER + 'RMA-1,,,,,authorized,S1,,"two\nlines",zero,\n' + "RMA-2,,,,,authorized,S2,,x,1,\n",
-                    encoding="utf-8")
+    path.write_text(
+        HEADER + 'RMA-1,,,,,authorized,S1,,"two\nlines",zero,\n' + "RMA-2,,,,,authorized,S2,,x,1,\n", encoding="utf-8"
+    )
     result = run(tmp_path, "import", "rmas", str(path), "--db", str(tmp_path / "s.db"))
     assert result.exit_code == 1
     assert problems(result) == [f"{path}:2: qty 'zero' is not a whole number"]
@@ -128,18 +154,24 @@ def test_line_numbers_are_where_a_row_starts(tmp_path):
 
 def test_a_field_of_a_million_characters_is_one_line(tmp_path):
     path = tmp_path / "huge.csv"
-    path.write_text(HEADER + "RMA-1,,,,,authorized,S1,,x,1,\n" + "RMA-2,,," + "x" * 1_000_000
-                    + ",,authorized,S2,,x,1,\n", encoding="utf-8")
+    path.write_text(
+        HEADER + "RMA-1,,,,,authorized,S1,,x,1,\n" + "RMA-2,,," + "x" * 1_000_000 + ",,authorized,S2,,x,1,\n",
+        encoding="utf-8",
+    )
     result = run(tmp_path, "import", "rmas", str(path), "--db", str(tmp_path / "s.db"))
     assert result.exit_code == 1
     [line] = problems(result)
     assert line.startswith(f"rma: {path}:3: a field of more than ") and "nothing imported" in line
 
 
-@pytest.mark.parametrize("nested", ["[" * 100_000 + "]" * 100_000,
-                                    '[{"rma_code": "RMA-1", "status": "authorized", "lines": '
-                                    + "[" * 100_000 + "]" * 100_000 + "}]",
-                                    '{"rmas": ' + "[" * 100_000 + "]" * 100_000 + "}"])
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '[{"rma_code": "RMA-1", "status": "authorized", "lines": ' + "[" * 100_000 + "]" * 100_000 + "}]",
+        '{"rmas": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    ],
+)
 def test_deeply_nested_json_is_one_line(tmp_path, nested):
     path = tmp_path / "deep.json"
     path.write_text(nested, encoding="utf-8")
@@ -151,8 +183,9 @@ def test_deeply_nested_json_is_one_line(tmp_path, nested):
 
 def test_json_problems_name_the_line_the_rma_starts_on(tmp_path):
     path = tmp_path / "rmas.json"
-    data = [{"rma_code": f"RMA-{n}", "status": "authorized", "lines": [{"sku": f"S{n}", "qty": 1}]}
-            for n in range(1, 4)]
+    data = [
+        {"rma_code": f"RMA-{n}", "status": "authorized", "lines": [{"sku": f"S{n}", "qty": 1}]} for n in range(1, 4)
+    ]
     data[2]["lines"][0]["qty"] = "zero"
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     start = [i for i, text in enumerate(path.read_text().splitlines(), 1) if text == "  {"][2]  # the third RMA
@@ -181,8 +214,10 @@ def test_semicolons_get_a_hint(tmp_path):
 
 def test_rows_of_one_rma_apart_in_the_file_still_make_one_rma(tmp_path):
     path = tmp_path / "apart.csv"
-    path.write_text(HEADER + "RMA-1,,,,,authorized,A,,x,1,\nRMA-2,,,,,authorized,B,,x,1,\n"
-                             "RMA-1,,,,,authorized,C,,x,1,\n", encoding="utf-8")
+    path.write_text(
+        HEADER + "RMA-1,,,,,authorized,A,,x,1,\nRMA-2,,,,,authorized,B,,x,1,\nRMA-1,,,,,authorized,C,,x,1,\n",
+        encoding="utf-8",
+    )
     result = run(tmp_path, "import", "rmas", str(path), "--db", str(tmp_path / "s.db"))
     assert result.exit_code == 0, result.stderr
     assert imported(tmp_path / "s.db") == {"RMA-1": ["A", "C"], "RMA-2": ["B"]}
@@ -202,14 +237,21 @@ def test_an_import_is_read_as_a_stream_not_held_whole(tmp_path, kind):
     with open(path, "w", encoding="utf-8") as out:
         out.write(HEADER if kind == "csv" else "[\n")
         for n in range(400):
-            lines = [{"sku": f"SKU-{n}-{i}", "description": "Merino crew-neck sweater, size M " * 14, "qty": 1}
-                     for i in range(25)]
+            lines = [
+                {"sku": f"SKU-{n}-{i}", "description": "Merino crew-neck sweater, size M " * 14, "qty": 1}
+                for i in range(25)
+            ]
             if kind == "csv":
-                out.writelines(f"RMA-{n},SO-{n},Anna Schmidt,,wrong size,authorized,{ln['sku']},,"
-                               f"\"{ln['description']}\",1,apparel\n" for ln in lines)
+                out.writelines(
+                    f'RMA-{n},SO-{n},Anna Schmidt,,wrong size,authorized,{ln["sku"]},,"{ln["description"]}",1,apparel\n'
+                    for ln in lines
+                )
             else:
-                out.write(("," if n else "") + json.dumps({"rma_code": f"RMA-{n}", "status": "authorized",
-                                                           "lines": lines}) + "\n")
+                out.write(
+                    ("," if n else "")
+                    + json.dumps({"rma_code": f"RMA-{n}", "status": "authorized", "lines": lines})
+                    + "\n"
+                )
         out.write("" if kind == "csv" else "]\n")
     size = path.stat().st_size
     assert size > 4_500_000
@@ -232,23 +274,32 @@ def test_a_json_list_read_in_chunks_gives_every_rma_exactly(tmp_path):
     from sync.imports import RmaFile
 
     rng = random.Random(1)
-    data = [{"rma_code": f"RMA-{n}", "status": "authorized",
-             "lines": [{"sku": f"S{n}-{i}", "qty": rng.randint(1, 10**6)} for i in range(rng.randint(1, 4))]}
-            for n in range(15000)]
+    data = [
+        {
+            "rma_code": f"RMA-{n}",
+            "status": "authorized",
+            "lines": [{"sku": f"S{n}-{i}", "qty": rng.randint(1, 10**6)} for i in range(rng.randint(1, 4))],
+        }
+        for n in range(15000)
+    ]
     path = tmp_path / "many.json"
     path.write_text(json.dumps(data, indent=1), encoding="utf-8")
     source = RmaFile(path)
     assert source.check() == []
-    assert [(p.rma["rma_code"], [(ln["sku"], ln["qty"]) for ln in p.lines]) for p in source.rmas()] == \
-        [(d["rma_code"], [(ln["sku"], ln["qty"]) for ln in d["lines"]]) for d in data]
+    assert [(p.rma["rma_code"], [(ln["sku"], ln["qty"]) for ln in p.lines]) for p in source.rmas()] == [
+        (d["rma_code"], [(ln["sku"], ln["qty"]) for ln in d["lines"]]) for d in data
+    ]
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[\n\n{"rma_code": "A", "status": oops}]', "f.json:3: not valid JSON: Expecting value"),
-    ('[\n{"rma_code": "A",\n "qty": 1}\n{"x": 1}]', "f.json:4: not valid JSON: expected ',' or ']'"),
-    ('[{"rma_code": "A"}] trailing', "f.json:1: not valid JSON: extra data after the list"),
-    ('"text"', "f.json: expected a list of RMAs"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[\n\n{"rma_code": "A", "status": oops}]', "f.json:3: not valid JSON: Expecting value"),
+        ('[\n{"rma_code": "A",\n "qty": 1}\n{"x": 1}]', "f.json:4: not valid JSON: expected ',' or ']'"),
+        ('[{"rma_code": "A"}] trailing', "f.json:1: not valid JSON: extra data after the list"),
+        ('"text"', "f.json: expected a list of RMAs"),
+    ],
+)
 def test_broken_json_is_one_line_with_its_line(text, message):
     from sync.imports import ImportFileError, read_rma_file
 

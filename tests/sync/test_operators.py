@@ -23,10 +23,16 @@ def test_operators_are_registered_with_a_role(store):
     assert [(o.id, o.role) for o in store.operators()] == [("anna", "clerk"), ("ben", "clerk")]
 
 
-@pytest.mark.parametrize("operator_id, role, problem", [
-    ("", None, "must be 1-64 printable"), ("a b", None, "without spaces"), ("x\x1b", None, "printable"),
-    ("x" * 65, None, "1-64"), ("ok", "boss", "not one of clerk, inspector, supervisor"),
-])
+@pytest.mark.parametrize(
+    "operator_id, role, problem",
+    [
+        ("", None, "must be 1-64 printable"),
+        ("a b", None, "without spaces"),
+        ("x\x1b", None, "printable"),
+        ("x" * 65, None, "1-64"),
+        ("ok", "boss", "not one of clerk, inspector, supervisor"),
+    ],
+)
 def test_a_bad_operator_is_refused_with_one_line(store, operator_id, role, problem):
     with pytest.raises(StoreError, match=problem):
         store.add_operator(operator_id, "", role)
@@ -59,8 +65,11 @@ def test_an_undo_approved_by_a_supervisor_names_them_on_the_event(store):
     received_by(store, "ben")
     store.undo_receive("RMA-7", "bench-1", "cleo", approved_by="sam")
     event = store.events()[-1]
-    assert (event.type, event.operator, event.payload) == ("rma.receive_undone", "cleo",
-                                                           {"reason": "undo", "approved_by": "sam"})
+    assert (event.type, event.operator, event.payload) == (
+        "rma.receive_undone",
+        "cleo",
+        {"reason": "undo", "approved_by": "sam"},
+    )
 
 
 @pytest.mark.parametrize("approver, role", [("ben", "clerk"), ("ghost", None)])
@@ -84,11 +93,16 @@ def test_an_override_approved_by_a_supervisor_is_recorded(received):  # noqa: F8
     received.add_operator("sam", "Sam", "supervisor")
     received.add_operator("qc1", "Q", "inspector")
     with pytest.raises(StoreError, match="inspection not saved: qc1 is an inspector, not a supervisor"):
-        received.save_inspection(inspection(suggested="discounted", final="resellable", override_reason="r"),
-                                 "bench-2", "qc1", approved_by="qc1")
+        received.save_inspection(
+            inspection(suggested="discounted", final="resellable", override_reason="r"),
+            "bench-2",
+            "qc1",
+            approved_by="qc1",
+        )
     assert received.inspections_of("RMA-1") == []
-    received.save_inspection(inspection(suggested="discounted", final="resellable", override_reason="r"),
-                             "bench-2", "qc1", approved_by="sam")
+    received.save_inspection(
+        inspection(suggested="discounted", final="resellable", override_reason="r"), "bench-2", "qc1", approved_by="sam"
+    )
     assert received.events()[-1].payload["approved_by"] == "sam"
 
 
@@ -119,9 +133,12 @@ def test_the_approval_settings_come_from_station_toml_and_are_checked(tmp_path):
     settings = load(cfg)
     assert settings.supervisor_required == ("undo_other",) and settings.undo_grace_minutes == 2.0
     assert settings.sources["undo_grace_minutes"].startswith("file")
-    for text, problem in (('supervisor_required = "override"', "must be a list"),
-                          ('supervisor_required = ["overide"]', "unknown action 'overide'"),
-                          ("undo_grace_minutes = -1", "minutes ≥ 0"), ('undo_grace_minutes = "5"', "minutes ≥ 0")):
+    for text, problem in (
+        ('supervisor_required = "override"', "must be a list"),
+        ('supervisor_required = ["overide"]', "unknown action 'overide'"),
+        ("undo_grace_minutes = -1", "minutes ≥ 0"),
+        ('undo_grace_minutes = "5"', "minutes ≥ 0"),
+    ):
         cfg.write_text(text + "\n")
         with pytest.raises(ConfigError, match=problem):
             load(cfg)

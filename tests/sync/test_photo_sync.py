@@ -45,14 +45,27 @@ def camera_photo(store, seed: int = 1) -> tuple[str, bytes]:
 def inspect_with_photos(store, photos: list[dict], code: str = "RMA-1") -> int:
     """Receive ``code`` and inspect its one item with ``photos``; returns the item.inspected event's seq."""
     with store.write() as conn:
-        store.upsert_rma(conn, {"rma_code": code, "status": "authorized"},
-                         [{"sku": "APP-1", "gtin": "4006381333931", "qty": 1, "category": "apparel"}])
+        store.upsert_rma(
+            conn,
+            {"rma_code": code, "status": "authorized"},
+            [{"sku": "APP-1", "gtin": "4006381333931", "qty": 1, "category": "apparel"}],
+        )
     store.receive(code, "A", "anna")
-    saved = store.save_inspection(Inspection(
-        rma_code=code, line_no=1, checklist_id="apparel", checklist_hash=CHECKLIST_HASH,
-        answers=({"item": "stains", "kind": "pass_fail", "answer": "fail", "failed": True, "severity": "major"},),
-        suggested="scrapped", final="scrapped", started_at="2026-11-21T10:00:00.000+00:00",
-        photos=tuple(photos)), "A", "qc1")
+    saved = store.save_inspection(
+        Inspection(
+            rma_code=code,
+            line_no=1,
+            checklist_id="apparel",
+            checklist_hash=CHECKLIST_HASH,
+            answers=({"item": "stains", "kind": "pass_fail", "answer": "fail", "failed": True, "severity": "major"},),
+            suggested="scrapped",
+            final="scrapped",
+            started_at="2026-11-21T10:00:00.000+00:00",
+            photos=tuple(photos),
+        ),
+        "A",
+        "qc1",
+    )
     return saved.event_seq
 
 
@@ -71,6 +84,7 @@ def put_photo(url: str, token: str | None, sha: str, data, content_type: str = "
 
 # --- the station's round ---------------------------------------------------------------
 
+
 def test_inspection_photos_reach_the_server_after_their_event(storage, server, tokens, make_station, tmp_path):
     a = make_station("A")
     cam_sha, cam_data = camera_photo(a)
@@ -78,10 +92,14 @@ def test_inspection_photos_reach_the_server_after_their_event(storage, server, t
     phone_sha = hashlib.sha256(phone).hexdigest()
     (tmp_path / "phone").mkdir()
     (tmp_path / "phone" / "IMG_0001.png").write_bytes(phone)
-    seq = inspect_with_photos(a, [
-        photo_record(cam_sha, a.path.parent / "photos" / f"{cam_sha}.jpg", cam_data),
-        photo_record(phone_sha, tmp_path / "phone" / "IMG_0001.png", phone, item="packaging"),
-        {"item": "label", "exception": "no camera at this station"}])
+    seq = inspect_with_photos(
+        a,
+        [
+            photo_record(cam_sha, a.path.parent / "photos" / f"{cam_sha}.jpg", cam_data),
+            photo_record(phone_sha, tmp_path / "phone" / "IMG_0001.png", phone, item="packaging"),
+            {"item": "label", "exception": "no camera at this station"},
+        ],
+    )
 
     report = SyncClient(server.url, tokens["A"]).sync(a)
 
@@ -92,8 +110,9 @@ def test_inspection_photos_reach_the_server_after_their_event(storage, server, t
         assert answer.status_code == 200 and answer.headers["content-type"] == kind
         assert hashlib.sha256(answer.content).hexdigest() == sha and answer.content == data
     with storage.db.read() as conn:  # the photos arrived after the event that refers to them
-        event_at = conn.execute(sa.select(server_events.c.server_at).where(server_events.c.seq == seq,
-                                                                           server_events.c.station == "A")).scalar_one()
+        event_at = conn.execute(
+            sa.select(server_events.c.server_at).where(server_events.c.seq == seq, server_events.c.station == "A")
+        ).scalar_one()
         photo_at = conn.execute(sa.select(sa.func.min(server_photos.c.received_at))).scalar_one()
     assert photo_at >= event_at
     assert "sent 2 photo(s), 0 waiting" in report.describe()
@@ -106,7 +125,7 @@ def test_photos_of_unacknowledged_events_are_not_sent(sqlite_storage, sqlite_ser
     sha, data = camera_photo(a)
     inspect_with_photos(a, [photo_record(sha, a.path.parent / "photos" / f"{sha}.jpg", data)])
     client = SyncClient(sqlite_server.url, sqlite_tokens["A"])
-    report = client.send_photos(a)   # nothing pushed yet: the server holds no event referring to it
+    report = client.send_photos(a)  # nothing pushed yet: the server holds no event referring to it
     assert report.photos_sent == 0 and row_counts(sqlite_storage.db)["photos"] == 0
     assert client.sync(a).photos_sent == 1 and sqlite_storage.db.photo(sha)[1] == data
 
@@ -140,13 +159,14 @@ def test_a_restored_server_gets_the_photos_its_backup_lacks(storage, server, tok
     db.new_epoch()
     server.db = db
     server.start()
-    report = client.sync(a)   # the default recheck interval: the new epoch alone makes it ask again
+    report = client.sync(a)  # the default recheck interval: the new epoch alone makes it ask again
     assert report.epoch_changed and report.photos_sent == 1
     assert db.photo(sha) == ("image/jpeg", data)
 
 
 def test_a_photo_file_gone_from_the_station_is_reported_and_events_still_sync(
-        sqlite_storage, sqlite_server, sqlite_tokens, make_station, tmp_path):
+    sqlite_storage, sqlite_server, sqlite_tokens, make_station, tmp_path
+):
     a = make_station("A")
     sha, data = camera_photo(a)
     path = a.path.parent / "photos" / f"{sha}.jpg"
@@ -154,8 +174,9 @@ def test_a_photo_file_gone_from_the_station_is_reported_and_events_still_sync(
     changed_sha = hashlib.sha256(changed).hexdigest()
     edited = tmp_path / "edited.jpg"
     edited.write_bytes(changed)
-    seq = inspect_with_photos(a, [photo_record(sha, path, data),
-                                  photo_record(changed_sha, edited, changed, item="packaging")])
+    seq = inspect_with_photos(
+        a, [photo_record(sha, path, data), photo_record(changed_sha, edited, changed, item="packaging")]
+    )
     inspect_with_photos(a, [], code="RMA-2")
     path.unlink()
     edited.write_bytes(image(".jpg", 8))  # edited after the inspection
@@ -177,8 +198,9 @@ def test_a_photo_file_gone_from_the_station_is_reported_and_events_still_sync(
     assert [p["sha256"] for p in a.photo_problems()] == [changed_sha]
 
 
-def test_server_unreachable_for_photos_keeps_them_waiting(sqlite_storage, sqlite_server, sqlite_tokens,
-                                                         make_station, fault_proxy):
+def test_server_unreachable_for_photos_keeps_them_waiting(
+    sqlite_storage, sqlite_server, sqlite_tokens, make_station, fault_proxy
+):
     a = make_station("A")
     sha, data = camera_photo(a)
     inspect_with_photos(a, [photo_record(sha, a.path.parent / "photos" / f"{sha}.jpg", data)])
@@ -194,6 +216,7 @@ def test_server_unreachable_for_photos_keeps_them_waiting(sqlite_storage, sqlite
 
 # --- the endpoint --------------------------------------------------------------------
 
+
 def test_photo_endpoint_checks_hash_size_type_and_token(sqlite_storage, sqlite_server, sqlite_tokens):
     url, token = sqlite_server.url, sqlite_tokens["A"]
     data = image(".jpg", 3)
@@ -207,7 +230,7 @@ def test_photo_endpoint_checks_hash_size_type_and_token(sqlite_storage, sqlite_s
     assert wrong.status_code == 422 and sha in wrong.json()["detail"]
     assert put_photo(url, token, "not-a-hash", data).status_code == 422
     assert put_photo(url, token, sha, data, "application/pdf").status_code == 415
-    assert put_photo(url, token, sha, data, "image/png").status_code == 422   # a JPEG sent as PNG
+    assert put_photo(url, token, sha, data, "image/png").status_code == 422  # a JPEG sent as PNG
     text = b"not an image at all"
     assert put_photo(url, token, hashlib.sha256(text).hexdigest(), text).status_code == 422
     assert row_counts(sqlite_storage.db)["photos"] == 0
@@ -217,8 +240,9 @@ def test_photo_endpoint_checks_hash_size_type_and_token(sqlite_storage, sqlite_s
     assert (second.status_code, second.json()["stored"]) == (200, False)
     assert row_counts(sqlite_storage.db)["photos"] == 1
 
-    missing = requests.post(f"{url}/api/v1/photos/missing", json={"sha256": [sha, other]}, headers=auth(token),
-                            timeout=10)
+    missing = requests.post(
+        f"{url}/api/v1/photos/missing", json={"sha256": [sha, other]}, headers=auth(token), timeout=10
+    )
     assert missing.json() == {"sha256": [other]}
     assert requests.post(f"{url}/api/v1/photos/missing", json={"sha256": [sha]}, timeout=10).status_code == 401
     assert server_photo(url, token, other).status_code == 404
@@ -229,8 +253,12 @@ def test_oversized_photo_gets_413_with_a_clear_line(sqlite_storage, sqlite_serve
     big = b"\xff\xd8\xff" + bytes(MAX_PHOTO_BYTES)
     answer = put_photo(sqlite_server.url, sqlite_tokens["A"], hashlib.sha256(big).hexdigest(), big)
     assert answer.status_code == 413 and "photo larger than" in answer.json()["detail"]
-    chunked = put_photo(sqlite_server.url, sqlite_tokens["A"], hashlib.sha256(big).hexdigest(),
-                        (big[i:i + 2 ** 20] for i in range(0, len(big), 2 ** 20)))  # no Content-Length
+    chunked = put_photo(
+        sqlite_server.url,
+        sqlite_tokens["A"],
+        hashlib.sha256(big).hexdigest(),
+        (big[i : i + 2**20] for i in range(0, len(big), 2**20)),
+    )  # no Content-Length
     assert chunked.status_code == 413 and "photo larger than" in chunked.json()["detail"]
     assert row_counts(sqlite_storage.db)["photos"] == 0
     # the limit is the photo endpoint's own: the events' body limit is smaller
@@ -242,8 +270,9 @@ def test_oversized_photo_gets_413_with_a_clear_line(sqlite_storage, sqlite_serve
 
 
 @pytest.mark.parametrize("size", [MAX_PHOTO_BYTES + 1])
-def test_a_station_photo_over_the_limit_is_a_problem_not_a_crash(sqlite_storage, sqlite_server, sqlite_tokens,
-                                                                 make_station, tmp_path, size):
+def test_a_station_photo_over_the_limit_is_a_problem_not_a_crash(
+    sqlite_storage, sqlite_server, sqlite_tokens, make_station, tmp_path, size
+):
     a = make_station("A")
     big = b"\xff\xd8\xff" + bytes(size - 3)
     sha = hashlib.sha256(big).hexdigest()
@@ -264,10 +293,25 @@ def test_rma_sync_prints_a_photo_problem_and_exits_0(sqlite_storage, sqlite_serv
     path = a.path.parent / "photos" / f"{sha}.jpg"
     inspect_with_photos(a, [photo_record(sha, path, data)])
     path.unlink()
-    done = subprocess.run([sys.executable, "-c", "from terminal.cli import main; main()", "sync", "--once",
-                           "--db", str(a.path), "--server", sqlite_server.url, "--token", sqlite_tokens["A"]],
-                          capture_output=True, text=True, timeout=60,
-                          env=os.environ | {"RMA_STATION_CONFIG": os.devnull})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from terminal.cli import main; main()",
+            "sync",
+            "--once",
+            "--db",
+            str(a.path),
+            "--server",
+            sqlite_server.url,
+            "--token",
+            sqlite_tokens["A"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ | {"RMA_STATION_CONFIG": os.devnull},
+    )
     assert done.returncode == 0, done.stderr
     assert "PHOTO PROBLEM" in done.stdout and "missing" in done.stdout and "0 waiting" in done.stdout
     assert len(sqlite_storage.db.station_events("A")) == a.last_seq()

@@ -23,6 +23,7 @@ def stamp(delta: timedelta = timedelta(0)) -> str:
 
 # --- case 4: consecutive after after_seq, or refused -----------------------------------
 
+
 def test_a_batch_with_a_gap_is_refused_and_nothing_is_acknowledged_past_it(storage, server, tokens):
     answer = push(server.url, tokens["A"], [event(1), event(3)])
     assert answer.status_code == 422 and "consecutive" in answer.json()["detail"]
@@ -45,13 +46,17 @@ def test_the_real_client_sends_consecutive_runs(storage, server, tokens, make_st
 
 # --- case 5: every number bounded, duplicate ids refused, never a 500 ---------------------
 
-@pytest.mark.parametrize("body", [
-    {"after_seq": 0, "events": [{"seq": 10 ** 20}]},
-    {"after_seq": 10 ** 20, "events": []},
-    {"after_seq": -1, "events": []},
-    {"after_seq": MAX_SEQ + 1, "events": []},
-    {"after_seq": 0, "events": [{"seq": MAX_SEQ + 1}]},
-])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"after_seq": 0, "events": [{"seq": 10**20}]},
+        {"after_seq": 10**20, "events": []},
+        {"after_seq": -1, "events": []},
+        {"after_seq": MAX_SEQ + 1, "events": []},
+        {"after_seq": 0, "events": [{"seq": MAX_SEQ + 1}]},
+    ],
+)
 def test_numbers_out_of_bounds_get_422_not_500(storage, server, tokens, body):
     answer = requests.post(f"{server.url}/api/v1/events", json=body, headers=auth(tokens["A"]), timeout=10)
     assert answer.status_code == 422, answer.text
@@ -59,8 +64,9 @@ def test_numbers_out_of_bounds_get_422_not_500(storage, server, tokens, body):
 
 
 def test_a_cursor_out_of_bounds_gets_422_not_500(storage, server, tokens):
-    answer = requests.get(f"{server.url}/api/v1/changes", params={"after": 10 ** 20}, headers=auth(tokens["A"]),
-                          timeout=10)
+    answer = requests.get(
+        f"{server.url}/api/v1/changes", params={"after": 10**20}, headers=auth(tokens["A"]), timeout=10
+    )
     assert answer.status_code == 422, answer.text
 
 
@@ -73,24 +79,35 @@ def test_two_events_with_one_id_in_a_batch_get_422_and_nothing_is_stored(storage
 
 
 def test_a_payload_number_that_is_not_finite_is_a_rejection_not_a_500(storage, server, tokens):
-    event = (f'{{"seq": 1, "id": "{uuid.uuid4()}", "type": "note.added", "operator": "op", "at": "{stamp()}", '
-             '"payload": {"x": NaN}}')
+    event = (
+        f'{{"seq": 1, "id": "{uuid.uuid4()}", "type": "note.added", "operator": "op", "at": "{stamp()}", '
+        '"payload": {"x": NaN}}'
+    )
     body = f'{{"after_seq": 0, "events": [{event}]}}'
-    answer = requests.post(f"{server.url}/api/v1/events", data=body, timeout=10,
-                           headers=auth(tokens["A"]) | {"Content-Type": "application/json"})
+    answer = requests.post(
+        f"{server.url}/api/v1/events",
+        data=body,
+        timeout=10,
+        headers=auth(tokens["A"]) | {"Content-Type": "application/json"},
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["acked_seq"] == 1 and "finite" in answer.json()["rejected"][0]["reason"]
 
 
 # --- case 6: a changed re-send of an acknowledged seq is a rejection ----------------------
 
+
 @pytest.mark.parametrize("change", ["id", "type", "payload", "rma_code"])
 def test_a_changed_resend_is_rejected_with_its_reason_and_kept_on_the_server(storage, server, tokens, change):
     original = event(1, rma_code="RMA-1")
     assert push(server.url, tokens["A"], [original]).json()["stored"] == 1
     changed = dict(original)
-    changed[change] = {"id": str(uuid.uuid4()), "type": "note.added", "payload": {"scanned": "OTHER"},
-                       "rma_code": "RMA-2"}[change]
+    changed[change] = {
+        "id": str(uuid.uuid4()),
+        "type": "note.added",
+        "payload": {"scanned": "OTHER"},
+        "rma_code": "RMA-2",
+    }[change]
     answer = push(server.url, tokens["A"], [changed]).json()
     assert answer["duplicates"] == 0 and answer["acked_seq"] == 1
     [refused] = answer["rejected"]
@@ -115,8 +132,12 @@ def test_a_station_records_a_changed_resend_and_rma_conflicts_shows_it(storage, 
     client.epoch = storage.db.epoch()
     report = client.push(other)
     assert len(report.rejected) == 3
-    done = subprocess.run([sys.executable, "-m", "terminal", "conflicts", "--db", str(other.path)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "terminal", "conflicts", "--db", str(other.path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 3 and all(line.startswith("REFUSED event") and "already holds" in line for line in lines)
@@ -127,9 +148,20 @@ def test_a_station_records_a_changed_resend_and_rma_conflicts_shows_it(storage, 
 
 # --- case 7: `at` is an RFC 3339 time near the server's clock ------------------------------
 
-@pytest.mark.parametrize("at", ["not a date at all", "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00",
-                                "2026-11-21T10:00:00", "2026-11-21", "2026-13-40T10:00:00Z", "far-future",
-                                "ancient"])
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        "not a date at all",
+        "0001-01-01T00:00:00+00:00",
+        "9999-12-31T23:59:59+00:00",
+        "2026-11-21T10:00:00",
+        "2026-11-21",
+        "2026-13-40T10:00:00Z",
+        "far-future",
+        "ancient",
+    ],
+)
 def test_a_time_that_is_not_a_sane_time_is_a_rejection(storage, server, tokens, at):
     at = {"far-future": stamp(timedelta(days=2)), "ancient": stamp(timedelta(days=-11 * 366))}.get(at, at)
     answer = push(server.url, tokens["A"], [event(1, at=at), event(2, at=stamp())])
@@ -152,14 +184,17 @@ def test_the_timeline_sorts_by_time_not_by_text(storage, server, tokens):
     assert post_rmas(server.url, tokens["erp"], [rma("RMA-T")]).status_code == 200
     # 23:30 in Shanghai (15:30 UTC) is earlier than 12:00 in New York (17:00 UTC); as text it sorts after it
     early, late = "2026-11-30T23:30:00.000+08:00", "2026-11-30T12:00:00.000-05:00"
-    events = [event(1, type="item.inspected", rma_code="RMA-T", at=late, payload={"line_no": 1}),
-              event(2, type="rma.received", rma_code="RMA-T", at=early, payload={})]
+    events = [
+        event(1, type="item.inspected", rma_code="RMA-T", at=late, payload={"line_no": 1}),
+        event(2, type="rma.received", rma_code="RMA-T", at=early, payload={}),
+    ]
     assert push(server.url, tokens["A"], events).json()["stored"] == 2
     timeline = requests.get(f"{server.url}/api/v1/rmas/RMA-T", headers=auth(tokens["A"]), timeout=5).json()
     assert [t["what"] for t in timeline["timeline"] if t["event_id"]] == ["rma.received", "item.inspected"]
 
 
 # --- case 8: a correction only of the same station's events ------------------------------
+
 
 def test_station_a_cannot_undo_station_bs_receipt(storage, server, tokens):
     assert post_rmas(server.url, tokens["erp"], [rma("RMA-U")]).status_code == 200
@@ -184,8 +219,14 @@ def test_station_a_cannot_replace_station_bs_inspection(storage, server, tokens,
     assert post_rmas(server.url, tokens["erp"], [rma("RMA-V")]).status_code == 200
     theirs = event(1, type="item.inspected", rma_code="RMA-V", at=stamp(), payload={"line_no": 1, "result": "fail"})
     assert push(server.url, tokens["B"], [theirs]).json()["stored"] == 1
-    ours = event(1, type="item.inspected", rma_code="RMA-V", at=stamp(), refers_to=theirs["id"],
-                 payload={"line_no": 1, "result": "pass"})
+    ours = event(
+        1,
+        type="item.inspected",
+        rma_code="RMA-V",
+        at=stamp(),
+        refers_to=theirs["id"],
+        payload={"line_no": 1, "result": "pass"},
+    )
     answer = push(server.url, tokens["A"], [ours]).json()
     assert answer["conflicts"] == 1
     assert inspected_item(storage.db, "RMA-V", "line 1 unit 1") == (theirs["id"], "B")
@@ -193,8 +234,14 @@ def test_station_a_cannot_replace_station_bs_inspection(storage, server, tokens,
     SyncClient(server.url, tokens["A"]).sync(a)
     assert [c["kind"] for c in a.sync_conflicts("RMA-V")] == ["foreign_correction"]
     # B correcting its own inspection replaces it, without a conflict
-    fixed = event(2, type="item.inspected", rma_code="RMA-V", at=stamp(), refers_to=theirs["id"],
-                  payload={"line_no": 1, "result": "pass"})
+    fixed = event(
+        2,
+        type="item.inspected",
+        rma_code="RMA-V",
+        at=stamp(),
+        refers_to=theirs["id"],
+        payload={"line_no": 1, "result": "pass"},
+    )
     assert push(server.url, tokens["B"], [fixed], after_seq=1).json()["conflicts"] == 0
     assert inspected_item(storage.db, "RMA-V", "line 1 unit 1") == (fixed["id"], "B")
 
@@ -206,9 +253,18 @@ def test_a_retry_of_an_event_stored_before_times_were_checked_is_still_a_duplica
 
     old = event(1, at="2026-11-21 10:00")  # no offset: stored by a server from before the check
     with storage.db.write() as conn:
-        conn.execute(server_events.insert().values(
-            station="A", seq=1, event_id=old["id"], type=old["type"], operator="op1", at=old["at"],
-            server_at="2026-11-21T10:00:01.000+00:00", payload='{"scanned": "P1"}'))
+        conn.execute(
+            server_events.insert().values(
+                station="A",
+                seq=1,
+                event_id=old["id"],
+                type=old["type"],
+                operator="op1",
+                at=old["at"],
+                server_at="2026-11-21T10:00:01.000+00:00",
+                payload='{"scanned": "P1"}',
+            )
+        )
         conn.execute(sa.text("UPDATE stations SET acked_seq = 1 WHERE name = 'A'"))
     answer = push(server.url, tokens["A"], [old]).json()
     assert answer["duplicates"] == 1 and answer["rejected"] == []

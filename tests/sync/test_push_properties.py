@@ -17,32 +17,44 @@ from hypothesis import strategies as st
 
 from sync.protocol import MAX_BATCH, MAX_SEQ, PushResult
 
-EDGE_INTS = st.sampled_from([0, 1, -1, MAX_SEQ - 1, MAX_SEQ, MAX_SEQ + 1, 2 ** 63 - 1, 2 ** 63, 10 ** 20, -(2 ** 63)])
+EDGE_INTS = st.sampled_from([0, 1, -1, MAX_SEQ - 1, MAX_SEQ, MAX_SEQ + 1, 2**63 - 1, 2**63, 10**20, -(2**63)])
 ANY_INT = st.integers() | EDGE_INTS
-JSON = st.recursive(st.none() | st.booleans() | ANY_INT | st.floats() | st.text(max_size=30),
-                    lambda inner: (st.lists(inner, max_size=4)
-                                   | st.dictionaries(st.text(max_size=10), inner, max_size=4)),
-                    max_leaves=25)
+JSON = st.recursive(
+    st.none() | st.booleans() | ANY_INT | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=25,
+)
 NOW = datetime.now(UTC)
-STAMPS = (st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat())
-          | st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)).map(
-              lambda d: d.isoformat() + "Z")
-          | st.just((NOW - timedelta(minutes=1)).isoformat()) | st.text(max_size=45) | ANY_INT)
-TYPES = st.sampled_from(["rma.received", "rma.receive_undone", "item.inspected", "rma.inspected",
-                         "parcel.unexpected"]) | st.text(max_size=70)
+STAMPS = (
+    st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat())
+    | st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)).map(lambda d: d.isoformat() + "Z")
+    | st.just((NOW - timedelta(minutes=1)).isoformat())
+    | st.text(max_size=45)
+    | ANY_INT
+)
+TYPES = st.sampled_from(
+    ["rma.received", "rma.receive_undone", "item.inspected", "rma.inspected", "parcel.unexpected"]
+) | st.text(max_size=70)
 CODES = st.none() | st.sampled_from(["RMA-P1", "RMA-P2", "rma-p1"]) | st.text(max_size=70) | ANY_INT
 
 
 @st.composite
 def events(draw, seq):
     """One event: every field may be missing, of the wrong kind, or out of bounds."""
-    fields = {"seq": st.just(seq) if seq is not None else ANY_INT,
-              "id": st.builds(lambda: str(uuid.uuid4())) | st.text(max_size=70) | ANY_INT | st.sampled_from(
-                  ["same-id-0001", "same-id-0002"]),
-              "type": TYPES, "operator": st.text(max_size=70), "at": STAMPS, "rma_code": CODES,
-              "refers_to": st.none() | st.sampled_from(["same-id-0001", "same-id-0002"]) | st.text(max_size=70),
-              "payload": st.dictionaries(st.text(max_size=10), JSON, max_size=5) | JSON,
-              "station": st.text(max_size=10)}
+    fields = {
+        "seq": st.just(seq) if seq is not None else ANY_INT,
+        "id": st.builds(lambda: str(uuid.uuid4()))
+        | st.text(max_size=70)
+        | ANY_INT
+        | st.sampled_from(["same-id-0001", "same-id-0002"]),
+        "type": TYPES,
+        "operator": st.text(max_size=70),
+        "at": STAMPS,
+        "rma_code": CODES,
+        "refers_to": st.none() | st.sampled_from(["same-id-0001", "same-id-0002"]) | st.text(max_size=70),
+        "payload": st.dictionaries(st.text(max_size=10), JSON, max_size=5) | JSON,
+        "station": st.text(max_size=10),
+    }
     chosen = draw(st.sets(st.sampled_from(sorted(fields)), min_size=0, max_size=len(fields)))
     if seq is not None:
         chosen.add("seq")
@@ -67,14 +79,19 @@ def bodies(draw):
     return body
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(body=bodies())
 @example(body={"\n": None, "after_seq": 0, "events": []})  # an unknown key that is a line break: one line still
 def test_no_push_body_gives_a_500(server, tokens, body):
     data = json.dumps(body, allow_nan=True)
-    answer = requests.post(f"{server.url}/api/v1/events", data=data, timeout=30,
-                           headers={"Authorization": f"Bearer {tokens['A']}", "Content-Type": "application/json"})
+    answer = requests.post(
+        f"{server.url}/api/v1/events",
+        data=data,
+        timeout=30,
+        headers={"Authorization": f"Bearer {tokens['A']}", "Content-Type": "application/json"},
+    )
     assert answer.status_code < 500, (answer.status_code, answer.text[:300], data[:500])
     assert answer.status_code in (200, 413, 422), answer.text[:300]
     if answer.status_code == 200:
@@ -88,9 +105,12 @@ def test_no_push_body_gives_a_500(server, tokens, body):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
 def test_no_push_bytes_give_a_500(sqlite_server, sqlite_tokens, raw):
-    answer = requests.post(f"{sqlite_server.url}/api/v1/events", data=raw, timeout=30,
-                           headers={"Authorization": f"Bearer {sqlite_tokens['A']}",
-                                    "Content-Type": "application/json"})
+    answer = requests.post(
+        f"{sqlite_server.url}/api/v1/events",
+        data=raw,
+        timeout=30,
+        headers={"Authorization": f"Bearer {sqlite_tokens['A']}", "Content-Type": "application/json"},
+    )
     assert answer.status_code in (200, 400, 422), (answer.status_code, answer.text[:300], raw[:200])
     assert isinstance(answer.json(), dict)
 
@@ -98,7 +118,10 @@ def test_no_push_bytes_give_a_500(sqlite_server, sqlite_tokens, raw):
 def test_deeply_nested_json_is_refused_not_a_500(sqlite_server, sqlite_tokens):
     for depth in (5_000, 100_000):
         body = b'{"after_seq": 0, "events": [{"seq": 1, "payload": ' + b"[" * depth + b"]" * depth + b"}]}"
-        answer = requests.post(f"{sqlite_server.url}/api/v1/events", data=body, timeout=30,
-                               headers={"Authorization": f"Bearer {sqlite_tokens['A']}",
-                                        "Content-Type": "application/json"})
+        answer = requests.post(
+            f"{sqlite_server.url}/api/v1/events",
+            data=body,
+            timeout=30,
+            headers={"Authorization": f"Bearer {sqlite_tokens['A']}", "Content-Type": "application/json"},
+        )
         assert answer.status_code in (400, 422), (answer.status_code, answer.text[:300])

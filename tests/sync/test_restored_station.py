@@ -65,7 +65,7 @@ def restored_station(server, tokens, tmp_path) -> tuple[Station, list[str]]:
 @pytest.mark.parametrize("recorded_after", [3, 0, 7])
 def test_restored_station_database_loses_nothing_and_says_so(storage, server, tokens, tmp_path, recorded_after):
     station, held = restored_station(server, tokens, tmp_path)
-    new = station.receive(CODES[10:10 + recorded_after])
+    new = station.receive(CODES[10 : 10 + recorded_after])
     report = station.sync()
 
     # the server keeps its 10; the events recorded after the restore follow them, with their own ids
@@ -76,7 +76,7 @@ def test_restored_station_database_loses_nothing_and_says_so(storage, server, to
         assert store.unsent_count() == 0
         [found] = store.restored_streams()
         assert found["server_seq"] == 10 and found["detail"] == report.restored
-    for code in CODES[10:10 + recorded_after]:
+    for code in CODES[10 : 10 + recorded_after]:
         assert storage.db.timeline(code).stage == "received"
 
     # later work goes after it, and the next round finds nothing more to say
@@ -108,16 +108,32 @@ def test_rma_sync_and_conflicts_show_the_restore_in_one_line(sqlite_storage, sql
     station, held = restored_station(sqlite_server, sqlite_tokens, tmp_path)
     new = station.receive(CODES[10:17])
     env = os.environ | {"RMA_STATION_CONFIG": os.devnull}
-    done = subprocess.run([*RMA, "sync", "--once", "--db", str(station.path), "--server", sqlite_server.url,
-                           "--token", sqlite_tokens["A"]], capture_output=True, text=True, timeout=120, env=env)
+    done = subprocess.run(
+        [
+            *RMA,
+            "sync",
+            "--once",
+            "--db",
+            str(station.path),
+            "--server",
+            sqlite_server.url,
+            "--token",
+            sqlite_tokens["A"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     [warning] = done.stderr.splitlines()
     assert "older" in warning and "server keeps" in warning and "Traceback" not in done.stderr
     assert "; 0 waiting" in done.stdout
     assert sqlite_storage.db.station_events("A") == list(enumerate(held + new, 1))
 
-    shown = subprocess.run([*RMA, "conflicts", "--db", str(station.path)], capture_output=True, text=True,
-                           timeout=60, env=env)
+    shown = subprocess.run(
+        [*RMA, "conflicts", "--db", str(station.path)], capture_output=True, text=True, timeout=60, env=env
+    )
     assert shown.returncode == 0, shown.stderr
     [line] = shown.stdout.splitlines()
     assert line.startswith("RESTORED ") and warning.split(": ", 1)[1] in line

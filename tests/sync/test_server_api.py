@@ -19,15 +19,25 @@ def auth(token: str) -> dict:
 
 
 def event(seq: int, **over) -> dict:
-    body = {"seq": seq, "id": str(uuid.uuid4()), "type": "parcel.unexpected", "operator": "op1",
-            "at": "2026-11-21T10:00:00.000+00:00", "payload": {"scanned": f"P{seq}"}}
+    body = {
+        "seq": seq,
+        "id": str(uuid.uuid4()),
+        "type": "parcel.unexpected",
+        "operator": "op1",
+        "at": "2026-11-21T10:00:00.000+00:00",
+        "payload": {"scanned": f"P{seq}"},
+    }
     body.update(over)
     return body
 
 
 def push(url: str, token: str | None, events: list[dict], after_seq: int = 0) -> requests.Response:
-    return requests.post(f"{url}/api/v1/events", json={"after_seq": after_seq, "events": events},
-                         headers=auth(token) if token else {}, timeout=10)
+    return requests.post(
+        f"{url}/api/v1/events",
+        json={"after_seq": after_seq, "events": events},
+        headers=auth(token) if token else {},
+        timeout=10,
+    )
 
 
 def rma(code: str, status: str = "authorized") -> dict:
@@ -39,6 +49,7 @@ def post_rmas(url: str, token: str, records: list[dict]) -> requests.Response:
 
 
 # --- security ------------------------------------------------------------------------
+
 
 def test_no_token_and_bad_token_get_401(server):
     assert push(server.url, None, [event(1)]).status_code == 401
@@ -79,6 +90,7 @@ def test_only_integrations_create_rmas_and_only_stations_push(server, tokens):
 
 # --- limits --------------------------------------------------------------------------
 
+
 def test_oversized_body_gets_413_with_a_clear_line(sqlite_server, sqlite_tokens):
     big = [event(i, payload={"note": "x" * 10_000}) for i in range(1, 500)]  # ~5 MB
     answer = push(sqlite_server.url, sqlite_tokens["A"], big)
@@ -91,8 +103,13 @@ def test_oversized_chunked_body_gets_413(sqlite_server, sqlite_tokens):
         yield b'{"after_seq": 0, "events": ['
         for _ in range(600):
             yield b'{"seq": 1, "pad": "' + b"x" * 10_000 + b'"},'
-    answer = requests.post(f"{sqlite_server.url}/api/v1/events", data=chunks(), timeout=10,
-                           headers=auth(sqlite_tokens["A"]) | {"Content-Type": "application/json"})
+
+    answer = requests.post(
+        f"{sqlite_server.url}/api/v1/events",
+        data=chunks(),
+        timeout=10,
+        headers=auth(sqlite_tokens["A"]) | {"Content-Type": "application/json"},
+    )
     assert answer.status_code == 413
 
 
@@ -106,12 +123,14 @@ def test_batch_and_field_limits_get_422_with_one_line(sqlite_server, sqlite_toke
     assert "\n" not in answer.json()["detail"]
 
 
-def test_rate_limit_answers_429_with_retry_after_and_the_client_waits_it_out(sqlite_storage, sqlite_tokens,
-                                                                            make_station):
+def test_rate_limit_answers_429_with_retry_after_and_the_client_waits_it_out(
+    sqlite_storage, sqlite_tokens, make_station
+):
     server = ServerThread(sqlite_storage.db, rate=2, burst=2).start()
     try:
-        answers = [requests.get(f"{server.url}/api/v1/station", headers=auth(sqlite_tokens["A"]), timeout=5)
-                   for _ in range(4)]
+        answers = [
+            requests.get(f"{server.url}/api/v1/station", headers=auth(sqlite_tokens["A"]), timeout=5) for _ in range(4)
+        ]
         limited = [a for a in answers if a.status_code == 429]
         assert limited and int(limited[0].headers["Retry-After"]) >= 1
         # a station with more to push than the limit allows at once still gets everything through
@@ -125,8 +144,8 @@ def test_rate_limit_answers_429_with_retry_after_and_the_client_waits_it_out(sql
 
 # --- conflicts -------------------------------------------------------------------------
 
-def test_same_rma_received_at_two_stations_keeps_both_and_both_stations_see_it(
-        storage, server, tokens, make_station):
+
+def test_same_rma_received_at_two_stations_keeps_both_and_both_stations_see_it(storage, server, tokens, make_station):
     assert post_rmas(server.url, tokens["erp"], [rma("RMA-9")]).status_code == 200
     a, b = make_station("A"), make_station("B")
     clients = {"A": SyncClient(server.url, tokens["A"]), "B": SyncClient(server.url, tokens["B"])}
@@ -137,7 +156,10 @@ def test_same_rma_received_at_two_stations_keeps_both_and_both_stations_see_it(
         clients[name].sync(store)
     timeline = requests.get(f"{server.url}/api/v1/rmas/rma-9", headers=auth(tokens["A"]), timeout=5).json()
     assert [(t["what"], t["station"]) for t in timeline["timeline"]] == [
-        ("authorized", ""), ("rma.received", "A"), ("rma.received", "B")]
+        ("authorized", ""),
+        ("rma.received", "A"),
+        ("rma.received", "B"),
+    ]
     assert [c["kind"] for c in timeline["conflicts"]] == ["received_twice"]
     assert timeline["conflicts"][0]["stations"] == ["A", "B"]
     for store in (a, b):
@@ -181,14 +203,24 @@ def test_timeline_and_health_and_openapi(server, tokens, make_station):
     health = requests.get(f"{server.url}/api/v1/health", timeout=5).json()
     assert health["status"] == "ok" and health["database"] == server.db.database
     paths = requests.get(f"{server.url}/openapi.json", timeout=5).json()["paths"]
-    assert {"/api/v1/events", "/api/v1/changes", "/api/v1/rmas", "/api/v1/rmas/{code}",
-            "/api/v1/health", "/api/v1/checklists/{category}"} <= set(paths)
+    assert {
+        "/api/v1/events",
+        "/api/v1/changes",
+        "/api/v1/rmas",
+        "/api/v1/rmas/{code}",
+        "/api/v1/health",
+        "/api/v1/checklists/{category}",
+    } <= set(paths)
 
 
 def test_checklists_reach_the_station(server, tokens, make_station):
     doc = json.dumps({"id": "shoes", "items": [{"id": "soles", "prompt": "Soles clean?", "kind": "pass_fail"}]})
-    answer = requests.put(f"{server.url}/api/v1/checklists/shoes", json={"category": "shoes", "document": doc},
-                          headers=auth(tokens["erp"]), timeout=5)
+    answer = requests.put(
+        f"{server.url}/api/v1/checklists/shoes",
+        json={"category": "shoes", "document": doc},
+        headers=auth(tokens["erp"]),
+        timeout=5,
+    )
     assert answer.json() == {"changed": True}
     a = make_station("A")
     SyncClient(server.url, tokens["A"]).sync(a)
@@ -200,14 +232,31 @@ def test_tls_is_verified_and_a_private_ca_can_be_named(sqlite_storage, sqlite_to
 
     def openssl(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=rma test CA")
     openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
     (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "1", "-extfile", "san.ext")
-    server = ServerThread(sqlite_storage.db, rate=0, tls_cert=str(tmp_path / "server.pem"),
-                          tls_key=str(tmp_path / "server.key")).start()
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "san.ext",
+    )
+    server = ServerThread(
+        sqlite_storage.db, rate=0, tls_cert=str(tmp_path / "server.pem"), tls_key=str(tmp_path / "server.key")
+    ).start()
     try:
         a = make_station("A", events=3)
         with pytest.raises(Refused, match="TLS verification"):
@@ -220,7 +269,8 @@ def test_tls_is_verified_and_a_private_ca_can_be_named(sqlite_storage, sqlite_to
 
 
 def test_real_inspections_two_units_are_not_a_conflict_the_same_unit_at_two_stations_is(
-        storage, server, tokens, make_station):
+    storage, server, tokens, make_station
+):
     from sync.store import Inspection
 
     record = dict(rma("RMA-8"), lines=[{"sku": "SHOE-1", "qty": 2, "category": "shoes"}])
@@ -229,18 +279,29 @@ def test_real_inspections_two_units_are_not_a_conflict_the_same_unit_at_two_stat
     ca, cb = SyncClient(server.url, tokens["A"]), SyncClient(server.url, tokens["B"])
 
     def inspect(store, station: str) -> None:
-        store.save_inspection(Inspection(
-            rma_code="RMA-8", line_no=1, checklist_id="shoes", checklist_hash="0" * 64,
-            answers=({"item": "soles", "kind": "pass_fail", "answer": "pass", "failed": False,
-                      "severity": "minor"},),
-            suggested="resellable", final="resellable", started_at="2026-11-21T10:00:00.000+00:00"),
-            station, "op1")
+        store.save_inspection(
+            Inspection(
+                rma_code="RMA-8",
+                line_no=1,
+                checklist_id="shoes",
+                checklist_hash="0" * 64,
+                answers=(
+                    {"item": "soles", "kind": "pass_fail", "answer": "pass", "failed": False, "severity": "minor"},
+                ),
+                suggested="resellable",
+                final="resellable",
+                started_at="2026-11-21T10:00:00.000+00:00",
+            ),
+            station,
+            "op1",
+        )
+
     for store, client, name in ((a, ca, "A"), (b, cb, "B")):
         client.sync(store)
         store.receive("RMA-8", name, "op1")
     inspect(a, "A")
-    inspect(a, "A")   # the line's second unit: another item
-    inspect(b, "B")   # B, offline, inspects a first unit too: the same item as A's first
+    inspect(a, "A")  # the line's second unit: another item
+    inspect(b, "B")  # B, offline, inspects a first unit too: the same item as A's first
     ca.sync(a)
     cb.sync(b)
     ca.sync(a)
@@ -253,8 +314,11 @@ def test_real_inspections_two_units_are_not_a_conflict_the_same_unit_at_two_stat
 
 
 def test_acknowledgement_never_skips_a_gap(storage, server, tokens):
-    first, gap, late = [event(i) for i in range(1, 11)], [event(i) for i in range(11, 21)], \
-        [event(i) for i in range(21, 31)]
+    first, gap, late = (
+        [event(i) for i in range(1, 11)],
+        [event(i) for i in range(11, 21)],
+        [event(i) for i in range(21, 31)],
+    )
     assert push(server.url, tokens["A"], first).json()["acked_seq"] == 10
     answer = push(server.url, tokens["A"], late, after_seq=20).json()  # 11-20 never arrived
     assert answer["acked_seq"] == 10 and answer["stored"] == 10

@@ -15,8 +15,10 @@ from tests.helpers.server_queries import row_counts
 from tests.helpers.server_thread import ServerThread
 from tests.sync.test_photo_sync import image, put_photo, server_photo
 
-HEAD = ("POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        "Content-Length: {length}\r\n{auth}\r\n")
+HEAD = (
+    "POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    "Content-Length: {length}\r\n{auth}\r\n"
+)
 
 
 def raw(port: int, data: bytes, wait: float = 30.0) -> bytes:
@@ -42,13 +44,16 @@ def guarded(sqlite_storage):
 
 # --- case 9 ---------------------------------------------------------------------------
 
+
 def test_a_bad_token_is_refused_before_the_body_is_read(sqlite_server, sqlite_tokens):
     # 3 MB announced, none sent: the answer comes at once, without waiting for the body
     for auth in ("", "Authorization: Bearer not-a-token\r\n"):
         answer = raw(sqlite_server.port, HEAD.format(length=3_000_000, auth=auth).encode(), wait=10)
         assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
-    photo = (f"PUT /api/v1/photos/{'0' * 64} HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
-             f"Content-Length: {19 * 2 ** 20}\r\n\r\n").encode()
+    photo = (
+        f"PUT /api/v1/photos/{'0' * 64} HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+        f"Content-Length: {19 * 2**20}\r\n\r\n"
+    ).encode()
     assert raw(sqlite_server.port, photo, wait=10).startswith(b"HTTP/1.1 401")
 
 
@@ -82,6 +87,7 @@ def test_the_openapi_document_lists_the_guards_answers(sqlite_server):
 
 # --- case 10: photos -------------------------------------------------------------------
 
+
 def test_html_that_starts_like_a_jpeg_is_refused(sqlite_storage, sqlite_server, sqlite_tokens):
     fake = b"\xff\xd8\xff<html><script>alert(1)</script></html>"
     answer = put_photo(sqlite_server.url, sqlite_tokens["A"], hashlib.sha256(fake).hexdigest(), fake)
@@ -91,8 +97,9 @@ def test_html_that_starts_like_a_jpeg_is_refused(sqlite_storage, sqlite_server, 
     assert answer.status_code == 422
     png_as_webp = image(".png", 6)
     fake_webp = b"RIFF\x00\x00\x00\x00WEBP" + png_as_webp
-    answer = put_photo(sqlite_server.url, sqlite_tokens["A"], hashlib.sha256(fake_webp).hexdigest(), fake_webp,
-                       "image/webp")
+    answer = put_photo(
+        sqlite_server.url, sqlite_tokens["A"], hashlib.sha256(fake_webp).hexdigest(), fake_webp, "image/webp"
+    )
     assert answer.status_code == 422
     assert row_counts(sqlite_storage.db)["photos"] == 0
 

@@ -30,9 +30,24 @@ class ServerProcess:
     def __init__(self, url: str, log, workers: int = 1, *extra: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([*RMA_CLI, "server", "--db", url, "--port", str(self.port), "--rate", "0",
-                                      "--workers", str(workers), *extra],
-                                     stdout=subprocess.DEVNULL, stderr=log, env=ENV)
+        self.proc = subprocess.Popen(
+            [
+                *RMA_CLI,
+                "server",
+                "--db",
+                url,
+                "--port",
+                str(self.port),
+                "--rate",
+                "0",
+                "--workers",
+                str(workers),
+                *extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=ENV,
+        )
 
     def wait_ready(self) -> ServerProcess:
         def healthy() -> bool:
@@ -41,6 +56,7 @@ class ServerProcess:
                 return requests.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200
             except requests.RequestException:
                 return False
+
         assert wait_until(healthy, timeout=90, every=0.1), "the server did not answer"
         return self
 
@@ -53,8 +69,9 @@ class ServerProcess:
             self.proc.wait()
 
 
-@pytest.fixture(params=[("sqlite", 1), ("postgresql", 1), ("postgresql", 4)],
-                ids=["sqlite", "postgresql", "postgresql-4-workers"])
+@pytest.fixture(
+    params=[("sqlite", 1), ("postgresql", 1), ("postgresql", 4)], ids=["sqlite", "postgresql", "postgresql-4-workers"]
+)
 def served(request, tmp_path):
     """(storage, running server process) over SQLite, PostgreSQL, or PostgreSQL behind 4 worker processes."""
     kind, workers = request.param
@@ -71,8 +88,15 @@ def stamp() -> str:
 
 
 def receipt(seq: int, code: str) -> dict:
-    return {"seq": seq, "id": str(uuid.uuid4()), "type": "rma.received", "operator": "op1", "at": stamp(),
-            "rma_code": code, "payload": {}}
+    return {
+        "seq": seq,
+        "id": str(uuid.uuid4()),
+        "type": "rma.received",
+        "operator": "op1",
+        "at": stamp(),
+        "rma_code": code,
+        "payload": {},
+    }
 
 
 def test_two_stations_receiving_the_same_rmas_at_the_same_instant_always_make_a_conflict(served):
@@ -96,8 +120,12 @@ def test_two_stations_receiving_the_same_rmas_at_the_same_instant_always_make_a_
             events = [receipt(seq + i + 1, c) for i, c in enumerate(codes)]
             barrier.wait(timeout=60)
             # a new connection per push: with several workers, the two land on any of them
-            answer = requests.post(f"{server.url}/api/v1/events", json={"after_seq": seq, "events": events},
-                                   headers=auth(tokens[name]) | {"Connection": "close"}, timeout=60)
+            answer = requests.post(
+                f"{server.url}/api/v1/events",
+                json={"after_seq": seq, "events": events},
+                headers=auth(tokens[name]) | {"Connection": "close"},
+                timeout=60,
+            )
             answers[name].append(answer.status_code)
             if answer.status_code == 200:
                 seq = answer.json()["acked_seq"]
@@ -124,19 +152,25 @@ def test_two_stations_receiving_the_same_rmas_at_the_same_instant_always_make_a_
 
 # --- case 10: the epoch changes while the server runs; PostgreSQL still starting ------------
 
+
 def test_new_epoch_takes_effect_while_the_server_runs(served, make_station):
     storage, server = served
     token = storage.db.add_station("A")
     a = make_station("A", events=4)
     client = SyncClient(server.url, token)
     assert client.sync(a).waiting == 0
-    done = subprocess.run([*RMA_CLI, "server", "new-epoch", "--db", storage.url], capture_output=True, text=True,
-                          timeout=60, env=ENV)
+    done = subprocess.run(
+        [*RMA_CLI, "server", "new-epoch", "--db", storage.url], capture_output=True, text=True, timeout=60, env=ENV
+    )
     assert done.returncode == 0, done.stderr
     epoch = done.stdout.split()[-1]
     # every worker answers with the new epoch, on new connections (any worker may take each)
-    seen = {requests.get(f"{server.url}/api/v1/station", headers=auth(token) | {"Connection": "close"},
-                         timeout=10).json()["epoch"] for _ in range(12)}
+    seen = {
+        requests.get(f"{server.url}/api/v1/station", headers=auth(token) | {"Connection": "close"}, timeout=10).json()[
+            "epoch"
+        ]
+        for _ in range(12)
+    }
     assert seen == {epoch}
     assert requests.get(f"{server.url}/api/v1/health", timeout=10).json()["epoch"] == epoch
     a.record("note.added", "A", "op1", {"n": 1})
@@ -171,8 +205,13 @@ def test_rma_server_waits_for_a_postgresql_that_is_still_starting(tmp_path):
             finally:
                 server.stop()
         # a database that does not exist is not waited for: one line, at once
-        done = subprocess.run([*RMA_CLI, "server", "stations", "--db", url.replace("rma_wait", "no_such_db")],
-                              capture_output=True, text=True, timeout=60, env=ENV)
+        done = subprocess.run(
+            [*RMA_CLI, "server", "stations", "--db", url.replace("rma_wait", "no_such_db")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=ENV,
+        )
         assert done.returncode != 0 and "waiting" not in done.stderr and "does not exist" in done.stderr
     finally:
         cluster.stop()

@@ -21,8 +21,9 @@ def digest(path) -> str:
 def rma_cli(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
     env.pop("RMA_STATION_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "terminal", *args], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "terminal", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+    )
 
 
 @pytest.fixture

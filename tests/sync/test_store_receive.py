@@ -25,7 +25,8 @@ def test_receive_records_one_event_and_marks_the_rma(store):
     assert receipt.rma.received_station == "bench-1" and receipt.rma.received_operator == "anna"
     events = store.events()
     assert [(e.type, e.rma_code, e.station, e.operator) for e in events] == [
-        ("rma.received", "RMA-1", "bench-1", "anna")]
+        ("rma.received", "RMA-1", "bench-1", "anna")
+    ]
     assert receipt.event_seq == events[0].seq
 
 
@@ -120,9 +121,16 @@ def test_reimport_updates_the_replica_but_keeps_the_receipt(store):
     assert (rma.customer_name, rma.stage) == ("New Name", "received")
 
 
-@pytest.mark.parametrize("text", [
-    "'; DROP TABLE rmas; --", "RMA-1' OR '1'='1", "Ünïcödé ✓ 📦", "x" * 256, "\u202eRMA-1",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'; DROP TABLE rmas; --",
+        "RMA-1' OR '1'='1",
+        "Ünïcödé ✓ 📦",
+        "x" * 256,
+        "\u202eRMA-1",
+    ],
+)
 def test_hostile_scans_are_just_unexpected_parcels(store, text):
     add_rma(store, "RMA-1")
     receipt = store.receive(text, "bench-1", "anna")
@@ -149,8 +157,10 @@ def test_locked_database_gives_a_clear_error_and_loses_nothing(db_path):
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
     try:
-        with (Store(db_path, busy_timeout_ms=200) as store,
-              pytest.raises(DatabaseBusy, match="locked by another program")):
+        with (
+            Store(db_path, busy_timeout_ms=200) as store,
+            pytest.raises(DatabaseBusy, match="locked by another program"),
+        ):
             store.receive("RMA-2", "b", "o")
     finally:
         other.execute("ROLLBACK")

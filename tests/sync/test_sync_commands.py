@@ -17,15 +17,23 @@ RMA = [sys.executable, "-c", "from terminal.cli import main; main()"]  # the `rm
 
 
 def rma_cmd(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([*RMA, *args], capture_output=True, text=True, timeout=120,
-                          env=os.environ | {"RMA_STATION_CONFIG": os.devnull}, **kw)
+    return subprocess.run(
+        [*RMA, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"RMA_STATION_CONFIG": os.devnull},
+        **kw,
+    )
 
 
 def start_sync(db, url: str, token: str) -> subprocess.Popen:
-    return subprocess.Popen([*RMA, "sync", "--watch", "--interval", "0.2", "--db", str(db), "--server", url,
-                             "--token", token],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=os.environ | {"RMA_STATION_CONFIG": os.devnull})
+    return subprocess.Popen(
+        [*RMA, "sync", "--watch", "--interval", "0.2", "--db", str(db), "--server", url, "--token", token],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ | {"RMA_STATION_CONFIG": os.devnull},
+    )
 
 
 def pull_cursor(path) -> int:
@@ -34,15 +42,21 @@ def pull_cursor(path) -> int:
     return int(row[0]) if row else 0
 
 
-def test_station_killed_mid_push_and_mid_pull_resumes_exactly(sqlite_storage, sqlite_server, sqlite_tokens,
-                                                              make_station, until):
+def test_station_killed_mid_push_and_mid_pull_resumes_exactly(
+    sqlite_storage, sqlite_server, sqlite_tokens, make_station, until
+):
     station = make_station("A", events=30_000)
     path = station.path
-    records = [{"rma_code": f"RMA-{i:06d}", "status": "authorized", "lines": [{"sku": "S", "qty": 1}]}
-               for i in range(20_000)]
+    records = [
+        {"rma_code": f"RMA-{i:06d}", "status": "authorized", "lines": [{"sku": "S", "qty": 1}]} for i in range(20_000)
+    ]
     for i in range(0, len(records), 1000):
-        requests.post(f"{sqlite_server.url}/api/v1/rmas", json={"rmas": records[i:i + 1000]}, timeout=30,
-                      headers={"Authorization": f"Bearer {sqlite_tokens['erp']}"}).raise_for_status()
+        requests.post(
+            f"{sqlite_server.url}/api/v1/rmas",
+            json={"rmas": records[i : i + 1000]},
+            timeout=30,
+            headers={"Authorization": f"Bearer {sqlite_tokens['erp']}"},
+        ).raise_for_status()
     db = sqlite_storage.db
 
     proc = start_sync(path, sqlite_server.url, sqlite_tokens["A"])
@@ -74,8 +88,11 @@ def test_add_station_prints_a_token_once_and_stores_only_its_hash(tmp_path):
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip()
     assert len(token) >= 40
-    raw = (tmp_path / "server.db").read_bytes() + (tmp_path / "server.db-wal").read_bytes() \
-        if (tmp_path / "server.db-wal").exists() else (tmp_path / "server.db").read_bytes()
+    raw = (
+        (tmp_path / "server.db").read_bytes() + (tmp_path / "server.db-wal").read_bytes()
+        if (tmp_path / "server.db-wal").exists()
+        else (tmp_path / "server.db").read_bytes()
+    )
     assert token.encode() not in raw
     db = ServerDb(url)
     assert db.station_for_token(token) == ("bench-1", "station")
@@ -93,10 +110,22 @@ def test_add_station_prints_a_token_once_and_stores_only_its_hash(tmp_path):
 
 def test_sync_command_bad_input_is_one_line(tmp_path):
     no_server = rma_cmd("sync", "--once", "--db", str(tmp_path / "s.db"))
-    assert no_server.returncode == 1 and no_server.stderr.strip() == \
-        "rma: no server: pass --server URL or set server_url in the config file"
-    unreachable = rma_cmd("sync", "--once", "--db", str(tmp_path / "s.db"), "--server", "http://127.0.0.1:9",
-                          "--token", "t", "--retries", "1")
+    assert (
+        no_server.returncode == 1
+        and no_server.stderr.strip() == "rma: no server: pass --server URL or set server_url in the config file"
+    )
+    unreachable = rma_cmd(
+        "sync",
+        "--once",
+        "--db",
+        str(tmp_path / "s.db"),
+        "--server",
+        "http://127.0.0.1:9",
+        "--token",
+        "t",
+        "--retries",
+        "1",
+    )
     assert unreachable.returncode == 1 and unreachable.stderr.count("\n") == 1
     assert "unreachable" in unreachable.stderr and "Traceback" not in unreachable.stderr
     bad_url = rma_cmd("sync", "--once", "--db", str(tmp_path / "s.db"), "--server", "ftp://x", "--token", "t")

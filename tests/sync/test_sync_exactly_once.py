@@ -14,14 +14,22 @@ from tests.helpers.server_queries import row_counts
 
 
 def rma(code: str, status: str = "authorized", sku: str = "SKU-1") -> dict:
-    return {"rma_code": code, "status": status, "lines": [{"sku": sku, "qty": 1, "category": "shoes"}],
-            "tracking_numbers": [f"1Z{code[-6:]}00"]}
+    return {
+        "rma_code": code,
+        "status": status,
+        "lines": [{"sku": sku, "qty": 1, "category": "shoes"}],
+        "tracking_numbers": [f"1Z{code[-6:]}00"],
+    }
 
 
 def import_rmas(url: str, token: str, records: list[dict]) -> None:
     for i in range(0, len(records), 1000):  # the server takes at most 1000 per request
-        answer = requests.post(f"{url}/api/v1/rmas", json={"rmas": records[i:i + 1000]},
-                               headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        answer = requests.post(
+            f"{url}/api/v1/rmas",
+            json={"rmas": records[i : i + 1000]},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
         assert answer.status_code == 200, answer.text
 
 
@@ -54,7 +62,8 @@ def station_rmas(store) -> set[str]:
 
 
 def test_faulty_network_every_event_once_every_change_everywhere(
-        storage, server, tokens, fault_proxy, random_faults, make_station):
+    storage, server, tokens, fault_proxy, random_faults, make_station
+):
     a, b = make_station("A", events=700), make_station("B", events=450)
     import_rmas(server.url, tokens["erp"], [rma(f"RMA-{i:06d}") for i in range(1200)])
     proxy = fault_proxy(server.port, random_faults(seed=7, rate=0.35))
@@ -90,7 +99,7 @@ def test_server_restarted_mid_push_loses_and_doubles_nothing(storage, server, to
     pusher = threading.Thread(target=push)
     pusher.start()
     assert until(lambda: storage.db.station_status("A").acked_seq > 0)
-    server.stop()   # mid-push: the station keeps retrying against a closed port
+    server.stop()  # mid-push: the station keeps retrying against a closed port
     held = storage.db.station_status("A").acked_seq
     server.start()  # same port, same database
     pusher.join(120)
@@ -100,7 +109,8 @@ def test_server_restarted_mid_push_loses_and_doubles_nothing(storage, server, to
 
 
 def test_duplicated_and_reordered_pushes_are_acknowledged_not_stored_twice(
-        storage, server, tokens, fault_proxy, make_station):
+    storage, server, tokens, fault_proxy, make_station
+):
     a = make_station("A", events=300)
     plan = ["dup", "reorder", "pass", "drop_after", "dup", "reorder", "dup"]
     proxy = fault_proxy(server.port, lambda n: plan[n] if n < len(plan) else "pass")
@@ -123,7 +133,7 @@ def test_restored_server_announces_new_epoch_and_stations_repush(storage, server
     server.stop()
     old_epoch = storage.db.epoch()
     db = storage.restore()
-    assert len(db.station_events("A")) == 200   # the backup lacks the last 100 events
+    assert len(db.station_events("A")) == 200  # the backup lacks the last 100 events
     new_epoch = db.new_epoch()
     server.db = db
     server.start()
@@ -164,8 +174,9 @@ def test_pull_pages_by_cursor_and_keeps_the_local_stage(storage, server, tokens,
     assert len(station_rmas(a)) == 2500
 
 
-def test_client_waits_out_retry_after_before_trying_again(sqlite_storage, sqlite_server, sqlite_tokens,
-                                                          fault_proxy, make_station):
+def test_client_waits_out_retry_after_before_trying_again(
+    sqlite_storage, sqlite_server, sqlite_tokens, fault_proxy, make_station
+):
     a = make_station("A", events=5)
     plan = ["pass", "429", "500", "429"]  # Retry-After: 1 on each 429; backoff alone would be ~20 ms
     proxy = fault_proxy(sqlite_server.port, lambda n: plan[n] if n < len(plan) else "pass")
@@ -181,25 +192,35 @@ def test_server_and_protocol_import_nothing_of_the_station_screen():
     import subprocess
     import sys
 
-    code = ("import sys, server.api, server.run, server.cli, sync.client; "
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('terminal', 'textual', 'labels', "
-            "'qc_checklists', 'cv2')); print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, server.api, server.run, server.cli, sync.client; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('terminal', 'textual', 'labels', "
+        "'qc_checklists', 'cv2')); print(bad); sys.exit(1 if bad else 0)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_same_batch_sent_concurrently_is_stored_once(storage, server, tokens, make_station):
     a = make_station("A", events=200)
-    body = {"after_seq": 0, "events": [
-        {"seq": e.seq, "id": e.id, "type": e.type, "operator": e.operator, "at": e.at, "payload": e.payload}
-        for e in a.events(0, 200)]}
+    body = {
+        "after_seq": 0,
+        "events": [
+            {"seq": e.seq, "id": e.id, "type": e.type, "operator": e.operator, "at": e.at, "payload": e.payload}
+            for e in a.events(0, 200)
+        ],
+    }
     answers: list = []
     start = threading.Barrier(8)
 
     def send() -> None:
         start.wait()
-        answers.append(requests.post(f"{server.url}/api/v1/events", json=body, timeout=30,
-                                     headers={"Authorization": f"Bearer {tokens['A']}"}))
+        answers.append(
+            requests.post(
+                f"{server.url}/api/v1/events", json=body, timeout=30, headers={"Authorization": f"Bearer {tokens['A']}"}
+            )
+        )
+
     threads = [threading.Thread(target=send) for _ in range(8)]
     for t in threads:
         t.start()

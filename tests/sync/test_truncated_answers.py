@@ -25,8 +25,9 @@ ENV = os.environ | {"RMA_STATION_CONFIG": os.devnull}
 
 
 @pytest.mark.parametrize("cut", CUTS)
-def test_a_spoiled_answer_is_retried_and_nothing_is_lost(sqlite_storage, sqlite_server, sqlite_tokens, fault_proxy,
-                                                         make_station, cut):
+def test_a_spoiled_answer_is_retried_and_nothing_is_lost(
+    sqlite_storage, sqlite_server, sqlite_tokens, fault_proxy, make_station, cut
+):
     a = make_station("A", events=30)
     proxy = fault_proxy(sqlite_server.port, lambda n: cut if n in (0, 2, 4) else "pass")
     report = client_for(proxy.url, sqlite_tokens["A"], batch=10, attempts=3).sync(a)
@@ -36,8 +37,9 @@ def test_a_spoiled_answer_is_retried_and_nothing_is_lost(sqlite_storage, sqlite_
 
 
 @pytest.mark.parametrize("cut", CUTS)
-def test_a_server_whose_answers_are_always_spoiled_is_a_passing_failure(sqlite_server, sqlite_tokens, fault_proxy,
-                                                                        make_station, cut):
+def test_a_server_whose_answers_are_always_spoiled_is_a_passing_failure(
+    sqlite_server, sqlite_tokens, fault_proxy, make_station, cut
+):
     a = make_station("A", events=3)
     proxy = fault_proxy(sqlite_server.port, lambda n: cut)
     with pytest.raises(Retryable) as failed:
@@ -50,21 +52,56 @@ def test_sync_once_ends_with_one_line_and_exit_1(sqlite_server, sqlite_tokens, f
     a = make_station("A", events=3)
     for cut in CUTS:
         proxy = fault_proxy(sqlite_server.port, lambda n, cut=cut: cut)
-        done = subprocess.run([*RMA, "sync", "--once", "--db", str(a.path), "--server", proxy.url, "--token",
-                               sqlite_tokens["A"], "--retries", "1"], capture_output=True, text=True, timeout=120,
-                              env=ENV)
+        done = subprocess.run(
+            [
+                *RMA,
+                "sync",
+                "--once",
+                "--db",
+                str(a.path),
+                "--server",
+                proxy.url,
+                "--token",
+                sqlite_tokens["A"],
+                "--retries",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=ENV,
+        )
         assert done.returncode == 1 and "Traceback" not in done.stderr, (cut, done.stderr)
         [line] = done.stderr.splitlines()
         assert line.startswith("rma: ") and "3 event(s) waiting, nothing lost" in line, (cut, line)
 
 
-def test_sync_watch_goes_on_through_spoiled_answers(sqlite_storage, sqlite_server, sqlite_tokens, fault_proxy,
-                                                    make_station, until):
+def test_sync_watch_goes_on_through_spoiled_answers(
+    sqlite_storage, sqlite_server, sqlite_tokens, fault_proxy, make_station, until
+):
     a = make_station("A", events=20)
     proxy = fault_proxy(sqlite_server.port, lambda n: CUTS[n] if n < len(CUTS) else "pass")
-    watch = subprocess.Popen([*RMA, "sync", "--watch", "--interval", "0.05", "--retries", "0", "--db", str(a.path),
-                              "--server", proxy.url, "--token", sqlite_tokens["A"]],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
+    watch = subprocess.Popen(
+        [
+            *RMA,
+            "sync",
+            "--watch",
+            "--interval",
+            "0.05",
+            "--retries",
+            "0",
+            "--db",
+            str(a.path),
+            "--server",
+            proxy.url,
+            "--token",
+            sqlite_tokens["A"],
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     try:
         assert until(lambda: len(sqlite_storage.db.station_events("A")) == 20 or watch.poll() is not None, 90)
         assert watch.poll() is None, watch.stderr.read()
@@ -78,8 +115,9 @@ def test_sync_watch_goes_on_through_spoiled_answers(sqlite_storage, sqlite_serve
     assert sqlite_storage.db.station_events("A") == outbox(a)
 
 
-def test_station_worker_shows_the_spoiled_answer_and_goes_on(sqlite_storage, sqlite_server, sqlite_tokens,
-                                                             fault_proxy, make_station):
+def test_station_worker_shows_the_spoiled_answer_and_goes_on(
+    sqlite_storage, sqlite_server, sqlite_tokens, fault_proxy, make_station
+):
     a = make_station("A", events=10)
     proxy = fault_proxy(sqlite_server.port, lambda n: "cut_chunk" if n < 2 else "pass")  # the worker tries twice
     statuses, settled = [], threading.Event()
@@ -139,8 +177,9 @@ class TlsCutter:
                 t = threading.Thread(target=self._relay, args=args, daemon=True)
                 t.start()
 
-    def _relay(self, src: socket.socket, dst: socket.socket, state: dict, lock: threading.Lock,
-               from_client: bool) -> None:
+    def _relay(
+        self, src: socket.socket, dst: socket.socket, state: dict, lock: threading.Lock, from_client: bool
+    ) -> None:
         try:
             while True:
                 header = _recv_exact(src, 5)
@@ -157,7 +196,7 @@ class TlsCutter:
                             cut = True
                 if cut:
                     if self.how == "cut":
-                        dst.sendall(header + payload[:len(payload) // 2])
+                        dst.sendall(header + payload[: len(payload) // 2])
                     else:
                         dst.sendall(header + bytes(b ^ 0x5A for b in payload))
                     self.cut += 1
@@ -183,17 +222,35 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
 
 @pytest.mark.parametrize("how", ["cut", "garble"])
 def test_a_tls_answer_spoiled_on_the_way_is_a_passing_failure_not_a_certificate_problem(
-        sqlite_storage, sqlite_tokens, tmp_path, make_station, how):
+    sqlite_storage, sqlite_tokens, tmp_path, make_station, how
+):
     def openssl(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=rma test CA")
     openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
     (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "1", "-extfile", "san.ext")
-    server = ServerThread(sqlite_storage.db, rate=0, tls_cert=str(tmp_path / "server.pem"),
-                          tls_key=str(tmp_path / "server.key")).start()
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "1",
+        "-extfile",
+        "san.ext",
+    )
+    server = ServerThread(
+        sqlite_storage.db, rate=0, tls_cert=str(tmp_path / "server.pem"), tls_key=str(tmp_path / "server.key")
+    ).start()
     cutter = TlsCutter(server.port, how)
     try:
         a = make_station("A", events=5)

@@ -19,8 +19,9 @@ def test_validate_the_standard_checklists():
 
 
 def test_validate_reports_every_problem_and_exits_1(tmp_path):
-    (tmp_path / "toys.yaml").write_text("checklist: toys\nitems:\n  - id: a\n    kind: foo\n  - id: a\n"
-                                        "    kind: note\n    prompt: A\n")
+    (tmp_path / "toys.yaml").write_text(
+        "checklist: toys\nitems:\n  - id: a\n    kind: foo\n  - id: a\n    kind: note\n    prompt: A\n"
+    )
     (tmp_path / "empty.yaml").write_text("")
     result = run("checklist", "validate", str(tmp_path))
     assert result.exit_code == 1

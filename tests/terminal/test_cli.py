@@ -21,8 +21,9 @@ def rma(tmp_path):
     env.pop("RMA_STATION_CONFIG", None)
 
     def run(*args: str, check_code: int | None = None) -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, "-m", "terminal", *args], capture_output=True, text=True,
-                              env=env, cwd=tmp_path, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "terminal", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+        )
         assert "Traceback" not in done.stderr, done.stderr
         if check_code is not None:
             assert done.returncode == check_code, (done.stdout, done.stderr)
@@ -39,12 +40,13 @@ def test_help_lists_the_subcommands(rma):
 
 def test_import_csv_then_receive(rma, tmp_path):
     csv = tmp_path / "rmas.csv"
-    csv.write_text(HEADER +
-                   "RMA-100,SO-1,Eva Jensen,1Z999AA10123456784,wrong size,authorized,"
-                   "APP-1,4006381333931,Jacket,1,apparel\n"
-                   "RMA-100,SO-1,Eva Jensen,,wrong size,authorized,APP-2,,Beanie,2,apparel\n"
-                   "RMA-101,SO-2,Luca Rossi,,defective,cancelled,ELC-1,,Earbuds,1,consumer_electronics\n",
-                   encoding="utf-8")
+    csv.write_text(
+        HEADER + "RMA-100,SO-1,Eva Jensen,1Z999AA10123456784,wrong size,authorized,"
+        "APP-1,4006381333931,Jacket,1,apparel\n"
+        "RMA-100,SO-1,Eva Jensen,,wrong size,authorized,APP-2,,Beanie,2,apparel\n"
+        "RMA-101,SO-2,Luca Rossi,,defective,cancelled,ELC-1,,Earbuds,1,consumer_electronics\n",
+        encoding="utf-8",
+    )
     db = str(tmp_path / "s.db")
     out = rma("import", "rmas", str(csv), "--db", db, check_code=0).stdout
     assert "imported 2 RMAs (3 lines)" in out
@@ -52,8 +54,22 @@ def test_import_csv_then_receive(rma, tmp_path):
         assert [ln.sku for ln in store.get_rma("RMA-100").lines] == ["APP-1", "APP-2"]
         assert store.get_rma("RMA-100").tracking_numbers == ("1Z999AA10123456784",)
 
-    done = rma("receive", "rma-100", "RMA-100", "RMA-101", "1Z999AA10123456784", "5901234123457", "UNKNOWN-1",
-               "--db", db, "--station", "conveyor-1", "--operator", "ben", check_code=1)
+    done = rma(
+        "receive",
+        "rma-100",
+        "RMA-100",
+        "RMA-101",
+        "1Z999AA10123456784",
+        "5901234123457",
+        "UNKNOWN-1",
+        "--db",
+        db,
+        "--station",
+        "conveyor-1",
+        "--operator",
+        "ben",
+        check_code=1,
+    )
     words = [line.split(" ")[0] for line in done.stdout.splitlines()]
     assert done.stdout.splitlines()[0].startswith("RECEIVED RMA-100")
     assert done.stdout.splitlines()[1].startswith("ALREADY RECEIVED")
@@ -77,15 +93,16 @@ def test_receive_exits_zero_when_every_code_is_received(rma, tmp_path):
 
 def test_import_reports_bad_rows_with_line_numbers_and_loads_the_rest(rma, tmp_path):
     csv = tmp_path / "bad.csv"
-    csv.write_text(HEADER +
-                   "RMA-1,SO-1,A,,r,authorized,S1,,d,1,apparel\n"          # line 2: good
-                   "RMA-2,SO-2,B,,r,shipped,S2,,d,1,apparel\n"             # line 3: bad status
-                   "RMA-3,SO-3,C,,r,authorized,S3,,d,two,apparel\n"        # line 4: bad qty
-                   "RMA-4,SO-4,D,,r,authorized,S4,4006381333932,d,1,x\n"   # line 5: bad check digit
-                   ",SO-5,E,,r,authorized,S5,,d,1,x\n"                      # line 6: no code
-                   "RMA-6,SO-6,F,,r,authorized,S6,,d,1,x\n"                 # line 7: good line ...
-                   "RMA-6,SO-6,F,,r,authorized,,,d,1,x\n",                  # line 8: ... bad line of the same RMA
-                   encoding="utf-8")
+    csv.write_text(
+        HEADER + "RMA-1,SO-1,A,,r,authorized,S1,,d,1,apparel\n"  # line 2: good
+        "RMA-2,SO-2,B,,r,shipped,S2,,d,1,apparel\n"  # line 3: bad status
+        "RMA-3,SO-3,C,,r,authorized,S3,,d,two,apparel\n"  # line 4: bad qty
+        "RMA-4,SO-4,D,,r,authorized,S4,4006381333932,d,1,x\n"  # line 5: bad check digit
+        ",SO-5,E,,r,authorized,S5,,d,1,x\n"  # line 6: no code
+        "RMA-6,SO-6,F,,r,authorized,S6,,d,1,x\n"  # line 7: good line ...
+        "RMA-6,SO-6,F,,r,authorized,,,d,1,x\n",  # line 8: ... bad line of the same RMA
+        encoding="utf-8",
+    )
     db = str(tmp_path / "s.db")
     done = rma("import", "rmas", str(csv), "--db", db, check_code=1)
     err = done.stderr
@@ -101,11 +118,19 @@ def test_import_reports_bad_rows_with_line_numbers_and_loads_the_rest(rma, tmp_p
 
 
 def test_import_json_with_nested_lines(rma, tmp_path):
-    data = [{"rma_code": "RMA-J1", "customer_name": "Rosa Costa", "status": "authorized",
-             "tracking_number": ["123456789012", "999988887777"],
-             "lines": [{"sku": "FTW-1", "qty": 1, "category": "footwear"},
-                       {"sku": "FTW-2", "qty": 1, "category": "footwear"}]},
-            {"rma_code": "RMA-J2", "status": "expired", "lines": []}]
+    data = [
+        {
+            "rma_code": "RMA-J1",
+            "customer_name": "Rosa Costa",
+            "status": "authorized",
+            "tracking_number": ["123456789012", "999988887777"],
+            "lines": [
+                {"sku": "FTW-1", "qty": 1, "category": "footwear"},
+                {"sku": "FTW-2", "qty": 1, "category": "footwear"},
+            ],
+        },
+        {"rma_code": "RMA-J2", "status": "expired", "lines": []},
+    ]
     path = tmp_path / "rmas.json"
     path.write_text("[\n" + ",\n".join(json.dumps(rma_) for rma_ in data) + "\n]\n", encoding="utf-8")
     db = str(tmp_path / "s.db")
@@ -116,11 +141,14 @@ def test_import_json_with_nested_lines(rma, tmp_path):
         assert store.find_rma("999988887777")[0].code == "RMA-J1"
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"\xff\xfe\x00garbage", "is not UTF-8"),
-    (b"name,age\nx,1\n", "header lacks column(s) rma_code, status, sku, qty"),
-    (b"[{\"rma_code\": ", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\xff\xfe\x00garbage", "is not UTF-8"),
+        (b"name,age\nx,1\n", "header lacks column(s) rma_code, status, sku, qty"),
+        (b'[{"rma_code": ', "not valid JSON"),
+    ],
+)
 def test_unreadable_import_files_give_one_line(rma, tmp_path, content, message):
     path = tmp_path / ("f.json" if content.startswith(b"[") else "f.csv")
     path.write_bytes(content)
@@ -153,8 +181,12 @@ def test_config_shows_values_and_where_they_came_from(rma, tmp_path):
     # people put --config after the subcommand too
     assert "bench-7" in rma("config", "--config", str(cfg), check_code=0).stdout
     # the environment variable moves the file too
-    env_out = subprocess.run([sys.executable, "-m", "terminal", "config"], capture_output=True, text=True,
-                             env={**os.environ, "RMA_STATION_CONFIG": str(cfg)}).stdout
+    env_out = subprocess.run(
+        [sys.executable, "-m", "terminal", "config"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RMA_STATION_CONFIG": str(cfg)},
+    ).stdout
     assert "bench-7" in env_out and "RMA_STATION_CONFIG" in env_out
 
 

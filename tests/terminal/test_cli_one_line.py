@@ -21,8 +21,14 @@ def rma(tmp_path):
     env.pop("RMA_SERVER_TOKEN", None)
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "terminal", *args], capture_output=True, text=True,
-                              env=env, cwd=tmp_path, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "terminal", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
 
     return run
 
@@ -35,12 +41,15 @@ def one_line(done: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("args, words", [
-    (("receive", "--bogus"), "No such option '--bogus' (see rma receive --help)"),
-    (("nosuch",), "No such command 'nosuch' (see rma --help)"),
-    (("receive",), "Missing argument 'CODES...' (see rma receive --help)"),
-    (("label", "rma", "X", "--size", "9x9"), "see rma label rma --help"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("receive", "--bogus"), "No such option '--bogus' (see rma receive --help)"),
+        (("nosuch",), "No such command 'nosuch' (see rma --help)"),
+        (("receive",), "Missing argument 'CODES...' (see rma receive --help)"),
+        (("label", "rma", "X", "--size", "9x9"), "see rma label rma --help"),
+    ],
+)
 def test_usage_errors_are_one_line_naming_the_help(rma, args, words):
     done = rma(*args)
     assert done.returncode == 2
@@ -108,8 +117,11 @@ def test_reprint_of_a_job_that_does_not_exist_names_the_job_not_the_printer(rma,
 
 def test_a_checklist_with_a_python_tag_names_the_tag(rma, tmp_path):
     path = tmp_path / "footwear.yaml"
-    path.write_text("checklist: footwear\ntitle: !!python/object:os.system x\nitems:\n  - id: pair\n"
-                    "    kind: pass_fail\n    severity: critical\n    prompt: Both shoes\n", encoding="utf-8")
+    path.write_text(
+        "checklist: footwear\ntitle: !!python/object:os.system x\nitems:\n  - id: pair\n"
+        "    kind: pass_fail\n    severity: critical\n    prompt: Both shoes\n",
+        encoding="utf-8",
+    )
     done = rma("checklist", "validate", str(path))
     assert done.returncode == 1
     problem, summary = done.stderr.splitlines()  # one line for the problem, one counting them
@@ -123,4 +135,5 @@ def test_a_tag_on_a_mapping_is_refused_too(tmp_path):
     _, problems = check_text("checklist: x\ntitle: T\nitems: !!python/object/apply:os.system [ls]\n", "x.yaml", "x")
     assert [str(p) for p in problems if "tag" in p.reason] == [
         "x.yaml:3: tag !!python/object/apply is not allowed; "
-        "a checklist holds plain text, numbers, lists and 'key: value' lines"]
+        "a checklist holds plain text, numbers, lists and 'key: value' lines"
+    ]

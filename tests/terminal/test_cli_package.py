@@ -39,6 +39,17 @@ def test_every_command_module_is_registered_on_rma():
     from terminal.cli import rma
 
     names = set(rma.commands)
-    assert {"station", "demo", "config", "receive", "import", "operator", "sync", "conflicts", "label", "decode",
-            "checklist"} <= names
+    assert {
+        "station",
+        "demo",
+        "config",
+        "receive",
+        "import",
+        "operator",
+        "sync",
+        "conflicts",
+        "label",
+        "decode",
+        "checklist",
+    } <= names
     assert set(rma.commands["import"].commands) == {"rmas", "operators"}

@@ -7,11 +7,18 @@ import pytest
 from terminal.config import ConfigError, load
 
 
-@pytest.mark.parametrize("line, key", [('db = ["x"]', "db"), ("station = 7", "station"),
-                                       ("printer = { url = 'tcp://x' }", "printer"),
-                                       ("server_url = true", "server_url"),
-                                       ("camera = [0]", "camera"), ("camera = true", "camera"),
-                                       ("server_token = 1.5", "server_token")])
+@pytest.mark.parametrize(
+    "line, key",
+    [
+        ('db = ["x"]', "db"),
+        ("station = 7", "station"),
+        ("printer = { url = 'tcp://x' }", "printer"),
+        ("server_url = true", "server_url"),
+        ("camera = [0]", "camera"),
+        ("camera = true", "camera"),
+        ("server_token = 1.5", "server_token"),
+    ],
+)
 def test_a_value_of_the_wrong_type_is_refused_naming_key_file_and_type(tmp_path, monkeypatch, line, key):
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "station.toml"
@@ -39,8 +46,9 @@ def test_the_command_line_says_so_in_one_line_and_makes_no_file(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "station.toml"
     config.write_text('db = ["x"]\n')
-    result = CliRunner().invoke(rma, ["receive", "RMA-1"], env={"RMA_STATION_CONFIG": str(config)},
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        rma, ["receive", "RMA-1"], env={"RMA_STATION_CONFIG": str(config)}, catch_exceptions=False
+    )
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"rma: {config}: db must be text in quotes (e.g. db = \"...\"), not a list"
+    assert result.stderr.strip() == f'rma: {config}: db must be text in quotes (e.g. db = "..."), not a list'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["station.toml"]

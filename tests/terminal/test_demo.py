@@ -52,8 +52,13 @@ def test_a_temporary_demo_folder_is_removed_at_exit_even_after_an_error(tmp_path
 def test_no_station_keeps_the_database_and_says_where(tmp_path):
     env = {**os.environ, "TMPDIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config")}
     env.pop("RMA_STATION_CONFIG", None)
-    done = subprocess.run([sys.executable, "-m", "terminal", "demo", "--rmas", "3", "--no-station"],
-                          capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "terminal", "demo", "--rmas", "3", "--no-station"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     [folder] = tmp_path.glob("rma-demo-*")
     assert f"demo database with 3 RMAs: {folder / 'demo.db'}" in done.stdout
@@ -79,13 +84,26 @@ def read_until(fd: int, wanted: bytes, seconds: float) -> bytes:
 
 def test_the_demo_says_its_database_before_the_station_starts_and_removes_its_folder_on_quit(tmp_path):
     """The real `rma demo` in a real terminal (a pty): path first, the screen, F10, folder gone."""
-    env = {**os.environ, "TMPDIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "XDG_DATA_HOME": str(tmp_path / "data"), "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "TERM": "xterm-256color",
+        "COLUMNS": "120",
+        "LINES": "40",
+    }
     env.pop("RMA_STATION_CONFIG", None)
     main, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "terminal", "demo", "--rmas", "5"], stdin=child, stdout=child,
-                            stderr=child, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "terminal", "demo", "--rmas", "5"],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env=env,
+        close_fds=True,
+    )
     os.close(child)
     try:
         before = read_until(main, b"\x1b[?1049h", 90)  # the station switches to its own screen
@@ -118,8 +136,13 @@ async def test_in_the_demo_f9_lists_print_jobs_and_the_camera_sees_an_rma(tmp_pa
         create_demo_database(session.db, 5)
         film_demo_camera(session.camera)
         queue_demo_badge(session)
-        settings = Settings(station="demo-bench", db=str(session.db), printer=session.printer,
-                            camera=session.camera, sources={"db": "flag"})
+        settings = Settings(
+            station="demo-bench",
+            db=str(session.db),
+            printer=session.printer,
+            camera=session.camera,
+            sources={"db": "flag"},
+        )
         app = make_app(settings, notice=session.notice)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: any(str(session.db) in n.message for n in app._notifications))

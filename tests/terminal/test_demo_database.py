@@ -30,8 +30,11 @@ def station_db(tmp_path):
     with Store(path) as store:
         with store.write() as conn:
             for n in range(1, 6):
-                store.upsert_rma(conn, {"rma_code": f"RMA-{n}", "status": "authorized", "customer_name": "Eva"},
-                                 [{"sku": f"SKU-{n}", "qty": 1}])
+                store.upsert_rma(
+                    conn,
+                    {"rma_code": f"RMA-{n}", "status": "authorized", "customer_name": "Eva"},
+                    [{"sku": f"SKU-{n}", "qty": 1}],
+                )
         for n in range(1, 6):
             store.receive(f"RMA-{n}", "bench-1", "anna")
         assert len(store.events()) == 5

@@ -56,11 +56,14 @@ def small_disk(tmp_path):
     """A real 8 MB filesystem (tmpfs) mounted for this test."""
     folder = tmp_path / f"disk-{uuid.uuid4().hex[:8]}"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
-        pytest.skip(f"a full disk needs a small filesystem, and mount is not permitted here: "
-                    f"{mounted.stderr.strip() or mounted.returncode}")
+        pytest.skip(
+            f"a full disk needs a small filesystem, and mount is not permitted here: "
+            f"{mounted.stderr.strip() or mounted.returncode}"
+        )
     try:
         yield SmallDisk(folder)
     finally:
@@ -77,8 +80,9 @@ def empty_the_wal(path) -> None:
 def rma_cli(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
     env.pop("RMA_STATION_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "terminal", *args], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "terminal", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+    )
 
 
 def received(path) -> list[str]:
@@ -129,8 +133,7 @@ def test_cli_wal_stays_small_after_a_batch_while_a_station_holds_the_database(tm
     with Store(path) as store:
         with store.write() as conn:
             for code in codes:
-                store.upsert_rma(conn, {"rma_code": code, "status": "authorized"},
-                                 [{"sku": "A-1", "qty": 1}])
+                store.upsert_rma(conn, {"rma_code": code, "status": "authorized"}, [{"sku": "A-1", "qty": 1}])
         # the station is running: its connection keeps the WAL from being removed when the CLI exits
         done = rma_cli(tmp_path, "receive", *codes, "--db", str(path))
         assert done.returncode == 0, done.stderr

@@ -39,8 +39,13 @@ def camera_video(tmp_path) -> Path:
 
 async def test_camera_photo_and_disposition_label_on_save(settings, folder, camera_video):  # noqa: F811
     with LoopbackPrinter() as printer:
-        station = Settings(station=settings.station, db=settings.db, camera=str(camera_video),
-                           printer=printer.url, sources=settings.sources)
+        station = Settings(
+            station=settings.station,
+            db=settings.db,
+            camera=str(camera_video),
+            printer=printer.url,
+            sources=settings.sources,
+        )
         app = make_app(station, operator="qc1")
         async with app.run_test(size=(130, 50)) as pilot:
             bench = await open_bench(app, pilot, folder, ready=lambda app: app.print_queue is not None)
@@ -77,8 +82,8 @@ async def test_photo_command_barcode_takes_the_picture_at_once(settings, folder,
         screen = bench.screen
         await bench.type_scan("RMA-1")
         await bench.type_scan(GADGET_GTIN)
-        await bench.key("p")   # check_1 passes; the cursor moves to check_2
-        await bench.key("f")   # check_2: major, no photo required
+        await bench.key("p")  # check_1 passes; the cursor moves to check_2
+        await bench.key("f")  # check_2: major, no photo required
         await bench.scan("CMD:PHOTO")  # evidence anyway: no dialog, the camera takes it
         for _ in range(300):
             await pilot.pause(0.02)

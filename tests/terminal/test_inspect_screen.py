@@ -25,13 +25,14 @@ from terminal.screens.inspect import InspectScreen
 from terminal.screens.inspect_dialogs import OverrideReason, PhotoDialog
 from tests.conftest import post_scan
 
-GENERAL_GTIN = "4006381333931"   # line 1 of RMA-1: general
-GADGET_GTIN = "5901234123457"    # line 2 of RMA-1: gadgets (8 pass/fail checks)
+GENERAL_GTIN = "4006381333931"  # line 1 of RMA-1: general
+GADGET_GTIN = "5901234123457"  # line 2 of RMA-1: gadgets (8 pass/fail checks)
 STRANGER_GTIN = "4012345678901"  # on no RMA
 GADGETS = "checklist: gadgets\nitems:\n" + "".join(
     f"  - id: check_{n}\n    kind: pass_fail\n    severity: {sev}\n    prompt: Check number {n}\n"
     + ("    photo_required_on_fail: true\n" if n == 1 else "")
-    for n, sev in enumerate(["critical", "major", "minor", "minor", "minor", "minor", "major", "minor"], 1))
+    for n, sev in enumerate(["critical", "major", "minor", "minor", "minor", "minor", "major", "minor"], 1)
+)
 
 
 @pytest.fixture
@@ -48,12 +49,19 @@ def settings(tmp_path):
     db = tmp_path / "station.db"
     with Store(db) as store:
         with store.write() as conn:
-            store.upsert_rma(conn, {"rma_code": "RMA-1", "status": "authorized", "customer_name": "Eva Costa",
-                                    "reason": "defective"}, [
-                {"sku": "GEN-1", "gtin": GENERAL_GTIN, "qty": 1, "category": "general", "description": "Yoga mat"},
-                {"sku": "GAD-2", "gtin": GADGET_GTIN, "qty": 1, "category": "gadgets", "description": "Gadget"}])
-            store.upsert_rma(conn, {"rma_code": "RMA-2", "status": "authorized"},
-                             [{"sku": "GEN-9", "gtin": GENERAL_GTIN, "qty": 1, "category": "general"}])
+            store.upsert_rma(
+                conn,
+                {"rma_code": "RMA-1", "status": "authorized", "customer_name": "Eva Costa", "reason": "defective"},
+                [
+                    {"sku": "GEN-1", "gtin": GENERAL_GTIN, "qty": 1, "category": "general", "description": "Yoga mat"},
+                    {"sku": "GAD-2", "gtin": GADGET_GTIN, "qty": 1, "category": "gadgets", "description": "Gadget"},
+                ],
+            )
+            store.upsert_rma(
+                conn,
+                {"rma_code": "RMA-2", "status": "authorized"},
+                [{"sku": "GEN-9", "gtin": GENERAL_GTIN, "qty": 1, "category": "general"}],
+            )
         store.receive("RMA-1", "dock-1", "anna")
         store.add_operator("qc1", "Chloé Dubois", "inspector")
         store.add_operator("anna", "Anna Schmidt", "supervisor")
@@ -72,8 +80,10 @@ class Bench:
         calm = 0
         for _ in range(500):
             await self.pilot.pause(0.01)
-            idle = not self.app.wedge.held and (self.app.screen is not self.screen or (
-                self.screen.handled == self.screen.queued and self.screen.inbox.empty()))
+            idle = not self.app.wedge.held and (
+                self.app.screen is not self.screen
+                or (self.screen.handled == self.screen.queued and self.screen.inbox.empty())
+            )
             calm = calm + 1 if idle else 0
             if calm >= 2:
                 return
@@ -136,10 +146,16 @@ async def bench(settings, folder):
 
 def png(path, colour=(200, 30, 30)) -> bytes:
     """Write a real 1×1 PNG; return its bytes."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)) + \
-        chunk(b"IDAT", zlib.compress(b"\x00" + bytes(colour))) + chunk(b"IEND", b"")
+
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" + bytes(colour)))
+        + chunk(b"IEND", b"")
+    )
     path.write_bytes(data)
     return data
 
@@ -157,8 +173,15 @@ async def test_all_pass_general_item_is_saved_resellable(bench):
     p = event.payload
     assert (p["suggested"], p["final"], p["override"]) == ("resellable", "resellable", None)
     assert p["checklist"]["id"] == "general" and len(p["checklist"]["hash"]) == 64
-    assert [a["item"] for a in p["answers"]] == ["matches_line", "damage", "safe_and_clean", "signs_of_use",
-                                                 "contents", "labels", "packaging"]
+    assert [a["item"] for a in p["answers"]] == [
+        "matches_line",
+        "damage",
+        "safe_and_clean",
+        "signs_of_use",
+        "contents",
+        "labels",
+        "packaging",
+    ]
     assert not any(a["failed"] for a in p["answers"])
     assert (event.operator, event.station, p["inspector"], p["gtin"]) == ("qc1", "bench-9", "qc1", "0" + GENERAL_GTIN)
     assert p["started_at"] <= p["ended_at"]
@@ -174,8 +197,13 @@ async def test_minor_fail_is_recorded_and_stays_resellable(bench):
     await bench.key("enter")
     assert bench.word == "RESELLABLE"
     answers = {a["item"]: a for a in bench.events("item.inspected")[0].payload["answers"]}
-    assert answers["check_3"] == {"item": "check_3", "kind": "pass_fail", "answer": "fail", "failed": True,
-                                  "severity": "minor"}
+    assert answers["check_3"] == {
+        "item": "check_3",
+        "kind": "pass_fail",
+        "answer": "fail",
+        "failed": True,
+        "severity": "minor",
+    }
 
 
 async def test_three_minor_fails_suggest_discounted(bench):
@@ -200,8 +228,9 @@ async def test_critical_fail_with_photo_is_scrapped(bench, tmp_path, monkeypatch
     p = bench.events("item.inspected")[0].payload
     assert p["final"] == "scrapped" and p["why"] == ["any critical fail: check_1"]
     digest = hashlib.sha256(photo).hexdigest()  # kept beside the database, by hash
-    assert p["photos"] == [{"item": "check_1", "sha256": digest,
-                            "path": str(tmp_path / "photos" / f"{digest}.png"), "bytes": len(photo)}]
+    assert p["photos"] == [
+        {"item": "check_1", "sha256": digest, "path": str(tmp_path / "photos" / f"{digest}.png"), "bytes": len(photo)}
+    ]
 
 
 async def test_photo_required_blocks_saving_until_photo_or_no_camera_exception(bench, tmp_path, monkeypatch):
@@ -226,7 +255,8 @@ async def test_photo_required_blocks_saving_until_photo_or_no_camera_exception(b
     await bench.settle()
     assert bench.word == "SCRAPPED"
     assert bench.events("item.inspected")[0].payload["photos"] == [
-        {"item": "check_1", "exception": "no camera at this station"}]
+        {"item": "check_1", "exception": "no camera at this station"}
+    ]
 
 
 async def test_override_needs_a_reason_and_is_recorded(bench):
@@ -286,6 +316,7 @@ async def test_extra_unit_and_reused_serial_are_mismatches(bench):
 async def test_rma_not_received_is_offered_for_receiving(bench):
     await bench.type_scan("RMA-2")
     from terminal.screens.dialogs import Confirm
+
     assert isinstance(bench.app.screen, Confirm) and bench.word == "NOT RECEIVED"
     await bench.pilot.press("n")
     await bench.settle()
@@ -336,7 +367,8 @@ async def test_measurement_reading(settings, tmp_path):
     (folder / "gadgets.yaml").write_text(
         "checklist: gadgets\nitems:\n"
         "  - {id: battery, kind: measurement, severity: major, prompt: Battery health, unit: '%', min: 80, max: 100}\n"
-        "  - {id: works, kind: pass_fail, severity: critical, prompt: Works}\n")
+        "  - {id: works, kind: pass_fail, severity: critical, prompt: Works}\n"
+    )
     app = make_app(settings, operator="qc1")
     async with app.run_test(size=(130, 50)) as pilot:
         b = await open_bench(app, pilot, folder)
@@ -352,8 +384,13 @@ async def test_measurement_reading(settings, tmp_path):
         await b.key("p", "enter")
         assert b.word == "DISCOUNTED"
         answers = b.events("item.inspected")[0].payload["answers"]
-        assert answers[0] == {"item": "battery", "kind": "measurement", "answer": 71.0, "failed": True,
-                              "severity": "major"}
+        assert answers[0] == {
+            "item": "battery",
+            "kind": "measurement",
+            "answer": 71.0,
+            "failed": True,
+            "severity": "major",
+        }
 
 
 async def test_invalid_checklist_refuses_inspection_and_says_why(settings, tmp_path):
@@ -391,6 +428,7 @@ async def test_item_before_rma_and_keys_without_item(bench):
 
 async def test_f6_f7_switch_between_receive_and_inspect(settings):
     from terminal.screens.receive import ReceiveScreen
+
     app = make_app(settings, operator="qc1")
     async with app.run_test(size=(130, 50)) as pilot:
         await pilot.pause(0.1)
@@ -419,8 +457,11 @@ async def test_standard_electronics_checklist_end_to_end(settings, tmp_path):
     """The shipped consumer_electronics checklist: choices, a measurement, a photo item; the RMA completes."""
     with Store(settings.db_path) as store:
         with store.write() as conn:
-            store.upsert_rma(conn, {"rma_code": "RMA-3", "status": "authorized"}, [
-                {"sku": "ELC-1", "gtin": "5901234123457", "qty": 1, "category": "consumer_electronics"}])
+            store.upsert_rma(
+                conn,
+                {"rma_code": "RMA-3", "status": "authorized"},
+                [{"sku": "ELC-1", "gtin": "5901234123457", "qty": 1, "category": "consumer_electronics"}],
+            )
         store.receive("RMA-3", "dock-1", "anna")
     app = make_app(settings, operator="qc1")
     async with app.run_test(size=(130, 50)) as pilot:
@@ -458,17 +499,27 @@ def test_qc_checklists_imports_neither_sync_nor_terminal():
     import pathlib
 
     import qc_checklists
+
     for path in pathlib.Path(qc_checklists.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not any(n.split(".")[0] in ("sync", "terminal", "labels") for n in names), (path, names)
 
 
 async def test_abandon_saves_nothing_and_a_tracking_number_opens_its_rma(bench, settings):
     with Store(settings.db_path) as store, store.write() as conn:  # a 12-digit carrier number, also a valid UPC-A
-        store.upsert_rma(conn, {"rma_code": "RMA-4", "status": "authorized"},
-                         [{"sku": "GEN-4", "gtin": GENERAL_GTIN, "qty": 1}], ["036000291452"])
+        store.upsert_rma(
+            conn,
+            {"rma_code": "RMA-4", "status": "authorized"},
+            [{"sku": "GEN-4", "gtin": GENERAL_GTIN, "qty": 1}],
+            ["036000291452"],
+        )
     await bench.scan("036000291452")
     await bench.key("y")  # RMA-4 is not received yet: receive it
     assert bench.screen.rma.code == "RMA-4" and bench.events("item.mismatch") == []
@@ -535,6 +586,7 @@ async def test_a_site_that_lets_inspectors_override_asks_nobody(settings, folder
 
 # -- issue 15, case 10 ----------------------------------------------------------
 
+
 async def test_before_any_answer_nothing_is_suggested_as_passed(bench):
     await bench.type_scan("RMA-1")
     await bench.type_scan(GADGET_GTIN)
@@ -595,6 +647,7 @@ async def test_photo_dialog_title_says_whether_the_photo_is_required(bench):
 
 async def test_no_camera_is_its_own_key_in_the_dialog_and_shows_apart_from_a_photo(bench, tmp_path, monkeypatch):
     from textual.widgets import Footer
+
     await bench.type_scan("RMA-1")
     await bench.type_scan(GADGET_GTIN)
     await bench.key("f")
@@ -623,6 +676,7 @@ async def test_no_camera_is_its_own_key_in_the_dialog_and_shows_apart_from_a_pho
 def first_row(bench) -> str:
     """The checklist's first row as the inspector reads it."""
     from rich.console import Console
+
     console = Console(width=120, record=True, file=io.StringIO())
     console.print(bench.screen.query("ChecklistRow").first().content)
     return console.export_text()
@@ -648,6 +702,7 @@ async def test_a_photo_is_copied_by_hash_and_survives_its_original(bench, tmp_pa
 def test_override_reasons_differ_by_direction():
     from qc_checklists import Disposition
     from terminal.inspection import OTHER, override_reasons
+
     stricter = override_reasons(Disposition.RESELLABLE, Disposition.SCRAPPED)
     milder = override_reasons(Disposition.SCRAPPED, Disposition.DISCOUNTED)
     assert stricter != milder and stricter[-1] == milder[-1] == OTHER
@@ -689,8 +744,9 @@ async def test_a_photo_added_to_a_passing_check_is_kept(bench, tmp_path, monkeyp
     await bench.key("p")  # the cursor is on check_2, which needs no photo
     await bench.key("c")
     assert "Photo (optional)" in str(bench.app.screen.query_one(".question").render())
-    assert "f8" not in {b.key for _, b, *_ in bench.app.screen.active_bindings.values()
-                        if bench.app.screen.check_action(b.action, ())}  # no camera here: no F8 offered
+    assert "f8" not in {
+        b.key for _, b, *_ in bench.app.screen.active_bindings.values() if bench.app.screen.check_action(b.action, ())
+    }  # no camera here: no F8 offered
     await bench.typed("seal.png")
     await bench.key("p", "p", "p", "p", "p", "p", "p", "enter")  # check_2 … check_8
     assert bench.word == "RESELLABLE"

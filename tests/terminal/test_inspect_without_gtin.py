@@ -23,13 +23,21 @@ def settings(tmp_path):
     """An RMA imported with `rma import` whose two lines have no GTIN, received at the dock."""
     db = tmp_path / "station.db"
     csv = tmp_path / "rmas.csv"
-    csv.write_text("rma_code,customer_name,status,sku,gtin,description,qty,category\n"
-                   "RMA-7,Eva Costa,authorized,MAT-77,,Yoga mat,1,general\n"
-                   "RMA-7,Eva Costa,authorized,BAND-9,,Resistance band,1,general\n", encoding="utf-8")
+    csv.write_text(
+        "rma_code,customer_name,status,sku,gtin,description,qty,category\n"
+        "RMA-7,Eva Costa,authorized,MAT-77,,Yoga mat,1,general\n"
+        "RMA-7,Eva Costa,authorized,BAND-9,,Resistance band,1,general\n",
+        encoding="utf-8",
+    )
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
     env.pop("RMA_STATION_CONFIG", None)
-    done = subprocess.run([sys.executable, "-m", "terminal", "import", "rmas", str(csv), "--db", str(db)],
-                          capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "terminal", "import", "rmas", str(csv), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     with Store(db) as store:
         assert [ln.gtin for ln in store.get_rma("RMA-7").lines] == ["", ""]

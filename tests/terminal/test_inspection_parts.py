@@ -14,25 +14,31 @@ from terminal.scanning import read_scan
 from terminal.scanning.item import ItemCode, read_item, same_gtin
 
 
-@pytest.mark.parametrize("raw, gtin, serial, lot, expiry", [
-    ("4006381333931", "04006381333931", "", "", ""),                      # EAN-13
-    ("036000291452", "00036000291452", "", "", ""),                       # UPC-A
-    ("]C10104006381333931\x1d21SN1\x1d17261231\x1d10L5", "04006381333931", "SN1", "L5", "2026-12-31"),  # GS1-128
-    ("]d20104006381333931\x1d10LOT-9", "04006381333931", "", "LOT-9", ""),  # GS1 DataMatrix
-    ("010400638133393121SN99", "04006381333931", "SN99", "", ""),        # no AIM prefix, serial last
-    ("(01)04006381333931(21)ABC(17)270131", "04006381333931", "ABC", "", "2027-01-31"),  # printed form
-])
+@pytest.mark.parametrize(
+    "raw, gtin, serial, lot, expiry",
+    [
+        ("4006381333931", "04006381333931", "", "", ""),  # EAN-13
+        ("036000291452", "00036000291452", "", "", ""),  # UPC-A
+        ("]C10104006381333931\x1d21SN1\x1d17261231\x1d10L5", "04006381333931", "SN1", "L5", "2026-12-31"),  # GS1-128
+        ("]d20104006381333931\x1d10LOT-9", "04006381333931", "", "LOT-9", ""),  # GS1 DataMatrix
+        ("010400638133393121SN99", "04006381333931", "SN99", "", ""),  # no AIM prefix, serial last
+        ("(01)04006381333931(21)ABC(17)270131", "04006381333931", "ABC", "", "2027-01-31"),  # printed form
+    ],
+)
 def test_item_barcodes(raw, gtin, serial, lot, expiry):
     code, problem = read_item(read_scan(raw))
     assert problem == ""
     assert (code.gtin, code.serial, code.lot, code.expiry) == (gtin, serial, lot, expiry)
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ("4006381333932", "check digit"),
-    ("0104006381333932\x1d21X", "check digit"),
-    ("(02)04006381333931", "carries no GTIN"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("4006381333932", "check digit"),
+        ("0104006381333932\x1d21X", "check digit"),
+        ("(02)04006381333931", "carries no GTIN"),
+    ],
+)
 def test_bad_item_barcodes(raw, reason):
     code, problem = read_item(read_scan(raw))
     assert code is None and reason in problem
@@ -43,8 +49,11 @@ def test_read_scan_survives_a_bad_check_digit():
 
 
 def test_same_gtin_ignores_leading_zeros():
-    assert same_gtin("4006381333931", "04006381333931") and not same_gtin("", "") and \
-        not same_gtin("4006381333931", "4006381333948")
+    assert (
+        same_gtin("4006381333931", "04006381333931")
+        and not same_gtin("", "")
+        and not same_gtin("4006381333931", "4006381333948")
+    )
 
 
 def test_photo_from_file(tmp_path):
@@ -60,12 +69,15 @@ def test_photo_from_file(tmp_path):
     assert no_camera("stains").record() == {"item": "stains", "exception": NO_CAMERA}
 
 
-@pytest.mark.parametrize("name, content, reason", [
-    ("missing.jpg", None, "no file"),
-    ("empty.jpg", b"", "is empty"),
-    ("text.jpg", b"hello, not a photo", "not a JPEG, PNG or WebP"),
-    ("", None, "is not a file"),  # the folder itself
-])
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("missing.jpg", None, "no file"),
+        ("empty.jpg", b"", "is empty"),
+        ("text.jpg", b"hello, not a photo", "not a JPEG, PNG or WebP"),
+        ("", None, "is not a file"),  # the folder itself
+    ],
+)
 def test_photo_files_refused(tmp_path, name, content, reason):
     path = tmp_path / name
     if content is not None:
@@ -87,8 +99,12 @@ items:
 
 def draft() -> Draft:
     line = Line(1, "SKU", "4006381333931", "Thing", 1, "bench")
-    return Draft(Rma("RMA-1", "", "", "", "authorized", "received", lines=(line,)), line, CHECKLIST,
-                 ItemCode("4006381333931", "04006381333931"))
+    return Draft(
+        Rma("RMA-1", "", "", "", "authorized", "received", lines=(line,)),
+        line,
+        CHECKLIST,
+        ItemCode("4006381333931", "04006381333931"),
+    )
 
 
 def test_draft_walks_the_checklist_and_skips_the_note():

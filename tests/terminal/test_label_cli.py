@@ -37,9 +37,13 @@ def run(tmp_path):
     def invoke(*args: str, printer: str | None = None):
         if printer is not None:
             config.write_text(f'station = "bench-1"\nprinter = "{printer}"\n')
-        return CliRunner().invoke(rma, list(args), env={"RMA_STATION_CONFIG": str(config),
-                                                        "XDG_DATA_HOME": str(tmp_path / "data")},
-                                  catch_exceptions=False)
+        return CliRunner().invoke(
+            rma,
+            list(args),
+            env={"RMA_STATION_CONFIG": str(config), "XDG_DATA_HOME": str(tmp_path / "data")},
+            catch_exceptions=False,
+        )
+
     return invoke
 
 
@@ -47,9 +51,17 @@ def run(tmp_path):
 def db(store, db_path):
     with store.write() as conn:
         for n, customer in ((1, "ACME^FS^XZ^XA^FDFAKE"), (2, "Zoe Mueller")):
-            store.upsert_rma(conn, {"rma_code": f"RMA-2026-00000{n}", "order_ref": f"SO-{n}",
-                                    "customer_name": customer, "reason": "damaged", "status": "authorized"},
-                             [{"sku": f"SKU-{n}00", "qty": 1}, {"sku": f"SKU-{n}01", "qty": 2}])
+            store.upsert_rma(
+                conn,
+                {
+                    "rma_code": f"RMA-2026-00000{n}",
+                    "order_ref": f"SO-{n}",
+                    "customer_name": customer,
+                    "reason": "damaged",
+                    "status": "authorized",
+                },
+                [{"sku": f"SKU-{n}00", "qty": 1}, {"sku": f"SKU-{n}01", "qty": 2}],
+            )
     return str(db_path)
 
 
@@ -67,12 +79,15 @@ def test_rma_labels_from_the_database_as_one_pdf(run, db, tmp_path):
 
 def test_rma_labels_from_a_csv_one_png_each(run, tmp_path):
     csv = tmp_path / "rmas.csv"
-    csv.write_text("rma_code,customer_name,order_ref,reason,status,sku,qty\n"
-                   "RMA-9,ACME,SO-9,too big,authorized,SKU-1,1\n"
-                   "RMA-9,ACME,SO-9,too big,authorized,SKU-2,1\n"
-                   "RMA-10,Zoe,SO-10,broken,authorized,SKU-3,1\n")
-    result = run("label", "rma", "--from-csv", str(csv), "--size", "4x2", "--dpi", "300",
-                 "--out", str(tmp_path / "rma.png"))
+    csv.write_text(
+        "rma_code,customer_name,order_ref,reason,status,sku,qty\n"
+        "RMA-9,ACME,SO-9,too big,authorized,SKU-1,1\n"
+        "RMA-9,ACME,SO-9,too big,authorized,SKU-2,1\n"
+        "RMA-10,Zoe,SO-10,broken,authorized,SKU-3,1\n"
+    )
+    result = run(
+        "label", "rma", "--from-csv", str(csv), "--size", "4x2", "--dpi", "300", "--out", str(tmp_path / "rma.png")
+    )
     assert result.exit_code == 0, result.output
     for code in ("RMA-9", "RMA-10"):
         image = Image.open(tmp_path / f"rma-{code}.png")
@@ -101,8 +116,21 @@ def test_a_badge_reads_back_as_that_operator(run):
 
 def test_a_disposition_label_takes_the_sku_of_the_rma_line(run, db, tmp_path):
     out = tmp_path / "d.svg"
-    result = run("label", "disposition", "rma-2026-000002", "2", "scrapped", "--defect", "cracked",
-                 "--inspector", "anna", "--db", db, "--out", str(out))
+    result = run(
+        "label",
+        "disposition",
+        "rma-2026-000002",
+        "2",
+        "scrapped",
+        "--defect",
+        "cracked",
+        "--inspector",
+        "anna",
+        "--db",
+        db,
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     import cairosvg
 
@@ -110,15 +138,18 @@ def test_a_disposition_label_takes_the_sku_of_the_rma_line(run, db, tmp_path):
     assert decode(image) == ["SKU-201"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (("label", "rma", "RMA-NOPE"), "RMA RMA-NOPE is not in the station database"),
-    (("label", "disposition", "RMA-2026-000001", "9", "RESELLABLE"), "has no line 9"),
-    (("label", "rma"), "give RMA codes or --from-csv"),
-    (("label", "badge", "anna"), "say where the labels go"),
-    (("label", "badge", "anna", "--printer", "lpt1"), "is not tcp://HOST:PORT"),
-    (("label", "badge", "anna", "--printer", "tcp://127.0.0.1:9100", "--format", "png"), "prints zpl, not png"),
-    (("label", "rma", "RMA-2026-000001", "--size", "4x2", "--out", "/no/such/folder/x.zpl"), "does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("label", "rma", "RMA-NOPE"), "RMA RMA-NOPE is not in the station database"),
+        (("label", "disposition", "RMA-2026-000001", "9", "RESELLABLE"), "has no line 9"),
+        (("label", "rma"), "give RMA codes or --from-csv"),
+        (("label", "badge", "anna"), "say where the labels go"),
+        (("label", "badge", "anna", "--printer", "lpt1"), "is not tcp://HOST:PORT"),
+        (("label", "badge", "anna", "--printer", "tcp://127.0.0.1:9100", "--format", "png"), "prints zpl, not png"),
+        (("label", "rma", "RMA-2026-000001", "--size", "4x2", "--out", "/no/such/folder/x.zpl"), "does not exist"),
+    ],
+)
 def test_bad_input_is_one_line_and_a_non_zero_exit(run, db, args, message):
     needs_db = args[1] in ("rma", "disposition") and len(args) > 2
     result = run(*args, *(("--db", db) if needs_db else ()))
@@ -202,7 +233,9 @@ def test_both_command_sheets_are_written_as_numbered_files(run, tmp_path, suffix
     else:
         import cairosvg
 
-        images = [Image.open(io.BytesIO(cairosvg.svg2png(bytestring=p.read_bytes(), dpi=203,
-                                                         background_color="white"))) for p in written]
+        images = [
+            Image.open(io.BytesIO(cairosvg.svg2png(bytestring=p.read_bytes(), dpi=203, background_color="white")))
+            for p in written
+        ]
     read = [code for image in images for code in decode(image)]
     assert sorted(read) == sorted(f"CMD:{c}" for c in COMMANDS)  # the PASS/FAIL sheet is not lost

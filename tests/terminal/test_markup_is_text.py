@@ -16,11 +16,11 @@ from textual.widgets._toast import Toast
 from sync.store import Store
 from terminal.app import make_app
 from terminal.config import Settings
+from terminal.messages import SyncStatus
 from terminal.screens.dialogs import Confirm
 from terminal.screens.inspect import InspectScreen
 from terminal.screens.inspect_dialogs import PickRma
 from terminal.screens.receive import ReceiveScreen
-from terminal.messages import SyncStatus
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.status_bar import StatusBar
 from tests.conftest import add_rma, post_scan, scanner_burst, wait_until
@@ -54,13 +54,20 @@ async def burst(pilot, text: str) -> None:
 async def test_markup_looking_text_is_shown_literally_everywhere_and_the_next_scan_is_recorded(tmp_path):
     db = tmp_path / "station.db"
     with Store(db) as store:
-        add_rma(store, "RMA-1", customer=CUSTOMER, reason=REASON, order_ref=ORDER,
-                lines=[{"sku": SKU, "gtin": GTIN, "description": DESCRIPTION, "qty": 1, "category": "general"}])
+        add_rma(
+            store,
+            "RMA-1",
+            customer=CUSTOMER,
+            reason=REASON,
+            order_ref=ORDER,
+            lines=[{"sku": SKU, "gtin": GTIN, "description": DESCRIPTION, "qty": 1, "category": "general"}],
+        )
         add_rma(store, "RMA-2", customer="Eva Jensen")
         store.add_operator(OPERATOR, "[b]Ann [/] Name", "supervisor")
     # a printer URL a person typed into station.toml: its error is a notification
-    settings = Settings(station="bench[/]t", db=str(db), printer="nonsense://host/[/]x",
-                        sources={"db": "flag", "station": "flag"})
+    settings = Settings(
+        station="bench[/]t", db=str(db), printer="nonsense://host/[/]x", sources={"db": "flag", "station": "flag"}
+    )
     app = make_app(settings, operator=OPERATOR)
     async with app.run_test(size=(160, 50), notifications=True) as pilot:
         receive = next(s for s in app.screen_stack if isinstance(s, ReceiveScreen))
@@ -153,8 +160,12 @@ async def test_markup_looking_text_is_shown_literally_everywhere_and_the_next_sc
         await handled(5)
         assert banner.word == "RECEIVED" and app.is_running
     got = [r for r in recorded(db) if r[0] != "operator.signed_in"]
-    assert got == [("parcel.unexpected", PARCEL), ("parcel.unexpected", "[@click=app.quit]"),
-                   ("rma.received", "RMA-1"), ("rma.received", "RMA-2")]
+    assert got == [
+        ("parcel.unexpected", PARCEL),
+        ("parcel.unexpected", "[@click=app.quit]"),
+        ("rma.received", "RMA-1"),
+        ("rma.received", "RMA-2"),
+    ]
 
 
 async def test_a_text_shown_literally_keeps_its_backslashes_and_dollars():

@@ -65,8 +65,10 @@ def test_jobs_print_in_order_on_a_ready_printer(queue_file):
 
 def test_a_printer_out_of_paper_keeps_every_job_and_prints_them_once_fixed(queue_file):
     states = []
-    with LoopbackPrinter(paper_out=True) as printer, \
-            PrintQueue(queue_file, printer.url, on_change=states.append, **FAST) as queue:
+    with (
+        LoopbackPrinter(paper_out=True) as printer,
+        PrintQueue(queue_file, printer.url, on_change=states.append, **FAST) as queue,
+    ):
         ids = [queue.submit(label(n)) for n in (1, 2)]
         queue.start()
         assert wait_until(lambda: queue.jobs()[-1].attempts >= 3)
@@ -238,8 +240,10 @@ def test_a_queue_file_from_before_named_migrations_keeps_its_jobs(queue_file):
     """
     conn = sqlite3.connect(queue_file)
     conn.executescript(old_schema)
-    conn.execute("INSERT INTO print_jobs (created_at, what, format, data) VALUES ('2026-11-20T09:00', 'old', 'zpl', "
-                 "x'5e58415e585a')")
+    conn.execute(
+        "INSERT INTO print_jobs (created_at, what, format, data) VALUES ('2026-11-20T09:00', 'old', 'zpl', "
+        "x'5e58415e585a')"
+    )
     conn.commit()
     conn.close()
     with PrintQueue(queue_file, None) as queue:

@@ -20,10 +20,23 @@ from tests.conftest import add_rma, post_scan, scanner_burst, wait_until
 def station_db(db_path):
     """A station database with a handful of expected returns."""
     with Store(db_path) as store:
-        add_rma(store, "RMA-2026-000001", customer="Karin Larsen", order_ref="SO-100200",
-                tracking=("1Z999AA10123456784",), reason="damaged in transit",
-                lines=[{"sku": "ELC-4711", "gtin": "4006381333931", "description": "Bluetooth speaker",
-                        "qty": 1, "category": "consumer_electronics"}])
+        add_rma(
+            store,
+            "RMA-2026-000001",
+            customer="Karin Larsen",
+            order_ref="SO-100200",
+            tracking=("1Z999AA10123456784",),
+            reason="damaged in transit",
+            lines=[
+                {
+                    "sku": "ELC-4711",
+                    "gtin": "4006381333931",
+                    "description": "Bluetooth speaker",
+                    "qty": 1,
+                    "category": "consumer_electronics",
+                }
+            ],
+        )
         add_rma(store, "RMA-2026-000002", customer="Luca Rossi")
         add_rma(store, "RMA-2026-000003", customer="Maya Novak")
         add_rma(store, "RMA-2026-000004", customer="Pavel Horvat", status="cancelled")
@@ -78,14 +91,29 @@ async def test_every_outcome_is_distinct(settings, station_db):
     app = make_app(settings, operator="anna")
     seen = []
     async with app.run_test(size=(120, 40)) as pilot:
-        for n, code in enumerate(["]C0RMA-2026-000002", "rma-2026-000002", "NEVER-HEARD-OF-IT",
-                                  "RMA-2026-000004", "RMA-2026-000005", "4006381333931"], 1):
+        for n, code in enumerate(
+            [
+                "]C0RMA-2026-000002",
+                "rma-2026-000002",
+                "NEVER-HEARD-OF-IT",
+                "RMA-2026-000004",
+                "RMA-2026-000005",
+                "4006381333931",
+            ],
+            1,
+        ):
             await scan(pilot, code)
             await handled(pilot, app, n)
             word, _text = banner(app)
             seen.append((word, app.screen.query_one(OutcomeBanner).classes))
-        assert [w for w, _ in seen] == ["RECEIVED", "ALREADY RECEIVED", "NOT EXPECTED", "CANCELLED", "EXPIRED",
-                                        "NOT AN RMA"]
+        assert [w for w, _ in seen] == [
+            "RECEIVED",
+            "ALREADY RECEIVED",
+            "NOT EXPECTED",
+            "CANCELLED",
+            "EXPIRED",
+            "NOT AN RMA",
+        ]
         colours = [next(iter(c)) for _, c in seen]
         assert colours == ["good", "warn", "bad", "bad", "bad", "info"]
     recorded = [t for t, *_ in events(station_db)]
@@ -129,8 +157,12 @@ async def test_a_burst_of_scans_is_queued_in_order_and_none_is_lost(settings, st
         other.close()
         assert banner(app)[0] == "ALREADY RECEIVED"
     got = [(t, c) for t, c, *_ in events(station_db) if t != "operator.signed_in"]
-    assert got == [("rma.received", "RMA-2026-000001"), ("rma.received", "RMA-2026-000002"),
-                   ("parcel.unexpected", None), ("rma.received", "RMA-2026-000003")]
+    assert got == [
+        ("rma.received", "RMA-2026-000001"),
+        ("rma.received", "RMA-2026-000002"),
+        ("parcel.unexpected", None),
+        ("rma.received", "RMA-2026-000003"),
+    ]
 
 
 async def test_scans_right_behind_each_other_are_not_mixed_up(settings, station_db):
@@ -143,8 +175,12 @@ async def test_scans_right_behind_each_other_are_not_mixed_up(settings, station_
         await handled(pilot, app, len(codes))
     with Store(station_db) as store:
         got = [(e.type, e.rma_code or e.payload.get("scanned")) for e in store.events()][1:]
-    assert got == [("rma.received", "RMA-2026-000002"), ("rma.received", "RMA-2026-000003"),
-                   ("parcel.unexpected", "XYZ-1"), ("parcel.refused", "RMA-2026-000004")]
+    assert got == [
+        ("rma.received", "RMA-2026-000002"),
+        ("rma.received", "RMA-2026-000003"),
+        ("parcel.unexpected", "XYZ-1"),
+        ("parcel.refused", "RMA-2026-000004"),
+    ]
 
 
 async def test_scanner_burst_is_a_scan_even_when_the_field_has_no_focus(settings, station_db):
@@ -190,8 +226,10 @@ async def test_scans_before_sign_in_wait_for_the_badge(settings, station_db):
         await handled(pilot, app, 1)
         assert banner(app)[0] == "RECEIVED"
         assert app.screen.query_one(StatusBar).operator == "anna"
-    assert events(station_db) == [("operator.signed_in", None, "bench-t", "anna"),
-                                  ("rma.received", "RMA-2026-000002", "bench-t", "anna")]
+    assert events(station_db) == [
+        ("operator.signed_in", None, "bench-t", "anna"),
+        ("rma.received", "RMA-2026-000002", "bench-t", "anna"),
+    ]
 
 
 async def test_sign_in_by_typing_an_id_and_sign_out(settings, station_db):
@@ -226,10 +264,13 @@ async def test_undo_last_receipt_after_confirmation(settings, station_db):
     assert types[-2:] == ["rma.received", "rma.receive_undone"]
 
 
-@pytest.mark.parametrize("raw, problem", [
-    ("x" * 10_000, "is not a label"),
-    ("\x07\x08\x1b", None),  # control characters: nothing readable, nothing sent
-])
+@pytest.mark.parametrize(
+    "raw, problem",
+    [
+        ("x" * 10_000, "is not a label"),
+        ("\x07\x08\x1b", None),  # control characters: nothing readable, nothing sent
+    ],
+)
 async def test_garbage_scans_get_one_line_and_record_nothing(settings, station_db, raw, problem):
     app = make_app(settings, operator="anna")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -269,9 +310,24 @@ async def test_a_conflict_reported_by_the_server_shows_with_the_rma(settings, st
     with Store(station_db) as store:
         store.receive("RMA-2026-000003", "bench-t", "anna")
         with store.write() as conn:  # what the sync client writes when the server reports a conflict
-            store.apply_changes(conn, [{"kind": "conflict", "cursor": 7, "conflict": {
-                "id": 1, "kind": "received_twice", "rma_code": "RMA-2026-000003", "event_ids": ["a", "b"],
-                "stations": ["bench-t", "bench-9"], "detail": "received at two stations", "at": "2026-11-21T10:00"}}])
+            store.apply_changes(
+                conn,
+                [
+                    {
+                        "kind": "conflict",
+                        "cursor": 7,
+                        "conflict": {
+                            "id": 1,
+                            "kind": "received_twice",
+                            "rma_code": "RMA-2026-000003",
+                            "event_ids": ["a", "b"],
+                            "stations": ["bench-t", "bench-9"],
+                            "detail": "received at two stations",
+                            "at": "2026-11-21T10:00",
+                        },
+                    }
+                ],
+            )
     app = make_app(settings, operator="anna")
     async with app.run_test(size=(120, 40)) as pilot:
         await scan(pilot, "RMA-2026-000003")
@@ -380,6 +436,7 @@ async def test_an_own_undo_at_once_needs_nobody(settings, station_db):
 
 
 # -- issue 15, case 11 ----------------------------------------------------------
+
 
 async def test_a_scan_while_a_dialog_is_open_waits_and_its_banner_is_seen_after(settings, station_db):
     """Held while the undo question is open (a toast says so), received and shown once it closes."""

@@ -16,14 +16,15 @@ from textual.geometry import Region
 from qc_checklists import standard_folder
 from sync.store import Inspection, Store
 from terminal.app import make_app
-from terminal.screens.inspect import InspectScreen
 from terminal.messages import SyncStatus
+from terminal.screens.inspect import InspectScreen
 from terminal.widgets.status_bar import Header, StatusBar, SyncState, fit
 from tests.conftest import add_rma, scanner_burst, wait_until
 
 GADGET_GTIN = "5901234123457"
 GADGETS = "checklist: gadgets\nitems:\n" + "".join(
-    f"  - id: check_{n}\n    kind: pass_fail\n    severity: minor\n    prompt: Check number {n}\n" for n in range(1, 9))
+    f"  - id: check_{n}\n    kind: pass_fail\n    severity: minor\n    prompt: Check number {n}\n" for n in range(1, 9)
+)
 
 
 def shown(widget) -> str:
@@ -34,8 +35,9 @@ def shown(widget) -> str:
 def raise_alarms(app, offline_minutes: int = 25) -> None:
     """What a bad morning looks like: printer out of paper, sync down for long, a conflict, the disk full."""
     app.header.show_part("printer", "PRINTER NOT READY: paper out · 2 waiting")
-    app.on_sync_status(SyncStatus(False, 7, "09:12:01", "server unreachable: connection refused (10.0.0.5:8080)",
-                                  conflicts=1))
+    app.on_sync_status(
+        SyncStatus(False, 7, "09:12:01", "server unreachable: connection refused (10.0.0.5:8080)", conflicts=1)
+    )
     app.header.offline_since = time.monotonic() - offline_minutes * 60
     app.header.show_part("disk", "DISK FULL: 3 scans waiting, nothing lost")
 
@@ -43,17 +45,33 @@ def raise_alarms(app, offline_minutes: int = 25) -> None:
 @pytest.fixture
 def station(tmp_path, db_path):
     with Store(db_path) as store:
-        add_rma(store, "RMA-2026-000001", customer="Karin Larsen", lines=[
-            {"sku": "GAD-1", "gtin": GADGET_GTIN, "description": "Gadget", "qty": 1, "category": "gadgets"}])
+        add_rma(
+            store,
+            "RMA-2026-000001",
+            customer="Karin Larsen",
+            lines=[{"sku": "GAD-1", "gtin": GADGET_GTIN, "description": "Gadget", "qty": 1, "category": "gadgets"}],
+        )
         store.receive("RMA-2026-000001", "bench-t", "anna")
         store.add_operator("anna", "Anna Schmidt", "supervisor")
         for n, final in enumerate(["resellable", "discounted", "scrapped"], 1):  # today's dispositions
             add_rma(store, f"RMA-2026-00001{n}", lines=[{"sku": "S", "gtin": "", "qty": 1, "category": "general"}])
             store.receive(f"RMA-2026-00001{n}", "bench-t", "anna")
-            store.save_inspection(Inspection(
-                rma_code=f"RMA-2026-00001{n}", line_no=1, checklist_id="general", checklist_hash="ab" * 32,
-                answers=({"item": "damage", "kind": "pass_fail", "answer": "pass", "failed": False, "severity": None},),
-                suggested=final, final=final, started_at="2026-11-21T10:00:00.000+00:00"), "bench-t", "qc1")
+            store.save_inspection(
+                Inspection(
+                    rma_code=f"RMA-2026-00001{n}",
+                    line_no=1,
+                    checklist_id="general",
+                    checklist_hash="ab" * 32,
+                    answers=(
+                        {"item": "damage", "kind": "pass_fail", "answer": "pass", "failed": False, "severity": None},
+                    ),
+                    suggested=final,
+                    final=final,
+                    started_at="2026-11-21T10:00:00.000+00:00",
+                ),
+                "bench-t",
+                "qc1",
+            )
     folder = tmp_path / "checklists"
     shutil.copytree(standard_folder(), folder)
     (folder / "gadgets.yaml").write_text(GADGETS, encoding="utf-8")
@@ -95,8 +113,15 @@ async def test_at_120_columns_the_dispositions_show_beside_the_alerts(settings, 
         await wait_until(pilot, lambda: "resellable" in bar.counts)
         await pilot.pause(0.1)
         line = shown(bar)
-        for needed in ("PRINTER NOT READY: paper out", "1 CONFLICT", "OFFLINE 25 min", "DISK FULL",
-                       "res 1", "dsc 1", "scr 1"):
+        for needed in (
+            "PRINTER NOT READY: paper out",
+            "1 CONFLICT",
+            "OFFLINE 25 min",
+            "DISK FULL",
+            "res 1",
+            "dsc 1",
+            "scr 1",
+        ):
             assert needed in line, line
 
 
@@ -108,14 +133,25 @@ async def test_without_alerts_120_columns_show_everything_in_full(settings, stat
         await wait_until(pilot, lambda: "resellable" in bar.counts)
         await pilot.pause(0.1)
         line = shown(bar)
-        for full in ("STATION bench-t", "OPERATOR anna", "UNSENT", "resellable 1", "discounted 1", "scrapped 1",
-                     "PRINTER ready"):
+        for full in (
+            "STATION bench-t",
+            "OPERATOR anna",
+            "UNSENT",
+            "resellable 1",
+            "discounted 1",
+            "scrapped 1",
+            "PRINTER ready",
+        ):
             assert full in line, line
 
 
 def test_a_cut_segment_ends_in_an_ellipsis_and_a_short_outage_is_no_alarm():
-    header = Header(station="returns-bench-north-7", operator="anna", unsent=3,
-                    counts={"received": 14, "unexpected": 2, "resellable": 5})
+    header = Header(
+        station="returns-bench-north-7",
+        operator="anna",
+        unsent=3,
+        counts={"received": 14, "unexpected": 2, "resellable": 5},
+    )
     header.parts["camera"] = "CAMERA [b]live[/b]"
     header.set_sync(SyncState(False, waiting=2, last_error="server unreachable"))  # offline since just now
     line = fit(header.segments(), 40).plain
@@ -151,9 +187,11 @@ async def test_the_inspect_screen_at_80x24_shows_the_whole_checklist(settings, s
 
 # -- snapshots (pytest-textual-snapshot; `pytest --snapshot-update` accepts a deliberate change) -----------
 
+
 def calm(app) -> None:
     """What would differ between two runs of the same screen: toasts, a blinking cursor."""
     from textual.widgets import Input
+
     app.clear_notifications()
     for field in app.screen.query(Input):
         field.cursor_blink = False
@@ -169,6 +207,7 @@ def receive_after_a_misread(settings):
         await wait_until(pilot, lambda: app.screen.handled == 1 and "resellable" in app.header.counts)
         await pilot.pause(0.1)
         calm(app)
+
     return app, before
 
 
@@ -190,6 +229,7 @@ def inspect_half_way(settings, folder):
         await wait_until(pilot, lambda: "resellable" in app.header.counts)
         await pilot.pause(0.1)
         calm(app)
+
     return app, before
 
 

@@ -32,8 +32,13 @@ async def test_worker_pushes_in_the_background_and_the_header_shows_online_then_
     with Store(tmp_path / "station.db") as store:
         for i in range(25):
             store.receive(f"PARCEL-{i}", "bench-1", "anna")
-    settings = Settings(station="bench-1", db=str(tmp_path / "station.db"), server_url=server.url,
-                        server_token=token, sources={"db": "flag"})
+    settings = Settings(
+        station="bench-1",
+        db=str(tmp_path / "station.db"),
+        server_url=server.url,
+        server_token=token,
+        sources={"db": "flag"},
+    )
     app = make_app(settings)
     try:
         async with app.run_test(size=(140, 30)) as pilot:
@@ -71,20 +76,36 @@ async def test_header_shows_a_photo_the_station_cannot_send(tmp_path):
         with store.write() as conn:
             store.upsert_rma(conn, {"rma_code": "RMA-1", "status": "authorized"}, [{"sku": "S", "qty": 1}])
         store.receive("RMA-1", "bench-1", "anna")
-        store.save_inspection(Inspection(
-            rma_code="RMA-1", line_no=1, checklist_id="general", checklist_hash="ab" * 32,
-            answers=({"item": "works", "kind": "pass_fail", "answer": "fail", "failed": True, "severity": "major"},),
-            suggested="scrapped", final="scrapped", started_at="2026-11-21T10:00:00.000+00:00",
-            photos=({"item": "works", "sha256": "cd" * 32, "path": str(tmp_path / "gone.jpg"), "bytes": 10},)),
-            "bench-1", "qc1")
-    settings = Settings(station="bench-1", db=str(tmp_path / "station.db"), server_url=server.url,
-                        server_token=token, sources={"db": "flag"})
+        store.save_inspection(
+            Inspection(
+                rma_code="RMA-1",
+                line_no=1,
+                checklist_id="general",
+                checklist_hash="ab" * 32,
+                answers=(
+                    {"item": "works", "kind": "pass_fail", "answer": "fail", "failed": True, "severity": "major"},
+                ),
+                suggested="scrapped",
+                final="scrapped",
+                started_at="2026-11-21T10:00:00.000+00:00",
+                photos=({"item": "works", "sha256": "cd" * 32, "path": str(tmp_path / "gone.jpg"), "bytes": 10},),
+            ),
+            "bench-1",
+            "qc1",
+        )
+    settings = Settings(
+        station="bench-1",
+        db=str(tmp_path / "station.db"),
+        server_url=server.url,
+        server_token=token,
+        sources={"db": "flag"},
+    )
     app = make_app(settings)
     try:
         async with app.run_test(size=(160, 30)) as pilot:
             assert await wait_for(lambda: "PHOTO PROBLEM" in sync_line(app))
             assert "ONLINE" in sync_line(app) and "waiting 0" in sync_line(app) and "missing" in sync_line(app)
-            assert len(server_db.station_events("bench-1")) == 3   # received, item.inspected, rma.inspected
+            assert len(server_db.station_events("bench-1")) == 3  # received, item.inspected, rma.inspected
             await pilot.pause()
     finally:
         server.stop()
@@ -99,8 +120,13 @@ async def test_a_receipt_is_pushed_at_once_not_at_the_next_round(tmp_path):
     server = ServerThread(server_db, rate=0).start()
     with Store(tmp_path / "station.db") as store:
         store.add_operator("anna", "Anna Schmidt")
-    settings = Settings(station="bench-1", db=str(tmp_path / "station.db"), server_url=server.url,
-                        server_token=token, sources={"db": "flag"})
+    settings = Settings(
+        station="bench-1",
+        db=str(tmp_path / "station.db"),
+        server_url=server.url,
+        server_token=token,
+        sources={"db": "flag"},
+    )
     app = make_app(settings, operator="anna")
     try:
         async with app.run_test(size=(140, 30)):

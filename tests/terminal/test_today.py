@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -37,7 +37,7 @@ def test_the_day_starts_at_local_midnight_in_utc(berlin):
 def test_today_is_the_default():
     midnight = datetime.fromisoformat(start_of_day()).astimezone()
     assert midnight.date() == date.today() and (midnight.hour, midnight.minute) == (0, 0)
-    assert datetime.fromisoformat(start_of_day()).tzinfo == timezone.utc
+    assert datetime.fromisoformat(start_of_day()).tzinfo == UTC
 
 
 def test_totals_count_this_stations_day_and_what_is_unsent(db_path):

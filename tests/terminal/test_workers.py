@@ -52,6 +52,7 @@ async def test_a_failing_undo_shows_one_line_and_the_station_keeps_receiving(set
 async def test_a_failing_app_worker_is_one_line_not_the_end(settings, station_db):
     app = make_app(settings)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
+
         def broken(store):
             raise RuntimeError("the disk said no")
 
@@ -60,5 +61,6 @@ async def test_a_failing_app_worker_is_one_line_not_the_end(settings, station_db
         await wait_until(pilot, lambda: any("failed" in line for line in lines(app)))
         assert [line for line in lines(app) if "failed" in line] == [
             "header refresh failed (RuntimeError: the disk said no); the station keeps running — tell the "
-            "supervisor if it repeats"]
+            "supervisor if it repeats"
+        ]
         assert app.is_running

@@ -36,16 +36,29 @@ def footage(tmp_path_factory):
     Nothing, an RMA label held for two seconds, nothing, an item's EAN-13, nothing, the same RMA label again.
     """
     path = tmp_path_factory.mktemp("footage") / "bench-720p.avi"
-    return write_video(path, [Shot(None, 4), Shot(rma_label(RMA), 30), Shot(None, 12), Shot(item_label(EAN), 12),
-                              Shot(None, 12), Shot(rma_label(RMA), 10), Shot(None, 3)], HD, fps=15)
+    return write_video(
+        path,
+        [
+            Shot(None, 4),
+            Shot(rma_label(RMA), 30),
+            Shot(None, 12),
+            Shot(item_label(EAN), 12),
+            Shot(None, 12),
+            Shot(rma_label(RMA), 10),
+            Shot(None, 3),
+        ],
+        HD,
+        fps=15,
+    )
 
 
 @pytest.fixture(scope="session")
 def footage_1080p(tmp_path_factory):
     """A 1080p mp4 clip: one RMA label, a gap, another RMA label."""
     path = tmp_path_factory.mktemp("footage") / "bench-1080p.mp4"
-    return write_video(path, [Shot(None, 3), Shot(rma_label(RMA), 8), Shot(None, 10),
-                              Shot(rma_label(OTHER_RMA), 8)], FULL_HD, fps=15)
+    return write_video(
+        path, [Shot(None, 3), Shot(rma_label(RMA), 8), Shot(None, 10), Shot(rma_label(OTHER_RMA), 8)], FULL_HD, fps=15
+    )
 
 
 @pytest.fixture(scope="session")
@@ -53,10 +66,22 @@ def noisy_footage(tmp_path_factory):
     """A 1080p clip at 15 fps with a webcam's sensor grain (sigma 6) on a plain parcel side: the RMA label
     (Code 128 + DataMatrix), nothing, a light-on-dark QR code (a phone's screen), nothing, the printed 4x6 label."""
     path = tmp_path_factory.mktemp("footage") / "parcel-1080p-noisy.avi"
-    return write_video(path, [Shot(None, 3), Shot(rma_label(RMA, datamatrix=RMA), 8), Shot(None, 8),
-                              Shot(255 - qr_label(QR_TEXT, 6), 8, width_share=0.2), Shot(None, 8),
-                              Shot(printed_rma_label(OTHER_RMA), 10), Shot(None, 3)],
-                       FULL_HD, fps=15, noise=6.0, parcel=True)
+    return write_video(
+        path,
+        [
+            Shot(None, 3),
+            Shot(rma_label(RMA, datamatrix=RMA), 8),
+            Shot(None, 8),
+            Shot(255 - qr_label(QR_TEXT, 6), 8, width_share=0.2),
+            Shot(None, 8),
+            Shot(printed_rma_label(OTHER_RMA), 10),
+            Shot(None, 3),
+        ],
+        FULL_HD,
+        fps=15,
+        noise=6.0,
+        parcel=True,
+    )
 
 
 class MjpegCamera:
@@ -81,8 +106,11 @@ class MjpegCamera:
                 self.end_headers()
                 try:
                     for jpeg in jpegs:
-                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n"
-                                         % len(jpeg) + jpeg + b"\r\n")
+                        self.wfile.write(
+                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg)
+                            + jpeg
+                            + b"\r\n"
+                        )
                         time.sleep(1 / fps)
                     if after == "stall":
                         camera._stop.wait(30)

@@ -57,6 +57,7 @@ def run_reader(source, **kwargs) -> tuple[CameraReader, Recorder]:
 
 # -- debouncing --------------------------------------------------------------------
 
+
 def read(text):
     return Read(text, "Code128", "]C0")
 
@@ -103,6 +104,7 @@ def test_a_label_with_its_code_in_two_symbologies_is_one_scan():
 
 
 # -- video files ---------------------------------------------------------------------
+
 
 def test_each_label_in_a_720p_video_arrives_once(footage):
     reader, rec = run_reader(footage)
@@ -194,6 +196,7 @@ def test_snapshot_gives_a_full_frame(footage):
 
 # -- live cameras ------------------------------------------------------------------------
 
+
 def test_a_camera_that_is_not_there_is_retried_until_stopped():
     reader, rec = run_reader("9", retry_seconds=0.2)
     assert wait_for(lambda: rec.states)
@@ -202,8 +205,10 @@ def test_a_camera_that_is_not_there_is_retried_until_stopped():
     reader.stop(timeout=5)
     assert not reader.is_alive()
     assert rec.states[0].status == Status.ABSENT
-    assert rec.states[0].message == "camera 9 cannot be opened (not connected, or not a video OpenCV can read); " \
-                                    "retrying every 0.2 s"
+    assert (
+        rec.states[0].message == "camera 9 cannot be opened (not connected, or not a video OpenCV can read); "
+        "retrying every 0.2 s"
+    )
     assert rec.statuses[-1] == Status.STOPPED
 
 

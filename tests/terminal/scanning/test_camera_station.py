@@ -38,8 +38,9 @@ def expected_code():
 
 
 async def test_a_parcel_held_under_the_camera_is_received_once(demo_db, expected_code, tmp_path):
-    video = write_video(tmp_path / "bench.avi", [Shot(None, 3), Shot(rma_label(expected_code), 14), Shot(None, 2)],
-                        HD, fps=10)
+    video = write_video(
+        tmp_path / "bench.avi", [Shot(None, 3), Shot(rma_label(expected_code), 14), Shot(None, 2)], HD, fps=10
+    )
     app = make_app(settings(demo_db, str(video)), operator="anna")
     async with app.run_test(size=(120, 40)) as pilot:
         banner = app.screen.query_one(OutcomeBanner)

@@ -21,7 +21,8 @@ def test_a_label_photo_prints_file_format_text_per_barcode(tmp_path):
     result = run("decode", str(photo))
     assert result.exit_code == 0, result.output
     assert sorted(result.stdout.splitlines()) == sorted(
-        [f"{photo}\tCode128\t{RMA}", f"{photo}\tEAN-13\t{EAN13}", f"{photo}\tDataMatrix\tRMA-2026-000777"])
+        [f"{photo}\tCode128\t{RMA}", f"{photo}\tEAN-13\t{EAN13}", f"{photo}\tDataMatrix\tRMA-2026-000777"]
+    )
 
 
 def test_zbar_can_be_chosen_and_does_not_see_the_datamatrix(tmp_path):
@@ -51,8 +52,11 @@ def test_a_file_that_is_not_an_image_is_one_line_and_exit_1(tmp_path):
 def test_a_video_prints_each_scan_once_as_the_station_receives_it(footage):
     result = run("decode", "--video", str(footage), "--stats")
     assert result.exit_code == 0
-    assert result.stdout.splitlines() == [f"{footage}\tCode128\t{RMA}", f"{footage}\tEAN-13\t{EAN13}",
-                                          f"{footage}\tCode128\t{RMA}"]
+    assert result.stdout.splitlines() == [
+        f"{footage}\tCode128\t{RMA}",
+        f"{footage}\tEAN-13\t{EAN13}",
+        f"{footage}\tCode128\t{RMA}",
+    ]
     assert result.stderr.startswith("stats: 83 frames in ")
     assert " fps (" in result.stderr
 

@@ -50,6 +50,7 @@ def test_symbologies_the_station_does_not_use_are_not_read(decoder_class):
     assert decoder_class().decode(image) == []
     # ...while an unrestricted zxing-cpp does read it: the restriction is what keeps it out
     import zxingcpp
+
     assert [b.text for b in zxingcpp.read_barcodes(image)] == ["ABC123"]
 
 
@@ -92,8 +93,10 @@ def test_capture_decoding_and_photos_import_no_textual():
     import subprocess
     import sys
 
-    code = ("import sys, terminal.scanning.camera, terminal.scanning.decoders, terminal.scanning.synthetic, "
-            "terminal.photos; print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
+    code = (
+        "import sys, terminal.scanning.camera, terminal.scanning.decoders, terminal.scanning.synthetic, "
+        "terminal.photos; print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

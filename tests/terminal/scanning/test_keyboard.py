@@ -15,5 +15,10 @@ def test_the_private_key_name_is_checked_on_every_textual_major():
 
 def test_held_characters_become_the_key_events_a_terminal_sends():
     assert [(k.key, k.character, k.is_printable) for k in map(key_event, "a7-./ ")] == [
-        ("a", "a", True), ("7", "7", True), ("minus", "-", True), ("full_stop", ".", True),
-        ("slash", "/", True), ("space", " ", True)]
+        ("a", "a", True),
+        ("7", "7", True),
+        ("minus", "-", True),
+        ("full_stop", ".", True),
+        ("slash", "/", True),
+        ("space", " ", True),
+    ]

@@ -53,8 +53,11 @@ def reads_of(frames):
 
 
 SCENES = {
-    "RMA label: Code 128, EAN-13, DataMatrix": (rma_label(RMA, ean=EAN, datamatrix=RMA), {},
-                                                {("Code128", RMA), ("EAN-13", EAN13), ("DataMatrix", RMA)}),
+    "RMA label: Code 128, EAN-13, DataMatrix": (
+        rma_label(RMA, ean=EAN, datamatrix=RMA),
+        {},
+        {("Code128", RMA), ("EAN-13", EAN13), ("DataMatrix", RMA)},
+    ),
     "QR sticker": (qr_label(QR_TEXT), {"width_share": 0.2}, {("QR", QR_TEXT)}),
     "light-on-dark QR (a phone's screen)": (255 - qr_label(QR_TEXT), {"width_share": 0.2}, {("QR", QR_TEXT)}),
     "item EAN-13": (item_label(EAN), {"width_share": 0.25}, {("EAN-13", EAN13)}),
@@ -64,9 +67,11 @@ SCENES = {
 SMALL = (SMALL_DM, {"width_share": 3.5 * SMALL_DM.shape[1] / 10 / 1920, "angle": 10}, {("DataMatrix", GS1)})
 
 
-@pytest.mark.parametrize("scene, size", [pytest.param(scene, size, id=f"{scene}-{size[1]}p")
-                                         for scene in SCENES for size in (HD, FULL_HD)]
-                         + [pytest.param("small GS1 DataMatrix", FULL_HD, id="small GS1 DataMatrix-1080p")])
+@pytest.mark.parametrize(
+    "scene, size",
+    [pytest.param(scene, size, id=f"{scene}-{size[1]}p") for scene in SCENES for size in (HD, FULL_HD)]
+    + [pytest.param("small GS1 DataMatrix", FULL_HD, id="small GS1 DataMatrix-1080p")],
+)
 def test_every_family_is_read_on_noisy_frames_and_nothing_else(scene, size):
     label, options, expected = SCENES.get(scene, SMALL)
     frames = [parcel_frame(label, size, seed=s, **options) for s in range(3)]
@@ -88,8 +93,12 @@ def test_a_light_on_dark_qr_beside_an_rma_label_is_read_too():
     # left unread because something was already found in the frame
     bench = Bench(FULL_HD, seed=2, parcel=True)
     bench.image = frame(bench, rma_label(RMA), width_share=0.3, centre=(0.35, 0.5), angle=3, blur=1.0, noise=0)
-    frames = [frame(bench, 255 - qr_label(QR_TEXT, 6), width_share=0.15, centre=(0.75, 0.5), angle=-8, blur=0,
-                    noise=6, seed=s) for s in range(2)]
+    frames = [
+        frame(
+            bench, 255 - qr_label(QR_TEXT, 6), width_share=0.15, centre=(0.75, 0.5), angle=-8, blur=0, noise=6, seed=s
+        )
+        for s in range(2)
+    ]
     assert reads_of(frames) == [{("Code128", RMA), ("QR", QR_TEXT)}] * 2
 
 
@@ -108,17 +117,30 @@ def test_gs1_128_on_a_noisy_frame_is_still_an_item_scan():
 # -- photographs -----------------------------------------------------------------------
 
 STATION_FORMATS = zxingcpp.barcode_formats_from_str("Code128,EAN13,UPCA,EAN8,DataMatrix,QRCode")
-ZBAR_SYMBOLS = [pyzbar.ZBarSymbol.CODE128, pyzbar.ZBarSymbol.EAN13, pyzbar.ZBarSymbol.UPCA,
-                pyzbar.ZBarSymbol.EAN8, pyzbar.ZBarSymbol.QRCODE]
-ZXING_NAMES = {"Code128": "Code128", "EAN13": "EAN-13", "UPCA": "UPC-A", "EAN8": "EAN-8", "DataMatrix": "DataMatrix",
-               "QRCode": "QR"}
+ZBAR_SYMBOLS = [
+    pyzbar.ZBarSymbol.CODE128,
+    pyzbar.ZBarSymbol.EAN13,
+    pyzbar.ZBarSymbol.UPCA,
+    pyzbar.ZBarSymbol.EAN8,
+    pyzbar.ZBarSymbol.QRCODE,
+]
+ZXING_NAMES = {
+    "Code128": "Code128",
+    "EAN13": "EAN-13",
+    "UPCA": "UPC-A",
+    "EAN8": "EAN-8",
+    "DataMatrix": "DataMatrix",
+    "QRCode": "QR",
+}
 ZBAR_NAMES = {"CODE128": "Code128", "EAN13": "EAN-13", "UPCA": "UPC-A", "EAN8": "EAN-8", "QRCODE": "QR"}
 
 
 def raw_zxing(image):
     """zxing-cpp as it comes (its default passes), on the station's formats."""
-    return [(ZXING_NAMES[c.format.name], c.text) for c in
-            zxingcpp.read_barcodes(image, formats=STATION_FORMATS, text_mode=zxingcpp.TextMode.Plain)]
+    return [
+        (ZXING_NAMES[c.format.name], c.text)
+        for c in zxingcpp.read_barcodes(image, formats=STATION_FORMATS, text_mode=zxingcpp.TextMode.Plain)
+    ]
 
 
 def raw_pyzbar(image):
@@ -163,8 +185,11 @@ def test_rma_decode_reads_every_family_in_photographs_at_least_as_often_as_raw_z
     wrong = []
     for path, p in photos:
         grey = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2GRAY)
-        for name, reads in (("rma decode", printed[str(path)]), ("raw zxing-cpp", raw_zxing(grey)),
-                            ("raw pyzbar", raw_pyzbar(grey))):
+        for name, reads in (
+            ("rma decode", printed[str(path)]),
+            ("raw zxing-cpp", raw_zxing(grey)),
+            ("raw pyzbar", raw_pyzbar(grey)),
+        ):
             good = [r for r in reads if same(r, p.format, p.text)]
             counts[name][family(p.format, p.text)] += bool(good)
             if name == "rma decode":

@@ -46,8 +46,9 @@ def test_a_folder_that_cannot_be_written_is_one_clear_error(tmp_path):
 
 
 async def test_the_station_takes_a_photo_from_its_camera(footage, tmp_path):
-    app = make_app(Settings(station="qc-1", db=str(tmp_path / "station.db"), camera=str(footage),
-                            sources={"db": "flag"}))
+    app = make_app(
+        Settings(station="qc-1", db=str(tmp_path / "station.db"), camera=str(footage), sources={"db": "flag"})
+    )
     async with app.run_test() as pilot:
         photo = await app.camera.take_photo()
         await pilot.pause()
