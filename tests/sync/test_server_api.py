@@ -12,6 +12,7 @@ from sync.client import NotAuthorized, Refused, SyncClient
 from sync.protocol import MAX_BATCH
 from tests.helpers.server_queries import row_counts
 from tests.helpers.server_thread import ServerThread
+from tests.helpers.tls import server_certificate
 
 
 def auth(token: str) -> dict:
@@ -228,40 +229,14 @@ def test_checklists_reach_the_station(server, tokens, make_station):
 
 
 def test_tls_is_verified_and_a_private_ca_can_be_named(sqlite_storage, sqlite_tokens, tmp_path, make_station):
-    import subprocess
 
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
-
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=rma test CA")
-    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
-    (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    openssl(
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "1",
-        "-extfile",
-        "san.ext",
-    )
-    server = ServerThread(
-        sqlite_storage.db, rate=0, tls_cert=str(tmp_path / "server.pem"), tls_key=str(tmp_path / "server.key")
-    ).start()
+    ca, cert, key = server_certificate(tmp_path)
+    server = ServerThread(sqlite_storage.db, rate=0, tls_cert=str(cert), tls_key=str(key)).start()
     try:
         a = make_station("A", events=3)
         with pytest.raises(Refused, match="TLS verification"):
             SyncClient(server.url, sqlite_tokens["A"], attempts=1).sync(a)
-        report = SyncClient(server.url, sqlite_tokens["A"], ca_path=str(tmp_path / "ca.pem")).sync(a)
+        report = SyncClient(server.url, sqlite_tokens["A"], ca_path=str(ca)).sync(a)
         assert server.url.startswith("https://") and report.waiting == 0
         assert len(sqlite_storage.db.station_events("A")) == 3
     finally:

@@ -17,6 +17,7 @@ from textual.content import Content
 from sync.client import Retryable
 from terminal.sync_worker import SyncWorker
 from tests.helpers.server_thread import ServerThread
+from tests.helpers.tls import server_certificate
 from tests.sync.conftest import CUTS
 from tests.sync.test_sync_exactly_once import client_for, outbox
 
@@ -224,37 +225,12 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
 def test_a_tls_answer_spoiled_on_the_way_is_a_passing_failure_not_a_certificate_problem(
     sqlite_storage, sqlite_tokens, tmp_path, make_station, how
 ):
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
-
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=rma test CA")
-    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
-    (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    openssl(
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "1",
-        "-extfile",
-        "san.ext",
-    )
-    server = ServerThread(
-        sqlite_storage.db, rate=0, tls_cert=str(tmp_path / "server.pem"), tls_key=str(tmp_path / "server.key")
-    ).start()
+    ca, cert, key = server_certificate(tmp_path)
+    server = ServerThread(sqlite_storage.db, rate=0, tls_cert=str(cert), tls_key=str(key)).start()
     cutter = TlsCutter(server.port, how)
     try:
         a = make_station("A", events=5)
-        client = client_for(f"https://127.0.0.1:{cutter.port}", sqlite_tokens["A"], ca_path=str(tmp_path / "ca.pem"))
+        client = client_for(f"https://127.0.0.1:{cutter.port}", sqlite_tokens["A"], ca_path=str(ca))
         report = client.sync(a)
         assert cutter.cut == 1  # the answer to the push was spoiled; the server had stored the events
         assert report.waiting == 0
