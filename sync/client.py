@@ -335,13 +335,9 @@ class SyncClient:
             batch = [e for e in store.events(after_seq=acked, limit=self.batch) if e.seq <= upto]
             if not batch:
                 break
-            try:
-                result = self._send(seqs, acked, batch)
-            except Refused as exc:
-                if exc.status != 413 or len(batch) == 1:
-                    raise
-                self.batch = max(1, len(batch) // 2)  # big payloads: smaller batches fit the body limit
-                continue
+            result = self._send(seqs, acked, batch)
+            if result is None:
+                continue  # the batch was too big for the server: self.batch is halved, go again
             theirs = sorted(seqs.local(r.seq) for r in result.rejected)  # held under another event id
             acked = theirs[0] - 1 if theirs else batch[-1].seq
             with store.write() as conn:
@@ -383,8 +379,11 @@ class SyncClient:
             store.set_state(conn, "acked_seq", str(acked))
         return detail
 
-    def _send(self, seqs: SeqMap, acked: int, batch: list[Event]) -> PushResult:
-        """POST one batch of outbox events after outbox seq ``acked``, under the seqs the server knows them by."""
+    def _send(self, seqs: SeqMap, acked: int, batch: list[Event]) -> PushResult | None:
+        """POST one batch of outbox events after outbox seq ``acked``, under the seqs the server knows them by.
+
+        None when the server found the body too big (413): ``self.batch`` is halved for the next try.
+        """
         body = {
             "after_seq": seqs.wire_after(acked),
             "events": [
@@ -401,7 +400,13 @@ class SyncClient:
                 for e in batch
             ],
         }
-        result = self.call("POST", "/events", PushResult, json=body)
+        try:
+            result = self.call("POST", "/events", PushResult, json=body)
+        except Refused as exc:
+            if exc.status != 413 or len(batch) == 1:
+                raise
+            self.batch = max(1, len(batch) // 2)  # big payloads: smaller batches fit the body limit
+            return None
         if result.epoch != self.epoch:
             raise EpochChanged(f"server epoch changed to {result.epoch}")
         return result
@@ -417,13 +422,9 @@ class SyncClient:
             batch = [e for e in batch if boundary is None or e.seq <= boundary]
             if not batch:
                 break
-            try:
-                result = self._send(seqs, acked, batch)
-            except Refused as exc:
-                if exc.status != 413 or len(batch) == 1:
-                    raise
-                self.batch = max(1, len(batch) // 2)  # big payloads: smaller batches fit the body limit
-                continue
+            result = self._send(seqs, acked, batch)
+            if result is None:
+                continue  # the batch was too big for the server: self.batch is halved, go again
             report.pushed += len(batch)
             rejected = [dict(r.model_dump(), seq=seqs.local(r.seq)) for r in result.rejected]
             report.rejected.extend(rejected)
