@@ -8,6 +8,7 @@ import threading
 
 import click
 
+from sync.store import StoreError
 from terminal.cli.common import db_option, fail, open_store, settings_from
 
 
@@ -71,6 +72,8 @@ def sync_command(
                 _show(client.sync(store))
             except SyncError as exc:
                 fail(sync_failure(exc, settings.server_url, store.unsent_count()))
+            except StoreError as exc:  # the station's own database: busy, locked, full
+                fail(str(exc))
             return
         failures = 0
         while not stop.is_set():
@@ -85,6 +88,9 @@ def sync_command(
 
                 if isinstance(exc, NotAuthorized):
                     sys.exit(1)
+                failures += 1
+            except StoreError as exc:  # the station's own database (busy, locked, full): the next round tries
+                click.echo(f"rma sync: {exc}", err=True)
                 failures += 1
             except KeyboardInterrupt:
                 break

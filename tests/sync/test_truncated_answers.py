@@ -238,3 +238,52 @@ def test_a_tls_answer_spoiled_on_the_way_is_a_passing_failure_not_a_certificate_
     finally:
         cutter.close()
         server.stop()
+
+
+def test_sync_watch_goes_on_when_its_own_database_is_busy(
+    sqlite_storage, sqlite_server, sqlite_tokens, make_station, until
+):
+    """Another program holds the station database's write lock for a while: one line, then the events go."""
+    import sqlite3
+
+    a = make_station("A", events=5)
+    holder = sqlite3.connect(a.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # a writer that does not let go (a backup tool, a stuck process)
+    watch = subprocess.Popen(
+        [*RMA, "sync", "--watch", "--interval", "0.05", "--db", str(a.path), "--server", sqlite_server.url,
+         "--token", sqlite_tokens["A"]],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV,
+    )  # fmt: skip
+    try:
+        exited = until(lambda: watch.poll() is not None, 7)  # longer than a round waits for the lock
+        assert not exited, watch.stderr.read()
+        holder.execute("ROLLBACK")
+        assert until(lambda: len(sqlite_storage.db.station_events("A")) == 5 or watch.poll() is not None, 60)
+        assert watch.poll() is None, watch.stderr.read()
+    finally:
+        holder.close()
+        watch.send_signal(signal.SIGTERM)
+        _, errors = watch.communicate(timeout=60)
+    assert watch.returncode == 0 and "Traceback" not in errors, errors
+    lines = errors.splitlines()
+    assert lines and all(ln.startswith("rma sync: ") for ln in lines), errors
+    assert "busy" in lines[0] or "locked" in lines[0], lines[0]
+    assert sqlite_storage.db.station_events("A") == outbox(a)
+
+
+def test_sync_once_with_its_database_busy_is_one_line_and_exit_1(sqlite_server, sqlite_tokens, make_station):
+    import sqlite3
+
+    a = make_station("A", events=2)
+    holder = sqlite3.connect(a.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        done = subprocess.run(
+            [*RMA, "sync", "--once", "--db", str(a.path), "--server", sqlite_server.url, "--token", sqlite_tokens["A"]],
+            capture_output=True, text=True, timeout=120, env=ENV,
+        )  # fmt: skip
+    finally:
+        holder.close()
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith("rma: ") and "locked by another program" in line, line
