@@ -29,10 +29,8 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -42,8 +40,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sync_bench import server_databases
+
 from server.db import ServerDb
-from tests.helpers.local_postgres import LocalPostgres, free_port
+from tests.helpers.local_postgres import free_port
 
 RMA = [sys.executable, "-c", "from terminal.cli import main; main()"]
 TICK = os.sysconf("SC_CLK_TCK")
@@ -90,6 +90,21 @@ def family(root: int) -> list[int]:
         found.append(pid)
         todo.extend(parents.get(pid, []))
     return found
+
+
+def postmaster(url: str) -> int | None:
+    """The PostgreSQL server process behind ``url`` (its command line names the port), None for SQLite."""
+    if not url.startswith("postgresql"):
+        return None
+    port = f"-p {url.rsplit(':', 1)[1].split('/')[0]}"
+    for entry in os.listdir("/proc"):
+        try:
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if entry.isdigit() and "postgres" in command and port in command and "-D" in command:
+            return int(entry)
+    return None
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -359,31 +374,19 @@ def main() -> None:
     kinds = ["sqlite", "postgresql"] if a.db == "both" else [a.db]
     for kind in kinds:
         for workers in [1] if kind == "sqlite" else [int(w) for w in a.workers.split(",")]:
-            work = Path(tempfile.mkdtemp(prefix=f"rma-server-bench-{kind}-"))
-            pg = None
-            try:
-                if kind == "sqlite":
-                    url = str(work / "server.db")
-                else:
-                    pg = LocalPostgres(fsync=True).start()
-                    url = pg.create_database("bench")
+            for _, url, _work in server_databases(kind):  # a fresh database (cluster) per run, removed after
                 db = ServerDb(url)
                 tokens = {f"st{i:03d}": db.add_station(f"st{i:03d}") for i in range(a.stations)}
                 proc, port = start_rma_server(url, workers)
-                pg_pid = int((pg.dir / "data" / "postmaster.pid").read_text().split()[0]) if pg else None
-                print(f"-- {kind}, {workers} process(es): running", file=sys.stderr, flush=True)
                 try:
                     rows += measure(
-                        f"{kind}, {workers} process{'es' if workers > 1 else ''}", proc, port, tokens, a, db, pg_pid
-                    )
+                        f"{kind}, {workers} process{'es' if workers > 1 else ''}",
+                        proc, port, tokens, a, db, postmaster(url),
+                    )  # fmt: skip
                 finally:
                     proc.terminate()
                     proc.wait(20)
                     db.close()
-            finally:
-                if pg:
-                    pg.stop()
-                shutil.rmtree(work, ignore_errors=True)
 
     print(
         f"machine: {os.cpu_count()} cores; {a.stations} stations in one asyncio process; paced {a.rate} events/s "
