@@ -19,7 +19,17 @@ import platformdirs
 
 APP_NAME = "rma-station"
 CONFIG_ENV = "RMA_STATION_CONFIG"
-KEYS = ("station", "db", "server_url", "server_token", "printer", "camera", "supervisor_required", "undo_grace_minutes")
+KEYS = (
+    "station",
+    "db",
+    "server_url",
+    "server_token",
+    "printer",
+    "camera",
+    "language",
+    "supervisor_required",
+    "undo_grace_minutes",
+)
 # What a supervisor's badge must approve (a site setting): a disposition override, an undo of another
 # operator's receipt, an undo of a receipt older than undo_grace_minutes.
 APPROVALS = ("override", "undo_other", "undo_old")
@@ -68,6 +78,7 @@ class Settings:
     server_token: str = ""
     printer: str = ""
     camera: str = ""
+    language: str = ""  # "en" or "zh-CN"; empty: $RMA_LANGUAGE, then the system's (terminal.i18n.choose)
     supervisor_required: tuple[str, ...] = APPROVALS
     undo_grace_minutes: float = 5.0
     config_path: Path | None = None

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 
 from sync.store import Store
+from terminal import i18n
 from terminal.config import Settings
+
+# Tests read English unless they choose otherwise, whatever the machine's locale says; a command
+# started by a test inherits this. (A station.toml or --language in a test still wins.)
+os.environ.pop(i18n.LANGUAGE_ENV, None)
+os.environ["LANGUAGE"] = "en"
+
+
+@pytest.fixture(autouse=True)
+def english_again():
+    """A test that switches the language leaves the next one in English."""
+    yield
+    if i18n.current() != "en":
+        i18n.use("en")
 
 
 @pytest.fixture

@@ -12,10 +12,12 @@ module of its own (``station``, ``receiving``, ``operators``, ``sync``,
 from __future__ import annotations
 
 import sys
+from gettext import gettext as _
 
 import click
 
 from terminal import config as station_config
+from terminal import i18n
 from terminal.cli import checklist, decode, label, operators, receiving, station, sync
 from terminal.cli.common import fail
 
@@ -40,6 +42,8 @@ class OneLineGroup(click.Group):
         return found
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        args = config_first(list(sys.argv[1:] if args is None else args))
+        speak(args)
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
@@ -47,11 +51,11 @@ class OneLineGroup(click.Group):
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else (prog_name or "rma")
             message = " ".join(exc.format_message().split()).rstrip(".")
-            fail(f"{message} (see {where} --help)", exc.exit_code)
+            fail(_("{message} (see {where} --help)").format(message=message, where=where), exc.exit_code)
         except click.ClickException as exc:
             fail(" ".join(exc.format_message().split()), exc.exit_code)
         except click.Abort:
-            fail("stopped; nothing more was done")
+            fail(_("stopped; nothing more was done"))
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -77,10 +81,16 @@ def _server_missing() -> None:
     default=None,
     help=f"Station config file (default: ${station_config.CONFIG_ENV}, then {station_config.default_config_path()}).",
 )
+@click.option(
+    "--language",
+    default=None,
+    metavar="en|zh-CN",
+    help=f"Language of screens and messages (default: ${i18n.LANGUAGE_ENV}, then station.toml, then the system's).",
+)
 @click.pass_context
-def rma(ctx: click.Context, config: str | None) -> None:
+def rma(ctx: click.Context, config: str | None, language: str | None) -> None:
     """RMA Station: receive, inspect and sort customer returns, offline first."""
-    ctx.obj = {"config": config}
+    ctx.obj = {"config": config}  # the language was chosen before parsing: OneLineGroup.main
 
 
 @rma.group("import")
@@ -106,21 +116,48 @@ for command in (
 del command
 
 
-def config_first(args: list[str]) -> list[str]:
-    """Let ``--config PATH`` stand anywhere (``rma station --config x.toml``), as people type it.
+GROUP_OPTIONS = ("--config", "--language")
 
-    Click only takes a group's options before the subcommand, so it is moved there.
+
+def config_first(args: list[str]) -> list[str]:
+    """Let ``--config PATH`` and ``--language L`` stand anywhere (``rma station --config x.toml``).
+
+    Click only takes a group's options before the subcommand, so they are moved there.
     """
-    for n, arg in enumerate(args):
-        if arg == "--":
-            break
-        if arg.startswith("--config="):
-            return [arg, *args[:n], *args[n + 1 :]]
-        if arg == "--config" and n + 1 < len(args):
-            return [arg, args[n + 1], *args[:n], *args[n + 2 :]]
+    for option in GROUP_OPTIONS:
+        for n, arg in enumerate(args):
+            if arg == "--":
+                break
+            if arg.startswith(option + "="):
+                args = [arg, *args[:n], *args[n + 1 :]]
+                break
+            if arg == option and n + 1 < len(args):
+                args = [arg, args[n + 1], *args[:n], *args[n + 2 :]]
+                break
     return args
+
+
+def speak(args: list[str]) -> None:
+    """Choose the language before Click parses anything, so even a usage error is in it.
+
+    ``--language`` wins, then $RMA_LANGUAGE, then ``language`` in station.toml (``--config``).
+    """
+    args = args[: args.index("--")] if "--" in args else args
+    given = {option: value for option, value in zip(args, [*args[1:], None], strict=True) if option in GROUP_OPTIONS}
+    for arg in args:
+        option, equals, value = arg.partition("=")
+        if equals and option in GROUP_OPTIONS:
+            given[option] = value
+    try:
+        configured = station_config.load(given.get("--config")).language
+    except station_config.ConfigError:
+        configured = None  # the command that reads the file says what is wrong with it
+    try:
+        i18n.use(i18n.choose(given.get("--language"), configured))
+    except i18n.UnknownLanguage as exc:
+        fail(str(exc), 2)
 
 
 def main() -> None:
     """Console-script entry point."""
-    rma(args=config_first(sys.argv[1:]), prog_name="rma")
+    rma(prog_name="rma")
