@@ -110,11 +110,15 @@ class SyncWorker:
             self._wake.wait(min(self.max_interval, self.interval * 2 ** min(failures, 6)))
             self._wake.clear()
             self._hold(store, client)
+        if client is not None:
+            client.close()
+        if store is not None:
+            store.close()
 
     def _hold(self, store: Store | None, client: SyncClient | None) -> None:
         """After a slow answer, let the receipts that woke the worker wait (at most ``MAX_HOLD``) for more.
 
-        A full batch goes at once; so does everything when the worker stops.
+        A full batch waiting goes at once; a stopped worker does not wait.
         """
         woken_at = self._woken_at
         if woken_at is None or store is None or client is None:
@@ -130,10 +134,6 @@ class SyncWorker:
                 return  # the round says what is wrong with the database
             self._wake.wait(wait)  # each new receipt wakes it to count again
             self._wake.clear()
-        if client is not None:
-            client.close()
-        if store is not None:
-            store.close()
 
     def _status(self, store: Store | None, online: bool, error: str) -> SyncStatus:
         waiting = conflicts = 0
