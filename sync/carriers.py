@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from gettext import gettext as _
 
 S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
@@ -55,9 +56,16 @@ class Carrier:
     suffix: str = ""
     check: Callable[[str], bool] | None = None
 
-    def fits(self, text: str) -> bool:
-        """Whether ``text`` (upper case, no spaces) is a number in this format."""
-        return re.fullmatch(self.number, text) is not None
+    @cached_property
+    def _barcode(self) -> re.Pattern[str]:
+        return re.compile(f"(?P<number>{self.number})(?:{self.suffix})?")
+
+    def read(self, compact: str) -> str | None:
+        """The tracking number a waybill barcode's text (upper case, no spaces) holds, or None if not this format."""
+        match = self._barcode.fullmatch(compact)
+        if match is None and "-" in compact:  # a number typed in groups: SF-1023-5744-7021-5
+            match = self._barcode.fullmatch(compact.replace("-", ""))
+        return match["number"] if match else None
 
 
 CARRIERS: tuple[Carrier, ...] = (
@@ -108,11 +116,7 @@ def waybill(text: str) -> Waybill | None:
     """The carrier and tracking number a scanned waybill barcode holds, or None when it fits no format here."""
     compact = re.sub(r"\s+", "", text).upper()
     for carrier in CARRIERS:
-        match = re.fullmatch(f"({carrier.number})(?:{carrier.suffix})?" if carrier.suffix else carrier.number, compact)
-        if match is None and "-" in compact and not carrier.suffix:
-            match = re.fullmatch(carrier.number, compact.replace("-", ""))  # typed in groups: SF-1023-5744-7021-5
-        if match is None:
-            continue
-        number = match.group(1) if carrier.suffix else match.group(0)
-        return Waybill(carrier, number, carrier.check(number) if carrier.check else True)
+        number = carrier.read(compact)
+        if number is not None:
+            return Waybill(carrier, number, carrier.check(number) if carrier.check else True)
     return None
