@@ -79,6 +79,9 @@ from sync.protocol import (
 from sync.store import Event, PhotoUpload, SeqMap, Store
 
 MAX_RETRY_AFTER = 600.0  # seconds
+SLOW_ANSWER = 0.25  # seconds: a push answered slower than this finds the server busy
+MAX_HOLD = 1.0  # seconds: the longest a receipt waits, after a slow answer, for more to push with it
+IDLE_LINK = 10.0  # seconds after a slow answer with nothing pushed: the link counts as quiet again
 
 
 class SyncError(Exception):
@@ -158,8 +161,36 @@ class SyncReport:
         return text
 
 
+@dataclass
+class PushPacing:
+    """When the next push goes: at once on a quiet link; after a slow answer, up to ``hold`` seconds later.
+
+    A busy server answers slowly; one push of many events costs it far less
+    than many pushes of one each, so after a slow answer the receipts that
+    follow wait a little for more to go with them — never longer than
+    ``hold`` after the first of them, and not at all once the last slow answer
+    is ``idle`` seconds older than that receipt (the first push after a receipt
+    on a quiet link goes at once).  Times are ``time.monotonic()`` seconds.
+    """
+
+    slow: float = SLOW_ANSWER
+    hold: float = MAX_HOLD
+    idle: float = IDLE_LINK
+    slow_at: float | None = None  # when the last push answered slowly; None after a quick one
+
+    def answered(self, seconds: float, at: float) -> None:
+        """A push was answered after ``seconds``, at time ``at``."""
+        self.slow_at = at if seconds > self.slow else None
+
+    def delay(self, waiting_since: float, now: float) -> float:
+        """How much longer receipts waiting since ``waiting_since`` should wait before they are pushed."""
+        if self.slow_at is None or waiting_since - self.slow_at > self.idle:
+            return 0.0
+        return max(0.0, min(self.hold, waiting_since + self.hold - now))
+
+
 class SyncClient:
-    """Push and pull for one station against one server."""
+    """Push and pull for one station against one server; ``pacing`` says how its pushes were answered."""
 
     def __init__(
         self,
@@ -186,6 +217,7 @@ class SyncClient:
         self.batch, self.page = min(batch, MAX_BATCH), page
         self.photo_recheck = photo_recheck  # seconds before a photo the server held is asked about again
         self.stop = stop or threading.Event()
+        self.pacing = PushPacing()
         self.session = requests.Session()
         self.session.headers.update({"Authorization": f"Bearer {token}", "User-Agent": "rma-station-sync/1"})
         # passed on every request: a Session-level verify loses to REQUESTS_CA_BUNDLE (psf/requests#3829)
@@ -400,8 +432,10 @@ class SyncClient:
                 for e in batch
             ],
         }
+        started = time.monotonic()
         try:
             result = self.call("POST", "/events", PushResult, json=body)
+            self.pacing.answered(time.monotonic() - started, time.monotonic())
         except Refused as exc:
             if exc.status != 413 or len(batch) == 1:
                 raise

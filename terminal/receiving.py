@@ -6,6 +6,7 @@ import contextlib
 
 import biip
 
+from sync.carriers import waybill
 from sync.store import Outcome, Receipt, Store, StoreError
 from terminal.scanning import Kind, Scan
 
@@ -48,7 +49,11 @@ class NotRead(Exception):
 
 
 def check_digit_problem(text: str) -> str:
-    """Why ``text`` is a misread product code (an EAN/UPC length with a wrong check digit), or ""."""
+    """Why ``text`` is a misread: a product code (an EAN/UPC length) or a carrier's number with a wrong check
+    digit, or ""; a carrier's waybill number in the shape of a product code is not a misread product code."""
+    found = waybill(text)
+    if found is not None:
+        return found.problem
     if not (text.isdigit() and len(text) in GTIN_LENGTHS):
         return ""
     try:
@@ -58,18 +63,31 @@ def check_digit_problem(text: str) -> str:
     return "" if ok else f"{text}: check digit wrong — scan again. Nothing recorded."
 
 
+def product_code(text: str, item_barcode: bool) -> bool:
+    """Whether a receiving scan that names no RMA is a product barcode (NOT AN RMA) rather than a parcel's.
+
+    ``item_barcode``: the scan reads as a GTIN or GS1 string.  A carrier's
+    waybill number stays a parcel's unless it is also a valid EAN-8, UPC-A or
+    EAN-13 (a GTIN-14 is a case code, never on a returned parcel).
+    """
+    if not item_barcode or waybill(text) is None:
+        return item_barcode
+    return text.isdigit() and len(text) in (8, 12, 13)
+
+
 def receive_at_bench(
     store: Store, text: str, station: str, operator: str, *, item_barcode: bool = False
 ) -> tuple[Receipt, list[dict]]:
     """Receive a scan, and fetch the conflicts the server reported for its RMA (one database job).
 
     A product-code-shaped scan with a wrong check digit that names no RMA is
-    :class:`NotRead` — as at the inspection bench — not an unexpected parcel.
+    :class:`NotRead` — as at the inspection bench — not an unexpected parcel;
+    so is a carrier's number with a wrong check digit (China Post's S10).
     """
     problem = check_digit_problem(text)
     if problem and store.find_rma(text) is None:
         raise NotRead(problem)
-    receipt = store.receive(text, station, operator, item_barcode=item_barcode)
+    receipt = store.receive(text, station, operator, item_barcode=product_code(text, item_barcode))
     return receipt, (store.sync_conflicts(receipt.rma.code) if receipt.rma else [])
 
 
@@ -94,7 +112,7 @@ def receive_typed(store: Store, scan: Scan, station: str, operator: str) -> tupl
         return False, f"NOT READ {scan.problem}"
     if scan.kind != Kind.PARCEL and scan.kind != Kind.ITEM:
         return False, f"{Outcome.NOT_AN_RMA.value} {scan.shown} is a {scan.kind.value} barcode"
-    receipt = store.receive(scan.text, station, operator, item_barcode=scan.kind == Kind.ITEM)
+    receipt = store.receive(scan.text, station, operator, item_barcode=product_code(scan.text, scan.kind == Kind.ITEM))
     return receipt.outcome == Outcome.RECEIVED, f"{receipt.outcome.value} {describe(receipt)}"
 
 

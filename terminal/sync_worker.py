@@ -6,11 +6,16 @@ alongside the screen's database thread) and reports each round to the app as
 a :class:`~terminal.messages.SyncStatus` message — ``post_message`` is thread-safe, and the
 worker never touches a widget.  Offline is the normal case, not an error: the
 header says so and the worker tries again, backing off while it fails.
+
+A receipt wakes the worker (:meth:`SyncWorker.sync_now`) and is pushed at
+once on a quiet link; after a slow answer it waits up to a second for the
+receipts that follow, so they go in one push (:class:`~sync.client.PushPacing`).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from sync.client import NotAuthorized, Retryable, SyncClient, SyncError
@@ -39,6 +44,7 @@ class SyncWorker:
         self.interval, self.max_interval = interval, max_interval
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._woken_at: float | None = None  # when the first receipt since the last round woke the worker
         self._thread = threading.Thread(target=self._run, name="station-sync", daemon=True)
         self.last_success = ""
 
@@ -58,6 +64,8 @@ class SyncWorker:
 
     def sync_now(self) -> None:
         """Cut the current wait short (e.g. right after a receipt)."""
+        if self._woken_at is None:
+            self._woken_at = time.monotonic()
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -83,6 +91,7 @@ class SyncWorker:
                         attempts=2,
                         timeout=(3.05, 15),
                     )
+                self._woken_at = None  # receipts from now on wake the next round
                 report = client.sync(store)
                 online, failures = True, 0
                 if report.photo_error:  # the events went through; only the photos wait
@@ -100,10 +109,31 @@ class SyncWorker:
                 self.report(self._status(store, online, error))
             self._wake.wait(min(self.max_interval, self.interval * 2 ** min(failures, 6)))
             self._wake.clear()
+            self._hold(store, client)
         if client is not None:
             client.close()
         if store is not None:
             store.close()
+
+    def _hold(self, store: Store | None, client: SyncClient | None) -> None:
+        """After a slow answer, let the receipts that woke the worker wait (at most ``MAX_HOLD``) for more.
+
+        A full batch waiting goes at once; a stopped worker does not wait.
+        """
+        woken_at = self._woken_at
+        if woken_at is None or store is None or client is None:
+            return
+        while not self._stop.is_set():
+            wait = client.pacing.delay(woken_at, time.monotonic())
+            if wait <= 0:
+                return
+            try:
+                if store.unsent_count() >= client.batch:
+                    return
+            except StoreError:
+                return  # the round says what is wrong with the database
+            self._wake.wait(wait)  # each new receipt wakes it to count again
+            self._wake.clear()
 
     def _status(self, store: Store | None, online: bool, error: str) -> SyncStatus:
         waiting = conflicts = 0

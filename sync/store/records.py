@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from sync.carriers import waybill
+
 # Tracking numbers are matched on their rightmost characters: carriers print
 # routing data (postcode, service code) in front of the number itself.
 TRACKING_TAIL = 10
@@ -208,3 +210,10 @@ def lookup_key(text: str) -> str:
 def digits_and_letters(text: str) -> str:
     """A tracking number without spaces or dashes, upper case (as carriers compare them)."""
     return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def tracking_key(text: str) -> str:
+    """The form tracking numbers are stored and matched in: a carrier's waybill barcode gives the number it
+    holds (``sync.carriers``: JD's per-parcel suffix dropped); anything else its digits and letters."""
+    found = waybill(text)
+    return found.number if found else digits_and_letters(text)

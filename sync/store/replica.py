@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from sync.clock import utc_now
 from sync.store.base import StoreBase
 from sync.store.errors import StoreError
-from sync.store.records import MIN_TRACKING_LENGTH, TRACKING_TAIL, Line, Rma, digits_and_letters, lookup_key
+from sync.store.records import MIN_TRACKING_LENGTH, TRACKING_TAIL, Line, Rma, lookup_key, tracking_key
 
 
 class Replica(StoreBase):
@@ -67,7 +67,7 @@ class Replica(StoreBase):
             ],
         )
         for number in tracking_numbers:
-            key = digits_and_letters(number)
+            key = tracking_key(number)
             if key:
                 conn.execute(
                     "INSERT INTO tracking_numbers VALUES (?, ?, ?) "
@@ -168,7 +168,7 @@ class Replica(StoreBase):
         rma = self.get_rma(key)
         if rma:
             return rma, "rma code"
-        compact = digits_and_letters(key)
+        compact = tracking_key(key)
         if len(compact) >= MIN_TRACKING_LENGTH:
             for number, code in self.conn.execute(
                 "SELECT number, rma_code FROM tracking_numbers WHERE tail = ?", (compact[-TRACKING_TAIL:],)

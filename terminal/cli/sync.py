@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 
 import click
 
@@ -31,7 +32,12 @@ from terminal.cli.common import db_option, fail, open_store, settings_from
     default=None,
     help="CA bundle for a server with a private certificate authority.",
 )
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds with --watch.")
+@click.option(
+    "--interval",
+    default=5.0,
+    show_default=True,
+    help="Seconds between rounds with --watch (at least 1 after a push the server answered slowly).",
+)
 @click.option(
     "--retries",
     default=5,
@@ -95,7 +101,9 @@ def sync_command(
             except KeyboardInterrupt:
                 break
             try:
-                stop.wait(min(300.0, interval * 2 ** min(failures, 6)))
+                # after a slow answer the server is busy: the next round waits (up to a second) to push more at once
+                now = time.monotonic()
+                stop.wait(max(min(300.0, interval * 2 ** min(failures, 6)), client.pacing.delay(now, now)))
             except KeyboardInterrupt:
                 break
 

@@ -90,6 +90,19 @@ def printed_rma_label(code: str = "RMA-2026-000123", dpi: int = 203) -> np.ndarr
     return np.asarray(to_image(place(label, dpi)).convert("L"))
 
 
+def waybill_label(barcode_text: str, module_px: int = 3) -> np.ndarray:
+    """A carrier's waybill (面单) strip as its parcel wears it: the Code 128 of ``barcode_text`` and the line
+    under it — the barcode holds exactly what the carrier prints in it (JD: ``<waybill>-<parcel>-<parcels>-``)."""
+    bars = _text(
+        _draw_linear(_modules("code128", barcode_text), module_px, 28 * module_px), barcode_text, module_px * 0.3
+    )
+    label = cv2.copyMakeBorder(
+        bars, 8 * module_px, 8 * module_px, 6 * module_px, 6 * module_px, cv2.BORDER_CONSTANT, value=255
+    )
+    cv2.rectangle(label, (1, 1), (label.shape[1] - 2, label.shape[0] - 2), 0, 2)
+    return label
+
+
 def qr_label(text: str, module_px: int = 8) -> np.ndarray:
     """A carrier's or a returns portal's QR code of ``text`` on a white sticker."""
     return cv2.copyMakeBorder(
