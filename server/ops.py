@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from gettext import gettext as _
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -54,7 +55,12 @@ def import_rma_file(db: ServerDb, source: RmaFile, report: Callable[[int, str], 
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            report(parsed.first_row, f"RMA {parsed.rma['rma_code']} not loaded: {where}: {first['msg']}")
+            report(
+                parsed.first_row,
+                _("RMA {code} not loaded: {where}: {reason}").format(
+                    code=parsed.rma["rma_code"], where=where, reason=first["msg"]
+                ),
+            )
             summary.refused += 1
             continue
         summary.lines += len(record.lines)
@@ -116,7 +122,9 @@ def since_stamp(text: str) -> str:
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (2026-12-01) or a time (2026-12-01T08:00:00+08:00)") from None
+        raise ValueError(
+            _("{text!r} is not a date (2026-12-01) or a time (2026-12-01T08:00:00+08:00)").format(text=text)
+        ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).isoformat(timespec="milliseconds")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from gettext import gettext as _
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -29,11 +30,11 @@ def check_url(url: str) -> str:
     """``url`` if it is an http(s) URL with a host; ServerError otherwise."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ServerError(f"{url!r} is not an http:// or https:// URL with a host")
+        raise ServerError(_("{url!r} is not an http:// or https:// URL with a host").format(url=url))
     try:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
-        raise ServerError(f"{url!r} has a port that is not 1-65535") from None
+        raise ServerError(_("{url!r} has a port that is not 1-65535").format(url=url)) from None
     return url.strip()
 
 
@@ -85,7 +86,7 @@ def remove_endpoint(db: ServerDb, endpoint_id: int) -> int:
             .values(removed_at=utc_now())
         ).rowcount
         if not done:
-            raise NotFound(f"no webhook endpoint {endpoint_id} (see rma server webhooks list)")
+            raise NotFound(_("no webhook endpoint {id} (see rma server webhooks list)").format(id=endpoint_id))
         return conn.execute(
             sa.select(sa.func.count()).where(deliveries.c.endpoint_id == endpoint_id, deliveries.c.status == PENDING)
         ).scalar_one()
@@ -143,7 +144,9 @@ def replay(db: ServerDb, delivery_ids: list[str] | None = None, *, all_dead: boo
             known = set(conn.execute(sa.select(deliveries.c.id).where(deliveries.c.id.in_(ids))).scalars())
             unknown = [i for i in ids if i not in known]
             if unknown:
-                raise NotFound(f"no delivery {unknown[0]} (see rma server webhooks dead); nothing was replayed")
+                raise NotFound(
+                    _("no delivery {id} (see rma server webhooks dead); nothing was replayed").format(id=unknown[0])
+                )
             where = sa.and_(deliveries.c.id.in_(ids), deliveries.c.status != PENDING)  # pending: on its way
         count = conn.execute(
             deliveries.update()

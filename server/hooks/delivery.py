@@ -331,45 +331,41 @@ class DeliveryLoop:
         attempts = {c.id: c.attempts for c in claimed}
         now_text, now = utc_now(), self.clock()
         delivered, failed, released = [], [], []
-        retry_at: dict[str, float] = {}
         for o in outcomes:
             if o.ok:
-                delivered.append({"b_id": o.id, "b_lease": lease_until, "attempts": attempts[o.id] + 1})
+                delivered.append(o.id)
             elif o.tried:
                 tries = attempts[o.id] + 1
-                due = now + self.settings.retry_delay(tries)
-                retry_at[o.id] = due
                 failed.append(
                     {
                         "b_id": o.id,
                         "b_lease": lease_until,
                         "attempts": tries,
                         "status": DEAD if tries >= self.settings.tries else PENDING,
-                        "next_at": due,
+                        "next_at": now + self.settings.retry_delay(tries),
                         "last_error": o.error[:500],
                     }
                 )
             else:
-                released.append({"b_id": o.id, "b_lease": lease_until, "next_at": now + self.settings.backoff})
-        mine = sa.and_(deliveries.c.id == sa.bindparam("b_id"), deliveries.c.lease_until == sa.bindparam("b_lease"))
+                released.append(o.id)
+        held = deliveries.c.lease_until == lease_until  # still this round's: not taken over after a lease ran out
         with self.db.write() as conn:
-            if delivered:
+            for start in range(0, len(delivered), 500):  # one statement for the common case
                 conn.execute(
                     deliveries.update()
-                    .where(mine)
+                    .where(deliveries.c.id.in_(delivered[start : start + 500]), held)
                     .values(
                         status=DELIVERED,
-                        attempts=sa.bindparam("attempts"),
+                        attempts=deliveries.c.attempts + 1,
                         lease_until=None,
                         last_error=None,
                         delivered_at=now_text,
-                    ),
-                    delivered,
+                    )
                 )
             if failed:
                 conn.execute(
                     deliveries.update()
-                    .where(mine)
+                    .where(deliveries.c.id == sa.bindparam("b_id"), deliveries.c.lease_until == sa.bindparam("b_lease"))
                     .values(
                         status=sa.bindparam("status"),
                         attempts=sa.bindparam("attempts"),
@@ -379,10 +375,11 @@ class DeliveryLoop:
                     ),
                     failed,
                 )
-            if released:
+            for start in range(0, len(released), 500):
                 conn.execute(
-                    deliveries.update().where(mine).values(next_at=sa.bindparam("next_at"), lease_until=None),
-                    released,
+                    deliveries.update()
+                    .where(deliveries.c.id.in_(released[start : start + 500]), held)
+                    .values(next_at=now + self.settings.backoff, lease_until=None)
                 )
 
 

@@ -19,6 +19,7 @@ import json
 import threading
 import uuid
 from enum import Enum
+from gettext import gettext as _
 
 import sqlalchemy as sa
 
@@ -89,6 +90,7 @@ def new_delivery_id() -> str:
 def parse_kinds(text: str) -> list[HookKind]:
     """``receipt,inspection`` as kinds; ValueError naming the one that is not a kind."""
     kinds = []
+    every = ", ".join(k.value for k in HookKind)
     for part in text.split(","):
         name = part.strip().lower()
         if not name:
@@ -96,9 +98,9 @@ def parse_kinds(text: str) -> list[HookKind]:
         try:
             kinds.append(HookKind(name))
         except ValueError:
-            raise ValueError(f"{name!r} is not an event kind; use {', '.join(k.value for k in HookKind)}") from None
+            raise ValueError(_("{name!r} is not an event kind; use {kinds}").format(name=name, kinds=every)) from None
     if not kinds:
-        raise ValueError(f"no event kind given; use {', '.join(k.value for k in HookKind)}")
+        raise ValueError(_("no event kind given; use {kinds}").format(kinds=every))
     return list(dict.fromkeys(kinds))
 
 

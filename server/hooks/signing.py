@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from gettext import gettext as _
 
 PREFIX = "whsec_"
 MIN_KEY_BYTES = 16
@@ -32,13 +33,15 @@ def secret_key(secret: str) -> bytes:
     """The HMAC key of a ``whsec_…`` secret; ValueError saying what is wrong with it."""
     secret = secret.strip()
     if not secret.startswith(PREFIX):
-        raise ValueError("the secret must start with whsec_ followed by base64")
+        raise ValueError(_("the secret must start with whsec_ followed by base64"))
     try:
         key = base64.b64decode(secret[len(PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("the part after whsec_ is not base64") from None
+        raise ValueError(_("the part after whsec_ is not base64")) from None
     if len(key) < MIN_KEY_BYTES:
-        raise ValueError(f"the secret's key is {len(key)} bytes; give at least {MIN_KEY_BYTES}")
+        raise ValueError(
+            _("the secret's key is {size} bytes; give at least {least}").format(size=len(key), least=MIN_KEY_BYTES)
+        )
     return key
 
 
