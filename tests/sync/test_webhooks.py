@@ -262,7 +262,7 @@ def served_storage(request, tmp_path):
 
 def test_a_server_killed_mid_delivery_loses_no_delivery(served_storage, receiver, tmp_path):
     storage = served_storage
-    hook = receiver(delay=0.01)  # slow enough that the kill lands mid-delivery
+    hook = receiver(delay=0.02)  # slow enough that the kill lands mid-delivery
     add_endpoint(tmp_path, storage.url, hook.url, hook.secret)
     code, token, err = cli("add-station", "A", "--db", storage.url)
     assert code == 0, err
@@ -376,3 +376,13 @@ def test_the_readme_example_receiver_verifies_refuses_and_dedupes(sqlite_storage
 def _listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_retry_delays_are_full_jitter_under_a_doubling_cap():
+    from server.hooks.delivery import HookSettings
+
+    settings = HookSettings(backoff=1.0, backoff_cap=30.0)
+    for attempts, bound in ((1, 1.0), (2, 2.0), (3, 4.0), (5, 16.0), (6, 30.0), (20, 30.0)):
+        drawn = [settings.retry_delay(attempts) for _ in range(2000)]
+        assert all(0.0 <= d <= bound for d in drawn)
+        assert min(drawn) < bound * 0.05 and max(drawn) > bound * 0.95  # the whole range, not a fixed delay
