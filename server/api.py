@@ -35,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.db import BadBatch, NotFound, ServerDb, ServerError
+from server.hooks.delivery import DeliveryLoopMiddleware
 from sync.protocol import (
     API_PREFIX,
     MAX_BODY_BYTES,
@@ -450,6 +451,7 @@ def create_app(
     async def refused(_request, exc: ServerError):
         return JSONResponse({"detail": one_line(str(exc))}, status_code=422)
 
+    app.add_middleware(DeliveryLoopMiddleware, db=db)  # webhooks (server/hooks): delivered by this process too
     app.add_middleware(BodyLimit, max_bytes=max_body, max_photo=max_photo, body_timeout=body_timeout)
     app.add_middleware(TokenGate, db=db, failures=FailedAuthLimit(auth_failures))  # outermost: before the body
     return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from gettext import gettext as _
 
 import click
 
@@ -288,6 +289,252 @@ def new_epoch(ctx: click.Context, db_url: str | None) -> None:
     db = open_server_db(_db_of(ctx, db_url))
     click.echo(f"new epoch {db.new_epoch()}")
     db.close()
+
+
+# --- webhooks (server/hooks) -------------------------------------------------------------
+
+
+@server.group("webhooks")
+def webhooks() -> None:
+    """Outbound webhooks: endpoints per event kind, signed deliveries, retries, the dead-letter list."""
+
+
+@webhooks.command("add")
+@click.argument("url")
+@click.option("--events", "kinds", required=True, help="Event kinds, comma-separated: receipt,inspection.")
+@click.option(
+    "--secret-file",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="File holding the signing secret, whsec_ and base64 (e.g. printf 'whsec_%s' \"$(openssl rand -base64 32)\").",
+)
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def webhooks_add(ctx: click.Context, url: str, kinds: str, secret_file: str, db_url: str | None) -> None:
+    """Deliver events of the given kinds, stored from now on, to URL, signed with the secret."""
+    from server.db import ServerError
+    from server.hooks.admin import add_endpoint
+
+    try:
+        with open(secret_file, encoding="utf-8") as handle:
+            secret = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(_("cannot read the secret file {file}: {reason}").format(file=secret_file, reason=_reason(exc)))
+    db = open_server_db(_db_of(ctx, db_url))
+    try:
+        endpoint = add_endpoint(db, url, kinds, secret)
+    except ServerError as exc:
+        fail(_("webhook not added: {reason}").format(reason=exc))
+    finally:
+        db.close()
+    click.echo(
+        _("webhook {id}: {url} gets {kinds}").format(id=endpoint.id, url=endpoint.url, kinds=", ".join(endpoint.events))
+    )
+
+
+@webhooks.command("list")
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def webhooks_list(ctx: click.Context, db_url: str | None) -> None:
+    """List the endpoints, their event kinds, and their deliveries pending, delivered and dead."""
+    from server.hooks.admin import list_endpoints
+
+    db = open_server_db(_db_of(ctx, db_url))
+    try:
+        found = list_endpoints(db)
+    finally:
+        db.close()
+    if not found:
+        click.echo(_("no webhook endpoints (add one with rma server webhooks add URL --events … --secret-file F)"))
+    for e in found:
+        click.echo(
+            _("{id:>4} {url}  {kinds}  pending {pending}, delivered {delivered}, dead {dead}").format(
+                id=e.id, url=e.url, kinds=",".join(e.events), pending=e.pending, delivered=e.delivered, dead=e.dead
+            )
+        )
+
+
+@webhooks.command("remove")
+@click.argument("endpoint_id", type=int)
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def webhooks_remove(ctx: click.Context, endpoint_id: int, db_url: str | None) -> None:
+    """Stop delivering to endpoint ENDPOINT_ID (its deliveries are kept, the pending ones not sent)."""
+    from server.db import ServerError
+    from server.hooks.admin import remove_endpoint
+
+    db = open_server_db(_db_of(ctx, db_url))
+    try:
+        pending = remove_endpoint(db, endpoint_id)
+    except ServerError as exc:
+        fail(str(exc))
+    finally:
+        db.close()
+    click.echo(
+        _("removed webhook {id}; {pending} pending delivery(ies) kept, not sent").format(
+            id=endpoint_id, pending=pending
+        )
+    )
+
+
+@webhooks.command("dead")
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def webhooks_dead(ctx: click.Context, db_url: str | None) -> None:
+    """The dead-letter list: deliveries that failed every try (replay them with `replay`)."""
+    from server.hooks.admin import dead_deliveries
+
+    db = open_server_db(_db_of(ctx, db_url))
+    try:
+        found = dead_deliveries(db)
+    finally:
+        db.close()
+    if not found:
+        click.echo(_("no dead deliveries"))
+    for d in found:
+        click.echo(
+            _("{id}  webhook {endpoint} {url}  {kind} {event}  {attempts} tries, last: {error}").format(
+                id=d.id,
+                endpoint=d.endpoint_id,
+                url=d.url,
+                kind=d.kind,
+                event=d.event_id,
+                attempts=d.attempts,
+                error=d.last_error,
+            )
+        )
+
+
+@webhooks.command("replay")
+@click.argument("delivery_ids", nargs=-1)
+@click.option("--all-dead", is_flag=True, help="Replay every delivery on the dead-letter list.")
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def webhooks_replay(ctx: click.Context, delivery_ids: tuple[str, ...], all_dead: bool, db_url: str | None) -> None:
+    """Send deliveries again (DELIVERY_ID…, or --all-dead), with the same ids and a fresh count of tries."""
+    from server.db import ServerError
+    from server.hooks.admin import replay
+
+    if bool(delivery_ids) == all_dead:
+        fail(_("give delivery ids or --all-dead (one of the two); nothing was replayed"))
+    db = open_server_db(_db_of(ctx, db_url))
+    try:
+        count = replay(db, list(delivery_ids), all_dead=all_dead)
+    except ServerError as exc:
+        fail(str(exc))
+    finally:
+        db.close()
+    click.echo(_("{count} delivery(ies) queued again; the running server sends them").format(count=count))
+
+
+# --- ops: import and export --------------------------------------------------------------
+
+
+@server.group("import")
+def import_group() -> None:
+    """Load data files into the server database."""
+
+
+@import_group.command("rmas")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def import_rmas(ctx: click.Context, file: str, db_url: str | None) -> None:
+    """Create or update RMAs from a CSV or JSON FILE in the station's format (see README); as POST /api/v1/rmas."""
+    from server.ops import import_rma_file
+    from sync.imports import ImportFileError, RmaFile
+
+    problems = 0
+
+    def report(where: int, reason: str) -> None:
+        nonlocal problems
+        problems += 1
+        click.echo(f"{file}:{where}: {reason}", err=True)
+
+    db = open_server_db(_db_of(ctx, db_url))
+    try:
+        source = RmaFile(file)
+        source.check(report)  # every row read and checked before anything is stored
+        done = import_rma_file(db, source, report)
+    except ImportFileError as exc:
+        fail(str(exc))
+    finally:
+        db.close()
+    cleaned = (
+        _("; control/invisible characters removed from {count} field(s)").format(count=source.cleaned)
+        if source.cleaned
+        else ""
+    )
+    click.echo(
+        _(
+            "imported {count} RMAs ({lines} lines) from {file}: {created} new, {updated} changed, "
+            "{unchanged} unchanged; {problems} problem(s){cleaned}"
+        ).format(
+            count=done.created + done.updated + done.unchanged,
+            lines=done.lines,
+            file=file,
+            created=done.created,
+            updated=done.updated,
+            unchanged=done.unchanged,
+            problems=problems,
+            cleaned=cleaned,
+        )
+    )
+    if problems:
+        sys.exit(1)
+
+
+@server.command("export")
+@click.argument("what", type=click.Choice(["inspections", "movements"]))
+@click.option(
+    "--since", default="", help="Only events the server stored at or after this date or time (UTC unless given)."
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-", help="File (default: stdout)."
+)
+@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@click.pass_context
+def export(ctx: click.Context, what: str, since: str, fmt: str, output: str, db_url: str | None) -> None:
+    """Write the inspections, or the movements (receipts and inspections), as CSV or JSON, oldest first."""
+    import contextlib
+    import csv
+    import json
+
+    from server.ops import columns_of, export_rows, since_stamp
+
+    try:
+        stamp = since_stamp(since) if since else ""
+    except ValueError as exc:
+        fail(_("--since: {reason}").format(reason=exc))
+    db = open_server_db(_db_of(ctx, db_url))
+    count = 0
+    try:
+        with (
+            contextlib.nullcontext(sys.stdout) if output == "-" else open(output, "w", encoding="utf-8", newline="")
+        ) as out:
+            if fmt == "csv":
+                writer = csv.DictWriter(out, fieldnames=columns_of(what))
+                writer.writeheader()
+                for row in export_rows(db, what, stamp):
+                    writer.writerow(row)
+                    count += 1
+            else:
+                out.write("[")
+                for row in export_rows(db, what, stamp):
+                    out.write(("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False))
+                    count += 1
+                out.write("\n]\n" if count else "]\n")
+    except OSError as exc:
+        fail(_("cannot write {file}: {reason}").format(file=output, reason=_reason(exc)))
+    finally:
+        db.close()
+    if output != "-":
+        click.echo(_("{count} {what} written to {file}").format(count=count, what=what, file=output), err=True)
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def main() -> None:

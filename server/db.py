@@ -38,6 +38,7 @@ from pydantic import ValidationError
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 
+from server.hooks import outbox as hooks_outbox
 from sync.protocol import (
     MAX_CLOCK_AHEAD,
     MAX_EVENT_AGE,
@@ -237,6 +238,7 @@ class ServerDb:
     def create(self) -> None:
         """Create missing tables and draw the first epoch."""
         metadata.create_all(self.engine)
+        hooks_outbox.create(self.engine)  # webhooks (server/hooks): endpoints and deliveries
         with self.write() as conn:
             if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:
                 conn.execute(meta.insert().values(key="epoch", value=uuid.uuid4().hex))
@@ -496,6 +498,8 @@ class ServerDb:
                     )
                 if rows:
                     conn.execute(events.insert(), rows)
+                    # webhooks (server/hooks): queue their deliveries in this same transaction
+                    hooks_outbox.enqueue(conn, rows, now)
                 if refusals:
                     conn.execute(rejections.insert(), refusals)
                 result.stored = len(rows)

@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from sync.store import ROLES
 from sync.text import clean_text
 
 REQUIRED = ("rma_code", "status", "sku", "qty")
@@ -489,6 +488,9 @@ def read_operator_file(path: str | Path) -> list[OperatorRow]:
 
 
 def _operator_row(line: int, row: dict) -> OperatorRow:
+    # here, not at the top: the central server reads RMA files with this module and has no station store
+    from sync.store import ROLES
+
     role = (row.get("role") or "").strip().lower() or None
     problem = f"role {role!r} is not one of {', '.join(ROLES)}" if role is not None and role not in ROLES else ""
     return OperatorRow(line, row.get("id") or "", (row.get("name") or "").strip(), role, problem)

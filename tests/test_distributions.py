@@ -116,3 +116,23 @@ def test_the_server_installs_and_runs_without_the_station(server_python, tmp_pat
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_the_server_alone_imports_rma_files_and_runs_its_webhook_commands(server_python, tmp_path):
+    """`rma server import rmas` uses the station's parser (sync.imports), shipped with the server without the store."""
+    rma_server = str(server_python.parent / "rma-server")
+    db = str(tmp_path / "server.db")
+    rmas = tmp_path / "rmas.csv"
+    rmas.write_text(
+        "rma_code,order_ref,customer_name,tracking_number,reason,status,sku,gtin,description,qty,category\n"
+        "RMA-1,SO-1,李雷,SF1,damaged,authorized,SKU-1,,Kettle,1,kitchen\n"
+        "RMA-2,SO-2,Ann,,,authorized,SKU-2,,,0,\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [rma_server, "import", "rmas", str(rmas), "--db", db], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1, done.stderr  # one bad row
+    assert done.stdout.startswith("imported 1 RMAs") and done.stderr.startswith(f"{rmas}:3: qty 0"), done
+    listed = subprocess.run([rma_server, "webhooks", "list", "--db", db], capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0 and listed.stdout.startswith("no webhook endpoints"), listed.stderr

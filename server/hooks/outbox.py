@@ -1,0 +1,173 @@
+"""The webhook outbox: registered endpoints and one delivery row per (endpoint, event).
+
+Tables (their own :class:`sqlalchemy.MetaData`, created by :meth:`server.db.ServerDb.create`):
+
+* ``webhook_endpoints``: a URL, the event kinds it takes (comma-separated
+  :class:`HookKind` values), its signing secret (``whsec_…``), and ``removed_at``;
+* ``webhook_deliveries``: one row per event and endpoint, written by :func:`enqueue` in the
+  push's own transaction: the delivery id (``webhook-id``, the same on every try and replay),
+  the exact JSON body, ``status`` (pending / delivered / dead), ``attempts``, ``next_at``
+  (when it is due, Unix seconds), ``lease_until`` (a sender holds it until then) and the
+  last error.
+
+Nothing here imports :mod:`server.db`: the push path imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from enum import Enum
+from gettext import gettext as _
+
+import sqlalchemy as sa
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class HookKind(str, Enum):
+    """What an endpoint subscribes to; later work (refund decisions, stock movements) adds members."""
+
+    RECEIPT = "receipt"
+    INSPECTION = "inspection"
+
+
+# the station event types each kind carries (the event's own type is in the body's data.event)
+EVENT_KINDS: dict[str, HookKind] = {
+    "rma.received": HookKind.RECEIPT,
+    "rma.receive_undone": HookKind.RECEIPT,
+    "parcel.unexpected": HookKind.RECEIPT,
+    "item.inspected": HookKind.INSPECTION,
+    "rma.inspected": HookKind.INSPECTION,
+}
+
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+
+metadata = sa.MetaData()
+
+endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("events", sa.Text, nullable=False),  # comma-separated HookKind values
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("removed_at", sa.String(40)),
+)
+
+deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("endpoint_id", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_at", sa.Float, nullable=False),
+    sa.Column("lease_until", sa.Float),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("delivered_at", sa.String(40)),
+    sa.Index("webhook_deliveries_due", "status", "next_at"),
+    sa.Index("webhook_deliveries_endpoint", "endpoint_id", "status"),
+)
+
+
+def create(engine: sa.Engine) -> None:
+    """Create the webhook tables that are missing."""
+    metadata.create_all(engine)
+
+
+def new_delivery_id() -> str:
+    """A delivery id: unique without coordination, the same on every try (receivers dedupe on it)."""
+    return "dlv_" + uuid.uuid4().hex
+
+
+def parse_kinds(text: str) -> list[HookKind]:
+    """``receipt,inspection`` as kinds; ValueError naming the one that is not a kind."""
+    kinds = []
+    every = ", ".join(k.value for k in HookKind)
+    for part in text.split(","):
+        name = part.strip().lower()
+        if not name:
+            continue
+        try:
+            kinds.append(HookKind(name))
+        except ValueError:
+            raise ValueError(_("{name!r} is not an event kind; use {kinds}").format(name=name, kinds=every)) from None
+    if not kinds:
+        raise ValueError(_("no event kind given; use {kinds}").format(kinds=every))
+    return list(dict.fromkeys(kinds))
+
+
+def body_of(kind: HookKind, row: dict) -> str:
+    """The JSON a receiver gets for one stored event (Standard Webhooks' type / timestamp / data)."""
+    return json.dumps(
+        {
+            "type": kind.value,
+            "timestamp": row["server_at"],
+            "data": {
+                "event": row["type"],
+                "event_id": row["event_id"],
+                "station": row["station"],
+                "seq": row["seq"],
+                "operator": row["operator"],
+                "at": row["at"],
+                "server_at": row["server_at"],
+                "rma_code": row["rma_code"],
+                "refers_to": row["refers_to"],
+                "payload": json.loads(row["payload"]),
+            },
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def enqueue(conn: sa.Connection, rows: list[dict], now: str) -> int:
+    """Queue one delivery per stored event and subscribed endpoint, in the caller's transaction.
+
+    ``rows`` are the events rows the push just inserted.  Costs nothing for events no kind
+    carries, and one small query for the endpoints otherwise.  Returns the deliveries queued.
+    """
+    hooked = [(EVENT_KINDS[r["type"]], r) for r in rows if r["type"] in EVENT_KINDS]
+    if not hooked:
+        return 0
+    subscribed: dict[HookKind, list[int]] = {}
+    for endpoint_id, events in conn.execute(
+        sa.select(endpoints.c.id, endpoints.c.events).where(endpoints.c.removed_at.is_(None))
+    ):
+        for kind in parse_kinds(events):
+            subscribed.setdefault(kind, []).append(endpoint_id)
+    if not subscribed:
+        return 0
+    due = 0.0  # at once: the delivery loop takes pending rows whose next_at has passed
+    queued = [
+        {
+            "id": new_delivery_id(),
+            "endpoint_id": endpoint_id,
+            "kind": kind.value,
+            "event_id": row["event_id"],
+            "body": body,
+            "status": PENDING,
+            "attempts": 0,
+            "next_at": due,
+            "created_at": now,
+        }
+        for kind, row in hooked
+        if subscribed.get(kind)
+        for body in (body_of(kind, row),)
+        for endpoint_id in subscribed[kind]
+    ]
+    if queued:
+        conn.execute(deliveries.insert(), queued)
+        wake.set()
+    return len(queued)
+
+
+# set when this process queued deliveries, so its delivery loop looks at once (other processes poll)
+wake = threading.Event()
