@@ -262,3 +262,17 @@ def test_another_programs_file_is_not_taken_as_the_print_queue(queue_file):
     conn.close()
     with PrintQueue(queue_file, None) as queue, pytest.raises(PrintQueueError, match="another program"):
         queue.waiting()
+
+
+async def test_the_station_sends_chinese_in_the_printer_font_its_config_names(tmp_path):
+    from terminal.app import make_app
+
+    with LoopbackPrinter() as printer:
+        settings = Settings(
+            station="bench-1", db=str(tmp_path / "station.db"), printer=printer.url, zpl_cjk_font="E:SIMSUN.TTF"
+        )
+        app = make_app(settings)
+        async with app.run_test(size=(160, 30)):
+            await print_label(app, disposition_label("SCRAPPED", sku="SKU-9", rma="RMA-1", line=1, defect="外壳破裂"))
+            [job] = await asyncio.to_thread(printer.wait_for_jobs, 1)
+    assert b"^A@N," in job and b",E:SIMSUN.TTF^FH^FD" in job and b"^GF" not in job
