@@ -384,16 +384,17 @@ def _has_cjk_glyphs(face: FontFace) -> bool:
 def cjk_font_face() -> FontFace | None:
     """The CJK font for wide characters, found through fontconfig (or the standard font folders); None if none."""
     faces = _fontconfig_faces()
+    checked = faces is not None  # fontconfig has checked the faces it lists cover Simplified Chinese
     if faces is None:
         faces = _font_dir_faces()
     # the font ./dev installs first, then proportional before monospaced faces; otherwise fontconfig's order
     faces.sort(key=lambda f: (f.family != PREFERRED_CJK_FAMILY, "mono" in f.family.lower()))
-    return next((face for face in faces if _has_cjk_glyphs(face)), None)
+    return next((face for face in faces if face.path.is_file() and (checked or _has_cjk_glyphs(face))), None)
 
 
 def font_problem(texts: Iterable[str]) -> str:
     """One line for a person when some text holds Chinese and no CJK font is installed, else ""."""
-    if cjk_font_face() is not None or not any(has_wide(t) for t in texts):
+    if not any(has_wide(t) for t in texts) or cjk_font_face() is not None:
         return ""
     return _(
         "no Chinese font is installed: Chinese text on this label prints as empty boxes (the rest and the barcodes "

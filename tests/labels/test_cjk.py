@@ -195,3 +195,21 @@ def test_svg_label_shows_the_chinese_when_rasterised_by_cairo(chinese):
     image = svg_image(svg, 203)
     _shows(ocr_lines(image, place(label, 203)), words)
     assert decode(image) == sorted(barcodes)
+
+
+def test_without_fontconfig_the_standard_font_folders_are_searched(tmp_path):
+    """A machine without fc-list (nothing on PATH): the CJK font is still found in the standard folders."""
+    code = "from labels.layout import cjk_font_face; face = cjk_font_face(); print(face.path if face else '')"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(tmp_path)},
+        cwd=Path(__file__).parents[2],
+        check=True,
+    )
+    found = Path(done.stdout.strip())
+    assert found.is_file() and found.suffix.lower() in (".ttf", ".ttc")
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    assert ord("张") in TTFont("check", str(found)).face.charToGlyph
