@@ -42,7 +42,13 @@ def chinese_labels():
         (
             "disposition",
             disposition_label(
-                "DISCOUNTED", sku="SKU-100234", rma="RMA-2026-000888", line=1, defect="外壳划痕", inspector="王芳"
+                "DISCOUNTED",
+                sku="SKU-100234",
+                rma="RMA-2026-000888",
+                line=1,
+                defect="外壳划痕",
+                inspector="王芳",
+                day="2026-11-21",
             ),
             ["外壳划痕", "王芳"],
             ["SKU-100234"],
