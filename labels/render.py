@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from labels.layout import Label, LabelError, PlacedText, font_problem, place
+from labels.layout import Label, LabelError, PlacedText, Text, font_problem, place
 from labels.pictures import to_pdf, to_png, to_svg
 from labels.zpl import to_zpl
 
@@ -39,6 +39,11 @@ def render(labels: Sequence[Label], fmt: str, dpi: int = 203, *, zpl_cjk_font: s
         return [to_pdf(sheets)]
     draw = to_png if fmt == "png" else to_svg
     return [draw(sheet) for sheet in sheets]
+
+
+def font_note(labels: Sequence[Label]) -> str:
+    """One line for a person when these labels hold Chinese and no CJK font is installed, else ""."""
+    return font_problem(el.text for label in labels for el in label.elements if isinstance(el, Text))
 
 
 def file_per_label(out: str | Path, labels: Sequence[Label], fmt: str) -> list[Path]:

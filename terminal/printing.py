@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from labels import Label, LabelError, Printer, PrinterError, PrinterStatus, open_printer, render
+from labels import Label, LabelError, Printer, PrinterError, PrinterStatus, font_note, open_printer, render
 from sync.store import StoreError
 from sync.store.print_jobs import Job, PrintJobStore
 
@@ -338,4 +338,9 @@ async def print_label(app, label: Label | Sequence[Label], *, what: str = "") ->
 
     if getattr(app, "print_queue", None) is None:
         return None
-    return await asyncio.to_thread(app.print_queue.submit, label, what=what)
+    job = await asyncio.to_thread(app.print_queue.submit, label, what=what)
+    note = font_note([label] if isinstance(label, Label) else label)
+    if note and not getattr(app, "font_noted", False):  # once a session: it says what to install
+        app.font_noted = True
+        app.notify(note, severity="warning", markup=False)
+    return job
