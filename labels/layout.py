@@ -19,8 +19,11 @@ punctuation such as "：") — is measured and drawn with a CJK font
 found through fontconfig (``fc-list :lang=zh-cn``; ``./dev`` installs
 WenQuanYi Micro Hei, ``fonts-wqy-microhei``), everything else with the Latin
 font as before, so a Latin-only label is laid out exactly as it always was.
-A line may break between two wide characters (Chinese has no spaces).
-Without a CJK font the wide characters fall back to the Latin font (empty
+A line may break between two wide characters (Chinese has no spaces).  The
+CJK font has one weight, so bold Chinese prints in its regular weight; and
+Chinese is measured with whichever CJK font the machine has (Latin text
+always with Vera), which is why the Chinese label tests read the text back
+rather than compare it with golden files.  Without a CJK font the wide characters fall back to the Latin font (empty
 boxes), the rest of the label prints as usual, and :func:`font_problem` says
 so in one line.
 """
