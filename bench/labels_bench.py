@@ -29,6 +29,17 @@ def make(n: int):
     )
 
 
+def make_zh(n: int):
+    """The same RMA label for a Chinese customer: name and reason in Chinese (CJK font; ZPL graphic fields)."""
+    return rma_label(
+        f"RMA-2026-{n:06d}",
+        customer="张伟 深圳市华强电子有限公司",
+        order=f"SO-{n}",
+        reason="\N{FULLWIDTH COMMA}".join(["运输损坏：外箱压扁", "盖子两侧开裂", "客户要求退款"]),
+        day="2026-11-21",
+    )
+
+
 def rate(fn, seconds: float) -> float:
     """Calls per second of fn() over about ``seconds``."""
     fn()  # warm caches (fonts, reportlab)
@@ -47,6 +58,7 @@ def main() -> None:
     print(f"{'label':12} {'format':6} {'dpi':>4} {'labels/s':>10}")
     for name, build in (
         ("rma 4x6", lambda: make(next(n))),
+        ("rma 4x6 zh", lambda: make_zh(next(n))),
         (
             "disposition",
             lambda: disposition_label(

@@ -10,7 +10,7 @@ Imports nothing from sync or terminal; callers hand in plain values.
 from labels.designs import DISPOSITIONS, badge_label, command_sheet, command_sheets, disposition_label, rma_label
 from labels.layout import Label, LabelError, Sheet, place
 from labels.printers import Printer, PrinterError, PrinterNotReady, PrinterStatus, open_printer
-from labels.render import FORMATS, MULTI_LABEL, SUFFIX, file_per_label, render
+from labels.render import FORMATS, MULTI_LABEL, SUFFIX, file_per_label, font_note, render
 
 __all__ = [
     "DISPOSITIONS",
@@ -29,6 +29,7 @@ __all__ = [
     "command_sheets",
     "disposition_label",
     "file_per_label",
+    "font_note",
     "open_printer",
     "place",
     "render",

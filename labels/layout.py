@@ -12,13 +12,32 @@ badly), and each barcode keeps a quiet zone of at least 10 modules on both
 sides.  Human text is cleaned to one printable line and shortened with "..."
 to fit its width, measured with the font the PNG/SVG/PDF renderers use —
 wider than the printer's condensed ZPL font, so what fits here fits there.
+
+Chinese (and Japanese, Korean) text: every *wide* character — East Asian
+width W or F in Unicode (ideographs, kana, hangul, CJK and full-width
+punctuation such as "：") — is measured and drawn with a CJK font
+found through fontconfig (``fc-list :lang=zh-cn``; ``./dev`` installs
+WenQuanYi Micro Hei, ``fonts-wqy-microhei``), everything else with the Latin
+font as before, so a Latin-only label is laid out exactly as it always was.
+A line may break between two wide characters (Chinese has no spaces).  The
+CJK font has one weight, so bold Chinese prints in its regular weight; and
+Chinese is measured with whichever CJK font the machine has (Latin text
+always with Vera), which is why the Chinese label tests read the text back
+rather than compare it with golden files.  Without a CJK font the wide characters fall back to the Latin font (empty
+boxes), the rest of the label prints as usual, and :func:`font_problem` says
+so in one line.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import shutil
+import subprocess
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from gettext import gettext as _
 from pathlib import Path
 
 from barcode.charsets import code128
@@ -276,6 +295,123 @@ def _measuring_font(size: int, bold: bool) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(_vera(bold)), size)
 
 
+# --- wide (CJK) characters and their font ------------------------------------------
+
+# The CJK font every station gets from ./dev (Debian's fonts-wqy-microhei): preferred when several
+# are installed, so labels look the same on every bench.  Any other TrueType CJK font will do.
+PREFERRED_CJK_FAMILY = "WenQuanYi Micro Hei"
+_CJK_SAMPLE = "中文张伟尺码偏小"  # a font for labels must have at least these
+# Where fonts live when fontconfig (fc-list) is not installed: the XDG data folders' fonts/.
+_DATA_DIRS = ("~/.local/share", "/usr/local/share", "/usr/share")
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """One face of a font file (a .ttc holds several): what Pillow and reportlab open."""
+
+    path: Path
+    index: int
+    family: str
+
+
+def is_wide(ch: str) -> bool:
+    """True for a character drawn with the CJK font: East Asian width W (wide) or F (full-width)."""
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def has_wide(text: str) -> bool:
+    """True when ``text`` holds a character the CJK font draws."""
+    return any(is_wide(ch) for ch in text)
+
+
+def text_runs(text: str) -> list[tuple[str, bool]]:
+    """``text`` as runs of (characters, wide?): the Latin font draws one kind, the CJK font the other."""
+    runs: list[tuple[str, bool]] = []
+    for ch in text:
+        wide = is_wide(ch)
+        if runs and runs[-1][1] == wide:
+            runs[-1] = (runs[-1][0] + ch, wide)
+        else:
+            runs.append((ch, wide))
+    return runs
+
+
+def _fontconfig_faces() -> list[FontFace] | None:
+    """The TrueType faces fontconfig lists for Simplified Chinese; None when fc-list is not installed."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    try:
+        done = subprocess.run(
+            [fc_list, ":lang=zh-cn", "--format", "%{file}\t%{index}\t%{fontformat}\t%{family[0]}\n"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    faces = []
+    for line in done.stdout.splitlines():
+        parts = line.split("\t")
+        # reportlab embeds TrueType (glyf) outlines only; a CFF-based OpenType font (Noto CJK) it cannot
+        if len(parts) == 4 and parts[2] == "TrueType" and parts[1].isdigit():
+            faces.append(FontFace(Path(parts[0]), int(parts[1]), parts[3]))
+    return faces
+
+
+def _font_dir_faces() -> list[FontFace]:
+    """Every .ttf/.ttc in the standard font folders (the first face of each), for machines without fontconfig."""
+    folders = [Path(os.path.expanduser(d)) / "fonts" for d in _DATA_DIRS] + [Path("~/.fonts").expanduser()]
+    faces = []
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.suffix.lower() in (".ttf", ".ttc") and path.is_file():
+                    faces.append(FontFace(path, 0, path.stem))
+    return faces
+
+
+def _has_cjk_glyphs(face: FontFace) -> bool:
+    """True when reportlab can embed the face and it has glyphs for the sample Chinese."""
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    try:
+        glyphs = TTFont("probe", str(face.path), subfontIndex=face.index).face.charToGlyph
+    except (TTFError, OSError, ValueError, KeyError, IndexError, AssertionError):
+        return False
+    return all(ord(ch) in glyphs for ch in _CJK_SAMPLE)
+
+
+@functools.cache
+def cjk_font_face() -> FontFace | None:
+    """The CJK font for wide characters, found through fontconfig (or the standard font folders); None if none."""
+    faces = _fontconfig_faces()
+    checked = faces is not None  # fontconfig has checked the faces it lists cover Simplified Chinese
+    if faces is None:
+        faces = _font_dir_faces()
+    # the font ./dev installs first, then proportional before monospaced faces; otherwise fontconfig's order
+    faces.sort(key=lambda f: (f.family != PREFERRED_CJK_FAMILY, "mono" in f.family.lower()))
+    return next((face for face in faces if face.path.is_file() and (checked or _has_cjk_glyphs(face))), None)
+
+
+def font_problem(texts: Iterable[str]) -> str:
+    """One line for a person when some text holds Chinese and no CJK font is installed, else ""."""
+    if not any(has_wide(t) for t in texts) or cjk_font_face() is not None:
+        return ""
+    return _(
+        "no Chinese font is installed: Chinese text on this label prints as empty boxes (the rest and the barcodes "
+        "print as usual); install one with ./dev setup (or apt-get install fonts-wqy-microhei)"
+    )
+
+
+@functools.cache
+def cjk_font(size: int) -> ImageFont.FreeTypeFont | None:
+    """The CJK font at ``size`` dots, or None when none is installed (wide characters then use the Latin font)."""
+    face = cjk_font_face()
+    return None if face is None else ImageFont.truetype(str(face.path), size, index=face.index)
+
+
 def clean_text(text: object) -> str:
     """One printable line: control characters (newlines, tabs, ESC...) become spaces."""
     text = "" if text is None else str(text)
@@ -284,22 +420,43 @@ def clean_text(text: object) -> str:
 
 
 def text_width(text: str, size: int, bold: bool) -> float:
-    """Width of ``text`` in dots at ``size``."""
-    return _measuring_font(size, bold).getlength(text)
+    """Width of ``text`` in dots at ``size`` (wide characters measured with the CJK font, if installed)."""
+    if not has_wide(text):
+        return _measuring_font(size, bold).getlength(text)
+    wide_font = cjk_font(size)
+    return sum(
+        ((wide_font or _measuring_font(size, bold)) if wide else _measuring_font(size, bold)).getlength(run)
+        for run, wide in text_runs(text)
+    )
+
+
+def _words(text: str) -> list[tuple[str, str]]:
+    """Text as (separator, word) pieces a line may break before: at spaces, and around each wide character."""
+    pieces: list[tuple[str, str]] = []
+    for n, word in enumerate(text.split(" ")):
+        sep = " " if n else ""
+        if not has_wide(word):
+            pieces.append((sep, word))
+            continue
+        for run, wide in text_runs(word):
+            for part in run if wide else [run]:
+                pieces.append((sep, part))
+                sep = ""
+    return pieces
 
 
 def fit_lines(text: object, size: int, room: int, bold: bool = False, lines: int = 1) -> list[str]:
     """Wrap cleaned text into at most ``lines`` lines of ``room`` dots; the last is cut with "..."."""
-    words = clean_text(text).split(" ")
+    words = _words(clean_text(text))
     out: list[str] = []
     current = ""
-    for i, word in enumerate(words):
-        trial = f"{current} {word}" if current else word
+    for i, (sep, word) in enumerate(words):
+        trial = f"{current}{sep}{word}" if current else word
         if text_width(trial, size, bold) <= room or not current:
             current = trial
             continue
         if len(out) + 1 == lines:
-            current = " ".join([current, *words[i:]])
+            current = current + "".join(s + w for s, w in words[i:])
             break
         out.append(current)
         current = word

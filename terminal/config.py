@@ -34,6 +34,10 @@ KEYS = (
 # operator's receipt, an undo of a receipt older than undo_grace_minutes.
 APPROVALS = ("override", "undo_other", "undo_old")
 
+# labels: a CJK TrueType font the ZPL printer holds itself (e.g. "E:SIMSUN.TTF"); Chinese text is then sent
+# as text in it instead of as graphics (labels/zpl.py)
+KEYS = (*KEYS, "zpl_cjk_font")
+
 
 class ConfigError(Exception):
     """The config file cannot be used; the message names the file and the reason."""
@@ -77,6 +81,7 @@ class Settings:
     server_url: str = ""
     server_token: str = ""
     printer: str = ""
+    zpl_cjk_font: str = ""
     camera: str = ""
     language: str = ""  # "en" or "zh-CN"; empty: $RMA_LANGUAGE, then the system's (terminal.i18n.choose)
     supervisor_required: tuple[str, ...] = APPROVALS
@@ -151,4 +156,12 @@ def load(config: str | os.PathLike | None = None, **flags: str | None) -> Settin
             value, source = str(flags[key]), "flag"
         setattr(settings, key, value)
         settings.sources[key] = source
+    if settings.zpl_cjk_font:
+        from labels import LabelError
+        from labels.zpl import check_printer_font  # here: the labels' imports (Pillow, reportlab) only when needed
+
+        try:
+            check_printer_font(settings.zpl_cjk_font)
+        except LabelError as exc:
+            raise ConfigError(f"{path}: zpl_cjk_font: {exc}") from None
     return settings

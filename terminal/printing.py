@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from labels import Label, LabelError, Printer, PrinterError, PrinterStatus, open_printer, render
+from labels import Label, LabelError, Printer, PrinterError, PrinterStatus, font_note, open_printer, render
 from sync.store import StoreError
 from sync.store.print_jobs import Job, PrintJobStore
 
@@ -76,8 +76,10 @@ class PrintQueue:
         on_change: Callable[[PrinterState], None] | None = None,
         retry_pauses: Sequence[float] = RETRY_PAUSES,
         idle_check: float = IDLE_CHECK,
+        zpl_cjk_font: str = "",
     ):
         self.path = Path(path)
+        self.zpl_cjk_font = zpl_cjk_font  # a CJK font the printer holds (station.toml), else Chinese goes as graphics
         self.printer = open_printer(printer) if isinstance(printer, str) and printer else printer or None
         self.on_change = on_change
         self.retry_pauses = tuple(retry_pauses)
@@ -119,7 +121,8 @@ class PrintQueue:
                 self.printer.check_format(fmt)
             except PrinterError as exc:
                 raise LabelError(str(exc)) from None
-        documents = render(labels, fmt, dpi)  # ZPL and PDF: one document for all; PNG and SVG: one each
+        # ZPL and PDF: one document for all; PNG and SVG: one each
+        documents = render(labels, fmt, dpi, zpl_cjk_font=self.zpl_cjk_font)
         if len(documents) > 1:
             raise LabelError(f"one {fmt} job holds one label; submit them one by one")
         return self.submit_document(
@@ -317,7 +320,9 @@ def start_print_queue(app) -> PrintQueue | None:
         with contextlib.suppress(RuntimeError):  # the app has closed its loop
             app.post_message(PrinterChanged(state.text))
 
-    return PrintQueue(queue_path_for(app.settings.db_path), printer, on_change=on_change).start()
+    return PrintQueue(
+        queue_path_for(app.settings.db_path), printer, on_change=on_change, zpl_cjk_font=app.settings.zpl_cjk_font
+    ).start()
 
 
 async def print_label(app, label: Label | Sequence[Label], *, what: str = "") -> int | None:
@@ -333,4 +338,9 @@ async def print_label(app, label: Label | Sequence[Label], *, what: str = "") ->
 
     if getattr(app, "print_queue", None) is None:
         return None
-    return await asyncio.to_thread(app.print_queue.submit, label, what=what)
+    job = await asyncio.to_thread(app.print_queue.submit, label, what=what)
+    note = font_note([label] if isinstance(label, Label) else label)
+    if note and not getattr(app, "font_noted", False):  # once a session: it says what to install
+        app.font_noted = True
+        app.notify(note, severity="warning", markup=False)
+    return job

@@ -90,10 +90,12 @@ def deliver(
         suffix = Path(out).suffix.lower().lstrip(".") if out and out != "-" else ""
         fmt = suffix if suffix in FORMATS else (printer.format if printer else "zpl")
     resolution = int(dpi) if dpi else (printer.dpi if printer else 203)
+    # a CJK font the ZPL printer holds (station.toml zpl_cjk_font): Chinese as text in it, not as graphics
+    cjk_font = settings_from(ctx, db=db).zpl_cjk_font if fmt == "zpl" else ""
     try:
         if printer is not None:
             printer.check_format(fmt)
-        documents = render(made, fmt, resolution)
+        documents = render(made, fmt, resolution, zpl_cjk_font=cjk_font)
     except (LabelError, PrinterError) as exc:
         fail(str(exc))
     if printer is not None:

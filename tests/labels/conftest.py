@@ -112,3 +112,74 @@ def zpl_images(data: bytes, dpi: int) -> list[Image.Image]:
 
     document = zplkit.render(data, zplkit.Options(dpi=dpi))
     return [png_image(scene.png()) for scene in document.labels]
+
+
+def ocr(image: Image.Image, lang: str = "chi_sim", psm: int = 11) -> str:
+    """The text tesseract (an independent reader, Debian's tesseract-ocr with chi_sim) reads, without whitespace.
+
+    Sparse-text mode (``--psm 11``) by default: a label is words scattered between barcodes.
+    Tesseract puts spaces between Chinese characters; they say nothing here, so all whitespace goes.
+    """
+    import subprocess
+
+    buffer = io.BytesIO()
+    image.convert("L").save(buffer, "PNG")
+    done = subprocess.run(
+        ["tesseract", "stdin", "stdout", "-l", lang, "--psm", str(psm)],
+        input=buffer.getvalue(),
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return "".join(done.stdout.decode("utf-8").split())
+
+
+OCR_LINE_HEIGHT = 32  # pixels: the character height tesseract reads most reliably
+
+
+def ocr_lines(image: Image.Image, sheet) -> str:
+    """What tesseract reads in each place the sheet puts a line of wide (CJK) text, one line at a time.
+
+    The layout only says where to look; what is there is read from the
+    rendered pixels.  Each line is cut out with a margin, scaled to a
+    character height of 32 pixels and read as one line (``--psm 7``): a whole
+    label (big barcodes beside big characters) misleads tesseract's page layout.
+    """
+    from labels.layout import PlacedText, has_wide, text_width
+
+    read = []
+    for el in sheet.elements:
+        if isinstance(el, PlacedText) and has_wide(el.text):
+            pad = el.size // 2
+            right = el.x + int(text_width(el.text, el.size, el.bold)) + pad
+            box = (
+                max(0, el.x - pad),
+                max(0, el.y - pad),
+                min(image.width, right),
+                min(image.height, el.y + round(el.size * 1.3) + pad),
+            )
+            line = image.convert("L").crop(box)
+            k = OCR_LINE_HEIGHT / el.size
+            read.append(ocr(line.resize((round(line.width * k), round(line.height * k)), Image.LANCZOS), psm=7))
+    return "".join(read)
+
+
+def poppler_images(data: bytes, dpi: int) -> list[Image.Image]:
+    """Each PDF page rasterised by poppler's pdftoppm (a second, independent PDF reader)."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        pdf = Path(folder) / "labels.pdf"
+        pdf.write_bytes(data)
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(Path(folder) / "page")], check=True)
+        return [Image.open(page).copy() for page in sorted(Path(folder).glob("page*.png"))]
+
+
+def pdf_text(data: bytes) -> str:
+    """The PDF's text layer as poppler's pdftotext reads it."""
+    import subprocess
+
+    done = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True, timeout=60)
+    return done.stdout.decode("utf-8")

@@ -52,3 +52,24 @@ def test_the_command_line_says_so_in_one_line_and_makes_no_file(tmp_path, monkey
     assert result.exit_code == 1
     assert result.stderr.strip() == f'rma: {config}: db must be text in quotes (e.g. db = "..."), not a list'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["station.toml"]
+
+
+def test_a_printer_resident_cjk_font_is_a_setting(tmp_path):
+    config = tmp_path / "station.toml"
+    config.write_text('zpl_cjk_font = "E:SIMSUN.TTF"\n')
+    settings = load(config)
+    assert settings.zpl_cjk_font == "E:SIMSUN.TTF" and settings.sources["zpl_cjk_font"] == f"file {config}"
+    assert load(tmp_path / "station.toml").zpl_cjk_font == "E:SIMSUN.TTF"
+    (tmp_path / "empty.toml").write_text("")
+    assert load(tmp_path / "empty.toml").zpl_cjk_font == ""
+
+
+@pytest.mark.parametrize("value", ["SIMSUN.TTF", "E:SIMSUN.TTF^XZ^XA", "E:~JR.TTF", "E:A_VERY_LONG_NAME.TTF"])
+def test_a_printer_font_that_is_not_one_is_refused_in_one_line(tmp_path, value):
+    config = tmp_path / "station.toml"
+    config.write_text(f'zpl_cjk_font = "{value}"\n')
+    with pytest.raises(ConfigError) as refused:
+        load(config)
+    message = str(refused.value)
+    assert str(config) in message and "zpl_cjk_font" in message and "E:SIMSUN.TTF" in message
+    assert "\n" not in message

@@ -239,3 +239,34 @@ def test_both_command_sheets_are_written_as_numbered_files(run, tmp_path, suffix
         ]
     read = [code for image in images for code in decode(image)]
     assert sorted(read) == sorted(f"CMD:{c}" for c in COMMANDS)  # the PASS/FAIL sheet is not lost
+
+
+def test_a_chinese_badge_sent_to_a_stock_printer_prints_the_name(run):
+    """No printer font configured: the name goes as a graphic; zplkit prints it, tesseract reads it back."""
+    import zplkit
+
+    from labels import badge_label, place
+    from tests.labels.conftest import ocr_lines
+
+    with LoopbackPrinter() as printer:
+        result = run("label", "badge", "wangfang", "--name", "王芳", printer=printer.url)
+        assert result.exit_code == 0, result.output
+        [job] = printer.wait_for_jobs(1)
+    assert b"^GFA," in job
+    [scene] = zplkit.render(job, zplkit.Options(dpi=203)).labels
+    image = Image.open(io.BytesIO(scene.png()))
+    assert decode(image) == ["OP:wangfang"]
+    assert "王芳" in ocr_lines(image, place(badge_label("wangfang", "王芳"), 203))
+
+
+def test_a_printer_font_in_the_station_config_sends_chinese_as_text_in_it(run, tmp_path):
+    config = tmp_path / "station.toml"
+    out = tmp_path / "badge.zpl"
+    config.write_text('station = "bench-1"\nzpl_cjk_font = "E:SIMSUN.TTF"\n')
+    result = run("label", "badge", "wangfang", "--name", "王芳", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    zpl = out.read_text("ascii")
+    assert "^GF" not in zpl and "^A@N," in zpl and ",E:SIMSUN.TTF^FH^FD_E7_8E_8B_E8_8A_B3^FS" in zpl
+    config.write_text('station = "bench-1"\nzpl_cjk_font = "SIMSUN"\n')
+    result = run("label", "badge", "wangfang", "--name", "王芳", "--out", str(out))
+    assert result.exit_code != 0 and "zpl_cjk_font" in result.output and len(result.output.splitlines()) == 1

@@ -262,3 +262,45 @@ def test_another_programs_file_is_not_taken_as_the_print_queue(queue_file):
     conn.close()
     with PrintQueue(queue_file, None) as queue, pytest.raises(PrintQueueError, match="another program"):
         queue.waiting()
+
+
+async def test_the_station_sends_chinese_in_the_printer_font_its_config_names(tmp_path):
+    from terminal.app import make_app
+
+    with LoopbackPrinter() as printer:
+        settings = Settings(
+            station="bench-1", db=str(tmp_path / "station.db"), printer=printer.url, zpl_cjk_font="E:SIMSUN.TTF"
+        )
+        app = make_app(settings)
+        async with app.run_test(size=(160, 30)):
+            await print_label(app, disposition_label("SCRAPPED", sku="SKU-9", rma="RMA-1", line=1, defect="外壳破裂"))
+            [job] = await asyncio.to_thread(printer.wait_for_jobs, 1)
+    assert b"^A@N," in job and b",E:SIMSUN.TTF^FH^FD" in job and b"^GF" not in job
+
+
+async def test_a_station_without_a_chinese_font_prints_the_label_and_says_so_once(tmp_path, monkeypatch):
+    """fontconfig that knows no CJK font (a machine set up without ./dev): the job prints, one notice says why."""
+    from labels.layout import cjk_font, cjk_font_face
+    from terminal.app import make_app
+
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+        f"<fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{tmp_path}/cache</cachedir></fontconfig>"
+    )
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    cjk_font_face.cache_clear()
+    cjk_font.cache_clear()
+    try:
+        with LoopbackPrinter() as printer:
+            app = make_app(Settings(station="bench-1", db=str(tmp_path / "station.db"), printer=printer.url))
+            async with app.run_test(size=(160, 30)):
+                for _ in range(2):
+                    await print_label(app, badge_label("wangfang", "王芳"))
+                jobs = await asyncio.to_thread(printer.wait_for_jobs, 2)
+                notes = [str(n.message) for n in app._notifications if "font" in str(n.message)]
+    finally:
+        cjk_font_face.cache_clear()
+        cjk_font.cache_clear()
+    assert [decode(i) for job in jobs for i in zpl_images(job, 203)] == [["OP:wangfang"], ["OP:wangfang"]]
+    assert len(notes) == 1 and "no Chinese font is installed" in notes[0] and "\n" not in notes[0]
