@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from gettext import gettext as _
 from pathlib import Path
 
 from labels.layout import Label, LabelError, place
@@ -23,9 +24,9 @@ def render(labels: Sequence[Label], fmt: str, dpi: int = 203) -> list[bytes]:
     file per label, in order.
     """
     if fmt not in FORMATS:
-        raise LabelError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise LabelError(_("format must be one of {formats}, not {fmt!r}").format(formats=", ".join(FORMATS), fmt=fmt))
     if not labels:
-        raise LabelError("no labels to render")
+        raise LabelError(_("no labels to render"))
     sheets = [place(label, dpi) for label in labels]
     if fmt == "zpl":
         return [to_zpl(sheets)]

@@ -12,6 +12,7 @@ import click
 
 from sync.store import Store, StoreError
 from terminal import config as station_config
+from terminal.i18n import N_
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -40,6 +41,6 @@ db_option = click.option(
     "--db",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Station database file (default: the user's data folder).",
+    help=N_("Station database file (default: the user's data folder)."),
 )
-station_option = click.option("--station", default=None, help="Station id (default: config file, then host name).")
+station_option = click.option("--station", default=None, help=N_("Station id (default: config file, then host name)."))
