@@ -14,7 +14,6 @@ from __future__ import annotations
 import inspect
 import re
 import sys
-import unicodedata
 from gettext import gettext as _
 
 import click
@@ -22,7 +21,7 @@ import click
 from terminal import config as station_config
 from terminal import i18n
 from terminal.cli import checklist, decode, label, operators, receiving, station, sync
-from terminal.cli.common import fail
+from terminal.cli.common import columns, fail
 from terminal.i18n import N_
 
 # The commands other distributions add keep their own help, in English (the server has no catalog yet);
@@ -186,11 +185,6 @@ SHORT_HELP_COLUMNS = 44
 _CLOSING = set(
     "\uff0c\u3002\u3001\uff1b\uff1a\uff1f\uff01\uff09\u300b\u300d\u300f\u3011\u201d\u2019,.;:?!)]"
 )  # full-width ones, and ASCII
-
-
-def columns(text: str) -> int:
-    """The terminal columns ``text`` takes: two for a wide (CJK) character, one for the rest."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def short_help(text: str) -> str | None:

@@ -12,7 +12,7 @@ import click
 from qc_checklists import check_file, load_library, standard_folder
 from qc_checklists.library import checklist_files
 from qc_checklists.loader import Problem
-from terminal.cli.common import fail
+from terminal.cli.common import fail, padded
 from terminal.i18n import N_
 
 
@@ -85,14 +85,12 @@ def list_(folder: str | None) -> None:
             else ngettext("{count} rule", "{count} rules", len(c.rules)).format(count=len(c.rules))
         )
         click.echo(
-            _(
-                "  {id:22} v{version:<3} {items:2} items  {photos} need a photo on fail  {rules:14} {hash}  {title}"
-            ).format(
+            _("  {id:22} v{version:<3} {items:2} items  {photos} need a photo on fail  {rules} {hash}  {title}").format(
                 id=cid,
                 version=c.version,
                 items=len(c.items),
                 photos=photos,
-                rules=rules,
+                rules=padded(rules, 14),
                 hash=c.content_hash[:12],
                 title=c.title,
             )

@@ -6,6 +6,7 @@ Each command module imports this one, never the package: ``terminal.cli`` only a
 from __future__ import annotations
 
 import sys
+import unicodedata
 from typing import NoReturn
 
 import click
@@ -19,6 +20,16 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print one line on stderr and exit."""
     click.echo(f"rma: {message}", err=True)
     sys.exit(code)
+
+
+def columns(text: str) -> int:
+    """The terminal columns ``text`` takes: two for a wide (CJK) character, one for the rest."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def padded(text: str, width: int) -> str:
+    """``text`` with spaces after it up to ``width`` terminal columns (``f"{text:14}"`` counts characters)."""
+    return text + " " * max(0, width - columns(text))
 
 
 def settings_from(ctx: click.Context, **flags) -> station_config.Settings:

@@ -21,7 +21,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from click.testing import CliRunner
 
 from terminal import i18n
-from terminal.cli import click_texts, columns, rma, short_help, wrap
+from terminal.cli import click_texts, rma, short_help, wrap
+from terminal.cli.common import columns
 
 HEADER = "rma_code,order_ref,customer_name,tracking_number,reason,status,sku,gtin,description,qty,category\n"
 
