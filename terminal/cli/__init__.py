@@ -44,8 +44,9 @@ class OneLineGroup(click.Group):
         found = super().get_command(ctx, name)
         if found is None:
             found = next((ep.load() for ep in _plug_ins() if ep.name == name), None)
-            if found is not None and name in PLUG_IN_HELP and i18n.current() != "en":
-                found.short_help = _(PLUG_IN_HELP[name])
+            if found is not None and name in PLUG_IN_HELP:
+                english = vars(found).setdefault("_english_short_help", found.short_help)
+                found.short_help = english if i18n.current() == "en" else _(PLUG_IN_HELP[name])
         if found is None and name == "server":
             translate_help(_server_missing)
             return _server_missing

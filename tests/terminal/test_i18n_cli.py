@@ -188,6 +188,9 @@ def test_the_english_help_is_still_english_after_a_chinese_one():
     done = CliRunner().invoke(rma, ["--language", "en", "receive", "--help"], prog_name="rma")
     assert "Receive parcels by RMA code" in done.output and "Show this message and exit." in done.output
     assert "收货" not in done.output
+    CliRunner().invoke(rma, ["--language", "zh-CN", "--help"], prog_name="rma")
+    listing = CliRunner().invoke(rma, ["--language", "en", "--help"], prog_name="rma").output
+    assert "Receive parcels" in listing and not any("\u4e00" <= ch <= "\u9fff" for ch in listing)
 
 
 def test_click_texts_lists_every_message_of_the_installed_click():
