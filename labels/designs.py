@@ -9,12 +9,17 @@
 Everything a customer or an upstream system typed (names, reasons) goes in
 as plain text; the renderers make it safe for the printer.  Nothing here
 knows the database or the screens: callers hand in plain values.
+
+The captions ("CUSTOMER", "RETURN REASON", the disposition in big letters) are in the station's
+language at the moment the label is made (``gettext``; the terminal binds the catalog); what a
+barcode says never changes with the language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date as Date
+from gettext import gettext as _
 
 from labels.layout import Barcode, Box, Label, LabelError, Text, clean_text, text_width
 
@@ -52,7 +57,7 @@ def rma_label(
 ) -> Label:
     """The RMA label: the code as Code 128 with its text, customer, order, reason, date."""
     if size not in ("4x6", "4x2"):
-        raise LabelError(f"an RMA label is 4x6 or 4x2, not {size}")
+        raise LabelError(_("an RMA label is 4x6 or 4x2, not {size}").format(size=size))
     width, height = SIZES[size]
     inner = width - 2 * MARGIN
     code = (code or "").strip().upper()  # the barcode says exactly this: checked, never cleaned
@@ -63,7 +68,13 @@ def rma_label(
             Barcode(MARGIN, 3, code, height=20, width=inner),
             Text(MARGIN, 25, code, size=6, bold=True),
             Text(MARGIN, 33, customer, size=3.5, width=inner),
-            Text(MARGIN, 39, f"Order {clean_text(order) or '-'} / {when}", size=3.5, width=inner),
+            Text(
+                MARGIN,
+                39,
+                _("Order {order} / {date}").format(order=clean_text(order) or "-", date=when),
+                size=3.5,
+                width=inner,
+            ),
             Text(MARGIN, 44.5, reason, size=3, width=inner),
         )
     else:
@@ -72,21 +83,21 @@ def rma_label(
         # margins), readable by a handheld scanner or the bench camera from a metre.
         half = inner / 2
         elements = (
-            Text(MARGIN, MARGIN, "RMA RETURN", size=5, bold=True),
+            Text(MARGIN, MARGIN, _("RMA RETURN"), size=5, bold=True),
             Box(MARGIN, 11, inner, 0, line=0.5),
-            Text(MARGIN, 14, "CUSTOMER", size=3),
+            Text(MARGIN, 14, _("CUSTOMER"), size=3),
             Text(MARGIN, 18.5, clean_text(customer) or "-", size=5, width=inner, lines=2),
-            Text(MARGIN, 32, "ORDER", size=3),
+            Text(MARGIN, 32, _("ORDER"), size=3),
             Text(MARGIN, 36.5, clean_text(order) or "-", size=5, width=half - 2),
-            Text(MARGIN + half, 32, "DATE", size=3),
+            Text(MARGIN + half, 32, _("DATE"), size=3),
             Text(MARGIN + half, 36.5, when, size=5, width=half),
-            Text(MARGIN, 45, "RETURN REASON", size=3),
+            Text(MARGIN, 45, _("RETURN REASON"), size=3),
             Text(MARGIN, 49.5, clean_text(reason) or "-", size=4.5, width=inner, lines=3),
             Box(MARGIN, 67, inner, 0, line=0.5),
             Text(MARGIN, 71, code, size=_fitting(code, 11, inner), bold=True, width=inner),
             Barcode(0, 86, code, height=44, width=width, module=0.5),
             Box(MARGIN, height - 12, inner, 0, line=0.5),
-            Text(MARGIN, height - 9.5, "Returned goods: receive at the RMA station", size=3),
+            Text(MARGIN, height - 9.5, _("Returned goods: receive at the RMA station"), size=3),
         )
     return Label("rma", code, width, height, elements)
 
@@ -106,22 +117,39 @@ def disposition_label(
     grade or main defect, inspector and date (4×3 in)."""
     outcome = clean_text(disposition).upper()
     if outcome not in DISPOSITIONS:
-        raise LabelError(f"disposition must be one of {', '.join(DISPOSITIONS)}, not {disposition!r}")
+        raise LabelError(
+            _("disposition must be one of {dispositions}, not {given!r}").format(
+                dispositions=", ".join(DISPOSITIONS), given=disposition
+            )
+        )
     width, height = SIZES["4x3"]
     inner = width - 2 * MARGIN
     sku = (sku or "").strip()  # the barcode says exactly this: checked, never cleaned
     # an empty field is left out, not printed as a lone "-"
     finding = " / ".join(
-        p for p in (f"Grade {clean_text(grade)}" if clean_text(grade) else "", clean_text(defect)) if p
+        p
+        for p in (_("Grade {grade}").format(grade=clean_text(grade)) if clean_text(grade) else "", clean_text(defect))
+        if p
     )
     inspector = clean_text(inspector)
-    signed = f"Inspector {inspector} / {_when(day)}" if inspector else f"Inspected {_when(day)}"
+    signed = (
+        _("Inspector {inspector} / {date}").format(inspector=inspector, date=_when(day))
+        if inspector
+        else _("Inspected {date}").format(date=_when(day))
+    )
+    shown = {"RESELLABLE": _("RESELLABLE"), "DISCOUNTED": _("DISCOUNTED"), "SCRAPPED": _("SCRAPPED")}[outcome]
     elements: tuple[Text | Barcode | Box, ...] = (
         Box(MARGIN, MARGIN - 1, inner, 14, line=0.8),
-        Text(MARGIN + 3, MARGIN + 1.5, outcome, size=9, bold=True, width=inner - 6),
+        Text(MARGIN + 3, MARGIN + 1.5, shown, size=9, bold=True, width=inner - 6),
         Text(MARGIN, 20, f"SKU {sku}", size=4.5, bold=True, width=inner),
         Barcode(MARGIN, 26, sku, height=14, width=inner),
-        Text(MARGIN, 42.5, f"RMA {clean_text(rma).upper()} / line {clean_text(line)}", size=4, width=inner),
+        Text(
+            MARGIN,
+            42.5,
+            _("RMA {rma} / line {line}").format(rma=clean_text(rma).upper(), line=clean_text(line)),
+            size=4,
+            width=inner,
+        ),
         *([Text(MARGIN, 49, finding, size=4, width=inner, lines=2)] if finding else []),
         Text(MARGIN, height - 10, signed, size=3.5, width=inner),
     )
@@ -136,13 +164,17 @@ def command_sheet(commands: Sequence[str]) -> Label:
     """
     names = [clean_text(c).upper() for c in commands]
     if not names:
-        raise LabelError("a command sheet needs at least one command")
+        raise LabelError(_("a command sheet needs at least one command"))
     width, height = SIZES["4x6"]
     inner = width - 2 * MARGIN
     if len(names) > COMMANDS_PER_SHEET:
-        raise LabelError(f"a command sheet holds at most {COMMANDS_PER_SHEET} commands, not {len(names)}")
+        raise LabelError(
+            _("a command sheet holds at most {most} commands, not {count}").format(
+                most=COMMANDS_PER_SHEET, count=len(names)
+            )
+        )
     pitch = (height - 2 * MARGIN - 6) / max(len(names), 1)
-    elements: list = [Text(MARGIN, MARGIN - 1.5, "COMMANDS - scan instead of pressing keys", size=3.5, bold=True)]
+    elements: list = [Text(MARGIN, MARGIN - 1.5, _("COMMANDS - scan instead of pressing keys"), size=3.5, bold=True)]
     for n, name in enumerate(names):
         y = MARGIN + 4 + n * pitch
         elements.append(Text(MARGIN, y, name.replace("-", " "), size=3.5, bold=True))
@@ -163,7 +195,7 @@ def badge_label(operator_id: str, name: str = "") -> Label:
     """An operator's badge: the name in big letters and ``OP:<id>`` as Code 128 (4×2 in)."""
     operator_id = (operator_id or "").strip()
     if not operator_id:
-        raise LabelError("a badge needs an operator id")
+        raise LabelError(_("a badge needs an operator id"))
     width, height = SIZES["4x2"]
     inner = width - 2 * MARGIN
     elements = (

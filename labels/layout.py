@@ -189,7 +189,7 @@ def dots(mm: float, dpi: int) -> int:
 def place(label: Label, dpi: int) -> Sheet:
     """Lay a label out in dots for a printer of ``dpi`` (203 or 300)."""
     if dpi not in DPIS:
-        raise LabelError(f"printers here are {' or '.join(map(str, DPIS))} dpi, not {dpi}")
+        raise LabelError(_("printers here are {dpis} dpi, not {dpi}").format(dpis=" or ".join(map(str, DPIS)), dpi=dpi))
     width, height = dots(label.width, dpi), dots(label.height, dpi)
     placed: list = []
     for el in label.elements:
@@ -227,7 +227,9 @@ def _place_barcode(el: Barcode, dpi: int) -> PlacedBarcode:
     module = min(max(thinnest, dots(el.module, dpi)), room // (modules + 2 * QUIET_MODULES))
     if module < thinnest:
         raise LabelError(
-            f"{el.data!r} is too long for a barcode on this label ({modules} modules in {el.width:.0f} mm)"
+            _("{data!r} is too long for a barcode on this label ({modules} modules in {width:.0f} mm)").format(
+                data=el.data, modules=modules, width=el.width
+            )
         )
     left = dots(el.x, dpi) + (room - modules * module) // 2
     return PlacedBarcode(left, dots(el.y, dpi), dots(el.height, dpi), module, el.data, codes)
@@ -249,12 +251,18 @@ def code128_codes(data: str) -> tuple[int, ...]:
 def check_barcode_data(data: str) -> None:
     """Refuse what a scanner could not read back as typed: only printable ASCII, 1-80 chars."""
     if not data:
-        raise LabelError("a barcode needs some text; got nothing")
+        raise LabelError(_("a barcode needs some text; got nothing"))
     if len(data) > MAX_BARCODE_DATA:
-        raise LabelError(f"{data[:20]!r}... is {len(data)} characters; a barcode takes at most {MAX_BARCODE_DATA}")
+        raise LabelError(
+            _("{start!r}... is {count} characters; a barcode takes at most {most}").format(
+                start=data[:20], count=len(data), most=MAX_BARCODE_DATA
+            )
+        )
     bad = next((ch for ch in data if not " " <= ch <= "~"), None)
     if bad is not None:
-        raise LabelError(f"{data!r} cannot be a barcode: {bad!r} is not a printable ASCII character")
+        raise LabelError(
+            _("{data!r} cannot be a barcode: {bad!r} is not a printable ASCII character").format(data=data, bad=bad)
+        )
 
 
 # --- text -----------------------------------------------------------------------

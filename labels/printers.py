@@ -32,6 +32,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from gettext import gettext as _
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -64,7 +65,7 @@ class PrinterStatus:
         return self.formats + self.labels_remaining + int(self.partial)
 
     def __str__(self) -> str:
-        return "ready" if self.ready else (self.problem or "not ready")
+        return _("ready") if self.ready else (self.problem or _("not ready"))
 
 
 class Printer:
@@ -85,7 +86,9 @@ class Printer:
     def check_format(self, fmt: str) -> None:
         """Refuse a format this printer cannot print."""
         if fmt not in self.formats:
-            raise PrinterError(f"{self.url} prints {' or '.join(self.formats)}, not {fmt}")
+            raise PrinterError(
+                _("{url} prints {formats}, not {fmt}").format(url=self.url, formats=" or ".join(self.formats), fmt=fmt)
+            )
 
     def status(self) -> PrinterStatus:
         """Ask the printer whether it can print now."""
@@ -114,13 +117,13 @@ def parse_host_status(answer: bytes) -> PrinterStatus:
         part.strip(b"\r\n").lstrip(STX).decode("ascii", "replace") for part in answer.split(ETX) if part.strip(b"\r\n")
     ]
     if len(strings) < 2:
-        return PrinterStatus(False, "not answering")
+        return PrinterStatus(False, _("not answering"))
     first, second = strings[0].split(","), strings[1].split(",")
     if len(first) < 3 or len(second) < 3:
-        return PrinterStatus(False, "status not understood")
+        return PrinterStatus(False, _("status not understood"))
     problems = [
         name
-        for flag, name in ((first[1], "paper out"), (second[2], "head open"), (first[2], "paused"))
+        for flag, name in ((first[1], _("paper out")), (second[2], _("head open")), (first[2], _("paused")))
         if flag.strip() == "1"
     ]
     return PrinterStatus(
@@ -156,11 +159,17 @@ class TcpPrinter(Printer):
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return conn
         except ConnectionRefusedError:
-            raise PrinterError(f"printer {self.url} refused the connection (is it on, is the port right?)") from None
+            raise PrinterError(
+                _("printer {url} refused the connection (is it on, is the port right?)").format(url=self.url)
+            ) from None
         except TimeoutError:
-            raise PrinterError(f"printer {self.url} did not answer within {self.timeout:g} s") from None
+            raise PrinterError(
+                _("printer {url} did not answer within {timeout:g} s").format(url=self.url, timeout=self.timeout)
+            ) from None
         except OSError as exc:
-            raise PrinterError(f"cannot reach printer {self.url}: {exc.strerror or exc}") from None
+            raise PrinterError(
+                _("cannot reach printer {url}: {error}").format(url=self.url, error=exc.strerror or exc)
+            ) from None
 
     def _ask_status(self, conn: socket.socket, *, after_job: bool = False) -> PrinterStatus:
         conn.sendall(b"~HS")
@@ -177,12 +186,16 @@ class TcpPrinter(Printer):
                 break
             if not chunk:
                 if after_job:
-                    raise PrinterError(f"printer {self.url} closed the connection before confirming the label")
+                    raise PrinterError(
+                        _("printer {url} closed the connection before confirming the label").format(url=self.url)
+                    )
                 break
             answer += chunk
         status = parse_host_status(answer)
-        if status.problem == "not answering":
-            return PrinterStatus(False, f"not answering (no status within {self.timeout:g} s)")
+        if status.problem == _("not answering"):
+            return PrinterStatus(
+                False, _("not answering (no status within {timeout:g} s)").format(timeout=self.timeout)
+            )
         return status
 
     def _confirm(self, conn: socket.socket) -> None:
@@ -197,7 +210,9 @@ class TcpPrinter(Printer):
         while True:
             status = self._ask_status(conn, after_job=True)
             if not status.ready:
-                raise PrinterError(f"printer {self.url} did not confirm the label: {status}")
+                raise PrinterError(
+                    _("printer {url} did not confirm the label: {status}").format(url=self.url, status=status)
+                )
             if status.work_left == 0:
                 return
             now = time.monotonic()
@@ -206,9 +221,15 @@ class TcpPrinter(Printer):
             left_before = status.work_left
             if now >= deadline:
                 raise PrinterError(
-                    f"printer {self.url} did not confirm the label: still {status.formats} format(s) "
-                    f"in its buffer, {status.labels_remaining} label(s) left after "
-                    f"{self.timeout:g} s"
+                    _(
+                        "printer {url} did not confirm the label: still {formats} format(s) in its buffer, "
+                        "{labels_remaining} label(s) left after {timeout:g} s"
+                    ).format(
+                        url=self.url,
+                        formats=status.formats,
+                        labels_remaining=status.labels_remaining,
+                        timeout=self.timeout,
+                    )
                 )
             time.sleep(min(pause, max(0.0, deadline - now)))
             pause = min(pause * 2, 0.5)
@@ -231,9 +252,10 @@ class TcpPrinter(Printer):
             with self._connect() as conn:
                 return self._ask_status(conn)
         except PrinterError as exc:
-            return PrinterStatus(False, str(exc).removeprefix(f"printer {self.url} "))
+            # "refused the connection ...": the printer's name is said where its status is shown
+            return PrinterStatus(False, str(exc).removeprefix(_("printer {url}").format(url=self.url)).lstrip())
         except OSError as exc:
-            return PrinterStatus(False, f"connection lost: {exc.strerror or exc}")
+            return PrinterStatus(False, _("connection lost: {error}").format(error=exc.strerror or exc))
 
     def print(self, data: bytes, fmt: str = "zpl") -> None:
         """Send the job if the printer is ready, and return only once it confirmed printing it."""
@@ -242,15 +264,21 @@ class TcpPrinter(Printer):
             try:
                 status = self._ask_status(conn)
                 if not status.ready:
-                    raise PrinterNotReady(f"printer {self.url} is not ready: {status}")
+                    raise PrinterNotReady(_("printer {url} is not ready: {status}").format(url=self.url, status=status))
                 conn.settimeout(self.timeout)
                 conn.sendall(data)
                 self._confirm(conn)
                 self._read_to_close(conn)
             except TimeoutError:
-                raise PrinterError(f"printer {self.url} stopped taking data (timeout {self.timeout:g} s)") from None
+                raise PrinterError(
+                    _("printer {url} stopped taking data (timeout {timeout:g} s)").format(
+                        url=self.url, timeout=self.timeout
+                    )
+                ) from None
             except OSError as exc:
-                raise PrinterError(f"printer {self.url} dropped the connection: {exc.strerror or exc}") from None
+                raise PrinterError(
+                    _("printer {url} dropped the connection: {error}").format(url=self.url, error=exc.strerror or exc)
+                ) from None
 
 
 # --- CUPS ---------------------------------------------------------------------------
@@ -268,12 +296,18 @@ class CupsPrinter(Printer):
     def _run(self, args: list[str], data: bytes | None = None) -> subprocess.CompletedProcess:
         if shutil.which(args[0]) is None:
             raise PrinterError(
-                f"cannot print to {self.url}: the CUPS command {args[0]!r} is not installed (apt install cups-client)"
+                _(
+                    "cannot print to {url}: the CUPS command {command!r} is not installed (apt install cups-client)"
+                ).format(url=self.url, command=args[0])
             )
         try:
             return subprocess.run(args, input=data, capture_output=True, timeout=self.timeout * 2)
         except subprocess.TimeoutExpired:
-            raise PrinterError(f"{args[0]} for {self.url} did not finish within {self.timeout * 2:g} s") from None
+            raise PrinterError(
+                _("{command} for {url} did not finish within {seconds:g} s").format(
+                    command=args[0], url=self.url, seconds=self.timeout * 2
+                )
+            ) from None
 
     def status(self) -> PrinterStatus:
         """Whether CUPS knows the queue and has it enabled (``lpstat -p QUEUE``)."""
@@ -283,9 +317,9 @@ class CupsPrinter(Printer):
             return PrinterStatus(False, str(exc))
         text = (done.stdout + done.stderr).decode("utf-8", "replace").strip()
         if done.returncode != 0:
-            return PrinterStatus(False, _first_line(text) or f"lpstat failed ({done.returncode})")
+            return PrinterStatus(False, _first_line(text) or _("lpstat failed ({code})").format(code=done.returncode))
         if "disabled" in text:
-            return PrinterStatus(False, f"queue {self.queue} is disabled")
+            return PrinterStatus(False, _("queue {queue} is disabled").format(queue=self.queue))
         return PrinterStatus(True)
 
     def print(self, data: bytes, fmt: str = "zpl") -> None:
@@ -294,10 +328,12 @@ class CupsPrinter(Printer):
         args = ["lp", "-d", self.queue, "-t", "RMA labels"] + (["-o", "raw"] if fmt == "zpl" else [])
         done = self._run(args, data)
         if done.returncode != 0:
-            reason = _first_line(done.stderr.decode("utf-8", "replace")) or f"exit code {done.returncode}"
-            raise PrinterError(f"CUPS refused the job for {self.url}: {reason}")
+            reason = _first_line(done.stderr.decode("utf-8", "replace")) or _("exit code {code}").format(
+                code=done.returncode
+            )
+            raise PrinterError(_("CUPS refused the job for {url}: {reason}").format(url=self.url, reason=reason))
         if b"request id" not in done.stdout:
-            raise PrinterError(f"CUPS did not confirm the job for {self.url} (lp gave no request id)")
+            raise PrinterError(_("CUPS did not confirm the job for {url} (lp gave no request id)").format(url=self.url))
 
 
 def _first_line(text: str) -> str:
@@ -320,9 +356,9 @@ class FilePrinter(Printer):
         """Ready when the file's folder exists and may be written."""
         folder = self.path.parent
         if not folder.is_dir():
-            return PrinterStatus(False, f"folder {folder} does not exist")
+            return PrinterStatus(False, _("folder {folder} does not exist").format(folder=folder))
         if not os.access(folder, os.W_OK):
-            return PrinterStatus(False, f"folder {folder} is not writable")
+            return PrinterStatus(False, _("folder {folder} is not writable").format(folder=folder))
         return PrinterStatus(True)
 
     def print(self, data: bytes, fmt: str = "zpl") -> None:
@@ -334,7 +370,9 @@ class FilePrinter(Printer):
                 out.flush()
                 os.fsync(out.fileno())
         except OSError as exc:
-            raise PrinterError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+            raise PrinterError(
+                _("cannot write {path}: {error}").format(path=self.path, error=exc.strerror or exc)
+            ) from None
 
 
 # --- naming a printer ----------------------------------------------------------------------
@@ -348,32 +386,32 @@ def open_printer(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> Printer:
     try:
         dpi = int(query.get("dpi", ["203"])[0])
     except ValueError:
-        raise PrinterError(f"printer {url}: dpi must be 203 or 300") from None
+        raise PrinterError(_("printer {url}: dpi must be 203 or 300").format(url=url)) from None
     if dpi not in (203, 300):
-        raise PrinterError(f"printer {url}: dpi must be 203 or 300, not {dpi}")
+        raise PrinterError(_("printer {url}: dpi must be 203 or 300, not {dpi}").format(url=url, dpi=dpi))
     if "timeout" in query:
         try:
             timeout = float(query["timeout"][0])
         except ValueError:
             timeout = 0.0
         if not 0 < timeout <= 600:
-            raise PrinterError(f"printer {url}: timeout must be a number of seconds, up to 600")
+            raise PrinterError(_("printer {url}: timeout must be a number of seconds, up to 600").format(url=url))
     if parts.scheme == "tcp":
         try:
             port = parts.port or DEFAULT_PORT
         except ValueError:
-            raise PrinterError(f"printer {url}: the port is not a number") from None
+            raise PrinterError(_("printer {url}: the port is not a number").format(url=url)) from None
         if not parts.hostname:
-            raise PrinterError(f"printer {url}: give a host, e.g. tcp://10.0.0.20:9100")
+            raise PrinterError(_("printer {url}: give a host, e.g. tcp://10.0.0.20:9100").format(url=url))
         return TcpPrinter(url, parts.hostname, port, dpi, timeout)
     if parts.scheme == "cups":
         queue = parts.path.strip("/")
         if not queue:
-            raise PrinterError(f"printer {url}: give a CUPS queue, e.g. cups:Zebra_GK420d")
+            raise PrinterError(_("printer {url}: give a CUPS queue, e.g. cups:Zebra_GK420d").format(url=url))
         return CupsPrinter(url, queue, dpi, timeout)
     if parts.scheme == "file":
         path = parts.path if not parts.netloc else f"/{parts.netloc}{parts.path}"
         if not path:
-            raise PrinterError(f"printer {url}: give a file, e.g. file:/tmp/labels.zpl")
+            raise PrinterError(_("printer {url}: give a file, e.g. file:/tmp/labels.zpl").format(url=url))
         return FilePrinter(url, Path(path).expanduser(), dpi, timeout)
-    raise PrinterError(f"printer {url!r} is not tcp://HOST:PORT, cups:QUEUE or file:PATH")
+    raise PrinterError(_("printer {url!r} is not tcp://HOST:PORT, cups:QUEUE or file:PATH").format(url=url))

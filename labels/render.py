@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from gettext import gettext as _
 from pathlib import Path
 
 from labels.layout import Label, LabelError, PlacedText, Text, font_problem, place
@@ -26,9 +27,9 @@ def render(labels: Sequence[Label], fmt: str, dpi: int = 203, *, zpl_cjk_font: s
     printer holds (``E:SIMSUN.TTF``); without it Chinese goes as graphics.
     """
     if fmt not in FORMATS:
-        raise LabelError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        raise LabelError(_("format must be one of {formats}, not {fmt!r}").format(formats=", ".join(FORMATS), fmt=fmt))
     if not labels:
-        raise LabelError("no labels to render")
+        raise LabelError(_("no labels to render"))
     sheets = [place(label, dpi) for label in labels]
     problem = font_problem(el.text for sheet in sheets for el in sheet.elements if isinstance(el, PlacedText))
     if problem and not (fmt == "zpl" and zpl_cjk_font):

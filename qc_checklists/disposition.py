@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from gettext import gettext as _
 
 from qc_checklists.checklist import NOT_APPLICABLE, Checklist, Disposition, Item, Kind, Rule, Severity
 
@@ -58,20 +59,20 @@ def judge(item: Item, value: object) -> Finding | None:
     """The finding for one answer; None for notes, photos and "n/a" answers, which never fail."""
     if not item.kind.judged or value == NOT_APPLICABLE:
         if value == NOT_APPLICABLE and not item.optional:
-            raise AnswerError(f"'{item.id}' is not optional; it cannot be answered n/a")
+            raise AnswerError(_("'{id}' is not optional; it cannot be answered n/a").format(id=item.id))
         return None
     if item.kind == Kind.PASS_FAIL:
         if value not in (PASS, FAIL):
-            raise AnswerError(f"'{item.id}' is answered pass or fail, not {value!r}")
+            raise AnswerError(_("'{id}' is answered pass or fail, not {value!r}").format(id=item.id, value=value))
         failed = value == FAIL
         return Finding(item, value, failed, item.severity if failed else None)
     if item.kind == Kind.CHOICE:
         for choice in item.choices:
             if choice.label == value:
                 return Finding(item, value, choice.fails_as is not None, choice.fails_as)
-        raise AnswerError(f"'{item.id}' has no answer {value!r}")
+        raise AnswerError(_("'{id}' has no answer {value!r}").format(id=item.id, value=value))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise AnswerError(f"'{item.id}' takes a number, not {value!r}")
+        raise AnswerError(_("'{id}' takes a number, not {value!r}").format(id=item.id, value=value))
     low = item.min is not None and value < item.min
     high = item.max is not None and value > item.max
     return Finding(item, value, low or high, item.severity if (low or high) else None)
@@ -105,7 +106,11 @@ def suggest(
     """
     unknown = set(answers) - {i.id for i in checklist.items}
     if unknown:
-        raise AnswerError(f"answers for items not on checklist '{checklist.id}': {', '.join(sorted(unknown))}")
+        raise AnswerError(
+            _("answers for items not on checklist '{id}': {items}").format(
+                id=checklist.id, items=", ".join(sorted(unknown))
+            )
+        )
     fails: list[Finding] = []
     unanswered: list[str] = []
     for item in checklist.items:

@@ -9,6 +9,8 @@ use ``general``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from gettext import gettext as _
+from gettext import ngettext
 from pathlib import Path
 
 from qc_checklists.checklist import Checklist
@@ -46,14 +48,30 @@ class Library:
             if name in self.invalid:
                 problems = self.invalid[name]
                 first = problems[0]
-                more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-                used = "" if name == category else f" (used for '{category}', which has no checklist of its own)"
+                more = (
+                    ngettext(" (and {count} more problem)", " (and {count} more problems)", len(problems) - 1).format(
+                        count=len(problems) - 1
+                    )
+                    if len(problems) > 1
+                    else ""
+                )
+                used = (
+                    ""
+                    if name == category
+                    else _(" (used for '{category}', which has no checklist of its own)").format(category=category)
+                )
                 raise ChecklistUnavailable(
-                    f"checklist '{name}'{used} is invalid, no inspection until it is fixed: {first}{more}"
+                    _("checklist '{name}'{used} is invalid, no inspection until it is fixed: {first}{more}").format(
+                        name=name, used=used, first=first, more=more
+                    )
                 )
             if name in self.checklists:
                 return self.checklists[name]
-        raise ChecklistUnavailable(f"no checklist for '{category}' and no '{FALLBACK}' checklist in {self.folder}")
+        raise ChecklistUnavailable(
+            _("no checklist for '{category}' and no '{fallback}' checklist in {folder}").format(
+                category=category, fallback=FALLBACK, folder=self.folder
+            )
+        )
 
 
 def checklist_files(folder: str | Path) -> list[Path]:
@@ -67,12 +85,14 @@ def load_library(folder: str | Path | None = None) -> Library:
     folder = Path(folder) if folder is not None else standard_folder()
     library = Library(folder)
     if not folder.is_dir():
-        library.invalid[FALLBACK] = [Problem(str(folder), 0, "checklist folder does not exist")]
+        library.invalid[FALLBACK] = [Problem(str(folder), 0, _("checklist folder does not exist"))]
         return library
     try:
         files = checklist_files(folder)
     except OSError as exc:
-        library.invalid[FALLBACK] = [Problem(str(folder), 0, f"cannot list the checklist folder: {exc.strerror}")]
+        library.invalid[FALLBACK] = [
+            Problem(str(folder), 0, _("cannot list the checklist folder: {error}").format(error=exc.strerror))
+        ]
         return library
     for path in files:
         checklist, problems = check_file(path)

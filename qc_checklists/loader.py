@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from gettext import gettext as _
 from pathlib import Path
 
 import yaml
@@ -102,7 +103,7 @@ class _Reader:
         line = node.start_mark.line + 1
         if id(node) in self._seen:
             # compose() resolves an alias to the very node its anchor names
-            self.problem(line, "aliases (*name) are not allowed in checklists; write the value out")
+            self.problem(line, _("aliases (*name) are not allowed in checklists; write the value out"))
             return Node(None, line)
         self._seen.add(id(node))
         if node.tag not in PLAIN_TAGS:
@@ -110,8 +111,9 @@ class _Reader:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
             self.problem(
                 line,
-                f"tag {tag.split(':')[0] if tag.startswith('!!') else tag} is not allowed; "
-                "a checklist holds plain text, numbers, lists and 'key: value' lines",
+                _(
+                    "tag {tag} is not allowed; a checklist holds plain text, numbers, lists and 'key: value' lines"
+                ).format(tag=tag.split(":")[0] if tag.startswith("!!") else tag),
             )
             self._refused_tags.add(line)
             return Node(None, line)
@@ -121,11 +123,13 @@ class _Reader:
             for key_node, value_node in node.value:
                 key_line = key_node.start_mark.line + 1
                 if not isinstance(key_node, yaml.ScalarNode):
-                    self.problem(key_line, "a key must be a plain word")
+                    self.problem(key_line, _("a key must be a plain word"))
                     continue
                 key = str(key_node.value)
                 if key in out:
-                    self.problem(key_line, f"duplicate key '{key}' (first on line {lines[key]})")
+                    self.problem(
+                        key_line, _("duplicate key '{key}' (first on line {first})").format(key=key, first=lines[key])
+                    )
                     continue
                 out[key] = self.convert(value_node)
                 out[key].line = key_line  # a list or mapping under a key is reported at its key
@@ -136,7 +140,7 @@ class _Reader:
         try:
             value = self._scalars.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
-            self.problem(line, f"unreadable value: {getattr(exc, 'problem', exc)}")
+            self.problem(line, _("unreadable value: {error}").format(error=getattr(exc, "problem", exc)))
             value = None
         return Node(value, line)
 
@@ -150,16 +154,20 @@ def check_file(path: str | Path) -> tuple[Checklist | None, list[Problem]]:
         if size > MAX_BYTES:
             return None, [
                 Problem(
-                    shown, 1, f"file is too large ({size} bytes; a checklist may have at most {MAX_BYTES // 1024} KiB)"
+                    shown,
+                    1,
+                    _("file is too large ({size} bytes; a checklist may have at most {most} KiB)").format(
+                        size=size, most=MAX_BYTES // 1024
+                    ),
                 )
             ]
         raw = path.read_bytes()
     except FileNotFoundError:
-        return None, [Problem(shown, 0, "no such file")]
+        return None, [Problem(shown, 0, _("no such file"))]
     except IsADirectoryError:
-        return None, [Problem(shown, 0, "is a folder, not a checklist file")]
+        return None, [Problem(shown, 0, _("is a folder, not a checklist file"))]
     except OSError as exc:
-        return None, [Problem(shown, 0, f"cannot read: {exc.strerror}")]
+        return None, [Problem(shown, 0, _("cannot read: {error}").format(error=exc.strerror))]
     return check_text(raw, shown, expected_id=path.stem)
 
 
@@ -169,33 +177,43 @@ def check_text(
     """Validate checklist YAML given as bytes or text (see :func:`check_file`)."""
     if isinstance(raw, bytes):
         if len(raw) > MAX_BYTES:
-            return None, [Problem(path, 1, f"file is too large ({len(raw)} bytes; at most {MAX_BYTES // 1024} KiB)")]
+            return None, [
+                Problem(
+                    path,
+                    1,
+                    _("file is too large ({count} bytes; at most {most} KiB)").format(
+                        count=len(raw), most=MAX_BYTES // 1024
+                    ),
+                )
+            ]
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            return None, [Problem(path, line, "not UTF-8 text; save the file as UTF-8")]
+            return None, [Problem(path, line, _("not UTF-8 text; save the file as UTF-8"))]
     else:
         text = raw
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
-        return None, [Problem(path, 1, "file is empty; a checklist needs 'checklist', 'title' and 'items'")]
+        return None, [Problem(path, 1, _("file is empty; a checklist needs 'checklist', 'title' and 'items'"))]
     try:
         documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        return None, [Problem(path, line, f"not valid YAML: {exc.problem or exc.context}")]
+        return None, [Problem(path, line, _("not valid YAML: {error}").format(error=exc.problem or exc.context))]
     except yaml.YAMLError as exc:
-        return None, [Problem(path, 1, f"not valid YAML: {exc}")]
+        return None, [Problem(path, 1, _("not valid YAML: {error}").format(error=exc))]
     except RecursionError:
-        return None, [Problem(path, 1, "values nested too deeply; a checklist is items with a few keys each")]
+        return None, [Problem(path, 1, _("values nested too deeply; a checklist is items with a few keys each"))]
     if len(documents) != 1:
-        return None, [Problem(path, 1, f"a checklist file holds one document, not {len(documents)} ('---')")]
+        return None, [
+            Problem(path, 1, _("a checklist file holds one document, not {count} ('---')").format(count=len(documents)))
+        ]
     reader = _Reader(path)
     try:
         root = reader.convert(documents[0])
     except RecursionError:
-        return None, [Problem(path, 1, "values nested too deeply; a checklist is items with a few keys each")]
+        return None, [Problem(path, 1, _("values nested too deeply; a checklist is items with a few keys each"))]
     checklist = _Validator(reader, expected_id).checklist(root)
     if reader.problems:
         return None, sorted(reader.problems, key=lambda p: p.line)
@@ -223,25 +241,30 @@ class _Validator:
 
     def checklist(self, root: Node) -> Checklist | None:
         if not isinstance(root.value, dict):
-            self.problem(root.line, "a checklist is a set of 'key: value' lines (checklist, title, items, rules)")
+            self.problem(root.line, _("a checklist is a set of 'key: value' lines (checklist, title, items, rules)"))
             return None
         top: dict[str, Node] = root.value
         for key in top:
             if key not in TOP_KEYS:
-                self.problem(root.key_lines[key], f"unknown key '{key}'; known: {', '.join(sorted(TOP_KEYS))}")
+                self.problem(
+                    root.key_lines[key],
+                    _("unknown key '{key}'; known: {known}").format(key=key, known=", ".join(sorted(TOP_KEYS))),
+                )
         checklist_id = self.identifier(top, root, "checklist", "checklist id")
         if checklist_id and self.expected_id and checklist_id != self.expected_id:
             self.problem(
                 top["checklist"].line,
-                f"checklist '{checklist_id}' is in a file named "
-                f"'{self.expected_id}'; the file must be named {checklist_id}.yaml",
+                _(
+                    "checklist '{checklist_id}' is in a file named '{expected_id}'; the file must be named "
+                    "{checklist_id}.yaml"
+                ).format(checklist_id=checklist_id, expected_id=self.expected_id),
             )
         title = self.text(top, root, "title", required=False) or checklist_id or ""
         version = 1
         if "version" in top:
             node = top["version"]
             if isinstance(node.value, bool) or not isinstance(node.value, int) or node.value < 1:
-                self.problem(node.line, "version must be a whole number ≥ 1")
+                self.problem(node.line, _("version must be a whole number ≥ 1"))
             else:
                 version = node.value
         items = self.items(top, root)
@@ -260,14 +283,16 @@ class _Validator:
 
     def identifier(self, mapping: dict[str, Node], parent: Node, key: str, what: str) -> str | None:
         if key not in mapping:
-            self.problem(parent.line, f"missing '{key}' (the {what})")
+            self.problem(parent.line, _("missing '{key}' (the {what})").format(key=key, what=what))
             return None
         node = mapping[key]
         value = node.value
         if not isinstance(value, str) or not ID_PATTERN.match(value):
             self.problem(
                 node.line,
-                f"{what} {value!r} must be lower-case letters, digits and _ (starting with a letter, at most 48)",
+                _(
+                    "{what} {given!r} must be lower-case letters, digits and _ (starting with a letter, at most 48)"
+                ).format(what=what, given=value),
             )
             return None
         return value
@@ -275,14 +300,24 @@ class _Validator:
     def text(self, mapping: dict[str, Node], parent: Node, key: str, *, required: bool, limit: int = 500) -> str | None:
         if key not in mapping:
             if required:
-                self.problem(parent.line, f"missing '{key}'")
+                self.problem(parent.line, _("missing '{key}'").format(key=key))
             return None
         node = mapping[key]
         if not isinstance(node.value, str) or not node.value.strip():
-            self.problem(node.line, f"'{key}' must be text" + ("" if node.value is None else f", not {node.value!r}"))
+            self.problem(
+                node.line,
+                _("'{key}' must be text").format(key=key)
+                if node.value is None
+                else _("'{key}' must be text, not {given!r}").format(key=key, given=node.value),
+            )
             return None
         if len(node.value) > limit:
-            self.problem(node.line, f"'{key}' is {len(node.value)} characters long; keep it under {limit}")
+            self.problem(
+                node.line,
+                _("'{key}' is {count} characters long; keep it under {limit}").format(
+                    key=key, count=len(node.value), limit=limit
+                ),
+            )
             return None
         return " ".join(node.value.split())
 
@@ -291,7 +326,7 @@ class _Validator:
         if node is None:
             return False
         if not isinstance(node.value, bool):
-            self.problem(node.line, f"'{key}' must be true or false, not {node.value!r}")
+            self.problem(node.line, _("'{key}' must be true or false, not {given!r}").format(key=key, given=node.value))
             return False
         return node.value
 
@@ -300,7 +335,7 @@ class _Validator:
         if node is None:
             return None
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)) or node.value != node.value:
-            self.problem(node.line, f"'{key}' must be a number, not {node.value!r}")
+            self.problem(node.line, _("'{key}' must be a number, not {given!r}").format(key=key, given=node.value))
             return None
         return float(node.value)
 
@@ -308,21 +343,26 @@ class _Validator:
         try:
             return Severity(node.value)
         except ValueError:
-            self.problem(node.line, f"unknown severity {node.value!r}; use critical, major or minor")
+            self.problem(
+                node.line, _("unknown severity {given!r}; use critical, major or minor").format(given=node.value)
+            )
             return None
 
     # -- items ---------------------------------------------------------------
 
     def items(self, top: dict[str, Node], root: Node) -> list[Item]:
         if "items" not in top:
-            self.problem(root.line, "missing 'items' (the list of checks)")
+            self.problem(root.line, _("missing 'items' (the list of checks)"))
             return []
         node = top["items"]
         if not isinstance(node.value, list) or not node.value:
-            self.problem(node.line, "'items' must be a list of checks ('- id: ...'), with at least one")
+            self.problem(node.line, _("'items' must be a list of checks ('- id: ...'), with at least one"))
             return []
         if len(node.value) > MAX_ITEMS:
-            self.problem(node.line, f"{len(node.value)} items; a checklist may have at most {MAX_ITEMS}")
+            self.problem(
+                node.line,
+                _("{count} items; a checklist may have at most {most}").format(count=len(node.value), most=MAX_ITEMS),
+            )
             return []
         items: list[Item] = []
         first_line: dict[str, int] = {}
@@ -332,7 +372,8 @@ class _Validator:
                 continue
             if item.id in first_line:
                 self.problem(
-                    entry.value["id"].line, f"duplicate item id '{item.id}' (first on line {first_line[item.id]})"
+                    entry.value["id"].line,
+                    _("duplicate item id '{id}' (first on line {first})").format(id=item.id, first=first_line[item.id]),
                 )
                 continue
             first_line[item.id] = entry.value["id"].line
@@ -341,25 +382,31 @@ class _Validator:
 
     def item(self, node: Node) -> Item | None:
         if not isinstance(node.value, dict):
-            self.problem(node.line, "an item is a set of 'key: value' lines (id, kind, prompt, severity)")
+            self.problem(node.line, _("an item is a set of 'key: value' lines (id, kind, prompt, severity)"))
             return None
         data: dict[str, Node] = node.value
         ok = len(self.r.problems)
         for key in data:
             if key not in ITEM_KEYS:
-                self.problem(node.key_lines[key], f"unknown item key '{key}'; known: {', '.join(sorted(ITEM_KEYS))}")
+                self.problem(
+                    node.key_lines[key],
+                    _("unknown item key '{key}'; known: {known}").format(key=key, known=", ".join(sorted(ITEM_KEYS))),
+                )
         item_id = self.identifier(data, node, "id", "item id")
         if item_id:
             self.declared.add(item_id)
         kind = None
         if "kind" not in data:
-            self.problem(node.line, "missing 'kind' (pass_fail, choice, measurement, note or photo)")
+            self.problem(node.line, _("missing 'kind' (pass_fail, choice, measurement, note or photo)"))
         else:
             try:
                 kind = Kind(data["kind"].value)
             except ValueError:
                 self.problem(
-                    data["kind"].line, f"unknown kind {data['kind'].value!r}; use {', '.join(k.value for k in Kind)}"
+                    data["kind"].line,
+                    _("unknown kind {given!r}; use {kinds}").format(
+                        given=data["kind"].value, kinds=", ".join(k.value for k in Kind)
+                    ),
                 )
         prompt = self.text(data, node, "prompt", required=True, limit=MAX_PROMPT)
         help_text = self.text(data, node, "help", required=False) or ""
@@ -367,7 +414,9 @@ class _Validator:
         if "severity" in data:
             severity = self.severity(data["severity"])
         elif kind is not None and kind.judged:
-            self.problem(node.line, f"missing 'severity' for {kind.value} item (critical, major or minor)")
+            self.problem(
+                node.line, _("missing 'severity' for {kind} item (critical, major or minor)").format(kind=kind.value)
+            )
         photo = self.flag(data, "photo_required_on_fail")
         optional = self.flag(data, "optional")
         if kind is None:
@@ -375,7 +424,7 @@ class _Validator:
         if not kind.judged and photo:
             self.problem(
                 data["photo_required_on_fail"].line,
-                f"a {kind.value} item never fails, so 'photo_required_on_fail' means nothing here",
+                _("a {kind} item never fails, so 'photo_required_on_fail' means nothing here").format(kind=kind.value),
             )
         for key, owner in (
             ("choices", Kind.CHOICE),
@@ -384,7 +433,12 @@ class _Validator:
             ("max", Kind.MEASUREMENT),
         ):
             if key in data and kind != owner:
-                self.problem(data[key].line, f"'{key}' belongs to {owner.value} items, not {kind.value}")
+                self.problem(
+                    data[key].line,
+                    _("'{key}' belongs to {owner} items, not {kind}").format(
+                        key=key, owner=owner.value, kind=kind.value
+                    ),
+                )
         choices: tuple[Choice, ...] = ()
         unit, low, high = "", None, None
         if kind == Kind.CHOICE:
@@ -393,26 +447,33 @@ class _Validator:
             unit = self.text(data, node, "unit", required=False, limit=12) or ""
             low, high = self.number(data, "min"), self.number(data, "max")
             if "min" not in data and "max" not in data:
-                self.problem(node.line, "a measurement needs limits: 'min', 'max' or both")
+                self.problem(node.line, _("a measurement needs limits: 'min', 'max' or both"))
             if low is not None and high is not None and low > high:
-                self.problem(data["min"].line, f"limits reversed: min {low:g} is above max {high:g}")
+                self.problem(
+                    data["min"].line, _("limits reversed: min {low:g} is above max {high:g}").format(low=low, high=high)
+                )
         if len(self.r.problems) > ok or item_id is None or prompt is None:
             return None
         return Item(item_id, kind, prompt, severity, photo, optional, help_text, choices, unit, low, high, node.line)
 
     def choices(self, data: dict[str, Node], node: Node, severity: Severity | None) -> tuple[Choice, ...]:
         if "choices" not in data:
-            self.problem(node.line, "a choice item needs 'choices' (answer: pass | fail | critical | major | minor)")
+            self.problem(node.line, _("a choice item needs 'choices' (answer: pass | fail | critical | major | minor)"))
             return ()
         choices_node = data["choices"]
         if not isinstance(choices_node.value, dict) or len(choices_node.value) < 2:
             self.problem(
                 choices_node.line,
-                "'choices' must list at least 2 answers as 'answer: pass' or 'answer: fail' (or a severity)",
+                _("'choices' must list at least 2 answers as 'answer: pass' or 'answer: fail' (or a severity)"),
             )
             return ()
         if len(choices_node.value) > MAX_CHOICES:
-            self.problem(choices_node.line, f"{len(choices_node.value)} choices; at most {MAX_CHOICES} (one key each)")
+            self.problem(
+                choices_node.line,
+                _("{count} choices; at most {most} (one key each)").format(
+                    count=len(choices_node.value), most=MAX_CHOICES
+                ),
+            )
             return ()
         choices = []
         for label, outcome in choices_node.value.items():
@@ -425,23 +486,26 @@ class _Validator:
                 choices.append(Choice(label, Severity(verdict)))
             else:
                 self.problem(
-                    outcome.line, f"choice '{label}' must be pass, fail, critical, major or minor, not {verdict!r}"
+                    outcome.line,
+                    _("choice '{label}' must be pass, fail, critical, major or minor, not {verdict!r}").format(
+                        label=label, verdict=verdict
+                    ),
                 )
         if choices and all(c.fails_as is not None for c in choices):
-            self.problem(choices_node.line, "no choice passes: an item that can only fail is not a check")
+            self.problem(choices_node.line, _("no choice passes: an item that can only fail is not a check"))
         return tuple(choices)
 
     # -- rules ---------------------------------------------------------------
 
     def rules(self, node: Node, known: dict[str, Item]) -> list[Rule]:
         if not isinstance(node.value, list):
-            self.problem(node.line, "'rules' must be a list ('- then: scrapped' ...); leave it out for the defaults")
+            self.problem(node.line, _("'rules' must be a list ('- then: scrapped' ...); leave it out for the defaults"))
             return []
         return [r for r in (self.rule(entry, known) for entry in node.value) if r is not None]
 
     def rule(self, node: Node, known: dict[str, Item]) -> Rule | None:
         if not isinstance(node.value, dict):
-            self.problem(node.line, "a rule is a set of 'key: value' lines ('then' and one condition)")
+            self.problem(node.line, _("a rule is a set of 'key: value' lines ('then' and one condition)"))
             return None
         data: dict[str, Node] = node.value
         ok = len(self.r.problems)
@@ -449,28 +513,35 @@ class _Validator:
             if key not in RULE_KEYS:
                 self.problem(
                     node.key_lines[key],
-                    f"unknown rule key '{key}'; a rule has 'then' and one of: {', '.join(sorted(RULE_CONDITIONS))}",
+                    _("unknown rule key '{key}'; a rule has 'then' and one of: {conditions}").format(
+                        key=key, conditions=", ".join(sorted(RULE_CONDITIONS))
+                    ),
                 )
         then = None
         if "then" not in data:
-            self.problem(node.line, "a rule needs 'then' (discounted or scrapped)")
+            self.problem(node.line, _("a rule needs 'then' (discounted or scrapped)"))
         elif data["then"].value == Disposition.RESELLABLE.value:
             self.problem(
-                data["then"].line, "'then: resellable' is not a rule: resellable is what is left when no rule matches"
+                data["then"].line,
+                _("'then: resellable' is not a rule: resellable is what is left when no rule matches"),
             )
         elif data["then"].value not in (Disposition.DISCOUNTED.value, Disposition.SCRAPPED.value):
-            self.problem(data["then"].line, f"unknown disposition {data['then'].value!r}; use discounted or scrapped")
+            self.problem(
+                data["then"].line,
+                _("unknown disposition {given!r}; use discounted or scrapped").format(given=data["then"].value),
+            )
         else:
             then = Disposition(data["then"].value)
         conditions = [k for k in data if k in RULE_CONDITIONS]
         if len(conditions) != 1:
             self.problem(
                 node.line,
-                "a rule has exactly one condition"
-                + (
-                    f", not {len(conditions)} ({', '.join(conditions)}); split it"
-                    if conditions
-                    else f": one of {', '.join(sorted(RULE_CONDITIONS))}"
+                _("a rule has exactly one condition, not {count} ({conditions}); split it").format(
+                    count=len(conditions), conditions=", ".join(conditions)
+                )
+                if conditions
+                else _("a rule has exactly one condition: one of {conditions}").format(
+                    conditions=", ".join(sorted(RULE_CONDITIONS))
                 ),
             )
         because = self.text(data, node, "because", required=False) or ""
@@ -481,25 +552,31 @@ class _Validator:
             if key == "any_failed":
                 ids = cond.value if isinstance(cond.value, list) else [cond]
                 if not ids:
-                    self.problem(cond.line, "'any_failed' names no item")
+                    self.problem(cond.line, _("'any_failed' names no item"))
                 for id_node in ids:
                     if id_node.value in self.declared and id_node.value not in known:
                         continue  # the item itself is reported already
                     if id_node.value not in known:
-                        self.problem(id_node.line, f"rule names unknown item '{id_node.value}'")
+                        self.problem(id_node.line, _("rule names unknown item '{item}'").format(item=id_node.value))
                     elif not known[id_node.value].kind.judged:
                         self.problem(
                             id_node.line,
-                            f"rule names '{id_node.value}', a {known[id_node.value].kind.value} "
-                            "item, which never fails",
+                            _("rule names '{item}', a {kind} item, which never fails").format(
+                                item=id_node.value, kind=known[id_node.value].kind.value
+                            ),
                         )
                 rule = (tuple(str(i.value) for i in ids),)
             else:
-                severity_name, _, how = key.partition("_fails_")
+                severity_name, _fails, how = key.partition("_fails_")
                 count = cond.value
                 lowest = 1 if how == "at_least" else 0
                 if isinstance(count, bool) or not isinstance(count, int) or count < lowest:
-                    self.problem(cond.line, f"'{key}' must be a whole number ≥ {lowest}, not {count!r}")
+                    self.problem(
+                        cond.line,
+                        _("'{key}' must be a whole number ≥ {lowest}, not {count!r}").format(
+                            key=key, lowest=lowest, count=count
+                        ),
+                    )
                 else:
                     rule = (Severity(severity_name), how, count)
         if len(self.r.problems) > ok or then is None or rule is None:

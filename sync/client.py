@@ -30,6 +30,10 @@ What is written locally, and when:
   server keeps what it holds and this station's later events are sent under
   seqs after the server's (``restored_stream``; the outbox is not touched).
 
+Every message is one line for a person, in the station's language at the time it is made
+(``gettext``; the terminal binds the catalog): the line a restored database leaves in
+``sync_state`` and a photo's problem stay in the language they were found in.
+
 Errors::
 
     SyncError                  nothing was lost; the outbox keeps every event
@@ -58,6 +62,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from gettext import gettext as _
+from gettext import ngettext
 from pathlib import Path
 
 import requests
@@ -140,24 +146,37 @@ class SyncReport:
     restored: str = ""  # found this round: the database is older than the server's copy (one line)
 
     def describe(self) -> str:
-        """One line for a log or the command line."""
+        """One line for a log or the command line, in the language in force."""
         text = (
-            f"pushed {self.pushed} event(s), acknowledged through {self.acked_seq}; "
-            f"pulled {self.pulled} change(s) (cursor {self.cursor}); {self.waiting} waiting"
+            ngettext(
+                "pushed {count} event, acknowledged through {acked}",
+                "pushed {count} events, acknowledged through {acked}",
+                self.pushed,
+            ).format(count=self.pushed, acked=self.acked_seq)
+            + "; "
+            + ngettext(
+                "pulled {count} change (cursor {cursor}); {waiting} waiting",
+                "pulled {count} changes (cursor {cursor}); {waiting} waiting",
+                self.pulled,
+            ).format(count=self.pulled, cursor=self.cursor, waiting=self.waiting)
         )
         if self.rejected:
-            text += f"; {len(self.rejected)} refused by the server"
+            text += _("; {count} refused by the server").format(count=len(self.rejected))
         if self.epoch_changed:
-            text += "; the server was restored from a backup (new epoch): re-pushed and re-pulled"
+            text += _("; the server was restored from a backup (new epoch): re-pushed and re-pulled")
         if self.restored:
-            text += "; this station database was older than the server's copy: later events follow the server's"
+            text += _("; this station database was older than the server's copy: later events follow the server's")
         if self.photos_sent or self.photos_waiting:
-            text += f"; sent {self.photos_sent} photo(s), {self.photos_waiting} waiting"
+            text += ngettext(
+                "; sent {count} photo, {waiting} waiting", "; sent {count} photos, {waiting} waiting", self.photos_sent
+            ).format(count=self.photos_sent, waiting=self.photos_waiting)
         if self.photo_error:
-            text += f"; photos not sent: {self.photo_error}"
+            text += _("; photos not sent: {error}").format(error=self.photo_error)
         if self.photo_problems:
-            more = f" (and {len(self.photo_problems) - 1} more)" if len(self.photo_problems) > 1 else ""
-            text += f"; PHOTO PROBLEM: {self.photo_problems[0]}{more}"
+            more = len(self.photo_problems) - 1
+            text += (
+                _("; PHOTO PROBLEM: {problem} (and {count} more)") if more else _("; PHOTO PROBLEM: {problem}")
+            ).format(problem=self.photo_problems[0], count=more)
         return text
 
 
@@ -208,9 +227,11 @@ class SyncClient:
         photo_recheck: float = 3600.0,
     ):
         if not url.startswith(("http://", "https://")):
-            raise Refused(f"server URL {url!r} must start with https:// (or http:// on a trusted network)")
+            raise Refused(
+                _("server URL {url!r} must start with https:// (or http:// on a trusted network)").format(url=url)
+            )
         if not token:
-            raise NotAuthorized("no server token given; ask for one (rma server add-station NAME)")
+            raise NotAuthorized(_("no server token given; ask for one (rma server add-station NAME)"))
         self.base = url.rstrip("/") + API_PREFIX
         self.timeout = timeout
         self.attempts, self.backoff, self.backoff_cap = attempts, backoff, backoff_cap
@@ -248,14 +269,15 @@ class SyncClient:
                 )
             except requests.exceptions.SSLError as exc:
                 if not _verification_failed(exc):  # the TLS connection broke; the certificate was fine
-                    last = Unreachable(f"server connection broke: {_short(exc)}")
+                    last = Unreachable(_("server connection broke: {error}").format(error=_short(exc)))
                     continue
                 raise Refused(
-                    f"TLS verification of {self.base} failed ({_short(exc)}); "
-                    "check the server certificate or the CA path"
+                    _("TLS verification of {url} failed ({error}); check the server certificate or the CA path").format(
+                        url=self.base, error=_short(exc)
+                    )
                 ) from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                last = Unreachable(f"server unreachable: {_short(exc)}")
+                last = Unreachable(_("server unreachable: {error}").format(error=_short(exc)))
                 last.__cause__ = exc  # the root cause (refused, name, timeout) for a person's one line
                 continue
             except (
@@ -265,8 +287,9 @@ class SyncClient:
                 requests.exceptions.InvalidHeader,
             ) as exc:
                 raise Refused(
-                    f"cannot send {method} {self.base + path} as it is: {_short(exc)}; "
-                    "check the server URL and the token"
+                    _("cannot send {method} {url} as it is: {error}; check the server URL and the token").format(
+                        method=method, url=self.base + path, error=_short(exc)
+                    )
                 ) from exc
             except (
                 requests.exceptions.RequestException,
@@ -276,29 +299,49 @@ class SyncClient:
             ) as exc:
                 # every other failure on the wire: an answer cut short (ChunkedEncodingError / IncompleteRead /
                 # ProtocolError), a body that does not decode (ContentDecodingError), and their urllib3 relatives
-                last = Garbled(f"server answer cut short or garbled on the way ({type(exc).__name__}: {_short(exc)})")
+                last = Garbled(
+                    _("server answer cut short or garbled on the way ({kind}: {error})").format(
+                        kind=type(exc).__name__, error=_short(exc)
+                    )
+                )
                 continue
             if answer.status_code < 300:
                 try:
                     body = answer.json()
                     return answer_model.model_validate(body) if answer_model else body
                 except ValueError as exc:  # pydantic's ValidationError is a ValueError too
-                    what = "not JSON" if not isinstance(exc, ValidationError) else "not an answer of this API"
-                    last = ServerTrouble(
-                        f"server answered {answer.status_code} with a body that is {what} "
-                        "(cut short, or another server in between?)"
+                    what = (
+                        _(
+                            "server answered {status} with a body that is not JSON "
+                            "(cut short, or another server in between?)"
+                        )
+                        if not isinstance(exc, ValidationError)
+                        else _(
+                            "server answered {status} with a body that is not an answer of this API "
+                            "(cut short, or another server in between?)"
+                        )
                     )
+                    last = ServerTrouble(what.format(status=answer.status_code))
                     continue
             detail = _detail(answer)
             if answer.status_code == 429 or answer.status_code >= 500:
-                last = ServerTrouble(f"server answered {answer.status_code}: {detail}", _retry_after(answer))
+                last = ServerTrouble(
+                    _("server answered {status}: {detail}").format(status=answer.status_code, detail=detail),
+                    _retry_after(answer),
+                )
                 continue
             if answer.status_code in (401, 403):
-                raise NotAuthorized(f"server refused the token ({answer.status_code}): {detail}")
-            refused = Refused(f"server refused {method} {path} ({answer.status_code}): {detail}")
+                raise NotAuthorized(
+                    _("server refused the token ({status}): {detail}").format(status=answer.status_code, detail=detail)
+                )
+            refused = Refused(
+                _("server refused {method} {path} ({status}): {detail}").format(
+                    method=method, path=path, status=answer.status_code, detail=detail
+                )
+            )
             refused.status = answer.status_code
             raise refused
-        raise last or Unreachable("sync stopped")
+        raise last or Unreachable(_("sync stopped"))
 
     def _pause(self, attempt: int, last: Retryable | None) -> None:
         """Exponential backoff with full jitter; never shorter than the server's Retry-After."""
@@ -318,7 +361,7 @@ class SyncClient:
         """Push everything unsent, pull every change (unless ``pull`` is false), then send the photos of
         acknowledged events the server lacks (unless ``photos`` is false); one full round."""
         report = SyncReport()
-        for _ in range(3):  # an epoch change mid-round starts the round again, from the server's state
+        for _round in range(3):  # an epoch change mid-round starts the round again, from the server's state
             try:
                 self._align(store, report)
                 self.push(store, report)
@@ -377,7 +420,7 @@ class SyncClient:
             if theirs:
                 break
         if self.stop.is_set():
-            raise Unreachable("sync stopped")
+            raise Unreachable(_("sync stopped"))
         if held > seqs.wire_after(acked):
             report.restored = self._restored(store, seqs, acked, held, status.station)
 
@@ -392,20 +435,25 @@ class SyncClient:
         shift = held - seqs.wire_after(acked)
         ours = store.last_seq() - acked
         first = seqs.wire_after(acked) + 1
-        if ours:
-            later = (
-                f"the {ours} event(s) recorded here since go after them as seq {held + 1}"
-                + (f"–{held + ours}" if ours > 1 else "")
-                + ", and so will later ones"
+        if ours > 1:
+            later = _(
+                "the {count} events recorded here since go after them as seq {first}–{last}, and so will later ones"
+            ).format(count=ours, first=held + 1, last=held + ours)
+        elif ours:
+            later = _("the 1 event recorded here since goes after them as seq {first}, and so will later ones").format(
+                first=held + 1
             )
         else:
-            later = f"events recorded here from now on go after them, from seq {held + 1}"
-        detail = (
-            f"this station database is older than what the server holds of station {station} (restored from "
-            f"an older copy?): the server keeps its {shift} event(s) this database lacks (seq {first}–{held}); "
-            f"{later}; nothing is lost — the work in the missing events shows on the server, "
-            "not on this station"
-        )
+            later = _("events recorded here from now on go after them, from seq {first}").format(first=held + 1)
+        detail = ngettext(
+            "this station database is older than what the server holds of station {station} (restored from "
+            "an older copy?): the server keeps its {count} event this database lacks (seq {first}–{held}); "
+            "{later}; nothing is lost — the work in the missing events shows on the server, not on this station",
+            "this station database is older than what the server holds of station {station} (restored from "
+            "an older copy?): the server keeps its {count} events this database lacks (seq {first}–{held}); "
+            "{later}; nothing is lost — the work in the missing events shows on the server, not on this station",
+            shift,
+        ).format(station=station, count=shift, first=first, held=held, later=later)
         with store.write() as conn:
             store.record_restored_stream(conn, acked, shift, held, detail)
             store.set_state(conn, "acked_seq", str(acked))
@@ -442,7 +490,7 @@ class SyncClient:
             self.batch = max(1, len(batch) // 2)  # big payloads: smaller batches fit the body limit
             return None
         if result.epoch != self.epoch:
-            raise EpochChanged(f"server epoch changed to {result.epoch}")
+            raise EpochChanged(_("server epoch changed to {epoch}").format(epoch=result.epoch))
         return result
 
     def push(self, store: Store, report: SyncReport | None = None) -> SyncReport:
@@ -469,7 +517,9 @@ class SyncClient:
             # the server acknowledges less than sent when it lacks earlier events: resend from there
             stalled = stalled + 1 if server_acked <= acked else 0
             if stalled > 2:
-                raise ServerTrouble(f"server does not acknowledge events after seq {seqs.wire_after(acked)}")
+                raise ServerTrouble(
+                    _("server does not acknowledge events after seq {seq}").format(seq=seqs.wire_after(acked))
+                )
             acked = server_acked
         return report
 
@@ -480,7 +530,7 @@ class SyncClient:
         while not self.stop.is_set():
             page = self.call("GET", "/changes", ChangePage, params={"after": cursor, "limit": self.page})
             if page.epoch != self.epoch:
-                raise EpochChanged(f"server epoch changed to {page.epoch}")
+                raise EpochChanged(_("server epoch changed to {epoch}").format(epoch=page.epoch))
             with store.write() as conn:
                 store.apply_changes(conn, [c.model_dump() for c in page.changes])
                 store.set_state(conn, "pull_cursor", str(page.cursor))
@@ -531,7 +581,9 @@ class SyncClient:
                 except NotAuthorized:
                     raise
                 except Refused as exc:
-                    problem = f"photo {p.sha256[:12]}… (event {p.event_seq}) refused: {exc}; the event is kept"
+                    problem = _("photo {photo}… (event {seq}) refused: {error}; the event is kept").format(
+                        photo=p.sha256[:12], seq=p.event_seq, error=exc
+                    )
                 with store.write() as conn:
                     if problem:
                         store.photo_problem(conn, p.sha256, problem)
@@ -555,36 +607,37 @@ class PhotoProblem(Exception):
 
 def read_photo(photo: PhotoUpload, folder: Path) -> tuple[bytes, str]:
     """The photo's bytes and content type, checked against its hash; :class:`PhotoProblem` otherwise."""
-    where = f"photo {photo.sha256[:12]}… (event {photo.event_seq})"
+    where = _("photo {photo}… (event {seq})").format(photo=photo.sha256[:12], seq=photo.event_seq)
     candidates = [Path(photo.path)] if photo.path else []
     candidates.append(folder / f"{photo.sha256}.jpg")
-    problem = (
-        f"{where} missing: no file {photo.path or candidates[-1]}; the event is kept — "
-        "put the file back and the next check sends it"
-    )
+    problem = _(
+        "{photo} missing: no file {path}; the event is kept — put the file back and the next check sends it"
+    ).format(photo=where, path=photo.path or candidates[-1])
     for path in candidates:
         try:
             size = path.stat().st_size
             if not path.is_file():
                 continue
             if size > MAX_PHOTO_BYTES:
-                problem = (
-                    f"{where} too big: {path} has {size} bytes, over the server's limit of "
-                    f"{MAX_PHOTO_BYTES}; the event is kept, the photo cannot be sent"
-                )
+                problem = _(
+                    "{photo} too big: {path} has {size} bytes, over the server's limit of {limit}; "
+                    "the event is kept, the photo cannot be sent"
+                ).format(photo=where, path=path, size=size, limit=MAX_PHOTO_BYTES)
                 continue
             data = path.read_bytes()
         except OSError:
             continue
         if hashlib.sha256(data).hexdigest() != photo.sha256:
-            problem = (
-                f"{where} changed since the inspection: {path} has another SHA-256; the event is kept, "
+            problem = _(
+                "{photo} changed since the inspection: {path} has another SHA-256; the event is kept, "
                 "the photo as inspected cannot be sent"
-            )
+            ).format(photo=where, path=path)
             continue
         content_type = image_type(data[:12])
         if content_type is None:
-            problem = f"{where} not a JPEG, PNG or WebP image: {path}; the event is kept"
+            problem = _("{photo} not a JPEG, PNG or WebP image: {path}; the event is kept").format(
+                photo=where, path=path
+            )
             continue
         return data, content_type
     raise PhotoProblem(problem)
@@ -641,20 +694,20 @@ def why_unreachable(exc: BaseException) -> str:
             continue
         seen.add(id(cause))
         if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
+            return _("connection refused")
         if isinstance(cause, socket.gaierror):
-            return "host name not found"
+            return _("host name not found")
         if isinstance(cause, (TimeoutError, socket.timeout)) or type(cause).__name__ in (
             "ConnectTimeoutError",
             "ReadTimeoutError",
             "ConnectTimeout",
             "ReadTimeout",
         ):
-            return "no answer in time"
+            return _("no answer in time")
         if isinstance(cause, ConnectionResetError):
-            return "connection reset"
+            return _("connection reset")
         if isinstance(cause, OSError) and cause.strerror:
             return cause.strerror.lower()
         # requests and urllib3 wrap the socket's error: in args, in .reason, and as the cause
         todo.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args])
-    return "the connection failed"
+    return _("the connection failed")

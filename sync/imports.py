@@ -38,6 +38,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from gettext import gettext as _
 from pathlib import Path
 from typing import TextIO
 
@@ -120,7 +121,9 @@ class RmaFile:
                 with open(self.path, "rb") as raw:
                     head = raw.read(4096)
             except OSError as exc:
-                raise ImportFileError(f"cannot read {self.path}: {exc.strerror}") from exc
+                raise ImportFileError(
+                    _("cannot read {file}: {error}").format(file=self.path, error=exc.strerror)
+                ) from exc
             if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 raise ImportFileError(
                     f"{self.name} is not UTF-8 text: it looks like UTF-16; save as UTF-8 — {_NOTHING}"
@@ -159,13 +162,18 @@ class RmaFile:
             if not note.status:
                 note.status = status
             elif note.status != status:
-                report(where, f"status {row['status']!r} differs from the first row of {code} (line {note.first_row})")
+                report(
+                    where,
+                    _("status {status!r} differs from the first row of {code} (line {line})").format(
+                        status=row["status"], code=code, line=note.first_row
+                    ),
+                )
                 note.bad = True
                 continue
             note.rows += 1
         for code, note in notes.items():
             if note.bad and note.rows:
-                report(note.first_row, f"RMA {code} not loaded because of the errors above")
+                report(note.first_row, _("RMA {code} not loaded because of the errors above").format(code=code))
         self._notes = notes
         return found
 
@@ -215,7 +223,7 @@ class RmaFile:
                 self.lines_loaded += len(parsed.lines)
                 yield parsed
         if assembling:
-            raise ImportFileError(f"{self.name} changed while it was imported; import it again")
+            raise ImportFileError(_("{file} changed while it was imported; import it again").format(file=self.name))
 
     # --- reading rows -----------------------------------------------------------------------
 
@@ -226,7 +234,7 @@ class RmaFile:
         try:
             return open(self.path, encoding="utf-8-sig", newline="")
         except OSError as exc:
-            raise ImportFileError(f"cannot read {self.path}: {exc.strerror}") from exc
+            raise ImportFileError(_("cannot read {file}: {error}").format(file=self.path, error=exc.strerror)) from exc
 
     def _rows(self, *, count_cleaned: bool) -> Iterator[Row]:
         self._count_cleaned = count_cleaned
@@ -268,24 +276,30 @@ class RmaFile:
         try:
             first = next(reader, [])
         except csv.Error as exc:
-            raise ImportFileError(f"{self.name}:1: the header cannot be read: {exc} — {_NOTHING}") from None
+            raise ImportFileError(
+                _("{file}:1: the header cannot be read: {error} — nothing imported").format(file=self.name, error=exc)
+            ) from None
         header = [h.strip().lower() for h in first]
         missing = [c for c in REQUIRED if c not in header]
         if missing:
             hint = ""
             if len(header) == 1 and ";" in header[0]:
-                hint = "; the columns seem separated by ';' — save the file as CSV with commas"
+                hint = _("; the columns seem separated by ';' — save the file as CSV with commas")
             elif len(header) == 1 and "\t" in header[0]:
-                hint = "; the columns seem separated by tabs — save the file as CSV with commas"
+                hint = _("; the columns seem separated by tabs — save the file as CSV with commas")
             raise ImportFileError(
-                f"{self.name}: header lacks column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}{hint}"
+                _("{file}: header lacks column(s) {missing}; expected {columns}{hint}").format(
+                    file=self.name, missing=", ".join(missing), columns=", ".join(COLUMNS), hint=hint
+                )
             )
         seen: dict[str, int] = {}
         for number, column in enumerate(header, 1):
             if column and column in seen:
                 raise ImportFileError(
-                    f"{self.name}:1: column {column!r} appears twice in the header (columns "
-                    f"{seen[column]} and {number}); remove one — {_NOTHING}"
+                    _(
+                        "{file}:1: column {column!r} appears twice in the header (columns {first} and {second}); "
+                        "remove one — nothing imported"
+                    ).format(file=self.name, column=column, first=seen[column], second=number)
                 )
             seen[column] = number
         limit = csv.field_size_limit()
@@ -299,25 +313,36 @@ class RmaFile:
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
                     raise ImportFileError(
-                        f"{self.name}:{start}: a field of more than {limit} characters starts "
-                        f"on this row (a quote left open?) — {_NOTHING}"
+                        _(
+                            "{file}:{line}: a field of more than {limit} characters starts on this row "
+                            "(a quote left open?) — nothing imported"
+                        ).format(file=self.name, line=start, limit=limit)
                     ) from None
-                raise ImportFileError(f"{self.name}:{start}: {exc} — {_NOTHING}") from None
+                raise ImportFileError(
+                    _("{file}:{line}: {error} — nothing imported").format(file=self.name, line=start, error=exc)
+                ) from None
             if not cells:
                 continue  # a blank line
             # a row over lines; a short row pairs only the cells it has (strict=False)
             for column, cell in zip(header, cells, strict=False) if reader.line_num > start else ():
                 if ("\n" in cell or "\r" in cell) and ("," in cell or len(cell) > MAX_FIELD):
                     raise ImportFileError(
-                        f"{self.name}:{start}: a quote opened on this line is not closed until line "
-                        f"{reader.line_num} (column {column or '?'} swallows {reader.line_num - start} line(s)); "
-                        f"close the quote — {_NOTHING}"
+                        _(
+                            "{file}:{line}: a quote opened on this line is not closed until line {end} "
+                            "(column {column} swallows {count} line(s)); close the quote — nothing imported"
+                        ).format(
+                            file=self.name,
+                            line=start,
+                            end=reader.line_num,
+                            column=column or "?",
+                            count=reader.line_num - start,
+                        )
                     )
             if len(cells) > len(header):
                 yield (
                     start,
                     None,
-                    "more cells than the header has columns",
+                    _("more cells than the header has columns"),
                     self._clean(cells[header.index("rma_code")]).upper(),
                 )
                 continue
@@ -334,38 +359,42 @@ class RmaFile:
         first = reader.skip_space()
         if first == "{":
             line = reader.line_at()
-            data = reader.value(MAX_JSON_OBJECT, "a JSON object at the top of the file")
+            data = reader.value(MAX_JSON_OBJECT, _("a JSON object at the top of the file"))
             if reader.skip_space():
-                raise reader.error("not valid JSON: extra data after the object")
+                raise reader.error(_("not valid JSON: extra data after the object"))
             items = data.get("rmas", [data])
             if not isinstance(items, list):
-                raise ImportFileError(f'{self.name}: "rmas" must be a list of RMAs — {_NOTHING}')
+                raise ImportFileError(
+                    _('{file}: "rmas" must be a list of RMAs — nothing imported').format(file=self.name)
+                )
             for item in items:
                 yield from self._json_item(item, line)
             return
         if first != "[":
-            raise ImportFileError(f"{self.name}: expected a list of RMAs ([...]) — {_NOTHING}")
+            raise ImportFileError(
+                _("{file}: expected a list of RMAs ([...]) — nothing imported").format(file=self.name)
+            )
         reader.pos += 1
         if reader.skip_space() == "]":
             reader.pos += 1
         else:
             while True:
                 line = self._line = reader.line_at()
-                item = reader.value(MAX_JSON_RMA, "one RMA")
+                item = reader.value(MAX_JSON_RMA, _("one RMA"))
                 yield from self._json_item(item, line)
                 after = reader.skip_space()
                 reader.pos += 1
                 if after == "]":
                     break
                 if after != ",":
-                    raise reader.error("not valid JSON: expected ',' or ']' after an RMA")
+                    raise reader.error(_("not valid JSON: expected ',' or ']' after an RMA"))
                 reader.skip_space()
         if reader.skip_space():
-            raise reader.error("not valid JSON: extra data after the list")
+            raise reader.error(_("not valid JSON: extra data after the list"))
 
     def _json_item(self, item: object, line: int) -> Iterator[Row]:
         if not isinstance(item, dict):
-            yield line, None, "not an object (an RMA is {...})", ""
+            yield line, None, _("not an object (an RMA is {...})"), ""
             return
         head = {k: self._clean(v) for k, v in item.items() if k != "lines"}
         if isinstance(item.get("tracking_number"), list):
@@ -375,11 +404,16 @@ class RmaFile:
         if lines is None:
             yield line, head, "", code
         elif not isinstance(lines, list) or not lines:
-            yield line, None, "lines must be a non-empty list", code
+            yield line, None, _("lines must be a non-empty list"), code
         else:
             for number, ln in enumerate(lines, 1):
                 if not isinstance(ln, dict):
-                    yield line, None, f"{code or 'an RMA'}: line {number} of its lines is not an object", code
+                    problem = (
+                        _("{code}: line {number} of its lines is not an object")
+                        if code
+                        else _("an RMA: line {number} of its lines is not an object")
+                    )
+                    yield line, None, problem.format(code=code, number=number), code
                     continue
                 yield line, {**head, **{k: self._clean(v) for k, v in ln.items()}}, "", code
 
@@ -427,7 +461,9 @@ class _JsonReader:
         return self._mark_line
 
     def error(self, reason: str) -> ImportFileError:
-        return ImportFileError(f"{self.name}:{self.line_at()}: {reason} — {_NOTHING}")
+        return ImportFileError(
+            _("{file}:{line}: {problem} — nothing imported").format(file=self.name, line=self.line_at(), problem=reason)
+        )
 
     def value(self, limit: int, what: str):
         """Decode the value at the current position, reading more of the file as it needs."""
@@ -438,16 +474,24 @@ class _JsonReader:
             except json.JSONDecodeError as exc:
                 if len(self.buf) - self.pos > limit:
                     raise ImportFileError(
-                        f"{self.name}:{start_line}: {what} of more than {limit} characters "
-                        f"starts here (or the JSON is broken from here) — {_NOTHING}"
+                        _(
+                            "{file}:{line}: {what} of more than {limit} characters starts here "
+                            "(or the JSON is broken from here) — nothing imported"
+                        ).format(file=self.name, line=start_line, what=what, limit=limit)
                     ) from None
                 where = self.line + exc.lineno - 1  # before _more() moves the buffer
                 if self._more():
                     continue
-                raise ImportFileError(f"{self.name}:{where}: not valid JSON: {exc.msg} — {_NOTHING}") from None
+                raise ImportFileError(
+                    _("{file}:{line}: not valid JSON: {error} — nothing imported").format(
+                        file=self.name, line=where, error=exc.msg
+                    )
+                ) from None
             except RecursionError:
                 raise ImportFileError(
-                    f"{self.name}:{start_line}: JSON nested too deeply to be an RMA — {_NOTHING}"
+                    _("{file}:{line}: JSON nested too deeply to be an RMA — nothing imported").format(
+                        file=self.name, line=start_line
+                    )
                 ) from None
             if end == len(self.buf) and self._more():
                 continue  # a number or literal at the end of the chunk may go on in the next one
@@ -479,12 +523,14 @@ def read_operator_file(path: str | Path) -> list[OperatorRow]:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             if not reader.fieldnames or "id" not in reader.fieldnames:
-                raise ImportFileError(f"{name}:1: the header row must name the columns id, name, role")
+                raise ImportFileError(
+                    _("{file}:1: the header row must name the columns id, name, role").format(file=name)
+                )
             return [_operator_row(reader.line_num, row) for row in reader]
     except FileNotFoundError:
-        raise ImportFileError(f"{name}: no such file") from None
+        raise ImportFileError(_("{file}: no such file").format(file=name)) from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ImportFileError(f"{name}: cannot read operators: {exc}") from exc
+        raise ImportFileError(_("{file}: cannot read operators: {error}").format(file=name, error=exc)) from exc
 
 
 def _operator_row(line: int, row: dict) -> OperatorRow:
@@ -492,7 +538,11 @@ def _operator_row(line: int, row: dict) -> OperatorRow:
     from sync.store import ROLES
 
     role = (row.get("role") or "").strip().lower() or None
-    problem = f"role {role!r} is not one of {', '.join(ROLES)}" if role is not None and role not in ROLES else ""
+    problem = (
+        _("role {role!r} is not one of {roles}").format(role=role, roles=", ".join(ROLES))
+        if role is not None and role not in ROLES
+        else ""
+    )
     return OperatorRow(line, row.get("id") or "", (row.get("name") or "").strip(), role, problem)
 
 
@@ -512,21 +562,23 @@ def check_row(row: dict) -> str:
     """The reason a row is refused, or "" when it is good."""
     for column in REQUIRED:
         if not row.get(column):
-            return f"{column} is empty"
+            return _("{column} is empty").format(column=column)
     for column, value in row.items():
         if len(value) > MAX_FIELD:
-            return f"{column} is longer than {MAX_FIELD} characters"
+            return _("{column} is longer than {most} characters").format(column=column, most=MAX_FIELD)
     if row["status"].lower() not in _STATUSES:
-        return f"status {row['status']!r} is not authorized, cancelled or expired"
+        return _("status {status!r} is not authorized, cancelled or expired").format(status=row["status"])
     try:
         qty = int(row["qty"])
     except ValueError:
-        return f"qty {row['qty']!r} is not a whole number"
+        return _("qty {qty!r} is not a whole number").format(qty=row["qty"])
     if qty < 1:
-        return f"qty {qty} must be at least 1"
+        return _("qty {qty} must be at least 1").format(qty=qty)
     gtin = row.get("gtin", "")
     if gtin and not (gtin.isdigit() and len(gtin) in (8, 12, 13, 14) and _gtin_ok(gtin)):
-        return f"gtin {gtin!r} is not a valid GTIN (8, 12, 13 or 14 digits with a correct check digit)"
+        return _("gtin {gtin!r} is not a valid GTIN (8, 12, 13 or 14 digits with a correct check digit)").format(
+            gtin=gtin
+        )
     return ""
 
 

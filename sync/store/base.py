@@ -18,6 +18,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from gettext import gettext as _
 from pathlib import Path
 from typing import ClassVar, Self, overload
 
@@ -56,7 +57,9 @@ class Database:
             if create_folder:
                 folder.mkdir(parents=True, exist_ok=True)
             else:
-                raise DatabaseUnavailable(f"database folder {folder} does not exist; create it or pass another --db")
+                raise DatabaseUnavailable(
+                    _("database folder {folder} does not exist; create it or pass another --db").format(folder=folder)
+                )
         try:
             conn = sqlite3.connect(
                 self.path, isolation_level=None, timeout=busy_timeout_ms / 1000, check_same_thread=check_same_thread
@@ -83,7 +86,11 @@ class Database:
         except sqlite3.DatabaseError as exc:
             raise explain(exc, self.path) from exc
         if mode.lower() != "wal":
-            raise DatabaseUnavailable(f"cannot switch {self.path} to WAL mode (got {mode}); is the folder writable?")
+            raise DatabaseUnavailable(
+                _("cannot switch {path} to WAL mode (got {mode}); is the folder writable?").format(
+                    path=self.path, mode=mode
+                )
+            )
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self.migrate()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from gettext import gettext as _
 from pathlib import Path
 
 
@@ -47,13 +48,21 @@ def explain(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
     """Turn SQLite's message into one a clerk or a script can act on."""
     text = str(exc).lower()
     if "full" in text or ("disk i/o" in text and _no_space_left(path)):
-        return DiskFull(f"disk full: database {path} cannot grow; nothing was recorded — free space on its disk")
+        return DiskFull(
+            _("disk full: database {path} cannot grow; nothing was recorded — free space on its disk").format(path=path)
+        )
     if "locked" in text or "busy" in text:
-        return DatabaseBusy(f"database {path} is locked by another program; nothing was recorded — try again")
+        return DatabaseBusy(
+            _("database {path} is locked by another program; nothing was recorded — try again").format(path=path)
+        )
     if "readonly" in text or "read-only" in text:
-        return DatabaseUnavailable(f"database {path} is read-only; nothing was recorded — check its permissions")
+        return DatabaseUnavailable(
+            _("database {path} is read-only; nothing was recorded — check its permissions").format(path=path)
+        )
     if "unable to open" in text:
-        return DatabaseUnavailable(f"cannot open database {path}; check the path and its folder's permissions")
+        return DatabaseUnavailable(
+            _("cannot open database {path}; check the path and its folder's permissions").format(path=path)
+        )
     if "not a database" in text or "malformed" in text:
-        return DatabaseUnavailable(f"{path} is not a usable SQLite database ({exc})")
-    return DatabaseUnavailable(f"database {path}: {exc}")
+        return DatabaseUnavailable(_("{path} is not a usable SQLite database ({error})").format(path=path, error=exc))
+    return DatabaseUnavailable(_("database {path}: {error}").format(path=path, error=exc))

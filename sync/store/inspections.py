@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 from sync.clock import utc_now
 from sync.store.errors import StoreError
 from sync.store.operators import Operators
@@ -27,31 +29,36 @@ class Inspections(Replica, Operators):
         """
         problem = inspection.problem()
         if problem:
-            raise StoreError(f"inspection not saved: {problem}")
+            raise StoreError(_("inspection not saved: {problem}").format(problem=problem))
         if approved_by:
             try:
                 approved_by = self._approver(approved_by)
             except StoreError as exc:
-                raise StoreError(f"inspection not saved: {exc}") from None
+                raise StoreError(_("inspection not saved: {problem}").format(problem=exc)) from None
         code = lookup_key(inspection.rma_code)
         with self.write() as conn:
             rma = self.get_rma(code)
             if rma is None:
-                raise StoreError(f"inspection not saved: no RMA {code}")
+                raise StoreError(_("inspection not saved: no RMA {code}").format(code=code))
             if rma.stage == "expected":
-                raise StoreError(f"inspection not saved: {code} is not received yet; receive it first")
+                raise StoreError(
+                    _("inspection not saved: {code} is not received yet; receive it first").format(code=code)
+                )
             if rma.stage == "inspected":
-                raise StoreError(f"inspection not saved: every item of {code} is inspected already")
+                raise StoreError(_("inspection not saved: every item of {code} is inspected already").format(code=code))
             line = next((ln for ln in rma.lines if ln.line_no == inspection.line_no), None)
             if line is None:
-                raise StoreError(f"inspection not saved: {code} has no line {inspection.line_no}")
+                raise StoreError(
+                    _("inspection not saved: {code} has no line {line}").format(code=code, line=inspection.line_no)
+                )
             done = conn.execute(
                 "SELECT count(*) FROM inspections WHERE rma_code = ? AND line_no = ?", (code, line.line_no)
             ).fetchone()[0]
             if done >= line.qty:
                 raise StoreError(
-                    f"inspection not saved: line {line.line_no} of {code} ({line.qty} × {line.sku}) "
-                    "is inspected already"
+                    _("inspection not saved: line {line} of {code} ({qty} × {sku}) is inspected already").format(
+                        line=line.line_no, code=code, qty=line.qty, sku=line.sku
+                    )
                 )
             ended = inspection.ended_at or utc_now()
             unit = done + 1

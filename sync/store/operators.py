@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 from sync.clock import utc_now
 from sync.store.base import StoreBase
 from sync.store.errors import StoreError
@@ -23,11 +25,13 @@ class Operators(StoreBase):
             or any(not ch.isprintable() or ch.isspace() for ch in operator_id)
         ):
             raise StoreError(
-                f"operator id {operator_id[:70]!r} must be 1-{MAX_OPERATOR_ID} printable characters "
-                "without spaces (it is the badge's OP:<id>)"
+                _(
+                    "operator id {id!r} must be 1-{most} printable characters without spaces "
+                    "(it is the badge's OP:<id>)"
+                ).format(id=operator_id[:70], most=MAX_OPERATOR_ID)
             )
         if role is not None and role not in ROLES:
-            raise StoreError(f"role {role!r} is not one of {', '.join(ROLES)}")
+            raise StoreError(_("role {role!r} is not one of {roles}").format(role=role, roles=", ".join(ROLES)))
         with self.write() as conn:
             conn.execute(
                 "INSERT INTO operators (id, name, created_at, role) VALUES (?, ?, ?, ?) "
@@ -56,10 +60,16 @@ class Operators(StoreBase):
         """``approved_by`` checked to be a registered supervisor (raises :class:`StoreError` if not)."""
         found = self.operator(approved_by)
         if found is None:
-            raise StoreError(f"{approved_by} is not a registered operator; a supervisor's badge must approve this")
+            raise StoreError(
+                _("{operator} is not a registered operator; a supervisor's badge must approve this").format(
+                    operator=approved_by
+                )
+            )
         if found.role != "supervisor":
             article = "an" if found.role[0] in "aeiou" else "a"
             raise StoreError(
-                f"{approved_by} is {article} {found.role}, not a supervisor; a supervisor's badge must approve this"
+                _("{operator} is {article} {role}, not a supervisor; a supervisor's badge must approve this").format(
+                    operator=approved_by, article=article, role=found.role
+                )
             )
         return found.id

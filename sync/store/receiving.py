@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 from sync.clock import utc_now
 from sync.store.errors import StoreError
 from sync.store.operators import Operators
@@ -72,9 +74,11 @@ class Receiving(Replica, Operators):
         with self.write() as conn:
             row = conn.execute("SELECT stage, received_event FROM rmas WHERE code = ?", (lookup_key(code),)).fetchone()
             if row is None or row[0] != "received":
-                raise StoreError(f"{code} is not received (or already inspected); nothing to undo")
+                raise StoreError(_("{code} is not received (or already inspected); nothing to undo").format(code=code))
             if conn.execute("SELECT 1 FROM inspections WHERE rma_code = ? LIMIT 1", (lookup_key(code),)).fetchone():
-                raise StoreError(f"{code} has inspected items; a receipt with inspections cannot be undone")
+                raise StoreError(
+                    _("{code} has inspected items; a receipt with inspections cannot be undone").format(code=code)
+                )
             self._append(conn, "rma.receive_undone", station, operator, payload, lookup_key(code), refers_to=row[1])
             conn.execute(
                 "UPDATE rmas SET stage = 'expected', received_at = NULL, received_station = NULL, "

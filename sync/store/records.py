@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from gettext import gettext as _
 
 from sync.carriers import waybill
 
@@ -137,16 +138,18 @@ class Inspection:
     def problem(self) -> str:
         """Why this cannot be recorded as it is, or ""."""
         if self.suggested not in DISPOSITIONS or self.final not in DISPOSITIONS:
-            return f"disposition must be one of {', '.join(DISPOSITIONS)}"
+            return _("disposition must be one of {dispositions}").format(dispositions=", ".join(DISPOSITIONS))
         if self.final != self.suggested and not self.override_reason.strip():
-            return f"overriding {self.suggested} with {self.final} needs a reason"
+            return _("overriding {suggested} with {final} needs a reason").format(
+                suggested=self.suggested, final=self.final
+            )
         if not self.checklist_id or len(self.checklist_hash) != 64:
-            return "the checklist id and content hash are missing"
+            return _("the checklist id and content hash are missing")
         if not self.answers:
-            return "no answers"
+            return _("no answers")
         for photo in self.photos:
             if not photo.get("item") or not (photo.get("sha256") or photo.get("exception")):
-                return "a photo needs its content hash, or a recorded exception"
+                return _("a photo needs its content hash, or a recorded exception")
         return ""
 
     def payload(self, line: Line, unit_no: int, ended_at: str) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
+from gettext import gettext as _
 
 from sync.clock import utc_now
 from sync.store.base import StoreBase
@@ -151,7 +152,9 @@ class Replica(StoreBase):
         """The RMA a row just read or written names (it exists: the foreign keys say so)."""
         rma = self.get_rma(code)
         if rma is None:
-            raise StoreError(f"RMA {code} vanished from the database while it was read; nothing was changed")
+            raise StoreError(
+                _("RMA {code} vanished from the database while it was read; nothing was changed").format(code=code)
+            )
         return rma
 
     def find_rma(self, scanned: str) -> tuple[Rma, str] | None:

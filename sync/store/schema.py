@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
+from gettext import gettext as _
 from pathlib import Path
 
 import sqlite_utils
@@ -222,23 +223,27 @@ def refusal(
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    keep = "nothing was changed in it; pass another --db"
     if app_id not in (0, application_id):
-        return f"{path} is the database of another program (application id {app_id:#x}); {keep}"
+        return _(
+            "{path} is the database of another program (application id {id:#x}); "
+            "nothing was changed in it; pass another --db"
+        ).format(path=path, id=app_id)
     if app_id == 0 and "_migrations" not in tables and tables and not tables <= set(older_tables):
         names = ", ".join(sorted(tables)[:5])
-        return f"{path} is the database of another program (tables {names}); {keep}"
+        return _(
+            "{path} is the database of another program (tables {names}); nothing was changed in it; pass another --db"
+        ).format(path=path, names=names)
     if "_migrations" in tables:
-        known = {name for name, _ in migrations}
+        known = {name for name, _step in migrations}
         unknown = sorted({r[0] for r in conn.execute("SELECT name FROM _migrations")} - known)
         if unknown:
-            return (
-                f"{path} was written by a newer station version (schema {', '.join(unknown[:3])}); "
-                f"{keep}, or update this station"
-            )
+            return _(
+                "{path} was written by a newer station version (schema {schema}); nothing was changed in it; "
+                "pass another --db, or update this station"
+            ).format(path=path, schema=", ".join(unknown[:3]))
     if version > len(migrations):
-        return (
-            f"{path} was written by a newer station version (schema version {version}, this station knows "
-            f"{len(migrations)}); {keep}, or update this station"
-        )
+        return _(
+            "{path} was written by a newer station version (schema version {version}, this station knows "
+            "{known}); nothing was changed in it; pass another --db, or update this station"
+        ).format(path=path, version=version, known=len(migrations))
     return ""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from gettext import gettext as _
+from gettext import ngettext
 from pathlib import Path
 
 import click
@@ -10,7 +12,8 @@ import click
 from qc_checklists import check_file, load_library, standard_folder
 from qc_checklists.library import checklist_files
 from qc_checklists.loader import Problem
-from terminal.cli.common import fail
+from terminal.cli.common import fail, padded
+from terminal.i18n import N_
 
 
 @click.group("checklist")
@@ -35,20 +38,31 @@ def validate(paths: tuple[str, ...]) -> None:
     """Check checklist files (default: the standard ones); FILE:LINE: reason for every problem, exit 1 if any."""
     files = _files(paths)
     if not files:
-        fail(f"no checklist files (*.yaml) in {', '.join(paths)}")
+        fail(_("no checklist files (*.yaml) in {folders}").format(folders=", ".join(paths)))
     problems: list[Problem] = []
     for path in files:
         checklist, found = check_file(path)
         problems.extend(found)
         if checklist is not None:
+            items = len(checklist.items)
             click.echo(
-                f"ok  {path}  ({checklist.id}, {len(checklist.items)} items, hash {checklist.content_hash[:12]})"
+                ngettext(
+                    "ok  {path}  ({id}, {count} item, hash {hash})",
+                    "ok  {path}  ({id}, {count} items, hash {hash})",
+                    items,
+                ).format(path=path, id=checklist.id, count=items, hash=checklist.content_hash[:12])
             )
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
         bad = len({p.path for p in problems})
-        fail(f"{len(problems)} problem(s) in {bad} of {len(files)} file(s)")
+        fail(
+            ngettext(
+                "{problems} problem(s) in {bad} of {files} file",
+                "{problems} problem(s) in {bad} of {files} files",
+                len(files),
+            ).format(problems=len(problems), bad=bad, files=len(files))
+        )
 
 
 @checklist.command("list")
@@ -57,22 +71,35 @@ def validate(paths: tuple[str, ...]) -> None:
     "folder",
     type=click.Path(file_okay=False),
     default=None,
-    help="Checklist folder (default: the standard checklists).",
+    help=N_("Checklist folder (default: the standard checklists)."),
 )
 def list_(folder: str | None) -> None:
     """Show the checklists the station loads: category, items, version, hash; and refused files."""
     library = load_library(folder)
-    click.echo(f"checklists in {library.folder}")
+    click.echo(_("checklists in {folder}").format(folder=library.folder))
     for cid, c in sorted(library.checklists.items()):
         photos = sum(1 for i in c.items if i.photo_required_on_fail)
-        rules = "default rules" if c.rules_are_default else f"{len(c.rules)} rules"
+        rules = (
+            _("default rules")
+            if c.rules_are_default
+            else ngettext("{count} rule", "{count} rules", len(c.rules)).format(count=len(c.rules))
+        )
         click.echo(
-            f"  {cid:22} v{c.version:<3} {len(c.items):2} items  {photos} need a photo on fail  "
-            f"{rules:14} {c.content_hash[:12]}  {c.title}"
+            _("  {id:22} v{version:<3} {items:2} items  {photos} need a photo on fail  {rules} {hash}  {title}").format(
+                id=cid,
+                version=c.version,
+                items=len(c.items),
+                photos=photos,
+                rules=padded(rules, 14),
+                hash=c.content_hash[:12],
+                title=c.title,
+            )
         )
     for category, problems in sorted(library.invalid.items()):
+        more = len(problems) - 1
         click.echo(
-            f"  {category:22} REFUSED: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+            _("  {category:22} REFUSED: {problem}").format(category=category, problem=problems[0])
+            + (_(" (+{count} more)").format(count=more) if more else "")
         )
     if library.invalid:
         sys.exit(1)

@@ -6,18 +6,30 @@ Each command module imports this one, never the package: ``terminal.cli`` only a
 from __future__ import annotations
 
 import sys
+import unicodedata
 from typing import NoReturn
 
 import click
 
 from sync.store import Store, StoreError
 from terminal import config as station_config
+from terminal.i18n import N_
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print one line on stderr and exit."""
     click.echo(f"rma: {message}", err=True)
     sys.exit(code)
+
+
+def columns(text: str) -> int:
+    """The terminal columns ``text`` takes: two for a wide (CJK) character, one for the rest."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def padded(text: str, width: int) -> str:
+    """``text`` with spaces after it up to ``width`` terminal columns (``f"{text:14}"`` counts characters)."""
+    return text + " " * max(0, width - columns(text))
 
 
 def settings_from(ctx: click.Context, **flags) -> station_config.Settings:
@@ -40,6 +52,6 @@ db_option = click.option(
     "--db",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Station database file (default: the user's data folder).",
+    help=N_("Station database file (default: the user's data folder)."),
 )
-station_option = click.option("--station", default=None, help="Station id (default: config file, then host name).")
+station_option = click.option("--station", default=None, help=N_("Station id (default: config file, then host name)."))

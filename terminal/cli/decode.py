@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import sys
 import time
+from gettext import gettext as _
+from gettext import ngettext
 
 import click
 
 from terminal.cli.common import fail
+from terminal.i18n import N_, number
 
 # OpenCV and the decoders are imported inside the command: every other `rma`
 # command would otherwise pay for loading them.
@@ -27,17 +30,19 @@ def _line(source: str, read) -> str:
 
 @click.command("decode")
 @click.argument("images", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--video", type=click.Path(dir_okay=False), default=None, help="Decode a video file as the camera would.")
-@click.option("--camera", default=None, help="Decode a camera (device index or stream URL) until Ctrl-C.")
-@click.option("--seconds", type=float, default=None, help="With --camera: stop after this many seconds.")
+@click.option(
+    "--video", type=click.Path(dir_okay=False), default=None, help=N_("Decode a video file as the camera would.")
+)
+@click.option("--camera", default=None, help=N_("Decode a camera (device index or stream URL) until Ctrl-C."))
+@click.option("--seconds", type=float, default=None, help=N_("With --camera: stop after this many seconds."))
 @click.option(
     "--decoder",
     type=click.Choice(DECODER_NAMES),
     default="station",
     show_default=True,
-    help="station = the station's pipeline (zxing-cpp); zxing; zbar.",
+    help=N_("station = the station's pipeline (zxing-cpp); zxing; zbar."),
 )
-@click.option("--stats", is_flag=True, help="With --video/--camera: print frames decoded per second on stderr.")
+@click.option("--stats", is_flag=True, help=N_("With --video/--camera: print frames decoded per second on stderr."))
 def decode(
     images: tuple[str, ...], video: str | None, camera: str | None, seconds: float | None, decoder: str, stats: bool
 ) -> None:
@@ -51,7 +56,7 @@ def decode(
     quiet_opencv()
 
     if sum(bool(x) for x in (images, video, camera)) != 1:
-        fail("give IMAGE files, or --video FILE, or --camera N (exactly one of them)", 2)
+        fail(_("give IMAGE files, or --video FILE, or --camera N (exactly one of them)"), 2)
     if images:
         _decode_images(images, make_decoder(decoder))
     else:
@@ -68,7 +73,11 @@ def _decode_images(images: tuple[str, ...], decoder) -> None:
     for path in images:
         image = cv2.imread(path, cv2.IMREAD_COLOR)
         if image is None:
-            click.echo(f"rma: {path}: not an image that can be read (missing, damaged or not a picture)", err=True)
+            click.echo(
+                "rma: "
+                + _("{path}: not an image that can be read (missing, damaged or not a picture)").format(path=path),
+                err=True,
+            )
             unreadable += 1
             continue
         reads = decode(image)
@@ -78,8 +87,15 @@ def _decode_images(images: tuple[str, ...], decoder) -> None:
         if not reads:
             empty.append(path)
     if not found and empty:
-        where = empty[0] if len(images) == 1 else f"any of the {len(empty)} readable images"
-        click.echo(f"rma: no barcode found in {where}", err=True)
+        if len(images) == 1:
+            line = _("no barcode found in {image}").format(image=empty[0])
+        else:
+            line = ngettext(
+                "no barcode found in the {count} readable image",
+                "no barcode found in any of the {count} readable images",
+                len(empty),
+            ).format(count=len(empty))
+        click.echo(f"rma: {line}", err=True)
     sys.exit(0 if found and not unreadable else 1)
 
 
@@ -114,11 +130,18 @@ def _decode_stream(source: str, decoder, seconds: float | None, stats: bool) -> 
     if problems and not reader.frames:
         click.echo(f"rma: {problems[-1]}", err=True)
     elif not found:
-        click.echo(f"rma: no barcode found in {source} ({reader.frames} frames)", err=True)
+        frames = ngettext("{count} frame", "{count} frames", reader.frames).format(count=number(reader.frames))
+        click.echo(
+            "rma: " + _("no barcode found in {source} ({frames})").format(source=source, frames=frames), err=True
+        )
     if stats and reader.frames:
         click.echo(
-            f"stats: {reader.frames} frames in {elapsed:.1f} s: {reader.frames / elapsed:.1f} fps "
-            f"({reader.frames / max(reader.decode_seconds, 1e-9):.1f} fps decoding alone)",
+            _("stats: {frames} frames in {seconds:.1f} s: {fps:.1f} fps ({decoding:.1f} fps decoding alone)").format(
+                frames=reader.frames,
+                seconds=elapsed,
+                fps=reader.frames / elapsed,
+                decoding=reader.frames / max(reader.decode_seconds, 1e-9),
+            ),
             err=True,
         )
     sys.exit(0 if found else 1)

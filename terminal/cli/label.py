@@ -13,6 +13,8 @@ jobs``), and the command says so and exits 1.
 from __future__ import annotations
 
 import sys
+from gettext import gettext as _
+from gettext import ngettext
 from pathlib import Path
 
 import click
@@ -20,6 +22,7 @@ import click
 import labels
 from labels import FORMATS, Label, LabelError, PrinterError, open_printer, render
 from terminal.cli.common import db_option, fail, open_store, settings_from
+from terminal.i18n import N_
 
 SIZES = ("4x6", "4x2")
 
@@ -31,26 +34,26 @@ def output_options(fn):
         "printer_url",
         default=None,
         metavar="URL",
-        help="tcp://HOST:9100, cups:QUEUE or file:PATH (default: the station's printer).",
+        help=N_("tcp://HOST:9100, cups:QUEUE or file:PATH (default: the station's printer)."),
     )(fn)
     fn = click.option(
         "--out",
         type=click.Path(dir_okay=False, allow_dash=True),
         default=None,
-        help="Write to this file instead of printing ('-' = standard output).",
+        help=N_("Write to this file instead of printing ('-' = standard output)."),
     )(fn)
     fn = click.option(
         "--dpi",
         type=click.Choice(["203", "300"]),
         default=None,
-        help="Printer resolution (default: the printer's, else 203).",
+        help=N_("Printer resolution (default: the printer's, else 203)."),
     )(fn)
     fn = click.option(
         "--format",
         "fmt",
         type=click.Choice(FORMATS),
         default=None,
-        help="zpl, png, pdf or svg (default: from --out's suffix, else the printer's).",
+        help=N_("zpl, png, pdf or svg (default: from --out's suffix, else the printer's)."),
     )(fn)
     return fn
 
@@ -84,7 +87,7 @@ def deliver(
     if out is None:
         printer = station_printer(
             printer_url or settings_from(ctx, db=db).printer,
-            "say where the labels go: --out PATH or --printer URL (no printer in the station config)",
+            _("say where the labels go: --out PATH or --printer URL (no printer in the station config)"),
         )
     if fmt is None:
         suffix = Path(out).suffix.lower().lstrip(".") if out and out != "-" else ""
@@ -100,11 +103,21 @@ def deliver(
         fail(str(exc))
     if printer is not None:
         if len(documents) > 1:
-            fail(f"{len(made)} {fmt} labels are {len(made)} files; print zpl or pdf, or use --out")
+            fail(
+                _("{count} {format} labels are {count} files; print zpl or pdf, or use --out").format(
+                    count=len(made), format=fmt
+                )
+            )
         job_id = queue_and_print(
             settings_from(ctx, db=db), printer, documents[0], fmt, ", ".join(f"{lbl.kind} {lbl.name}" for lbl in made)
         )
-        click.echo(f"printed {len(made)} label(s) on {printer.url} (job {job_id})")
+        click.echo(
+            ngettext(
+                "printed {count} label on {printer} (job {job})",
+                "printed {count} labels on {printer} (job {job})",
+                len(made),
+            ).format(count=len(made), printer=printer.url, job=job_id)
+        )
         return
     assert out is not None  # no printer: --out was given
     if out == "-":
@@ -112,13 +125,17 @@ def deliver(
         return
     paths = [Path(out)] if len(documents) == 1 else labels.file_per_label(out, made, fmt)
     if not paths[0].parent.is_dir():
-        fail(f"folder {paths[0].parent} does not exist")
+        fail(_("folder {folder} does not exist").format(folder=paths[0].parent))
     for path, document in zip(paths, documents, strict=True):
         try:
             path.write_bytes(document)
         except OSError as exc:
-            fail(f"cannot write {path}: {exc.strerror}")
-    click.echo(f"wrote {len(made)} label(s) to {', '.join(map(str, paths))}")
+            fail(_("cannot write {path}: {error}").format(path=path, error=exc.strerror))
+    click.echo(
+        ngettext("wrote {count} label to {files}", "wrote {count} labels to {files}", len(made)).format(
+            count=len(made), files=", ".join(map(str, paths))
+        )
+    )
 
 
 def queue_and_print(settings, printer, document: bytes, fmt: str, what: str) -> int:
@@ -131,11 +148,13 @@ def queue_and_print(settings, printer, document: bytes, fmt: str, what: str) -> 
         try:
             job_id, waits = print_now(queue, document, fmt=fmt, what=what)
         except PrintQueueError as exc:
-            fail(f"{exc}; nothing printed")
+            fail(_("{error}; nothing printed").format(error=exc))
     if waits is not None:
         fail(
-            f"{waits}; job {job_id} waits in the print queue "
-            f"(rma label jobs; the station retries it, or rma label reprint)"
+            _(
+                "{problem}; job {job} waits in the print queue (rma label jobs; the station retries it, "
+                "or rma label reprint)"
+            ).format(problem=waits, job=job_id)
         )
     return job_id
 
@@ -148,9 +167,9 @@ def queue_and_print(settings, printer, document: bytes, fmt: str, what: str) -> 
     "csv_file",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Take the RMAs from a CSV/JSON file (columns of `rma import rmas`) instead of the database.",
+    help=N_("Take the RMAs from a CSV/JSON file (columns of `rma import rmas`) instead of the database."),
 )
-@click.option("--size", type=click.Choice(SIZES), default="4x6", show_default=True, help="Label size in inches.")
+@click.option("--size", type=click.Choice(SIZES), default="4x6", show_default=True, help=N_("Label size in inches."))
 @output_options
 @click.pass_context
 def label_rma(
@@ -166,7 +185,7 @@ def label_rma(
 ) -> None:
     """RMA labels for the RMA CODEs in the station database, or for every RMA in --from-csv FILE."""
     if bool(codes) == bool(csv_file):
-        fail("give RMA codes or --from-csv FILE (one of the two)")
+        fail(_("give RMA codes or --from-csv FILE (one of the two)"))
     rows: list[dict] = []
     if csv_file:
         from sync.imports import ImportFileError, read_rma_file
@@ -177,17 +196,23 @@ def label_rma(
             fail(str(exc))
         if parsed.errors:
             where, reason = parsed.errors[0]
-            more = f" (and {len(parsed.errors) - 1} more)" if len(parsed.errors) > 1 else ""
-            fail(f"{csv_file}:{where}: {reason}{more}; no labels made")
+            more = len(parsed.errors) - 1
+            fail(
+                (
+                    _("{file}:{line}: {problem} (and {count} more); no labels made")
+                    if more
+                    else _("{file}:{line}: {problem}; no labels made")
+                ).format(file=csv_file, line=where, problem=reason, count=more)
+            )
         rows = [p.rma for p in parsed.rmas]
         if not rows:
-            fail(f"{csv_file} holds no RMAs")
+            fail(_("{file} holds no RMAs").format(file=csv_file))
     else:
         with open_store(settings_from(ctx, db=db)) as store:
             for code in codes:
                 rma = store.get_rma(code)
                 if rma is None:
-                    fail(f"RMA {code} is not in the station database; nothing printed")
+                    fail(_("RMA {code} is not in the station database; nothing printed").format(code=code))
                 rows.append(
                     {
                         "rma_code": rma.code,
@@ -216,10 +241,10 @@ def label_rma(
 @click.argument("rma_code")
 @click.argument("line", type=int)
 @click.argument("disposition", type=click.Choice(labels.DISPOSITIONS, case_sensitive=False))
-@click.option("--grade", default="", help="Grade given at inspection (e.g. A, B).")
-@click.option("--defect", default="", help="The main defect found.")
-@click.option("--inspector", default="", help="Who inspected.")
-@click.option("--sku", default=None, help="SKU to print (default: the RMA line's, from the database).")
+@click.option("--grade", default="", help=N_("Grade given at inspection (e.g. A, B)."))
+@click.option("--defect", default="", help=N_("The main defect found."))
+@click.option("--inspector", default="", help=N_("Who inspected."))
+@click.option("--sku", default=None, help=N_("SKU to print (default: the RMA line's, from the database)."))
 @db_option
 @output_options
 @click.pass_context
@@ -243,10 +268,14 @@ def label_disposition(
         with open_store(settings_from(ctx, db=db)) as store:
             rma = store.get_rma(rma_code)
         if rma is None:
-            fail(f"RMA {rma_code} is not in the station database; give --sku to print anyway")
+            fail(_("RMA {code} is not in the station database; give --sku to print anyway").format(code=rma_code))
         found = next((ln for ln in rma.lines if ln.line_no == line), None)
         if found is None:
-            fail(f"RMA {rma.code} has no line {line} (lines: {', '.join(str(ln.line_no) for ln in rma.lines)})")
+            fail(
+                _("RMA {code} has no line {line} (lines: {lines})").format(
+                    code=rma.code, line=line, lines=", ".join(str(ln.line_no) for ln in rma.lines)
+                )
+            )
         sku, rma_code = found.sku, rma.code
     try:
         made = [
@@ -271,7 +300,7 @@ def label_commands(ctx: click.Context, fmt, dpi, out, printer_url) -> None:
 
 @label.command("badge")
 @click.argument("operator_id")
-@click.option("--name", default="", help="The name printed on the badge (default: the operator id).")
+@click.option("--name", default="", help=N_("The name printed on the badge (default: the operator id)."))
 @output_options
 @click.pass_context
 def label_badge(ctx: click.Context, operator_id: str, name: str, fmt, dpi, out, printer_url) -> None:
@@ -285,7 +314,7 @@ def label_badge(ctx: click.Context, operator_id: str, name: str, fmt, dpi, out, 
 
 @label.command("jobs")
 @db_option
-@click.option("--limit", default=20, show_default=True, help="How many of the latest jobs.")
+@click.option("--limit", default=20, show_default=True, help=N_("How many of the latest jobs."))
 @click.pass_context
 def label_jobs(ctx: click.Context, db: str | None, limit: int) -> None:
     """The station's print queue: latest jobs first, waiting ones with their last error."""
@@ -294,7 +323,7 @@ def label_jobs(ctx: click.Context, db: str | None, limit: int) -> None:
     settings = settings_from(ctx, db=db)
     path = queue_path_for(settings.db_path)
     if not path.is_file():
-        click.echo("no print jobs yet")
+        click.echo(_("no print jobs yet"))
         return
     with PrintQueue(path, None) as queue:
         try:
@@ -303,14 +332,20 @@ def label_jobs(ctx: click.Context, db: str | None, limit: int) -> None:
             fail(str(exc))
     for job in jobs:
         when = (job.printed_at or job.created_at)[:19].replace("T", " ")
-        note = f"  ({job.attempts} tries: {job.last_error})" if job.state == "waiting" and job.attempts else ""
+        note = (
+            ngettext("  ({count} try: {error})", "  ({count} tries: {error})", job.attempts).format(
+                count=job.attempts, error=job.last_error
+            )
+            if job.state == "waiting" and job.attempts
+            else ""
+        )
         click.echo(f"{job.id:>5}  {job.state:8} {when}  {job.format:3}  {job.what}{note}")
 
 
 @label.command("reprint")
 @click.argument("job_id", type=int)
 @db_option
-@click.option("--printer", "printer_url", default=None, metavar="URL", help="Printer (default: the station's).")
+@click.option("--printer", "printer_url", default=None, metavar="URL", help=N_("Printer (default: the station's)."))
 @click.pass_context
 def label_reprint(ctx: click.Context, job_id: int, db: str | None, printer_url: str | None) -> None:
     """Queue print job JOB_ID again and print what waits; a job the printer refuses stays queued."""
@@ -319,14 +354,17 @@ def label_reprint(ctx: click.Context, job_id: int, db: str | None, printer_url: 
     settings = settings_from(ctx, db=db)
     path = queue_path_for(settings.db_path)
     if not path.is_file():
-        fail(f"no print job {job_id}")  # the job comes first: without it no printer can help
+        fail(_("no print job {job}").format(job=job_id))  # the job comes first: without it no printer can help
     with PrintQueue(path, None) as queue:
         try:
             queue.data(job_id)
         except PrintQueueError as exc:
-            fail(f"no print job {job_id} (rma label jobs lists them)" if "no print job" in str(exc) else str(exc))
+            missing = "no print job" in str(exc) or str(exc) == _("there is no print job {job_id}").format(
+                job_id=job_id
+            )
+            fail(_("no print job {job} (rma label jobs lists them)").format(job=job_id) if missing else str(exc))
     printer = station_printer(
-        printer_url or settings.printer, "no printer: give --printer URL or set printer in the station config"
+        printer_url or settings.printer, _("no printer: give --printer URL or set printer in the station config")
     )
     with PrintQueue(path, printer) as queue:
         try:
@@ -335,7 +373,9 @@ def label_reprint(ctx: click.Context, job_id: int, db: str | None, printer_url: 
             fail(str(exc))
         if printed is False:
             fail(
-                f"printer {printer.url} not ready ({queue.status}); job {new_id} kept in the queue, "
-                f"the station prints it when the printer is back"
+                _(
+                    "printer {printer} not ready ({status}); job {job} kept in the queue, "
+                    "the station prints it when the printer is back"
+                ).format(printer=printer.url, status=queue.status, job=new_id)
             )
-    click.echo(f"reprinted job {job_id} as job {new_id} on {printer.url}")
+    click.echo(_("reprinted job {old} as job {new} on {printer}").format(old=job_id, new=new_id, printer=printer.url))

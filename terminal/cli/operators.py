@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+from gettext import gettext as _
+from gettext import ngettext
 
 import click
 
 from sync.store import ROLES, StoreError
 from terminal.cli.common import db_option, fail, open_store, settings_from
+from terminal.i18n import N_, number
 
 
 @click.group("operator")
@@ -17,12 +20,12 @@ def operator() -> None:
 
 @operator.command("add")
 @click.argument("operator_id")
-@click.option("--name", default="", help="The operator's name, shown at sign-in (default: kept, or none).")
+@click.option("--name", default="", help=N_("The operator's name, shown at sign-in (default: kept, or none)."))
 @click.option(
     "--role",
     type=click.Choice(ROLES),
     default=None,
-    help="clerk, inspector or supervisor (default: kept, or clerk for a new operator).",
+    help=N_("clerk, inspector or supervisor (default: kept, or clerk for a new operator)."),
 )
 @db_option
 @click.pass_context
@@ -34,10 +37,12 @@ def add(ctx: click.Context, operator_id: str, name: str, role: str | None, db: s
             added = store.add_operator(operator_id, name, role)
         except StoreError as exc:
             fail(str(exc))
-    click.echo(
-        f"{'updated' if known else 'registered'} {added.id} ({added.name or 'no name'}, {added.role}); "
-        f"badge: rma label badge {added.id}"
+    done = (
+        _("updated {id} ({name}, {role}); badge: rma label badge {id}")
+        if known
+        else _("registered {id} ({name}, {role}); badge: rma label badge {id}")
     )
+    click.echo(done.format(id=added.id, name=added.name or _("no name"), role=added.role))
 
 
 @operator.command("list")
@@ -48,7 +53,7 @@ def list_(ctx: click.Context, db: str | None) -> None:
     with open_store(settings_from(ctx, db=db)) as store:
         found = store.operators()
     if not found:
-        click.echo("no operators registered: nobody can sign in (rma operator add ID --role supervisor)")
+        click.echo(_("no operators registered: nobody can sign in (rma operator add ID --role supervisor)"))
     for op in found:
         click.echo(f"{op.id:24} {op.role:10} {op.name}".rstrip())
 
@@ -81,6 +86,12 @@ def import_operators(ctx: click.Context, file: str, db: str | None) -> None:
             except StoreError as exc:
                 click.echo(f"{file}:{row.line}: {exc}", err=True)
                 problems += 1
-    click.echo(f"registered {registered} operator(s) from {file}; {problems} problem(s)")
+    click.echo(
+        ngettext(
+            "registered {count} operator from {file}; {problems} problem(s)",
+            "registered {count} operators from {file}; {problems} problem(s)",
+            registered,
+        ).format(count=number(registered), file=file, problems=number(problems))
+    )
     if problems:
         sys.exit(1)

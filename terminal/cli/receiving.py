@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+from gettext import gettext as _
+from gettext import ngettext
 
 import click
 
 from sync.store import StoreError
 from terminal.cli.common import db_option, fail, open_store, settings_from, station_option
+from terminal.i18n import N_, number
 from terminal.scanning import read_scan
 
 
@@ -15,7 +18,7 @@ from terminal.scanning import read_scan
 @click.argument("file", type=click.Path(dir_okay=False))
 @db_option
 @station_option
-@click.option("--operator", default="import", show_default=True, help="Operator recorded on the import event.")
+@click.option("--operator", default="import", show_default=True, help=N_("Operator recorded on the import event."))
 @click.pass_context
 def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | None, operator: str) -> None:
     """Upsert expected returns from a CSV or JSON FILE (columns: see README)."""
@@ -41,8 +44,28 @@ def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | No
             )
     except (ImportFileError, StoreError) as exc:
         fail(str(exc))
-    cleaned = f"; control/invisible characters removed from {source.cleaned} field(s)" if source.cleaned else ""
-    click.echo(f"imported {count} RMAs ({source.lines_loaded} lines) from {file}; {problems} problem(s){cleaned}")
+    cleaned = (
+        ngettext(
+            "; control/invisible characters removed from {count} field",
+            "; control/invisible characters removed from {count} fields",
+            source.cleaned,
+        ).format(count=number(source.cleaned))
+        if source.cleaned
+        else ""
+    )
+    click.echo(
+        ngettext(
+            "imported {count} RMA ({lines} lines) from {file}; {problems} problem(s){cleaned}",
+            "imported {count} RMAs ({lines} lines) from {file}; {problems} problem(s){cleaned}",
+            count,
+        ).format(
+            count=number(count),
+            lines=number(source.lines_loaded),
+            file=file,
+            problems=number(problems),
+            cleaned=cleaned,
+        )
+    )
     if problems:
         sys.exit(1)
 
@@ -51,7 +74,7 @@ def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | No
 @click.argument("codes", nargs=-1, required=True)
 @db_option
 @station_option
-@click.option("--operator", default=None, help="Operator id recorded on each receipt (default: the station id).")
+@click.option("--operator", default=None, help=N_("Operator id recorded on each receipt (default: the station id)."))
 @click.pass_context
 def receive(
     ctx: click.Context, codes: tuple[str, ...], db: str | None, station: str | None, operator: str | None
@@ -73,11 +96,15 @@ def receive(
                 received, line = receive_typed(store, scan, settings.station, operator or settings.station)
             except StoreError as exc:
                 left = len(codes) - n
-                fail(
-                    f"{exc}; {scan.shown}"
-                    + (f" and the {left - 1} code(s) after it" if left > 1 else "")
-                    + " not received — run again for them"
-                )
+                if left > 1:
+                    line = ngettext(
+                        "{error}; {code} and the {count} code after it not received — run again for them",
+                        "{error}; {code} and the {count} codes after it not received — run again for them",
+                        left - 1,
+                    ).format(error=exc, code=scan.shown, count=left - 1)
+                else:
+                    line = _("{error}; {code} not received — run again for it").format(error=exc, code=scan.shown)
+                fail(line)
             click.echo(line)
             all_received &= received
         checkpoint(store, truncate=True)

@@ -6,44 +6,49 @@ import signal
 import sys
 import threading
 import time
+from gettext import gettext as _
+from gettext import ngettext
 
 import click
 
 from sync.store import StoreError
 from terminal.cli.common import db_option, fail, open_store, settings_from
+from terminal.i18n import N_, number
 
 
 @click.command("sync")
-@click.option("--once", "mode", flag_value="once", help="One round: push, pull, exit.")
+@click.option("--once", "mode", flag_value="once", help=N_("One round: push, pull, exit."))
 @click.option(
     "--watch",
     "mode",
     flag_value="watch",
-    help="Keep syncing until interrupted: a failed round is one line on stderr and is tried again, "
-    "backing off; only a token the server refuses ends it (exit 1).",
+    help=N_(
+        "Keep syncing until interrupted: a failed round is one line on stderr and is tried again, "
+        "backing off; only a token the server refuses ends it (exit 1)."
+    ),
 )
 @db_option
-@click.option("--server", "server_url", default=None, help="Server URL (default: server_url from the config file).")
-@click.option("--token", default=None, envvar="RMA_SERVER_TOKEN", help="Station token (default: config file).")
+@click.option("--server", "server_url", default=None, help=N_("Server URL (default: server_url from the config file)."))
+@click.option("--token", default=None, envvar="RMA_SERVER_TOKEN", help=N_("Station token (default: config file)."))
 @click.option(
     "--ca",
     "ca_path",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="CA bundle for a server with a private certificate authority.",
+    help=N_("CA bundle for a server with a private certificate authority."),
 )
 @click.option(
     "--interval",
     default=5.0,
     show_default=True,
-    help="Seconds between rounds with --watch (at least 1 after a push the server answered slowly).",
+    help=N_("Seconds between rounds with --watch (at least 1 after a push the server answered slowly)."),
 )
 @click.option(
     "--retries",
     default=5,
     show_default=True,
     type=click.IntRange(0, 50),
-    help="Retries of a failed call (exponential backoff with jitter) before giving up the round.",
+    help=N_("Retries of a failed call (exponential backoff with jitter) before giving up the round."),
 )
 @click.pass_context
 def sync_command(
@@ -60,10 +65,10 @@ def sync_command(
     from sync.client import SyncClient, SyncError
 
     if mode is None:
-        raise click.UsageError("choose --once (one round, then exit) or --watch (keep syncing until stopped)", ctx)
+        raise click.UsageError(_("choose --once (one round, then exit) or --watch (keep syncing until stopped)"), ctx)
     settings = settings_from(ctx, db=db, server_url=server_url, server_token=token)
     if not settings.server_url:
-        fail("no server: pass --server URL or set server_url in the config file")
+        fail(_("no server: pass --server URL or set server_url in the config file"))
     stop = threading.Event()
     try:
         client = SyncClient(
@@ -119,10 +124,12 @@ def sync_failure(exc: Exception, server_url: str, waiting: int) -> str:
     """One whole line for a failed sync: what happened, that nothing was lost."""
     from sync.client import Garbled, Unreachable, why_unreachable
 
-    kept = f"{waiting} event(s) waiting, nothing lost"
+    kept = ngettext("{count} event waiting, nothing lost", "{count} events waiting, nothing lost", waiting).format(
+        count=number(waiting)
+    )
     if isinstance(exc, Unreachable) and not isinstance(exc, Garbled):
-        return f"server {server_url} unreachable: {why_unreachable(exc)}; {kept}"
-    return f"{exc}; {kept}"
+        return _("server {url} unreachable: {why}; {kept}").format(url=server_url, why=why_unreachable(exc), kept=kept)
+    return _("{error}; {kept}").format(error=exc, kept=kept)
 
 
 @click.command()
@@ -137,13 +144,20 @@ def conflicts(ctx: click.Context, db: str | None) -> None:
     with open_store(settings_from(ctx, db=db)) as store:
         found, refused, restored = store.sync_conflicts(), store.sync_rejections(), store.restored_streams()
     for r in restored:
-        click.echo(f"RESTORED at {r['found_at'][:16]} — {r['detail']}")
+        click.echo(_("RESTORED at {at} — {detail}").format(at=r["found_at"][:16], detail=r["detail"]))
     for c in found:
         click.echo(
-            f"CONFLICT {c['kind']} {c['rma_code']} stations {', '.join(c['stations'])} "
-            f"at {c['at'][:16]} — {c['detail']}"
+            _("CONFLICT {kind} {rma} stations {stations} at {at} — {detail}").format(
+                kind=c["kind"],
+                rma=c["rma_code"],
+                stations=", ".join(c["stations"]),
+                at=c["at"][:16],
+                detail=c["detail"],
+            )
         )
     for r in refused:
-        click.echo(f"REFUSED event {r['seq']} ({r['event_id'] or '?'}) — {r['reason']}")
+        click.echo(
+            _("REFUSED event {seq} ({id}) — {reason}").format(seq=r["seq"], id=r["event_id"] or "?", reason=r["reason"])
+        )
     if not found and not refused and not restored:
-        click.echo("no conflicts, no refused events (as of the last sync)")
+        click.echo(_("no conflicts, no refused events (as of the last sync)"))

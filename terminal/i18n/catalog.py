@@ -6,6 +6,7 @@ the test and the tool can never disagree about which strings a person reads.
 
 from __future__ import annotations
 
+import ast
 import io
 import sys
 
@@ -25,13 +26,39 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}
 
 
 def extracted() -> Catalog:
-    """Every string the station's source marks for translation, with where it is written."""
+    """Every string the station's source marks for translation, with where it is written.
+
+    Besides ``_()``, ``ngettext()`` and ``N_()``: the docstring of every Click command and group,
+    which is its ``--help`` (``terminal.cli.translate_help`` translates it once the language is chosen).
+    """
     template = Catalog(project="rma-station", fuzzy=False)
     for folder in SOURCES:
         found = extract_from_dir(ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS)
         for filename, lineno, message, comments, context in found:
             template.add(message, None, [(f"{folder}/{filename}", lineno)], auto_comments=comments, context=context)
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for lineno, docstring in command_docstrings(path.read_text(encoding="utf-8")):
+                template.add(docstring, None, [(str(path.relative_to(ROOT)), lineno)])
     return template
+
+
+def command_docstrings(source: str) -> list[tuple[int, str]]:
+    """(line, docstring) of each function decorated ``@<something>.command(...)`` or ``.group(...)``.
+
+    The docstring as Click shows it: cleaned like ``inspect.cleandoc``, up to a ``\\f``.
+    """
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            call = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if isinstance(call, ast.Attribute) and call.attr in ("command", "group"):
+                docstring = ast.get_docstring(node, clean=True)
+                if docstring:
+                    found.append((node.lineno, docstring.partition("\f")[0].rstrip()))
+                break
+    return found
 
 
 def translations() -> Catalog:

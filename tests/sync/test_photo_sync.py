@@ -115,7 +115,7 @@ def test_inspection_photos_reach_the_server_after_their_event(storage, server, t
         ).scalar_one()
         photo_at = conn.execute(sa.select(sa.func.min(server_photos.c.received_at))).scalar_one()
     assert photo_at >= event_at
-    assert "sent 2 photo(s), 0 waiting" in report.describe()
+    assert "sent 2 photos, 0 waiting" in report.describe()
     again = SyncClient(server.url, tokens["A"]).sync(a)
     assert again.photos_sent == 0 and row_counts(storage.db)["photos"] == 2
 

@@ -171,7 +171,7 @@ def test_restored_twice_the_second_time_from_a_copy_taken_after_the_first(storag
     station.put_back(tmp_path / "copy2.db")
     new = station.receive(CODES[15:19])
     report = station.sync()
-    assert report.waiting == 0 and "server keeps its 2 event(s)" in report.restored
+    assert report.waiting == 0 and "server keeps its 2 events" in report.restored
     assert storage.db.station_events("A") == list(enumerate(held + new, 1))
     with Store(station.path) as store:
         assert [r["server_seq"] for r in store.restored_streams()] == [10, 15]

@@ -74,7 +74,7 @@ def test_sync_once_ends_with_one_line_and_exit_1(sqlite_server, sqlite_tokens, f
         )
         assert done.returncode == 1 and "Traceback" not in done.stderr, (cut, done.stderr)
         [line] = done.stderr.splitlines()
-        assert line.startswith("rma: ") and "3 event(s) waiting, nothing lost" in line, (cut, line)
+        assert line.startswith("rma: ") and "3 events waiting, nothing lost" in line, (cut, line)
 
 
 def test_sync_watch_goes_on_through_spoiled_answers(

@@ -111,7 +111,7 @@ def test_import_reports_bad_rows_with_line_numbers_and_loads_the_rest(rma, tmp_p
     assert f"{csv}:5: gtin '4006381333932' is not a valid GTIN" in err
     assert f"{csv}:6: rma_code is empty" in err
     assert f"{csv}:8: sku is empty" in err
-    assert "imported 1 RMAs" in done.stdout
+    assert "imported 1 RMA " in done.stdout
     with Store(db) as store:
         assert store.get_rma("RMA-1") is not None
         assert store.get_rma("RMA-6") is None  # never half an RMA

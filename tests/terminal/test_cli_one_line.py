@@ -90,7 +90,7 @@ def test_sync_with_an_unreachable_server_is_one_whole_line(rma, tmp_path):
     url = f"http://127.0.0.1:{closed_port()}"
     done = rma("sync", "--once", "--db", db, "--server", url, "--token", "t", "--retries", "0")
     assert done.returncode == 1
-    assert one_line(done) == f"rma: server {url} unreachable: connection refused; 1 event(s) waiting, nothing lost"
+    assert one_line(done) == f"rma: server {url} unreachable: connection refused; 1 event waiting, nothing lost"
 
 
 def test_sync_without_once_or_watch_says_which_to_choose(rma, tmp_path):
@@ -126,7 +126,7 @@ def test_a_checklist_with_a_python_tag_names_the_tag(rma, tmp_path):
     assert done.returncode == 1
     problem, summary = done.stderr.splitlines()  # one line for the problem, one counting them
     assert problem.startswith(f"{path}:2: tag !!python/object is not allowed;")
-    assert summary == "rma: 1 problem(s) in 1 of 1 file(s)"
+    assert summary == "rma: 1 problem(s) in 1 of 1 file"
 
 
 def test_a_tag_on_a_mapping_is_refused_too(tmp_path):

@@ -216,7 +216,7 @@ def test_a_cli_print_the_printer_did_not_confirm_is_kept_waiting(run, db, db_pat
         assert "1  waiting" in listed.output
         again = run("label", "rma", "RMA-2026-000001", "--db", db, "--printer", printer.url)
         assert again.exit_code == 0, again.stderr
-        assert "printed 1 label(s)" in again.stdout and "job 2" in again.stdout
+        assert "printed 1 label " in again.stdout and "job 2" in again.stdout
 
 
 @pytest.mark.parametrize("suffix", ["png", "svg"])
@@ -227,7 +227,7 @@ def test_both_command_sheets_are_written_as_numbered_files(run, tmp_path, suffix
     assert result.exit_code == 0, result.output
     written = [tmp_path / f"sheets-{n}.{suffix}" for n in (1, 2)]
     assert sorted(tmp_path.glob(f"sheets*.{suffix}")) == written
-    assert result.output.strip() == f"wrote 2 label(s) to {written[0]}, {written[1]}"
+    assert result.output.strip() == f"wrote 2 labels to {written[0]}, {written[1]}"
     if suffix == "png":
         images = [Image.open(path) for path in written]
     else:

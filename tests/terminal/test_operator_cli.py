@@ -45,7 +45,7 @@ def test_operators_are_imported_from_csv_with_one_line_per_bad_row(tmp_path):
     done = run(tmp_path, "import", "operators", str(path), "--db", str(db))
     assert done.exit_code == 1
     assert f"{path}:4: operator id 'x y'" in done.output and f"{path}:5: role 'boss'" in done.output
-    assert "registered 2 operator(s)" in done.output
+    assert "registered 2 operators" in done.output
     with Store(db) as store:
         assert [(o.id, o.role) for o in store.operators()] == [("anna", "supervisor"), ("ben", "clerk")]
 
