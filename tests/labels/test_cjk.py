@@ -219,3 +219,16 @@ def test_without_fontconfig_the_standard_font_folders_are_searched(tmp_path):
     from reportlab.pdfbase.ttfonts import TTFont
 
     assert ord("张") in TTFont("check", str(found)).face.charToGlyph
+
+
+@pytest.mark.parametrize("dpi", (203, 300))
+def test_captions_printed_in_chinese_are_read_back_from_the_zpl(dpi):
+    """The station's language names the fields: an RMA label in zh-CN, read by zplkit and tesseract."""
+    from terminal import i18n
+
+    i18n.use("zh-CN")
+    label = rma_label("RMA-2026-000890", customer="Eva Jensen", order="SO-2", reason="wrong size", day="2026-11-21")
+    [zpl] = render([label], "zpl", dpi)
+    [image] = zpl_images(zpl, dpi)
+    _shows(ocr_lines(image, place(label, dpi)), ["客户", "订单", "日期"])
+    assert decode(image) == ["RMA-2026-000890"]

@@ -112,9 +112,10 @@ def test_a_label_printed_in_chinese_has_chinese_captions_and_the_same_barcode(ru
     assert done.stdout.startswith("已把 1 张标签写入 ")
     zh = (tmp_path / "zh.zpl").read_text(encoding="ascii")
     texts = _zpl_texts(zh)
-    for caption in ("RMA 退货", "客户", "订单", "日期", "退货原因", "退货商品：请在 RMA 工作站收货"):
-        assert caption in texts
-    assert "张伟" in texts and "尺码偏小" in texts  # the data, as it was
+    # The Chinese captions and data go as graphics a stock printer draws (read back by OCR in
+    # tests/labels/test_cjk.py); what stays printer text is the Latin data, as it was.
+    assert zh.count("^GFA,") >= 6 and "RMA-88" in texts and "SO-8" in texts
+    assert not {"CUSTOMER", "ORDER", "REASON"} & set(texts)
 
     english = subprocess.run(
         [sys.executable, "-m", "terminal", "--language", "en", "label", "rma", "--from-csv", str(csv), "--out", "-"],
@@ -127,7 +128,8 @@ def test_a_label_printed_in_chinese_has_chinese_captions_and_the_same_barcode(ru
 
     done = run("label", "disposition", "RMA-88", "1", "resellable", "--sku", "APP-1", "--out", str(tmp_path / "d.zpl"))
     assert done.returncode == 0, done.stderr
-    assert {"可再售", "RMA RMA-88 / 第 1 行"} <= set(_zpl_texts((tmp_path / "d.zpl").read_text(encoding="ascii")))
+    disposition = (tmp_path / "d.zpl").read_text(encoding="ascii")
+    assert "^GFA," in disposition and "RESELLABLE" not in _zpl_texts(disposition)
     # the same label as a picture renders (whether its font has the glyphs is issue 13's font work)
     done = run("label", "rma", "--from-csv", str(csv), "--out", str(tmp_path / "zh.png"))
     assert done.returncode == 0, done.stderr
