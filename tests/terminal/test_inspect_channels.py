@@ -143,3 +143,35 @@ def test_a_plate_is_its_own_kind_of_scan():
     assert read_scan(plate.lower()).value == plate
     wrong = plate[:-1] + ("0" if plate[-1] != "0" else "1")
     assert read_scan(wrong).kind == Kind.PARCEL  # a bad check character: not a plate
+
+
+def test_rma_receive_refuses_a_units_plate_and_receives_a_plate_shaped_parcel_code(tmp_path):
+    from sync.lpn import new_lpn
+    from sync.store import Inspection, Store
+    from terminal.receiving import receive_typed
+
+    with Store(tmp_path / "station.db") as store:
+        with store.write() as conn:
+            store.upsert_rma(conn, {"rma_code": "RMA-1", "status": "authorized"}, [{"sku": "S", "qty": 1}])
+        store.receive("RMA-1", "dock", "anna")
+        saved = store.save_inspection(
+            Inspection(
+                rma_code="RMA-1",
+                line_no=1,
+                checklist_id="general",
+                checklist_hash="ab" * 32,
+                answers=({"item": "damage", "kind": "pass_fail", "answer": "pass", "failed": False, "severity": None},),
+                suggested="resellable",
+                final="resellable",
+                started_at="2026-11-21T10:00:00.000+00:00",
+            ),
+            "bench",
+            "qc1",
+        )
+        before = store.last_seq()
+        received, line = receive_typed(store, read_scan(saved.lpn), "dock", "anna")
+        assert not received and line.startswith(f"NOT AN RMA {saved.lpn} is the license plate of a unit of RMA-1")
+        assert store.last_seq() == before  # nothing recorded
+        stranger = new_lpn()  # plate-shaped, on no unit: a parcel code like any other
+        received, line = receive_typed(store, read_scan(stranger), "dock", "anna")
+        assert line.startswith("NOT EXPECTED") and store.last_seq() == before + 1
