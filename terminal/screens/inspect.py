@@ -811,11 +811,11 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 if missing
                 else ""
             )
-            channel = draft.channel_line()
+            answered = any(i.id in draft.answers for i in draft.checklist.items if i.kind.judged)
+            channel = draft.channel_line() if answered else ""  # no channel before the first answer, as no grade
             suggestion_box.update(
                 Content.assemble((headline, "bold"), photos, "\n", why, *(("\n", (channel, "bold")) if channel else ()))
             )
-            answered = any(i.id in draft.answers for i in draft.checklist.items if i.kind.judged)
             suggestion_box.set_classes(draft.suggestion().disposition.value if answered else "")
             item = draft.current
             typing = item is not None and item.kind in (Kind.MEASUREMENT, Kind.NOTE)

@@ -175,3 +175,11 @@ def test_rma_receive_refuses_a_units_plate_and_receives_a_plate_shaped_parcel_co
         stranger = new_lpn()  # plate-shaped, on no unit: a parcel code like any other
         received, line = receive_typed(store, read_scan(stranger), "dock", "anna")
         assert line.startswith("NOT EXPECTED") and store.last_seq() == before + 1
+
+
+async def test_no_channel_is_shown_before_the_first_answer(bench):  # noqa: F811
+    await bench.type_scan("RMA-1")
+    await bench.type_scan(GADGET_GTIN)
+    assert "NOTHING ANSWERED YET" in bench.text("#suggestion") and "→" not in bench.text("#suggestion")
+    await bench.key("p")
+    assert "→ RESTOCK" in bench.text("#suggestion")
