@@ -1,7 +1,7 @@
 """The labels the floor prints, each laid out once (in millimetres).
 
 - :func:`rma_label` — stuck on a parcel that arrived without one (4×6 in, or 4×2 in).
-- :func:`disposition_label` — stuck on an inspected item: restock, markdown or scrap (4×3 in).
+- :func:`disposition_label` — stuck on an inspected item: its grade, channel, bin and license plate (4×3 in).
 - :func:`command_sheet` — barcodes an inspector scans instead of pressing keys (4×6 in);
   :func:`command_sheets` spreads any number of commands over as few sheets as hold them.
 - :func:`badge_label` — an operator's sign-in badge (4×2 in).
@@ -112,9 +112,17 @@ def disposition_label(
     defect: str = "",
     inspector: str = "",
     day: Date | str | None = None,
+    channel: str = "",
+    bin: str = "",
+    lpn: str = "",
 ) -> Label:
     """The disposition label: the outcome in big letters, SKU and its barcode, RMA and line,
-    grade or main defect, inspector and date (4×3 in)."""
+    grade or main defect, inspector and date (4×3 in).
+
+    With the unit's license plate (``lpn``) the label is the unit's own: the
+    outcome, its channel and bin, and the plate as the one barcode on it (the
+    SKU is printed as text), so a put-away clerk cannot scan the wrong code.
+    """
     outcome = clean_text(disposition).upper()
     if outcome not in DISPOSITIONS:
         raise LabelError(
@@ -138,6 +146,35 @@ def disposition_label(
         else _("Inspected {date}").format(date=_when(day))
     )
     shown = {"RESELLABLE": _("RESELLABLE"), "DISCOUNTED": _("DISCOUNTED"), "SCRAPPED": _("SCRAPPED")}[outcome]
+    lpn = (lpn or "").strip().upper()  # the barcode says exactly this: checked, never cleaned
+    if lpn:
+        where = " / ".join(
+            p
+            for p in (
+                _("Channel {channel}").format(channel=clean_text(channel).upper()) if clean_text(channel) else "",
+                _("Bin {bin}").format(bin=clean_text(bin).upper()) if clean_text(bin) else "",
+            )
+            if p
+        )
+        unit: tuple[Text | Barcode | Box, ...] = (
+            Box(MARGIN, MARGIN - 1, inner, 14, line=0.8),
+            Text(MARGIN + 3, MARGIN + 1.5, shown, size=9, bold=True, width=inner - 6),
+            *([Text(MARGIN, 19.5, where, size=4.5, bold=True, width=inner)] if where else []),
+            Barcode(0, 26, lpn, height=16, width=width, module=0.33),
+            Text(MARGIN, 43.5, f"LPN {lpn}", size=4, bold=True, width=inner),
+            Text(
+                MARGIN,
+                49,
+                _("SKU {sku} / RMA {rma} / line {line}").format(
+                    sku=clean_text(sku), rma=clean_text(rma).upper(), line=clean_text(line)
+                ),
+                size=3.5,
+                width=inner,
+            ),
+            *([Text(MARGIN, 54.5, finding, size=3.5, width=inner, lines=2)] if finding else []),
+            Text(MARGIN, height - 10, signed, size=3.5, width=inner),
+        )
+        return Label("disposition", f"{outcome}-{lpn}", width, height, unit)
     elements: tuple[Text | Barcode | Box, ...] = (
         Box(MARGIN, MARGIN - 1, inner, 14, line=0.8),
         Text(MARGIN + 3, MARGIN + 1.5, shown, size=9, bold=True, width=inner - 6),

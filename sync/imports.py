@@ -2,12 +2,13 @@
 
 CSV: a header row, then one row per RMA line; rows sharing an ``rma_code``
 are one RMA.  Columns (see README): rma_code, order_ref, customer_name,
-tracking_number, reason, status, sku, gtin, description, qty, category.
+tracking_number, reason, status, sku, gtin, description, qty, category, and
+optionally value (the unit value, a number ≥ 0: routing rules' value thresholds).
 Several tracking numbers for one RMA are separated by ``|`` or given on
 different rows.
 
 JSON: a list of RMAs, each either shaped like a CSV row or with a ``lines``
-list of {sku, gtin, description, qty, category}.
+list of {sku, gtin, description, qty, category, value}.
 
 A bad row is reported with the line it starts on and the reason; the rest of
 its RMA is still checked, and an RMA with any bad row is not loaded at all —
@@ -57,6 +58,7 @@ COLUMNS = (
     "description",
     "qty",
     "category",
+    "value",
 )
 MAX_FIELD = 500
 MAX_JSON_RMA = 4 * 1024 * 1024  # characters of one RMA in a JSON list
@@ -212,6 +214,7 @@ class RmaFile:
                     "description": row.get("description", ""),
                     "qty": int(row["qty"]),
                     "category": row.get("category", "") or "general",
+                    "value": unit_value(row.get("value", "")),
                 }
             )
             for number in row.get("tracking_number", "").split("|"):
@@ -574,12 +577,24 @@ def check_row(row: dict) -> str:
         return _("qty {qty!r} is not a whole number").format(qty=row["qty"])
     if qty < 1:
         return _("qty {qty} must be at least 1").format(qty=qty)
+    value = (row.get("value") or "").strip()
+    if value and unit_value(value) is None:
+        return _("value {value!r} is not a number ≥ 0 (the unit value, e.g. 129.90)").format(value=value)
     gtin = row.get("gtin", "")
     if gtin and not (gtin.isdigit() and len(gtin) in (8, 12, 13, 14) and _gtin_ok(gtin)):
         return _("gtin {gtin!r} is not a valid GTIN (8, 12, 13 or 14 digits with a correct check digit)").format(
             gtin=gtin
         )
     return ""
+
+
+def unit_value(text: str) -> float | None:
+    """A line's unit value as a number ("12.50" or "12,50"), None when it is empty or not a number ≥ 0."""
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if value >= 0 and value == value and value != float("inf") else None
 
 
 def _gtin_ok(gtin: str) -> bool:

@@ -7,22 +7,28 @@ tests can drive it too.  The judgement itself is ``qc_checklists.suggest``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from gettext import gettext as _
 
 from qc_checklists import (
     FAIL,
     NOT_APPLICABLE,
     PASS,
     AnswerError,
+    Channel,
     Checklist,
     Disposition,
+    Facts,
     Item,
     Kind,
+    Routed,
+    RoutingRules,
     Suggestion,
     judge,
+    route,
     suggest,
 )
 from sync.clock import utc_now
-from sync.store import Inspection, Line, Rma
+from sync.store import Inspection, Line, Rma, Unit
 from terminal.photos import Photo
 from terminal.scanning.item import ItemCode
 
@@ -51,6 +57,26 @@ MILDER_REASONS = (
 )
 
 
+def describe_unit(unit: Unit) -> str:
+    """An inspected unit found by its license plate, as the inspect and receive screens show it (two lines)."""
+    return (
+        _("{lpn}: {rma} line {line} unit {unit} · {sku} · grade {grade} · channel {channel} · bin {bin}").format(
+            lpn=unit.lpn,
+            rma=unit.rma_code,
+            line=unit.line_no,
+            unit=unit.unit_no,
+            sku=unit.description or unit.sku,
+            grade=unit.grade.upper(),
+            channel=Channel(unit.channel).shown if unit.channel else "-",
+            bin=unit.bin or "-",
+        )
+        + "\n"
+        + _("Inspected at {station}, {when} UTC. Nothing recorded.").format(
+            station=unit.station, when=unit.inspected_at[:16].replace("T", " ")
+        )
+    )
+
+
 def override_reasons(suggested: Disposition, final: Disposition) -> tuple[str, ...]:
     """The reasons that fit an override from ``suggested`` to ``final`` (worse or better)."""
     return STRICTER_REASONS if final.rank > suggested.rank else MILDER_REASONS
@@ -69,6 +95,8 @@ class Draft:
     photos: dict[str, Photo] = field(default_factory=dict)
     cursor: int | None = 0
     matched_by: str = "gtin"  # "gtin", "sku" (its SKU barcode was scanned) or "hand" (the line picked by hand)
+    routing: RoutingRules | None = None  # the rules that decide the unit's channel (None: no channel)
+    channel_choice: tuple[Channel, str] | None = None  # the inspector's own channel, and why
 
     def __post_init__(self) -> None:
         self.cursor = self._next_open(-1)
@@ -194,6 +222,49 @@ class Draft:
             return f"SO FAR {s.disposition.value.upper()}   ({len(open_items)} to answer)", why
         return f"SUGGESTED {s.disposition.value.upper()}   Enter confirms", why
 
+    # -- routing --------------------------------------------------------------
+
+    def facts(self, grade: Disposition | None = None) -> Facts:
+        """What the routing rules look at: the grade (default: the suggested one), category, reason, findings."""
+        judged = {i.id for i in self.checklist.items if i.kind.judged and i.id in self.answers}
+        failed = frozenset(f.item.id for f in self.suggestion().fails)
+        return Facts(
+            grade or self.suggestion().disposition,
+            self.line.category,
+            self.rma.reason,
+            failed,
+            frozenset(judged - failed - {k for k, v in self.answers.items() if v == NOT_APPLICABLE}),
+            self.line.value,
+        )
+
+    def routed(self, grade: Disposition | None = None) -> Routed | None:
+        """Where the rules send the unit at ``grade`` (default: the suggested one); None without rules."""
+        return route(self.routing, self.facts(grade)) if self.routing is not None else None
+
+    def channel(self, grade: Disposition | None = None) -> tuple[Channel, str] | None:
+        """The channel the unit goes to and its bin: the inspector's choice, else the rules'."""
+        if self.channel_choice is not None and self.routing is not None:
+            return self.channel_choice[0], self.routing.bin_for(self.channel_choice[0])
+        routed = self.routed(grade)
+        return (routed.channel, routed.bin) if routed else None
+
+    def channel_line(self) -> str:
+        """What the screen says about the channel: where the unit goes, and why."""
+        routed = self.routed()
+        if routed is None:
+            return ""
+        if self.channel_choice is not None:
+            channel, reason = self.channel_choice
+            return _("→ {channel}, bin {bin} (changed from {suggested}: {reason})").format(
+                channel=channel.shown,
+                bin=self.routing.bin_for(channel) if self.routing else "",
+                suggested=routed.channel.shown,
+                reason=reason,
+            )
+        return _("→ {channel}, bin {bin} ({because})").format(
+            channel=routed.channel.shown, bin=routed.bin, because=routed.because
+        )
+
     def label(self, item: Item) -> str:
         """An item as the inspector sees it: its number on the form and its prompt ("#3 Packaging")."""
         return f"#{self.checklist.items.index(item) + 1} {item.prompt}"
@@ -236,8 +307,10 @@ class Draft:
         ]
 
     def to_inspection(self, final: Disposition, reason: str = "", note: str = "") -> Inspection:
-        """What the store records when this draft is confirmed."""
+        """What the store records when this draft is confirmed (routed at the ``final`` grade)."""
         suggestion = self.suggestion()
+        routed = self.routed(final)
+        chosen = self.channel(final)
         answers = []
         for item in self.checklist.items:
             if item.id not in self.answers:
@@ -272,6 +345,12 @@ class Draft:
             lot=self.code.lot,
             expiry=self.code.expiry,
             matched_by=self.matched_by,
+            channel=chosen[0].value if chosen else "",
+            suggested_channel=routed.channel.value if routed else "",
+            channel_reason=self.channel_choice[1] if self.channel_choice else "",
+            bin=chosen[1] if chosen else "",
+            routing_id=routed.routing_id if routed else "",
+            routing_hash=routed.routing_hash if routed else "",
         )
 
     # -- helpers --------------------------------------------------------------

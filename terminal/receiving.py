@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from gettext import gettext as _
 
 import biip
 
@@ -110,7 +111,13 @@ def receive_typed(store: Store, scan: Scan, station: str, operator: str) -> tupl
     """
     if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
         return False, f"NOT READ {scan.problem}"
-    if scan.kind != Kind.PARCEL and scan.kind != Kind.ITEM:
+    if scan.kind == Kind.LPN:  # a unit's plate is not a parcel; a plate-shaped code on no unit may be one
+        unit = store.unit_by_lpn(scan.value)
+        if unit is not None:
+            return False, _("{word} {plate} is the license plate of a unit of {rma}, inspected already").format(
+                word=Outcome.NOT_AN_RMA.value, plate=scan.shown, rma=unit.rma_code
+            )
+    elif scan.kind != Kind.PARCEL and scan.kind != Kind.ITEM:
         return False, f"{Outcome.NOT_AN_RMA.value} {scan.shown} is a {scan.kind.value} barcode"
     receipt = store.receive(scan.text, station, operator, item_barcode=product_code(scan.text, scan.kind == Kind.ITEM))
     return receipt.outcome == Outcome.RECEIVED, f"{receipt.outcome.value} {describe(receipt)}"

@@ -41,7 +41,7 @@ The package::
     replica.py        expected RMAs: import, upsert, lookup; pulled changes, conflicts, rejections
     operators.py      registered operators and supervisor approval
     receiving.py      receive / undo a parcel
-    inspections.py    save an inspection, mismatches, inspection progress
+    inspections.py    save an inspection (with its license plate), mismatches, progress, a unit by its plate
     sync_book.py      a database restored from an older copy (SeqMap)
     photo_uploads.py  which photos of acknowledged events the server holds
     print_jobs.py     the print queue's own file, on the same Database base
@@ -56,6 +56,7 @@ from sync.store.operators import Operators
 from sync.store.photo_uploads import PhotoUploads
 from sync.store.receiving import Receiving
 from sync.store.records import (
+    CHANNELS,
     DISPOSITIONS,
     MAX_OPERATOR_ID,
     MIN_TRACKING_LENGTH,
@@ -70,6 +71,7 @@ from sync.store.records import (
     PhotoUpload,
     Receipt,
     Rma,
+    Unit,
     digits_and_letters,
     lookup_key,
 )
@@ -84,6 +86,7 @@ class Store(Receiving, Inspections, Replica, Operators, SyncBook, PhotoUploads, 
 
 __all__ = [
     "APPLICATION_ID",
+    "CHANNELS",
     "DISPOSITIONS",
     "MAX_OPERATOR_ID",
     "MIGRATIONS",
@@ -106,6 +109,7 @@ __all__ = [
     "SeqMap",
     "Store",
     "StoreError",
+    "Unit",
     "digits_and_letters",
     "lookup_key",
 ]

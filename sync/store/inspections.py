@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from gettext import gettext as _
 
 from sync.clock import utc_now
+from sync.lpn import is_lpn, new_lpn
 from sync.store.errors import StoreError
 from sync.store.operators import Operators
-from sync.store.records import Inspection, InspectionSaved, Rma, lookup_key
+from sync.store.records import Inspection, InspectionSaved, Rma, Unit, lookup_key
 from sync.store.replica import Replica
 
 
@@ -19,7 +21,9 @@ class Inspections(Replica, Operators):
     ) -> InspectionSaved:
         """Record one inspected unit: an ``item.inspected`` event and its projection, in ONE transaction.
 
-        The unit is the next uninspected one of its line.  When it is the
+        The unit is the next uninspected one of its line, and gets a new
+        license plate number (:mod:`sync.lpn`), on the event and in the
+        ``inspections`` row.  When it is the
         last unit of the RMA, the RMA moves to stage ``inspected`` and an
         ``rma.inspected`` event with the per-line dispositions is appended in
         the same transaction.  Refused (nothing written) when the RMA is not
@@ -62,7 +66,8 @@ class Inspections(Replica, Operators):
                 )
             ended = inspection.ended_at or utc_now()
             unit = done + 1
-            payload = inspection.payload(line, unit, ended)
+            lpn = self._free_lpn(conn)
+            payload = inspection.payload(line, unit, ended, lpn)
             payload.update(station=station, inspector=operator)
             if approved_by:
                 payload["approved_by"] = approved_by
@@ -70,7 +75,8 @@ class Inspections(Replica, Operators):
             conn.execute(
                 "INSERT INTO inspections (event_id, rma_code, line_no, unit_no, scanned, gtin, serial, lot, expiry, "
                 "checklist_id, checklist_hash, suggested, final, override_reason, failed_items, station, inspector, "
-                "started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "started_at, ended_at, lpn, channel, suggested_channel, channel_reason, bin, routing_id, routing_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     event_id,
                     code,
@@ -91,6 +97,13 @@ class Inspections(Replica, Operators):
                     operator,
                     inspection.started_at,
                     ended,
+                    lpn,
+                    inspection.channel,
+                    inspection.suggested_channel,
+                    inspection.channel_reason,
+                    inspection.bin,
+                    inspection.routing_id,
+                    inspection.routing_hash,
                 ),
             )
             progress = self.inspection_progress(code)
@@ -107,7 +120,30 @@ class Inspections(Replica, Operators):
                 ]
                 self._append(conn, "rma.inspected", station, operator, {"lines": lines}, code, at=ended)
                 conn.execute("UPDATE rmas SET stage = 'inspected', inspected_at = ? WHERE code = ?", (ended, code))
-            return InspectionSaved(seq, event_id, line.line_no, unit, unit >= line.qty, rma_done, self._rma(code))
+            return InspectionSaved(seq, event_id, line.line_no, unit, unit >= line.qty, rma_done, self._rma(code), lpn)
+
+    @staticmethod
+    def _free_lpn(conn: sqlite3.Connection) -> str:
+        """A license plate no unit of this station has (inside the write transaction, so no one takes it meanwhile)."""
+        while True:
+            lpn = new_lpn()
+            if conn.execute("SELECT 1 FROM inspections WHERE lpn = ?", (lpn,)).fetchone() is None:
+                return lpn
+
+    def unit_by_lpn(self, lpn: str) -> Unit | None:
+        """The inspected unit with this license plate (any case), or None."""
+        code = lookup_key(lpn)
+        if not is_lpn(code):
+            return None
+        row = self.conn.execute(
+            "SELECT i.lpn, i.rma_code, i.line_no, i.unit_no, l.sku, l.description, i.final, i.channel, i.bin, "
+            "i.station, i.ended_at FROM inspections i "
+            "LEFT JOIN rma_lines l ON l.rma_code = i.rma_code AND l.line_no = i.line_no WHERE i.lpn = ?",
+            (code,),
+        ).fetchone()
+        if row is None:
+            return None
+        return Unit(row[0], row[1], row[2], row[3], row[4] or "", row[5] or "", *row[6:])
 
     def record_mismatch(
         self,

@@ -47,6 +47,7 @@ class Line:
     description: str
     qty: int
     category: str
+    value: float | None = None  # the unit value, when the import gave one (routing rules' value thresholds)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ class Event:
 
 
 DISPOSITIONS = ("resellable", "discounted", "scrapped")
+# qc_checklists.Channel's values (sync may not import qc_checklists; tests/test_channels.py pins the copy)
+CHANNELS = ("restock", "b_stock", "refurbish", "return_to_vendor", "donate", "recycle", "destroy")
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,14 @@ class Inspection:
     expiry: str = ""
     ended_at: str | None = None
     matched_by: str = "gtin"  # how the unit was matched to its line: "gtin", "sku", or "hand" (picked by hand)
+    # where the unit goes: the routing rules' channel (suggested), the one confirmed, why it differs, its bin,
+    # and the rule set that decided (its id and content hash); "" when the caller routes nothing
+    channel: str = ""
+    suggested_channel: str = ""
+    channel_reason: str = ""
+    bin: str = ""
+    routing_id: str = ""
+    routing_hash: str = ""
 
     def problem(self) -> str:
         """Why this cannot be recorded as it is, or ""."""
@@ -143,6 +154,15 @@ class Inspection:
             return _("overriding {suggested} with {final} needs a reason").format(
                 suggested=self.suggested, final=self.final
             )
+        if self.channel or self.suggested_channel:
+            if self.channel not in CHANNELS or self.suggested_channel not in CHANNELS:
+                return _("channel must be one of {channels}").format(channels=", ".join(CHANNELS))
+            if self.channel != self.suggested_channel and not self.channel_reason.strip():
+                return _("changing the channel from {suggested} to {channel} needs a reason").format(
+                    suggested=self.suggested_channel, channel=self.channel
+                )
+            if not self.routing_id or len(self.routing_hash) != 64:
+                return _("the routing rules' id and content hash are missing")
         if not self.checklist_id or len(self.checklist_hash) != 64:
             return _("the checklist id and content hash are missing")
         if not self.answers:
@@ -152,7 +172,7 @@ class Inspection:
                 return _("a photo needs its content hash, or a recorded exception")
         return ""
 
-    def payload(self, line: Line, unit_no: int, ended_at: str) -> dict:
+    def payload(self, line: Line, unit_no: int, ended_at: str, lpn: str) -> dict:
         """The ``item.inspected`` event's payload."""
         return {
             "line_no": line.line_no,
@@ -180,6 +200,14 @@ class Inspection:
             "ended_at": ended_at,
             "matched_by": self.matched_by,
             "picked_by_hand": self.matched_by == "hand",
+            "lpn": lpn,
+            "channel": self.channel or None,
+            "suggested_channel": self.suggested_channel or None,
+            "channel_override": (
+                {"reason": self.channel_reason} if self.channel and self.channel != self.suggested_channel else None
+            ),
+            "bin": self.bin,
+            "routing": {"id": self.routing_id, "hash": self.routing_hash} if self.routing_id else None,
         }
 
 
@@ -194,6 +222,24 @@ class InspectionSaved:
     line_done: bool
     rma_done: bool
     rma: Rma
+    lpn: str = ""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One inspected unit, as its license plate finds it."""
+
+    lpn: str
+    rma_code: str
+    line_no: int
+    unit_no: int
+    sku: str
+    description: str
+    grade: str  # the final disposition
+    channel: str
+    bin: str
+    station: str
+    inspected_at: str
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,8 @@ class Replica(StoreBase):
         )
         conn.execute("DELETE FROM rma_lines WHERE rma_code = ?", (code,))
         conn.executemany(
-            "INSERT INTO rma_lines (rma_code, line_no, sku, gtin, description, qty, category) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rma_lines (rma_code, line_no, sku, gtin, description, qty, category, value) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     code,
@@ -63,6 +63,7 @@ class Replica(StoreBase):
                     ln.get("description") or "",
                     int(ln["qty"]),
                     (ln.get("category") or "general").strip().lower(),
+                    None if ln.get("value") is None else float(ln["value"]),
                 )
                 for n, ln in enumerate(lines, 1)
             ],
@@ -122,7 +123,7 @@ class Replica(StoreBase):
         lines = tuple(
             Line(*r)
             for r in self.conn.execute(
-                "SELECT line_no, sku, gtin, description, qty, category FROM rma_lines "
+                "SELECT line_no, sku, gtin, description, qty, category, value FROM rma_lines "
                 "WHERE rma_code = ? ORDER BY line_no",
                 (row[0],),
             )

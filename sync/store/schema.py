@@ -18,6 +18,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from sync.store.records import CHANNELS
+
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
 
 # PRAGMA application_id of a station database ("RMAS"), so it is told apart from another program's file
@@ -195,6 +197,21 @@ def _m006_operator_roles(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m007_channels_lpn(db: sqlite_utils.Database) -> None:
+    # where each inspected unit goes (its channel, decided by routing rules, and the bin), and its license plate
+    channels = ", ".join(f"'{c}'" for c in ("", *CHANNELS))  # '': inspected before channels existed
+    for column in ("channel", "suggested_channel"):
+        db.execute(
+            f"ALTER TABLE inspections ADD COLUMN {column} TEXT NOT NULL DEFAULT '' CHECK ({column} IN ({channels}))"
+        )
+    for column in ("channel_reason", "bin", "routing_id", "routing_hash"):
+        db.execute(f"ALTER TABLE inspections ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE inspections ADD COLUMN lpn TEXT")  # NULL: inspected before license plates
+    db.execute("CREATE UNIQUE INDEX inspections_lpn ON inspections(lpn) WHERE lpn IS NOT NULL")
+    # the unit value of a line (for routing rules' value thresholds), when the import gave one
+    db.execute("ALTER TABLE rma_lines ADD COLUMN value REAL CHECK (value IS NULL OR value >= 0)")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_inspections", _m002_inspections),
@@ -202,6 +219,7 @@ MIGRATIONS: list[Migration] = [
     ("004_photo_uploads", _m004_photo_uploads),
     ("005_restored_stream", _m005_restored_stream),
     ("006_operator_roles", _m006_operator_roles),
+    ("007_channels_lpn", _m007_channels_lpn),
 ]
 
 

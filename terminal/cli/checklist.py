@@ -1,4 +1,4 @@
-"""`rma checklist validate|list`: check checklist files and show what the station loads."""
+"""`rma checklist validate|list|routing`: check checklist and routing files and show what the station loads."""
 
 from __future__ import annotations
 
@@ -103,3 +103,42 @@ def list_(folder: str | None) -> None:
         )
     if library.invalid:
         sys.exit(1)
+
+
+@checklist.command("routing")
+@click.argument("path", required=False, type=click.Path())
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Checklist folder whose item ids the rules may name (default: the standard checklists).",
+)
+def routing(path: str | None, folder: str | None) -> None:
+    """Check a routing rule file (default: the standard one) and show its rules in the order they decide."""
+    from qc_checklists import check_routing_file, standard_routing_file
+
+    library = load_library(folder)
+    rules, problems = check_routing_file(path or standard_routing_file(), library.checklists)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if rules is None:
+        fail(
+            _("{n} problem(s) in {path}; the station inspects nothing until it is fixed").format(
+                n=len(problems), path=path or standard_routing_file()
+            )
+        )
+    click.echo(
+        _("ok  {path}  ({id} v{version}, {n} rules, default {default}, hash {hash})").format(
+            path=rules.path,
+            id=rules.id,
+            version=rules.version,
+            n=len(rules.rules),
+            default=rules.default.value,
+            hash=rules.content_hash[:12],
+        )
+    )
+    for rule in rules.rules:
+        bin_name = rule.bin or rules.bin_for(rule.then)
+        click.echo(f"  line {rule.line:<4} {rule.then.value:17} bin {bin_name:10} {rule.describe()}")
+    click.echo(f"  {_('else'):9} {rules.default.value:17} bin {rules.bin_for(rules.default)}")

@@ -14,6 +14,7 @@ from enum import Enum
 
 import biip
 
+from sync.lpn import is_lpn
 from sync.text import clean_text
 
 # A scan longer than this is not a label anyone prints; it is a stuck key or garbage.
@@ -49,6 +50,7 @@ class Kind(str, Enum):
     ITEM = "item"  # a product barcode: GTIN (EAN/UPC) or GS1 element string
     BADGE = "badge"  # an operator's badge
     COMMAND = "command"  # a command-sheet barcode
+    LPN = "lpn"  # an inspected unit's license plate (sync.lpn: LP + 17 characters with a check character)
     EMPTY = "empty"
     GARBAGE = "garbage"  # too long, or nothing printable in it
 
@@ -61,7 +63,8 @@ class Scan:
     characters other than GS removed by :func:`sync.text.clean_text` — the same
     cleaning imports get — surrounding whitespace stripped); ``value`` is the
     part that matters for its kind: the operator id of a badge, the command
-    name, the GTIN of an item, the text itself for a parcel.
+    name, the GTIN of an item, the plate in capitals for a license plate, the
+    text itself for a parcel.
     """
 
     text: str
@@ -116,6 +119,8 @@ def read_scan(raw: str, source: str = "keyboard") -> Scan:
         return Scan(text, Kind.BADGE, text[len(BADGE_PREFIX) :].strip(), source, symbology)
     if upper.startswith(COMMAND_PREFIX):
         return Scan(text, Kind.COMMAND, upper[len(COMMAND_PREFIX) :].strip(), source, symbology)
+    if is_lpn(text):
+        return Scan(text, Kind.LPN, upper, source, symbology)
     gtin = item_gtin(text, symbology)
     if gtin:
         return Scan(text, Kind.ITEM, gtin, source, symbology)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from gettext import gettext as _
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,20 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from labels import LabelError, disposition_label
-from qc_checklists import ChecklistUnavailable, Disposition, Kind, Library, load_library
+from qc_checklists import (
+    Channel,
+    ChecklistUnavailable,
+    Disposition,
+    Kind,
+    Library,
+    RoutingInvalid,
+    RoutingRules,
+    load_library,
+    load_routing,
+)
 from sync.store import Line, Outcome, Rma, StoreError
 from terminal.approvals import override_needs_supervisor
-from terminal.inspection import NEXT_STEP, Draft
+from terminal.inspection import NEXT_STEP, Draft, describe_unit
 from terminal.messages import Recorded, Scanned
 from terminal.photos import PhotoError, photo_folder
 from terminal.printing import print_label
@@ -32,7 +43,14 @@ from terminal.scanning import Kind as ScanKind
 from terminal.scanning import Scan, read_scan
 from terminal.scanning.item import ItemCode, looks_like_item, read_item, same_gtin
 from terminal.screens.dialogs import Confirm, SupervisorApproval
-from terminal.screens.inspect_dialogs import NO_CAMERA_KEY, OverrideReason, PhotoDialog, PickLine, PickRma
+from terminal.screens.inspect_dialogs import (
+    NO_CAMERA_KEY,
+    ChannelDialog,
+    OverrideReason,
+    PhotoDialog,
+    PickLine,
+    PickRma,
+)
 from terminal.today import with_totals
 from terminal.widgets.checklist_form import ChecklistForm
 from terminal.widgets.outcome_banner import OutcomeBanner
@@ -54,6 +72,8 @@ WORDS = {
     "ALREADY INSPECTED": "warn",
     "RMA INSPECTED": "good",
     "CHECKLIST INVALID": "bad",
+    "ROUTING INVALID": "bad",
+    "UNIT": "info",
     "NOT READ": "bad",
     "ERROR": "bad",
     "SIGN IN": "idle",
@@ -121,14 +141,17 @@ class InspectScreen(PassesWorkerFailures, Screen):
         Binding("s", "final('scrapped')", "Scrapped", show=False),
         Binding("up", "move(-1)", "Up", show=False),
         Binding("down", "move(1)", "Down", show=False),
+        Binding("o", "channel", "Other channel", show=False),
         Binding("escape", "abandon", "Abandon item"),
         Binding("f4", "pick", "Pick RMA / item"),
     ] + [Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)]
 
-    def __init__(self, checklist_folder: str | Path | None = None) -> None:
+    def __init__(self, checklist_folder: str | Path | None = None, routing_file: str | Path | None = None) -> None:
         super().__init__()
-        self.checklist_folder = checklist_folder
+        self.checklist_folder, self.routing_file = checklist_folder, routing_file
         self.library: Library | None = None
+        self.routing: RoutingRules | None = None  # None: the routing file is invalid, no unit is inspected
+        self.routing_problem = ""
         self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.rma: Rma | None = None
         self.progress: dict[int, tuple[str, ...]] = {}
@@ -232,8 +255,25 @@ class InspectScreen(PassesWorkerFailures, Screen):
             self._redraw()
 
     async def _load_checklists(self) -> None:
-        self.library = await asyncio.to_thread(load_library, self.checklist_folder)
-        if self.library.invalid:
+        library = await asyncio.to_thread(load_library, self.checklist_folder)
+        try:
+            # (item ids are checked against the checklists by `rma checklist routing`: a test folder with a
+            # few checklists must not refuse the standard rules, whose items it lacks — such a rule never matches)
+            self.routing = await asyncio.to_thread(load_routing, self.routing_file)
+        except RoutingInvalid as exc:
+            problems = exc.problems
+            more = _(" (+{n} more)").format(n=len(problems) - 1) if len(problems) > 1 else ""
+            self.routing_problem = f"{problems[0]}{more}"
+        self.library = library
+        if self.routing is None:
+            self.show(
+                "ROUTING INVALID",
+                _("No unit is inspected until the routing rules are fixed (rma checklist routing): {problem}").format(
+                    problem=self.routing_problem
+                ),
+            )
+            self.app.ring(problem=True)
+        elif self.library.invalid:
             lines = "\n".join(
                 f"{cat}: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
                 for cat, problems in sorted(self.library.invalid.items())
@@ -273,6 +313,8 @@ class InspectScreen(PassesWorkerFailures, Screen):
             self.say(f"Finish this item first (Enter confirms, Esc abandons); scan {scan.shown} again after.")
             self.app.ring(problem=True)
             return
+        if scan.kind == ScanKind.LPN and await self._show_unit(scan.value):
+            return  # (a plate on no unit may still be a carrier's number: it is looked up as an RMA below)
         by_sku = self._lines_with_sku(scan.text)
         if by_sku:  # an item without GTIN carries its SKU as barcode
             await self._item_scanned(ItemCode(scan.text, ""), by="sku", lines=by_sku)
@@ -340,6 +382,15 @@ class InspectScreen(PassesWorkerFailures, Screen):
         key = text.strip().upper()
         return [ln for ln in self.rma.lines if ln.sku.strip().upper() == key] if self.rma and key else []
 
+    async def _show_unit(self, lpn: str) -> bool:
+        """An inspected unit's license plate was scanned: show the unit (False when no unit has it)."""
+        unit = await self.app.db.run(lambda store: store.unit_by_lpn(lpn))
+        if unit is None:
+            return False
+        self.show("UNIT", describe_unit(unit))
+        self.app.ring(problem=False)
+        return True
+
     async def _item_scanned(self, code: ItemCode, *, by: str = "gtin", lines: list[Line] | None = None) -> None:
         """Start inspecting the unit a scan (or the inspector's pick, ``by="hand"``) names."""
         rma = self.rma
@@ -362,7 +413,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         elif earlier:
             reason = f"serial {code.serial} of GTIN {code.gtin} was inspected before, on {earlier}"
         if reason:
-            _, totals = await self.app.db.run(
+            _seq, totals = await self.app.db.run(
                 with_totals(
                     lambda store: store.record_mismatch(
                         rma.code,
@@ -392,7 +443,16 @@ class InspectScreen(PassesWorkerFailures, Screen):
             self.show("CHECKLIST INVALID", f"{exc}\nThis item cannot be inspected; nothing recorded.")
             self.app.ring(problem=True)
             return
-        self.draft = Draft(rma, line, checklist, code, matched_by=by)
+        if self.routing is None:
+            self.show(
+                "ROUTING INVALID",
+                _(
+                    "{problem}\nThis item cannot be inspected until the routing rules are fixed; nothing recorded."
+                ).format(problem=self.routing_problem),
+            )
+            self.app.ring(problem=True)
+            return
+        self.draft = Draft(rma, line, checklist, code, matched_by=by, routing=self.routing)
         unit = len(self.progress.get(line.line_no, ())) + 1
         extra = "  ".join(
             f"{k} {v}" for k, v in (("serial", code.serial), ("lot", code.lot), ("expiry", code.expiry)) if v
@@ -446,6 +506,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
     def action_final(self, disposition: str) -> None:
         """R / D / S: save with another disposition than the suggested one (an override, with a reason)."""
         self._queue("key", self._step("final", disposition))
+
+    def action_channel(self) -> None:
+        """O: send the unit to another channel than the routing rules' (asks why)."""
+        self._queue("key", self._step("channel"))
 
     def action_pick(self) -> None:
         """F4: pick a received RMA, or the open RMA's item whose barcode cannot be read."""
@@ -538,6 +602,19 @@ class InspectScreen(PassesWorkerFailures, Screen):
 
     async def _step_pick(self) -> None:
         await self._pick()
+
+    async def _step_channel(self) -> None:
+        if (draft := self._open_draft()) is None or draft.routing is None:
+            return
+        routed = draft.routed()
+        bins = {c: draft.routing.bin_for(c) for c in Channel}
+        change = await self.app.push_screen_wait(ChannelDialog(routed.channel, bins))
+        if change is None:
+            self.say(
+                _("Channel unchanged: {channel}.").format(channel=(draft.channel() or (routed.channel, ""))[0].shown)
+            )
+            return
+        draft.channel_choice = None if change.channel == routed.channel else (change.channel, change.reason)
 
     def _take_text(self, text: str) -> None:
         if self.draft is None:
@@ -641,9 +718,16 @@ class InspectScreen(PassesWorkerFailures, Screen):
         self.rma, self.draft = saved.rma, None
         what = ("override" + (f", approved by {approved_by}" if approved_by else "")) if reason else "as suggested"
         after = f"{code} is fully inspected. Scan the next RMA." if saved.rma_done else "Scan the next item."
+        where = (
+            _("Put it in bin {bin} ({channel}); license plate {lpn}.").format(
+                bin=inspection.bin, channel=Channel(inspection.channel).shown, lpn=saved.lpn
+            )
+            if inspection.channel
+            else NEXT_STEP[final]
+        )
         self.show(
             final.value.upper(),
-            f"line {saved.line_no} unit {saved.unit_no} saved ({what}). {NEXT_STEP[final]}\n{after}",
+            f"line {saved.line_no} unit {saved.unit_no} saved ({what}). {where}\n{after}",
         )
         self.app.ring(problem=final != Disposition.RESELLABLE)
         self.app.post_message(Recorded(totals))
@@ -664,6 +748,9 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 line=saved.line_no,
                 defect=worst[0].prompt if worst else "",
                 inspector=operator,
+                channel=Channel(inspection.channel).shown if inspection.channel else "",
+                bin=inspection.bin,
+                lpn=saved.lpn,
             )
             job = await print_label(self.app, label, what=f"disposition {saved.rma.code}/{saved.line_no}")
         except LabelError as exc:
@@ -724,8 +811,11 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 if missing
                 else ""
             )
-            suggestion_box.update(Content.assemble((headline, "bold"), photos, "\n", why))
             answered = any(i.id in draft.answers for i in draft.checklist.items if i.kind.judged)
+            channel = draft.channel_line() if answered else ""  # no channel before the first answer, as no grade
+            suggestion_box.update(
+                Content.assemble((headline, "bold"), photos, "\n", why, *(("\n", (channel, "bold")) if channel else ()))
+            )
             suggestion_box.set_classes(draft.suggestion().disposition.value if answered else "")
             item = draft.current
             typing = item is not None and item.kind in (Kind.MEASUREMENT, Kind.NOTE)
@@ -734,7 +824,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 reading.placeholder = Draft.how_to_answer(item)
         self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
         self.query_one("#keys", Static).update(  # the footer shows P, F, C, Enter, Esc
-            "1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition"
+            "1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition  O other channel"
             if draft
             else "Scan each item (its GTIN or SKU) · F4 pick the item by hand · Esc close the RMA"
             if self.rma

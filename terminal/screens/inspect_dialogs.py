@@ -1,9 +1,10 @@
-"""Dialogs of the inspect screen: override reason, defect photo, pick a received RMA or an item's line."""
+"""Dialogs of the inspect screen: override reason, other channel, defect photo, pick an RMA or an item's line."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from gettext import gettext as _
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from qc_checklists import Disposition
+from qc_checklists import Channel, Disposition
 from sync.store import Rma
 from terminal.inspection import OTHER, override_reasons
 from terminal.photos import Photo, PhotoError, PhotoSource, no_camera, photo_from_file
@@ -94,6 +95,86 @@ class OverrideReason(ModalScreen[Override | None]):
 
     def action_cancel(self) -> None:
         """Close without overriding."""
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class ChannelChange:
+    """The channel the inspector sends the unit to instead of the rules' one, and why."""
+
+    channel: Channel
+    reason: str
+
+
+class ChannelDialog(ModalScreen[ChannelChange | None]):
+    """Pick another channel (1-7 or ↑↓ Enter), say why (required), Enter saves; Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
+        Binding(str(n), f"pick({n})", show=False) for n in range(1, len(Channel) + 1)
+    ]
+
+    def __init__(self, suggested: Channel, bins: dict[Channel, str]) -> None:
+        super().__init__()
+        self.suggested, self.bins = suggested, bins
+        self.channels = list(Channel)
+        self.channel: Channel | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(
+                Content(
+                    _("The rules send this unit to {channel}. Where does it go instead, and why?").format(
+                        channel=self.suggested.shown
+                    )
+                ),
+                classes="question",
+            )
+            yield OptionList(
+                *[
+                    Option(Content(f"{n}  {c.shown}  ({_('bin {bin}').format(bin=self.bins.get(c, c.shown))})"))
+                    for n, c in enumerate(self.channels, 1)
+                ],
+                id="channels",
+            )
+            yield TextField(placeholder=_("why (required) — Enter saves"), id="reason", max_length=300)
+            yield Label("", id="problem")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_pick(self, number: int) -> None:
+        """Choose a channel by its number."""
+        if number <= len(self.channels):
+            self._choose(number - 1)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._choose(event.option_index)
+
+    def _choose(self, index: int) -> None:
+        self.channel = self.channels[index]
+        self.query_one(OptionList).highlighted = index
+        self.query_one("#problem", Label).update(
+            Content.styled(_("Channel {channel}: say why, Enter saves").format(channel=self.channel.shown), "bold")
+        )
+        self.query_one("#reason", TextField).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        reason = " ".join(event.value.split())
+        if self.channel is None:
+            self.query_one("#problem", Label).update(
+                Content.styled(_("Pick a channel first (1-{n}).").format(n=len(self.channels)), "bold")
+            )
+            self.query_one(OptionList).focus()
+        elif len(reason) < 3:
+            self.query_one("#problem", Label).update(
+                Content.styled(_("A changed channel needs a reason: a few words on why."), "bold")
+            )
+        else:
+            self.dismiss(ChannelChange(self.channel, reason))
+
+    def action_cancel(self) -> None:
+        """Close; the rules' channel stays."""
         self.dismiss(None)
 
 

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Static
 
 from sync.store import DatabaseBusy, DatabaseUnavailable, DiskFull, Outcome, Receipt, StoreError
 from terminal.approvals import undo_needs_supervisor
+from terminal.inspection import describe_unit
 from terminal.messages import Recorded, Scanned
 from terminal.receiving import NEXT_STEP, NotRead, describe, describe_conflicts, receive_at_bench, when
 from terminal.scanning import Kind, Scan
@@ -162,6 +163,13 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             else:
                 banner.show("NOT READ", f"command {scan.value} does nothing at receiving")
             return
+        if scan.kind == Kind.LPN:  # an inspected unit's plate: show the unit (a plate on no unit is received as usual)
+            unit = await self.app.db.run(lambda store: store.unit_by_lpn(scan.value))
+            if unit is not None:
+                banner.show("UNIT", describe_unit(unit))
+                self._outcome_shown(f"UNIT {unit.lpn}")
+                self.app.ring(problem=False)
+                return
         station, operator = self.app.settings.station, self.app.operator
         held = False
         while True:

@@ -71,7 +71,7 @@ async def test_camera_photo_and_disposition_label_on_save(settings, folder, came
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == photo["sha256"]
     assert stored.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG
     assert len(jobs) == 1 and b"SCRAPPED" in jobs[0]
-    assert zpl_barcodes(jobs[0]) == ["GAD-2"]  # the SKU of the inspected line
+    assert zpl_barcodes(jobs[0]) == [event.payload["lpn"]]  # the unit's license plate, its one barcode
 
 
 async def test_photo_command_barcode_takes_the_picture_at_once(settings, folder, camera_video):  # noqa: F811
