@@ -479,7 +479,9 @@ async def test_an_old_banner_goes_back_to_ready_after_a_while(settings, station_
     app = make_app(settings, operator="anna")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = receive_screen(app)
-        screen.idle_after = 0.3  # seconds; the station's default is minutes
+        screen.idle_after = (
+            2.0  # seconds (the default is minutes); long enough that a loaded machine still sees RECEIVED first
+        )
         await scan(pilot, "RMA-2026-000002")
         await handled(pilot, app, 1)
         assert banner(app)[0] == "RECEIVED"
