@@ -112,7 +112,7 @@ def list_(folder: str | None) -> None:
     "folder",
     type=click.Path(file_okay=False),
     default=None,
-    help="Checklist folder whose item ids the rules may name (default: the standard checklists).",
+    help=N_("Checklist folder whose item ids the rules may name (default: the standard checklists)."),
 )
 def routing(path: str | None, folder: str | None) -> None:
     """Check a routing rule file (default: the standard one) and show its rules in the order they decide."""
@@ -140,5 +140,7 @@ def routing(path: str | None, folder: str | None) -> None:
     )
     for rule in rules.rules:
         bin_name = rule.bin or rules.bin_for(rule.then)
-        click.echo(f"  line {rule.line:<4} {rule.then.value:17} bin {bin_name:10} {rule.describe()}")
-    click.echo(f"  {_('else'):9} {rules.default.value:17} bin {rules.bin_for(rules.default)}")
+        where, in_bin = _("line {line}").format(line=rule.line), _("bin {bin}").format(bin=f"{bin_name:10}")
+        click.echo(f"  {where:9} {rule.then.value:17} {in_bin} {rule.describe()}")
+    otherwise, in_bin = _("else"), _("bin {bin}").format(bin=rules.bin_for(rules.default))
+    click.echo(f"  {otherwise:9} {rules.default.value:17} {in_bin}")

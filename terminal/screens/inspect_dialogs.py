@@ -131,7 +131,11 @@ class ChannelDialog(ModalScreen[ChannelChange | None]):
             )
             yield OptionList(
                 *[
-                    Option(Content(f"{n}  {c.shown}  ({_('bin {bin}').format(bin=self.bins.get(c, c.shown))})"))
+                    Option(
+                        Content(
+                            _("{n}  {channel}  (bin {bin})").format(n=n, channel=c.shown, bin=self.bins.get(c, c.shown))
+                        )
+                    )
                     for n, c in enumerate(self.channels, 1)
                 ],
                 id="channels",

@@ -77,3 +77,18 @@ def test_an_unknown_language_is_one_line_naming_the_ones_there_are(rma):
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "en, zh-CN" in done.stderr
+
+
+def test_no_translated_string_hides_inside_an_f_string():
+    # Babel's extractor does not look inside f-strings: a _() there is never in the catalog, never translated.
+    import re
+
+    inside = re.compile(r"""\bf(["']).*\{\s*(_|ngettext)\(""")
+    found = [
+        f"{path.relative_to(catalog.ROOT)}:{n}"
+        for folder in catalog.SOURCES
+        for path in sorted((catalog.ROOT / folder).rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if inside.search(line)
+    ]
+    assert not found, f"_() inside an f-string (write _('...').format(...) outside it): {found}"
