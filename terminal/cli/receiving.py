@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from gettext import gettext as _
 
 import click
 
 from sync.store import StoreError
-from terminal.cli.common import db_option, fail, open_store, settings_from, station_option
+from terminal.cli.common import db_option, encoding_option, fail, open_store, settings_from, station_option
 from terminal.scanning import read_scan
 
 
@@ -16,9 +17,12 @@ from terminal.scanning import read_scan
 @db_option
 @station_option
 @click.option("--operator", default="import", show_default=True, help="Operator recorded on the import event.")
+@encoding_option
 @click.pass_context
-def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | None, operator: str) -> None:
-    """Upsert expected returns from a CSV or JSON FILE (columns: see README)."""
+def import_rmas(
+    ctx: click.Context, file: str, db: str | None, station: str | None, operator: str, encoding: str
+) -> None:
+    """Upsert expected returns from a CSV or JSON FILE (columns: see README; UTF-8, GBK/GB18030 or UTF-16)."""
     from sync.imports import ImportFileError, RmaFile
 
     settings = settings_from(ctx, db=db, station=station)
@@ -30,7 +34,7 @@ def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | No
         click.echo(f"{file}:{where}: {reason}", err=True)
 
     try:
-        source = RmaFile(file)
+        source = RmaFile(file, encoding=encoding)
         source.check(report)  # every row read and checked before anything is stored
         with open_store(settings) as store:
             count = store.import_rmas(
@@ -42,7 +46,10 @@ def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | No
     except (ImportFileError, StoreError) as exc:
         fail(str(exc))
     cleaned = f"; control/invisible characters removed from {source.cleaned} field(s)" if source.cleaned else ""
-    click.echo(f"imported {count} RMAs ({source.lines_loaded} lines) from {file}; {problems} problem(s){cleaned}")
+    read_as = "" if source.encoding.is_utf8 else _(" (read as {encoding})").format(encoding=source.encoding.name)
+    click.echo(
+        f"imported {count} RMAs ({source.lines_loaded} lines) from {file}{read_as}; {problems} problem(s){cleaned}"
+    )
     if problems:
         sys.exit(1)
 
