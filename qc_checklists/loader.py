@@ -10,6 +10,13 @@ rules out "billion laughs" files), no duplicate keys.
 
 A file is either entirely valid or rejected: :func:`check_file` returns the
 checklist only when there is not a single problem.
+
+A second language is a block keyed by its tag (``zh-CN:``) beside the English
+text it translates — in an item (``prompt``, ``help``, ``choices`` as
+``english answer: its text``), at the top (``title``) and in a rule
+(``because``).  Once any text of a file has a language, every text an
+inspector reads must have it, so a station never shows half a checklist in
+one language and half in the other.
 """
 
 from __future__ import annotations
@@ -21,7 +28,18 @@ from pathlib import Path
 
 import yaml
 
-from qc_checklists.checklist import DEFAULT_RULES, Checklist, Choice, Disposition, Item, Kind, Rule, Severity
+from qc_checklists.checklist import (
+    DEFAULT_RULES,
+    LANGUAGES,
+    Checklist,
+    Choice,
+    Disposition,
+    Item,
+    ItemText,
+    Kind,
+    Rule,
+    Severity,
+)
 
 MAX_BYTES = 256 * 1024  # a real checklist is a few KiB
 MAX_ITEMS = 60  # more than a person works through at a bench
@@ -30,8 +48,9 @@ MAX_PROMPT = 200
 SUFFIXES = (".yaml", ".yml")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
-TOP_KEYS = {"checklist", "title", "version", "items", "rules"}
+TOP_KEYS = {"checklist", "title", "version", "items", "rules", *LANGUAGES}
 ITEM_KEYS = {
+    *LANGUAGES,
     "id",
     "kind",
     "prompt",
@@ -45,7 +64,7 @@ ITEM_KEYS = {
     "max",
 }
 RULE_CONDITIONS = {f"{s.value}_fails_{how}" for s in Severity for how in ("at_least", "more_than")} | {"any_failed"}
-RULE_KEYS = RULE_CONDITIONS | {"then", "because"}
+RULE_KEYS = RULE_CONDITIONS | {"then", "because", *LANGUAGES}
 
 
 @dataclass(frozen=True)
@@ -217,6 +236,7 @@ class _Validator:
         self.r = reader
         self.expected_id = expected_id
         self.declared: set[str] = set()  # item ids written in the file, valid items or not
+        self.languages: dict[str, int] = {}  # language -> the first line a block of it is on
 
     def problem(self, line: int, reason: str) -> None:
         self.r.problem(line, reason)
@@ -244,6 +264,15 @@ class _Validator:
                 self.problem(node.line, "version must be a whole number ≥ 1")
             else:
                 version = node.value
+        titles: dict[str, str] = {}
+        top_blocks = self.blocks(top, ("title",))
+        for lang, (block, line) in top_blocks.items():
+            if "title" not in block:
+                self.problem(line, f"missing 'title' in {lang}")
+            elif "title" not in top:
+                self.problem(block["title"].line, f"{lang} 'title' translates nothing: the checklist has no 'title'")
+            else:
+                titles[lang] = self.text(block, root, "title", required=True) or ""
         items = self.items(top, root)
         known = {i.id: i for i in items}
         rules: Sequence[Rule]
@@ -252,9 +281,121 @@ class _Validator:
             rules_are_default = False
         else:
             rules, rules_are_default = DEFAULT_RULES, True
+        self.complete(top, root, items, rules, titles)
         if checklist_id is None:
             return None
-        return Checklist(checklist_id, title, version, tuple(items), tuple(rules), self.r.path, rules_are_default)
+        return Checklist(
+            checklist_id,
+            title,
+            version,
+            tuple(items),
+            tuple(rules),
+            self.r.path,
+            rules_are_default,
+            titles=tuple((lang, titles[lang]) for lang in LANGUAGES if lang in titles),
+        )
+
+    # -- second languages ------------------------------------------------------
+
+    def blocks(self, data: dict[str, Node], allowed: tuple[str, ...]) -> dict[str, tuple[dict[str, Node], int]]:
+        """The language blocks of a mapping (language -> its keys and line); a malformed one is a problem."""
+        found: dict[str, tuple[dict[str, Node], int]] = {}
+        for lang in LANGUAGES:
+            if lang not in data:
+                continue
+            node = data[lang]
+            self.languages.setdefault(lang, node.line)
+            if not isinstance(node.value, dict) or not node.value:
+                self.problem(node.line, f"'{lang}' must be 'key: text' lines ({', '.join(allowed)})")
+                continue
+            for key in node.value:
+                if key not in allowed:
+                    self.problem(node.key_lines[key], f"unknown key '{key}' in {lang}; known: {', '.join(allowed)}")
+            found[lang] = (node.value, node.line)
+        return found
+
+    def item_texts(
+        self, data: dict[str, Node], node: Node, item_id: str, kind: Kind, choices: tuple[Choice, ...]
+    ) -> list[tuple[str, ItemText]]:
+        """An item's words in each language it has a block for."""
+        texts = []
+        for lang, (block, line) in self.blocks(data, ("prompt", "help", "choices")).items():
+            prompt = help_text = None
+            if "prompt" not in block:
+                self.problem(line, f"missing 'prompt' in {lang}")
+            else:
+                prompt = self.text(block, node, "prompt", required=True, limit=MAX_PROMPT)
+            if "help" in data and "help" not in block:
+                self.problem(line, f"missing {lang} 'help' (the English 'help' is on line {data['help'].line})")
+            elif "help" in block and "help" not in data:
+                self.problem(block["help"].line, f"{lang} 'help' translates nothing: the item has no English 'help'")
+            elif "help" in block:
+                help_text = self.text(block, node, "help", required=True)
+            labels = self.choice_texts(block, line, lang, item_id, kind, choices)
+            if prompt is not None:
+                texts.append((lang, ItemText(prompt, help_text or "", labels)))
+        return texts
+
+    def choice_texts(
+        self, block: dict[str, Node], line: int, lang: str, item_id: str, kind: Kind, choices: tuple[Choice, ...]
+    ) -> tuple[str, ...]:
+        """The choices' labels in ``lang``, in the order of ``choices`` (every answer has one, no two alike)."""
+        if kind != Kind.CHOICE:
+            if "choices" in block:
+                self.problem(block["choices"].line, f"'choices' in {lang} belongs to choice items, not {kind.value}")
+            return ()
+        if "choices" not in block:
+            self.problem(line, f"missing {lang} 'choices' (a text for each answer: 'english answer: text')")
+            return ()
+        node = block["choices"]
+        if not isinstance(node.value, dict):
+            self.problem(node.line, f"{lang} 'choices' must be 'english answer: text' lines")
+            return ()
+        english = [c.label for c in choices]
+        shown: dict[str, str] = {}
+        for label, text in node.value.items():
+            if label not in english:
+                self.problem(
+                    node.key_lines[label],
+                    f"{lang} choice '{label}' is not an answer of '{item_id}' (answers: {', '.join(english)})",
+                )
+            elif not isinstance(text.value, str) or not text.value.strip():
+                self.problem(text.line, f"{lang} text of choice '{label}' must be text")
+            else:
+                words = " ".join(text.value.split())
+                twin = next((other for other, seen in shown.items() if seen == words), None)
+                if twin is not None:
+                    self.problem(text.line, f"{lang} choices '{twin}' and '{label}' are both '{words}'")
+                shown[label] = words
+        for label in english:
+            if label not in node.value:
+                self.problem(node.line, f"no {lang} text for choice '{label}'")
+        return tuple(shown.get(label, label) for label in english)
+
+    def complete(
+        self,
+        top: dict[str, Node],
+        root: Node,
+        items: list[Item],
+        rules: Sequence[Rule],
+        titles: dict[str, str],
+    ) -> None:
+        """Once a text has a language, every text the inspector reads has it."""
+        for lang, first in self.languages.items():
+            for item in items:
+                if lang not in dict(item.texts):
+                    self.problem(
+                        item.line,
+                        f"item '{item.id}' has no {lang} prompt (this checklist has {lang} texts, the first "
+                        f"on line {first}); add '{lang}:' with its 'prompt'",
+                    )
+            if "title" in top and lang not in top:  # (a block of it that is broken is reported already)
+                self.problem(
+                    root.line, f"missing {lang} 'title' (the items have {lang} texts); add '{lang}: {{title: ...}}'"
+                )
+            for rule in rules:
+                if rule.because and lang not in dict(rule.because_texts):
+                    self.problem(rule.line, f"missing {lang} 'because' (the items have {lang} texts)")
 
     # -- scalars -------------------------------------------------------------
 
@@ -396,9 +537,24 @@ class _Validator:
                 self.problem(node.line, "a measurement needs limits: 'min', 'max' or both")
             if low is not None and high is not None and low > high:
                 self.problem(data["min"].line, f"limits reversed: min {low:g} is above max {high:g}")
+        texts = self.item_texts(data, node, item_id or "?", kind, choices)
         if len(self.r.problems) > ok or item_id is None or prompt is None:
             return None
-        return Item(item_id, kind, prompt, severity, photo, optional, help_text, choices, unit, low, high, node.line)
+        return Item(
+            item_id,
+            kind,
+            prompt,
+            severity,
+            photo,
+            optional,
+            help_text,
+            choices,
+            unit,
+            low,
+            high,
+            node.line,
+            texts=tuple(texts),
+        )
 
     def choices(self, data: dict[str, Node], node: Node, severity: Severity | None) -> tuple[Choice, ...]:
         if "choices" not in data:
@@ -474,6 +630,14 @@ class _Validator:
                 ),
             )
         because = self.text(data, node, "because", required=False) or ""
+        because_texts = []
+        for lang, (block, line) in self.blocks(data, ("because",)).items():
+            if "because" not in block:
+                self.problem(line, f"missing 'because' in {lang}")
+            elif "because" not in data:
+                self.problem(block["because"].line, f"{lang} 'because' translates nothing: the rule has no 'because'")
+            else:
+                because_texts.append((lang, self.text(block, node, "because", required=True) or ""))
         rule: tuple[tuple[str, ...]] | tuple[Severity, str, int] | None = None  # (item ids,) or (severity, how, n)
         if len(conditions) == 1:
             key = conditions[0]
@@ -505,13 +669,14 @@ class _Validator:
         if len(self.r.problems) > ok or then is None or rule is None:
             return None
         if len(rule) == 1:
-            return Rule(then, any_failed=rule[0], because=because, line=node.line)
+            return Rule(then, any_failed=rule[0], because=because, line=node.line, because_texts=tuple(because_texts))
         severity, how, count = rule
         return Rule(
             then,
             severity=severity,
             because=because,
             line=node.line,
+            because_texts=tuple(because_texts),
             at_least=count if how == "at_least" else None,
             more_than=count if how == "more_than" else None,
         )

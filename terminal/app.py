@@ -65,7 +65,8 @@ class StationApp(App):
 
     def on_mount(self) -> None:
         self.install_screen(ReceiveScreen(), "receive")
-        self.install_screen(InspectScreen(), "inspect")
+        # the station's language (station.toml `language`, issue 13's settings) picks the checklists' texts
+        self.install_screen(InspectScreen(language=getattr(self.settings, "language", "")), "inspect")
         self.push_screen("receive")
         self.print_queue = start_print_queue(self)
         self.refresh_status()

@@ -61,6 +61,7 @@ class Rma:
     received_operator: str | None = None
     lines: tuple[Line, ...] = ()
     tracking_numbers: tuple[str, ...] = ()
+    reason_code: str = ""  # what ``reason`` maps to in the reason vocabulary ("" when it maps to nothing)
 
 
 @dataclass(frozen=True)

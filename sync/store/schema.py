@@ -194,6 +194,12 @@ def _m006_operator_roles(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m008_reason_code(db: sqlite_utils.Database) -> None:
+    # the reason code the customer's reason text maps to (qc_checklists.reasons, given by the importer); the text
+    # itself stays in `reason`. '' = not known to the vocabulary, or an RMA loaded before this column.
+    db.execute("ALTER TABLE rmas ADD COLUMN reason_code TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_inspections", _m002_inspections),
@@ -201,6 +207,7 @@ MIGRATIONS: list[Migration] = [
     ("004_photo_uploads", _m004_photo_uploads),
     ("005_restored_stream", _m005_restored_stream),
     ("006_operator_roles", _m006_operator_roles),
+    ("008_reason_code", _m008_reason_code),
 ]
 
 

@@ -23,6 +23,7 @@ def import_rmas(
     ctx: click.Context, file: str, db: str | None, station: str | None, operator: str, encoding: str
 ) -> None:
     """Upsert expected returns from a CSV or JSON FILE (columns: see README; UTF-8, GBK/GB18030 or UTF-16)."""
+    from qc_checklists.reasons import reason_code
     from sync.imports import ImportFileError, RmaFile
 
     settings = settings_from(ctx, db=db, station=station)
@@ -38,7 +39,8 @@ def import_rmas(
         source.check(report)  # every row read and checked before anything is stored
         with open_store(settings) as store:
             count = store.import_rmas(
-                ((p.rma, p.lines, p.tracking) for p in source.rmas()),
+                # the customer's reason text is kept; its code (qc_checklists.reasons) is what reports group by
+                (({**p.rma, "reason_code": reason_code(p.rma["reason"])}, p.lines, p.tracking) for p in source.rmas()),
                 station=settings.station,
                 operator=operator,
                 source=str(file),

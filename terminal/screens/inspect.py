@@ -125,9 +125,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
         Binding("f4", "pick", "Pick RMA / item"),
     ] + [Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)]
 
-    def __init__(self, checklist_folder: str | Path | None = None) -> None:
+    def __init__(self, checklist_folder: str | Path | None = None, *, language: str = "") -> None:
         super().__init__()
         self.checklist_folder = checklist_folder
+        self.language = language  # the checklists' texts are shown in it (their English where they lack it)
         self.library: Library | None = None
         self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.rma: Rma | None = None
@@ -392,7 +393,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
             self.show("CHECKLIST INVALID", f"{exc}\nThis item cannot be inspected; nothing recorded.")
             self.app.ring(problem=True)
             return
-        self.draft = Draft(rma, line, checklist, code, matched_by=by)
+        self.draft = Draft(rma, line, checklist, code, matched_by=by, language=self.language)
         unit = len(self.progress.get(line.line_no, ())) + 1
         extra = "  ".join(
             f"{k} {v}" for k, v in (("serial", code.serial), ("lot", code.lot), ("expiry", code.expiry)) if v
@@ -662,7 +663,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 sku=draft.line.sku,
                 rma=saved.rma.code,
                 line=saved.line_no,
-                defect=worst[0].prompt if worst else "",
+                defect=worst[0].prompt_in(self.language) if worst else "",
                 inspector=operator,
             )
             job = await print_label(self.app, label, what=f"disposition {saved.rma.code}/{saved.line_no}")

@@ -1,0 +1,95 @@
+"""The inspect screen shows the checklist in the station's language; what it records stays language-free."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from qc_checklists import load_library, standard_folder
+from sync.store import Store
+from terminal.app import make_app
+from terminal.config import Settings
+from terminal.screens.inspect import InspectScreen
+from tests.conftest import post_scan, wait_until
+
+GTIN = "4006381333931"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    db = tmp_path / "station.db"
+    with Store(db) as store:
+        with store.write() as conn:
+            store.upsert_rma(
+                conn,
+                {"rma_code": "RMA-1", "status": "authorized", "customer_name": "张伟", "reason": "质量问题"},
+                [{"sku": "GEN-1", "gtin": GTIN, "qty": 1, "category": "general", "description": "瑜伽垫"}],
+            )
+        store.receive("RMA-1", "dock-1", "qc1")
+        store.add_operator("qc1", "李娜", "inspector")
+    return Settings(station="bench-9", db=str(db), sources={"db": "flag"})
+
+
+def shown(*widgets) -> str:
+    """What the widgets show, as the inspector reads it."""
+    console = Console(width=130, record=True, file=io.StringIO())
+    for widget in widgets:
+        console.print(widget.content)
+    return console.export_text()
+
+
+async def settle(pilot, screen: InspectScreen) -> None:
+    """Wait until the screen has handled every input it took."""
+    calm = 0
+    for _ in range(500):
+        await pilot.pause(0.01)
+        idle = not pilot.app.wedge.held and screen.handled == screen.queued and screen.inbox.empty()
+        calm = calm + 1 if idle else 0
+        if calm >= 2:
+            return
+    raise AssertionError("the inspect screen did not settle")
+
+
+async def test_the_checklist_is_shown_in_chinese_and_recorded_as_ever(settings):
+    general = load_library(standard_folder()).checklists["general"]
+    first, contents = general.item("matches_line"), general.item("contents")
+    app = make_app(settings, operator="qc1")
+    async with app.run_test(size=(130, 50)) as pilot:
+        screen = InspectScreen(standard_folder(), language="zh-CN")
+        await app.push_screen(screen)
+        for _ in range(300):
+            await pilot.pause(0.01)
+            if screen.library is not None and app.operator:
+                break
+        post_scan(app, "RMA-1")
+        await settle(pilot, screen)
+        post_scan(app, GTIN)
+        await settle(pilot, screen)
+        await wait_until(pilot, lambda: shown(*screen.query("ChecklistRow")).strip())  # rows fill after mounting
+        form = shown(*screen.query("ChecklistRow"))
+        assert general.title_in("zh-CN") in shown(screen.query_one("ChecklistForm .title"))
+        assert first.prompt_in("zh-CN") in form and first.prompt not in form
+        for _ in range(4):  # four pass/fail checks, then the choice "contents"
+            await pilot.press("p")
+            await settle(pilot, screen)
+        current = shown(*screen.query("ChecklistRow.current"))
+        for choice in contents.choices:
+            assert contents.choice_label_in(choice.label, "zh-CN") in current
+        await pilot.press("2")  # "non-essential part missing": a minor fail
+        await settle(pilot, screen)
+        assert f"#5 {contents.prompt_in('zh-CN')}" in shown(screen.query_one("#suggestion"))
+        assert screen.draft is not None
+        recorded = screen.draft.to_inspection(screen.draft.suggestion().disposition)
+    answers = {a["item"]: a["answer"] for a in recorded.answers}
+    assert answers["contents"] == "non-essential part missing"  # the English label: what the rules and reports read
+    assert recorded.checklist_hash == general.content_hash
+
+
+async def test_the_station_passes_its_language_to_the_inspect_screen(settings):
+    settings.language = "zh-CN"  # (station.toml's `language`, issue 13 part 1)
+    app = make_app(settings, operator="qc1")
+    async with app.run_test(size=(130, 50)):
+        inspect = app.get_screen("inspect")
+        assert isinstance(inspect, InspectScreen) and inspect.language == "zh-CN"
