@@ -12,9 +12,10 @@ list of {sku, gtin, description, qty, category}.
 A bad row is reported with the line it starts on and the reason; the rest of
 its RMA is still checked, and an RMA with any bad row is not loaded at all —
 half an RMA would be worse than none.  A file that cannot be read reliably
-(text in none of the encodings tried, a column twice in the header, a quote left open, a field of more
-than ``csv.field_size_limit()`` characters, JSON that is broken or nested too
-deeply) is refused as a whole: :class:`ImportFileError`, nothing imported.
+(text in none of the encodings tried, a column twice in the header, a quote
+left open, a field of more than ``csv.field_size_limit()`` characters, JSON
+that is broken or nested too deeply) is refused as a whole:
+:class:`ImportFileError`, nothing imported.
 
 Memory stays bounded by the size of one RMA, not of the file: a file is read
 as a stream twice — :meth:`RmaFile.check` reads every row and notes, per RMA
@@ -174,7 +175,9 @@ def detect_encoding(path: str | Path, encoding: str = "", *, name: str = "") -> 
             named = codec_name(encoding)
         except ValueError as exc:
             raise ImportFileError(f"{shown}: {exc}") from None
-        if named in ("utf-16", "utf-8-sig") and bom:  # their own mark says the rest
+        if named == "utf-8-sig":  # UTF-8 whose mark, if any, is skipped: what is done for UTF-8 anyway
+            named = "utf-8"
+        if named == "utf-16" and bom:  # its own mark says which byte order
             named = bom[1]
         skip = bom[0] if bom and bom[1] == named else 0
         candidates = [TextEncoding(named, skip)]
