@@ -21,6 +21,7 @@ from qc_checklists import (
     judge,
     suggest,
 )
+from qc_checklists.checklist import language_tag
 from sync.clock import utc_now
 from sync.store import Inspection, Line, Rma
 from terminal.photos import Photo
@@ -274,7 +275,14 @@ class Draft:
             lot=self.code.lot,
             expiry=self.code.expiry,
             matched_by=self.matched_by,
+            checklist_language=self.shown_language,
         )
+
+    @property
+    def shown_language(self) -> str:
+        """The language the checklist's texts are shown in: the station's, if the checklist has it ("": English)."""
+        tag = language_tag(self.language)
+        return tag if tag in self.checklist.languages else ""
 
     # -- helpers --------------------------------------------------------------
 

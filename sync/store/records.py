@@ -132,6 +132,7 @@ class Inspection:
     expiry: str = ""
     ended_at: str | None = None
     matched_by: str = "gtin"  # how the unit was matched to its line: "gtin", "sku", or "hand" (picked by hand)
+    checklist_language: str = ""  # the language the checklist's texts were shown in ("" for English)
 
     def problem(self) -> str:
         """Why this cannot be recorded as it is, or ""."""
@@ -161,7 +162,9 @@ class Inspection:
             "serial": self.serial,
             "lot": self.lot,
             "expiry": self.expiry,
-            "checklist": {"id": self.checklist_id, "hash": self.checklist_hash},
+            # with the hash (which covers every language's texts) it names the very words the inspector read
+            "checklist": {"id": self.checklist_id, "hash": self.checklist_hash}
+            | ({"language": self.checklist_language} if self.checklist_language else {}),
             "answers": list(self.answers),
             "suggested": self.suggested,
             "final": self.final,

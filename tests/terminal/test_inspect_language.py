@@ -80,11 +80,18 @@ async def test_the_checklist_is_shown_in_chinese_and_recorded_as_ever(settings):
         await pilot.press("2")  # "non-essential part missing": a minor fail
         await settle(pilot, screen)
         assert f"#5 {contents.prompt_in('zh-CN')}" in shown(screen.query_one("#suggestion"))
-        assert screen.draft is not None
-        recorded = screen.draft.to_inspection(screen.draft.suggestion().disposition)
-    answers = {a["item"]: a["answer"] for a in recorded.answers}
+        await pilot.press("p", "1")  # labels pass; packaging: the first answer
+        await settle(pilot, screen)
+        await pilot.press("enter")
+        await settle(pilot, screen)
+        assert screen.query_one("#banner").word == "RESELLABLE"  # one minor fail is below every rule
+    with Store(settings.db_path) as store:
+        [event] = [e for e in store.events() if e.type == "item.inspected"]
+    answers = {a["item"]: a["answer"] for a in event.payload["answers"]}
     assert answers["contents"] == "non-essential part missing"  # the English label: what the rules and reports read
-    assert recorded.checklist_hash == general.content_hash
+    assert answers["packaging"] == "original, fit for resale"
+    # the hash covers both languages' texts; the language says which of them the inspector read
+    assert event.payload["checklist"] == {"id": "general", "hash": general.content_hash, "language": "zh-CN"}
 
 
 async def test_the_station_passes_its_language_to_the_inspect_screen(settings):
@@ -93,3 +100,29 @@ async def test_the_station_passes_its_language_to_the_inspect_screen(settings):
     async with app.run_test(size=(130, 50)):
         inspect = app.get_screen("inspect")
         assert isinstance(inspect, InspectScreen) and inspect.language == "zh-CN"
+
+
+@pytest.mark.parametrize(
+    "language, shown",
+    [("zh-CN", "zh-CN"), ("zh_CN.UTF-8", "zh-CN"), ("", ""), ("en", ""), ("de", "")],
+)
+def test_the_record_names_the_language_only_when_a_translation_was_shown(language, shown):
+    from qc_checklists import Disposition
+    from sync.store import Line, Rma
+    from terminal.inspection import Draft
+    from terminal.scanning.item import ItemCode
+
+    general = load_library(standard_folder()).checklists["general"]
+    line = Line(1, "GEN-1", GTIN, "瑜伽垫", 1, "general")
+    draft = Draft(
+        Rma("RMA-1", "", "张伟", "", "authorized", "received", lines=(line,)),
+        line,
+        general,
+        ItemCode(GTIN, "0" + GTIN),
+        language=language,
+    )
+    for item in general.items:
+        if item.kind.judged:
+            draft.pass_current()
+    payload = draft.to_inspection(Disposition.RESELLABLE).payload(line, 1, "2026-12-01T12:00:00.000+00:00")
+    assert payload["checklist"].get("language", "") == shown
