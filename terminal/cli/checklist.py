@@ -60,7 +60,7 @@ def validate(paths: tuple[str, ...]) -> None:
     help="Checklist folder (default: the standard checklists).",
 )
 def list_(folder: str | None) -> None:
-    """Show the checklists the station loads: category, items, version, hash; and refused files."""
+    """Show the checklists the station loads: category, items, version, hash, languages; and refused files."""
     library = load_library(folder)
     click.echo(f"checklists in {library.folder}")
     for cid, c in sorted(library.checklists.items()):
@@ -69,6 +69,7 @@ def list_(folder: str | None) -> None:
         click.echo(
             f"  {cid:22} v{c.version:<3} {len(c.items):2} items  {photos} need a photo on fail  "
             f"{rules:14} {c.content_hash[:12]}  {c.title}"
+            + (f"  [en, {', '.join(c.languages)}]" if c.languages else "")
         )
     for category, problems in sorted(library.invalid.items()):
         click.echo(

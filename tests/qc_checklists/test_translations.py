@@ -228,3 +228,14 @@ def test_the_standard_checklists_carry_zh_cn_for_every_text():
         for rule in checklist.rules:
             if rule.because:
                 assert has_han(rule.because_in("zh-CN")), checklist.id
+
+
+def test_checklist_list_names_the_languages():
+    from click.testing import CliRunner
+
+    from terminal.cli import rma
+
+    result = CliRunner().invoke(rma, ["checklist", "list"])
+    assert result.exit_code == 0
+    rows = [line for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert len(rows) == 5 and all(row.endswith("[en, zh-CN]") for row in rows)
