@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from gettext import gettext as _
 from pathlib import Path
 
 import yaml
@@ -268,9 +269,12 @@ class _Validator:
         top_blocks = self.blocks(top, ("title",))
         for lang, (block, line) in top_blocks.items():
             if "title" not in block:
-                self.problem(line, f"missing 'title' in {lang}")
+                self.problem(line, _("missing 'title' in {lang}").format(lang=lang))
             elif "title" not in top:
-                self.problem(block["title"].line, f"{lang} 'title' translates nothing: the checklist has no 'title'")
+                self.problem(
+                    block["title"].line,
+                    _("{lang} 'title' translates nothing: the checklist has no 'title'").format(lang=lang),
+                )
             else:
                 titles[lang] = self.text(block, root, "title", required=True) or ""
         items = self.items(top, root)
@@ -306,11 +310,19 @@ class _Validator:
             node = data[lang]
             self.languages.setdefault(lang, node.line)
             if not isinstance(node.value, dict) or not node.value:
-                self.problem(node.line, f"'{lang}' must be 'key: text' lines ({', '.join(allowed)})")
+                self.problem(
+                    node.line,
+                    _("'{lang}' must be 'key: text' lines ({keys})").format(lang=lang, keys=", ".join(allowed)),
+                )
                 continue
             for key in node.value:
                 if key not in allowed:
-                    self.problem(node.key_lines[key], f"unknown key '{key}' in {lang}; known: {', '.join(allowed)}")
+                    self.problem(
+                        node.key_lines[key],
+                        _("unknown key '{key}' in {lang}; known: {keys}").format(
+                            key=key, lang=lang, keys=", ".join(allowed)
+                        ),
+                    )
             found[lang] = (node.value, node.line)
         return found
 
@@ -322,13 +334,21 @@ class _Validator:
         for lang, (block, line) in self.blocks(data, ("prompt", "help", "choices")).items():
             prompt = help_text = None
             if "prompt" not in block:
-                self.problem(line, f"missing 'prompt' in {lang}")
+                self.problem(line, _("missing 'prompt' in {lang}").format(lang=lang))
             else:
                 prompt = self.text(block, node, "prompt", required=True, limit=MAX_PROMPT)
             if "help" in data and "help" not in block:
-                self.problem(line, f"missing {lang} 'help' (the English 'help' is on line {data['help'].line})")
+                self.problem(
+                    line,
+                    _("missing {lang} 'help' (the English 'help' is on line {line})").format(
+                        lang=lang, line=data["help"].line
+                    ),
+                )
             elif "help" in block and "help" not in data:
-                self.problem(block["help"].line, f"{lang} 'help' translates nothing: the item has no English 'help'")
+                self.problem(
+                    block["help"].line,
+                    _("{lang} 'help' translates nothing: the item has no English 'help'").format(lang=lang),
+                )
             elif "help" in block:
                 help_text = self.text(block, node, "help", required=True)
             labels = self.choice_texts(block, line, lang, item_id, kind, choices)
@@ -342,14 +362,19 @@ class _Validator:
         """The choices' labels in ``lang``, in the order of ``choices`` (every answer has one, no two alike)."""
         if kind != Kind.CHOICE:
             if "choices" in block:
-                self.problem(block["choices"].line, f"'choices' in {lang} belongs to choice items, not {kind.value}")
+                self.problem(
+                    block["choices"].line,
+                    _("'choices' in {lang} belongs to choice items, not {kind}").format(lang=lang, kind=kind.value),
+                )
             return ()
         if "choices" not in block:
-            self.problem(line, f"missing {lang} 'choices' (a text for each answer: 'english answer: text')")
+            self.problem(
+                line, _("missing {lang} 'choices' (a text for each answer: 'english answer: text')").format(lang=lang)
+            )
             return ()
         node = block["choices"]
         if not isinstance(node.value, dict):
-            self.problem(node.line, f"{lang} 'choices' must be 'english answer: text' lines")
+            self.problem(node.line, _("{lang} 'choices' must be 'english answer: text' lines").format(lang=lang))
             return ()
         english = [c.label for c in choices]
         shown: dict[str, str] = {}
@@ -357,19 +382,28 @@ class _Validator:
             if label not in english:
                 self.problem(
                     node.key_lines[label],
-                    f"{lang} choice '{label}' is not an answer of '{item_id}' (answers: {', '.join(english)})",
+                    _("{lang} choice '{label}' is not an answer of '{item}' (answers: {answers})").format(
+                        lang=lang, label=label, item=item_id, answers=", ".join(english)
+                    ),
                 )
             elif not isinstance(text.value, str) or not text.value.strip():
-                self.problem(text.line, f"{lang} text of choice '{label}' must be text")
+                self.problem(
+                    text.line, _("{lang} text of choice '{label}' must be text").format(lang=lang, label=label)
+                )
             else:
                 words = " ".join(text.value.split())
                 twin = next((other for other, seen in shown.items() if seen == words), None)
                 if twin is not None:
-                    self.problem(text.line, f"{lang} choices '{twin}' and '{label}' are both '{words}'")
+                    self.problem(
+                        text.line,
+                        _("{lang} choices '{one}' and '{other}' are both '{text}'").format(
+                            lang=lang, one=twin, other=label, text=words
+                        ),
+                    )
                 shown[label] = words
         for label in english:
             if label not in node.value:
-                self.problem(node.line, f"no {lang} text for choice '{label}'")
+                self.problem(node.line, _("no {lang} text for choice '{label}'").format(lang=lang, label=label))
         return tuple(shown.get(label, label) for label in english)
 
     def complete(
@@ -386,16 +420,23 @@ class _Validator:
                 if lang not in dict(item.texts):
                     self.problem(
                         item.line,
-                        f"item '{item.id}' has no {lang} prompt (this checklist has {lang} texts, the first "
-                        f"on line {first}); add '{lang}:' with its 'prompt'",
+                        _(
+                            "item '{item}' has no {lang} prompt (this checklist has {lang} texts, the first on line "
+                            "{first}); add '{lang}:' with its 'prompt'"
+                        ).format(item=item.id, lang=lang, first=first),
                     )
             if "title" in top and lang not in top:  # (a block of it that is broken is reported already)
                 self.problem(
-                    root.line, f"missing {lang} 'title' (the items have {lang} texts); add '{lang}: {{title: ...}}'"
+                    root.line,
+                    _("missing {lang} 'title' (the items have {lang} texts); add '{lang}: {{title: ...}}'").format(
+                        lang=lang
+                    ),
                 )
             for rule in rules:
                 if rule.because and lang not in dict(rule.because_texts):
-                    self.problem(rule.line, f"missing {lang} 'because' (the items have {lang} texts)")
+                    self.problem(
+                        rule.line, _("missing {lang} 'because' (the items have {lang} texts)").format(lang=lang)
+                    )
 
     # -- scalars -------------------------------------------------------------
 
@@ -633,9 +674,12 @@ class _Validator:
         because_texts = []
         for lang, (block, line) in self.blocks(data, ("because",)).items():
             if "because" not in block:
-                self.problem(line, f"missing 'because' in {lang}")
+                self.problem(line, _("missing 'because' in {lang}").format(lang=lang))
             elif "because" not in data:
-                self.problem(block["because"].line, f"{lang} 'because' translates nothing: the rule has no 'because'")
+                self.problem(
+                    block["because"].line,
+                    _("{lang} 'because' translates nothing: the rule has no 'because'").format(lang=lang),
+                )
             else:
                 because_texts.append((lang, self.text(block, node, "because", required=True) or ""))
         rule: tuple[tuple[str, ...]] | tuple[Severity, str, int] | None = None  # (item ids,) or (severity, how, n)
@@ -659,7 +703,7 @@ class _Validator:
                         )
                 rule = (tuple(str(i.value) for i in ids),)
             else:
-                severity_name, _, how = key.partition("_fails_")
+                severity_name, _sep, how = key.partition("_fails_")
                 count = cond.value
                 lowest = 1 if how == "at_least" else 0
                 if isinstance(count, bool) or not isinstance(count, int) or count < lowest:
