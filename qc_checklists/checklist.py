@@ -2,6 +2,11 @@
 
 Plain frozen dataclasses, built only by :mod:`qc_checklists.loader` after a
 file has been checked, so code that holds a :class:`Checklist` may trust it.
+
+Texts in a second language (``LANGUAGES``) sit beside the English ones and are
+only ever *shown*: ``item.prompt_in("zh-CN")`` falls back to English for any
+other language.  Ids, the English choice labels (what an answer records) and
+the rules are the same in every language.
 """
 
 from __future__ import annotations
@@ -59,6 +64,30 @@ _RANK = {disposition: rank for rank, disposition in enumerate(Disposition)}  # t
 # The answer recorded for an optional item the inspector marks "not applicable".
 NOT_APPLICABLE = "n/a"
 
+# The languages a checklist may carry beside English (the key of their blocks in a file).
+LANGUAGES = ("zh-CN",)
+# How stations and locales name them ("zh_CN.UTF-8", "zh-Hans", "zh"), after language_tag's clean-up.
+_ALIASES = {"zh-cn": "zh-CN", "zh": "zh-CN", "zh-hans": "zh-CN", "zh-hans-cn": "zh-CN", "zh-sg": "zh-CN"}
+
+
+def language_tag(language: str | None) -> str:
+    """The checklist language ``language`` names ("zh_CN.UTF-8" → "zh-CN"), or "" for English / one we lack."""
+    tag = (language or "").split(".")[0].split("@")[0].replace("_", "-").strip().lower()
+    return _ALIASES.get(tag, "")
+
+
+@dataclass(frozen=True)
+class ItemText:
+    """An item's words in one language: prompt, help, and the choices' labels in the order of the choices."""
+
+    prompt: str
+    help: str = ""
+    choices: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        """Plain data (part of the content hash)."""
+        return {"prompt": self.prompt, "help": self.help, "choices": list(self.choices)}
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -84,6 +113,30 @@ class Item:
     min: float | None = None
     max: float | None = None
     line: int = 0  # where it is defined, for messages
+    texts: tuple[tuple[str, ItemText], ...] = ()  # (language, its words), beside the English
+
+    def text_in(self, language: str | None) -> ItemText | None:
+        """The item's words in ``language`` (see :func:`language_tag`), or None: show the English."""
+        tag = language_tag(language)
+        return next((text for lang, text in self.texts if lang == tag), None) if tag else None
+
+    def prompt_in(self, language: str | None) -> str:
+        """The prompt in ``language``, else in English."""
+        text = self.text_in(language)
+        return text.prompt if text else self.prompt
+
+    def help_in(self, language: str | None) -> str:
+        """The help text in ``language``, else in English ("" when the item has none)."""
+        text = self.text_in(language)
+        return text.help if text and self.help else self.help
+
+    def choice_label_in(self, label: str, language: str | None) -> str:
+        """The answer ``label`` (an English choice label, as recorded) as shown in ``language``."""
+        text = self.text_in(language)
+        for n, choice in enumerate(self.choices):
+            if choice.label == label:
+                return text.choices[n] if text and n < len(text.choices) else label
+        return label
 
     def read_measurement(self, text: str) -> tuple[float | None, str]:
         """A typed reading as a number, or ``(None, reason)`` a person can act on."""
@@ -130,6 +183,8 @@ class Item:
             data["choices"] = [[c.label, c.fails_as.value if c.fails_as else "pass"] for c in self.choices]
         if self.kind == Kind.MEASUREMENT:
             data.update(unit=self.unit, min=self.min, max=self.max)
+        if self.texts:  # only then: a checklist without translations keeps the hash it always had
+            data["texts"] = {lang: text.as_dict() for lang, text in self.texts}
         return data
 
 
@@ -148,6 +203,12 @@ class Rule:
     more_than: int | None = None
     because: str = ""
     line: int = 0
+    because_texts: tuple[tuple[str, str], ...] = ()  # (language, ``because`` in it)
+
+    def because_in(self, language: str | None) -> str:
+        """``because`` in ``language``, else in English."""
+        tag = language_tag(language)
+        return next((text for lang, text in self.because_texts if lang == tag), self.because) if tag else self.because
 
     def describe(self) -> str:
         """The condition in words: 'any critical fail', 'more than 2 minor fails'."""
@@ -160,7 +221,7 @@ class Rule:
 
     def as_dict(self) -> dict:
         """The rule as plain data (part of the content hash)."""
-        return {
+        data: dict = {
             "then": self.then.value,
             "any_failed": list(self.any_failed),
             "severity": self.severity.value if self.severity else None,
@@ -168,6 +229,9 @@ class Rule:
             "more_than": self.more_than,
             "because": self.because,
         }
+        if self.because_texts:
+            data["because_texts"] = dict(self.because_texts)
+        return data
 
 
 # Used when a checklist file has no ``rules``: the floor's standard judgement.
@@ -189,6 +253,17 @@ class Checklist:
     rules: tuple[Rule, ...]
     path: str = ""
     rules_are_default: bool = False
+    titles: tuple[tuple[str, str], ...] = ()  # (language, the title in it)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages it carries beside English (the loader sees that every item has each)."""
+        return tuple(lang for lang, _text in self.items[0].texts) if self.items else ()
+
+    def title_in(self, language: str | None) -> str:
+        """The title in ``language``, else in English."""
+        tag = language_tag(language)
+        return next((title for lang, title in self.titles if lang == tag), self.title) if tag else self.title
 
     @property
     def category(self) -> str:
@@ -203,14 +278,17 @@ class Checklist:
         raise KeyError(item_id)
 
     def as_dict(self) -> dict:
-        """Everything that decides how an item is graded, as plain data."""
-        return {
+        """Everything that decides how an item is graded, and every word the inspector reads, as plain data."""
+        data = {
             "id": self.id,
             "title": self.title,
             "version": self.version,
             "items": [i.as_dict() for i in self.items],
             "rules": [r.as_dict() for r in self.rules],
         }
+        if self.titles:
+            data["titles"] = dict(self.titles)
+        return data
 
     @property
     def content_hash(self) -> str:
@@ -218,7 +296,9 @@ class Checklist:
 
         Computed over the parsed, normalised content, so re-indenting a file or
         editing a comment is not a new version, while any change to a prompt,
-        a limit, a severity or a rule is.
+        a limit, a severity or a rule is.  Translations are content too: the
+        inspector graded against the words on the screen, so a unit's hash must
+        name them (see the README, "Checklists in two languages").
         """
         canonical = json.dumps(self.as_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

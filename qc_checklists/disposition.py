@@ -24,11 +24,12 @@ class Finding:
     failed: bool
     severity: Severity | None = None  # the severity of the fail
 
-    def describe(self, name: Callable[[Item], str] | None = None) -> str:
+    def describe(self, name: Callable[[Item], str] | None = None, language: str | None = None) -> str:
         """'battery_health 71 % (limits 80–100 %)', 'stains', 'accessories: cable missing'.
 
         ``name`` says what an item is called (default: its id, as recorded;
-        a screen passes the number and prompt the inspector reads).
+        a screen passes the number and prompt the inspector reads); ``language``
+        shows a choice's answer in that language (default: as recorded).
         """
         called = name(self.item) if name else self.item.id
         if self.item.kind == Kind.MEASUREMENT:
@@ -37,7 +38,7 @@ class Finding:
                 f"(limits {self.item.limits()})"
             )
         if self.item.kind == Kind.CHOICE:
-            return f"{called}: {self.value}"
+            return f"{called}: {self.item.choice_label_in(str(self.value), language)}"
         return called
 
 
@@ -87,14 +88,18 @@ def _matches(rule: Rule, fails: list[Finding]) -> bool:
     return rule.more_than is not None and count > rule.more_than
 
 
-def _explain(rule: Rule, fails: list[Finding], name: Callable[[Item], str] | None) -> str:
+def _explain(rule: Rule, fails: list[Finding], name: Callable[[Item], str] | None, language: str | None) -> str:
     involved = [f for f in fails if (f.item.id in rule.any_failed if rule.any_failed else f.severity == rule.severity)]
-    reason = rule.because or ("failed" if rule.any_failed and name else rule.describe())
-    return f"{reason}: " + ", ".join(f.describe(name) for f in involved)
+    reason = rule.because_in(language) or ("failed" if rule.any_failed and name else rule.describe())
+    return f"{reason}: " + ", ".join(f.describe(name, language) for f in involved)
 
 
 def suggest(
-    checklist: Checklist, answers: Mapping[str, object], *, name: Callable[[Item], str] | None = None
+    checklist: Checklist,
+    answers: Mapping[str, object],
+    *,
+    name: Callable[[Item], str] | None = None,
+    language: str | None = None,
 ) -> Suggestion:
     """The suggested disposition for the answers given so far.
 
@@ -102,7 +107,8 @@ def suggest(
     wins (so the order of rules in a file does not matter).  When no rule
     holds the item is resellable.  Unanswered items count as not failed; the
     suggestion says which required ones are still open.  ``why`` names items
-    by id (what is recorded), or by ``name(item)`` for a screen.
+    by id (what is recorded), or by ``name(item)`` for a screen, which may also
+    give the ``language`` its answers and rules' ``because`` are shown in.
     """
     unknown = set(answers) - {i.id for i in checklist.items}
     if unknown:
@@ -126,11 +132,14 @@ def suggest(
         why = (
             ("every check passed",)
             if not fails
-            else (f"{len(fails)} fail(s) below every rule's threshold: " + ", ".join(f.describe(name) for f in fails),)
+            else (
+                f"{len(fails)} fail(s) below every rule's threshold: "
+                + ", ".join(f.describe(name, language) for f in fails),
+            )
         )
         return Suggestion(Disposition.RESELLABLE, why, tuple(fails), tuple(unanswered))
     worst = max(r.then.rank for r in matched)
     deciding = [r for r in matched if r.then.rank == worst]
     return Suggestion(
-        deciding[0].then, tuple(_explain(r, fails, name) for r in deciding), tuple(fails), tuple(unanswered)
+        deciding[0].then, tuple(_explain(r, fails, name, language) for r in deciding), tuple(fails), tuple(unanswered)
     )

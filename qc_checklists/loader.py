@@ -10,6 +10,13 @@ rules out "billion laughs" files), no duplicate keys.
 
 A file is either entirely valid or rejected: :func:`check_file` returns the
 checklist only when there is not a single problem.
+
+A second language is a block keyed by its tag (``zh-CN:``) beside the English
+text it translates — in an item (``prompt``, ``help``, ``choices`` as
+``english answer: its text``), at the top (``title``) and in a rule
+(``because``).  Once any text of a file has a language, every text an
+inspector reads must have it, so a station never shows half a checklist in
+one language and half in the other.
 """
 
 from __future__ import annotations
@@ -22,7 +29,18 @@ from pathlib import Path
 
 import yaml
 
-from qc_checklists.checklist import DEFAULT_RULES, Checklist, Choice, Disposition, Item, Kind, Rule, Severity
+from qc_checklists.checklist import (
+    DEFAULT_RULES,
+    LANGUAGES,
+    Checklist,
+    Choice,
+    Disposition,
+    Item,
+    ItemText,
+    Kind,
+    Rule,
+    Severity,
+)
 
 MAX_BYTES = 256 * 1024  # a real checklist is a few KiB
 MAX_ITEMS = 60  # more than a person works through at a bench
@@ -31,8 +49,9 @@ MAX_PROMPT = 200
 SUFFIXES = (".yaml", ".yml")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
-TOP_KEYS = {"checklist", "title", "version", "items", "rules"}
+TOP_KEYS = {"checklist", "title", "version", "items", "rules", *LANGUAGES}
 ITEM_KEYS = {
+    *LANGUAGES,
     "id",
     "kind",
     "prompt",
@@ -46,7 +65,7 @@ ITEM_KEYS = {
     "max",
 }
 RULE_CONDITIONS = {f"{s.value}_fails_{how}" for s in Severity for how in ("at_least", "more_than")} | {"any_failed"}
-RULE_KEYS = RULE_CONDITIONS | {"then", "because"}
+RULE_KEYS = RULE_CONDITIONS | {"then", "because", *LANGUAGES}
 
 
 @dataclass(frozen=True)
@@ -235,6 +254,7 @@ class _Validator:
         self.r = reader
         self.expected_id = expected_id
         self.declared: set[str] = set()  # item ids written in the file, valid items or not
+        self.languages: dict[str, int] = {}  # language -> the first line a block of it is on
 
     def problem(self, line: int, reason: str) -> None:
         self.r.problem(line, reason)
@@ -267,6 +287,18 @@ class _Validator:
                 self.problem(node.line, _("version must be a whole number ≥ 1"))
             else:
                 version = node.value
+        titles: dict[str, str] = {}
+        top_blocks = self.blocks(top, ("title",))
+        for lang, (block, line) in top_blocks.items():
+            if "title" not in block:
+                self.problem(line, _("missing 'title' in {lang}").format(lang=lang))
+            elif "title" not in top:
+                self.problem(
+                    block["title"].line,
+                    _("{lang} 'title' translates nothing: the checklist has no 'title'").format(lang=lang),
+                )
+            else:
+                titles[lang] = self.text(block, root, "title", required=True) or ""
         items = self.items(top, root)
         known = {i.id: i for i in items}
         rules: Sequence[Rule]
@@ -275,9 +307,158 @@ class _Validator:
             rules_are_default = False
         else:
             rules, rules_are_default = DEFAULT_RULES, True
+        self.complete(top, root, items, rules, titles)
         if checklist_id is None:
             return None
-        return Checklist(checklist_id, title, version, tuple(items), tuple(rules), self.r.path, rules_are_default)
+        return Checklist(
+            checklist_id,
+            title,
+            version,
+            tuple(items),
+            tuple(rules),
+            self.r.path,
+            rules_are_default,
+            titles=tuple((lang, titles[lang]) for lang in LANGUAGES if lang in titles),
+        )
+
+    # -- second languages ------------------------------------------------------
+
+    def blocks(self, data: dict[str, Node], allowed: tuple[str, ...]) -> dict[str, tuple[dict[str, Node], int]]:
+        """The language blocks of a mapping (language -> its keys and line); a malformed one is a problem."""
+        found: dict[str, tuple[dict[str, Node], int]] = {}
+        for lang in LANGUAGES:
+            if lang not in data:
+                continue
+            node = data[lang]
+            self.languages.setdefault(lang, node.line)
+            if not isinstance(node.value, dict) or not node.value:
+                self.problem(
+                    node.line,
+                    _("'{lang}' must be 'key: text' lines ({keys})").format(lang=lang, keys=", ".join(allowed)),
+                )
+                continue
+            for key in node.value:
+                if key not in allowed:
+                    self.problem(
+                        node.key_lines[key],
+                        _("unknown key '{key}' in {lang}; known: {keys}").format(
+                            key=key, lang=lang, keys=", ".join(allowed)
+                        ),
+                    )
+            found[lang] = (node.value, node.line)
+        return found
+
+    def item_texts(
+        self, data: dict[str, Node], node: Node, item_id: str, kind: Kind, choices: tuple[Choice, ...]
+    ) -> list[tuple[str, ItemText]]:
+        """An item's words in each language it has a block for."""
+        texts = []
+        for lang, (block, line) in self.blocks(data, ("prompt", "help", "choices")).items():
+            prompt = help_text = None
+            if "prompt" not in block:
+                self.problem(line, _("missing 'prompt' in {lang}").format(lang=lang))
+            else:
+                prompt = self.text(block, node, "prompt", required=True, limit=MAX_PROMPT)
+            if "help" in data and "help" not in block:
+                self.problem(
+                    line,
+                    _("missing {lang} 'help' (the English 'help' is on line {line})").format(
+                        lang=lang, line=data["help"].line
+                    ),
+                )
+            elif "help" in block and "help" not in data:
+                self.problem(
+                    block["help"].line,
+                    _("{lang} 'help' translates nothing: the item has no English 'help'").format(lang=lang),
+                )
+            elif "help" in block:
+                help_text = self.text(block, node, "help", required=True)
+            labels = self.choice_texts(block, line, lang, item_id, kind, choices)
+            if prompt is not None:
+                texts.append((lang, ItemText(prompt, help_text or "", labels)))
+        return texts
+
+    def choice_texts(
+        self, block: dict[str, Node], line: int, lang: str, item_id: str, kind: Kind, choices: tuple[Choice, ...]
+    ) -> tuple[str, ...]:
+        """The choices' labels in ``lang``, in the order of ``choices`` (every answer has one, no two alike)."""
+        if kind != Kind.CHOICE:
+            if "choices" in block:
+                self.problem(
+                    block["choices"].line,
+                    _("'choices' in {lang} belongs to choice items, not {kind}").format(lang=lang, kind=kind.value),
+                )
+            return ()
+        if "choices" not in block:
+            self.problem(
+                line, _("missing {lang} 'choices' (a text for each answer: 'english answer: text')").format(lang=lang)
+            )
+            return ()
+        node = block["choices"]
+        if not isinstance(node.value, dict):
+            self.problem(node.line, _("{lang} 'choices' must be 'english answer: text' lines").format(lang=lang))
+            return ()
+        english = [c.label for c in choices]
+        shown: dict[str, str] = {}
+        for label, text in node.value.items():
+            if label not in english:
+                self.problem(
+                    node.key_lines[label],
+                    _("{lang} choice '{label}' is not an answer of '{item}' (answers: {answers})").format(
+                        lang=lang, label=label, item=item_id, answers=", ".join(english)
+                    ),
+                )
+            elif not isinstance(text.value, str) or not text.value.strip():
+                self.problem(
+                    text.line, _("{lang} text of choice '{label}' must be text").format(lang=lang, label=label)
+                )
+            else:
+                words = " ".join(text.value.split())
+                twin = next((other for other, seen in shown.items() if seen == words), None)
+                if twin is not None:
+                    self.problem(
+                        text.line,
+                        _("{lang} choices '{one}' and '{other}' are both '{text}'").format(
+                            lang=lang, one=twin, other=label, text=words
+                        ),
+                    )
+                shown[label] = words
+        for label in english:
+            if label not in node.value:
+                self.problem(node.line, _("no {lang} text for choice '{label}'").format(lang=lang, label=label))
+        return tuple(shown.get(label, label) for label in english)
+
+    def complete(
+        self,
+        top: dict[str, Node],
+        root: Node,
+        items: list[Item],
+        rules: Sequence[Rule],
+        titles: dict[str, str],
+    ) -> None:
+        """Once a text has a language, every text the inspector reads has it."""
+        for lang, first in self.languages.items():
+            for item in items:
+                if lang not in dict(item.texts):
+                    self.problem(
+                        item.line,
+                        _(
+                            "item '{item}' has no {lang} prompt (this checklist has {lang} texts, the first on line "
+                            "{first}); add '{lang}:' with its 'prompt'"
+                        ).format(item=item.id, lang=lang, first=first),
+                    )
+            if "title" in top and lang not in top:  # (a block of it that is broken is reported already)
+                self.problem(
+                    root.line,
+                    _("missing {lang} 'title' (the items have {lang} texts); add '{lang}: {{title: ...}}'").format(
+                        lang=lang
+                    ),
+                )
+            for rule in rules:
+                if rule.because and lang not in dict(rule.because_texts):
+                    self.problem(
+                        rule.line, _("missing {lang} 'because' (the items have {lang} texts)").format(lang=lang)
+                    )
 
     # -- scalars -------------------------------------------------------------
 
@@ -452,9 +633,24 @@ class _Validator:
                 self.problem(
                     data["min"].line, _("limits reversed: min {low:g} is above max {high:g}").format(low=low, high=high)
                 )
+        texts = self.item_texts(data, node, item_id or "?", kind, choices)
         if len(self.r.problems) > ok or item_id is None or prompt is None:
             return None
-        return Item(item_id, kind, prompt, severity, photo, optional, help_text, choices, unit, low, high, node.line)
+        return Item(
+            item_id,
+            kind,
+            prompt,
+            severity,
+            photo,
+            optional,
+            help_text,
+            choices,
+            unit,
+            low,
+            high,
+            node.line,
+            texts=tuple(texts),
+        )
 
     def choices(self, data: dict[str, Node], node: Node, severity: Severity | None) -> tuple[Choice, ...]:
         if "choices" not in data:
@@ -545,6 +741,17 @@ class _Validator:
                 ),
             )
         because = self.text(data, node, "because", required=False) or ""
+        because_texts = []
+        for lang, (block, line) in self.blocks(data, ("because",)).items():
+            if "because" not in block:
+                self.problem(line, _("missing 'because' in {lang}").format(lang=lang))
+            elif "because" not in data:
+                self.problem(
+                    block["because"].line,
+                    _("{lang} 'because' translates nothing: the rule has no 'because'").format(lang=lang),
+                )
+            else:
+                because_texts.append((lang, self.text(block, node, "because", required=True) or ""))
         rule: tuple[tuple[str, ...]] | tuple[Severity, str, int] | None = None  # (item ids,) or (severity, how, n)
         if len(conditions) == 1:
             key = conditions[0]
@@ -567,7 +774,7 @@ class _Validator:
                         )
                 rule = (tuple(str(i.value) for i in ids),)
             else:
-                severity_name, _fails, how = key.partition("_fails_")
+                severity_name, _sep, how = key.partition("_fails_")
                 count = cond.value
                 lowest = 1 if how == "at_least" else 0
                 if isinstance(count, bool) or not isinstance(count, int) or count < lowest:
@@ -582,13 +789,14 @@ class _Validator:
         if len(self.r.problems) > ok or then is None or rule is None:
             return None
         if len(rule) == 1:
-            return Rule(then, any_failed=rule[0], because=because, line=node.line)
+            return Rule(then, any_failed=rule[0], because=because, line=node.line, because_texts=tuple(because_texts))
         severity, how, count = rule
         return Rule(
             then,
             severity=severity,
             because=because,
             line=node.line,
+            because_texts=tuple(because_texts),
             at_least=count if how == "at_least" else None,
             more_than=count if how == "more_than" else None,
         )

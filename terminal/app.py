@@ -65,6 +65,7 @@ class StationApp(App):
 
     def on_mount(self) -> None:
         self.install_screen(ReceiveScreen(), "receive")
+        # the station's language (station.toml `language`, issue 13's settings) picks the checklists' texts
         self.install_screen(InspectScreen(), "inspect")
         self.push_screen("receive")
         self.print_queue = start_print_queue(self)

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from qc_checklists.reasons import reason_code
 from sync.imports import ParsedRma
 from sync.store import Store
 
@@ -197,7 +198,10 @@ def create_demo_database(path: str | Path, count: int = 200) -> Path:
         for operator_id, name, role in OPERATORS:
             store.add_operator(operator_id, name, role)
         store.import_rmas(
-            ((p.rma, p.lines, p.tracking) for p in demo_rmas(count)), station="demo", operator="demo", source="rma demo"
+            (({**p.rma, "reason_code": reason_code(p.rma["reason"])}, p.lines, p.tracking) for p in demo_rmas(count)),
+            station="demo",
+            operator="demo",
+            source="rma demo",
         )
     return path
 

@@ -27,6 +27,7 @@ from qc_checklists import (
     route,
     suggest,
 )
+from qc_checklists.checklist import language_tag
 from sync.clock import utc_now
 from sync.store import Inspection, Line, Rma, Unit
 from terminal.photos import Photo
@@ -97,6 +98,7 @@ class Draft:
     matched_by: str = "gtin"  # "gtin", "sku" (its SKU barcode was scanned) or "hand" (the line picked by hand)
     routing: RoutingRules | None = None  # the rules that decide the unit's channel (None: no channel)
     channel_choice: tuple[Channel, str] | None = None  # the inspector's own channel, and why
+    language: str = ""  # the checklist's texts are shown in it (English when "" or a language it lacks)
 
     def __post_init__(self) -> None:
         self.cursor = self._next_open(-1)
@@ -203,7 +205,9 @@ class Draft:
     def suggestion(self, *, for_people: bool = False) -> Suggestion:
         """The rule engine's suggestion for the answers so far (``why`` by item id, or by number and prompt)."""
         judged = {k: v for k, v in self.answers.items() if self.checklist.item(k).kind.judged}
-        return suggest(self.checklist, judged, name=self.label if for_people else None)
+        if not for_people:
+            return suggest(self.checklist, judged)
+        return suggest(self.checklist, judged, name=self.label, language=self.language)
 
     def suggestion_line(self) -> tuple[str, str]:
         """What the screen says about the suggestion so far: (headline, why) — never "passed" before answers."""
@@ -267,15 +271,14 @@ class Draft:
 
     def label(self, item: Item) -> str:
         """An item as the inspector sees it: its number on the form and its prompt ("#3 Packaging")."""
-        return f"#{self.checklist.items.index(item) + 1} {item.prompt}"
+        return f"#{self.checklist.items.index(item) + 1} {item.prompt_in(self.language)}"
 
     def labels(self, items: list[Item], width: int = 76) -> str:
         """Every item of ``items`` by number and prompt, prompts shortened (or left out) to fit ``width``."""
         for cut in (None, 24, 16, 10):
             parts = [
-                f"#{self.checklist.items.index(i) + 1} "
-                + (i.prompt if cut is None or len(i.prompt) <= cut else i.prompt[: cut - 1] + "…")
-                for i in items
+                f"#{self.checklist.items.index(i) + 1} " + (p if cut is None or len(p) <= cut else p[: cut - 1] + "…")
+                for i, p in ((i, i.prompt_in(self.language)) for i in items)
             ]
             text = ", ".join(parts)
             if len(text) <= width:
@@ -351,7 +354,14 @@ class Draft:
             bin=chosen[1] if chosen else "",
             routing_id=routed.routing_id if routed else "",
             routing_hash=routed.routing_hash if routed else "",
+            checklist_language=self.shown_language,
         )
+
+    @property
+    def shown_language(self) -> str:
+        """The language the checklist's texts are shown in: the station's, if the checklist has it ("": English)."""
+        tag = language_tag(self.language)
+        return tag if tag in self.checklist.languages else ""
 
     # -- helpers --------------------------------------------------------------
 

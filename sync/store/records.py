@@ -65,6 +65,7 @@ class Rma:
     received_operator: str | None = None
     lines: tuple[Line, ...] = ()
     tracking_numbers: tuple[str, ...] = ()
+    reason_code: str = ""  # what ``reason`` maps to in the reason vocabulary ("" when it maps to nothing)
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class Inspection:
     bin: str = ""
     routing_id: str = ""
     routing_hash: str = ""
+    checklist_language: str = ""  # the language the checklist's texts were shown in ("" for English)
 
     def problem(self) -> str:
         """Why this cannot be recorded as it is, or ""."""
@@ -185,7 +187,9 @@ class Inspection:
             "serial": self.serial,
             "lot": self.lot,
             "expiry": self.expiry,
-            "checklist": {"id": self.checklist_id, "hash": self.checklist_hash},
+            # with the hash (which covers every language's texts) it names the very words the inspector read
+            "checklist": {"id": self.checklist_id, "hash": self.checklist_hash}
+            | ({"language": self.checklist_language} if self.checklist_language else {}),
             "answers": list(self.answers),
             "suggested": self.suggested,
             "final": self.final,

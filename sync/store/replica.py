@@ -31,14 +31,20 @@ class Replica(StoreBase):
 
         The RMA's local stage (received, inspected) is kept: the replica says
         what was authorised, the station says what it has done with it.
+        ``rma["reason_code"]`` is the code the importer found for the reason
+        text (sync may not import qc_checklists' vocabulary; the caller maps);
+        a record without one keeps the code stored for the same reason text.
         """
         code = lookup_key(rma["rma_code"])
         order_ref = (rma.get("order_ref") or "").strip()
         conn.execute(
-            "INSERT INTO rmas (code, order_ref, order_key, customer_name, reason, status, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
+            "INSERT INTO rmas (code, order_ref, order_key, customer_name, reason, reason_code, status, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
             "order_ref = excluded.order_ref, order_key = excluded.order_key, "
             "customer_name = excluded.customer_name, reason = excluded.reason, "
+            # a record without a code (pulled from a server that sends none) keeps the code of the same reason text
+            "reason_code = CASE WHEN excluded.reason_code = '' AND excluded.reason = rmas.reason "
+            "THEN rmas.reason_code ELSE excluded.reason_code END, "
             "status = excluded.status, updated_at = excluded.updated_at",
             (
                 code,
@@ -46,6 +52,7 @@ class Replica(StoreBase):
                 lookup_key(order_ref),
                 (rma.get("customer_name") or "").strip(),
                 (rma.get("reason") or "").strip(),
+                (rma.get("reason_code") or "").strip(),
                 rma["status"],
                 utc_now(),
             ),
@@ -115,7 +122,7 @@ class Replica(StoreBase):
         """The RMA with this code (any case), with its lines and tracking numbers."""
         row = self.conn.execute(
             "SELECT code, order_ref, customer_name, reason, status, stage, received_at, "
-            "received_station, received_operator FROM rmas WHERE code = ?",
+            "received_station, received_operator, reason_code FROM rmas WHERE code = ?",
             (lookup_key(code),),
         ).fetchone()
         if row is None:
@@ -134,7 +141,9 @@ class Replica(StoreBase):
                 "SELECT number FROM tracking_numbers WHERE rma_code = ? ORDER BY number", (row[0],)
             )
         )
-        code, order_ref, customer_name, reason, status, stage, received_at, received_station, received_operator = row
+        (code, order_ref, customer_name, reason, status, stage, received_at, received_station, received_operator) = row[
+            :9
+        ]
         return Rma(
             code,
             order_ref,
@@ -147,6 +156,7 @@ class Replica(StoreBase):
             received_operator,
             lines=lines,
             tracking_numbers=tracking,
+            reason_code=row[9],
         )
 
     def _rma(self, code: str) -> Rma:

@@ -212,6 +212,12 @@ def _m007_channels_lpn(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE rma_lines ADD COLUMN value REAL CHECK (value IS NULL OR value >= 0)")
 
 
+def _m008_reason_code(db: sqlite_utils.Database) -> None:
+    # the reason code the customer's reason text maps to (qc_checklists.reasons, given by the importer); the text
+    # itself stays in `reason`. '' = not known to the vocabulary, or an RMA loaded before this column.
+    db.execute("ALTER TABLE rmas ADD COLUMN reason_code TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_inspections", _m002_inspections),
@@ -220,6 +226,7 @@ MIGRATIONS: list[Migration] = [
     ("005_restored_stream", _m005_restored_stream),
     ("006_operator_roles", _m006_operator_roles),
     ("007_channels_lpn", _m007_channels_lpn),
+    ("008_reason_code", _m008_reason_code),
 ]
 
 

@@ -74,7 +74,7 @@ def validate(paths: tuple[str, ...]) -> None:
     help=N_("Checklist folder (default: the standard checklists)."),
 )
 def list_(folder: str | None) -> None:
-    """Show the checklists the station loads: category, items, version, hash; and refused files."""
+    """Show the checklists the station loads: category, items, version, hash, languages; and refused files."""
     library = load_library(folder)
     click.echo(_("checklists in {folder}").format(folder=library.folder))
     for cid, c in sorted(library.checklists.items()):
@@ -94,6 +94,7 @@ def list_(folder: str | None) -> None:
                 hash=c.content_hash[:12],
                 title=c.title,
             )
+            + ("  [en, {}]".format(", ".join(c.languages)) if c.languages else "")
         )
     for category, problems in sorted(library.invalid.items()):
         more = len(problems) - 1

@@ -55,3 +55,9 @@ db_option = click.option(
     help=N_("Station database file (default: the user's data folder)."),
 )
 station_option = click.option("--station", default=None, help=N_("Station id (default: config file, then host name)."))
+encoding_option = click.option(
+    "--encoding",
+    default="",
+    metavar="NAME",
+    help=N_("The file's encoding, e.g. gbk, gb18030, utf-8 (default: its byte-order mark, else UTF-8, else GB18030)."),
+)

@@ -21,7 +21,7 @@ import click
 
 import labels
 from labels import FORMATS, Label, LabelError, PrinterError, open_printer, render
-from terminal.cli.common import db_option, fail, open_store, settings_from
+from terminal.cli.common import db_option, encoding_option, fail, open_store, settings_from
 from terminal.i18n import N_
 
 SIZES = ("4x6", "4x2")
@@ -169,6 +169,7 @@ def queue_and_print(settings, printer, document: bytes, fmt: str, what: str) -> 
     default=None,
     help=N_("Take the RMAs from a CSV/JSON file (columns of `rma import rmas`) instead of the database."),
 )
+@encoding_option
 @click.option("--size", type=click.Choice(SIZES), default="4x6", show_default=True, help=N_("Label size in inches."))
 @output_options
 @click.pass_context
@@ -177,6 +178,7 @@ def label_rma(
     codes: tuple[str, ...],
     db: str | None,
     csv_file: str | None,
+    encoding: str,
     size: str,
     fmt,
     dpi,
@@ -191,7 +193,7 @@ def label_rma(
         from sync.imports import ImportFileError, read_rma_file
 
         try:
-            parsed = read_rma_file(csv_file)
+            parsed = read_rma_file(csv_file, encoding=encoding)
         except ImportFileError as exc:
             fail(str(exc))
         if parsed.errors:

@@ -9,7 +9,7 @@ from gettext import ngettext
 import click
 
 from sync.store import ROLES, StoreError
-from terminal.cli.common import db_option, fail, open_store, settings_from
+from terminal.cli.common import db_option, encoding_option, fail, open_store, settings_from
 from terminal.i18n import N_, number
 
 
@@ -61,8 +61,9 @@ def list_(ctx: click.Context, db: str | None) -> None:
 @click.command("operators")
 @click.argument("file", type=click.Path(dir_okay=False))
 @db_option
+@encoding_option
 @click.pass_context
-def import_operators(ctx: click.Context, file: str, db: str | None) -> None:
+def import_operators(ctx: click.Context, file: str, db: str | None, encoding: str) -> None:
     """Register operators from a CSV FILE with a header row: id, name, role (clerk, inspector, supervisor).
 
     A bad row is one line FILE:LINE: reason; the other rows are registered; exit 1 if any row failed.
@@ -70,7 +71,7 @@ def import_operators(ctx: click.Context, file: str, db: str | None) -> None:
     from sync.imports import ImportFileError, read_operator_file
 
     try:
-        rows = read_operator_file(file)
+        rows = read_operator_file(file, encoding)
     except ImportFileError as exc:
         fail(str(exc))
     problems = registered = 0

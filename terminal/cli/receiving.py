@@ -9,7 +9,7 @@ from gettext import ngettext
 import click
 
 from sync.store import StoreError
-from terminal.cli.common import db_option, fail, open_store, settings_from, station_option
+from terminal.cli.common import db_option, encoding_option, fail, open_store, settings_from, station_option
 from terminal.i18n import N_, number
 from terminal.scanning import read_scan
 
@@ -19,9 +19,13 @@ from terminal.scanning import read_scan
 @db_option
 @station_option
 @click.option("--operator", default="import", show_default=True, help=N_("Operator recorded on the import event."))
+@encoding_option
 @click.pass_context
-def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | None, operator: str) -> None:
-    """Upsert expected returns from a CSV or JSON FILE (columns: see README)."""
+def import_rmas(
+    ctx: click.Context, file: str, db: str | None, station: str | None, operator: str, encoding: str
+) -> None:
+    """Upsert expected returns from a CSV or JSON FILE (columns: see README; UTF-8, GBK/GB18030 or UTF-16)."""
+    from qc_checklists.reasons import reason_code
     from sync.imports import ImportFileError, RmaFile
 
     settings = settings_from(ctx, db=db, station=station)
@@ -33,11 +37,12 @@ def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | No
         click.echo(f"{file}:{where}: {reason}", err=True)
 
     try:
-        source = RmaFile(file)
+        source = RmaFile(file, encoding=encoding)
         source.check(report)  # every row read and checked before anything is stored
         with open_store(settings) as store:
             count = store.import_rmas(
-                ((p.rma, p.lines, p.tracking) for p in source.rmas()),
+                # the customer's reason text is kept; its code (qc_checklists.reasons) is what reports group by
+                (({**p.rma, "reason_code": reason_code(p.rma["reason"])}, p.lines, p.tracking) for p in source.rmas()),
                 station=settings.station,
                 operator=operator,
                 source=str(file),
@@ -53,15 +58,17 @@ def import_rmas(ctx: click.Context, file: str, db: str | None, station: str | No
         if source.cleaned
         else ""
     )
+    read_as = "" if source.encoding.is_utf8 else _(" (read as {encoding})").format(encoding=source.encoding.name)
     click.echo(
         ngettext(
-            "imported {count} RMA ({lines} lines) from {file}; {problems} problem(s){cleaned}",
-            "imported {count} RMAs ({lines} lines) from {file}; {problems} problem(s){cleaned}",
+            "imported {count} RMA ({lines} lines) from {file}{read_as}; {problems} problem(s){cleaned}",
+            "imported {count} RMAs ({lines} lines) from {file}{read_as}; {problems} problem(s){cleaned}",
             count,
         ).format(
             count=number(count),
             lines=number(source.lines_loaded),
             file=file,
+            read_as=read_as,
             problems=number(problems),
             cleaned=cleaned,
         )

@@ -34,6 +34,7 @@ from qc_checklists import (
     load_routing,
 )
 from sync.store import Line, Outcome, Rma, StoreError
+from terminal import i18n
 from terminal.approvals import override_needs_supervisor
 from terminal.inspection import NEXT_STEP, Draft, describe_unit
 from terminal.messages import Recorded, Scanned
@@ -146,9 +147,21 @@ class InspectScreen(PassesWorkerFailures, Screen):
         Binding("f4", "pick", "Pick RMA / item"),
     ] + [Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)]
 
-    def __init__(self, checklist_folder: str | Path | None = None, routing_file: str | Path | None = None) -> None:
+    @property
+    def language(self) -> str:
+        """The language the checklists' texts are shown in (their English where they lack it)."""
+        return self.chosen_language or i18n.current()
+
+    def __init__(
+        self,
+        checklist_folder: str | Path | None = None,
+        routing_file: str | Path | None = None,
+        *,
+        language: str = "",
+    ) -> None:
         super().__init__()
         self.checklist_folder, self.routing_file = checklist_folder, routing_file
+        self.chosen_language = language  # "" (the usual): the language in force when a unit is opened
         self.library: Library | None = None
         self.routing: RoutingRules | None = None  # None: the routing file is invalid, no unit is inspected
         self.routing_problem = ""
@@ -452,7 +465,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
             )
             self.app.ring(problem=True)
             return
-        self.draft = Draft(rma, line, checklist, code, matched_by=by, routing=self.routing)
+        self.draft = Draft(rma, line, checklist, code, matched_by=by, routing=self.routing, language=self.language)
         unit = len(self.progress.get(line.line_no, ())) + 1
         extra = "  ".join(
             f"{k} {v}" for k, v in (("serial", code.serial), ("lot", code.lot), ("expiry", code.expiry)) if v
@@ -746,7 +759,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 sku=draft.line.sku,
                 rma=saved.rma.code,
                 line=saved.line_no,
-                defect=worst[0].prompt if worst else "",
+                defect=worst[0].prompt_in(self.language) if worst else "",
                 inspector=operator,
                 channel=Channel(inspection.channel).shown if inspection.channel else "",
                 bin=inspection.bin,

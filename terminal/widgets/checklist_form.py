@@ -41,7 +41,8 @@ class ChecklistForm(VerticalScroll):
                 return
             c = draft.checklist
             title = Text.assemble(
-                (c.title, "bold"), (f"   checklist {c.id} v{c.version} · {c.content_hash[:12]}", "dim")
+                (c.title_in(draft.language), "bold"),
+                (f"   checklist {c.id} v{c.version} · {c.content_hash[:12]}", "dim"),
             )
             self.mount(Static(title, classes="title"), *[ChecklistRow() for _ in c.items])
             self.call_after_refresh(self.show, draft)
@@ -59,11 +60,11 @@ class ChecklistForm(VerticalScroll):
     def _row(self, draft: Draft, n: int, item: Item, here: bool) -> Table:
         severity = item.severity.value if item.severity else ""
         camera = " 📷" if item.photo_required_on_fail or item.kind == Kind.PHOTO else ""
-        prompt = Text(item.prompt, style="bold" if here else "")
+        prompt = Text(item.prompt_in(draft.language), style="bold" if here else "")
         if here:
-            prompt.append("\n" + self._hint(item), style="cyan")
+            prompt.append("\n" + self._hint(item, draft.language), style="cyan")
             if item.help and not self.compact:
-                prompt.append("\n" + item.help, style="dim")
+                prompt.append("\n" + item.help_in(draft.language), style="dim")
         table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
         table.add_column(width=2)
         table.add_column(width=3, justify="right")
@@ -80,9 +81,9 @@ class ChecklistForm(VerticalScroll):
         return table
 
     @staticmethod
-    def _hint(item: Item) -> str:
+    def _hint(item: Item, language: str) -> str:
         if item.kind == Kind.CHOICE:
-            return "   ".join(f"{i} {ch.label}" for i, ch in enumerate(item.choices, 1))
+            return "   ".join(f"{i} {item.choice_label_in(ch.label, language)}" for i, ch in enumerate(item.choices, 1))
         return Draft.how_to_answer(item)
 
     @staticmethod
@@ -106,7 +107,7 @@ class ChecklistForm(VerticalScroll):
         elif item.kind == Kind.MEASUREMENT:
             shown = f"{value:g} {item.unit}".strip()
         else:
-            shown = str(value)
+            shown = item.choice_label_in(str(value), draft.language)
         if finding.failed and item.photo_required_on_fail:
             # a recorded "no camera" exception is not a photo: say which one it is
             shown += "  📷 needed" if photo is None else ("  no camera" if photo.exception else "  📷 ok")

@@ -194,13 +194,16 @@ def test_json_problems_name_the_line_the_rma_starts_on(tmp_path):
     assert problems(result) == [f"{path}:{start}: qty 'zero' is not a whole number"]
 
 
-def test_a_gbk_file_gets_a_hint(tmp_path):
+def test_a_gbk_file_is_read_as_gb18030(tmp_path):
+    """(Refused with a hint before issue 13; tests/sync/test_import_encodings.py has the other encodings.)"""
     path = tmp_path / "gbk.csv"
     path.write_bytes((HEADER + "RMA-1,SO-1,张三,,尺码不合适,authorized,S1,,外套,1,\n").encode("gb18030"))
     result = run(tmp_path, "import", "rmas", str(path), "--db", str(tmp_path / "s.db"))
-    assert result.exit_code == 1
-    [line] = problems(result)
-    assert "is not UTF-8" in line and "looks like GBK/GB18030; save as UTF-8" in line
+    assert result.exit_code == 0, result.stderr
+    assert "(read as GB18030)" in result.stdout
+    with Store(tmp_path / "s.db") as store:
+        found = store.get_rma("RMA-1")
+        assert found is not None and (found.customer_name, found.reason) == ("张三", "尺码不合适")
 
 
 def test_semicolons_get_a_hint(tmp_path):

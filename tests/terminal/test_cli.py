@@ -144,7 +144,7 @@ def test_import_json_with_nested_lines(rma, tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"\xff\xfe\x00garbage", "is not UTF-8"),
+        (b"\xff\xff\x00garbage", "not UTF-8 (byte 0, line 1), not GB18030 (byte 0, line 1)"),
         (b"name,age\nx,1\n", "header lacks column(s) rma_code, status, sku, qty"),
         (b'[{"rma_code": ', "not valid JSON"),
     ],
