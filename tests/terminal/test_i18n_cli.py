@@ -149,8 +149,9 @@ def _command_paths(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple
 
 def _allowed_words(command: click.Command, ctx: click.Context) -> set[str]:
     """What a Chinese help may show in Latin letters: names, option names, metavars, choices."""
-    # the program, the decoders, a key, the roles a flag takes, the columns of an operators file
+    # the program, the decoders, a key, the roles a flag takes, the columns of an operators file, encodings
     words = {"rma", "zxing", "cpp", "zbar", "stderr", "Ctrl", "clerk", "inspector", "supervisor", "name", "role"}
+    words |= {"gbk", "utf"}
     for param in command.params:
         words.update(re.findall(r"[A-Za-z]+", " ".join([*param.opts, *param.secondary_opts, param.make_metavar(ctx)])))
         if isinstance(param.type, click.Choice):

@@ -126,5 +126,5 @@ def test_the_record_names_the_language_only_when_a_translation_was_shown(languag
     for item in general.items:
         if item.kind.judged:
             draft.pass_current()
-    payload = draft.to_inspection(Disposition.RESELLABLE).payload(line, 1, "2026-12-01T12:00:00.000+00:00")
+    payload = draft.to_inspection(Disposition.RESELLABLE).payload(line, 1, "2026-12-01T12:00:00.000+00:00", "")
     assert payload["checklist"].get("language", "") == shown
