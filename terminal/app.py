@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
@@ -10,6 +12,7 @@ from textual.worker import Worker, WorkerState
 
 from terminal.camera import StationCamera
 from terminal.config import Settings
+from terminal.i18n import N_
 from terminal.messages import CameraStateChanged, PrinterChanged, Recorded, Scanned, SyncStatus
 from terminal.operators import Session
 from terminal.photos import photo_folder
@@ -33,13 +36,13 @@ class StationApp(App):
     CSS_PATH = "station.tcss"
     TITLE = "RMA Station"
     BINDINGS = [
-        Binding("f2", "sign_in", "Sign in"),
-        Binding("f3", "sign_out", "Sign out"),
-        Binding("f6", "show('receive')", "Receive"),
-        Binding("f7", "show('inspect')", "Inspect"),
-        Binding("f8", "toggle_camera", "Camera"),
-        Binding("f9", "print_jobs", "Print jobs"),
-        Binding("f10", "quit", "Quit"),
+        Binding("f2", "sign_in", N_("Sign in")),
+        Binding("f3", "sign_out", N_("Sign out")),
+        Binding("f6", "show('receive')", N_("Receive")),
+        Binding("f7", "show('inspect')", N_("Inspect")),
+        Binding("f8", "toggle_camera", N_("Camera")),
+        Binding("f9", "print_jobs", N_("Print jobs")),
+        Binding("f10", "quit", N_("Quit")),
     ]
 
     def __init__(
@@ -162,7 +165,7 @@ class StationApp(App):
     def action_print_jobs(self) -> None:
         """Show the print jobs (reprint one, retry the waiting ones)."""
         if self.print_queue is None:
-            self.notify("No printer configured: set printer in station.toml.", severity="warning")
+            self.notify(_("No printer configured: set printer in station.toml."), severity="warning")
         elif not isinstance(self.screen, PrintJobs):
             self.push_screen(PrintJobs(self.print_queue))
 
