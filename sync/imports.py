@@ -461,6 +461,8 @@ class OperatorRow:
     """One row of an operators file: the line it ends on, the id, the name and the role (None: not given).
 
     ``problem`` is why the row cannot be registered as it is (a role that is not one of ``ROLES``), or "".
+    ``language`` is the optional column of that name ("zh-CN"), as written (None: not given); the
+    station checks it is one it speaks.
     """
 
     line: int
@@ -468,6 +470,7 @@ class OperatorRow:
     name: str
     role: str | None
     problem: str = ""
+    language: str | None = None
 
 
 def read_operator_file(path: str | Path) -> list[OperatorRow]:
@@ -491,7 +494,8 @@ def read_operator_file(path: str | Path) -> list[OperatorRow]:
 def _operator_row(line: int, row: dict) -> OperatorRow:
     role = (row.get("role") or "").strip().lower() or None
     problem = f"role {role!r} is not one of {', '.join(ROLES)}" if role is not None and role not in ROLES else ""
-    return OperatorRow(line, row.get("id") or "", (row.get("name") or "").strip(), role, problem)
+    language = (row.get("language") or "").strip() or None
+    return OperatorRow(line, row.get("id") or "", (row.get("name") or "").strip(), role, problem, language)
 
 
 def read_rma_file(

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from terminal import i18n
 from terminal.camera import StationCamera
 from terminal.config import Settings
 from terminal.i18n import N_
@@ -26,6 +27,7 @@ from terminal.screens.receive import ReceiveScreen
 from terminal.station_db import StationDb
 from terminal.sync_worker import SyncWorker
 from terminal.today import header_totals
+from terminal.widgets.footer import Footer
 from terminal.widgets.status_bar import Header
 from terminal.workers import failure_line
 
@@ -57,6 +59,7 @@ class StationApp(App):
         self.print_queue: PrintQueue | None = None  # once mounted, if a printer is configured
         self.sync_worker: SyncWorker | None = None  # once mounted, if a server is configured
         self.camera = StationCamera(self, settings.camera, photo_folder(settings.db_path))
+        self.station_language = i18n.current()  # the one the command chose; an operator's replaces it while signed in
 
     operator = property(lambda self: self.session.operator, doc="The signed-in operator's id ('' for nobody).")
     operator_role = property(lambda self: self.session.role, doc="The signed-in operator's registered role.")
@@ -156,6 +159,23 @@ class StationApp(App):
         if operator_id:
             scan = read_scan(operator_id)
             self.sign_in(scan.value if scan.kind == Kind.BADGE else scan.text)
+
+    def speak(self, language: str) -> None:
+        """Show every screen in ``language`` from now on: each one redraws its words, keys and header."""
+        if i18n.normalise(language) == i18n.current():
+            return
+        i18n.use(language)
+        screens = {id(s): s for s in [*self.screen_stack, *(self.get_screen(n) for n in ("receive", "inspect"))]}
+        for screen in screens.values():
+            if not screen.is_mounted:
+                continue  # composed later, in the new language
+            for node in [screen, *screen.walk_children()]:
+                changed = getattr(node, "language_changed", None)
+                if callable(changed):
+                    changed()
+            for footer in screen.query(Footer):
+                footer.call_after_refresh(footer.recompose)
+        self.header.show_operator(self.header.operator)  # the status bars repaint in it
 
     def action_show(self, name: str) -> None:
         """Switch between the receive and inspect screens (each keeps its state)."""

@@ -51,9 +51,9 @@ def not_registered(operator_id: str, signed_in: str) -> str:
 def welcome(operator: Operator) -> str:
     """The line for a sign-in: who, and in which role."""
     role = _(ROLES_SHOWN.get(operator.role, operator.role))
-    return _("Signed in: {operator}").format(operator=operator.id) + (
-        f" ({operator.name}, {role})" if operator.name else f" ({role})"
-    )
+    if operator.name:
+        return _("Signed in: {operator} ({name}, {role})").format(operator=operator.id, name=operator.name, role=role)
+    return _("Signed in: {operator} ({role})").format(operator=operator.id, role=role)
 
 
 class Session:
@@ -75,6 +75,7 @@ class Session:
             app.bell()
             return
         self.operator, self.role = found.id, found.role
+        app.speak(found.language or app.station_language)  # their badge's language, or the station's
         self.signed_in.set()
         app.notify(welcome(found), markup=False)
         app.header.show_operator(found.id)
@@ -87,6 +88,7 @@ class Session:
         operator, station = self.operator, app.settings.station
         self.operator = self.role = ""
         self.signed_in.clear()
+        app.speak(app.station_language)
         app.header.show_operator("")
         _signed_out, totals = await app.db.run(
             with_totals(lambda store: record_sign_out(store, operator, station), station)

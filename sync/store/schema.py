@@ -194,6 +194,11 @@ def _m006_operator_roles(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m009_operator_language(db: sqlite_utils.Database) -> None:
+    # an operator may read another language than the station's ("zh-CN"); "" is the station's
+    db.execute("ALTER TABLE operators ADD COLUMN language TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_inspections", _m002_inspections),
@@ -201,6 +206,7 @@ MIGRATIONS: list[Migration] = [
     ("004_photo_uploads", _m004_photo_uploads),
     ("005_restored_stream", _m005_restored_stream),
     ("006_operator_roles", _m006_operator_roles),
+    ("009_operator_language", _m009_operator_language),
 ]
 
 

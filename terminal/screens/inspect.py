@@ -169,6 +169,12 @@ class InspectScreen(PassesWorkerFailures, Screen):
     def _behind_dialog(self) -> bool:
         return self.app.screen is not self and self in self.app.screen_stack
 
+    def language_changed(self) -> None:
+        """The station speaks another language now: the idle banner, the keys and the checklist in it."""
+        if self._shown[0] == "SCAN RMA" and self.rma is None and self.library is not None:
+            self.show("SCAN RMA", _("Scan the RMA label of a received parcel, or F4 to pick one."))
+        self._redraw()
+
     def on_resize(self) -> None:
         if self._shown[0]:
             self.show(*self._shown)

@@ -82,6 +82,13 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             self._ready()
         self._resumed.set()
 
+    def language_changed(self) -> None:
+        """The station speaks another language now (an operator signed in or out): the idle lines in it."""
+        banner = self.query_one(OutcomeBanner)
+        if banner.word == "SCAN":
+            banner.show("SCAN", self._ready_text() if self._last else _(READY))
+        self._show_waiting()
+
     def on_screen_suspend(self) -> None:
         # posted after the stack changed: still in it means a dialog went on top
         self._left = self not in self.app.screen_stack
@@ -96,10 +103,13 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             self._idle_timer = None
         banner = self.query_one(OutcomeBanner)
         if banner.word != "SCAN":
-            text = _("Ready for the next parcel. {ready}").format(ready=_(READY))
-            if self._last:
-                text += "\n" + _("Last: {outcome}").format(outcome=self._last)
-            banner.show("SCAN", text)
+            banner.show("SCAN", self._ready_text())
+
+    def _ready_text(self) -> str:
+        text = _("Ready for the next parcel. {ready}").format(ready=_(READY))
+        if self._last:
+            text += "\n" + _("Last: {outcome}").format(outcome=self._last)
+        return text
 
     def _outcome_shown(self, last: str) -> None:
         """An outcome is on the banner: remember it, and go back to ready after ``idle_after``."""

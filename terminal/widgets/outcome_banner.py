@@ -35,6 +35,13 @@ class OutcomeBanner(Static):
 
     word = ""
     shown_at = 0.0
+    _detail: str | Content = ""
+    _compact = False
+
+    def language_changed(self) -> None:
+        """Say the big word again in the language now in force (the detail is the screen's to redo)."""
+        if self.word:
+            self.show(self.word, self._detail, compact=self._compact)
 
     def show(self, word: str, detail: str | Content = "", *, compact: bool = False) -> None:
         """Show ``word`` big in the outcome's colour, ``detail`` under it (``compact``: beside it, for 24 rows).
@@ -54,5 +61,5 @@ class OutcomeBanner(Static):
             self.update(
                 Content.assemble((spaced, "bold"), "\n\n", detail) if detail else Content.styled(spaced, "bold")
             )
-        self.word = word
+        self.word, self._detail, self._compact = word, detail, compact
         self.shown_at = time.monotonic()  # for the scan-to-screen benchmark
