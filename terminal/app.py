@@ -27,7 +27,6 @@ from terminal.screens.receive import ReceiveScreen
 from terminal.station_db import StationDb
 from terminal.sync_worker import SyncWorker
 from terminal.today import header_totals
-from terminal.widgets.footer import Footer
 from terminal.widgets.status_bar import Header
 from terminal.workers import failure_line
 
@@ -172,9 +171,7 @@ class StationApp(App):
             for node in [screen, *screen.walk_children()]:
                 changed = getattr(node, "language_changed", None)
                 if callable(changed):
-                    changed()
-            for footer in screen.query(Footer):
-                footer.call_after_refresh(footer.recompose)
+                    changed()  # screens, banners, fields, footers (terminal.widgets.footer)
         self.header.show_operator(self.header.operator)  # the status bars repaint in it
 
     def action_show(self, name: str) -> None:

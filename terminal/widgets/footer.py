@@ -2,8 +2,8 @@
 
 Bindings are written at import time, before a language is chosen, so their
 descriptions are marked ``N_()`` and translated here, each time the footer
-composes its keys (Textual recomposes it when the bindings change; the app
-recomposes it when the language changes).
+composes its keys (Textual recomposes it when the bindings change), and again
+when the app says the language changed (``language_changed``).
 """
 
 from __future__ import annotations
@@ -26,5 +26,14 @@ class Footer(TextualFooter):
     def compose(self) -> ComposeResult:
         for widget in super().compose():
             if isinstance(widget, FooterKey) and widget.description:
+                widget.source_description = widget.description  # type: ignore[attr-defined]
                 widget.description = _(widget.description)
             yield widget
+
+    def language_changed(self) -> None:
+        """Describe the keys shown in the language now in force (the app calls this when it changes)."""
+        for key in self.query(FooterKey):
+            source = getattr(key, "source_description", "")
+            if source:
+                key.description = _(source)
+                key.refresh(layout=True)
