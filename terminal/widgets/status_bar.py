@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from gettext import gettext as _
 from gettext import ngettext
 
+from rich.cells import cell_len
 from textual.content import Content
 from textual.widgets import Static
 
@@ -216,7 +217,7 @@ class Header:
                 cuts = _cuts(line, clause)
                 steps = [DETAIL] * len(cuts)
                 if words < clause:  # the very last resort: only the alert's words ("PRINTER NOT READY…")
-                    cuts.append(line[:words].rstrip() + "…")
+                    cuts.append(line.truncate(words).rstrip() + "…")
                     steps.append(ALERT_CUT)
                 alerts.append(Segment([line, *cuts], steps))
             else:
@@ -339,14 +340,17 @@ def _is_alert(plain: str) -> bool:
 
 
 def _alert_minimum(plain: str) -> tuple[int, int]:
-    """How much of an alert line should stay — its first clause ("PRINTER NOT READY: paper out") — and must."""
+    """How many cells of an alert line should stay — its first clause ("PRINTER NOT READY: paper out") — and must.
+
+    In cells, not characters: "打印机未就绪" is six characters and twelve cells.
+    """
     low = plain.lower()
     ends = [low.index(w) + len(w) for w in _alert_words() if w in low]
     if not ends:
-        return len(plain), len(plain)
+        return cell_len(plain), cell_len(plain)
     words = min(len(plain), max(ends))
     clause = low.find(" · ", words)
-    return (clause if clause > 0 else words), words
+    return cell_len(plain[: clause if clause > 0 else words]), cell_len(plain[:words])
 
 
 def _cuts(content: Content, minimum: int) -> list[Content]:
@@ -357,7 +361,7 @@ def _cuts(content: Content, minimum: int) -> list[Content]:
         cuts.append(content.truncate(width, ellipsis=True))
         width -= 4
     if minimum < content.cell_length:
-        cuts.append(content[:minimum].rstrip() + "…")
+        cuts.append(content.truncate(minimum).rstrip() + "…")
     return cuts
 
 

@@ -13,22 +13,31 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
+from gettext import gettext as _
 
 import pytest
+from rich.cells import cell_len
 
+from labels import PrinterStatus
 from qc_checklists import standard_folder
 from sync.store import Store
 from terminal import i18n
 from terminal.app import make_app
 from terminal.config import Settings
 from terminal.i18n import catalog
+from terminal.i18n.cells import pad
+from terminal.messages import SyncStatus
+from terminal.printing import PrinterState
 from terminal.screens.dialogs import Confirm, SignIn, SupervisorApproval
 from terminal.screens.inspect import InspectScreen
 from terminal.screens.inspect_dialogs import OverrideReason, PhotoDialog, PickRma
 from terminal.screens.print_jobs import PrintJobs
 from terminal.widgets.outcome_banner import OutcomeBanner
+from terminal.widgets.status_bar import Header, StatusBar, fit
 from tests.conftest import add_rma, post_scan
 from tests.conftest import wait_until as _wait_until
+from tests.terminal.test_screens_small import calm, shown, station  # noqa: F401 — station is a fixture
 
 GADGET_GTIN = "5901234123457"
 # The test's own checklist, its prompts and reasons in Chinese: data, as a QC lead would write them.
@@ -296,3 +305,116 @@ def test_every_translation_keeps_the_placeholders_and_markup():
         if sorted(set(re.findall(pattern, source))) != sorted(set(re.findall(pattern, target))):
             broken.append((source, target))
     assert not broken
+
+
+# -- double-width characters: columns, banners and the header at 80×24 and 120×36 --------------------------
+
+
+def raise_alarms_zh(app, offline_minutes: int = 25) -> None:
+    """test_screens_small's bad morning, said as the station says it in zh-CN."""
+    app.header.show_part("printer", PrinterState("zpl://10.0.0.9", PrinterStatus(False, "缺纸"), 2).text)
+    app.on_sync_status(SyncStatus(False, 7, "09:12:01", "服务器无法连接：连接被拒绝 (10.0.0.5:8080)", conflicts=1))
+    app.header.offline_since = time.monotonic() - offline_minutes * 60
+    app.header.show_part("disk", "磁盘已满：3 个扫描等待中，没有丢失")  # noqa: RUF001 — Chinese punctuation
+
+
+@pytest.mark.parametrize("width", [80, 120])
+async def test_the_header_keeps_every_alert_at_80_and_120_columns_in_chinese(settings, station, width):  # noqa: F811
+    i18n.use("zh-CN")
+    app = make_app(settings, operator="anna")
+    async with app.run_test(size=(width, 24 if width == 80 else 36)) as pilot:
+        raise_alarms_zh(app)
+        bar = app.screen.query_one(StatusBar)
+        await _wait_until(pilot, lambda: "resellable" in bar.counts)
+        await pilot.pause(0.1)
+        line = shown(bar)
+        assert "\n" not in line and cell_len(line) <= width, line
+        for needed in ("打印机未就绪：缺纸", "1 个冲突", "离线 25", "磁盘已满", "anna"):
+            assert needed in line, line
+
+
+def test_the_header_is_cut_by_cells_not_characters():
+    i18n.use("zh-CN")
+    header = Header(station="退货工位-北-7", operator="li", unsent=3, counts={"received": 14, "resellable": 5})
+    header.parts["printer"] = PrinterState("zpl://p", PrinterStatus(False, "缺纸"), 12).text
+    for width in (40, 60, 80):
+        line = fit(header.segments(), width).plain
+        assert cell_len(line) <= width, (width, line)
+        assert "打印机未就绪" in line, line  # an alert, in Chinese, is still an alert
+
+
+def test_the_recent_receipts_line_up_whatever_the_outcome_is_called():
+    i18n.use("zh-CN")
+    stamps = [f"12:00:00  {pad(i18n_word, 17)} RMA-1" for i18n_word in ("已收货", "已收过货", "非预期", "RECEIVED")]
+    assert len({cell_len(line[: line.index("RMA")]) for line in stamps}) == 1
+
+
+def receive_after_a_misread_zh(settings):
+    i18n.use("zh-CN")
+    app = make_app(settings, operator="anna")
+
+    async def before(pilot):
+        await _wait_until(pilot, lambda: app.operator == "anna")
+        raise_alarms_zh(app)
+        post_scan(app, "RMA-2026-000001")  # received before: the customer 张伟's parcel, in the recent list
+        await _wait_until(pilot, lambda: app.screen.handled == 1)
+        post_scan(app, "4006381333932")  # a bad check digit: NOT READ, nothing recorded
+        await _wait_until(pilot, lambda: app.screen.handled == 2 and "resellable" in app.header.counts)
+        app.screen.recent.clear()  # the recent list starts with the clock's time: not the same in two runs
+        app.screen.recent.append(f"12:00:00  {pad(_('ALREADY RECEIVED'), 17)} RMA-2026-000001 张伟 订单 -")
+        app.screen.query_one("#recent").update("\n".join(app.screen.recent))
+        await pilot.pause(0.1)
+        calm(app)
+
+    return app, before
+
+
+def inspect_half_way_zh(settings, folder):
+    i18n.use("zh-CN")
+    app = make_app(settings, operator="anna")
+
+    async def before(pilot):
+        screen = InspectScreen(folder)
+        await app.push_screen(screen)
+        await _wait_until(pilot, lambda: screen.library is not None and app.operator == "anna")
+        raise_alarms_zh(app)
+        post_scan(app, "RMA-2026-000001")
+        await _wait_until(pilot, lambda: screen.rma is not None)
+        post_scan(app, GADGET_GTIN)
+        await _wait_until(pilot, lambda: screen.draft is not None)
+        for key in "pfp":
+            await pilot.press(key)
+            await _wait_until(pilot, lambda: screen.handled == screen.queued and not app.wedge.held)
+        await _wait_until(pilot, lambda: "resellable" in app.header.counts)
+        await pilot.pause(0.1)
+        calm(app)
+
+    return app, before
+
+
+@pytest.fixture
+def station_zh(station, db_path):  # noqa: F811
+    """test_screens_small's station, its RMA a Chinese customer's with a Chinese reason, and its checklist Chinese."""
+    with Store(db_path) as store, store.write() as conn:
+        conn.execute("UPDATE rmas SET customer_name = '张伟', reason = '尺码偏小' WHERE code = 'RMA-2026-000001'")
+    (station / "gadgets.yaml").write_text(
+        "checklist: gadgets\ntitle: 小家电\nitems:\n"
+        + "".join(
+            f"  - id: check_{n}\n    kind: pass_fail\n    severity: minor\n    prompt: 第 {n} 项检查：外观与配件\n"
+            for n in range(1, 9)
+        ),
+        encoding="utf-8",
+    )
+    return station
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+def test_snapshot_receive_screen_in_chinese(snap_compare, settings, station_zh, size):
+    app, before = receive_after_a_misread_zh(settings)
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+def test_snapshot_inspect_screen_in_chinese(snap_compare, settings, station_zh, size):
+    app, before = inspect_half_way_zh(settings, station_zh)
+    assert snap_compare(app, terminal_size=size, run_before=before)
