@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from gettext import gettext as _
-from gettext import ngettext
+from gettext import ngettext, pgettext
 from pathlib import Path
 from typing import Any
 
@@ -862,7 +862,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
             return rows[0]
         for ln in rma.lines:
             done = self.progress.get(ln.line_no, ())
-            state = ", ".join(shown(d) for d in done) if done else _("waiting")
+            state = ", ".join(shown(d) for d in done) if done else pgettext("inspection", "waiting")
             mark = "▶" if ln.line_no == current else ("✔" if len(done) >= ln.qty else " ")
             rows.append(
                 Content(
