@@ -644,6 +644,8 @@ class OperatorRow:
     """One row of an operators file: the line it ends on, the id, the name and the role (None: not given).
 
     ``problem`` is why the row cannot be registered as it is (a role that is not one of ``ROLES``), or "".
+    ``language`` is the optional column of that name ("zh-CN"), as written (None: not given); the
+    station checks it is one it speaks.
     """
 
     line: int
@@ -651,6 +653,7 @@ class OperatorRow:
     name: str
     role: str | None
     problem: str = ""
+    language: str | None = None
 
 
 def read_operator_file(path: str | Path, encoding: str = "") -> list[OperatorRow]:
@@ -686,7 +689,8 @@ def _operator_row(line: int, row: dict) -> OperatorRow:
         if role is not None and role not in ROLES
         else ""
     )
-    return OperatorRow(line, row.get("id") or "", (row.get("name") or "").strip(), role, problem)
+    language = (row.get("language") or "").strip() or None
+    return OperatorRow(line, row.get("id") or "", (row.get("name") or "").strip(), role, problem, language)
 
 
 def read_rma_file(

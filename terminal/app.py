@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from terminal import i18n
 from terminal.camera import StationCamera
 from terminal.config import Settings
+from terminal.i18n import N_
 from terminal.messages import CameraStateChanged, PrinterChanged, Recorded, Scanned, SyncStatus
 from terminal.operators import Session
 from terminal.photos import photo_folder
@@ -33,13 +37,13 @@ class StationApp(App):
     CSS_PATH = "station.tcss"
     TITLE = "RMA Station"
     BINDINGS = [
-        Binding("f2", "sign_in", "Sign in"),
-        Binding("f3", "sign_out", "Sign out"),
-        Binding("f6", "show('receive')", "Receive"),
-        Binding("f7", "show('inspect')", "Inspect"),
-        Binding("f8", "toggle_camera", "Camera"),
-        Binding("f9", "print_jobs", "Print jobs"),
-        Binding("f10", "quit", "Quit"),
+        Binding("f2", "sign_in", N_("Sign in")),
+        Binding("f3", "sign_out", N_("Sign out")),
+        Binding("f6", "show('receive')", N_("Receive")),
+        Binding("f7", "show('inspect')", N_("Inspect")),
+        Binding("f8", "toggle_camera", N_("Camera")),
+        Binding("f9", "print_jobs", N_("Print jobs")),
+        Binding("f10", "quit", N_("Quit")),
     ]
 
     def __init__(
@@ -54,6 +58,7 @@ class StationApp(App):
         self.print_queue: PrintQueue | None = None  # once mounted, if a printer is configured
         self.sync_worker: SyncWorker | None = None  # once mounted, if a server is configured
         self.camera = StationCamera(self, settings.camera, photo_folder(settings.db_path))
+        self.station_language = i18n.current()  # the one the command chose; an operator's replaces it while signed in
 
     operator = property(lambda self: self.session.operator, doc="The signed-in operator's id ('' for nobody).")
     operator_role = property(lambda self: self.session.role, doc="The signed-in operator's registered role.")
@@ -155,6 +160,21 @@ class StationApp(App):
             scan = read_scan(operator_id)
             self.sign_in(scan.value if scan.kind == Kind.BADGE else scan.text)
 
+    def speak(self, language: str) -> None:
+        """Show every screen in ``language`` from now on: each one redraws its words, keys and header."""
+        if i18n.normalise(language) == i18n.current():
+            return
+        i18n.use(language)
+        screens = {id(s): s for s in [*self.screen_stack, *(self.get_screen(n) for n in ("receive", "inspect"))]}
+        for screen in screens.values():
+            if not screen.is_mounted:
+                continue  # composed later, in the new language
+            for node in [screen, *screen.walk_children()]:
+                changed = getattr(node, "language_changed", None)
+                if callable(changed):
+                    changed()  # screens, banners, fields, footers (terminal.widgets.footer)
+        self.header.show_operator(self.header.operator)  # the status bars repaint in it
+
     def action_show(self, name: str) -> None:
         """Switch between the receive and inspect screens (each keeps its state)."""
         if not self.screen.is_modal and self.screen is not self.get_screen(name):
@@ -163,7 +183,7 @@ class StationApp(App):
     def action_print_jobs(self) -> None:
         """Show the print jobs (reprint one, retry the waiting ones)."""
         if self.print_queue is None:
-            self.notify("No printer configured: set printer in station.toml.", severity="warning")
+            self.notify(_("No printer configured: set printer in station.toml."), severity="warning")
         elif not isinstance(self.screen, PrintJobs):
             self.push_screen(PrintJobs(self.print_queue))
 

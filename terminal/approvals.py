@@ -11,6 +11,8 @@ registered supervisor.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from gettext import gettext as _
+from gettext import ngettext
 
 from sync.store import Rma
 from terminal.config import Settings
@@ -21,12 +23,19 @@ def undo_needs_supervisor(settings: Settings, receipt: Rma, operator: str, now: 
     required = settings.supervisor_required
     reasons = []
     if "undo_other" in required and receipt.received_operator and receipt.received_operator != operator:
-        reasons.append(f"it was received by {receipt.received_operator}")
+        reasons.append(_("it was received by {operator}").format(operator=receipt.received_operator))
     if "undo_old" in required and receipt.received_at:
         age = ((now or datetime.now(UTC)) - datetime.fromisoformat(receipt.received_at)).total_seconds()
         if age > settings.undo_grace_minutes * 60:
-            reasons.append(f"it was received {int(age // 60)} minutes ago (more than {settings.undo_grace_minutes:g})")
-    return " and ".join(reasons)
+            minutes = int(age // 60)
+            reasons.append(
+                ngettext(
+                    "it was received {minutes} minute ago (more than {grace})",
+                    "it was received {minutes} minutes ago (more than {grace})",
+                    minutes,
+                ).format(minutes=minutes, grace=f"{settings.undo_grace_minutes:g}")
+            )
+    return _(" and ").join(reasons)
 
 
 def override_needs_supervisor(settings: Settings) -> bool:

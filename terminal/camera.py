@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from gettext import gettext as _
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 
+from terminal.i18n import N_
 from terminal.messages import CameraStateChanged, Scanned
 from terminal.photos import Photo, PhotoError, StoredPhoto, save_photo
 from terminal.scanning.camera import CameraError, CameraReader, CameraState, Status, quiet_opencv
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from terminal.app import StationApp
 
 BAD = {Status.ABSENT, Status.LOST}
+# The camera's states as the header names them (marked here, translated when shown).
+STATES = (N_("starting"), N_("live"), N_("absent"), N_("lost"), N_("ended"), N_("stopped"))
 
 
 class StationCamera:
@@ -41,7 +45,7 @@ class StationCamera:
         self.photos = photos
         self.reader: CameraReader | None = None
         self.preview: CameraPreview | None = None
-        self.state = CameraState(Status.STOPPED, "no camera configured (set camera in station.toml or --camera)")
+        self.state = CameraState(Status.STOPPED, _("no camera configured (set camera in station.toml or --camera)"))
 
     def start(self) -> None:
         """Start reading the configured camera in its own thread (nothing when none is configured)."""
@@ -81,8 +85,8 @@ class StationCamera:
         if not self.source:
             return ""
         if self.state.status in BAD:
-            return Content.styled(" CAMERA OFF ", "reverse")
-        return Content.from_markup("CAMERA [b]$status[/b]", status=self.state.status.value)
+            return Content.styled(f" {_('CAMERA OFF')} ", "reverse")
+        return Content.from_markup(_("CAMERA [b]$status[/b]"), status=_(self.state.status.value))
 
     def show_state(self, state: CameraState) -> None:
         """Put a new camera state on screen: status bars, preview, and one line when it went wrong."""
@@ -92,8 +96,8 @@ class StationCamera:
             self.preview.show_state(state.message)
         if state.status in BAD:
             self.app.notify(
-                f"{state.message} — scan with the handheld scanner or type meanwhile",
-                title="Camera",
+                _("{problem} — scan with the handheld scanner or type meanwhile").format(problem=state.message),
+                title=_("Camera"),
                 severity="warning",
                 timeout=8,
                 markup=False,
@@ -127,7 +131,7 @@ class StationCamera:
         record ``photo.sha256`` with the finding.
         """
         if self.reader is None:
-            raise PhotoError("no camera configured: set camera in station.toml or start with --camera")
+            raise PhotoError(_("no camera configured: set camera in station.toml or start with --camera"))
         reader, folder = self.reader, self.photos
         try:
             # reading the frame and writing the JPEG are blocking: never on the event loop
@@ -138,7 +142,7 @@ class StationCamera:
     def capture(self, item_id: str) -> Photo:
         """Take a photo for checklist item ``item_id`` (blocking: the inspect screen runs it in a thread)."""
         if self.reader is None:
-            raise PhotoError("no camera configured: set camera in station.toml or start with --camera")
+            raise PhotoError(_("no camera configured: set camera in station.toml or start with --camera"))
         try:
             stored = save_photo(self.reader.snapshot(), self.photos)
         except CameraError as exc:

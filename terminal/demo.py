@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from gettext import gettext as _
 from pathlib import Path
 
 from qc_checklists.reasons import reason_code
@@ -114,7 +115,7 @@ class NotADemoDatabase(Exception):
 
 def gtin13(rng: random.Random) -> str:
     """A random EAN-13 with a correct check digit (prefix 400-440: Germany)."""
-    body = str(rng.randint(400, 440)) + "".join(str(rng.randint(0, 9)) for _ in range(9))
+    body = str(rng.randint(400, 440)) + "".join(str(rng.randint(0, 9)) for _digit in range(9))
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
     return body + str((10 - total % 10) % 10)
 
@@ -126,7 +127,7 @@ def demo_rmas(count: int = 200, seed: int = 7) -> list[ParsedRma]:
     for n in range(1, count + 1):
         status = rng.choices(["authorized", "cancelled", "expired"], [88, 7, 5])[0]
         lines = []
-        for _ in range(rng.choices([1, 2, 3], [70, 22, 8])[0]):
+        for _line in range(rng.choices([1, 2, 3], [70, 22, 8])[0]):
             category, prefix, products = rng.choice(CATALOGUE)
             lines.append(
                 {
@@ -237,11 +238,11 @@ class DemoSession:
     @property
     def notice(self) -> str:
         """What the station says at start about this demo."""
-        fate = "removed when you quit (F10)" if self.temporary else "kept"
-        return (
-            f"Demo database {self.db} ({fate}). F9: print jobs (labels go to {LABELS_FILE}); "
-            f"F8: the sample camera, which sees {CAMERA_RMA}."
-        )
+        fate = _("removed when you quit (F10)") if self.temporary else _("kept")
+        return _(
+            "Demo database {db} ({fate}). F9: print jobs (labels go to {labels}); "
+            "F8: the sample camera, which sees {rma}."
+        ).format(db=self.db, fate=fate, labels=LABELS_FILE, rma=CAMERA_RMA)
 
 
 @contextmanager
@@ -277,7 +278,7 @@ def queue_demo_badge(session: DemoSession) -> None:
     from labels import badge_label, open_printer
     from terminal.printing import PrintQueue, queue_path_for
 
-    operator_id, name, _ = OPERATORS[0]
+    operator_id, name, _role = OPERATORS[0]
     with PrintQueue(queue_path_for(session.db), open_printer(session.printer)) as queue:
         if not queue.jobs(1):
             queue.submit(badge_label(operator_id, name), what=f"badge {operator_id}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from gettext import gettext as _
+from gettext import ngettext
 
 from qc_checklists import (
     FAIL,
@@ -30,32 +31,50 @@ from qc_checklists import (
 from qc_checklists.checklist import language_tag
 from sync.clock import utc_now
 from sync.store import Inspection, Line, Rma, Unit
+from terminal.i18n import N_
+from terminal.i18n.cells import cut as cut_to
+from terminal.i18n.cells import width as cells
 from terminal.photos import Photo
 from terminal.scanning.item import ItemCode
 
-# What the inspector does with each disposition (shown after saving).
+# What the inspector does with each disposition (shown after saving; N_: translated where shown).
 NEXT_STEP = {
-    Disposition.RESELLABLE: "Put it in the RESTOCK bin.",
-    Disposition.DISCOUNTED: "Put it in the B-GRADE (markdown) bin.",
-    Disposition.SCRAPPED: "Put it in the SCRAP / CLAIMS bin.",
+    Disposition.RESELLABLE: N_("Put it in the RESTOCK bin."),
+    Disposition.DISCOUNTED: N_("Put it in the B-GRADE (markdown) bin."),
+    Disposition.SCRAPPED: N_("Put it in the SCRAP / CLAIMS bin."),
 }
-OTHER = "Other (describe)"
+# The override reasons are recorded in English (the reports group by them) and shown translated.
+OTHER = N_("Other (describe)")
 # Why an inspector grades worse than the rules suggest ...
 STRICTER_REASONS = (
-    "Defect worse than the checklist captures",
-    "Defect not covered by the checklist",
-    "Not safe or hygienic to resell",
-    "Supervisor decision",
+    N_("Defect worse than the checklist captures"),
+    N_("Defect not covered by the checklist"),
+    N_("Not safe or hygienic to resell"),
+    N_("Supervisor decision"),
     OTHER,
 )
 # ... and why better: the checklist judged something that does not hold for this unit.
 MILDER_REASONS = (
-    "Checklist too strict for this product",
-    "Defect fixed at the bench (cleaned, re-packed)",
-    "Missing part found or replaced",
-    "Supervisor decision",
+    N_("Checklist too strict for this product"),
+    N_("Defect fixed at the bench (cleaned, re-packed)"),
+    N_("Missing part found or replaced"),
+    N_("Supervisor decision"),
     OTHER,
 )
+# The dispositions as a person reads them, upper case on the banner (marked here, translated when shown).
+DISPOSITIONS = {
+    Disposition.RESELLABLE: (N_("resellable"), N_("RESELLABLE")),
+    Disposition.DISCOUNTED: (N_("discounted"), N_("DISCOUNTED")),
+    Disposition.SCRAPPED: (N_("scrapped"), N_("SCRAPPED")),
+}
+
+
+def shown(disposition: Disposition | str, *, upper: bool = False) -> str:
+    """A disposition in the language in force ("RESELLABLE" / "可再售")."""
+    names = DISPOSITIONS.get(Disposition(disposition))
+    if names is None:
+        return str(disposition).upper() if upper else str(disposition)
+    return _(names[1] if upper else names[0])
 
 
 def describe_unit(unit: Unit) -> str:
@@ -114,7 +133,7 @@ class Draft:
         """Answer the current item; "" or why the answer does not fit.  Moves to the next open item."""
         item = self.current
         if item is None:
-            return "every item is answered — Enter confirms, or ↑ to change an answer"
+            return _("every item is answered — Enter confirms, or ↑ to change an answer")
         try:
             finding = judge(item, value)
         except AnswerError as exc:
@@ -134,14 +153,18 @@ class Draft:
         if item is not None and item.kind == Kind.CHOICE:
             return self.answer(next(c.label for c in item.choices if c.fails_as is None))
         if item is not None and item.kind != Kind.PASS_FAIL:
-            return f"{self.label(item)} is not a pass/fail check: {self.how_to_answer(item)}"
+            return _("{check} is not a pass/fail check: {how}").format(
+                check=self.label(item), how=self.how_to_answer(item)
+            )
         return self.answer(PASS)
 
     def fail_current(self) -> str:
         """F / CMD:FAIL: fail a pass/fail item."""
         item = self.current
         if item is not None and item.kind != Kind.PASS_FAIL:
-            return f"{self.label(item)} is not a pass/fail check: {self.how_to_answer(item)}"
+            return _("{check} is not a pass/fail check: {how}").format(
+                check=self.label(item), how=self.how_to_answer(item)
+            )
         return self.answer(FAIL)
 
     def choose(self, number: int) -> str:
@@ -149,19 +172,19 @@ class Draft:
         item = self.current
         if item is None or item.kind != Kind.CHOICE:
             return (
-                "number keys pick an answer of a choice item"
+                _("number keys pick an answer of a choice item")
                 if item is None
-                else f"{self.label(item)} is not a choice: {self.how_to_answer(item)}"
+                else _("{check} is not a choice: {how}").format(check=self.label(item), how=self.how_to_answer(item))
             )
         if not 1 <= number <= len(item.choices):
-            return f"{self.label(item)} has answers 1 to {len(item.choices)}"
+            return _("{check} has answers 1 to {n}").format(check=self.label(item), n=len(item.choices))
         return self.answer(item.choices[number - 1].label)
 
     def enter_text(self, text: str) -> str:
         """A typed (or scanned) reading for a measurement, or the text of a note."""
         item = self.current
         if item is None or item.kind not in (Kind.MEASUREMENT, Kind.NOTE):
-            return "nothing to type here"
+            return _("nothing to type here")
         if text.strip().lower() in ("n/a", "na") and item.optional:
             return self.answer(NOT_APPLICABLE)
         if item.kind == Kind.NOTE:
@@ -178,7 +201,7 @@ class Draft:
         """N: an optional item does not apply to this product."""
         item = self.current
         if item is None or not item.optional:
-            return "only optional items can be answered n/a" if item else "nothing selected"
+            return _("only optional items can be answered n/a") if item else _("nothing selected")
         return self.answer(NOT_APPLICABLE)
 
     def attach(self, photo: Photo) -> None:
@@ -214,17 +237,22 @@ class Draft:
         open_items = self.unanswered()
         judged = [i for i in self.checklist.items if i.kind.judged]
         if not any(i.id in self.answers for i in judged):
+            n = len(open_items)
             return (
-                f"NOTHING ANSWERED YET — {len(open_items)} check(s) to answer",
-                "the suggestion appears with the first answer",
+                ngettext(
+                    "NOTHING ANSWERED YET — {n} check to answer", "NOTHING ANSWERED YET — {n} checks to answer", n
+                ).format(n=n),
+                _("the suggestion appears with the first answer"),
             )
         s = self.suggestion(for_people=True)
-        why = "; ".join(s.why)
+        why = _("; ").join(s.why)
         if open_items and not s.fails:
-            why = "no check failed so far"
+            why = _("no check failed so far")
         if open_items:
-            return f"SO FAR {s.disposition.value.upper()}   ({len(open_items)} to answer)", why
-        return f"SUGGESTED {s.disposition.value.upper()}   Enter confirms", why
+            return _("SO FAR {disposition}   ({n} to answer)").format(
+                disposition=shown(s.disposition, upper=True), n=len(open_items)
+            ), why
+        return _("SUGGESTED {disposition}   Enter confirms").format(disposition=shown(s.disposition, upper=True)), why
 
     # -- routing --------------------------------------------------------------
 
@@ -277,13 +305,13 @@ class Draft:
         """Every item of ``items`` by number and prompt, prompts shortened (or left out) to fit ``width``."""
         for cut in (None, 24, 16, 10):
             parts = [
-                f"#{self.checklist.items.index(i) + 1} " + (p if cut is None or len(p) <= cut else p[: cut - 1] + "…")
+                f"#{self.checklist.items.index(i) + 1} " + (p if cut is None or cells(p) <= cut else cut_to(p, cut))
                 for i, p in ((i, i.prompt_in(self.language)) for i in items)
             ]
-            text = ", ".join(parts)
-            if len(text) <= width:
+            text = _(", ").join(parts)
+            if cells(text) <= width:
                 return text
-        return ", ".join(f"#{self.checklist.items.index(i) + 1}" for i in items)
+        return _(", ").join(f"#{self.checklist.items.index(i) + 1}" for i in items)
 
     def photos_missing(self) -> list[Item]:
         """Items that need a photo before saving: failed ones requiring it, and photo items."""
@@ -369,14 +397,16 @@ class Draft:
     def how_to_answer(item: Item) -> str:
         """The keys that answer an item."""
         if item.kind == Kind.PASS_FAIL:
-            return "P pass, F fail"
+            return _("P pass, F fail")
         if item.kind == Kind.CHOICE:
-            return f"1-{len(item.choices)} pick an answer (P: the first passing one)"
+            return _("1-{n} pick an answer (P: the first passing one)").format(n=len(item.choices))
         if item.kind == Kind.MEASUREMENT:
-            return f"type the reading and Enter (limits {item.limits()})" + (", or n/a" if item.optional else "")
+            if item.optional:
+                return _("type the reading and Enter (limits {limits}), or n/a").format(limits=item.limits())
+            return _("type the reading and Enter (limits {limits})").format(limits=item.limits())
         if item.kind == Kind.NOTE:
-            return "type a remark and Enter (optional)"
-        return "C add the photo"
+            return _("type a remark and Enter (optional)")
+        return _("C add the photo")
 
     def _next_open(self, after: int | None) -> int | None:
         """The next unanswered item after ``after`` (wrapping), notes and optional photos skipped."""

@@ -11,6 +11,8 @@ same kind (``can_replace``), so a fast source cannot flood the queue.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from gettext import gettext as _
+from gettext import ngettext
 from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
@@ -102,24 +104,28 @@ class SyncStatus(Message, bubble=False):
     def text(self) -> Content:
         """The header's sync part, read from a step away (the server's words as text, never markup)."""
         state = (
-            Content.styled("ONLINE", "bold green") if self.online else Content.styled(" OFFLINE ", "bold reverse red")
+            Content.styled(_("ONLINE"), "bold green")
+            if self.online
+            else Content.styled(f" {_('OFFLINE')} ", "bold reverse red")
         )
         parts = [
-            Content("SYNC ") + state,
-            Content.from_markup("waiting [b]$n[/b]", n=str(self.waiting)),
-            Content(f"last ok {self.last_success or 'never'}"),
+            Content(_("SYNC") + " ") + state,
+            Content.from_markup(_("waiting [b]$n[/b]"), n=str(self.waiting)),
+            Content(_("last ok {time}").format(time=self.last_success or _("never"))),
         ]
         if self.photos_waiting:
-            parts.append(Content.from_markup("photos waiting [b]$n[/b]", n=str(self.photos_waiting)))
+            parts.append(Content.from_markup(_("photos waiting [b]$n[/b]"), n=str(self.photos_waiting)))
         if self.photo_problems:
-            plural = "S" if self.photo_problems > 1 else ""
-            parts.append(Content.styled(f" {self.photo_problems} PHOTO PROBLEM{plural} ", "bold reverse yellow"))
+            n = self.photo_problems
+            problems = ngettext("{n} PHOTO PROBLEM", "{n} PHOTO PROBLEMS", n).format(n=n)
+            parts.append(Content.styled(f" {problems} ", "bold reverse yellow"))
         if self.conflicts:
+            n = self.conflicts
             parts.append(
-                Content.styled(f" {self.conflicts} CONFLICT{'S' if self.conflicts > 1 else ''} ", "bold reverse yellow")
+                Content.styled(f" {ngettext('{n} CONFLICT', '{n} CONFLICTS', n).format(n=n)} ", "bold reverse yellow")
             )
         if self.restored:
-            parts.append(Content.styled(" DATABASE RESTORED: see rma conflicts ", "bold reverse yellow"))
+            parts.append(Content.styled(f" {_('DATABASE RESTORED: see rma conflicts')} ", "bold reverse yellow"))
         # what the server, the network or a file said is text, never markup (Content.styled takes it as text)
         if self.last_error:
             parts.append(Content.styled(self.last_error[:80], "red"))

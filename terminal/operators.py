@@ -10,14 +10,20 @@ on the event loop and tells the app what to show.
 from __future__ import annotations
 
 import asyncio
+from gettext import gettext as _
 from typing import TYPE_CHECKING
 
 from sync.store import Operator, Store
+from terminal.i18n import N_
 from terminal.messages import Recorded
 from terminal.today import with_totals
 
 if TYPE_CHECKING:
     from terminal.app import StationApp
+
+
+# The roles as a person reads them (marked here, translated when shown).
+ROLES_SHOWN = {"clerk": N_("clerk"), "inspector": N_("inspector"), "supervisor": N_("supervisor")}
 
 
 def sign_in_registered(store: Store, operator_id: str, station: str) -> Operator | None:
@@ -35,18 +41,19 @@ def record_sign_out(store: Store, operator: str, station: str) -> None:
 
 def not_registered(operator_id: str, signed_in: str) -> str:
     """The line for a badge nobody registered: nothing happened, who stays, who can register it."""
-    who = f" ({signed_in} stays signed in)" if signed_in else ""
-    return (
-        f"{operator_id[:64]} is not a registered operator: not signed in{who}. "
-        f"A supervisor registers badges: rma operator add {operator_id[:64]}"
-    )
+    who = " " + _("({operator} stays signed in)").format(operator=signed_in) if signed_in else ""
+    return _(
+        "{badge} is not a registered operator: not signed in{who}. A supervisor registers badges: "
+        "rma operator add {badge}"
+    ).format(badge=operator_id[:64], who=who)
 
 
 def welcome(operator: Operator) -> str:
     """The line for a sign-in: who, and in which role."""
-    return f"Signed in: {operator.id}" + (
-        f" ({operator.name}, {operator.role})" if operator.name else f" ({operator.role})"
-    )
+    role = _(ROLES_SHOWN.get(operator.role, operator.role))
+    if operator.name:
+        return _("Signed in: {operator} ({name}, {role})").format(operator=operator.id, name=operator.name, role=role)
+    return _("Signed in: {operator} ({role})").format(operator=operator.id, role=role)
 
 
 class Session:
@@ -68,6 +75,7 @@ class Session:
             app.bell()
             return
         self.operator, self.role = found.id, found.role
+        app.speak(found.language or app.station_language)  # their badge's language, or the station's
         self.signed_in.set()
         app.notify(welcome(found), markup=False)
         app.header.show_operator(found.id)
@@ -80,6 +88,9 @@ class Session:
         operator, station = self.operator, app.settings.station
         self.operator = self.role = ""
         self.signed_in.clear()
+        app.speak(app.station_language)
         app.header.show_operator("")
-        _, totals = await app.db.run(with_totals(lambda store: record_sign_out(store, operator, station), station))
+        _signed_out, totals = await app.db.run(
+            with_totals(lambda store: record_sign_out(store, operator, station), station)
+        )
         app.post_message(Recorded(totals))

@@ -18,6 +18,7 @@ import itertools
 import os
 import tempfile
 from dataclasses import dataclass
+from gettext import gettext as _
 from pathlib import Path
 from typing import Protocol
 
@@ -26,8 +27,9 @@ import numpy as np
 
 # the server's limit: a photo the bench accepts is one sync can deliver
 from sync.protocol import MAX_PHOTO_BYTES
+from terminal.i18n import N_
 
-NO_CAMERA = "no camera at this station"
+NO_CAMERA = N_("no camera at this station")  # recorded in English; shown translated
 JPEG_QUALITY = 90  # defects must stay legible; a 1080p photo is still only ~300-600 kB
 # The first bytes of the image files cameras and phones write.
 _MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"))
@@ -55,7 +57,7 @@ class Photo:
 
     def shown(self) -> str:
         """One short line for the screen."""
-        return f"({self.exception})" if self.exception else f"{Path(self.path).name} #{self.sha256[:8]}"
+        return f"({_(self.exception)})" if self.exception else f"{Path(self.path).name} #{self.sha256[:8]}"
 
 
 class PhotoSource(Protocol):
@@ -82,25 +84,27 @@ def photo_from_file(item_id: str, path: str | Path, folder: str | os.PathLike) -
     """
     path = Path(str(path).strip()).expanduser()
     if not str(path).strip() or str(path) == ".":
-        raise PhotoError("type the photo's file path")
+        raise PhotoError(_("type the photo's file path"))
     folder = Path(folder)
     tmp = None
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise PhotoError(f"{path} is not a file")
+            raise PhotoError(_("{path} is not a file").format(path=path))
         if size == 0:
-            raise PhotoError(f"{path} is empty")
+            raise PhotoError(_("{path} is empty").format(path=path))
         if size > MAX_PHOTO_BYTES:
             raise PhotoError(
-                f"{path} is {size // 1024 // 1024} MB; a photo may have at most {MAX_PHOTO_BYTES // 1024 // 1024} MB"
+                _("{path} is {size} MB; a photo may have at most {most} MB").format(
+                    path=path, size=size // 1024 // 1024, most=MAX_PHOTO_BYTES // 1024 // 1024
+                )
             )
         digest = hashlib.sha256()
         with path.open("rb") as f:
             head = f.read(16)
             kind = _image_kind(head)
             if kind is None:
-                raise PhotoError(f"{path} is not a JPEG, PNG or WebP photo")
+                raise PhotoError(_("{path} is not a JPEG, PNG or WebP photo").format(path=path))
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".photo-", suffix=".part")
             with os.fdopen(fd, "wb") as out:
@@ -115,11 +119,15 @@ def photo_from_file(item_id: str, path: str | Path, folder: str | os.PathLike) -
         os.replace(tmp, kept)
         tmp = None
     except FileNotFoundError:
-        raise PhotoError(f"no file {path}") from None
+        raise PhotoError(_("no file {path}").format(path=path)) from None
     except PermissionError:
-        raise PhotoError(f"{path} cannot be read (permissions)") from None
+        raise PhotoError(_("{path} cannot be read (permissions)").format(path=path)) from None
     except OSError as exc:
-        raise PhotoError(f"cannot keep {path} in {folder}: {exc.strerror}; nothing was recorded") from None
+        raise PhotoError(
+            _("cannot keep {path} in {folder}: {problem}; nothing was recorded").format(
+                path=path, folder=folder, problem=exc.strerror
+            )
+        ) from None
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
@@ -151,7 +159,7 @@ def save_photo(frame: np.ndarray, folder: str | os.PathLike) -> StoredPhoto:
     """Encode ``frame`` (BGR, as from the camera) as JPEG and store it under its SHA-256."""
     ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
-        raise PhotoError("the camera frame could not be encoded as JPEG; nothing was stored")
+        raise PhotoError(_("the camera frame could not be encoded as JPEG; nothing was stored"))
     data = encoded.tobytes()
     digest = hashlib.sha256(data).hexdigest()
     folder = Path(folder)
@@ -169,7 +177,11 @@ def save_photo(frame: np.ndarray, folder: str | os.PathLike) -> StoredPhoto:
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
-        raise PhotoError(f"cannot store the photo in {folder}: {exc.strerror}; nothing was recorded") from exc
+        raise PhotoError(
+            _("cannot store the photo in {folder}: {problem}; nothing was recorded").format(
+                folder=folder, problem=exc.strerror
+            )
+        ) from exc
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)

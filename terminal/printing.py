@@ -26,6 +26,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from gettext import gettext as _
+from gettext import ngettext
 from pathlib import Path
 
 from labels import Label, LabelError, Printer, PrinterError, PrinterStatus, font_note, open_printer, render
@@ -53,10 +55,16 @@ class PrinterState:
     @property
     def text(self) -> str:
         """One short line for the status bar."""
+        waiting = " · " + ngettext("{n} waiting", "{n} waiting", self.waiting).format(n=self.waiting)
         if not self.printer:
-            return f"PRINTER none · {self.waiting} waiting" if self.waiting else ""
-        state = "…" if self.status is None else ("ready" if self.status.ready else f"NOT READY: {self.status}")
-        return f"PRINTER {state}" + (f" · {self.waiting} waiting" if self.waiting else "")
+            return _("PRINTER none") + waiting if self.waiting else ""
+        if self.status is None:
+            state = _("PRINTER …")
+        elif self.status.ready:
+            state = _("PRINTER ready")
+        else:
+            state = _("PRINTER NOT READY: {problem}").format(problem=self.status)
+        return state + (waiting if self.waiting else "")
 
 
 def queue_path_for(db_path: str | Path) -> Path:
@@ -101,11 +109,13 @@ class PrintQueue:
                 try:
                     self._store = PrintJobStore(self.path, check_same_thread=False)
                 except StoreError as exc:
-                    raise PrintQueueError(f"cannot open the print queue {self.path}: {exc}") from exc
+                    raise PrintQueueError(
+                        _("cannot open the print queue {path}: {problem}").format(path=self.path, problem=exc)
+                    ) from exc
             try:
                 yield self._store
             except StoreError as exc:
-                raise PrintQueueError(f"print queue {self.path}: {exc}") from exc
+                raise PrintQueueError(_("print queue {path}: {problem}").format(path=self.path, problem=exc)) from exc
 
     def submit(self, labels: Label | Sequence[Label], *, what: str = "", fmt: str | None = None) -> int:
         """Render labels for the printer and keep them as one waiting job; returns its id.
@@ -124,7 +134,7 @@ class PrintQueue:
         # ZPL and PDF: one document for all; PNG and SVG: one each
         documents = render(labels, fmt, dpi, zpl_cjk_font=self.zpl_cjk_font)
         if len(documents) > 1:
-            raise LabelError(f"one {fmt} job holds one label; submit them one by one")
+            raise LabelError(_("one {format} job holds one label; submit them one by one").format(format=fmt))
         return self.submit_document(
             documents[0], fmt=fmt, what=what or ", ".join(f"{label.kind} {label.name}" for label in labels)
         )
@@ -142,7 +152,7 @@ class PrintQueue:
         with self._jobs() as jobs:
             new_id = jobs.reprint(job_id)
         if new_id is None:
-            raise PrintQueueError(f"there is no print job {job_id}")
+            raise PrintQueueError(_("there is no print job {job}").format(job=job_id))
         self._changed()
         self._wake.set()
         return new_id
@@ -157,7 +167,7 @@ class PrintQueue:
         with self._jobs() as jobs:
             data = jobs.data(job_id)
         if data is None:
-            raise PrintQueueError(f"there is no print job {job_id}")
+            raise PrintQueueError(_("there is no print job {job}").format(job=job_id))
         return data
 
     def waiting(self) -> int:
@@ -182,7 +192,7 @@ class PrintQueue:
         if job is None:
             return None
         if self.printer is None:
-            self._record_failure(job.id, "no printer configured (set printer in station.toml)")
+            self._record_failure(job.id, _("no printer configured (set printer in station.toml)"))
             return False
         try:
             self.printer.print(job.data, job.format)  # the socket/subprocess, outside the lock
@@ -221,7 +231,7 @@ class PrintQueue:
             try:
                 outcome = self.print_next()
             except (PrintQueueError, sqlite3.Error) as exc:
-                self.status = PrinterStatus(False, f"print queue: {exc}")
+                self.status = PrinterStatus(False, _("print queue: {problem}").format(problem=exc))
                 self._changed()
                 outcome = False
             if outcome:
@@ -313,7 +323,7 @@ def start_print_queue(app) -> PrintQueue | None:
     try:
         printer = open_printer(app.settings.printer)
     except PrinterError as exc:
-        app.notify(f"{exc}; labels will not print", severity="error", markup=False)
+        app.notify(_("{problem}; labels will not print").format(problem=exc), severity="error", markup=False)
         return None
 
     def on_change(state: PrinterState) -> None:

@@ -9,20 +9,24 @@ import biip
 
 from sync.carriers import waybill
 from sync.store import Outcome, Receipt, Store, StoreError
+from terminal.i18n import N_
 from terminal.scanning import Kind, Scan
 
 # Digit-only scans of these lengths are product codes (EAN-8, UPC-A, EAN-13, GTIN-14) when their check digit is right.
 GTIN_LENGTHS = (8, 12, 13, 14)
 
+# What the clerk does next, by outcome (N_: translated where it is shown).
 NEXT_STEP = {
-    Outcome.RECEIVED: "Put the parcel on the QC shelf.",
-    Outcome.ALREADY_RECEIVED: "Nothing counted twice. Check for a duplicate label.",
-    Outcome.NOT_EXPECTED: "Recorded as unexpected. Put the parcel on the exceptions shelf.",
-    Outcome.CANCELLED: "Not received: the RMA was cancelled. Put the parcel on the exceptions shelf "
-    "and tell the supervisor.",
-    Outcome.EXPIRED: "Not received: the RMA has expired. Put the parcel on the exceptions shelf "
-    "and tell the supervisor.",
-    Outcome.NOT_AN_RMA: "That is a product barcode. Scan the RMA or carrier label on the parcel.",
+    Outcome.RECEIVED: N_("Put the parcel on the QC shelf."),
+    Outcome.ALREADY_RECEIVED: N_("Nothing counted twice. Check for a duplicate label."),
+    Outcome.NOT_EXPECTED: N_("Recorded as unexpected. Put the parcel on the exceptions shelf."),
+    Outcome.CANCELLED: N_(
+        "Not received: the RMA was cancelled. Put the parcel on the exceptions shelf and tell the supervisor."
+    ),
+    Outcome.EXPIRED: N_(
+        "Not received: the RMA has expired. Put the parcel on the exceptions shelf and tell the supervisor."
+    ),
+    Outcome.NOT_AN_RMA: N_("That is a product barcode. Scan the RMA or carrier label on the parcel."),
 }
 
 
@@ -35,14 +39,18 @@ def describe(receipt: Receipt) -> str:
     """One line about a receipt: which RMA, whose, and what it means."""
     rma = receipt.rma
     if rma is None:
-        return f"{receipt.scanned[:60]} — {NEXT_STEP[receipt.outcome]}"
-    head = f"{rma.code} {rma.customer_name} order {rma.order_ref or '-'}"
+        return f"{receipt.scanned[:60]} — {_(NEXT_STEP[receipt.outcome])}"
+    head = _("{code} {customer} order {order}").format(
+        code=rma.code, customer=rma.customer_name, order=rma.order_ref or "-"
+    )
     if receipt.outcome == Outcome.RECEIVED:
         items = ", ".join(f"{ln.qty}× {ln.description or ln.sku}" for ln in rma.lines)
-        return f"{head} — {items} — reason: {rma.reason or '-'}"
+        return f"{head} — {items} — " + _("reason: {reason}").format(reason=rma.reason or "-")
     if receipt.outcome == Outcome.ALREADY_RECEIVED:
-        return f"{head} — received {when(rma.received_at)} at {rma.received_station} by {rma.received_operator}"
-    return f"{head} — {NEXT_STEP[receipt.outcome]}"
+        return f"{head} — " + _("received {when} at {station} by {operator}").format(
+            when=when(rma.received_at), station=rma.received_station, operator=rma.received_operator
+        )
+    return f"{head} — {_(NEXT_STEP[receipt.outcome])}"
 
 
 class NotRead(Exception):
@@ -61,7 +69,7 @@ def check_digit_problem(text: str) -> str:
         ok = biip.parse(text).gtin is not None
     except Exception:  # noqa: BLE001 — biip's ParseError: not a product code at all
         ok = False
-    return "" if ok else f"{text}: check digit wrong — scan again. Nothing recorded."
+    return "" if ok else _("{code}: check digit wrong — scan again. Nothing recorded.").format(code=text)
 
 
 def product_code(text: str, item_barcode: bool) -> bool:
@@ -92,10 +100,16 @@ def receive_at_bench(
     return receipt, (store.sync_conflicts(receipt.rma.code) if receipt.rma else [])
 
 
+# The kinds of conflict the server reports, as the clerk reads them (marked here, translated when shown).
+CONFLICT_KINDS = (N_("received twice"), N_("inspected twice"), N_("cancelled while offline"), N_("foreign correction"))
+
+
 def describe_conflicts(conflicts: list[dict]) -> str:
     """One line per conflict the server reported, for the clerk to pass on."""
     return "\n".join(
-        f"CONFLICT: {c['kind'].replace('_', ' ')} at {', '.join(c['stations'])} — tell the supervisor (rma conflicts)"
+        _("CONFLICT: {kind} at {stations} — tell the supervisor (rma conflicts)").format(
+            kind=_(c["kind"].replace("_", " ")), stations=", ".join(c["stations"])
+        )
         for c in conflicts
     )
 
@@ -110,17 +124,19 @@ def receive_typed(store: Store, scan: Scan, station: str, operator: str) -> tupl
     :class:`StoreError` when the database cannot record the receipt.
     """
     if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
-        return False, f"NOT READ {scan.problem}"
+        return False, _("NOT READ") + " " + scan.problem
     if scan.kind == Kind.LPN:  # a unit's plate is not a parcel; a plate-shaped code on no unit may be one
         unit = store.unit_by_lpn(scan.value)
         if unit is not None:
             return False, _("{word} {plate} is the license plate of a unit of {rma}, inspected already").format(
-                word=Outcome.NOT_AN_RMA.value, plate=scan.shown, rma=unit.rma_code
+                word=_(Outcome.NOT_AN_RMA.value), plate=scan.shown, rma=unit.rma_code
             )
     elif scan.kind != Kind.PARCEL and scan.kind != Kind.ITEM:
-        return False, f"{Outcome.NOT_AN_RMA.value} {scan.shown} is a {scan.kind.value} barcode"
+        return False, _(Outcome.NOT_AN_RMA.value) + " " + _("{code} is a {kind} barcode").format(
+            code=scan.shown, kind=scan.kind.value
+        )
     receipt = store.receive(scan.text, station, operator, item_barcode=product_code(scan.text, scan.kind == Kind.ITEM))
-    return receipt.outcome == Outcome.RECEIVED, f"{receipt.outcome.value} {describe(receipt)}"
+    return receipt.outcome == Outcome.RECEIVED, _(receipt.outcome.value) + " " + describe(receipt)
 
 
 def checkpoint(store: Store, *, truncate: bool) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from gettext import gettext as _
 
 from sync.client import NotAuthorized, Retryable, SyncClient, SyncError
 from sync.store import Store, StoreError
@@ -95,7 +96,7 @@ class SyncWorker:
                 report = client.sync(store)
                 online, failures = True, 0
                 if report.photo_error:  # the events went through; only the photos wait
-                    error = f"photos not sent: {report.photo_error}"
+                    error = _("photos not sent: {problem}").format(problem=report.photo_error)
                 self.last_success = datetime.now().strftime("%H:%M:%S")
             except NotAuthorized as exc:
                 error, failures = str(exc), failures + 1
@@ -104,7 +105,7 @@ class SyncWorker:
             except (SyncError, StoreError) as exc:
                 error, failures = str(exc), failures + 1
             except Exception as exc:  # noqa: BLE001 - never let the worker die silently: show it, keep going
-                error, failures = f"sync failed: {exc!r}", failures + 1
+                error, failures = _("sync failed: {problem}").format(problem=repr(exc)), failures + 1
             if not self._stop.is_set():
                 self.report(self._status(store, online, error))
             self._wake.wait(min(self.max_interval, self.interval * 2 ** min(failures, 6)))

@@ -8,6 +8,8 @@ a failure into :func:`failure_line`, shown once with ``markup=False``.
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 from textual.worker import Worker, WorkerState
 
 from sync.store import StoreError
@@ -18,10 +20,9 @@ def failure_line(worker: Worker) -> str:
     error = worker.error
     if isinstance(error, StoreError):
         return str(error)  # the store's errors already say what happened and what to do
-    what = (worker.name or "a background task").removeprefix("action_").replace("_", " ")
-    return (
-        f"{what} failed ({type(error).__name__}: {error}); the station keeps running — tell the supervisor "
-        "if it repeats"
+    what = (worker.name or _("a background task")).removeprefix("action_").replace("_", " ")
+    return _("{task} failed ({error}); the station keeps running — tell the supervisor if it repeats").format(
+        task=what, error=f"{type(error).__name__}: {error}"
     )
 
 

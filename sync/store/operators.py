@@ -9,14 +9,19 @@ from sync.store.base import StoreBase
 from sync.store.errors import StoreError
 from sync.store.records import MAX_OPERATOR_ID, ROLES, Operator
 
+_COLUMNS = "id, name, role, language"  # an Operator's fields, in order
+
 
 class Operators(StoreBase):
     """Registering operators and checking a supervisor's approval."""
 
-    def add_operator(self, operator_id: str, name: str = "", role: str | None = None) -> Operator:
-        """Register an operator (only registered ones sign in), or change a registered one's name or role.
+    def add_operator(
+        self, operator_id: str, name: str = "", role: str | None = None, language: str | None = None
+    ) -> Operator:
+        """Register an operator (only registered ones sign in), or change a registered one's name, role or language.
 
         ``role`` is clerk, inspector or supervisor; None keeps the current one (clerk for a new operator).
+        ``language`` is the one the station speaks for them ("zh-CN"; "" the station's); None keeps it.
         """
         operator_id = (operator_id or "").strip()
         if (
@@ -34,22 +39,31 @@ class Operators(StoreBase):
             raise StoreError(_("role {role!r} is not one of {roles}").format(role=role, roles=", ".join(ROLES)))
         with self.write() as conn:
             conn.execute(
-                "INSERT INTO operators (id, name, created_at, role) VALUES (?, ?, ?, ?) "
+                "INSERT INTO operators (id, name, created_at, role, language) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET name = CASE WHEN excluded.name = '' THEN name "
-                "ELSE excluded.name END, role = CASE WHEN ? THEN excluded.role ELSE role END",
-                (operator_id, name or "", utc_now(), role or "clerk", role is not None),
+                "ELSE excluded.name END, role = CASE WHEN ? THEN excluded.role ELSE role END, "
+                "language = CASE WHEN ? THEN excluded.language ELSE language END",
+                (
+                    operator_id,
+                    name or "",
+                    utc_now(),
+                    role or "clerk",
+                    language or "",
+                    role is not None,
+                    language is not None,
+                ),
             )
-            row = conn.execute("SELECT id, name, role FROM operators WHERE id = ?", (operator_id,)).fetchone()
+            row = conn.execute(f"SELECT {_COLUMNS} FROM operators WHERE id = ?", (operator_id,)).fetchone()
         return Operator(*row)
 
     def operator(self, operator_id: str) -> Operator | None:
         """The registered operator with this id, or None for an unknown badge."""
-        row = self.conn.execute("SELECT id, name, role FROM operators WHERE id = ?", (operator_id,)).fetchone()
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM operators WHERE id = ?", (operator_id,)).fetchone()
         return Operator(*row) if row else None
 
     def operators(self) -> list[Operator]:
         """Every registered operator, by id."""
-        return [Operator(*r) for r in self.conn.execute("SELECT id, name, role FROM operators ORDER BY id")]
+        return [Operator(*r) for r in self.conn.execute(f"SELECT {_COLUMNS} FROM operators ORDER BY id")]
 
     def operator_name(self, operator_id: str) -> str | None:
         """The registered name of an operator, or None for an unknown badge."""

@@ -70,11 +70,15 @@ class Rma:
 
 @dataclass(frozen=True)
 class Operator:
-    """A registered operator: the id on their badge (``OP:<id>``), their name, their role."""
+    """A registered operator: the id on their badge (``OP:<id>``), their name, their role, their language.
+
+    ``language`` is the one the station speaks while they are signed in ("zh-CN"); "" is the station's own.
+    """
 
     id: str
     name: str
     role: str
+    language: str = ""
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,11 @@ def _m008_reason_code(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE rmas ADD COLUMN reason_code TEXT NOT NULL DEFAULT ''")
 
 
+def _m009_operator_language(db: sqlite_utils.Database) -> None:
+    # an operator may read another language than the station's ("zh-CN"); "" is the station's
+    db.execute("ALTER TABLE operators ADD COLUMN language TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_inspections", _m002_inspections),
@@ -227,6 +232,7 @@ MIGRATIONS: list[Migration] = [
     ("006_operator_roles", _m006_operator_roles),
     ("007_channels_lpn", _m007_channels_lpn),
     ("008_reason_code", _m008_reason_code),
+    ("009_operator_language", _m009_operator_language),
 ]
 
 

@@ -9,6 +9,7 @@ from gettext import ngettext
 import click
 
 from sync.store import ROLES, StoreError
+from terminal import i18n
 from terminal.cli.common import db_option, encoding_option, fail, open_store, settings_from
 from terminal.i18n import N_, number
 
@@ -27,14 +28,27 @@ def operator() -> None:
     default=None,
     help=N_("clerk, inspector or supervisor (default: kept, or clerk for a new operator)."),
 )
+@click.option(
+    "--operator-language",  # not --language: that one is rma's own (the language of this command)
+    "language",
+    default=None,
+    metavar="en|zh-CN",
+    help="The language the station speaks while they are signed in (default: kept, or the station's).",
+)
 @db_option
 @click.pass_context
-def add(ctx: click.Context, operator_id: str, name: str, role: str | None, db: str | None) -> None:
-    """Register OPERATOR_ID (the badge's OP:<id>), or change a registered operator's name or role."""
+def add(
+    ctx: click.Context, operator_id: str, name: str, role: str | None, language: str | None, db: str | None
+) -> None:
+    """Register OPERATOR_ID (the badge's OP:<id>), or change a registered operator's name, role or language."""
+    try:
+        language = i18n.normalise(language) if language else language
+    except i18n.UnknownLanguage as exc:
+        fail(str(exc))
     with open_store(settings_from(ctx, db=db)) as store:
         try:
             known = store.operator(operator_id.strip()) is not None
-            added = store.add_operator(operator_id, name, role)
+            added = store.add_operator(operator_id, name, role, language)
         except StoreError as exc:
             fail(str(exc))
     done = (
@@ -82,9 +96,10 @@ def import_operators(ctx: click.Context, file: str, db: str | None, encoding: st
                 problems += 1
                 continue
             try:
-                store.add_operator(row.id, row.name, row.role)
+                language = i18n.normalise(row.language) if row.language else None
+                store.add_operator(row.id, row.name, row.role, language)
                 registered += 1
-            except StoreError as exc:
+            except (StoreError, i18n.UnknownLanguage) as exc:
                 click.echo(f"{file}:{row.line}: {exc}", err=True)
                 problems += 1
     click.echo(

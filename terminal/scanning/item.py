@@ -8,6 +8,7 @@ are all parsed with ``biip``, a maintained GS1 parser — check digits included.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from gettext import gettext as _
 
 import biip
 from biip.gs1_messages import GS1Message
@@ -57,21 +58,23 @@ def read_item(scan: Scan) -> tuple[ItemCode | None, str]:
         elif text.isdigit() and len(text) in GTIN_LENGTHS:
             result = biip.parse(text)
             if result.gtin is None:
-                return None, f"{text}: {result.gtin_error or 'not a GTIN'} — check digit wrong: scan again"
+                return None, _("{code}: {problem} — check digit wrong: scan again").format(
+                    code=text, problem=result.gtin_error or _("not a GTIN")
+                )
             return ItemCode(text, result.gtin.value.zfill(14)), ""
         else:
             result = biip.parse(scan.symbology + text)
             message = result.gs1_message
             if message is None:
-                return None, f"{scan.shown} is not a product barcode (no GS1 data)"
+                return None, _("{code} is not a product barcode (no GS1 data)").format(code=scan.shown)
     except Exception as exc:  # noqa: BLE001 - biip's ParseError (and its relatives): malformed element string
-        return None, f"{scan.shown} is not a readable GS1 code: {exc}"
+        return None, _("{code} is not a readable GS1 code: {problem}").format(code=scan.shown, problem=exc)
     fields = {e.ai.ai: e for e in message.element_strings}
     gtin = fields.get("01")
     if gtin is None:
-        return None, f"{scan.shown} carries no GTIN (AI 01); scan the item's own barcode"
+        return None, _("{code} carries no GTIN (AI 01); scan the item's own barcode").format(code=scan.shown)
     if gtin.gtin is None:
-        return None, f"{gtin.gtin_error or 'GTIN not readable'} — scan again"
+        return None, _("{problem} — scan again").format(problem=gtin.gtin_error or _("GTIN not readable"))
     expiry = fields.get("17")
     return ItemCode(
         text,

@@ -11,6 +11,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from enum import Enum
+from gettext import gettext as _
 
 import biip
 
@@ -90,7 +91,7 @@ def read_scan(raw: str, source: str = "keyboard") -> Scan:
             Kind.GARBAGE,
             "",
             source,
-            problem=f"scan of {len(raw)} characters is not a label; nothing recorded — scan again",
+            problem=_("scan of {n} characters is not a label; nothing recorded — scan again").format(n=len(raw)),
         )
     text = clean_text(raw, keep=GS).strip()
     text = text.strip(GS)
@@ -100,9 +101,9 @@ def read_scan(raw: str, source: str = "keyboard") -> Scan:
         symbology, text = match.group(0), text[match.end() :].strip()
     if not text:
         problem = (
-            "empty scan; nothing recorded"
+            _("empty scan; nothing recorded")
             if not raw.strip()
-            else "scan held no readable characters; nothing recorded — scan again"
+            else _("scan held no readable characters; nothing recorded — scan again")
         )
         return Scan("", Kind.EMPTY, "", source, symbology, problem)
     if len(text) > MAX_SCAN_LENGTH:
@@ -112,7 +113,7 @@ def read_scan(raw: str, source: str = "keyboard") -> Scan:
             "",
             source,
             symbology,
-            problem=f"scan of {len(text)} characters is not a label; nothing recorded — scan again",
+            problem=_("scan of {n} characters is not a label; nothing recorded — scan again").format(n=len(text)),
         )
     upper = text.upper()
     if upper.startswith(BADGE_PREFIX) and len(text) > len(BADGE_PREFIX):

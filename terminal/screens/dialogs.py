@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,14 +12,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from sync.store import StoreError
+from terminal.i18n import N_
 from terminal.scanning import Kind, read_scan
 from terminal.workers import PassesWorkerFailures
+
+# A role as a sentence names it ("is an inspector"); marked here, translated when shown.
+ROLE_WITH_ARTICLE = {"clerk": N_("a clerk"), "inspector": N_("an inspector"), "supervisor": N_("a supervisor")}
 
 
 class Confirm(ModalScreen[bool]):
     """Ask a yes/no question; Y or Enter confirms, N or Escape cancels."""
 
-    BINDINGS = [Binding("y,enter", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+    BINDINGS = [Binding("y,enter", "answer(True)", N_("Yes")), Binding("n,escape", "answer(False)", N_("No"))]
 
     def __init__(self, question: str) -> None:
         super().__init__()
@@ -26,7 +32,7 @@ class Confirm(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.question, classes="question", markup=False)  # names customers and codes: text
-            yield Label("[b]Y[/b] / Enter = yes     [b]N[/b] / Esc = no")
+            yield Label(_("[b]Y[/b] / Enter = yes     [b]N[/b] / Esc = no"))
 
     def action_answer(self, yes: bool) -> None:
         """Close with the answer."""
@@ -42,12 +48,12 @@ class OperatorField(Input):
 class SignIn(ModalScreen[str | None]):
     """Type an operator id (or scan a badge) to sign in; Escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Scan your badge, or type your operator id and press Enter", classes="question")
-            yield OperatorField(placeholder="operator id", id="operator-id", max_length=64)
+            yield Label(_("Scan your badge, or type your operator id and press Enter"), classes="question")
+            yield OperatorField(placeholder=_("operator id"), id="operator-id", max_length=64)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
@@ -66,7 +72,7 @@ class SupervisorApproval(PassesWorkerFailures, ModalScreen[str | None]):
     dialog waits for the right badge.  Dismissed with the supervisor's id.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, what: str) -> None:
         super().__init__()
@@ -75,11 +81,11 @@ class SupervisorApproval(PassesWorkerFailures, ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                f"{self.what}\nA supervisor must approve: scan a supervisor's badge (Esc cancels).",
+                self.what + "\n" + _("A supervisor must approve: scan a supervisor's badge (Esc cancels)."),
                 classes="question",
                 markup=False,
             )
-            yield OperatorField(placeholder="supervisor's badge or id", id="supervisor-id", max_length=64)
+            yield OperatorField(placeholder=_("supervisor's badge or id"), id="supervisor-id", max_length=64)
             yield Label("", id="problem", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -98,10 +104,15 @@ class SupervisorApproval(PassesWorkerFailures, ModalScreen[str | None]):
             self.query_one("#problem", Label).update(str(exc))
             return
         if found is None:
-            problem = f"{operator_id} is not a registered operator; scan a supervisor's badge."
+            problem = _("{operator} is not a registered operator; scan a supervisor's badge.").format(
+                operator=operator_id
+            )
         elif found.role != "supervisor":
-            article = "an" if found.role[0] in "aeiou" else "a"
-            problem = f"{found.id} ({found.name or 'no name'}) is {article} {found.role}, not a supervisor."
+            problem = _("{operator} ({name}) is {role_with_article}, not a supervisor.").format(
+                operator=found.id,
+                name=found.name or _("no name"),
+                role_with_article=_(ROLE_WITH_ARTICLE.get(found.role, found.role)),
+            )
         else:
             self.dismiss(found.id)
             return

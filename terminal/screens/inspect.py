@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from gettext import gettext as _
+from gettext import ngettext, pgettext
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from labels import LabelError, disposition_label
 from qc_checklists import (
@@ -36,7 +37,9 @@ from qc_checklists import (
 from sync.store import Line, Outcome, Rma, StoreError
 from terminal import i18n
 from terminal.approvals import override_needs_supervisor
-from terminal.inspection import NEXT_STEP, Draft, describe_unit
+from terminal.i18n import N_
+from terminal.i18n.cells import width as cells
+from terminal.inspection import NEXT_STEP, Draft, describe_unit, shown
 from terminal.messages import Recorded, Scanned
 from terminal.photos import PhotoError, photo_folder
 from terminal.printing import print_label
@@ -54,6 +57,7 @@ from terminal.screens.inspect_dialogs import (
 )
 from terminal.today import with_totals
 from terminal.widgets.checklist_form import ChecklistForm
+from terminal.widgets.footer import Footer
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.scan_field import ScanField
 from terminal.widgets.status_bar import StatusBar
@@ -61,28 +65,28 @@ from terminal.workers import PassesWorkerFailures
 
 # banner word -> colour class of OutcomeBanner (see station.tcss)
 WORDS = {
-    "SCAN RMA": "idle",
-    "SCAN ITEM": "idle",
-    "INSPECT": "info",
-    "RESELLABLE": "good",
-    "DISCOUNTED": "warn",
-    "SCRAPPED": "bad",
-    "ITEM MISMATCH": "bad",
-    "NOT FOUND": "bad",
-    "NOT RECEIVED": "warn",
-    "ALREADY INSPECTED": "warn",
-    "RMA INSPECTED": "good",
-    "CHECKLIST INVALID": "bad",
-    "ROUTING INVALID": "bad",
-    "UNIT": "info",
-    "NOT READ": "bad",
-    "ERROR": "bad",
-    "SIGN IN": "idle",
-    "CANCELLED": "bad",
-    "EXPIRED": "bad",
-    "NOT SAVED": "warn",
-    "ABANDONED": "warn",
-    "PHOTO NEEDED": "warn",
+    N_("SCAN RMA"): "idle",
+    N_("SCAN ITEM"): "idle",
+    N_("INSPECT"): "info",
+    N_("RESELLABLE"): "good",
+    N_("DISCOUNTED"): "warn",
+    N_("SCRAPPED"): "bad",
+    N_("ITEM MISMATCH"): "bad",
+    N_("NOT FOUND"): "bad",
+    N_("NOT RECEIVED"): "warn",
+    N_("ALREADY INSPECTED"): "warn",
+    N_("RMA INSPECTED"): "good",
+    N_("CHECKLIST INVALID"): "bad",
+    N_("ROUTING INVALID"): "bad",
+    N_("UNIT"): "info",
+    N_("NOT READ"): "bad",
+    N_("ERROR"): "bad",
+    N_("SIGN IN"): "idle",
+    N_("CANCELLED"): "bad",
+    N_("EXPIRED"): "bad",
+    N_("NOT SAVED"): "warn",
+    N_("ABANDONED"): "warn",
+    N_("PHOTO NEEDED"): "warn",
 }
 # command barcodes -> the bench step of the key they stand for (run in its turn, as the key's is)
 COMMAND_STEPS = {
@@ -96,7 +100,10 @@ COMMAND_STEPS = {
     "SCRAPPED": ("final", "scrapped"),
     "PHOTO": ("photo",),
 }
-ANSWER_FIRST = "Scan an item's barcode first: its checklist appears, then answer."
+ANSWER_FIRST = N_("Scan an item's barcode first: its checklist appears, then answer.")
+# An RMA's stage and an inspected unit's state, as shown (marked here, translated when shown).
+STAGES = {"expected": N_("expected"), "received": N_("received"), "inspected": N_("inspected")}
+STATUSES = {"authorized": N_("authorized"), "cancelled": N_("cancelled"), "expired": N_("expired")}
 
 
 class ReadingField(Input):
@@ -132,19 +139,19 @@ class InspectScreen(PassesWorkerFailures, Screen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     BINDINGS = [
-        Binding("p", "pass", "Pass"),
-        Binding("f", "fail", "Fail"),
-        Binding("n", "not_applicable", "n/a", show=False),
-        Binding("c", "photo", "Photo"),
-        Binding("enter", "confirm", "Confirm"),
-        Binding("r", "final('resellable')", "Resellable", show=False),
-        Binding("d", "final('discounted')", "Discounted", show=False),
-        Binding("s", "final('scrapped')", "Scrapped", show=False),
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("o", "channel", "Other channel", show=False),
-        Binding("escape", "abandon", "Abandon item"),
-        Binding("f4", "pick", "Pick RMA / item"),
+        Binding("p", "pass", N_("Pass")),
+        Binding("f", "fail", N_("Fail")),
+        Binding("n", "not_applicable", N_("n/a"), show=False),
+        Binding("c", "photo", N_("Photo")),
+        Binding("enter", "confirm", N_("Confirm")),
+        Binding("r", "final('resellable')", N_("Resellable"), show=False),
+        Binding("d", "final('discounted')", N_("Discounted"), show=False),
+        Binding("s", "final('scrapped')", N_("Scrapped"), show=False),
+        Binding("up", "move(-1)", N_("Up"), show=False),
+        Binding("down", "move(1)", N_("Down"), show=False),
+        Binding("o", "channel", N_("Other channel"), show=False),
+        Binding("escape", "abandon", N_("Abandon item")),
+        Binding("f4", "pick", N_("Pick RMA / item")),
     ] + [Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)]
 
     @property
@@ -186,7 +193,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.show("SCAN RMA", "Loading checklists…")
+        self.show("SCAN RMA", _("Loading checklists…"))
         self.query_one(ScanField).focus()
         self.inspect_inputs()
 
@@ -196,6 +203,12 @@ class InspectScreen(PassesWorkerFailures, Screen):
 
     def _behind_dialog(self) -> bool:
         return self.app.screen is not self and self in self.app.screen_stack
+
+    def language_changed(self) -> None:
+        """The station speaks another language now: the idle banner, the keys and the checklist in it."""
+        if self._shown[0] == "SCAN RMA" and self.rma is None and self.library is not None:
+            self.show("SCAN RMA", _("Scan the RMA label of a received parcel, or F4 to pick one."))
+        self._redraw()
 
     def on_resize(self) -> None:
         if self._shown[0]:
@@ -215,7 +228,9 @@ class InspectScreen(PassesWorkerFailures, Screen):
         if self._behind_dialog() and self.inbox.empty() and self.handled == self.queued:
             # no dialog of this screen's own is waiting for it: it waits until the one on top closes
             self.app.notify(
-                f"Scan held: {scan.shown} is handled when this dialog closes.", title="Inspection", markup=False
+                _("Scan held: {scan} is handled when this dialog closes.").format(scan=scan.shown),
+                title=_("Inspection"),
+                markup=False,
             )
         self._queue("scan", scan)
 
@@ -244,7 +259,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 await self._resumed.wait()
             self.say("")
             if not self.app.operator:
-                self.show("SIGN IN", "Scan your badge or press F2 first; your input waits.")
+                self.show("SIGN IN", _("Scan your badge or press F2 first; your input waits."))
                 await self.app.signed_in.wait()
             try:
                 if kind == "scan":
@@ -260,8 +275,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 self.log.error(f"inspect: {kind} {value!r} failed", exc)
                 self.show(
                     "ERROR",
-                    f"That input could not be handled ({type(exc).__name__}: {exc}). "
-                    "Nothing was saved for it; tell the supervisor if it repeats.",
+                    _(
+                        "That input could not be handled ({error}). Nothing was saved for it; "
+                        "tell the supervisor if it repeats."
+                    ).format(error=f"{type(exc).__name__}: {exc}"),
                 )
                 self.app.ring(problem=True)
             self.handled += 1
@@ -288,20 +305,25 @@ class InspectScreen(PassesWorkerFailures, Screen):
             self.app.ring(problem=True)
         elif self.library.invalid:
             lines = "\n".join(
-                f"{cat}: {problems[0]}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else "")
+                f"{cat}: {problems[0]}"
+                + (" " + _("(+{n} more)").format(n=len(problems) - 1) if len(problems) > 1 else "")
                 for cat, problems in sorted(self.library.invalid.items())
             )
             self.show(
                 "CHECKLIST INVALID",
-                f"Items of these categories will not be inspected until the file is "
-                f"fixed (rma checklist validate):\n{lines}",
+                _("Items of these categories will not be inspected until the file is fixed (rma checklist validate):")
+                + "\n"
+                + lines,
             )
             self.app.ring(problem=True)
         else:
             self.show(
                 "SCAN RMA",
-                f"Scan the RMA label of a received parcel, or F4 to pick one. "
-                f"{len(self.library.checklists)} checklists loaded.",
+                _("Scan the RMA label of a received parcel, or F4 to pick one.")
+                + " "
+                + ngettext("{n} checklist loaded.", "{n} checklists loaded.", len(self.library.checklists)).format(
+                    n=len(self.library.checklists)
+                ),
             )
 
     # -- scans ------------------------------------------------------------------
@@ -315,7 +337,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
             if scan.value in COMMAND_STEPS:
                 await self._step(*COMMAND_STEPS[scan.value])()
             else:
-                self.say(f"command {scan.value} does nothing at inspection")
+                self.say(_("command {command} does nothing at inspection").format(command=scan.value))
             return
         if self.draft is not None:
             item = self.draft.current
@@ -323,7 +345,11 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 # a scale or meter acting as a keyboard types its reading as a burst
                 self._take_text(scan.text)
                 return
-            self.say(f"Finish this item first (Enter confirms, Esc abandons); scan {scan.shown} again after.")
+            self.say(
+                _("Finish this item first (Enter confirms, Esc abandons); scan {scan} again after.").format(
+                    scan=scan.shown
+                )
+            )
             self.app.ring(problem=True)
             return
         if scan.kind == ScanKind.LPN and await self._show_unit(scan.value):
@@ -340,7 +366,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 return
             code, problem = read_item(scan)
             if code is None:
-                self.show("NOT READ", f"{problem}\nNothing recorded.")
+                self.show("NOT READ", f"{problem}\n" + _("Nothing recorded."))
                 self.app.ring(problem=True)
                 return
             await self._item_scanned(code)
@@ -351,7 +377,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
         station, operator = self.app.settings.station, self.app.operator
         found = await self.app.db.run(lambda store: store.find_rma(text))
         if found is None:
-            self.show("NOT FOUND", f"No RMA matches {text[:60]}. Nothing recorded. Scan the RMA label on the parcel.")
+            self.show(
+                "NOT FOUND",
+                _("No RMA matches {code}. Nothing recorded. Scan the RMA label on the parcel.").format(code=text[:60]),
+            )
             self.app.ring(problem=True)
             return
         rma = found[0]
@@ -359,34 +388,47 @@ class InspectScreen(PassesWorkerFailures, Screen):
             if rma.status != "authorized":
                 self.show(
                     rma.status.upper(),
-                    f"{rma.code} is {rma.status}; it cannot be received or inspected. "
-                    "Put the parcel on the exceptions shelf and tell the supervisor.",
+                    _(
+                        "{code} is {status}; it cannot be received or inspected. "
+                        "Put the parcel on the exceptions shelf and tell the supervisor."
+                    ).format(code=rma.code, status=_(STATUSES.get(rma.status, rma.status))),
                 )
                 self.app.ring(problem=True)
                 return
-            self.show("NOT RECEIVED", f"{rma.code} ({rma.customer_name}) has not been received yet.")
-            if not await self.app.push_screen_wait(Confirm(f"{rma.code} is not received yet. Receive it now?")):
-                self.show("NOT RECEIVED", f"{rma.code} not received; nothing recorded. Receive it first (F6).")
+            self.show(
+                "NOT RECEIVED",
+                _("{code} ({customer}) has not been received yet.").format(code=rma.code, customer=rma.customer_name),
+            )
+            if not await self.app.push_screen_wait(
+                Confirm(_("{code} is not received yet. Receive it now?").format(code=rma.code))
+            ):
+                self.show(
+                    "NOT RECEIVED",
+                    _("{code} not received; nothing recorded. Receive it first (F6).").format(code=rma.code),
+                )
                 return
             receipt, totals = await self.app.db.run(
                 with_totals(lambda store: store.receive(rma.code, station, operator), station)
             )
             self.app.post_message(Recorded(totals))
             if receipt.outcome != Outcome.RECEIVED:
-                self.show("ERROR", f"{rma.code}: {receipt.outcome.value}")
+                self.show("ERROR", f"{rma.code}: {_(receipt.outcome.value)}")
                 return
             rma = receipt.rma
         code = rma.code
         self.progress = await self.app.db.run(lambda store: store.inspection_progress(code))
         self.rma = rma
         if rma.stage == "inspected":
-            self.show("ALREADY INSPECTED", f"{rma.code}: every item is inspected. Nothing to do.")
+            self.show("ALREADY INSPECTED", _("{code}: every item is inspected. Nothing to do.").format(code=rma.code))
             self.app.ring(problem=True)
             return
         self.show(
             "SCAN ITEM",
-            f"{rma.code} {rma.customer_name} · reason: {rma.reason or '-'}\n"
-            "Scan the barcode on each item (not the parcel).",
+            _("{code} {customer} · reason: {reason}").format(
+                code=rma.code, customer=rma.customer_name, reason=rma.reason or "-"
+            )
+            + "\n"
+            + _("Scan the barcode on each item (not the parcel)."),
         )
         self.app.ring(problem=False)
 
@@ -408,25 +450,33 @@ class InspectScreen(PassesWorkerFailures, Screen):
         """Start inspecting the unit a scan (or the inspector's pick, ``by="hand"``) names."""
         rma = self.rma
         if rma is None:
-            self.show("SCAN RMA", "Scan the RMA label first (or F4 to pick a received RMA), then the item.")
+            self.show("SCAN RMA", _("Scan the RMA label first (or F4 to pick a received RMA), then the item."))
             self.app.ring(problem=True)
             return
         station, operator = self.app.settings.station, self.app.operator
         if lines is None:
             lines = [ln for ln in rma.lines if same_gtin(ln.gtin, code.gtin)]
-        what = {"gtin": f"GTIN {code.gtin}", "sku": f"SKU {code.scanned}"}.get(by) or f"line {lines[0].line_no}"
+        what = {"gtin": f"GTIN {code.gtin}", "sku": f"SKU {code.scanned}"}.get(by) or _("line {n}").format(
+            n=lines[0].line_no
+        )
         open_lines = [ln for ln in lines if len(self.progress.get(ln.line_no, ())) < ln.qty]
         earlier = await self.app.db.run(lambda store: store.serial_inspected_before(code.gtin, code.serial))
         reason = ""
         if not lines:
-            expected = ", ".join(ln.gtin or f"{ln.sku} (no GTIN)" for ln in rma.lines)
-            reason = f"GTIN {code.gtin} is not on {rma.code} (expected {expected})"
+            expected = ", ".join(ln.gtin or _("{sku} (no GTIN)").format(sku=ln.sku) for ln in rma.lines)
+            reason = _("GTIN {gtin} is not on {code} (expected {expected})").format(
+                gtin=code.gtin, code=rma.code, expected=expected
+            )
         elif not open_lines:
-            reason = f"more units of {what} than {rma.code} lists: every one is inspected already"
+            reason = _("more units of {what} than {code} lists: every one is inspected already").format(
+                what=what, code=rma.code
+            )
         elif earlier:
-            reason = f"serial {code.serial} of GTIN {code.gtin} was inspected before, on {earlier}"
+            reason = _("serial {serial} of GTIN {gtin} was inspected before, on {when}").format(
+                serial=code.serial, gtin=code.gtin, when=earlier
+            )
         if reason:
-            _seq, totals = await self.app.db.run(
+            _mismatch, totals = await self.app.db.run(
                 with_totals(
                     lambda store: store.record_mismatch(
                         rma.code,
@@ -444,7 +494,8 @@ class InspectScreen(PassesWorkerFailures, Screen):
             )
             self.show(
                 "ITEM MISMATCH",
-                f"{reason}.\nRecorded as item mismatch. Put the item on the exceptions shelf; do not inspect it.",
+                f"{reason}.\n"
+                + _("Recorded as item mismatch. Put the item on the exceptions shelf; do not inspect it."),
             )
             self.app.ring(problem=True)
             self.app.post_message(Recorded(totals))
@@ -453,7 +504,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         try:
             checklist = self.library.for_category(line.category)
         except ChecklistUnavailable as exc:
-            self.show("CHECKLIST INVALID", f"{exc}\nThis item cannot be inspected; nothing recorded.")
+            self.show("CHECKLIST INVALID", f"{exc}\n" + _("This item cannot be inspected; nothing recorded."))
             self.app.ring(problem=True)
             return
         if self.routing is None:
@@ -468,13 +519,20 @@ class InspectScreen(PassesWorkerFailures, Screen):
         self.draft = Draft(rma, line, checklist, code, matched_by=by, routing=self.routing, language=self.language)
         unit = len(self.progress.get(line.line_no, ())) + 1
         extra = "  ".join(
-            f"{k} {v}" for k, v in (("serial", code.serial), ("lot", code.lot), ("expiry", code.expiry)) if v
+            f"{k} {v}" for k, v in ((_("serial"), code.serial), (_("lot"), code.lot), (_("expiry"), code.expiry)) if v
         )
-        how = {"sku": "  (by SKU)", "hand": "  (picked by hand)"}.get(by, "")
+        how = {"sku": "  " + _("(by SKU)"), "hand": "  " + _("(picked by hand)")}.get(by, "")
         self.show(
             "INSPECT",
-            f"line {line.line_no}: {line.description or line.sku} ({line.sku}) · unit {unit} of "
-            f"{line.qty} · {line.category}  {extra}{how}",
+            _("line {n}: {item} ({sku}) · unit {unit} of {qty} · {category}").format(
+                n=line.line_no,
+                item=line.description or line.sku,
+                sku=line.sku,
+                unit=unit,
+                qty=line.qty,
+                category=line.category,
+            )
+            + f"  {extra}{how}",
         )
         self.app.ring(problem=False)
 
@@ -536,7 +594,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
     def _open_draft(self, hint: str = ANSWER_FIRST) -> Draft | None:
         """The item being inspected; with none, ``hint`` says what to do first."""
         if self.draft is None:
-            self.say(hint)
+            self.say(_(hint))
         return self.draft
 
     def _problem(self, problem: str) -> None:
@@ -586,7 +644,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
             else (missing[0] if missing else item)
         )
         if target is None:
-            self._problem("no item needs a photo")
+            self._problem(_("no item needs a photo"))
         else:
             await self._take_photo(target.id)
 
@@ -595,18 +653,18 @@ class InspectScreen(PassesWorkerFailures, Screen):
             draft.move(int(step))
 
     async def _step_skip(self) -> None:
-        if (draft := self._open_draft("Scan an item's barcode to inspect it.")) is not None:
+        if (draft := self._open_draft(_("Scan an item's barcode to inspect it."))) is not None:
             draft.skip()
 
     async def _step_abandon(self) -> None:
         if self.draft is None:
             self.rma, self.progress = None, {}
-            self.show("SCAN RMA", "Scan the RMA label of a received parcel, or F4 to pick one.")
+            self.show("SCAN RMA", _("Scan the RMA label of a received parcel, or F4 to pick one."))
         else:
             await self._abandon()
 
     async def _step_confirm(self) -> None:
-        if self._open_draft("Scan an item's barcode to inspect it.") is not None:
+        if self._open_draft(_("Scan an item's barcode to inspect it.")) is not None:
             await self._confirm(None)
 
     async def _step_final(self, disposition: str) -> None:
@@ -646,11 +704,19 @@ class InspectScreen(PassesWorkerFailures, Screen):
         try:
             photo = await asyncio.to_thread(camera.capture, item_id)
         except PhotoError as exc:
-            self.say(f"Camera: {exc}. Give a file path, or {NO_CAMERA_KEY.upper()} for the 'no camera' exception.")
+            self.say(
+                _("Camera: {problem}. Give a file path, or {key} for the 'no camera' exception.").format(
+                    problem=exc, key=NO_CAMERA_KEY.upper()
+                )
+            )
             await self._ask_photo(item_id)
             return
         self.draft.attach(photo)
-        self.say(f"Photo taken for {self.draft.label(self.draft.checklist.item(item_id))}: #{photo.sha256[:8]}")
+        self.say(
+            _("Photo taken for {check}: #{photo}").format(
+                check=self.draft.label(self.draft.checklist.item(item_id)), photo=photo.sha256[:8]
+            )
+        )
 
     async def _ask_photo(self, item_id: str) -> None:
         draft = self.draft
@@ -665,24 +731,27 @@ class InspectScreen(PassesWorkerFailures, Screen):
         if photo is not None:
             draft.attach(photo)
         elif required:
-            self.say(f"No photo yet for {draft.label(item)}; it is needed before saving (C adds it).")
+            self.say(
+                _("No photo yet for {check}; it is needed before saving (C adds it).").format(check=draft.label(item))
+            )
 
     async def _abandon(self) -> None:
         if self.draft.answers and not await self.app.push_screen_wait(
-            Confirm("Abandon this item's inspection? Its answers are not saved.")
+            Confirm(_("Abandon this item's inspection? Its answers are not saved."))
         ):
             return
         self.draft = None
-        self.show("ABANDONED", "Nothing saved for that item. Scan the next item (or the same one again).")
+        self.show("ABANDONED", _("Nothing saved for that item. Scan the next item (or the same one again)."))
 
     async def _confirm(self, final: Disposition | None) -> None:
         draft = self.draft
         open_items = draft.unanswered()
         if open_items:
             draft.cursor = draft.checklist.items.index(open_items[0])
-            head = f"{len(open_items)} check{'s' if len(open_items) > 1 else ''} not answered yet: "
+            n = len(open_items)
+            head = ngettext("{n} check not answered yet: ", "{n} checks not answered yet: ", n).format(n=n)
             # all of them, on up to two lines: prompts shortened, or only the numbers the form shows
-            self.say(head + draft.labels(open_items, width=max(20, 2 * (self.size.width - 6) - len(head))))
+            self.say(head + draft.labels(open_items, width=max(20, 2 * (self.size.width - 6) - cells(head))))
             self.app.ring(problem=True)
             return
         for item in draft.photos_missing():
@@ -690,9 +759,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
             if item.id not in draft.photos:
                 self.show(
                     "PHOTO NEEDED",
-                    f"{draft.label(item)} needs a photo (or the recorded 'no camera' "
-                    f"exception, {NO_CAMERA_KEY.upper()} in the photo dialog). "
-                    "Nothing saved yet.",
+                    _(
+                        "{check} needs a photo (or the recorded 'no camera' exception, {key} in the photo dialog). "
+                        "Nothing saved yet."
+                    ).format(check=draft.label(item), key=NO_CAMERA_KEY.upper()),
                 )
                 self.app.ring(problem=True)
                 return
@@ -702,7 +772,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         if final != suggestion.disposition:
             override = await self.app.push_screen_wait(OverrideReason(suggestion.disposition.value, final.value))
             if override is None:
-                self.say("Override cancelled; nothing saved. Enter confirms the suggestion.")
+                self.say(_("Override cancelled; nothing saved. Enter confirms the suggestion."))
                 return
             reason, note = override.reason, override.note
         station, operator = self.app.settings.station, self.app.operator
@@ -713,12 +783,15 @@ class InspectScreen(PassesWorkerFailures, Screen):
             else:
                 approved_by = await self.app.push_screen_wait(
                     SupervisorApproval(
-                        f"Override: suggested {suggestion.disposition.value.upper()}, final {final.value.upper()} "
-                        f"({reason})."
+                        _("Override: suggested {suggested}, final {final} ({reason}).").format(
+                            suggested=shown(suggestion.disposition, upper=True),
+                            final=shown(final, upper=True),
+                            reason=_(reason),
+                        )
                     )
                 )
                 if not approved_by:
-                    self.say("Override not approved by a supervisor; nothing saved. Enter confirms the suggestion.")
+                    self.say(_("Override not approved by a supervisor; nothing saved. Enter confirms the suggestion."))
                     return
         inspection = draft.to_inspection(final, reason, note)
         saved, totals = await self.app.db.run(
@@ -729,18 +802,31 @@ class InspectScreen(PassesWorkerFailures, Screen):
         code = saved.rma.code
         self.progress = await self.app.db.run(lambda store: store.inspection_progress(code))
         self.rma, self.draft = saved.rma, None
-        what = ("override" + (f", approved by {approved_by}" if approved_by else "")) if reason else "as suggested"
-        after = f"{code} is fully inspected. Scan the next RMA." if saved.rma_done else "Scan the next item."
+        if not reason:
+            what = _("as suggested")
+        elif approved_by:
+            what = _("override, approved by {supervisor}").format(supervisor=approved_by)
+        else:
+            what = _("override")
+        after = (
+            _("{code} is fully inspected. Scan the next RMA.").format(code=code)
+            if saved.rma_done
+            else _("Scan the next item.")
+        )
         where = (
             _("Put it in bin {bin} ({channel}); license plate {lpn}.").format(
                 bin=inspection.bin, channel=Channel(inspection.channel).shown, lpn=saved.lpn
             )
             if inspection.channel
-            else NEXT_STEP[final]
+            else _(NEXT_STEP[final])
         )
         self.show(
             final.value.upper(),
-            f"line {saved.line_no} unit {saved.unit_no} saved ({what}). {where}\n{after}",
+            _("line {n} unit {unit} saved ({how}).").format(n=saved.line_no, unit=saved.unit_no, how=what)
+            + " "
+            + where
+            + "\n"
+            + after,
         )
         self.app.ring(problem=final != Disposition.RESELLABLE)
         self.app.post_message(Recorded(totals))
@@ -767,14 +853,16 @@ class InspectScreen(PassesWorkerFailures, Screen):
             )
             job = await print_label(self.app, label, what=f"disposition {saved.rma.code}/{saved.line_no}")
         except LabelError as exc:
-            self.say(f"Saved, but the disposition label cannot be made: {exc}. Write it by hand.")
+            self.say(
+                _("Saved, but the disposition label cannot be made: {problem}. Write it by hand.").format(problem=exc)
+            )
             return
         if job is not None:
-            self.say(f"Disposition label queued for the printer (job {job}).")
+            self.say(_("Disposition label queued for the printer (job {job}).").format(job=job))
 
     async def _pick(self) -> None:
         if self.draft is not None:
-            self.say("Finish or abandon (Esc) this item before picking another RMA.")
+            self.say(_("Finish or abandon (Esc) this item before picking another RMA."))
             return
         if self.rma is not None and self.rma.stage != "inspected":
             # an RMA is open: F4 picks the item whose barcode cannot be read (Esc closes the RMA first)
@@ -820,7 +908,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
             headline, why = draft.suggestion_line()
             missing = draft.photos_missing()
             photos = (
-                f"   📷 needed: {', '.join(f'#{draft.checklist.items.index(i) + 1}' for i in missing)}"
+                "   "
+                + _("📷 needed: {checks}").format(
+                    checks=", ".join(f"#{draft.checklist.items.index(i) + 1}" for i in missing)
+                )
                 if missing
                 else ""
             )
@@ -837,11 +928,11 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 reading.placeholder = Draft.how_to_answer(item)
         self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
         self.query_one("#keys", Static).update(  # the footer shows P, F, C, Enter, Esc
-            "1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition  O other channel"
+            _("1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition  O other channel")
             if draft
-            else "Scan each item (its GTIN or SKU) · F4 pick the item by hand · Esc close the RMA"
+            else _("Scan each item (its GTIN or SKU) · F4 pick the item by hand · Esc close the RMA")
             if self.rma
-            else "Scan an RMA, then each item · F4 pick a received RMA · Esc close the RMA"
+            else _("Scan an RMA, then each item · F4 pick a received RMA · Esc close the RMA")
         )
         self._focus()
 
@@ -863,12 +954,12 @@ class InspectScreen(PassesWorkerFailures, Screen):
             return Content("")
         rows = [
             Content.from_markup(
-                "[b]$code[/b]  $customer  ·  order $order  ·  reason: $reason  ·  stage [b]$stage[/b]",
+                _("[b]$code[/b]  $customer  ·  order $order  ·  reason: $reason  ·  stage [b]$stage[/b]"),
                 code=rma.code,
                 customer=rma.customer_name,
                 order=rma.order_ref or "-",
                 reason=rma.reason or "-",
-                stage=rma.stage,
+                stage=_(STAGES.get(rma.stage, rma.stage)),
             )
         ]
         current = self.draft.line.line_no if self.draft else None
@@ -876,12 +967,12 @@ class InspectScreen(PassesWorkerFailures, Screen):
             return rows[0]
         for ln in rma.lines:
             done = self.progress.get(ln.line_no, ())
-            state = ", ".join(done) if done else "waiting"
+            state = ", ".join(shown(d) for d in done) if done else pgettext("inspection", "waiting")
             mark = "▶" if ln.line_no == current else ("✔" if len(done) >= ln.qty else " ")
             rows.append(
                 Content(
                     f" {mark} {ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
-                    f"{ln.gtin or 'no GTIN'}, {ln.category})  — {len(done)}/{ln.qty}: {state}"
+                    f"{ln.gtin or _('no GTIN')}, {ln.category})  — {len(done)}/{ln.qty}: {state}"
                 )
             )
         return Content("\n").join(rows)

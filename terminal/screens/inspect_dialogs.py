@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from gettext import gettext as _
+from gettext import ngettext
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,14 +13,16 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from qc_checklists import Channel, Disposition
 from sync.store import Rma
-from terminal.inspection import OTHER, override_reasons
+from terminal.i18n import N_
+from terminal.inspection import OTHER, override_reasons, shown
 from terminal.photos import Photo, PhotoError, PhotoSource, no_camera, photo_from_file
 from terminal.receiving import when
+from terminal.widgets.footer import Footer
 
 
 class TextField(Input):
@@ -43,7 +46,7 @@ class OverrideReason(ModalScreen[Override | None]):
     suggest has other reasons than grading better.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))] + [
         Binding(str(n), f"pick({n})", show=False) for n in range(1, 10)
     ]
 
@@ -56,11 +59,17 @@ class OverrideReason(ModalScreen[Override | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                f"Override: suggested [b]{self.suggested.upper()}[/b], final [b]{self.final.upper()}[/b]. Why?",
+                Content.from_markup(
+                    _("Override: suggested [b]$suggested[/b], final [b]$final[/b]. Why?"),
+                    suggested=shown(self.suggested, upper=True),
+                    final=shown(self.final, upper=True),
+                ),
                 classes="question",
             )
-            yield OptionList(*[Option(f"{n}  {text}") for n, text in enumerate(self.reasons, 1)], id="reasons")
-            yield TextField(placeholder="details (required for Other) — Enter saves", id="note", max_length=300)
+            yield OptionList(
+                *[Option(Content(f"{n}  {_(text)}")) for n, text in enumerate(self.reasons, 1)], id="reasons"
+            )
+            yield TextField(placeholder=_("details (required for Other) — Enter saves"), id="note", max_length=300)
             yield Label("", id="problem")
 
     def on_mount(self) -> None:
@@ -79,17 +88,21 @@ class OverrideReason(ModalScreen[Override | None]):
         self.reason = self.reasons[index]
         self.query_one(OptionList).highlighted = index
         self.query_one("#problem", Label).update(
-            Content.from_markup("Reason: [b]$reason[/b] — add details, Enter saves", reason=self.reason)
+            Content.from_markup(_("Reason: [b]$reason[/b] — add details, Enter saves"), reason=_(self.reason))
         )
         self.query_one("#note", TextField).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         note = " ".join(event.value.split())
         if self.reason is None:
-            self.query_one("#problem", Label).update(f"[b]Pick a reason first (1-{len(self.reasons)}).[/b]")
+            self.query_one("#problem", Label).update(
+                Content.styled(_("Pick a reason first (1-{n}).").format(n=len(self.reasons)), "bold")
+            )
             self.query_one(OptionList).focus()
         elif self.reason == OTHER and len(note) < 3:
-            self.query_one("#problem", Label).update("[b]'Other' needs a few words: what did you see?[/b]")
+            self.query_one("#problem", Label).update(
+                Content.styled(_("'Other' needs a few words: what did you see?"), "bold")
+            )
         else:
             self.dismiss(Override(self.reason, note))
 
@@ -193,9 +206,9 @@ class PhotoDialog(ModalScreen[Photo | None]):
     """
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding(NO_CAMERA_KEY, "no_camera", "No camera here"),
-        Binding("f8", "capture", "Take photo"),
+        Binding("escape", "cancel", N_("Cancel")),
+        Binding(NO_CAMERA_KEY, "no_camera", N_("No camera here")),
+        Binding("f8", "capture", N_("Take photo")),
     ]
 
     def __init__(
@@ -208,14 +221,14 @@ class PhotoDialog(ModalScreen[Photo | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             title = Content.from_markup(
-                "Photo required: [b]$prompt[/b]" if self.required else "Photo (optional): [b]$prompt[/b]",
+                _("Photo required: [b]$prompt[/b]") if self.required else _("Photo (optional): [b]$prompt[/b]"),
                 prompt=self.prompt,
             )
             yield Label(title, classes="question")
-            yield TextField(placeholder="photo file path — Enter", id="path", max_length=1000)
-            keys = (
-                "F8 take photo   " if self.camera else ""
-            ) + f"{NO_CAMERA_KEY.upper()} no camera at this station   Esc cancel"
+            yield TextField(placeholder=_("photo file path — Enter"), id="path", max_length=1000)
+            keys = (_("F8 take photo") + "   " if self.camera else "") + _(
+                "{key} no camera at this station   Esc cancel"
+            ).format(key=NO_CAMERA_KEY.upper())
             yield Label(keys, id="keys")
             yield Label("", id="problem")
         yield Footer()
@@ -239,13 +252,15 @@ class PhotoDialog(ModalScreen[Photo | None]):
         """Take the photo with the station's camera (the camera issue provides one)."""
         if self.camera is None:
             self.query_one("#problem", Label).update(
-                f"[b]No camera configured: give a file path, or {NO_CAMERA_KEY.upper()}.[/b]"
+                Content.styled(
+                    _("No camera configured: give a file path, or {key}.").format(key=NO_CAMERA_KEY.upper()), "bold"
+                )
             )
             return
         try:
             photo = await asyncio.to_thread(self.camera.capture, self.item_id)
         except Exception as exc:  # noqa: BLE001 - a camera failing must not lose the inspection
-            self.query_one("#problem", Label).update(Content.styled(f"Camera: {exc}", "bold"))
+            self.query_one("#problem", Label).update(Content.styled(_("Camera: {problem}").format(problem=exc), "bold"))
             return
         self.dismiss(photo)
 
@@ -261,7 +276,7 @@ class PhotoDialog(ModalScreen[Photo | None]):
 class PickRma(ModalScreen[str | None]):
     """Received RMAs waiting for inspection, longest waiting first; Enter picks, Esc cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, waiting: list[Rma]) -> None:
         super().__init__()
@@ -270,17 +285,25 @@ class PickRma(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                f"{len(self.waiting)} received RMA(s) waiting for inspection"
+                ngettext(
+                    "{n} received RMA waiting for inspection",
+                    "{n} received RMAs waiting for inspection",
+                    len(self.waiting),
+                ).format(n=len(self.waiting))
                 if self.waiting
-                else "No received RMA is waiting for inspection.",
+                else _("No received RMA is waiting for inspection."),
                 classes="question",
             )
             yield OptionList(
                 *[
                     Option(
                         Content(
-                            f"{r.code}  {r.customer_name}  ·  received {when(r.received_at)}  ·  "
-                            f"{sum(ln.qty for ln in r.lines)} item(s)"
+                            f"{r.code}  {r.customer_name}  ·  "
+                            + _("received {when}").format(when=when(r.received_at))
+                            + "  ·  "
+                            + ngettext("{n} item", "{n} items", sum(ln.qty for ln in r.lines)).format(
+                                n=sum(ln.qty for ln in r.lines)
+                            )
                         ),
                         id=r.code,
                     )
@@ -303,7 +326,7 @@ class PickRma(ModalScreen[str | None]):
 class PickLine(ModalScreen[int | None]):
     """The open RMA's lines still to inspect, by number: the item is picked by hand (its code cannot be read)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")] + [
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"))] + [
         Binding(str(n), f"pick({n})", show=False) for n in range(1, 10)
     ]
 
@@ -316,11 +339,13 @@ class PickLine(ModalScreen[int | None]):
         with Vertical(classes="dialog"):
             yield Label(
                 Content(
-                    f"Pick the item of {self.rma.code} by hand — only when it has no readable barcode "
-                    "(recorded as picked by hand). Its number, or ↑↓ Enter; Esc cancels."
+                    _(
+                        "Pick the item of {code} by hand — only when it has no readable barcode "
+                        "(recorded as picked by hand). Its number, or ↑↓ Enter; Esc cancels."
+                    ).format(code=self.rma.code)
                 )
                 if self.open_lines
-                else Content(f"Every item of {self.rma.code} is inspected."),
+                else Content(_("Every item of {code} is inspected.").format(code=self.rma.code)),
                 classes="question",
             )
             yield OptionList(
@@ -328,7 +353,7 @@ class PickLine(ModalScreen[int | None]):
                     Option(
                         Content(
                             f"{ln.line_no}. {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, "
-                            f"{ln.gtin or 'no GTIN'}, {ln.category})"
+                            f"{ln.gtin or _('no GTIN')}, {ln.category})"
                         ),
                         id=str(ln.line_no),
                     )

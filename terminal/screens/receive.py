@@ -6,22 +6,27 @@ import asyncio
 import time
 from collections import deque
 from datetime import datetime
+from gettext import gettext as _
+from gettext import ngettext
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from sync.store import DatabaseBusy, DatabaseUnavailable, DiskFull, Outcome, Receipt, StoreError
 from terminal.approvals import undo_needs_supervisor
+from terminal.i18n import N_
+from terminal.i18n.cells import pad
 from terminal.inspection import describe_unit
 from terminal.messages import Recorded, Scanned
 from terminal.receiving import NEXT_STEP, NotRead, describe, describe_conflicts, receive_at_bench, when
 from terminal.scanning import Kind, Scan
 from terminal.screens.dialogs import Confirm, SupervisorApproval
 from terminal.today import with_totals
+from terminal.widgets.footer import Footer
 from terminal.widgets.outcome_banner import OutcomeBanner
 from terminal.widgets.scan_field import ScanField
 from terminal.widgets.status_bar import StatusBar
@@ -29,7 +34,7 @@ from terminal.workers import PassesWorkerFailures
 
 PROBLEMS = {Outcome.NOT_EXPECTED, Outcome.CANCELLED, Outcome.EXPIRED, Outcome.NOT_AN_RMA}
 RETRY_WRITE_EVERY = 1.0  # seconds between tries while the database cannot be written
-READY = "Scan the RMA or carrier label of a parcel."
+READY = N_("Scan the RMA or carrier label of a parcel.")
 
 
 class ReceiveScreen(PassesWorkerFailures, Screen):
@@ -43,7 +48,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
     read as the answer to the parcel in hand.
     """
 
-    BINDINGS = [Binding("f5", "undo", "Undo last receipt")]
+    BINDINGS = [Binding("f5", "undo", N_("Undo last receipt"))]
     idle_after = 120.0  # seconds an outcome stays up before the screen says it is ready again
 
     def __init__(self) -> None:
@@ -67,7 +72,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(OutcomeBanner).show("SCAN", READY)
+        self.query_one(OutcomeBanner).show("SCAN", _(READY))
         self.query_one(ScanField).focus()
         self.receive_scans()
 
@@ -77,6 +82,13 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             self._left = False
             self._ready()
         self._resumed.set()
+
+    def language_changed(self) -> None:
+        """The station speaks another language now (an operator signed in or out): the idle lines in it."""
+        banner = self.query_one(OutcomeBanner)
+        if banner.word == "SCAN":
+            banner.show("SCAN", self._ready_text() if self._last else _(READY))
+        self._show_waiting()
 
     def on_screen_suspend(self) -> None:
         # posted after the stack changed: still in it means a dialog went on top
@@ -92,8 +104,13 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             self._idle_timer = None
         banner = self.query_one(OutcomeBanner)
         if banner.word != "SCAN":
-            last = f"\nLast: {self._last}" if self._last else ""
-            banner.show("SCAN", f"Ready for the next parcel. {READY}{last}")
+            banner.show("SCAN", self._ready_text())
+
+    def _ready_text(self) -> str:
+        text = _("Ready for the next parcel. {ready}").format(ready=_(READY))
+        if self._last:
+            text += "\n" + _("Last: {outcome}").format(outcome=self._last)
+        return text
 
     def _outcome_shown(self, last: str) -> None:
         """An outcome is on the banner: remember it, and go back to ready after ``idle_after``."""
@@ -109,7 +126,9 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         self.arrived += 1
         if self._behind_dialog():
             self.app.notify(
-                f"Scan held: {scan.shown} is received when this dialog closes.", title="Receiving", markup=False
+                _("Scan held: {scan} is received when this dialog closes.").format(scan=scan.shown),
+                title=_("Receiving"),
+                markup=False,
             )
         self._show_waiting()
 
@@ -118,9 +137,13 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         signed_in = self.app.operator
         text = ""
         if n and not signed_in:
-            text = f"{n} scan{'s' if n > 1 else ''} waiting — received as soon as you sign in"
+            text = ngettext(
+                "{n} scan waiting — received as soon as you sign in",
+                "{n} scans waiting — received as soon as you sign in",
+                n,
+            ).format(n=n)
         elif n > 1:
-            text = f"{n} scans waiting"
+            text = ngettext("{n} scan waiting", "{n} scans waiting", n).format(n=n)
         self.query_one("#waiting", Static).update(text)
 
     @work(exclusive=True, group="receive", exit_on_error=False)
@@ -130,7 +153,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             scan = await self.scans.get()
             if not self.app.operator:
                 self.query_one(OutcomeBanner).show(
-                    "SIGN IN", f"Scan your badge or press F2 first. Waiting: {scan.shown}"
+                    "SIGN IN", _("Scan your badge or press F2 first. Waiting: {scan}").format(scan=scan.shown)
                 )
                 self.app.bell()
                 await self.app.signed_in.wait()
@@ -143,8 +166,9 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
                 self.log.error(f"receive: {scan.shown!r} failed", exc)
                 self.query_one(OutcomeBanner).show(
                     "ERROR",
-                    f"That scan could not be handled ({type(exc).__name__}: "
-                    f"{exc}). Scan it again; tell the supervisor if it repeats.",
+                    _(
+                        "That scan could not be handled ({error}). Scan it again; tell the supervisor if it repeats."
+                    ).format(error=f"{type(exc).__name__}: {exc}"),
                 )
                 self.app.ring(problem=True)
             self.handled += 1
@@ -154,14 +178,14 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         banner = self.query_one(OutcomeBanner)
         if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
             banner.show("NOT READ", scan.problem)
-            self._outcome_shown(f"NOT READ {scan.shown}")
+            self._outcome_shown(f"{_('NOT READ')} {scan.shown}")
             self.app.ring(problem=True)
             return
         if scan.kind == Kind.COMMAND:
             if scan.value == "UNDO":
                 self.action_undo()
             else:
-                banner.show("NOT READ", f"command {scan.value} does nothing at receiving")
+                banner.show("NOT READ", _("command {command} does nothing at receiving").format(command=scan.value))
             return
         if scan.kind == Kind.LPN:  # an inspected unit's plate: show the unit (a plate on no unit is received as usual)
             unit = await self.app.db.run(lambda store: store.unit_by_lpn(scan.value))
@@ -185,7 +209,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
                 break
             except NotRead as exc:
                 banner.show("NOT READ", str(exc))
-                self._outcome_shown(f"NOT READ {scan.shown}")
+                self._outcome_shown(f"{_('NOT READ')} {scan.shown}")
                 self.app.ring(problem=True)
                 return
             except (DatabaseBusy, DatabaseUnavailable) as exc:
@@ -209,21 +233,29 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
     def _cannot_write(self, exc: StoreError, *, first: bool) -> None:
         """One line on the banner and in the header: what is wrong, how many scans wait, nothing lost."""
         n = 1 + self.scans.qsize()
-        waiting = f"{n} scan{'s' if n > 1 else ''} waiting, nothing lost"
+        waiting = ngettext("{n} scan waiting, nothing lost", "{n} scans waiting, nothing lost", n).format(n=n)
         if isinstance(exc, DiskFull):
             word, line = (
                 "DISK FULL",
-                f"disk full: {waiting} — free space on the station's disk; they are recorded as soon as there is room",
+                _(
+                    "disk full: {waiting} — free space on the station's disk; "
+                    "they are recorded as soon as there is room"
+                ).format(waiting=waiting),
             )
         elif isinstance(exc, DatabaseBusy):
             word, line = (
                 "DATABASE LOCKED",
-                f"database locked by another program: {waiting} — they are recorded as soon as it lets go",
+                _("database locked by another program: {waiting} — they are recorded as soon as it lets go").format(
+                    waiting=waiting
+                ),
             )
         else:
-            word, line = "NOT WRITABLE", f"{exc} — {waiting}; they are recorded as soon as it can be written"
+            word = "NOT WRITABLE"
+            line = _("{problem} — {waiting}; they are recorded as soon as it can be written").format(
+                problem=exc, waiting=waiting
+            )
         self.query_one(OutcomeBanner).show(word, line)
-        self.app.header.show_part("disk", f"{word}: {n} waiting")
+        self.app.header.show_part("disk", _("{word}: {n} waiting").format(word=_(word), n=n))
         if first:
             self.app.ring(problem=True)
 
@@ -231,42 +263,44 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         rma, outcome = receipt.rma, receipt.outcome
         # every $name is data (scans, imports, the server): Content puts it in as text, never as markup
         if rma is None:
-            detail = Content(f"Scanned: {receipt.scanned[:60]}\n{NEXT_STEP[outcome]}")
+            detail = Content(_("Scanned: {code}").format(code=receipt.scanned[:60]) + "\n" + _(NEXT_STEP[outcome]))
         elif outcome == Outcome.RECEIVED:
             lines = "\n".join(f"  {ln.qty} × {ln.description or ln.sku}  ({ln.sku}, {ln.category})" for ln in rma.lines)
             detail = Content.from_markup(
-                "[b]$code[/b]  $customer  ·  order $order  ·  reason: [b]$reason[/b]\n$lines\n$next",
+                _("[b]$code[/b]  $customer  ·  order $order  ·  reason: [b]$reason[/b]") + "\n$lines\n$next",
                 code=rma.code,
                 customer=rma.customer_name,
                 order=rma.order_ref or "-",
                 reason=rma.reason or "-",
                 lines=lines,
-                next=NEXT_STEP[outcome],
+                next=_(NEXT_STEP[outcome]),
             )
         elif outcome == Outcome.ALREADY_RECEIVED:
             detail = Content.from_markup(
-                "[b]$code[/b]  $customer\nReceived $when at station [b]$station[/b] by [b]$operator[/b]. $next",
+                "[b]$code[/b]  $customer\n"
+                + _("Received $when at station [b]$station[/b] by [b]$operator[/b].")
+                + " $next",
                 code=rma.code,
                 customer=rma.customer_name,
                 when=when(rma.received_at),
                 station=rma.received_station or "?",
                 operator=rma.received_operator or "?",
-                next=NEXT_STEP[outcome],
+                next=_(NEXT_STEP[outcome]),
             )
         else:
             detail = Content.from_markup(
-                "[b]$code[/b]  $customer  ·  order $order\n$next",
+                _("[b]$code[/b]  $customer  ·  order $order") + "\n$next",
                 code=rma.code,
                 customer=rma.customer_name,
                 order=rma.order_ref or "-",
-                next=NEXT_STEP[outcome],
+                next=_(NEXT_STEP[outcome]),
             )
         if conflicts:
             detail += Content("\n") + Content.styled(describe_conflicts(conflicts), "bold reverse")
         self.query_one(OutcomeBanner).show(outcome.value, detail)
-        self._outcome_shown(f"{outcome.value} {rma.code if rma else receipt.scanned[:40]}")
+        self._outcome_shown(f"{_(outcome.value)} {rma.code if rma else receipt.scanned[:40]}")
         stamp = datetime.now().strftime("%H:%M:%S")
-        self.recent.appendleft(f"{stamp}  {outcome.value:<17} {describe(receipt)[:90]}")
+        self.recent.appendleft(f"{stamp}  {pad(_(outcome.value), 17)} {describe(receipt)[:90]}")
         self.query_one("#recent", Static).update("\n".join(self.recent))
 
     @work(exclusive=True, group="undo", exit_on_error=False)
@@ -274,29 +308,37 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         """Undo this station's last receipt, after confirmation."""
         banner = self.query_one(OutcomeBanner)
         if not self.app.operator:
-            banner.show("SIGN IN", "Sign in before undoing a receipt.")
+            banner.show("SIGN IN", _("Sign in before undoing a receipt."))
             return
         station, operator = self.app.settings.station, self.app.operator
         last = await self.app.db.run(lambda store: store.last_receipt(station))
         if last is None:
-            banner.show("NOT READ", "Nothing to undo: this station has no receipt that can be undone.")
+            banner.show("NOT READ", _("Nothing to undo: this station has no receipt that can be undone."))
             return
         if not await self.app.push_screen_wait(
-            Confirm(f"Undo the receipt of {last.code} ({last.customer_name}, received {when(last.received_at)})?")
+            Confirm(
+                _("Undo the receipt of {code} ({customer}, received {when})?").format(
+                    code=last.code, customer=last.customer_name, when=when(last.received_at)
+                )
+            )
         ):
-            banner.show("SCAN", "Undo cancelled; nothing changed.")
+            banner.show("SCAN", _("Undo cancelled; nothing changed."))
             return
         approved_by = ""
         why = undo_needs_supervisor(self.app.settings, last, operator)
         if why and self.app.operator_role == "supervisor":
             approved_by = operator  # a supervisor approves their own undo
         elif why:
-            approved_by = await self.app.push_screen_wait(SupervisorApproval(f"Undo of {last.code}: {why}."))
+            approved_by = await self.app.push_screen_wait(
+                SupervisorApproval(_("Undo of {code}: {why}.").format(code=last.code, why=why))
+            )
             if not approved_by:
-                banner.show("SCAN", f"Undo of {last.code} not approved by a supervisor; nothing changed.")
+                banner.show(
+                    "SCAN", _("Undo of {code} not approved by a supervisor; nothing changed.").format(code=last.code)
+                )
                 return
         try:
-            _, totals = await self.app.db.run(
+            _undone, totals = await self.app.db.run(
                 with_totals(
                     lambda store: store.undo_receive(last.code, station, operator, approved_by=approved_by), station
                 )
@@ -304,8 +346,10 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         except StoreError as exc:
             banner.show("ERROR", str(exc))
             return
-        approval = f" Approved by {approved_by}." if approved_by else ""
-        banner.show("UNDONE", f"{last.code} is expected again (a compensating event was recorded).{approval}")
-        self.recent.appendleft(f"{datetime.now():%H:%M:%S}  {'UNDONE':<17} {last.code}")
+        line = _("{code} is expected again (a compensating event was recorded).").format(code=last.code)
+        if approved_by:
+            line += " " + _("Approved by {supervisor}.").format(supervisor=approved_by)
+        banner.show("UNDONE", line)
+        self.recent.appendleft(f"{datetime.now():%H:%M:%S}  {pad(_('UNDONE'), 17)} {last.code}")
         self.query_one("#recent", Static).update("\n".join(self.recent))
         self.app.post_message(Recorded(totals))

@@ -15,6 +15,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from terminal.i18n.cells import cut, pad
+from terminal.i18n.cells import width as cells
 from terminal.scanning.decoders import Read
 
 COLUMNS, ROWS = 48, 14  # 48 x 28 pixels: a 16:9 picture in half blocks
@@ -78,13 +80,15 @@ class CameraPreview(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y == 0:
-            return Strip([Segment(self.state[:width].ljust(width), Style(bold=True))])
+            return Strip([Segment(pad(cut(self.state, width, ""), width), Style(bold=True))])  # cells, not characters
         if y == ROWS + 1:
             return (
                 Strip(
                     [
-                        Segment(self.last_code[:width], Style(bold=True, color="black", bgcolor="rgb(255,214,0)")),
-                        Segment(" " * max(0, width - len(self.last_code))),
+                        Segment(
+                            cut(self.last_code, width, ""), Style(bold=True, color="black", bgcolor="rgb(255,214,0)")
+                        ),
+                        Segment(" " * max(0, width - cells(self.last_code))),
                     ]
                 )
                 if self.last_code

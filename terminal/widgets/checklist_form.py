@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from qc_checklists import NOT_APPLICABLE, Item, Kind, judge
+from terminal.i18n import N_
 from terminal.inspection import Draft
 
 SEVERITY_STYLE = {"critical": "bold red", "major": "yellow", "minor": "dim"}
+SEVERITIES = {"critical": N_("critical"), "major": N_("major"), "minor": N_("minor")}  # as shown
+ANSWERS = (N_("PASS"), N_("FAIL"))  # a pass/fail answer as shown (upper case)
 
 
 class ChecklistRow(Static):
@@ -42,9 +47,15 @@ class ChecklistForm(VerticalScroll):
             c = draft.checklist
             title = Text.assemble(
                 (c.title_in(draft.language), "bold"),
-                (f"   checklist {c.id} v{c.version} · {c.content_hash[:12]}", "dim"),
+                (
+                    "   "
+                    + _("checklist {id} v{version} · {hash}").format(
+                        id=c.id, version=c.version, hash=c.content_hash[:12]
+                    ),
+                    "dim",
+                ),
             )
-            self.mount(Static(title, classes="title"), *[ChecklistRow() for _ in c.items])
+            self.mount(Static(title, classes="title"), *[ChecklistRow() for _item in c.items])
             self.call_after_refresh(self.show, draft)
             return
         if draft is None:
@@ -76,7 +87,10 @@ class ChecklistForm(VerticalScroll):
             str(n + 1),
             self._answer(draft, item),
             prompt,
-            Text(severity + camera, style=SEVERITY_STYLE.get(severity, "")),
+            Text(
+                _(SEVERITIES.get(severity, severity)) + camera if severity else camera,
+                style=SEVERITY_STYLE.get(severity, ""),
+            ),
         )
         return table
 
@@ -92,25 +106,25 @@ class ChecklistForm(VerticalScroll):
         extra = "  📷" if photo is not None and not photo.exception else ""  # a photo added with C
         if item.id not in draft.answers:
             if item.kind == Kind.PHOTO:
-                return Text("photo needed", style="bold yellow")
+                return Text(_("photo needed"), style="bold yellow")
             return Text("· · ·" + extra, style="dim")
         value = draft.answers[item.id]
         if item.kind == Kind.NOTE:
             return Text(str(value), style="italic")
         if item.kind == Kind.PHOTO:
-            return Text(f"PHOTO {photo.shown() if photo else ''}", style="green")
+            return Text(_("PHOTO {photo}").format(photo=photo.shown() if photo else ""), style="green")
         if value == NOT_APPLICABLE:
-            return Text("n/a", style="dim")
+            return Text(_("n/a"), style="dim")
         finding = judge(item, value)
         if item.kind == Kind.PASS_FAIL:
-            shown = str(value).upper()
+            shown = _(str(value).upper())  # PASS or FAIL
         elif item.kind == Kind.MEASUREMENT:
             shown = f"{value:g} {item.unit}".strip()
         else:
             shown = item.choice_label_in(str(value), draft.language)
         if finding.failed and item.photo_required_on_fail:
             # a recorded "no camera" exception is not a photo: say which one it is
-            shown += "  📷 needed" if photo is None else ("  no camera" if photo.exception else "  📷 ok")
+            shown += "  " + (_("📷 needed") if photo is None else (_("no camera") if photo.exception else _("📷 ok")))
         else:
             shown += extra
         return Text(shown, style="bold red" if finding.failed else "bold green")

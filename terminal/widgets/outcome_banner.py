@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import time
+from gettext import gettext as _
 
 from textual.content import Content
 from textual.widgets import Static
 
-# outcome word -> CSS class (colours in station.tcss)
+from terminal.i18n import N_
+
+# outcome word -> CSS class (colours in station.tcss); the word is shown translated (N_: drawn in show())
 STYLES = {
-    "RECEIVED": "good",
-    "ALREADY RECEIVED": "warn",
-    "NOT EXPECTED": "bad",
-    "CANCELLED": "bad",
-    "EXPIRED": "bad",
-    "NOT AN RMA": "info",
-    "SIGN IN": "idle",
-    "SIGNED IN": "good",
-    "SCAN": "idle",
-    "UNDONE": "warn",
-    "NOT READ": "bad",
-    "ERROR": "bad",
-    "DISK FULL": "bad",
-    "DATABASE LOCKED": "bad",
-    "NOT WRITABLE": "bad",
+    N_("RECEIVED"): "good",
+    N_("ALREADY RECEIVED"): "warn",
+    N_("NOT EXPECTED"): "bad",
+    N_("CANCELLED"): "bad",
+    N_("EXPIRED"): "bad",
+    N_("NOT AN RMA"): "info",
+    N_("SIGN IN"): "idle",
+    N_("SIGNED IN"): "good",
+    N_("SCAN"): "idle",
+    N_("UNDONE"): "warn",
+    N_("NOT READ"): "bad",
+    N_("ERROR"): "bad",
+    N_("DISK FULL"): "bad",
+    N_("DATABASE LOCKED"): "bad",
+    N_("NOT WRITABLE"): "bad",
 }
 
 
@@ -32,21 +35,31 @@ class OutcomeBanner(Static):
 
     word = ""
     shown_at = 0.0
+    _detail: str | Content = ""
+    _compact = False
+
+    def language_changed(self) -> None:
+        """Say the big word again in the language now in force (the detail is the screen's to redo)."""
+        if self.word:
+            self.show(self.word, self._detail, compact=self._compact)
 
     def show(self, word: str, detail: str | Content = "", *, compact: bool = False) -> None:
         """Show ``word`` big in the outcome's colour, ``detail`` under it (``compact``: beside it, for 24 rows).
 
-        A ``str`` detail is shown as it is, never read as markup: it carries
+        ``word`` is the outcome's English name (``word`` keeps it, for the colour and for tests); it is
+        shown in the language in force.  A ``str`` detail is shown as it is, never read as markup: it carries
         scans, customer names and server messages.  Emphasis comes as
         :class:`~textual.content.Content` built by the caller.
         """
         self.set_classes(STYLES.get(word, "info"))
+        shown = _(word)
         if compact:
-            self.update(Content.assemble((word, "bold"), "  ", detail) if detail else Content.styled(word, "bold"))
+            self.update(Content.assemble((shown, "bold"), "  ", detail) if detail else Content.styled(shown, "bold"))
         else:
-            spaced = " ".join(word)
+            # letters spaced out to read from a step away; Chinese characters are two cells wide already
+            spaced = " ".join(shown) if shown.isascii() else shown
             self.update(
                 Content.assemble((spaced, "bold"), "\n\n", detail) if detail else Content.styled(spaced, "bold")
             )
-        self.word = word
+        self.word, self._detail, self._compact = word, detail, compact
         self.shown_at = time.monotonic()  # for the scan-to-screen benchmark

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from gettext import gettext as _
+
 from textual import events
 from textual.widgets import Input
 
+from terminal.i18n import N_
 from terminal.messages import Scanned
 from terminal.scanning import read_scan
+
+PLACEHOLDER = N_("Scan a label, or type a code and press Enter")
 
 
 class ScanField(Input):
@@ -16,7 +21,11 @@ class ScanField(Input):
     ACCEPTS_SCANS = True
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(placeholder="Scan a label, or type a code and press Enter", **kwargs)
+        super().__init__(placeholder=_(PLACEHOLDER), **kwargs)
+
+    def language_changed(self) -> None:
+        """Say what to do in the language now in force."""
+        self.placeholder = _(PLACEHOLDER)
 
     def on_key(self, event: events.Key) -> None:
         """Enter takes the text and clears the field in the same step, in key order.

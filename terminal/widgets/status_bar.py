@@ -15,35 +15,58 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from gettext import gettext as _
+from gettext import ngettext
 
+from rich.cells import cell_len
 from textual.content import Content
 from textual.widgets import Static
 
+from terminal.i18n import N_, number
+
 # The parts other pieces of the station report, in the order they are shown.
 PARTS = ("disk", "camera", "sync", "printer")
-# Words in a part's line that mean someone has to act (the part then counts as an alert).
-ALERT_WORDS = ("not ready", "disk full", "conflict", "photo problem", "camera off", "offline", "not signed in")
+# Words in a part's line that mean someone has to act (the part then counts as an alert), in either language.
+ALERT_WORDS = (
+    N_("not ready"),
+    N_("disk full"),
+    N_("conflict"),
+    N_("photo problem"),
+    N_("camera off"),
+    N_("offline"),
+    N_("not signed in"),
+)
 OFFLINE_ALERT_AFTER = 600.0  # seconds offline after which sync needs someone's attention
-# today's counts, abbreviated for narrow terminals
+# today's counts by name (as terminal.today names them), and abbreviated for narrow terminals
+FULL_NAMES = {
+    "received": N_("received"),
+    "unexpected": N_("unexpected"),
+    "refused": N_("refused"),
+    "undone": N_("undone"),
+    "mismatch": N_("mismatch"),
+    "resellable": N_("resellable"),
+    "discounted": N_("discounted"),
+    "scrapped": N_("scrapped"),
+}
 SHORT_NAMES = {
-    "received": "recv",
-    "unexpected": "unexp",
-    "refused": "refused",
-    "undone": "undone",
-    "mismatch": "mism",
-    "resellable": "resell",
-    "discounted": "disc",
-    "scrapped": "scrap",
+    "received": N_("recv"),
+    "unexpected": N_("unexp"),
+    "refused": N_("refused"),
+    "undone": N_("undone"),
+    "mismatch": N_("mism"),
+    "resellable": N_("resell"),
+    "discounted": N_("disc"),
+    "scrapped": N_("scrap"),
 }
 TINY_NAMES = {
-    "received": "rcv",
-    "unexpected": "unx",
-    "refused": "ref",
-    "undone": "und",
-    "mismatch": "mis",
-    "resellable": "res",
-    "discounted": "dsc",
-    "scrapped": "scr",
+    "received": N_("rcv"),
+    "unexpected": N_("unx"),
+    "refused": N_("ref"),
+    "undone": N_("und"),
+    "mismatch": N_("mis"),
+    "resellable": N_("res"),
+    "discounted": N_("dsc"),
+    "scrapped": N_("scr"),
 }
 ALERT = "b reverse red"
 WARN = "b reverse yellow"
@@ -123,20 +146,24 @@ class Header:
         alerts: list[Segment] = []
         rest: list[Segment] = []
         if not self.operator:
-            alerts.append(Segment([_styled("NOT SIGNED IN", ALERT)]))
+            alerts.append(Segment([_styled(_("NOT SIGNED IN"), ALERT)]))
         sync = self.sync
         if sync is not None:
             if not sync.online:
                 since = self.offline_since if self.offline_since is not None else now
                 minutes = int((now - since) // 60)
-                waiting = f" · {sync.waiting} waiting" if sync.waiting else ""
+                waiting = (
+                    " · " + ngettext("{n} waiting", "{n} waiting", sync.waiting).format(n=sync.waiting)
+                    if sync.waiting
+                    else ""
+                )
                 if now - since >= self.offline_alert_after:
                     alerts.append(
                         Segment(
                             [
-                                _styled(f"SYNC OFFLINE {minutes} min{waiting}", ALERT),
-                                _styled(f"OFFLINE {minutes} min", ALERT),
-                                _styled(f"OFFLINE {minutes}m", ALERT),
+                                _styled(_("SYNC OFFLINE {minutes} min").format(minutes=minutes) + waiting, ALERT),
+                                _styled(_("OFFLINE {minutes} min").format(minutes=minutes), ALERT),
+                                _styled(_("OFFLINE {minutes}m").format(minutes=minutes), ALERT),
                             ],
                             [DETAIL, LAST_CUT],
                         )
@@ -145,27 +172,30 @@ class Header:
                     rest.append(
                         Segment(
                             [
-                                Content.assemble("SYNC ", ("OFFLINE", "b red"), waiting),
-                                Content.styled("OFFLINE", "b red"),
+                                Content.assemble(_("SYNC") + " ", (_("OFFLINE"), "b red"), waiting),
+                                Content.styled(_("OFFLINE"), "b red"),
                             ],
                             [DEVICE, DEVICE],
                         )
                     )
             if sync.conflicts:
-                s = "S" if sync.conflicts > 1 else ""
+                n = sync.conflicts
                 alerts.append(
                     Segment(
-                        [_styled(f"{sync.conflicts} CONFLICT{s}", WARN), _styled(f"{sync.conflicts} CONFL", WARN)],
+                        [
+                            _styled(ngettext("{n} CONFLICT", "{n} CONFLICTS", n).format(n=n), WARN),
+                            _styled(_("{n} CONFL").format(n=n), WARN),
+                        ],
                         [ALERT_CUT],
                     )
                 )
             if sync.photo_problems:
-                s = "S" if sync.photo_problems > 1 else ""
+                n = sync.photo_problems
                 alerts.append(
                     Segment(
                         [
-                            _styled(f"{sync.photo_problems} PHOTO PROBLEM{s}", WARN),
-                            _styled(f"{sync.photo_problems} PHOTO", WARN),
+                            _styled(ngettext("{n} PHOTO PROBLEM", "{n} PHOTO PROBLEMS", n).format(n=n), WARN),
+                            _styled(_("{n} PHOTO").format(n=n), WARN),
                         ],
                         [ALERT_CUT],
                     )
@@ -173,7 +203,10 @@ class Header:
             if sync.restored:
                 alerts.append(
                     Segment(
-                        [_styled("DATABASE RESTORED: see rma conflicts", WARN), _styled("DB RESTORED", WARN)],
+                        [
+                            _styled(_("DATABASE RESTORED: see rma conflicts"), WARN),
+                            _styled(_("DB RESTORED"), WARN),
+                        ],
                         [ALERT_CUT],
                     )
                 )
@@ -184,21 +217,23 @@ class Header:
                 cuts = _cuts(line, clause)
                 steps = [DETAIL] * len(cuts)
                 if words < clause:  # the very last resort: only the alert's words ("PRINTER NOT READY…")
-                    cuts.append(line[:words].rstrip() + "…")
+                    cuts.append(line.truncate(words).rstrip() + "…")
                     steps.append(ALERT_CUT)
                 alerts.append(Segment([line, *cuts], steps))
             else:
                 cuts = _cuts(line, 8)
                 rest.append(Segment([line, *cuts], [DEVICE] * (len(cuts) + 1)))
-        shown = [self._named("STATION", self.station, droppable=True)]  # with every alarm at 80 columns it goes
+        # with every alarm at 80 columns the station's name goes
+        shown = [self._named(_("STATION"), self.station, droppable=True)]
         if self.operator:
-            shown.append(self._named("OPERATOR", self.operator))
+            shown.append(self._named(_("OPERATOR"), self.operator))
+        unsent = number(self.unsent)
         shown.append(
             Segment(
                 [
-                    Content.assemble("UNSENT ", (str(self.unsent), "b")),
-                    Content.assemble("unsent ", (str(self.unsent), "b")),
-                    Content.assemble("↑", (str(self.unsent), "b")),
+                    Content.assemble(_("UNSENT") + " ", (unsent, "b")),
+                    Content.assemble(_("unsent") + " ", (unsent, "b")),
+                    Content.assemble("↑", (unsent, "b")),
                 ],
                 [LABEL, LABEL, UNSENT],
             )
@@ -207,13 +242,20 @@ class Header:
         shown.append(Segment(today, [TODAY] * len(today)))
         if sync is not None:
             if sync.online:
-                last = f" · last ok {sync.last_success}" if sync.last_success else ""
+                last = " · " + _("last ok {time}").format(time=sync.last_success) if sync.last_success else ""
+                when = " " + sync.last_success if sync.last_success else ""
+                head = _("SYNC") + " "
                 rest.append(
                     Segment(
                         [
-                            Content.assemble("SYNC ", ("ONLINE", "b green"), f" · waiting {sync.waiting}", last),
-                            Content.assemble("SYNC ", ("ok", "b green"), last.replace(" · last ok", "")),
-                            Content.assemble("SYNC ", ("ok", "b green")),
+                            Content.assemble(
+                                head,
+                                (_("ONLINE"), "b green"),
+                                " · " + _("waiting {n}").format(n=number(sync.waiting)),
+                                last,
+                            ),
+                            Content.assemble(head, (_("ok"), "b green"), when),
+                            Content.assemble(head, (_("ok"), "b green")),
                         ],
                         [DEVICE] * 3,
                     )
@@ -221,7 +263,10 @@ class Header:
             if sync.photos_waiting:
                 rest.append(
                     Segment(
-                        [Content(f"photos waiting {sync.photos_waiting}"), Content(f"📷 {sync.photos_waiting}")],
+                        [
+                            Content(_("photos waiting {n}").format(n=sync.photos_waiting)),
+                            Content(f"📷 {sync.photos_waiting}"),
+                        ],
                         [EXTRA, EXTRA],
                     )
                 )
@@ -247,16 +292,17 @@ class Header:
 
     def _today(self) -> list[Content]:
         if not self.counts:
-            return [Content("TODAY nothing yet"), Content("today —")]
-        full = Content("TODAY ") + Content("  ").join(
-            Content.assemble(f"{name} ", (str(n), "b")) for name, n in self.counts.items()
+            return [Content(_("TODAY nothing yet")), Content(_("today —"))]
+        full = Content(_("TODAY") + " ") + Content("  ").join(
+            Content.assemble(_(FULL_NAMES.get(name, name)) + " ", (number(n), "b")) for name, n in self.counts.items()
         )
         short, tiny = (
             Content(head)
             + Content(" ").join(
-                Content.assemble(f"{names.get(name, name[:5])} ", (str(n), "b")) for name, n in self.counts.items()
+                Content.assemble(_(names[name]) + " " if name in names else f"{name[:5]} ", (number(n), "b"))
+                for name, n in self.counts.items()
             )
-            for head, names in (("today ", SHORT_NAMES), ("", TINY_NAMES))
+            for head, names in ((_("today") + " ", SHORT_NAMES), ("", TINY_NAMES))
         )
         return [full, short, tiny, *_cuts(tiny, 12)]
 
@@ -283,20 +329,28 @@ def _styled(text: str, style: str) -> Content:
     return Content.styled(text, style)
 
 
+def _alert_words() -> list[str]:
+    """The alert words in English and in the language in force (a part may report in either)."""
+    return [*ALERT_WORDS, *(_(w).lower() for w in ALERT_WORDS)]
+
+
 def _is_alert(plain: str) -> bool:
     low = plain.lower()
-    return any(word in low for word in ALERT_WORDS)
+    return any(word in low for word in _alert_words())
 
 
 def _alert_minimum(plain: str) -> tuple[int, int]:
-    """How much of an alert line should stay — its first clause ("PRINTER NOT READY: paper out") — and must."""
+    """How many cells of an alert line should stay — its first clause ("PRINTER NOT READY: paper out") — and must.
+
+    In cells, not characters: "打印机未就绪" is six characters and twelve cells.
+    """
     low = plain.lower()
-    ends = [low.index(w) + len(w) for w in ALERT_WORDS if w in low]
+    ends = [low.index(w) + len(w) for w in _alert_words() if w in low]
     if not ends:
-        return len(plain), len(plain)
+        return cell_len(plain), cell_len(plain)
     words = min(len(plain), max(ends))
     clause = low.find(" · ", words)
-    return (clause if clause > 0 else words), words
+    return cell_len(plain[: clause if clause > 0 else words]), cell_len(plain[:words])
 
 
 def _cuts(content: Content, minimum: int) -> list[Content]:
@@ -307,7 +361,7 @@ def _cuts(content: Content, minimum: int) -> list[Content]:
         cuts.append(content.truncate(width, ellipsis=True))
         width -= 4
     if minimum < content.cell_length:
-        cuts.append(content[:minimum].rstrip() + "…")
+        cuts.append(content.truncate(minimum).rstrip() + "…")
     return cuts
 
 
@@ -333,7 +387,7 @@ def fit(segments: list[Segment], width: int) -> Content:
         steps = [(s.steps[c], i) for i, (s, c) in enumerate(zip(segments, chosen, strict=True)) if c < len(s.steps)]
         if not steps:
             break  # everything is as short as it may be: cut the end
-        _, i = max(steps)  # the most readily shortened; of equals, the rightmost
+        _step, i = max(steps)  # the most readily shortened; of equals, the rightmost
         chosen[i] += 1
     return line(NARROW).truncate(width, ellipsis=True)
 
