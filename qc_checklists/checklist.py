@@ -16,6 +16,21 @@ import json
 import math
 from dataclasses import dataclass
 from enum import Enum
+from gettext import gettext as _
+from gettext import ngettext
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog; it is translated only where a person reads it."""
+    return message
+
+
+def for_people(english: str, language: str | None) -> str:
+    """``english`` as recorded (``language`` None), or translated for a screen (any language given)."""
+    return english if language is None else _(english)
+
+
+SEVERITY_WORDS = {"critical": N_("critical"), "major": N_("major"), "minor": N_("minor")}
 
 
 class Kind(str, Enum):
@@ -210,11 +225,24 @@ class Rule:
         tag = language_tag(language)
         return next((text for lang, text in self.because_texts if lang == tag), self.because) if tag else self.because
 
-    def describe(self) -> str:
-        """The condition in words: 'any critical fail', 'more than 2 minor fails'."""
+    def describe(self, language: str | None = None) -> str:
+        """The condition in words: 'any critical fail', 'more than 2 minor fails' (recorded in English;
+        with a ``language`` for a screen, in the language in force)."""
+        severity = self.severity.value if self.severity else "?"
+        if language is not None:
+            shown = _(SEVERITY_WORDS.get(severity, severity))
+            if self.any_failed:
+                return _("failed: {items}").format(items=", ".join(self.any_failed))
+            if self.at_least is not None:
+                if self.at_least == 1:
+                    return _("any {severity} fail").format(severity=shown)
+                return _("{n} or more {severity} fails").format(n=self.at_least, severity=shown)
+            more = self.more_than or 0
+            return ngettext("more than {n} {severity} fail", "more than {n} {severity} fails", more).format(
+                n=more, severity=shown
+            )
         if self.any_failed:
             return "failed: " + ", ".join(self.any_failed)
-        severity = self.severity.value if self.severity else "?"
         if self.at_least is not None:
             return f"any {severity} fail" if self.at_least == 1 else f"{self.at_least} or more {severity} fails"
         return f"more than {self.more_than} {severity} fail{'s' if self.more_than != 1 else ''}"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from gettext import gettext as _
 
-from qc_checklists.checklist import NOT_APPLICABLE, Checklist, Disposition, Item, Kind, Rule, Severity
+from qc_checklists.checklist import N_, NOT_APPLICABLE, Checklist, Disposition, Item, Kind, Rule, Severity, for_people
 
 PASS, FAIL = "pass", "fail"
 
@@ -33,10 +33,9 @@ class Finding:
         """
         called = name(self.item) if name else self.item.id
         if self.item.kind == Kind.MEASUREMENT:
-            return (
-                f"{called} {self.value:g}{(' ' + self.item.unit) if self.item.unit else ''} "
-                f"(limits {self.item.limits()})"
-            )
+            unit = (" " + self.item.unit) if self.item.unit else ""
+            limits = for_people(N_("limits {limits}"), language).format(limits=self.item.limits())
+            return f"{called} {self.value:g}{unit} ({limits})"
         if self.item.kind == Kind.CHOICE:
             return f"{called}: {self.item.choice_label_in(str(self.value), language)}"
         return called
@@ -90,8 +89,11 @@ def _matches(rule: Rule, fails: list[Finding]) -> bool:
 
 def _explain(rule: Rule, fails: list[Finding], name: Callable[[Item], str] | None, language: str | None) -> str:
     involved = [f for f in fails if (f.item.id in rule.any_failed if rule.any_failed else f.severity == rule.severity)]
-    reason = rule.because_in(language) or ("failed" if rule.any_failed and name else rule.describe())
-    return f"{reason}: " + ", ".join(f.describe(name, language) for f in involved)
+    failed = for_people(N_("failed"), language)
+    reason = rule.because_in(language) or (failed if rule.any_failed and name else rule.describe(language))
+    return for_people(N_("{reason}: {findings}"), language).format(
+        reason=reason, findings=", ".join(f.describe(name, language) for f in involved)
+    )
 
 
 def suggest(
@@ -129,13 +131,11 @@ def suggest(
             fails.append(finding)
     matched = [r for r in checklist.rules if _matches(r, fails)]
     if not matched:
+        below = for_people(N_("{n} fail(s) below every rule's threshold: {findings}"), language)
         why = (
-            ("every check passed",)
+            (for_people(N_("every check passed"), language),)
             if not fails
-            else (
-                f"{len(fails)} fail(s) below every rule's threshold: "
-                + ", ".join(f.describe(name, language) for f in fails),
-            )
+            else (below.format(n=len(fails), findings=", ".join(f.describe(name, language) for f in fails)),)
         )
         return Suggestion(Disposition.RESELLABLE, why, tuple(fails), tuple(unanswered))
     worst = max(r.then.rank for r in matched)

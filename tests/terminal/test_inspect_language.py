@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from rich.console import Console
@@ -128,3 +129,32 @@ def test_the_record_names_the_language_only_when_a_translation_was_shown(languag
             draft.pass_current()
     payload = draft.to_inspection(Disposition.RESELLABLE).payload(line, 1, "2026-12-01T12:00:00.000+00:00", "")
     assert payload["checklist"].get("language", "") == shown
+
+
+def test_the_suggestion_reads_in_chinese_and_is_recorded_in_english():
+    from qc_checklists import Disposition
+    from sync.store import Line, Rma
+    from terminal import i18n
+    from terminal.inspection import Draft
+    from terminal.scanning.item import ItemCode
+
+    i18n.use("zh-CN")
+    general = load_library(standard_folder()).checklists["general"]
+    line = Line(1, "GEN-1", GTIN, "瑜伽垫", 1, "general")
+    rma = Rma("RMA-1", "", "张伟", "", "authorized", "received", lines=(line,))
+    draft = Draft(rma, line, general, ItemCode(GTIN, "0" + GTIN), language="zh-CN")
+    for item in general.items:
+        if item.kind.judged:
+            draft.pass_current()
+    assert draft.suggestion(for_people=True).why == ("所有检查均合格",)
+    assert draft.to_inspection(Disposition.RESELLABLE).why == ("every check passed",)  # what reports group by
+
+    failing = Draft(rma, line, general, ItemCode(GTIN, "0" + GTIN), language="zh-CN")
+    critical = next(i for i in general.items if i.kind.judged and i.severity and i.severity.value == "critical")
+    for item in general.items:
+        if item.kind.judged:
+            failing.fail_current() if item is critical else failing.pass_current()
+    shown = " ".join(failing.suggestion(for_people=True).why)
+    recorded = "; ".join(failing.to_inspection(Disposition.SCRAPPED, reason="x").why)
+    assert not re.search(r"\b(fail|fails|any|critical)\b", shown), shown
+    assert "fail" in recorded
