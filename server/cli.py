@@ -159,6 +159,8 @@ def server(
 
         import uvicorn
 
+        from server.run import EVENT_LOOP, HTTP_PROTOCOL
+
         db.close()
         sock.close()  # uvicorn's workers bind it themselves; it was free a moment ago
         os.environ.update(
@@ -177,7 +179,8 @@ def server(
             access_log=False,
             ssl_certfile=tls_cert,
             ssl_keyfile=tls_key,
-            http="server.run:HeaderDeadline",
+            http=HTTP_PROTOCOL,
+            loop=EVENT_LOOP,
             timeout_keep_alive=5,
         )
         return
