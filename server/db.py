@@ -36,6 +36,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 
 from sync.protocol import (
@@ -175,6 +177,35 @@ photos = sa.Table(
 )
 
 
+# The push's statements, built once (issue 14: building SQLAlchemy expressions per request showed in
+# the profile).  The head: the station's row locked, the epoch, the token's validity and whether any
+# seq in lo..hi is held -- one round trip where there were four.
+_seq_range = sa.bindparam("lo", type_=sa.BigInteger), sa.bindparam("hi", type_=sa.BigInteger)
+_PUSH_HEAD = (
+    sa.select(
+        stations.c.acked_seq,
+        sa.select(meta.c.value).where(meta.c.key == "epoch").scalar_subquery().label("epoch"),
+        sa.exists().where(events.c.station == stations.c.name, events.c.seq.between(*_seq_range)).label("held"),
+        sa.exists()
+        .where(rejections.c.station == stations.c.name, rejections.c.seq.between(*_seq_range))
+        .label("refused"),
+    )
+    .where(stations.c.name == sa.bindparam("station"))
+    .with_for_update(of=stations)
+)
+_PUSH_HEAD_WITH_TOKEN = _PUSH_HEAD.where(
+    stations.c.token_hash == sa.bindparam("token_hash"), stations.c.revoked_at.is_(None)
+)
+_SET_ACKED = (
+    stations.update().where(stations.c.name == sa.bindparam("station")).values(acked_seq=sa.bindparam("acked_seq"))
+)
+
+
+def _refusal_of(row: dict) -> dict:
+    """A rejections row for an events row (the reason is added by the caller)."""
+    return {"station": row["station"], "seq": row["seq"], "event_id": row["event_id"], "server_at": row["server_at"]}
+
+
 class ServerError(Exception):
     """A request the server refuses; the message is for a person."""
 
@@ -185,6 +216,10 @@ class BadBatch(ServerError):
 
 class NotFound(ServerError):
     """No such RMA / station."""
+
+
+class Unauthorized(ServerError):
+    """The token a push came with is unknown or revoked (checked inside the push's own transaction)."""
 
 
 def utc_now() -> str:
@@ -226,6 +261,9 @@ class ServerDb:
             )
         # SQLite has one writer anyway; taking turns here avoids SQLITE_BUSY on lock upgrades.
         self._sqlite_writer = threading.Lock()
+        # a push's new events in one statement, skipping (not failing on) an id held elsewhere
+        insert = sqlite_dialect.insert if self.is_sqlite else pg_dialect.insert
+        self._insert_new_events = insert(events).on_conflict_do_nothing().returning(events.c.seq)
         if create:
             self.create()
 
@@ -357,8 +395,13 @@ class ServerDb:
 
     # --- push ------------------------------------------------------------------
 
-    def push(self, station: str, batch: PushBatch) -> PushResult:
-        """Store a batch of a station's events once each; see :mod:`sync.protocol`."""
+    def push(self, station: str, batch: PushBatch, *, token_hash: str | None = None) -> PushResult:
+        """Store a batch of a station's events once each; see :mod:`sync.protocol`.
+
+        With ``token_hash`` the push's first query also checks that this is the station's current,
+        unrevoked token (:class:`Unauthorized` otherwise): the API's token cache is only trusted
+        because of this, so a revocation stops the next push at once, in every server process.
+        """
         seqs = [e.seq for e in batch.events]
         if any(b <= a for a, b in itertools.pairwise(seqs)):
             raise BadBatch("events must be in increasing seq order without repeats; nothing was stored")
@@ -395,36 +438,56 @@ class ServerDb:
                 checked.append((raw.seq, None, str(data.get("id", ""))[:64], _one_line(exc)))
         for _ in range(2):
             try:
-                return self._push(station, batch.after_seq, checked)
+                return self._push(station, batch.after_seq, checked, token_hash)
             except IntegrityError:
                 continue  # a concurrent request stored the same event id first: look again
-        return self._push(station, batch.after_seq, checked)  # the third time, an IntegrityError stands
+        return self._push(station, batch.after_seq, checked, token_hash)  # the third time, an IntegrityError stands
 
-    def _push(self, station: str, after_seq: int, checked) -> PushResult:
+    def _push(self, station: str, after_seq: int, checked, token_hash: str | None) -> PushResult:
         now = utc_now()
+        lo, hi = (checked[0][0], checked[-1][0]) if checked else (0, -1)
         with self.write() as conn:
-            # read in the transaction: `rma server new-epoch` takes effect while the server runs
-            result = PushResult(epoch=self._read_epoch(conn), station=station, acked_seq=0)
-            # the row lock makes concurrent pushes of one station (retries, duplicates) take turns
-            hw = conn.execute(
-                sa.select(stations.c.acked_seq).where(stations.c.name == station).with_for_update()
-            ).scalar_one()
+            # ONE first query (issue 14): the epoch (read in the transaction: `rma server new-epoch`
+            # takes effect while the server runs), the station's row locked (concurrent pushes of one
+            # station -- retries, duplicates -- take turns), the token still valid when given, and
+            # whether the server holds any seq of this batch already (events or rejections).
+            head = conn.execute(
+                _PUSH_HEAD if token_hash is None else _PUSH_HEAD_WITH_TOKEN,
+                {"station": station, "token_hash": token_hash, "lo": lo, "hi": hi},
+            ).first()
+            if head is None:
+                if token_hash is not None:
+                    raise Unauthorized("unknown or revoked token")
+                raise NotFound(f"no station {station}")
+            result = PushResult(epoch=head.epoch, station=station, acked_seq=0)
+            hw = head.acked_seq
             if checked:
-                lo, hi = checked[0][0], checked[-1][0]
-                held = {
-                    r.seq: r
-                    for r in conn.execute(
-                        sa.select(events).where(events.c.station == station, events.c.seq.between(lo, hi))
-                    )
-                }
-                refused = dict(
-                    conn.execute(
-                        sa.select(rejections.c.seq, rejections.c.event_id).where(
-                            rejections.c.station == station, rejections.c.seq.between(lo, hi)
+                # The common case holds none of the batch: then no per-event SELECT at all; ids taken
+                # by another station or seq are found by the insert itself (ON CONFLICT DO NOTHING).
+                # A re-sent batch (held or refused seqs) is sorted out event by event below.
+                fast = not head.held and not head.refused
+                held = (
+                    {}
+                    if fast
+                    else {
+                        r.seq: r
+                        for r in conn.execute(
+                            sa.select(events).where(events.c.station == station, events.c.seq.between(lo, hi))
                         )
-                    ).all()
+                    }
                 )
-                fresh_ids = [i for s, ev, i, _ in checked if ev is not None and s not in held]
+                refused = (
+                    {}
+                    if fast
+                    else dict(
+                        conn.execute(
+                            sa.select(rejections.c.seq, rejections.c.event_id).where(
+                                rejections.c.station == station, rejections.c.seq.between(lo, hi)
+                            )
+                        ).all()
+                    )
+                )
+                fresh_ids = [] if fast else [i for s, ev, i, _ in checked if ev is not None and s not in held]
                 taken = set()
                 for chunk in _chunks(fresh_ids, 500):
                     taken |= set(
@@ -494,7 +557,19 @@ class ServerDb:
                             "payload": json.dumps(ev.payload, ensure_ascii=False, sort_keys=True),
                         }
                     )
-                if rows:
+                if rows and fast:
+                    # one INSERT for the batch; a row it skipped has an id stored under another
+                    # station or seq (a concurrent push may have stored it a moment ago)
+                    stored = set(conn.execute(self._insert_new_events, rows).scalars())
+                    if len(stored) < len(rows):
+                        for row in rows:
+                            if row["seq"] not in stored:
+                                problem = f"event id {row['event_id']} is already stored under another station or seq"
+                                refusals.append({**_refusal_of(row), "reason": problem})
+                                result.rejected.append(Rejection(seq=row["seq"], id=row["event_id"], reason=problem))
+                        rows = [row for row in rows if row["seq"] in stored]
+                        result.rejected.sort(key=lambda r: r.seq)
+                elif rows:
                     conn.execute(events.insert(), rows)
                 if refusals:
                     conn.execute(rejections.insert(), refusals)
@@ -502,7 +577,8 @@ class ServerDb:
                 result.conflicts = self._project(conn, station, rows, now)
                 if hw >= after_seq:  # no gap before this batch: everything through its end is held
                     hw = max(hw, hi)
-            conn.execute(stations.update().where(stations.c.name == station).values(acked_seq=hw))
+            if hw != head.acked_seq:
+                conn.execute(_SET_ACKED, {"station": station, "acked_seq": hw})
         result.acked_seq = hw
         return result
 
