@@ -305,7 +305,13 @@ class ServerDb:
         self._insert_new_events = _Compiled(
             sqlite_dialect.insert(events) if self.is_sqlite else pg_dialect.insert(events), dialect
         )
-        self._insert_sql: dict[int, str] = {}
+        self._insert_sql: dict[int, str] = {}  # SQLite: a multi-row VALUES text per batch size
+        quote = dialect.identifier_preparer.quote
+        self._insert_unnest = (  # PostgreSQL: the same text for every batch
+            f"INSERT INTO events ({', '.join(quote(c) for c in _EVENT_COLUMNS)}) SELECT * FROM unnest("
+            + ", ".join(f"%s::{events.c[c].type.compile(dialect)}[]" for c in _EVENT_COLUMNS)
+            + ") ON CONFLICT DO NOTHING RETURNING seq"
+        )
         if create:
             self.create()
 
@@ -459,7 +465,7 @@ class ServerDb:
             raise BadBatch(f"event id {twice[0][:64]} appears twice in the batch; nothing was stored")
         now = datetime.now(UTC)
         earliest, latest = now - MAX_EVENT_AGE, now + MAX_CLOCK_AHEAD
-        checked: list[tuple[int, OutboxEvent | None, str, str]] = []  # seq, event, id, problem
+        checked: list[tuple[int, OutboxEvent | None, str, str, str]] = []  # seq, event, id, problem, payload text
         for raw in batch.events:
             data = raw.model_dump()
             try:
@@ -470,14 +476,16 @@ class ServerDb:
                         "server's clock; check the station's clock"
                     )
                 try:
-                    size = len(json.dumps(ev.payload, allow_nan=False))
+                    # the text stored, made once; its size is the ASCII-escaped JSON's, as always
+                    text = json.dumps(ev.payload, ensure_ascii=False, sort_keys=True, allow_nan=False)
+                    size = len(text) if text.isascii() else len(json.dumps(ev.payload))
                 except ValueError:
                     raise ValueError("payload: numbers must be finite (no NaN or Infinity)") from None
                 if size > MAX_PAYLOAD_BYTES:
                     raise ValueError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
-                checked.append((ev.seq, ev, ev.id, ""))
+                checked.append((ev.seq, ev, ev.id, "", text))
             except (ValidationError, ValueError, RecursionError) as exc:
-                checked.append((raw.seq, None, str(data.get("id", ""))[:64], _one_line(exc)))
+                checked.append((raw.seq, None, str(data.get("id", ""))[:64], _one_line(exc), ""))
         for _ in range(2):
             try:
                 return self._push(station, batch.after_seq, checked, token_hash)
@@ -529,14 +537,14 @@ class ServerDb:
                         ).all()
                     )
                 )
-                fresh_ids = [] if fast else [i for s, ev, i, _ in checked if ev is not None and s not in held]
+                fresh_ids = [] if fast else [i for s, ev, i, _, _ in checked if ev is not None and s not in held]
                 taken = set()
                 for chunk in _chunks(fresh_ids, 500):
                     taken |= set(
                         conn.execute(sa.select(events.c.event_id).where(events.c.event_id.in_(chunk))).scalars()
                     )
                 rows, refusals = [], []
-                for seq, ev, event_id, problem in checked:
+                for seq, ev, event_id, problem, payload in checked:
                     if seq in held:
                         changed = _changed_fields(held[seq], ev, event_id)
                         if not changed:
@@ -596,7 +604,7 @@ class ServerDb:
                             "server_at": now,
                             "rma_code": ev.rma_code.upper() if ev.rma_code else None,
                             "refers_to": ev.refers_to,
-                            "payload": json.dumps(ev.payload, ensure_ascii=False, sort_keys=True),
+                            "payload": payload,
                         }
                     )
                 if rows and fast:
@@ -626,6 +634,12 @@ class ServerDb:
 
     def _insert_rows(self, conn: sa.Connection, rows: list[dict]) -> list[tuple]:
         """INSERT the events rows in one statement, ON CONFLICT DO NOTHING; the seqs stored."""
+        if not self.is_sqlite:
+            # PostgreSQL: one array per column through unnest(), so the statement's text is short and
+            # the same for any batch (psycopg parses a query's placeholders in Python, and caches only
+            # short ones: a 100-row VALUES list cost more than the rest of the push together)
+            columns = [[row[c] for row in rows] for c in _EVENT_COLUMNS]
+            return self._insert_new_events.run(conn, {}, self._insert_unnest, columns)
         sql = self._insert_sql.get(len(rows))
         if sql is None:  # one text per batch size (at most MAX_BATCH of them)
             quote = self.engine.dialect.identifier_preparer.quote
