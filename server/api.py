@@ -24,6 +24,8 @@ import re
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
@@ -303,6 +305,9 @@ class PushLane:
 
     def __init__(self, app, db: ServerDb, limiter: RateLimiter, known: KnownTokens):
         self.app, self.db, self.limiter, self.known = app, db, limiter, known
+        # as many threads as pooled connections: a push never waits for a connection, the other
+        # requests (anyio's threads) have the pool's overflow; and a lighter hop than anyio's
+        self.threads = ThreadPoolExecutor(db.pool_size, thread_name_prefix="rma-push")
 
     async def __call__(self, scope, receive, send):
         state = scope.get("state") or {}
@@ -326,7 +331,9 @@ class PushLane:
         except ValidationError:
             return await self.app(scope, replay, send)  # the route's 422, word for word
         try:
-            result = await run_in_threadpool(self.db.push, who[0], batch, token_hash=state.get("rma_token"))
+            result = await asyncio.get_running_loop().run_in_executor(
+                self.threads, partial(self.db.push, who[0], batch, token_hash=state.get("rma_token"))
+            )
         except (BadBatch, Unauthorized):  # refused before anything was written
             return await self.app(scope, replay, send)
         except OperationalError:
@@ -578,11 +585,12 @@ def create_app(
 def app_from_env() -> FastAPI:
     """The app for ``uvicorn --factory`` in each of several worker processes (PostgreSQL only).
 
-    Settings come from ``RMA_SERVER_DB``, ``RMA_SERVER_RATE``, ``RMA_SERVER_BURST`` and
-    ``RMA_SERVER_AUTH_FAILURES``; both rate limits then apply per process.
+    Settings come from ``RMA_SERVER_DB``, ``RMA_SERVER_RATE``, ``RMA_SERVER_BURST``,
+    ``RMA_SERVER_AUTH_FAILURES`` and ``RMA_SERVER_WORKERS`` (the connection pool's share); both
+    rate limits then apply per process.
     """
     return create_app(
-        ServerDb(os.environ["RMA_SERVER_DB"], create=False),
+        ServerDb(os.environ["RMA_SERVER_DB"], create=False, workers=int(os.environ.get("RMA_SERVER_WORKERS", "1"))),
         rate=float(os.environ.get("RMA_SERVER_RATE", "50")),
         burst=int(os.environ.get("RMA_SERVER_BURST", "100")),
         auth_failures=float(os.environ.get("RMA_SERVER_AUTH_FAILURES", "30")),

@@ -168,6 +168,7 @@ def server(
             RMA_SERVER_RATE=str(rate),
             RMA_SERVER_BURST=str(burst),
             RMA_SERVER_AUTH_FAILURES=str(auth_failures),
+            RMA_SERVER_WORKERS=str(workers),
         )
         uvicorn.run(
             "server.api:app_from_env",

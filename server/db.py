@@ -276,15 +276,27 @@ def engine_url(url: str) -> str:
     return url
 
 
+# PostgreSQL connections all server processes together keep pooled (twice that at a peak): on the
+# two-core machine of issue 14 more concurrent transactions only queue inside PostgreSQL, and
+# --workers 8 must not run into PostgreSQL's max_connections (100)
+POSTGRES_CONNECTIONS = 20
+
+
 class ServerDb:
     """The server's storage; every method is one transaction."""
 
-    def __init__(self, url: str, *, create: bool = True):
+    def __init__(self, url: str, *, create: bool = True, workers: int = 1):
+        """``workers``: server processes sharing this (PostgreSQL) database; each takes its share of
+        ``POSTGRES_CONNECTIONS`` as its connection pool (``pool_size``), and as many more at a peak."""
         self.url = engine_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self.pool_size = 8 if self.is_sqlite else max(4, POSTGRES_CONNECTIONS // max(1, workers))
         if self.is_sqlite:
             self.engine = sa.create_engine(
-                self.url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8, max_overflow=8
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=self.pool_size,
+                max_overflow=self.pool_size,
             )
             sa_event.listen(self.engine, "connect", _sqlite_connect)
             sa_event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
@@ -292,7 +304,11 @@ class ServerDb:
             # no server-side prepared statements: their generic plans, made while the events table
             # was small, turned a 50 ms push into 2 s once it had grown (bench/README.md)
             self.engine = sa.create_engine(
-                self.url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"prepare_threshold": None}
+                self.url,
+                pool_size=self.pool_size,
+                max_overflow=self.pool_size,
+                pool_pre_ping=True,
+                connect_args={"prepare_threshold": None},
             )
         # SQLite has one writer anyway; taking turns here avoids SQLITE_BUSY on lock upgrades.
         self._sqlite_writer = threading.Lock()
