@@ -40,7 +40,7 @@ class HeaderDeadline(HttpToolsProtocol):
     _header_deadline: asyncio.TimerHandle | None = None
     _header_bytes = 0
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
 
