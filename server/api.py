@@ -319,10 +319,10 @@ class PushLane:
         state["rma_throttled"] = True  # counted against the rate limit here, once
         declared = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
         message = await receive()  # BodyLimit hands the whole body in one message
-        body = message.get("body", b"")
+        body, first = message.get("body", b""), [message]
 
-        async def replay():
-            return {"type": "http.request", "body": body, "more_body": False}
+        async def replay():  # what was read, then whatever else the client sends
+            return first.pop() if first else await receive()
 
         if declared != b"application/json" or message.get("more_body"):
             return await self.app(scope, replay, send)
