@@ -36,8 +36,6 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 
 from sync.protocol import (
@@ -216,24 +214,30 @@ class _Compiled:
     def __init__(self, statement, dialect):
         compiled = statement.compile(dialect=dialect)
         self.sql, self.defaults, self.order = compiled.string, dict(compiled.params), compiled.positiontup
-        self.dialect = dialect
 
-    def run(self, conn: sa.Connection, params: dict, sql: str | None = None, positional: list | None = None):
-        """Execute with these parameters; returns the rows (a list of tuples)."""
+    def run(self, conn: sa.Connection, params: dict) -> list[tuple]:
+        """Execute with these parameters; returns the rows."""
         values = {**self.defaults, **params}
-        args = positional if positional is not None else [values[k] for k in self.order] if self.order else values
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute(sql or self.sql, args)
-            return cursor.fetchall() if cursor.description else []
-        except self.dialect.loaded_dbapi.Error as exc:
-            if self.dialect.is_disconnect(exc, conn.connection, cursor):
-                conn.invalidate(exc)
-            raise sa.exc.DBAPIError.instance(
-                sql or self.sql, args, exc, self.dialect.loaded_dbapi.Error, dialect=self.dialect
-            ) from exc
-        finally:
-            cursor.close()
+        return _on_cursor(conn, self.sql, [values[k] for k in self.order] if self.order else values)
+
+
+def _on_cursor(conn: sa.Connection, sql: str, args) -> list[tuple]:
+    """Run ``sql`` on the DBAPI cursor of ``conn`` (in its transaction); the rows it returns.
+
+    Errors come out as SQLAlchemy's (OperationalError, IntegrityError, ...), and a connection
+    found lost is invalidated, as SQLAlchemy does for its own statements.
+    """
+    dialect = conn.dialect
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, args)
+        return list(cursor.fetchall()) if cursor.description else []
+    except dialect.loaded_dbapi.Error as exc:
+        if dialect.is_disconnect(exc, conn.connection, cursor):
+            conn.invalidate(exc)
+        raise sa.exc.DBAPIError.instance(sql, args, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+    finally:
+        cursor.close()
 
 
 def _refusal_of(row: dict) -> dict:
@@ -317,10 +321,7 @@ class ServerDb:
         self._push_head = _Compiled(_PUSH_HEAD, dialect)
         self._push_head_with_token = _Compiled(_PUSH_HEAD_WITH_TOKEN, dialect)
         self._set_acked = _Compiled(_SET_ACKED, dialect)
-        # a push's new events in one multi-row INSERT, skipping (not failing on) an id held elsewhere
-        self._insert_new_events = _Compiled(
-            sqlite_dialect.insert(events) if self.is_sqlite else pg_dialect.insert(events), dialect
-        )
+        # a push's new events in one INSERT, skipping (not failing on) an id held elsewhere
         self._insert_sql: dict[int, str] = {}  # SQLite: a multi-row VALUES text per batch size
         quote = dialect.identifier_preparer.quote
         self._insert_unnest = (  # PostgreSQL: the same text for every batch
@@ -655,18 +656,17 @@ class ServerDb:
             # the same for any batch (psycopg parses a query's placeholders in Python, and caches only
             # short ones: a 100-row VALUES list cost more than the rest of the push together)
             columns = [[row[c] for row in rows] for c in _EVENT_COLUMNS]
-            return self._insert_new_events.run(conn, {}, self._insert_unnest, columns)
+            return _on_cursor(conn, self._insert_unnest, columns)
         sql = self._insert_sql.get(len(rows))
         if sql is None:  # one text per batch size (at most MAX_BATCH of them)
             quote = self.engine.dialect.identifier_preparer.quote
-            mark = "?" if self.is_sqlite else "%s"
-            one = "(" + ", ".join([mark] * len(_EVENT_COLUMNS)) + ")"
+            one = "(" + ", ".join(["?"] * len(_EVENT_COLUMNS)) + ")"
             sql = (
                 f"INSERT INTO events ({', '.join(quote(c) for c in _EVENT_COLUMNS)}) "
                 f"VALUES {', '.join([one] * len(rows))} ON CONFLICT DO NOTHING RETURNING seq"
             )
             self._insert_sql[len(rows)] = sql
-        return self._insert_new_events.run(conn, {}, sql, [row[c] for row in rows for c in _EVENT_COLUMNS])
+        return _on_cursor(conn, sql, [row[c] for row in rows for c in _EVENT_COLUMNS])
 
     def _project(self, conn: sa.Connection, station: str, rows: list[dict], now: str) -> int:
         """Update each RMA's stage from the new events; record conflicts instead of choosing a winner."""
