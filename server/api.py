@@ -464,9 +464,10 @@ def create_app(
     @app.post(f"{API_PREFIX}/events", response_model=PushResult, responses=forbidden)
     async def push(batch: PushBatch, request: Request) -> Response:
         """Store a batch of outbox events once each (idempotent by station + seq)."""
-        # The hot path (issue 14): no dependency, one trip to a worker thread, the token confirmed
-        # in the push's own transaction when TokenGate took it from KnownTokens, the answer
-        # serialised once by pydantic.
+        # A well-formed push never gets here: PushLane takes it (issue 14).  This route answers the
+        # rest (every refusal has its one definition here) and defines the push in the OpenAPI
+        # document; the token is confirmed in the push's own transaction when TokenGate took it
+        # from KnownTokens.
         state = request.scope.get("state", {})
         who, hashed = state.get("rma_station"), state.get("rma_token")
         if who is None:  # the app without TokenGate in front: the ordinary check
