@@ -108,12 +108,14 @@ def postmaster(url: str) -> int | None:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of these processes so far (fields 14 and 15 of /proc/<pid>/stat)."""
+    """User + system CPU of these processes so far (fields 14 and 15 of /proc/<pid>/stat), and of
+    the first one's children that have exited (16 and 17): PostgreSQL's backends come and go with
+    the server's connection pool, and their CPU must not vanish from the count when they do."""
     total = 0
-    for pid in pids:
+    for i, pid in enumerate(pids):
         fields = _stat(pid)
         if fields:
-            total += int(fields[11]) + int(fields[12])
+            total += int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if i == 0 else 0)
     return total / TICK
 
 
@@ -319,6 +321,8 @@ def measure(
         before = sum(len(st.sent) for st in stations)
         asyncio.run(run_phase(phase, stations, a))
         took = time.perf_counter() - t0
+        # the families again: backends (and their CPU) that came during the phase count too
+        server_pids, pg_pids = family(proc.pid), family(pg_pid) if pg_pid else []
         cpu, pg = cpu_seconds(server_pids) - cpu0, cpu_seconds(pg_pids) - pg0
         requests_made = sum(len(st.latencies) for st in stations)
         lat = [x for st in stations for x in st.latencies]

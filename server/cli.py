@@ -160,6 +160,8 @@ def server(
 
         import uvicorn
 
+        from server.run import EVENT_LOOP, HTTP_PROTOCOL
+
         db.close()
         sock.close()  # uvicorn's workers bind it themselves; it was free a moment ago
         os.environ.update(
@@ -167,6 +169,7 @@ def server(
             RMA_SERVER_RATE=str(rate),
             RMA_SERVER_BURST=str(burst),
             RMA_SERVER_AUTH_FAILURES=str(auth_failures),
+            RMA_SERVER_WORKERS=str(workers),
         )
         uvicorn.run(
             "server.api:app_from_env",
@@ -178,7 +181,8 @@ def server(
             access_log=False,
             ssl_certfile=tls_cert,
             ssl_keyfile=tls_key,
-            http="server.run:HeaderDeadline",
+            http=HTTP_PROTOCOL,
+            loop=EVENT_LOOP,
             timeout_keep_alive=5,
         )
         return

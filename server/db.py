@@ -176,6 +176,76 @@ photos = sa.Table(
 )
 
 
+# The push's statements, built once (issue 14: building SQLAlchemy expressions per request showed in
+# the profile).  The head: the station's row locked, the epoch, the token's validity and whether any
+# seq in lo..hi is held -- one round trip where there were four.
+_seq_range = sa.bindparam("lo", type_=sa.BigInteger), sa.bindparam("hi", type_=sa.BigInteger)
+_PUSH_HEAD = (
+    sa.select(
+        stations.c.acked_seq,
+        sa.select(meta.c.value).where(meta.c.key == "epoch").scalar_subquery().label("epoch"),
+        sa.exists().where(events.c.station == stations.c.name, events.c.seq.between(*_seq_range)).label("held"),
+        sa.exists()
+        .where(rejections.c.station == stations.c.name, rejections.c.seq.between(*_seq_range))
+        .label("refused"),
+    )
+    .where(stations.c.name == sa.bindparam("station"))
+    .with_for_update(of=stations)
+)
+_PUSH_HEAD_WITH_TOKEN = _PUSH_HEAD.where(
+    stations.c.token_hash == sa.bindparam("token_hash"), stations.c.revoked_at.is_(None)
+)
+_SET_ACKED = (
+    stations.update().where(stations.c.name == sa.bindparam("station")).values(acked_seq=sa.bindparam("acked_seq"))
+)
+
+
+_EVENT_COLUMNS = [c.name for c in events.c if c.name != "pk"]
+
+
+class _Compiled:
+    """A Core statement compiled once for one dialect, run on the DBAPI cursor of a SQLAlchemy connection.
+
+    The push's three hot statements skip SQLAlchemy's per-execution work (cache key, parameter
+    processing, result objects): about a fifth of a push's Python time (issue 14).  Driver errors
+    are raised as SQLAlchemy's own (OperationalError -> 503, IntegrityError -> a retry), and a lost
+    connection is invalidated, as for any other statement.
+    """
+
+    def __init__(self, statement, dialect):
+        compiled = statement.compile(dialect=dialect)
+        self.sql, self.defaults, self.order = compiled.string, dict(compiled.params), compiled.positiontup
+
+    def run(self, conn: sa.Connection, params: dict) -> list[tuple]:
+        """Execute with these parameters; returns the rows."""
+        values = {**self.defaults, **params}
+        return _on_cursor(conn, self.sql, [values[k] for k in self.order] if self.order else values)
+
+
+def _on_cursor(conn: sa.Connection, sql: str, args) -> list[tuple]:
+    """Run ``sql`` on the DBAPI cursor of ``conn`` (in its transaction); the rows it returns.
+
+    Errors come out as SQLAlchemy's (OperationalError, IntegrityError, ...), and a connection
+    found lost is invalidated, as SQLAlchemy does for its own statements.
+    """
+    dialect = conn.dialect
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, args)
+        return list(cursor.fetchall()) if cursor.description else []
+    except dialect.loaded_dbapi.Error as exc:
+        if dialect.is_disconnect(exc, conn.connection, cursor):
+            conn.invalidate(exc)
+        raise sa.exc.DBAPIError.instance(sql, args, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+    finally:
+        cursor.close()
+
+
+def _refusal_of(row: dict) -> dict:
+    """A rejections row for an events row (the reason is added by the caller)."""
+    return {"station": row["station"], "seq": row["seq"], "event_id": row["event_id"], "server_at": row["server_at"]}
+
+
 class ServerError(Exception):
     """A request the server refuses; the message is for a person."""
 
@@ -186,6 +256,10 @@ class BadBatch(ServerError):
 
 class NotFound(ServerError):
     """No such RMA / station."""
+
+
+class Unauthorized(ServerError):
+    """The token a push came with is unknown or revoked (checked inside the push's own transaction)."""
 
 
 def utc_now() -> str:
@@ -207,15 +281,27 @@ def engine_url(url: str) -> str:
     return url
 
 
+# PostgreSQL connections all server processes together keep pooled (twice that at a peak): on the
+# two-core machine of issue 14 more concurrent transactions only queue inside PostgreSQL, and
+# --workers 8 must not run into PostgreSQL's max_connections (100)
+POSTGRES_CONNECTIONS = 20
+
+
 class ServerDb:
     """The server's storage; every method is one transaction."""
 
-    def __init__(self, url: str, *, create: bool = True):
+    def __init__(self, url: str, *, create: bool = True, workers: int = 1):
+        """``workers``: server processes sharing this (PostgreSQL) database; each takes its share of
+        ``POSTGRES_CONNECTIONS`` as its connection pool (``pool_size``), and as many more at a peak."""
         self.url = engine_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self.pool_size = 8 if self.is_sqlite else max(4, POSTGRES_CONNECTIONS // max(1, workers))
         if self.is_sqlite:
             self.engine = sa.create_engine(
-                self.url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8, max_overflow=8
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=self.pool_size,
+                max_overflow=self.pool_size,
             )
             sa_event.listen(self.engine, "connect", _sqlite_connect)
             sa_event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
@@ -223,10 +309,27 @@ class ServerDb:
             # no server-side prepared statements: their generic plans, made while the events table
             # was small, turned a 50 ms push into 2 s once it had grown (bench/README.md)
             self.engine = sa.create_engine(
-                self.url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"prepare_threshold": None}
+                self.url,
+                pool_size=self.pool_size,
+                max_overflow=self.pool_size,
+                pool_pre_ping=True,
+                connect_args={"prepare_threshold": None},
             )
         # SQLite has one writer anyway; taking turns here avoids SQLITE_BUSY on lock upgrades.
         self._sqlite_writer = threading.Lock()
+        # the push's hot statements, compiled for this database once (see _Compiled)
+        dialect = self.engine.dialect
+        self._push_head = _Compiled(_PUSH_HEAD, dialect)
+        self._push_head_with_token = _Compiled(_PUSH_HEAD_WITH_TOKEN, dialect)
+        self._set_acked = _Compiled(_SET_ACKED, dialect)
+        # a push's new events in one INSERT, skipping (not failing on) an id held elsewhere
+        self._insert_sql: dict[int, str] = {}  # SQLite: a multi-row VALUES text per batch size
+        quote = dialect.identifier_preparer.quote
+        self._insert_unnest = (  # PostgreSQL: the same text for every batch
+            f"INSERT INTO events ({', '.join(quote(c) for c in _EVENT_COLUMNS)}) SELECT * FROM unnest("
+            + ", ".join(f"%s::{events.c[c].type.compile(dialect)}[]" for c in _EVENT_COLUMNS)
+            + ") ON CONFLICT DO NOTHING RETURNING seq"
+        )
         if create:
             self.create()
 
@@ -359,8 +462,13 @@ class ServerDb:
 
     # --- push ------------------------------------------------------------------
 
-    def push(self, station: str, batch: PushBatch) -> PushResult:
-        """Store a batch of a station's events once each; see :mod:`sync.protocol`."""
+    def push(self, station: str, batch: PushBatch, *, token_hash: str | None = None) -> PushResult:
+        """Store a batch of a station's events once each; see :mod:`sync.protocol`.
+
+        With ``token_hash`` the push's first query also checks that this is the station's current,
+        unrevoked token (:class:`Unauthorized` otherwise): the API's token cache is only trusted
+        because of this, so a revocation stops the next push at once, in every server process.
+        """
         seqs = [e.seq for e in batch.events]
         if any(b <= a for a, b in itertools.pairwise(seqs)):
             raise BadBatch("events must be in increasing seq order without repeats; nothing was stored")
@@ -376,7 +484,7 @@ class ServerDb:
             raise BadBatch(f"event id {twice[0][:64]} appears twice in the batch; nothing was stored")
         now = datetime.now(UTC)
         earliest, latest = now - MAX_EVENT_AGE, now + MAX_CLOCK_AHEAD
-        checked: list[tuple[int, OutboxEvent | None, str, str]] = []  # seq, event, id, problem
+        checked: list[tuple[int, OutboxEvent | None, str, str, str]] = []  # seq, event, id, problem, payload text
         for raw in batch.events:
             data = raw.model_dump()
             try:
@@ -387,53 +495,75 @@ class ServerDb:
                         "server's clock; check the station's clock"
                     )
                 try:
-                    size = len(json.dumps(ev.payload, allow_nan=False))
+                    # the text stored, made once; its size is the ASCII-escaped JSON's, as always
+                    text = json.dumps(ev.payload, ensure_ascii=False, sort_keys=True, allow_nan=False)
+                    size = len(text) if text.isascii() else len(json.dumps(ev.payload))
                 except ValueError:
                     raise ValueError("payload: numbers must be finite (no NaN or Infinity)") from None
                 if size > MAX_PAYLOAD_BYTES:
                     raise ValueError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
-                checked.append((ev.seq, ev, ev.id, ""))
+                checked.append((ev.seq, ev, ev.id, "", text))
             except (ValidationError, ValueError, RecursionError) as exc:
-                checked.append((raw.seq, None, str(data.get("id", ""))[:64], _one_line(exc)))
+                checked.append((raw.seq, None, str(data.get("id", ""))[:64], _one_line(exc), ""))
         for _ in range(2):
             try:
-                return self._push(station, batch.after_seq, checked)
+                return self._push(station, batch.after_seq, checked, token_hash)
             except IntegrityError:
                 continue  # a concurrent request stored the same event id first: look again
-        return self._push(station, batch.after_seq, checked)  # the third time, an IntegrityError stands
+        return self._push(station, batch.after_seq, checked, token_hash)  # the third time, an IntegrityError stands
 
-    def _push(self, station: str, after_seq: int, checked) -> PushResult:
+    def _push(self, station: str, after_seq: int, checked, token_hash: str | None) -> PushResult:
         now = utc_now()
+        lo, hi = (checked[0][0], checked[-1][0]) if checked else (0, -1)
         with self.write() as conn:
-            # read in the transaction: `rma server new-epoch` takes effect while the server runs
-            result = PushResult(epoch=self._read_epoch(conn), station=station, acked_seq=0)
-            # the row lock makes concurrent pushes of one station (retries, duplicates) take turns
-            hw = conn.execute(
-                sa.select(stations.c.acked_seq).where(stations.c.name == station).with_for_update()
-            ).scalar_one()
+            # ONE first query (issue 14): the epoch (read in the transaction: `rma server new-epoch`
+            # takes effect while the server runs), the station's row locked (concurrent pushes of one
+            # station -- retries, duplicates -- take turns), the token still valid when given, and
+            # whether the server holds any seq of this batch already (events or rejections).
+            found = (self._push_head if token_hash is None else self._push_head_with_token).run(
+                conn, {"station": station, "token_hash": token_hash, "lo": lo, "hi": hi}
+            )
+            if not found:
+                if token_hash is not None:
+                    raise Unauthorized("unknown or revoked token")
+                raise NotFound(f"no station {station}")
+            acked_before, epoch, held_any, refused_any = found[0]
+            result = PushResult(epoch=epoch, station=station, acked_seq=0)
+            hw = acked_before
             if checked:
-                lo, hi = checked[0][0], checked[-1][0]
-                held = {
-                    r.seq: r
-                    for r in conn.execute(
-                        sa.select(events).where(events.c.station == station, events.c.seq.between(lo, hi))
-                    )
-                }
-                refused = dict(
-                    conn.execute(
-                        sa.select(rejections.c.seq, rejections.c.event_id).where(
-                            rejections.c.station == station, rejections.c.seq.between(lo, hi)
+                # The common case holds none of the batch: then no per-event SELECT at all; ids taken
+                # by another station or seq are found by the insert itself (ON CONFLICT DO NOTHING).
+                # A re-sent batch (held or refused seqs) is sorted out event by event below.
+                fast = not held_any and not refused_any
+                held = (
+                    {}
+                    if fast
+                    else {
+                        r.seq: r
+                        for r in conn.execute(
+                            sa.select(events).where(events.c.station == station, events.c.seq.between(lo, hi))
                         )
-                    ).all()
+                    }
                 )
-                fresh_ids = [i for s, ev, i, _ in checked if ev is not None and s not in held]
+                refused = (
+                    {}
+                    if fast
+                    else dict(
+                        conn.execute(
+                            sa.select(rejections.c.seq, rejections.c.event_id).where(
+                                rejections.c.station == station, rejections.c.seq.between(lo, hi)
+                            )
+                        ).all()
+                    )
+                )
+                fresh_ids = [] if fast else [i for s, ev, i, _, _ in checked if ev is not None and s not in held]
                 taken = set()
                 for chunk in _chunks(fresh_ids, 500):
                     taken |= set(
                         conn.execute(sa.select(events.c.event_id).where(events.c.event_id.in_(chunk))).scalars()
                     )
                 rows, refusals = [], []
-                for seq, ev, event_id, problem in checked:
+                for seq, ev, event_id, problem, payload in checked:
                     if seq in held:
                         changed = _changed_fields(held[seq], ev, event_id)
                         if not changed:
@@ -493,12 +623,24 @@ class ServerDb:
                             "server_at": now,
                             "rma_code": ev.rma_code.upper() if ev.rma_code else None,
                             "refers_to": ev.refers_to,
-                            "payload": json.dumps(ev.payload, ensure_ascii=False, sort_keys=True),
+                            "payload": payload,
                         }
                     )
-                if rows:
+                if rows and fast:
+                    # one INSERT for the batch; a row it skipped has an id stored under another
+                    # station or seq (a concurrent push may have stored it a moment ago)
+                    stored = {seq for (seq,) in self._insert_rows(conn, rows)}
+                    if len(stored) < len(rows):
+                        for row in rows:
+                            if row["seq"] not in stored:
+                                problem = f"event id {row['event_id']} is already stored under another station or seq"
+                                refusals.append({**_refusal_of(row), "reason": problem})
+                                result.rejected.append(Rejection(seq=row["seq"], id=row["event_id"], reason=problem))
+                        rows = [row for row in rows if row["seq"] in stored]
+                        result.rejected.sort(key=lambda r: r.seq)
+                elif rows:
                     conn.execute(events.insert(), rows)
-                    # webhooks (server/hooks): queue their deliveries in this same transaction
+                if rows:  # webhooks (server/hooks): the stored events' deliveries, in this same transaction
                     hooks_outbox.enqueue(conn, rows, now)
                 if refusals:
                     conn.execute(rejections.insert(), refusals)
@@ -506,9 +648,29 @@ class ServerDb:
                 result.conflicts = self._project(conn, station, rows, now)
                 if hw >= after_seq:  # no gap before this batch: everything through its end is held
                     hw = max(hw, hi)
-            conn.execute(stations.update().where(stations.c.name == station).values(acked_seq=hw))
+            if hw != acked_before:
+                self._set_acked.run(conn, {"station": station, "acked_seq": hw})
         result.acked_seq = hw
         return result
+
+    def _insert_rows(self, conn: sa.Connection, rows: list[dict]) -> list[tuple]:
+        """INSERT the events rows in one statement, ON CONFLICT DO NOTHING; the seqs stored."""
+        if not self.is_sqlite:
+            # PostgreSQL: one array per column through unnest(), so the statement's text is short and
+            # the same for any batch (psycopg parses a query's placeholders in Python, and caches only
+            # short ones: a 100-row VALUES list cost more than the rest of the push together)
+            columns = [[row[c] for row in rows] for c in _EVENT_COLUMNS]
+            return _on_cursor(conn, self._insert_unnest, columns)
+        sql = self._insert_sql.get(len(rows))
+        if sql is None:  # one text per batch size (at most MAX_BATCH of them)
+            quote = self.engine.dialect.identifier_preparer.quote
+            one = "(" + ", ".join(["?"] * len(_EVENT_COLUMNS)) + ")"
+            sql = (
+                f"INSERT INTO events ({', '.join(quote(c) for c in _EVENT_COLUMNS)}) "
+                f"VALUES {', '.join([one] * len(rows))} ON CONFLICT DO NOTHING RETURNING seq"
+            )
+            self._insert_sql[len(rows)] = sql
+        return _on_cursor(conn, sql, [row[c] for row in rows for c in _EVENT_COLUMNS])
 
     def _project(self, conn: sa.Connection, station: str, rows: list[dict], now: str) -> int:
         """Update each RMA's stage from the new events; record conflicts instead of choosing a winner."""

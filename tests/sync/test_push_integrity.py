@@ -78,6 +78,25 @@ def test_two_events_with_one_id_in_a_batch_get_422_and_nothing_is_stored(storage
     assert storage.db.station_events("A") == []
 
 
+def test_an_id_stored_under_another_station_is_a_rejection_and_the_rest_of_the_batch_is_stored(storage, server, tokens):
+    taken = event(1)
+    assert push(server.url, tokens["A"], [taken]).json()["stored"] == 1
+    batch = [event(1), event(2, id=taken["id"]), event(3), event(4)]  # B's seq 2 carries A's event id
+    answer = push(server.url, tokens["B"], batch)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["acked_seq"] == 4 and body["stored"] == 3 and body["duplicates"] == 0
+    assert [(r["seq"], r["id"]) for r in body["rejected"]] == [(2, taken["id"])]
+    assert "already stored under another station or seq" in body["rejected"][0]["reason"]
+    assert [s for s, _ in storage.db.station_events("B")] == [1, 3, 4]
+    assert [(s, i) for s, i, _ in refused_events(storage.db, "B")] == [(2, taken["id"])]
+    assert storage.db.station_events("A") == [(1, taken["id"])]
+    # the same batch again: every event is held (stored or refused), nothing changes
+    again = push(server.url, tokens["B"], batch).json()
+    assert again["acked_seq"] == 4 and again["stored"] == 0 and again["duplicates"] == 4 and again["rejected"] == []
+    assert [s for s, _ in storage.db.station_events("B")] == [1, 3, 4]
+
+
 def test_a_payload_number_that_is_not_finite_is_a_rejection_not_a_500(storage, server, tokens):
     event = (
         f'{{"seq": 1, "id": "{uuid.uuid4()}", "type": "note.added", "operator": "op", "at": "{stamp()}", '

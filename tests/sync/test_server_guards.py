@@ -114,3 +114,11 @@ def test_a_real_photo_is_stored_and_served_with_nosniff(sqlite_server, sqlite_to
     served = server_photo(sqlite_server.url, sqlite_tokens["A"], sha)
     assert served.content == data and served.headers["Content-Type"] == kind
     assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_request_headers_over_16_kib_are_refused(sqlite_server):
+    # bounded by the server's own HTTP protocol (server/run.py), whichever parser it runs on
+    padding = b"X-Padding: " + b"a" * 20_000 + b"\r\n"
+    answer = raw(sqlite_server.port, b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n" + padding + b"\r\n", wait=10)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert requests.get(f"{sqlite_server.url}/api/v1/health", timeout=5).status_code == 200

@@ -150,6 +150,43 @@ def test_two_stations_receiving_the_same_rmas_at_the_same_instant_always_make_a_
     assert all(received[c] in ("A", "B") for c in every)  # one receipt counts, the other is the conflict
 
 
+# --- issue 14: tokens known to a worker, revoked in the database --------------------------------
+
+
+def test_a_revoked_token_is_refused_at_once_by_every_worker(served):
+    """Each worker keeps the tokens it has seen valid; a revocation still stops the very next request."""
+    storage, server = served
+    token = storage.db.add_station("A")
+    seq = 0
+
+    def push(how: str) -> requests.Response:
+        nonlocal seq
+        event = receipt(seq + 1, "RMA-NONE") | {"type": "note.added", "rma_code": None}
+        answer = requests.post(
+            f"{server.url}/api/v1/events",
+            json={"after_seq": seq, "events": [event]},
+            headers=auth(how) | {"Connection": "close"},  # a new connection each: any worker takes it
+            timeout=30,
+        )
+        if answer.status_code == 200:
+            seq = answer.json()["acked_seq"]
+        return answer
+
+    assert [push(token).status_code for _ in range(16)] == [200] * 16  # every worker has seen it valid
+    storage.db.revoke_station("A")
+    after = [push(token) for _ in range(16)]
+    assert [a.status_code for a in after] == [401] * 16
+    assert all(a.json()["detail"] == "unknown or revoked token" for a in after)
+    status = requests.get(f"{server.url}/api/v1/station", headers=auth(token) | {"Connection": "close"}, timeout=30)
+    assert status.status_code == 401
+    assert [s for s, _ in storage.db.station_events("A")] == list(range(1, 17))  # nothing stored once revoked
+    # a new token for the station: the old one stays refused, the new one pushes on
+    fresh = storage.db.add_station("A")
+    assert [push(token).status_code for _ in range(8)] == [401] * 8
+    assert [push(fresh).status_code for _ in range(8)] == [200] * 8
+    assert [s for s, _ in storage.db.station_events("A")] == list(range(1, 25))
+
+
 # --- case 10: the epoch changes while the server runs; PostgreSQL still starting ------------
 
 
