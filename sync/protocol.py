@@ -181,6 +181,8 @@ class RmaLine(WireModel):
     description: ShortText = ""
     qty: int = Field(ge=1, le=100_000)
     category: Annotated[str, Field(max_length=64)] = "general"
+    # the unit value, when the ERP gives one: routing rules' value thresholds (qc_checklists/routing.py)
+    value: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
 
 
 class RmaRecord(WireModel):
