@@ -85,7 +85,7 @@ class StationCamera:
         if not self.source:
             return ""
         if self.state.status in BAD:
-            return Content.styled(f" {_('CAMERA OFF')} ", "reverse")
+            return Content.styled(" " + _("CAMERA OFF") + " ", "reverse")
         return Content.from_markup(_("CAMERA [b]$status[/b]"), status=_(self.state.status.value))
 
     def show_state(self, state: CameraState) -> None:

@@ -106,7 +106,7 @@ class SyncStatus(Message, bubble=False):
         state = (
             Content.styled(_("ONLINE"), "bold green")
             if self.online
-            else Content.styled(f" {_('OFFLINE')} ", "bold reverse red")
+            else Content.styled(" " + _("OFFLINE") + " ", "bold reverse red")
         )
         parts = [
             Content(_("SYNC") + " ") + state,
@@ -122,10 +122,12 @@ class SyncStatus(Message, bubble=False):
         if self.conflicts:
             n = self.conflicts
             parts.append(
-                Content.styled(f" {ngettext('{n} CONFLICT', '{n} CONFLICTS', n).format(n=n)} ", "bold reverse yellow")
+                Content.styled(
+                    " " + ngettext("{n} CONFLICT", "{n} CONFLICTS", n).format(n=n) + " ", "bold reverse yellow"
+                )
             )
         if self.restored:
-            parts.append(Content.styled(f" {_('DATABASE RESTORED: see rma conflicts')} ", "bold reverse yellow"))
+            parts.append(Content.styled(" " + _("DATABASE RESTORED: see rma conflicts") + " ", "bold reverse yellow"))
         # what the server, the network or a file said is text, never markup (Content.styled takes it as text)
         if self.last_error:
             parts.append(Content.styled(self.last_error[:80], "red"))

@@ -178,7 +178,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         banner = self.query_one(OutcomeBanner)
         if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
             banner.show("NOT READ", scan.problem)
-            self._outcome_shown(f"{_('NOT READ')} {scan.shown}")
+            self._outcome_shown(_("NOT READ") + " " + scan.shown)
             self.app.ring(problem=True)
             return
         if scan.kind == Kind.COMMAND:
@@ -209,7 +209,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
                 break
             except NotRead as exc:
                 banner.show("NOT READ", str(exc))
-                self._outcome_shown(f"{_('NOT READ')} {scan.shown}")
+                self._outcome_shown(_("NOT READ") + " " + scan.shown)
                 self.app.ring(problem=True)
                 return
             except (DatabaseBusy, DatabaseUnavailable) as exc:

@@ -79,7 +79,9 @@ def test_a_record_the_server_refuses_is_a_problem_line_and_the_rest_is_loaded(sq
 
 def test_a_file_that_cannot_be_read_is_one_line_and_nothing_is_imported(sqlite_storage, tmp_path):
     path = tmp_path / "rmas.csv"
-    path.write_bytes((HEADER + "RMA-1,,").encode() + b"\xff\xff" + b",,,authorized,S,,,1,\n")  # neither UTF-8 nor GB18030
+    path.write_bytes(
+        (HEADER + "RMA-1,,").encode() + b"\xff\xff" + b",,,authorized,S,,,1,\n"
+    )  # neither UTF-8 nor GB18030
     done = server("import", "rmas", str(path), "--db", sqlite_storage.url)
     assert done.exit_code == 1 and done.stderr.count("\n") == 1 and "not UTF-8" in done.stderr
     assert sqlite_storage.db.changes_after(0, 10).changes == []
