@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from gettext import gettext as _
 
-from qc_checklists.checklist import Disposition
+from qc_checklists.checklist import N_, Disposition
 
 
 class Channel(str, Enum):
@@ -36,8 +36,25 @@ class Channel(str, Enum):
 
     @property
     def shown(self) -> str:
-        """The channel as printed and shown: 'B-STOCK', 'RETURN TO VENDOR'."""
-        return "B-STOCK" if self is Channel.B_STOCK else self.value.replace("_", " ").upper()
+        """The channel as printed and shown, in the language in force: 'B-STOCK', 'RETURN TO VENDOR'."""
+        return _(CHANNEL_WORDS[self.value])
+
+    @property
+    def bin_name(self) -> str:
+        """The bin of a channel the rules give none: its English name, as on the bin's label ('B-STOCK')."""
+        return CHANNEL_WORDS[self.value]
+
+
+CHANNEL_WORDS = {
+    "restock": N_("RESTOCK"),
+    "b_stock": N_("B-STOCK"),
+    "refurbish": N_("REFURBISH"),
+    "return_to_vendor": N_("RETURN TO VENDOR"),
+    "donate": N_("DONATE"),
+    "recycle": N_("RECYCLE"),
+    "destroy": N_("DESTROY"),
+}
+GRADE_WORDS = {"resellable": N_("resellable"), "discounted": N_("discounted"), "scrapped": N_("scrapped")}
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,11 @@ class RoutingRule:
     bin: str = ""
     because: str = ""
     line: int = 0
+    because_texts: tuple[tuple[str, str], ...] = ()  # (language, ``because`` in it): the rule's zh-CN block
+
+    def because_in(self, language: str) -> str:
+        """``because`` in ``language`` (e.g. the language in force), else as written."""
+        return dict(self.because_texts).get(language, self.because)
 
     def matches(self, facts: Facts) -> bool:
         """True when every condition of the rule holds for the unit."""
@@ -97,7 +119,7 @@ class RoutingRule:
         """The conditions in words (the reason shown when the file gives no ``because``)."""
         parts = []
         for name, values, joint in (
-            (_("grade"), [g.value for g in self.grades], " / "),
+            (_("grade"), [_(GRADE_WORDS[g.value]) for g in self.grades], " / "),
             (_("category"), self.categories, " / "),
             (_("reason"), self.reasons, " / "),
             (_("reason contains"), self.reason_contains, " / "),
@@ -126,6 +148,7 @@ class RoutingRule:
             "value_below": self.value_below,
             "bin": self.bin,
             "because": self.because,
+            **({"because_texts": dict(self.because_texts)} if self.because_texts else {}),
         }
 
 
@@ -155,7 +178,7 @@ class RoutingRules:
 
     def bin_for(self, channel: Channel) -> str:
         """The bin a channel's units go to (the file's ``bins``, or the channel's name)."""
-        return dict(self.bins).get(channel) or channel.shown
+        return dict(self.bins).get(channel) or channel.bin_name
 
     def as_dict(self) -> dict:
         """Everything that decides a channel, as plain data."""
@@ -175,14 +198,16 @@ class RoutingRules:
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def route(rules: RoutingRules, facts: Facts) -> Routed:
-    """The channel of one unit: the first rule that matches decides; none matching, the default."""
+def route(rules: RoutingRules, facts: Facts, language: str = "en") -> Routed:
+    """The channel of one unit: the first rule that matches decides; none matching, the default.
+
+    ``because`` comes in ``language`` where the rule gives it (its ``zh-CN`` block)."""
     for rule in rules.rules:
         if rule.matches(facts):
             return Routed(
                 rule.then,
                 rule.bin or rules.bin_for(rule.then),
-                rule.because or rule.describe(),
+                rule.because_in(language) or rule.describe(),
                 rule.line,
                 rules.id,
                 rules.content_hash,

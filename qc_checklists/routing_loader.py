@@ -23,7 +23,7 @@ MAX_BIN = 24  # printed on a 4×3 in label, read from a step away
 TOP_KEYS = {"routing", "title", "version", "bins", "rules", "default"}
 LIST_MATCHERS = {"grade", "category", "reason", "reason_contains", "failed", "passed"}
 NUMBER_MATCHERS = {"value_at_least", "value_below"}
-RULE_KEYS = LIST_MATCHERS | NUMBER_MATCHERS | {"then", "bin", "because"}
+RULE_KEYS = LIST_MATCHERS | NUMBER_MATCHERS | {"then", "bin", "because", "zh-CN"}
 CHANNELS = ", ".join(c.value for c in Channel)
 
 
@@ -261,6 +261,14 @@ class _Validator:
                 self.problem(data["because"].line, _("'because' must be text"))
             else:
                 because = " ".join(data["because"].value.split())[:200]
+        because_texts: tuple[tuple[str, str], ...] = ()
+        if "zh-CN" in data:  # the rule's because in Chinese: `zh-CN: {because: ...}`, as in checklists
+            block = data["zh-CN"].value
+            text = block.get("because") if isinstance(block, dict) and set(block) <= {"because"} else None
+            if text is None or not isinstance(text.value, str) or not text.value.strip() or not because:
+                self.problem(data["zh-CN"].line, _("'zh-CN' in a rule is 'because: text', beside an English 'because'"))
+            else:
+                because_texts = (("zh-CN", " ".join(text.value.split())[:200]),)
         if len(self.r.problems) > ok or then is None:
             return None
         return RoutingRule(
@@ -276,6 +284,7 @@ class _Validator:
             bin=bin_name or "",
             because=because,
             line=node.line,
+            because_texts=because_texts,
         )
 
     def check_item(self, node: Node, categories: list[str]) -> None:

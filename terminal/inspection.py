@@ -31,6 +31,7 @@ from qc_checklists import (
 from qc_checklists.checklist import language_tag
 from sync.clock import utc_now
 from sync.store import Inspection, Line, Rma, Unit
+from terminal import i18n
 from terminal.i18n import N_
 from terminal.i18n.cells import cut as cut_to
 from terminal.i18n.cells import width as cells
@@ -271,7 +272,7 @@ class Draft:
 
     def routed(self, grade: Disposition | None = None) -> Routed | None:
         """Where the rules send the unit at ``grade`` (default: the suggested one); None without rules."""
-        return route(self.routing, self.facts(grade)) if self.routing is not None else None
+        return route(self.routing, self.facts(grade), i18n.current()) if self.routing is not None else None
 
     def channel(self, grade: Disposition | None = None) -> tuple[Channel, str] | None:
         """The channel the unit goes to and its bin: the inspector's choice, else the rules'."""

@@ -33,7 +33,7 @@ def operator() -> None:
     "language",
     default=None,
     metavar="en|zh-CN",
-    help="The language the station speaks while they are signed in (default: kept, or the station's).",
+    help=N_("The language the station speaks while they are signed in (default: kept, or the station's)."),
 )
 @db_option
 @click.pass_context

@@ -146,7 +146,9 @@ class ChannelDialog(ModalScreen[ChannelChange | None]):
                 *[
                     Option(
                         Content(
-                            _("{n}  {channel}  (bin {bin})").format(n=n, channel=c.shown, bin=self.bins.get(c, c.shown))
+                            _("{n}  {channel}  (bin {bin})").format(
+                                n=n, channel=c.shown, bin=self.bins.get(c, c.bin_name)
+                            )
                         )
                     )
                     for n, c in enumerate(self.channels, 1)
