@@ -10,8 +10,6 @@ from qc_checklists.bins import bin_table
 from sync.store import Place, PutAway, Unit
 from terminal.config import Settings
 
-BIN_PREFIX = "BIN:"  # a bin label's barcode: BIN:B-GRADE (terminal/scanning/scan.py)
-
 
 class BinsUnavailable(Exception):
     """The bins cannot be known (routing rules invalid, a station bin naming no channel); one line for a person."""
