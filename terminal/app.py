@@ -42,10 +42,10 @@ class StationApp(App):
         Binding("f3", "sign_out", N_("Sign out")),
         Binding("f6", "show('receive')", N_("Receive")),
         Binding("f7", "show('inspect')", N_("Inspect")),
+        Binding("f12", "show('putaway')", N_("Put away")),  # F12: F4/F5 are the inspect/receive screens' own
         Binding("f8", "toggle_camera", N_("Camera")),
         Binding("f9", "print_jobs", N_("Print jobs")),
         Binding("f10", "quit", N_("Quit")),
-        Binding("f12", "show('putaway')", N_("Put away")),
     ]
 
     def __init__(
