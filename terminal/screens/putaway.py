@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
 
-from sync.store import PutAwayRefused, Refusal, StoreError, Unit
+from sync.store import DatabaseBusy, DatabaseUnavailable, DiskFull, PutAwayRefused, Refusal, StoreError, Unit
 from terminal.i18n import N_
 from terminal.i18n.cells import pad
 from terminal.messages import Recorded, Scanned
@@ -151,6 +151,22 @@ class PutAwayScreen(PassesWorkerFailures, Screen):
             done, totals = await self.app.db.run(
                 with_totals(lambda store: store.put_away(unit.lpn, name, station, operator, bins=bins), station)
             )
+        except (DatabaseBusy, DatabaseUnavailable) as exc:
+            # disk full, locked, read-only: nothing recorded; the unit stays in hand for the next bin scan
+            word = (
+                "DISK FULL"
+                if isinstance(exc, DiskFull)
+                else "DATABASE LOCKED"
+                if isinstance(exc, DatabaseBusy)
+                else "NOT WRITABLE"
+            )
+            self._refused(
+                word,
+                _("{problem} — {lpn} is still in hand: scan bin {bin} again").format(
+                    problem=exc, lpn=unit.lpn, bin=name
+                ),
+            )
+            return
         except PutAwayRefused as exc:
             if exc.refusal == Refusal.ALREADY_THERE:
                 self.unit = None  # it is where it goes: nothing left in hand

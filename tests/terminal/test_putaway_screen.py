@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from sync.store import Store
@@ -130,3 +132,25 @@ async def test_a_bin_label_at_receiving_records_nothing(settings, plates, db_pat
         assert receive.query_one(OutcomeBanner).word == "NOT READ"
     with Store(db_path) as store:
         assert "parcel.unexpected" not in [e.type for e in store.events()]
+
+
+async def test_a_locked_database_is_one_line_and_the_unit_stays_in_hand(settings, plates, db_path):
+    restock, _ = plates
+    app = make_app(settings, operator="pat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(app.screen, PutAwayScreen))
+        await scan(pilot, restock)
+        # hold the write lock longer than the station waits (its busy timeout is 5 s)
+        other = sqlite3.connect(db_path, isolation_level=None, timeout=1)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await scan(pilot, "BIN:RESTOCK")
+            word, text = banner(app)
+            assert word == "DATABASE LOCKED" and f"{restock} is still in hand: scan bin RESTOCK again" in text
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await scan(pilot, "BIN:RESTOCK")  # the next write works, with the unit still in hand
+        assert banner(app)[0] == "PUT AWAY"
+    assert [p["bin"] for p in put_events(db_path)] == ["RESTOCK"]
