@@ -11,7 +11,7 @@ from terminal.app import make_app
 from terminal.screens.putaway import PutAwayScreen
 from terminal.screens.receive import ReceiveScreen
 from terminal.widgets.outcome_banner import OutcomeBanner
-from tests.conftest import scanner_burst, wait_until
+from tests.conftest import post_scan, scanner_burst, wait_until
 from tests.helpers.units import inspected_unit, received_rma
 
 
@@ -154,3 +154,18 @@ async def test_a_locked_database_is_one_line_and_the_unit_stays_in_hand(settings
         await scan(pilot, "BIN:RESTOCK")  # the next write works, with the unit still in hand
         assert banner(app)[0] == "PUT AWAY"
     assert [p["bin"] for p in put_events(db_path)] == ["RESTOCK"]
+
+
+async def test_a_bin_label_at_inspection_opens_nothing(settings, plates, db_path):
+    from terminal.screens.inspect import InspectScreen
+
+    app = make_app(settings, operator="pat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: isinstance(app.screen, InspectScreen))
+        inspect = app.screen
+        n = inspect.handled
+        post_scan(app, "BIN:RESTOCK")
+        await wait_until(pilot, lambda: inspect.handled > n)
+        assert inspect.query_one("#banner").word == "NOT READ"
+        assert "bin label" in " ".join(str(inspect.query_one("#banner").render()).split())
