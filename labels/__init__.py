@@ -7,7 +7,15 @@ Imports nothing from sync or terminal; callers hand in plain values.
     >>> zpl = render([disposition_label("RESELLABLE", sku="SKU-1", rma="RMA-1", line=1)], "zpl")[0]
 """
 
-from labels.designs import DISPOSITIONS, badge_label, command_sheet, command_sheets, disposition_label, rma_label
+from labels.designs import (
+    DISPOSITIONS,
+    badge_label,
+    bin_label,
+    command_sheet,
+    command_sheets,
+    disposition_label,
+    rma_label,
+)
 from labels.layout import Label, LabelError, Sheet, place
 from labels.printers import Printer, PrinterError, PrinterNotReady, PrinterStatus, open_printer
 from labels.render import FORMATS, MULTI_LABEL, SUFFIX, file_per_label, font_note, render
@@ -25,6 +33,7 @@ __all__ = [
     "PrinterStatus",
     "Sheet",
     "badge_label",
+    "bin_label",
     "command_sheet",
     "command_sheets",
     "disposition_label",

@@ -31,6 +31,7 @@ SIZES = {"4x6": (4 * INCH, 6 * INCH), "4x2": (4 * INCH, 2 * INCH), "4x3": (4 * I
 DISPOSITIONS = ("RESELLABLE", "DISCOUNTED", "SCRAPPED")
 COMMAND_PREFIX = "CMD:"
 BADGE_PREFIX = "OP:"
+BIN_PREFIX = "BIN:"  # a bin's label, as the station's scan router reads it (terminal/scanning/scan.py)
 COMMANDS_PER_SHEET = 10  # the most one 4×6 in sheet holds, each barcode still tall enough to scan
 
 
@@ -241,3 +242,21 @@ def badge_label(operator_id: str, name: str = "") -> Label:
         Text(MARGIN, 40, BADGE_PREFIX + operator_id, size=4, width=inner),
     )
     return Label("badge", operator_id, width, height, elements)
+
+
+def bin_label(name: str, takes: Sequence[str] = ()) -> Label:
+    """A bin's label: its name in big letters, ``BIN:<name>`` as Code 128, and the channels it takes (4×2 in)."""
+    name = " ".join((name or "").split()).upper()
+    if not name:
+        raise LabelError(_("a bin label needs the bin's name"))
+    width, height = SIZES["4x2"]
+    inner = width - 2 * MARGIN
+    caption = BIN_PREFIX + name
+    if takes:
+        caption += "  ·  " + _("takes {channels}").format(channels=", ".join(takes))
+    elements = (
+        Text(MARGIN, 3, name, size=_fitting(name, 9, inner), bold=True, width=inner),
+        Barcode(MARGIN, 15, BIN_PREFIX + name, height=22, width=inner),
+        Text(MARGIN, 40, caption, size=4, width=inner),
+    )
+    return Label("bin", name, width, height, elements)

@@ -23,6 +23,7 @@ from terminal.scanning.keyboard import KeyboardWedge
 from terminal.screens.dialogs import SignIn, SupervisorApproval
 from terminal.screens.inspect import InspectScreen
 from terminal.screens.print_jobs import PrintJobs
+from terminal.screens.putaway import PutAwayScreen
 from terminal.screens.receive import ReceiveScreen
 from terminal.station_db import StationDb
 from terminal.sync_worker import SyncWorker
@@ -41,6 +42,7 @@ class StationApp(App):
         Binding("f3", "sign_out", N_("Sign out")),
         Binding("f6", "show('receive')", N_("Receive")),
         Binding("f7", "show('inspect')", N_("Inspect")),
+        Binding("f12", "show('putaway')", N_("Put away")),  # F12: F4/F5 are the inspect/receive screens' own
         Binding("f8", "toggle_camera", N_("Camera")),
         Binding("f9", "print_jobs", N_("Print jobs")),
         Binding("f10", "quit", N_("Quit")),
@@ -72,6 +74,7 @@ class StationApp(App):
         self.install_screen(ReceiveScreen(), "receive")
         # the station's language (station.toml `language`, issue 13's settings) picks the checklists' texts
         self.install_screen(InspectScreen(), "inspect")
+        self.install_screen(PutAwayScreen(), "putaway")
         self.push_screen("receive")
         self.print_queue = start_print_queue(self)
         self.refresh_status()
@@ -165,7 +168,9 @@ class StationApp(App):
         if i18n.normalise(language) == i18n.current():
             return
         i18n.use(language)
-        screens = {id(s): s for s in [*self.screen_stack, *(self.get_screen(n) for n in ("receive", "inspect"))]}
+        screens = {
+            id(s): s for s in [*self.screen_stack, *(self.get_screen(n) for n in ("receive", "inspect", "putaway"))]
+        }
         for screen in screens.values():
             if not screen.is_mounted:
                 continue  # composed later, in the new language
@@ -176,7 +181,7 @@ class StationApp(App):
         self.header.show_operator(self.header.operator)  # the status bars repaint in it
 
     def action_show(self, name: str) -> None:
-        """Switch between the receive and inspect screens (each keeps its state)."""
+        """Switch between the receive, inspect and put-away screens (each keeps its state)."""
         if not self.screen.is_modal and self.screen is not self.get_screen(name):
             self.switch_screen(name)
 

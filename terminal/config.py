@@ -37,6 +37,9 @@ APPROVALS = ("override", "undo_other", "undo_old")
 # labels: a CJK TrueType font the ZPL printer holds itself (e.g. "E:SIMSUN.TTF"); Chinese text is then sent
 # as text in it instead of as graphics (labels/zpl.py)
 KEYS = (*KEYS, "zpl_cjk_font")
+# put-away: bins this station adds to the routing rules' bins, ``[bins]`` NAME = ["channel", ...]
+# (qc_checklists/bins.py says which bin takes which channel)
+KEYS = (*KEYS, "bins")
 
 
 class ConfigError(Exception):
@@ -86,6 +89,7 @@ class Settings:
     language: str = ""  # "en" or "zh-CN"; empty: $RMA_LANGUAGE, then the system's (terminal.i18n.choose)
     supervisor_required: tuple[str, ...] = APPROVALS
     undo_grace_minutes: float = 5.0
+    bins: dict[str, tuple[str, ...]] = field(default_factory=dict)  # bins the station adds: name -> channels
     config_path: Path | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -119,11 +123,25 @@ def _approval_setting(path: Path, key: str, value: object) -> tuple[str, ...] | 
     return float(value)
 
 
+def _bins_setting(path: Path, value: object) -> dict[str, tuple[str, ...]]:
+    """``[bins]``: a table of bin name = list of channels (the channels are checked against the routing's)."""
+    example = 'e.g. [bins] then B-GRADE-2 = ["b_stock"]'
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: bins must be a table, {example}")
+    bins = {}
+    for name, channels in value.items():
+        if not isinstance(channels, list) or not channels or not all(isinstance(c, str) for c in channels):
+            raise ConfigError(f"{path}: bins: {name} must be a list of channels, {example}")
+        bins[str(name)] = tuple(channels)
+    return bins
+
+
 def load(config: str | os.PathLike | None = None, **flags: str | None) -> Settings:
     """Settings from defaults, then the config file, then the flags given (None = not given)."""
     explicit = config or os.environ.get(CONFIG_ENV)
     path = Path(explicit).expanduser() if explicit else default_config_path()
     from_file: dict = {}
+    settings_bins: dict[str, tuple[str, ...]] = {}
     if path.exists():
         try:
             from_file = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -135,15 +153,22 @@ def load(config: str | os.PathLike | None = None, **flags: str | None) -> Settin
         if unknown:
             raise ConfigError(f"{path}: unknown setting {unknown[0]!r}; known: {', '.join(KEYS)}")
         for key, value in from_file.items():
-            if key not in APPROVAL_KEYS:  # those are a list and a number, checked by _approval_setting
+            if key == "bins":
+                settings_bins = _bins_setting(path, value)
+            elif key not in APPROVAL_KEYS:  # those are a list and a number, checked by _approval_setting
                 _check_type(path, key, value)
     elif explicit:
         raise ConfigError(f"config file {path} does not exist")
 
     settings = Settings(config_path=path if path.exists() else None)
+    if "bins" in from_file:
+        settings.bins = settings_bins
     defaults = {"station": socket.gethostname() or "station", "db": str(default_db_path())}
     origin = "env " + CONFIG_ENV if (not config and os.environ.get(CONFIG_ENV)) else "file"
     for key in KEYS:
+        if key == "bins":
+            settings.sources[key] = f"{origin} {path}" if key in from_file else "default"
+            continue
         if key in APPROVAL_KEYS:
             if key in from_file:
                 setattr(settings, key, _approval_setting(path, key, from_file[key]))

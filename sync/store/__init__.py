@@ -42,6 +42,7 @@ The package::
     operators.py      registered operators and supervisor approval
     receiving.py      receive / undo a parcel
     inspections.py    save an inspection (with its license plate), mismatches, progress, a unit by its plate
+    putaway.py        put a unit into a bin that takes its channel; where each unit is
     sync_book.py      a database restored from an older copy (SeqMap)
     photo_uploads.py  which photos of acknowledged events the server holds
     print_jobs.py     the print queue's own file, on the same Database base
@@ -54,6 +55,7 @@ from sync.store.errors import DatabaseBusy, DatabaseUnavailable, DiskFull, Store
 from sync.store.inspections import Inspections
 from sync.store.operators import Operators
 from sync.store.photo_uploads import PhotoUploads
+from sync.store.putaway import Place, PutAway, PutAwayRefused, PutAways, Refusal, bin_key
 from sync.store.receiving import Receiving
 from sync.store.records import (
     CHANNELS,
@@ -80,7 +82,7 @@ from sync.store.schema import APPLICATION_ID, MIGRATIONS
 from sync.store.sync_book import SeqMap, SyncBook
 
 
-class Store(Receiving, Inspections, Replica, Operators, SyncBook, PhotoUploads, StoreBase):
+class Store(Receiving, PutAways, Inspections, Replica, Operators, SyncBook, PhotoUploads, StoreBase):
     """The station's local database.  Open one per thread; it is not shared."""
 
 
@@ -104,12 +106,17 @@ __all__ = [
     "Operator",
     "Outcome",
     "PhotoUpload",
+    "Place",
+    "PutAway",
+    "PutAwayRefused",
     "Receipt",
+    "Refusal",
     "Rma",
     "SeqMap",
     "Store",
     "StoreError",
     "Unit",
+    "bin_key",
     "digits_and_letters",
     "lookup_key",
 ]

@@ -223,6 +223,20 @@ def _m009_operator_language(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE operators ADD COLUMN language TEXT NOT NULL DEFAULT ''")
 
 
+def _m010_putaway(db: sqlite_utils.Database) -> None:
+    # where each inspected unit is now (the bin its last put-away put it in); the moves are unit.put_away events
+    db.execute(
+        """CREATE TABLE unit_places (
+            lpn TEXT PRIMARY KEY,            -- the unit's license plate (inspections.lpn)
+            bin TEXT NOT NULL,               -- upper case, as printed on the bin's label
+            channel TEXT NOT NULL, rma_code TEXT NOT NULL, line_no INTEGER NOT NULL, unit_no INTEGER NOT NULL,
+            event_id TEXT NOT NULL,          -- the unit.put_away event that put it there
+            at TEXT NOT NULL, station TEXT NOT NULL, operator TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX unit_places_bin ON unit_places(bin)")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_inspections", _m002_inspections),
@@ -233,6 +247,7 @@ MIGRATIONS: list[Migration] = [
     ("007_channels_lpn", _m007_channels_lpn),
     ("008_reason_code", _m008_reason_code),
     ("009_operator_language", _m009_operator_language),
+    ("010_putaway", _m010_putaway),
 ]
 
 

@@ -314,6 +314,33 @@ def label_badge(ctx: click.Context, operator_id: str, name: str, fmt, dpi, out, 
     deliver(ctx, made, fmt, dpi, out, printer_url)
 
 
+@label.command("bin")
+@click.argument("name")
+@output_options
+@click.pass_context
+def label_bin(ctx: click.Context, name: str, fmt, dpi, out, printer_url) -> None:
+    """A bin's label: NAME as the barcode BIN:<name>, and the channels the bin takes (put-away scans it)."""
+    from terminal.putaway import BinsUnavailable, station_bins
+
+    settings = settings_from(ctx)
+    try:
+        bins = station_bins(settings)
+    except BinsUnavailable as exc:
+        fail(str(exc))
+    key = " ".join(name.split()).upper()
+    if key not in bins:
+        fail(
+            _("no bin {bin} at this station; bins: {bins} (add one under [bins] in station.toml)").format(
+                bin=key or "''", bins=", ".join(sorted(bins))
+            )
+        )
+    try:
+        made = [labels.bin_label(key, sorted(bins[key]))]
+    except LabelError as exc:
+        fail(str(exc))
+    deliver(ctx, made, fmt, dpi, out, printer_url)
+
+
 @label.command("jobs")
 @db_option
 @click.option("--limit", default=20, show_default=True, help=N_("How many of the latest jobs."))

@@ -28,6 +28,7 @@ _GS1_AIM = {"]C1", "]e0", "]d2", "]Q3", "]E0", "]E3", "]E4", "]J1"}
 
 BADGE_PREFIX = "OP:"
 COMMAND_PREFIX = "CMD:"
+BIN_PREFIX = "BIN:"  # a bin's label: BIN:B-GRADE (put-away)
 # The command barcodes of the command sheet; every screen understands the ones it needs.
 COMMANDS = (
     "PASS",
@@ -52,6 +53,7 @@ class Kind(str, Enum):
     BADGE = "badge"  # an operator's badge
     COMMAND = "command"  # a command-sheet barcode
     LPN = "lpn"  # an inspected unit's license plate (sync.lpn: LP + 17 characters with a check character)
+    BIN = "bin"  # a bin's label (BIN:B-GRADE); value: the bin's name in capitals
     EMPTY = "empty"
     GARBAGE = "garbage"  # too long, or nothing printable in it
 
@@ -65,7 +67,7 @@ class Scan:
     cleaning imports get — surrounding whitespace stripped); ``value`` is the
     part that matters for its kind: the operator id of a badge, the command
     name, the GTIN of an item, the plate in capitals for a license plate, the
-    text itself for a parcel.
+    bin's name in capitals for a bin label, the text itself for a parcel.
     """
 
     text: str
@@ -120,6 +122,8 @@ def read_scan(raw: str, source: str = "keyboard") -> Scan:
         return Scan(text, Kind.BADGE, text[len(BADGE_PREFIX) :].strip(), source, symbology)
     if upper.startswith(COMMAND_PREFIX):
         return Scan(text, Kind.COMMAND, upper[len(COMMAND_PREFIX) :].strip(), source, symbology)
+    if upper.startswith(BIN_PREFIX) and upper[len(BIN_PREFIX) :].strip():
+        return Scan(text, Kind.BIN, " ".join(upper[len(BIN_PREFIX) :].split()), source, symbology)
     if is_lpn(text):
         return Scan(text, Kind.LPN, upper, source, symbology)
     gtin = item_gtin(text, symbology)

@@ -339,6 +339,12 @@ class InspectScreen(PassesWorkerFailures, Screen):
             else:
                 self.say(_("command {command} does nothing at inspection").format(command=scan.value))
             return
+        if scan.kind == ScanKind.BIN:
+            self.show(
+                "NOT READ", _("{scan} is a bin label; bins are scanned at put-away (F12)").format(scan=scan.shown)
+            )
+            self.app.ring(problem=True)
+            return
         if self.draft is not None:
             item = self.draft.current
             if item is not None and item.kind == Kind.MEASUREMENT:

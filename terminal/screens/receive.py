@@ -187,6 +187,12 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             else:
                 banner.show("NOT READ", _("command {command} does nothing at receiving").format(command=scan.value))
             return
+        if scan.kind == Kind.BIN:  # not a parcel: recorded as nothing
+            banner.show(
+                "NOT READ", _("{scan} is a bin label; bins are scanned at put-away (F12)").format(scan=scan.shown)
+            )
+            self.app.ring(problem=True)
+            return
         if scan.kind == Kind.LPN:  # an inspected unit's plate: show the unit (a plate on no unit is received as usual)
             unit = await self.app.db.run(lambda store: store.unit_by_lpn(scan.value))
             if unit is not None:

@@ -27,6 +27,15 @@ STYLES = {
     N_("DISK FULL"): "bad",
     N_("DATABASE LOCKED"): "bad",
     N_("NOT WRITABLE"): "bad",
+    # put-away (terminal/screens/putaway.py; the refusals are sync.store.Refusal's words)
+    N_("TO BIN"): "info",
+    N_("PUT AWAY"): "good",
+    N_("WRONG BIN"): "bad",
+    N_("UNKNOWN BIN"): "bad",
+    N_("NOT A PLATE"): "bad",
+    N_("NOT INSPECTED"): "bad",
+    N_("NO CHANNEL"): "bad",
+    N_("ALREADY IN BIN"): "warn",
 }
 
 
