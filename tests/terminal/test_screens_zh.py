@@ -110,7 +110,6 @@ def screen_text(app) -> str:
 
 async def check(pilot, seen: list[str], step: str) -> None:
     """Let the screen settle, then record any English left on it under ``step``."""
-    print("STEP", step, flush=True)
     await pilot.pause(0.05)
     text = screen_text(pilot.app)
     left = english_left(text)
