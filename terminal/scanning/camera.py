@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from gettext import gettext as _
 from pathlib import Path
 
 import cv2
@@ -71,24 +72,26 @@ def open_capture(source: str, stall_ms: int = STALL_MS) -> cv2.VideoCapture:
     """An opened ``VideoCapture`` on ``source``, or :class:`CameraError` saying why not."""
     source = source.strip()
     if not source:
-        raise CameraError("no camera configured")
+        raise CameraError(_("no camera configured"))
     if is_device(source):
         capture = cv2.VideoCapture(int(source))
-        what = f"camera {source}"
+        what = _("camera {source}").format(source=source)
     elif is_stream(source):
         capture = cv2.VideoCapture(
             source, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, stall_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, stall_ms]
         )
-        what = f"camera stream {source}"
+        what = _("camera stream {source}").format(source=source)
     else:
         path = Path(source).expanduser()
         if not path.is_file():
-            raise CameraError(f"video file {source} does not exist")
+            raise CameraError(_("video file {source} does not exist").format(source=source))
         capture = cv2.VideoCapture(str(path))
-        what = f"video file {source}"
+        what = _("video file {source}").format(source=source)
     if not capture.isOpened():  # OpenCV also logs why on stderr; quiet_opencv() silences that
         capture.release()
-        raise CameraError(f"{what} cannot be opened (not connected, or not a video OpenCV can read)")
+        raise CameraError(
+            _("{what} cannot be opened (not connected, or not a video OpenCV can read)").format(what=what)
+        )
     return capture
 
 
@@ -164,7 +167,7 @@ class CameraReader(threading.Thread):
         self.debouncer = debouncer or Debouncer()
         self.preview_fps = preview_fps
         self.preview_size: tuple[int, int] | None = None  # (width, height) in pixels of the preview
-        self.state = CameraState(Status.STARTING, f"camera {self.source}: starting")
+        self.state = CameraState(Status.STARTING, _("camera {source}: starting").format(source=self.source))
         self.frames = 0  # frames decoded since start
         self.decode_seconds = 0.0  # time spent decoding them
         self.latest: np.ndarray | None = None  # the last full frame, for photos
@@ -195,7 +198,9 @@ class CameraReader(threading.Thread):
                 if self.is_file:  # a file does not come back by waiting for it
                     self._report(Status.ABSENT, str(exc))
                     return
-                self._report(Status.ABSENT, f"{exc}; retrying every {self.retry_seconds:g} s")
+                self._report(
+                    Status.ABSENT, _("{problem}; retrying every {s:g} s").format(problem=exc, s=self.retry_seconds)
+                )
                 self._stop_event.wait(self.retry_seconds)
                 continue
             try:
@@ -203,8 +208,9 @@ class CameraReader(threading.Thread):
             except Exception as exc:  # noqa: BLE001 - a driver or decoder fault must not kill the camera for the shift
                 self._report(
                     Status.LOST,
-                    f"camera {self.source} failed ({type(exc).__name__}: {exc}); "
-                    f"retrying every {self.retry_seconds:g} s",
+                    _("camera {source} failed ({problem}); retrying every {s:g} s").format(
+                        source=self.source, problem=f"{type(exc).__name__}: {exc}", s=self.retry_seconds
+                    ),
                 )
                 finished = False
             finally:
@@ -212,30 +218,34 @@ class CameraReader(threading.Thread):
             if finished:
                 return
             self._stop_event.wait(self.retry_seconds)
-        self._report(Status.STOPPED, f"camera {self.source}: off")
+        self._report(Status.STOPPED, _("camera {source}: off").format(source=self.source))
 
     def _read_frames(self, capture: cv2.VideoCapture) -> bool:
         """Decode frames until the source ends or stop(); True when there is nothing to retry."""
         is_file = self.is_file
         fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
         period = 1.0 / fps if (self.realtime and is_file and 0 < fps < 240) else 0.0
-        self._report(Status.LIVE, f"camera {self.source}: live")
+        self._report(Status.LIVE, _("camera {source}: live").format(source=self.source))
         started, next_preview, played = time.monotonic(), 0.0, 0
         while not self._stop_event.is_set():
             ok, frame = capture.read()
             if not ok or frame is None:
                 if is_file and played:
-                    self._report(Status.ENDED, f"video {self.source} ended")
+                    self._report(Status.ENDED, _("video {source} ended").format(source=self.source))
                     return True
                 if is_file:
                     self._report(
-                        Status.ABSENT, f"video file {self.source} has no readable frame (damaged or not a video)"
+                        Status.ABSENT,
+                        _("video file {source} has no readable frame (damaged or not a video)").format(
+                            source=self.source
+                        ),
                     )
                     return True
                 self._report(
                     Status.LOST,
-                    f"camera {self.source} stopped sending (unplugged or stalled); "
-                    f"retrying every {self.retry_seconds:g} s",
+                    _("camera {source} stopped sending (unplugged or stalled); retrying every {s:g} s").format(
+                        source=self.source, s=self.retry_seconds
+                    ),
                 )
                 return False
             played += 1
@@ -267,7 +277,7 @@ class CameraReader(threading.Thread):
         while self.latest is None and time.monotonic() < deadline and self.is_alive():
             time.sleep(0.05)
         if self.latest is None or self.state.status not in (Status.LIVE, Status.ENDED):
-            raise CameraError(f"no picture from the camera: {self.state.message}")
+            raise CameraError(_("no picture from the camera: {why}").format(why=self.state.message))
         return self.latest.copy()
 
 

@@ -425,3 +425,14 @@ def test_snapshot_receive_screen_in_chinese(snap_compare, settings, station_zh, 
 def test_snapshot_inspect_screen_in_chinese(snap_compare, settings, station_zh, size):
     app, before = inspect_half_way_zh(settings, station_zh)
     assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+def test_the_camera_says_what_is_wrong_in_chinese(tmp_path):
+    from terminal.scanning.camera import CameraError, open_capture
+
+    i18n.use("zh-CN")
+    with pytest.raises(CameraError) as refused:
+        open_capture(str(tmp_path / "nowhere.mp4"))
+    said = str(refused.value)
+    assert str(tmp_path / "nowhere.mp4") in said  # the data, as it is
+    assert english_left(said.replace(str(tmp_path / "nowhere.mp4"), " ")) == [], said
