@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
 from gettext import gettext as _
 
 import click
@@ -230,69 +231,73 @@ def _db_of(ctx: click.Context, db_url: str | None) -> str:
     return db_url or ctx.obj.get("server_db") or DEFAULT_SERVER_DB
 
 
+@contextmanager
+def server_db(ctx: click.Context, db_url: str | None):
+    """The server database the command names (``--db``, else ``rma server --db``), closed after;
+    a refusal of the database's (ServerError) is one line and exit 1."""
+    from server.db import ServerError
+
+    db = open_server_db(_db_of(ctx, db_url))
+    try:
+        yield db
+    except ServerError as exc:
+        fail(str(exc))
+    finally:
+        db.close()
+
+
+db_option = click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+
+
 @server.command("add-station")
 @click.argument("name")
-@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@db_option
 @click.option(
     "--integration", is_flag=True, help="A token for the ERP / returns portal: may create RMAs and checklists."
 )
 @click.pass_context
 def add_station(ctx: click.Context, name: str, db_url: str | None, integration: bool) -> None:
     """Register station NAME and print its token (shown this once; only its hash is kept)."""
-    from server.db import ServerError
 
-    db = open_server_db(_db_of(ctx, db_url))
-    try:
+    with server_db(ctx, db_url) as db:
         token = db.add_station(name, "integration" if integration else "station")
-    except ServerError as exc:
-        fail(str(exc))
-    finally:
-        db.close()
     click.echo(token)
     click.echo(f"token for {name}: keep it now, it is not shown again (server_token in station.toml)", err=True)
 
 
 @server.command("revoke-station")
 @click.argument("name")
-@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@db_option
 @click.pass_context
 def revoke_station(ctx: click.Context, name: str, db_url: str | None) -> None:
     """Revoke station NAME's token at once (its events stay)."""
-    from server.db import ServerError
 
-    db = open_server_db(_db_of(ctx, db_url))
-    try:
+    with server_db(ctx, db_url) as db:
         db.revoke_station(name)
-    except ServerError as exc:
-        fail(str(exc))
-    finally:
-        db.close()
     click.echo(f"revoked the token of {name}")
 
 
 @server.command("stations")
-@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@db_option
 @click.pass_context
 def list_stations(ctx: click.Context, db_url: str | None) -> None:
     """List stations, their role, and through which seq their events are held."""
-    db = open_server_db(_db_of(ctx, db_url))
-    for s in db.list_stations():
-        state = f"revoked {s['revoked_at']}" if s["revoked_at"] else "active"
-        click.echo(f"{s['name']:24} {s['role']:12} {state:34} acked through {s['acked_seq']}")
-    db.close()
+    with server_db(ctx, db_url) as db:
+        for s in db.list_stations():
+            state = f"revoked {s['revoked_at']}" if s["revoked_at"] else "active"
+            click.echo(f"{s['name']:24} {s['role']:12} {state:34} acked through {s['acked_seq']}")
 
 
 @server.command("new-epoch")
-@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@db_option
 @click.pass_context
 def new_epoch(ctx: click.Context, db_url: str | None) -> None:
     """Run after restoring the database from a backup: stations re-push what it lacks and re-pull.
 
     Takes effect at once, also while the server runs (every answer reads the epoch).
     """
-    db = open_server_db(_db_of(ctx, db_url))
-    click.echo(f"new epoch {db.new_epoch()}")
-    db.close()
+    with server_db(ctx, db_url) as db:
+        click.echo(f"new epoch {db.new_epoch()}")
 
 
 # --- webhooks (server/hooks) -------------------------------------------------------------
@@ -312,7 +317,7 @@ def webhooks() -> None:
     required=True,
     help="File holding the signing secret, whsec_ and base64 (e.g. printf 'whsec_%s' \"$(openssl rand -base64 32)\").",
 )
-@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@db_option
 @click.pass_context
 def webhooks_add(ctx: click.Context, url: str, kinds: str, secret_file: str, db_url: str | None) -> None:
     """Deliver events of the given kinds, stored from now on, to URL, signed with the secret."""
@@ -324,30 +329,25 @@ def webhooks_add(ctx: click.Context, url: str, kinds: str, secret_file: str, db_
             secret = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         fail(_("cannot read the secret file {file}: {reason}").format(file=secret_file, reason=_reason(exc)))
-    db = open_server_db(_db_of(ctx, db_url))
-    try:
-        endpoint = add_endpoint(db, url, kinds, secret)
-    except ServerError as exc:
-        fail(_("webhook not added: {reason}").format(reason=exc))
-    finally:
-        db.close()
+    with server_db(ctx, db_url) as db:
+        try:
+            endpoint = add_endpoint(db, url, kinds, secret)
+        except ServerError as exc:
+            fail(_("webhook not added: {reason}").format(reason=exc))
     click.echo(
         _("webhook {id}: {url} gets {kinds}").format(id=endpoint.id, url=endpoint.url, kinds=", ".join(endpoint.events))
     )
 
 
 @webhooks.command("list")
-@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@db_option
 @click.pass_context
 def webhooks_list(ctx: click.Context, db_url: str | None) -> None:
     """List the endpoints, their event kinds, and their deliveries pending, delivered and dead."""
     from server.hooks.admin import list_endpoints
 
-    db = open_server_db(_db_of(ctx, db_url))
-    try:
+    with server_db(ctx, db_url) as db:
         found = list_endpoints(db)
-    finally:
-        db.close()
     if not found:
         click.echo(_("no webhook endpoints (add one with rma server webhooks add URL --events … --secret-file F)"))
     for e in found:
@@ -360,20 +360,14 @@ def webhooks_list(ctx: click.Context, db_url: str | None) -> None:
 
 @webhooks.command("remove")
 @click.argument("endpoint_id", type=int)
-@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@db_option
 @click.pass_context
 def webhooks_remove(ctx: click.Context, endpoint_id: int, db_url: str | None) -> None:
     """Stop delivering to endpoint ENDPOINT_ID (its deliveries are kept, the pending ones not sent)."""
-    from server.db import ServerError
     from server.hooks.admin import remove_endpoint
 
-    db = open_server_db(_db_of(ctx, db_url))
-    try:
+    with server_db(ctx, db_url) as db:
         pending = remove_endpoint(db, endpoint_id)
-    except ServerError as exc:
-        fail(str(exc))
-    finally:
-        db.close()
     click.echo(
         _("removed webhook {id}; {pending} pending delivery(ies) kept, not sent").format(
             id=endpoint_id, pending=pending
@@ -382,17 +376,14 @@ def webhooks_remove(ctx: click.Context, endpoint_id: int, db_url: str | None) ->
 
 
 @webhooks.command("dead")
-@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@db_option
 @click.pass_context
 def webhooks_dead(ctx: click.Context, db_url: str | None) -> None:
     """The dead-letter list: deliveries that failed every try (replay them with `replay`)."""
     from server.hooks.admin import dead_deliveries
 
-    db = open_server_db(_db_of(ctx, db_url))
-    try:
+    with server_db(ctx, db_url) as db:
         found = dead_deliveries(db)
-    finally:
-        db.close()
     if not found:
         click.echo(_("no dead deliveries"))
     for d in found:
@@ -412,22 +403,16 @@ def webhooks_dead(ctx: click.Context, db_url: str | None) -> None:
 @webhooks.command("replay")
 @click.argument("delivery_ids", nargs=-1)
 @click.option("--all-dead", is_flag=True, help="Replay every delivery on the dead-letter list.")
-@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@db_option
 @click.pass_context
 def webhooks_replay(ctx: click.Context, delivery_ids: tuple[str, ...], all_dead: bool, db_url: str | None) -> None:
     """Send deliveries again (DELIVERY_ID…, or --all-dead), with the same ids and a fresh count of tries."""
-    from server.db import ServerError
     from server.hooks.admin import replay
 
     if bool(delivery_ids) == all_dead:
         fail(_("give delivery ids or --all-dead (one of the two); nothing was replayed"))
-    db = open_server_db(_db_of(ctx, db_url))
-    try:
+    with server_db(ctx, db_url) as db:
         count = replay(db, list(delivery_ids), all_dead=all_dead)
-    except ServerError as exc:
-        fail(str(exc))
-    finally:
-        db.close()
     click.echo(_("{count} delivery(ies) queued again; the running server sends them").format(count=count))
 
 
@@ -441,7 +426,7 @@ def import_group() -> None:
 
 @import_group.command("rmas")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@db_option
 @click.pass_context
 def import_rmas(ctx: click.Context, file: str, db_url: str | None) -> None:
     """Create or update RMAs from a CSV or JSON FILE in the station's format (see README); as POST /api/v1/rmas."""
@@ -455,15 +440,13 @@ def import_rmas(ctx: click.Context, file: str, db_url: str | None) -> None:
         problems += 1
         click.echo(f"{file}:{where}: {reason}", err=True)
 
-    db = open_server_db(_db_of(ctx, db_url))
-    try:
-        source = RmaFile(file)
-        source.check(report)  # every row read and checked before anything is stored
-        done = import_rma_file(db, source, report)
-    except ImportFileError as exc:
-        fail(str(exc))
-    finally:
-        db.close()
+    with server_db(ctx, db_url) as db:
+        try:
+            source = RmaFile(file)
+            source.check(report)  # every row read and checked before anything is stored
+            done = import_rma_file(db, source, report)
+        except ImportFileError as exc:
+            fail(str(exc))
     cleaned = (
         _("; control/invisible characters removed from {count} field(s)").format(count=source.cleaned)
         if source.cleaned
@@ -497,7 +480,7 @@ def import_rmas(ctx: click.Context, file: str, db_url: str | None) -> None:
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-", help="File (default: stdout)."
 )
-@click.option("--db", "db_url", default=None, help="Server database (as for `rma server`).")
+@db_option
 @click.pass_context
 def export(ctx: click.Context, what: str, since: str, fmt: str, output: str, db_url: str | None) -> None:
     """Write the inspections, or the movements (receipts and inspections), as CSV or JSON, oldest first."""
@@ -511,28 +494,26 @@ def export(ctx: click.Context, what: str, since: str, fmt: str, output: str, db_
         stamp = since_stamp(since) if since else ""
     except ValueError as exc:
         fail(_("--since: {reason}").format(reason=exc))
-    db = open_server_db(_db_of(ctx, db_url))
     count = 0
-    try:
-        with (
-            contextlib.nullcontext(sys.stdout) if output == "-" else open(output, "w", encoding="utf-8", newline="")
-        ) as out:
-            if fmt == "csv":
-                writer = csv.DictWriter(out, fieldnames=columns_of(what))
-                writer.writeheader()
-                for row in export_rows(db, what, stamp):
-                    writer.writerow(row)
-                    count += 1
-            else:
-                out.write("[")
-                for row in export_rows(db, what, stamp):
-                    out.write(("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False))
-                    count += 1
-                out.write("\n]\n" if count else "]\n")
-    except OSError as exc:
-        fail(_("cannot write {file}: {reason}").format(file=output, reason=_reason(exc)))
-    finally:
-        db.close()
+    with server_db(ctx, db_url) as db:
+        try:
+            with (
+                contextlib.nullcontext(sys.stdout) if output == "-" else open(output, "w", encoding="utf-8", newline="")
+            ) as out:
+                if fmt == "csv":
+                    writer = csv.DictWriter(out, fieldnames=columns_of(what))
+                    writer.writeheader()
+                    for row in export_rows(db, what, stamp):
+                        writer.writerow(row)
+                        count += 1
+                else:
+                    out.write("[")
+                    for row in export_rows(db, what, stamp):
+                        out.write(("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False))
+                        count += 1
+                    out.write("\n]\n" if count else "]\n")
+        except OSError as exc:
+            fail(_("cannot write {file}: {reason}").format(file=output, reason=_reason(exc)))
     if output != "-":
         click.echo(_("{count} {what} written to {file}").format(count=count, what=what, file=output), err=True)
 
