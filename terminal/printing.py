@@ -93,6 +93,7 @@ class PrintQueue:
         self.retry_pauses = tuple(retry_pauses)
         self.idle_check = idle_check
         self.status: PrinterStatus | None = None
+        self._asked = self._shown = 0  # status questions numbered: a late answer never hides a newer one
         self._store: PrintJobStore | None = None
         self._lock = threading.RLock()
         self._wake = threading.Event()
@@ -194,17 +195,32 @@ class PrintQueue:
         if self.printer is None:
             self._record_failure(job.id, _("no printer configured (set printer in station.toml)"))
             return False
+        asked = self._ask()
         try:
             self.printer.print(job.data, job.format)  # the socket/subprocess, outside the lock
         except PrinterError as exc:
-            self.status = PrinterStatus(False, _short(exc, self.printer.url))
+            self._learn(asked, PrinterStatus(False, _short(exc, self.printer.url)))
             self._record_failure(job.id, str(exc))
             return False
         with self._jobs() as jobs:
             jobs.printed(job.id, self.printer.url)
-        self.status = PrinterStatus(True)
+        self._learn(asked, PrinterStatus(True))
         self._changed()
         return True
+
+    def _ask(self) -> int:
+        """Number a question to the printer (a status request, or a job that answers with its state)."""
+        with self._lock:
+            self._asked += 1
+            return self._asked
+
+    def _learn(self, asked: int, status: PrinterStatus) -> bool:
+        """Keep the printer's answer unless a question asked after it was answered first."""
+        with self._lock:
+            if asked < self._shown:
+                return False
+            self._shown, self.status = asked, status
+            return True
 
     def _record_failure(self, job_id: int, error: str) -> None:
         with self._jobs() as jobs:
@@ -214,8 +230,9 @@ class PrintQueue:
     def check_printer(self) -> PrinterStatus | None:
         """Ask the printer for its state (for the header while nothing is printing)."""
         if self.printer is not None:
-            self.status = self.printer.status()
-            self._changed()
+            asked = self._ask()
+            if self._learn(asked, self.printer.status()):
+                self._changed()
         return self.status
 
     def _changed(self) -> None:

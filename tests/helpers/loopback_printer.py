@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 
 class Listener:
@@ -77,6 +78,7 @@ class LoopbackPrinter(Listener):
         self.drains = False
         self.jobs: list[bytes] = []
         self.status_requests = 0
+        self.slow_answers: list[float] = []  # seconds to hold back the next ~HS answers (read when asked)
         self._lock = threading.Lock()
         self._received = threading.Condition(self._lock)
         super().__init__()
@@ -113,8 +115,11 @@ class LoopbackPrinter(Listener):
                     data = data.replace(b"~HS", b"", 1)
                     with self._lock:
                         self.status_requests += 1
+                        hold = self.slow_answers.pop(0) if self.slow_answers else 0.0
+                        answer = self.host_status()
+                    time.sleep(hold)  # the answer says the state when asked, however late it comes
                     try:
-                        conn.sendall(self.host_status())
+                        conn.sendall(answer)
                     except OSError:
                         break
         if data.strip() and self.answers:

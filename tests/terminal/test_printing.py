@@ -304,3 +304,17 @@ async def test_a_station_without_a_chinese_font_prints_the_label_and_says_so_onc
         cjk_font.cache_clear()
     assert [decode(i) for job in jobs for i in zpl_images(job, 203)] == [["OP:wangfang"], ["OP:wangfang"]]
     assert len(notes) == 1 and "no Chinese font is installed" in notes[0] and "\n" not in notes[0]
+
+
+def test_a_late_printer_answer_does_not_hide_a_newer_one(queue_file):
+    """The header once said "PRINTER ready" with the paper out: a status asked earlier answered later and won."""
+    with LoopbackPrinter() as printer, PrintQueue(queue_file, printer.url, **FAST) as queue:
+        printer.slow_answers = [0.5]  # the first ~HS: asked while the paper is in, answered late
+        earlier = threading.Thread(target=queue.check_printer)
+        earlier.start()
+        assert wait_until(lambda: printer.status_requests == 1)
+        printer.paper_out = True
+        queue.check_printer()  # asked later, answered at once: paper out
+        earlier.join()
+        assert queue.status is not None and not queue.status.ready
+        assert "paper out" in queue.status.problem
