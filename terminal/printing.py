@@ -237,8 +237,9 @@ class PrintQueue:
 
     def _changed(self) -> None:
         if self.on_change is not None:
-            # a header that cannot be updated must not stop printing
-            with contextlib.suppress(Exception):
+            # a header that cannot be updated must not stop printing; the state is read and handed on under
+            # the lock, so a state read before a newer one cannot be handed on after it (on_change must not block)
+            with self._lock, contextlib.suppress(Exception):
                 self.on_change(self.state())
 
     def _run(self) -> None:
