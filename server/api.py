@@ -39,6 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.db import BadBatch, NotFound, ServerDb, ServerError, Unauthorized, token_hash
 from server.hooks.delivery import DeliveryLoopMiddleware
+from server.risk import FlaggedCustomer
 from sync.protocol import (
     API_PREFIX,
     MAX_BODY_BYTES,
@@ -507,6 +508,15 @@ def create_app(
             return db.timeline(code)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from exc
+
+    @app.get(f"{API_PREFIX}/reports/risk", response_model=list[FlaggedCustomer], responses=forbidden)
+    def risk_report(_who: Annotated[str, Depends(integration)]) -> list[FlaggedCustomer]:
+        """Customers worth a full inspection: frequent returners, earlier item mismatches, serials seen before.
+
+        Customers are matched by a keyed hash of the id or e-mail an import carried (``customer``);
+        the report names them only by the first 12 hex digits of it.
+        """
+        return db.risk_report()
 
     @app.put(f"{API_PREFIX}/checklists/{{category}}", responses=forbidden)
     def put_checklist(category: str, body: ChecklistDocument, _who: Annotated[str, Depends(integration)]) -> dict:

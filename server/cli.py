@@ -300,6 +300,26 @@ def new_epoch(ctx: click.Context, db_url: str | None) -> None:
         click.echo(f"new epoch {db.new_epoch()}")
 
 
+@server.command("risk")
+@db_option
+@click.pass_context
+def risk_list(ctx: click.Context, db_url: str | None) -> None:
+    """List the customers worth a full inspection (frequent returners, earlier mismatches, serials seen before).
+
+    Customers are shown only by a short reference; who they are is never stored.
+    """
+    with server_db(ctx, db_url) as db:
+        flagged = db.risk_report()
+    if not flagged:
+        click.echo("no customer is flagged")
+    for c in flagged:
+        serials = f"  serials seen before: {', '.join(c.serials_seen_before)}" if c.serials_seen_before else ""
+        click.echo(
+            f"{c.customer_ref}  {c.returns_30d} returns in 30 days ({c.returns} in all), "
+            f"{c.mismatches} with a mismatch  RMAs: {', '.join(c.rmas)}{serials}"
+        )
+
+
 # --- webhooks (server/hooks) -------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ from pydantic import ValidationError
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 
+from server import risk
 from server.hooks import outbox as hooks_outbox
 from sync.protocol import (
     MAX_CLOCK_AHEAD,
@@ -342,9 +343,12 @@ class ServerDb:
         """Create missing tables and draw the first epoch."""
         metadata.create_all(self.engine)
         hooks_outbox.create(self.engine)  # webhooks (server/hooks): endpoints and deliveries
+        risk.create(self.engine)  # each customer's returns, by a keyed hash (server/risk.py)
         with self.write() as conn:
             if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:
                 conn.execute(meta.insert().values(key="epoch", value=uuid.uuid4().hex))
+            if conn.execute(sa.select(meta.c.value).where(meta.c.key == "customer_secret")).first() is None:
+                conn.execute(meta.insert().values(key="customer_secret", value=secrets.token_hex(32)))
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -381,6 +385,16 @@ class ServerDb:
     @staticmethod
     def _read_epoch(conn: sa.Connection) -> str:
         return conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).scalar_one()
+
+    @staticmethod
+    def _secret(conn: sa.Connection, name: str) -> str:
+        """A secret of this database, drawn by :meth:`create` and kept in ``meta``."""
+        return conn.execute(sa.select(meta.c.value).where(meta.c.key == name)).scalar_one()
+
+    def risk_report(self) -> list[risk.FlaggedCustomer]:
+        """The customers worth a full inspection (see :func:`server.risk.flagged`)."""
+        with self.read() as conn:
+            return risk.flagged(conn, events, utc_now())
 
     def new_epoch(self) -> str:
         """Announce that this database was restored from a backup: stations re-push and re-pull."""
@@ -835,6 +849,7 @@ class ServerDb:
             by_code[rec.rma_code] = rec  # the last one sent wins within a request
         created = updated = unchanged = 0
         with self.write() as conn:
+            by_code = risk.assess(conn, events, by_code, now, self._secret(conn, "customer_secret"))
             known: dict[str, str] = {}  # code -> the record as stored (JSON text)
             for chunk in _chunks(list(by_code), 500):
                 known.update(conn.execute(sa.select(rmas.c.code, rmas.c.record).where(rmas.c.code.in_(chunk))).all())

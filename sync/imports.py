@@ -3,7 +3,9 @@
 CSV: a header row, then one row per RMA line; rows sharing an ``rma_code``
 are one RMA.  Columns (see README): rma_code, order_ref, customer_name,
 tracking_number, reason, status, sku, gtin, description, qty, category, and
-optionally value (the unit value, a number ≥ 0: routing rules' value thresholds).
+optionally value (the unit value, a number ≥ 0: routing rules' value thresholds)
+and customer (the ERP's customer id or e-mail: the server matches returns by it
+and never shows it; a station does not keep it).
 Several tracking numbers for one RMA are separated by ``|`` or given on
 different rows.
 
@@ -76,6 +78,7 @@ COLUMNS = (
     "qty",
     "category",
     "value",
+    "customer",
 )
 MAX_FIELD = 500
 MAX_JSON_RMA = 4 * 1024 * 1024  # characters of one RMA in a JSON list
@@ -346,6 +349,7 @@ class RmaFile:
                             "customer_name": row.get("customer_name", ""),
                             "reason": row.get("reason", ""),
                             "status": note.status,
+                            **({"customer": row["customer"]} if row.get("customer") else {}),
                         },
                         first_row=note.first_row,
                     ),

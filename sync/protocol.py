@@ -185,8 +185,20 @@ class RmaLine(WireModel):
     value: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
 
 
+class Risk(WireModel):
+    """What the server knew of the customer's returns when it authorised this one (never who the customer is)."""
+
+    returns_30d: int = Field(ge=0, le=1_000_000)  # the customer's returns authorised in 30 days, this one counted
+    mismatches: int = Field(ge=0, le=1_000_000)  # the customer's earlier returns with an item that matched no line
+
+
 class RmaRecord(WireModel):
-    """An authorised return as the ERP / returns portal sends it and stations receive it."""
+    """An authorised return as the ERP / returns portal sends it and stations receive it.
+
+    ``customer`` (an id or e-mail from the ERP) is only matched: the server keeps a keyed hash of
+    it and never stores, shows or sends it. ``risk`` is the server's, set when it authorises the
+    return for a customer worth a full inspection; whatever a caller sends there is replaced.
+    """
 
     rma_code: Code
     order_ref: Annotated[str, Field(max_length=64)] = ""
@@ -197,6 +209,8 @@ class RmaRecord(WireModel):
     tracking_numbers: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=20
     )
+    customer: ShortText = ""
+    risk: Risk | None = None
 
 
 class RmaImport(WireModel):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from gettext import gettext as _
+from gettext import ngettext, pgettext
 
 import biip
 
 from sync.carriers import waybill
-from sync.store import Outcome, Receipt, Store, StoreError
+from sync.store import Outcome, Receipt, Rma, Store, StoreError
 from terminal.i18n import N_
 from terminal.scanning import Kind, Scan
 
@@ -35,6 +36,23 @@ def when(at: str | None) -> str:
     return f"{at[:10]} {at[11:16]} UTC" if at else "?"
 
 
+def inspect_fully(rma: Rma | None) -> str:
+    """Why the server asks for a full inspection of this return ("" when it does not): one line."""
+    risk = rma.risk if rma else None
+    if risk is None:
+        return ""
+    why = []
+    if risk.returns_30d > 1:
+        why.append(
+            ngettext("{n} return in 30 days", "{n} returns in 30 days", risk.returns_30d).format(n=risk.returns_30d)
+        )
+    if risk.mismatches:
+        why.append(
+            ngettext("{n} earlier mismatch", "{n} earlier mismatches", risk.mismatches).format(n=risk.mismatches)
+        )
+    return _("Inspect fully: {why}").format(why=pgettext("between the reasons of a list", ", ").join(why))
+
+
 def describe(receipt: Receipt) -> str:
     """One line about a receipt: which RMA, whose, and what it means."""
     rma = receipt.rma
@@ -45,7 +63,8 @@ def describe(receipt: Receipt) -> str:
     )
     if receipt.outcome == Outcome.RECEIVED:
         items = ", ".join(f"{ln.qty}× {ln.description or ln.sku}" for ln in rma.lines)
-        return f"{head} — {items} — " + _("reason: {reason}").format(reason=rma.reason or "-")
+        line = f"{head} — {items} — " + _("reason: {reason}").format(reason=rma.reason or "-")
+        return f"{line} — {inspect_fully(rma)}" if rma.risk else line
     if receipt.outcome == Outcome.ALREADY_RECEIVED:
         return f"{head} — " + _("received {when} at {station} by {operator}").format(
             when=when(rma.received_at), station=rma.received_station, operator=rma.received_operator

@@ -51,6 +51,14 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Risk:
+    """Why the server asks for a full inspection of this return (its customer is never sent)."""
+
+    returns_30d: int  # the customer's returns authorised in 30 days, this one counted
+    mismatches: int  # their earlier returns with an item that matched no line
+
+
+@dataclass(frozen=True)
 class Rma:
     """An expected return as the station knows it."""
 
@@ -66,6 +74,7 @@ class Rma:
     lines: tuple[Line, ...] = ()
     tracking_numbers: tuple[str, ...] = ()
     reason_code: str = ""  # what ``reason`` maps to in the reason vocabulary ("" when it maps to nothing)
+    risk: Risk | None = None  # set by the server for a frequent returner or an earlier mismatch
 
 
 @dataclass(frozen=True)

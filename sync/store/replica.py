@@ -18,7 +18,7 @@ from gettext import gettext as _
 from sync.clock import utc_now
 from sync.store.base import StoreBase
 from sync.store.errors import StoreError
-from sync.store.records import MIN_TRACKING_LENGTH, TRACKING_TAIL, Line, Rma, lookup_key, tracking_key
+from sync.store.records import MIN_TRACKING_LENGTH, TRACKING_TAIL, Line, Risk, Rma, lookup_key, tracking_key
 
 
 class Replica(StoreBase):
@@ -57,6 +57,13 @@ class Replica(StoreBase):
                 utc_now(),
             ),
         )
+        if "risk" in rma:  # the server's say (a file imported here has none: what the server said stays)
+            conn.execute("DELETE FROM rma_risk WHERE rma_code = ?", (code,))
+            if rma["risk"]:
+                conn.execute(
+                    "INSERT INTO rma_risk VALUES (?, ?, ?)",
+                    (code, int(rma["risk"]["returns_30d"]), int(rma["risk"]["mismatches"])),
+                )
         conn.execute("DELETE FROM rma_lines WHERE rma_code = ?", (code,))
         conn.executemany(
             "INSERT INTO rma_lines (rma_code, line_no, sku, gtin, description, qty, category, value) "
@@ -144,6 +151,7 @@ class Replica(StoreBase):
         (code, order_ref, customer_name, reason, status, stage, received_at, received_station, received_operator) = row[
             :9
         ]
+        risk = self.conn.execute("SELECT returns_30d, mismatches FROM rma_risk WHERE rma_code = ?", (code,)).fetchone()
         return Rma(
             code,
             order_ref,
@@ -157,6 +165,7 @@ class Replica(StoreBase):
             lines=lines,
             tracking_numbers=tracking,
             reason_code=row[9],
+            risk=Risk(*risk) if risk else None,
         )
 
     def _rma(self, code: str) -> Rma:

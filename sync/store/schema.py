@@ -237,6 +237,18 @@ def _m010_putaway(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX unit_places_bin ON unit_places(bin)")
 
 
+def _m015_risk(db: sqlite_utils.Database) -> None:
+    # what the server knew of the customer's returns when it authorised the RMA (sync.protocol.Risk); a row
+    # only for an RMA worth a full inspection; the customer themselves never reaches the station
+    db.execute(
+        """CREATE TABLE rma_risk (
+            rma_code TEXT PRIMARY KEY REFERENCES rmas(code),
+            returns_30d INTEGER NOT NULL,    -- the customer's returns authorised in 30 days, this one counted
+            mismatches INTEGER NOT NULL      -- their earlier returns with an item that matched no line
+        )"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_inspections", _m002_inspections),
@@ -248,6 +260,7 @@ MIGRATIONS: list[Migration] = [
     ("008_reason_code", _m008_reason_code),
     ("009_operator_language", _m009_operator_language),
     ("010_putaway", _m010_putaway),
+    ("015_risk", _m015_risk),
 ]
 
 

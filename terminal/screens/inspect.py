@@ -43,6 +43,7 @@ from terminal.inspection import NEXT_STEP, Draft, describe_unit, shown
 from terminal.messages import Recorded, Scanned
 from terminal.photos import PhotoError, photo_folder
 from terminal.printing import print_label
+from terminal.receiving import inspect_fully
 from terminal.scanning import Kind as ScanKind
 from terminal.scanning import Scan, read_scan
 from terminal.scanning.item import ItemCode, looks_like_item, read_item, same_gtin
@@ -434,6 +435,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 code=rma.code, customer=rma.customer_name, reason=rma.reason or "-"
             )
             + "\n"
+            + (inspect_fully(rma) + "\n" if rma.risk else "")
             + _("Scan the barcode on each item (not the parcel)."),
         )
         self.app.ring(problem=False)

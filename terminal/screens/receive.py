@@ -22,7 +22,7 @@ from terminal.i18n import N_
 from terminal.i18n.cells import pad
 from terminal.inspection import describe_unit
 from terminal.messages import Recorded, Scanned
-from terminal.receiving import NEXT_STEP, NotRead, describe, describe_conflicts, receive_at_bench, when
+from terminal.receiving import NEXT_STEP, NotRead, describe, describe_conflicts, inspect_fully, receive_at_bench, when
 from terminal.scanning import Kind, Scan
 from terminal.screens.dialogs import Confirm, SupervisorApproval
 from terminal.today import with_totals
@@ -301,6 +301,8 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
                 order=rma.order_ref or "-",
                 next=_(NEXT_STEP[outcome]),
             )
+        if outcome == Outcome.RECEIVED and inspect_fully(rma):
+            detail += Content("\n") + Content.styled(inspect_fully(rma), "bold reverse")
         if conflicts:
             detail += Content("\n") + Content.styled(describe_conflicts(conflicts), "bold reverse")
         self.query_one(OutcomeBanner).show(outcome.value, detail)

@@ -1,0 +1,181 @@
+"""Risk signals: each customer's return history, matched by a keyed hash and never shown.
+
+An RMA imported with a ``customer`` (the ERP's customer id or e-mail) is filed
+under HMAC-SHA256(secret, the customer with case and spacing normalised); the
+secret is drawn once per server database (``meta``), so the table matches
+returns to one customer without holding anything that names them. When the
+server authorises a return it counts the customer's returns in the last 30
+days and their earlier returns on which an item matched no line
+(``item.mismatch``); a frequent returner or an earlier mismatch puts ``risk``
+on the record the stations pull, and they show "inspect fully: …" at
+receiving and at inspection. :func:`flagged` is the supervisors' list
+(``GET /api/v1/reports/risk``, ``rma server risk``), with the serial numbers
+inspected on more than one return.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from sync.protocol import Risk, RmaRecord
+
+FREQUENT = 3  # returns authorised in WINDOW, this one counted, that make a frequent returner
+WINDOW = timedelta(days=30)
+MISMATCH = "item.mismatch"
+SERIAL_EVENTS = ("item.inspected", MISMATCH)
+
+metadata = sa.MetaData()
+
+customer_returns = sa.Table(
+    "customer_returns",
+    metadata,
+    sa.Column("rma_code", sa.String(64), primary_key=True),
+    sa.Column("customer_key", sa.String(64), nullable=False),
+    sa.Column("authorized_at", sa.String(40), nullable=False),
+    sa.Index("customer_returns_by_customer", "customer_key", "authorized_at"),
+)
+
+
+class FlaggedCustomer(BaseModel):
+    """One customer on the supervisors' list: a short reference (never who they are) and why they are on it."""
+
+    customer_ref: str  # the first 12 hex digits of the customer's keyed hash
+    returns_30d: int  # returns authorised in the last 30 days
+    returns: int  # returns on record
+    mismatches: int  # returns on which an item matched no line
+    mismatched_rmas: list[str]
+    serials_seen_before: list[str]  # GTIN/serial inspected on this customer's return and on another one
+    rmas: list[str]
+
+
+def create(engine: sa.Engine) -> None:
+    """Create the table if missing (called by :meth:`server.db.ServerDb.create`)."""
+    metadata.create_all(engine)
+
+
+def customer_key(secret: str, customer: str) -> str:
+    """The customer as the server files them: a keyed hash, the same for ``A@x.com`` and `` a@x.com``."""
+    normal = " ".join(customer.split()).casefold()
+    return hmac.new(secret.encode(), normal.encode(), hashlib.sha256).hexdigest()
+
+
+def assess(
+    conn: sa.Connection, events: sa.Table, records: dict[str, RmaRecord], now: str, secret: str
+) -> dict[str, RmaRecord]:
+    """File each record's customer and put the customer's risk on it; the records come back without ``customer``.
+
+    A record sent without a customer keeps the customer it was filed under before. Called
+    inside the import's transaction, before the records are compared and stored.
+    """
+    codes = list(records)
+    filed: dict[str, str] = {}
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
+        filed.update(
+            conn.execute(
+                sa.select(customer_returns.c.rma_code, customer_returns.c.customer_key).where(
+                    customer_returns.c.rma_code.in_(chunk)
+                )
+            ).all()
+        )
+    since = _stamp(datetime.fromisoformat(now) - WINDOW)
+    out: dict[str, RmaRecord] = {}
+    for code, rec in records.items():
+        key = customer_key(secret, rec.customer) if rec.customer.strip() else filed.get(code)
+        risk = None
+        if key is not None and rec.status == "cancelled":
+            conn.execute(customer_returns.delete().where(customer_returns.c.rma_code == code))
+        elif key is not None:
+            if code not in filed:
+                conn.execute(customer_returns.insert().values(rma_code=code, customer_key=key, authorized_at=now))
+            elif filed[code] != key:
+                conn.execute(
+                    customer_returns.update().where(customer_returns.c.rma_code == code).values(customer_key=key)
+                )
+            risk = _risk(conn, events, key, code, since)
+        out[code] = rec.model_copy(update={"customer": "", "risk": risk})
+    return out
+
+
+def _risk(conn: sa.Connection, events: sa.Table, key: str, code: str, since: str) -> Risk | None:
+    mine = customer_returns.c.customer_key == key
+    returns = conn.execute(
+        sa.select(sa.func.count()).where(mine, customer_returns.c.authorized_at >= since)
+    ).scalar_one()
+    others = sa.select(customer_returns.c.rma_code).where(mine, customer_returns.c.rma_code != code)
+    mismatches = conn.execute(
+        sa.select(sa.func.count(sa.distinct(events.c.rma_code))).where(
+            events.c.type == MISMATCH, events.c.rma_code.in_(others)
+        )
+    ).scalar_one()
+    if returns < FREQUENT and not mismatches:
+        return None
+    return Risk(returns_30d=returns, mismatches=mismatches)
+
+
+def flagged(conn: sa.Connection, events: sa.Table, now: str) -> list[FlaggedCustomer]:
+    """The customers worth a full inspection, most returns first: a short reference (never who they are),
+    their returns in 30 days, the returns with a mismatch, their RMAs, and serials seen on another return."""
+    since = _stamp(datetime.fromisoformat(now) - WINDOW)
+    rows = conn.execute(
+        sa.select(customer_returns.c.customer_key, customer_returns.c.rma_code, customer_returns.c.authorized_at)
+    ).all()
+    by_customer: dict[str, list[tuple[str, str]]] = {}
+    for key, code, at in rows:
+        by_customer.setdefault(key, []).append((code, at))
+    mismatched = {
+        code
+        for (code,) in conn.execute(
+            sa.select(events.c.rma_code).where(
+                events.c.type == MISMATCH, events.c.rma_code.in_(sa.select(customer_returns.c.rma_code))
+            )
+        )
+    }
+    serials = _serials_on_several_returns(conn, events)
+    report = []
+    for key, returns in by_customer.items():
+        codes = sorted(code for code, _at in returns)
+        recent = sum(1 for _code, at in returns if at >= since)
+        mismatches = sorted(c for c in codes if c in mismatched)
+        seen = sorted({serial for serial, on in serials.items() if on & set(codes)})
+        if recent < FREQUENT and not mismatches and not seen:
+            continue
+        report.append(
+            FlaggedCustomer(
+                customer_ref=key[:12],
+                returns_30d=recent,
+                returns=len(codes),
+                mismatches=len(mismatches),
+                mismatched_rmas=mismatches,
+                serials_seen_before=seen,
+                rmas=codes,
+            )
+        )
+    report.sort(key=lambda r: (-r.returns_30d, -r.mismatches, r.customer_ref))
+    return report
+
+
+def _serials_on_several_returns(conn: sa.Connection, events: sa.Table) -> dict[str, set[str]]:
+    """GTIN/serial → the RMAs it was inspected (or found mismatched) on, for those on more than one."""
+    on: dict[str, set[str]] = {}
+    for code, payload in conn.execute(
+        sa.select(events.c.rma_code, events.c.payload).where(events.c.type.in_(SERIAL_EVENTS))
+    ):
+        try:
+            body = json.loads(payload)
+        except ValueError:
+            continue
+        serial = str(body.get("serial") or "").strip() if isinstance(body, dict) else ""
+        if serial and code:
+            on.setdefault(f"{body.get('gtin') or ''}/{serial}".lstrip("/"), set()).add(code)
+    return {serial: codes for serial, codes in on.items() if len(codes) > 1}
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")  # as server.db.utc_now writes times, so they compare as text
