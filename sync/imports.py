@@ -3,7 +3,9 @@
 CSV: a header row, then one row per RMA line; rows sharing an ``rma_code``
 are one RMA.  Columns (see README): rma_code, order_ref, customer_name,
 tracking_number, reason, status, sku, gtin, description, qty, category, and
-optionally value (the unit value, a number ≥ 0: routing rules' value thresholds).
+optionally value (the unit value, a number ≥ 0: routing rules' value thresholds) and
+refund_policy (``on_receipt`` or ``after_inspection``, the default: when the server decides
+the refund; the station keeps nothing of it).
 Several tracking numbers for one RMA are separated by ``|`` or given on
 different rows.
 
@@ -76,6 +78,7 @@ COLUMNS = (
     "qty",
     "category",
     "value",
+    "refund_policy",
 )
 MAX_FIELD = 500
 MAX_JSON_RMA = 4 * 1024 * 1024  # characters of one RMA in a JSON list
@@ -83,6 +86,7 @@ MAX_JSON_OBJECT = 32 * 1024 * 1024  # characters of a file whose top level is on
 _CHUNK = 256 * 1024
 _NOTHING = "nothing imported"
 _STATUSES = {status: status for status in ("authorized", "cancelled", "expired")}
+REFUND_POLICIES = ("on_receipt", "after_inspection")
 
 
 @dataclass
@@ -240,6 +244,7 @@ class _Note:
 
     first_row: int
     status: str = ""
+    policy: str = ""  # the refund policy of its first row that names one
     rows: int = 0  # good rows
     bad: bool = False
 
@@ -317,6 +322,18 @@ class RmaFile:
                 )
                 note.bad = True
                 continue
+            policy = refund_policy(row.get("refund_policy", ""))
+            if policy and not note.policy:
+                note.policy = policy
+            elif policy and note.policy != policy:
+                report(
+                    where,
+                    _("refund_policy {policy!r} differs from the one given before for {code}").format(
+                        policy=row["refund_policy"], code=code
+                    ),
+                )
+                note.bad = True
+                continue
             note.rows += 1
         for code, note in notes.items():
             if note.bad and note.rows:
@@ -346,6 +363,7 @@ class RmaFile:
                             "customer_name": row.get("customer_name", ""),
                             "reason": row.get("reason", ""),
                             "status": note.status,
+                            **({"refund_policy": note.policy} if note.policy else {}),
                         },
                         first_row=note.first_row,
                     ),
@@ -724,12 +742,21 @@ def check_row(row: dict) -> str:
     value = (row.get("value") or "").strip()
     if value and unit_value(value) is None:
         return _("value {value!r} is not a number ≥ 0 (the unit value, e.g. 129.90)").format(value=value)
+    policy = (row.get("refund_policy") or "").strip()
+    if policy and not refund_policy(policy):
+        return _("refund_policy {policy!r} is not on_receipt or after_inspection").format(policy=policy)
     gtin = row.get("gtin", "")
     if gtin and not (gtin.isdigit() and len(gtin) in (8, 12, 13, 14) and _gtin_ok(gtin)):
         return _("gtin {gtin!r} is not a valid GTIN (8, 12, 13 or 14 digits with a correct check digit)").format(
             gtin=gtin
         )
     return ""
+
+
+def refund_policy(text: str) -> str:
+    """A refund policy as written ("On receipt", "after-inspection") as its name, "" when empty or none."""
+    name = "_".join(str(text).strip().lower().replace("-", " ").split())
+    return name if name in REFUND_POLICIES else ""
 
 
 def unit_value(text: str) -> float | None:

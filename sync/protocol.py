@@ -197,6 +197,8 @@ class RmaRecord(WireModel):
     tracking_numbers: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=20
     )
+    # when the server decides the refund (server/handoff): at the receipt scan, or once every unit is inspected
+    refund_policy: Literal["on_receipt", "after_inspection"] = "after_inspection"
 
 
 class RmaImport(WireModel):
