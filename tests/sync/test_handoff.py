@@ -411,3 +411,12 @@ def test_refund_decisions_and_stock_movements_arrive_as_signed_webhooks(
     ]
     assert moves[1]["payload"]["to"] == "WMS-DC1"
     assert len({r.id for r in hook.requests}) == 3  # one delivery id each
+
+
+def test_the_openapi_document_has_the_handoff_routes_and_their_answers(sqlite_server):
+    document = requests.get(f"{sqlite_server.url}/openapi.json", timeout=30).json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    assert {"/api/v1/feed", "/api/v1/bins", "/api/v1/rmas/{code}/refund"} <= set(paths)
+    assert {"FeedPage", "FeedItem", "BinsPage", "BinView", "RefundDecision", "RefundLine"} <= set(schemas)
+    assert [p["name"] for p in paths["/api/v1/feed"]["get"]["parameters"]] == ["cursor", "limit"]
+    assert "404" in paths["/api/v1/rmas/{code}/refund"]["get"]["responses"]
