@@ -420,3 +420,18 @@ def test_the_openapi_document_has_the_handoff_routes_and_their_answers(sqlite_se
     assert {"FeedPage", "FeedItem", "BinsPage", "BinView", "RefundDecision", "RefundLine"} <= set(schemas)
     assert [p["name"] for p in paths["/api/v1/feed"]["get"]["parameters"]] == ["cursor", "limit"]
     assert "404" in paths["/api/v1/rmas/{code}/refund"]["get"]["responses"]
+
+
+def test_the_movements_export_has_put_aways_and_shipments_with_their_line_and_unit(
+    sqlite_storage, sqlite_server, sqlite_tokens
+):
+    import json
+
+    a = Station(sqlite_server.url, sqlite_tokens["A"])
+    put = a.send("unit.put_away", "RMA-E1", lpn="LP5A", bin="RESTOCK", channel="restock", line=2, unit=3)
+    shipped = a.send("container.shipped", container="RESTOCK", to="WMS-DC1", units=["LP5A"])
+    done = CliRunner().invoke(server_cli, ["export", "movements", "--format", "json", "--db", sqlite_storage.url])
+    assert done.exit_code == 0, done.output
+    rows = {r["event_id"]: r for r in json.loads(done.stdout)}
+    assert (rows[put["id"]]["kind"], rows[put["id"]]["line_no"], rows[put["id"]]["unit_no"]) == ("stock.moved", 2, 3)
+    assert (rows[shipped["id"]]["type"], rows[shipped["id"]]["kind"]) == ("container.shipped", "stock.moved")
