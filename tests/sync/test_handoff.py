@@ -304,13 +304,13 @@ def test_two_stations_closing_the_last_lines_at_once_decide_exactly_once(storage
     # A closes line 1 as not received while B inspects line 2, of the same 100 RMAs, in one push each at the
     # same instant: without the RMA rows locked, each transaction misses the other's line and none decides
     codes = [f"RMA-T{n:03d}" for n in range(100)]
+    lines = [{"sku": "S1", "qty": 1}, {"sku": "S2", "qty": 1}]
     answer = requests.post(
         f"{server.url}/api/v1/rmas",
-        json={"rmas": [{"rma_code": c, "status": "authorized", "lines": [{"sku": "S1", "qty": 1}, {"sku": "S2", "qty": 1}]}
-                       for c in codes]},
+        json={"rmas": [{"rma_code": c, "status": "authorized", "lines": lines} for c in codes]},
         headers={"Authorization": f"Bearer {tokens['erp']}"},
         timeout=30,
-    )  # fmt: skip
+    )
     assert answer.status_code == 200
     a, b = Station(server.url, tokens["A"]), Station(server.url, tokens["B"])
     batches = {
