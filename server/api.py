@@ -38,6 +38,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.db import BadBatch, NotFound, ServerDb, ServerError, Unauthorized, token_hash
+from server.handoff.routes import add_routes as add_handoff_routes
 from server.hooks.delivery import DeliveryLoopMiddleware
 from server.risk import FlaggedCustomer
 from sync.protocol import (
@@ -581,6 +582,8 @@ def create_app(
     def missing_photos(body: PhotoHashes, _who: Station) -> PhotoHashes:
         """Which of these photos the server lacks (a station sends those)."""
         return PhotoHashes(sha256=db.missing_photos(body.sha256))
+
+    add_handoff_routes(app, db, Station, errors)  # the feed, bins, refund decisions (server/handoff)
 
     @app.exception_handler(ServerError)
     async def refused(_request, exc: ServerError):

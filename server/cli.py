@@ -538,6 +538,49 @@ def export(ctx: click.Context, what: str, since: str, fmt: str, output: str, db_
         click.echo(_("{count} {what} written to {file}").format(count=count, what=what, file=output), err=True)
 
 
+# --- the handoff: bins and containers (server/handoff) -------------------------------------------
+
+
+@server.command("bins")
+@click.argument("name", required=False)
+@db_option
+@click.pass_context
+def bins(ctx: click.Context, name: str | None, db_url: str | None) -> None:
+    """Each bin and container the stations reported (or NAME): state, units by plate, the last count."""
+    from server.handoff.views import bin_views
+
+    with server_db(ctx, db_url) as db:
+        found = bin_views(db, name)
+    if name and not found:
+        fail(f"no bin or container {' '.join(name.split()).upper()} on the server (see rma server bins)")
+    if not found:
+        click.echo("no bins or containers yet: stations report them as units are put away")
+    for view in found:
+        state = view.state + (f" to {view.moved_to}" if view.moved_to and view.state in ("moved", "shipped") else "")
+        units = f"{len(view.units)} unit{'' if len(view.units) == 1 else 's'}"
+        click.echo(f"{view.name:16} {view.kind:8} {state:24} {units:10} {_count_line(view.last_count)}")
+        for u in view.units:
+            where = f"{u.rma_code or '-'} line {u.line_no or '-'} unit {u.unit_no or '-'}"
+            click.echo(f"  {u.lpn:22} {where:28} {u.grade or '-':11} {u.channel or '-':16} {u.state}")
+
+
+def _count_line(count) -> str:
+    """A bin's last count in one line: when, where, who, and what was missing or extra."""
+    if count is None:
+        return "not counted yet"
+
+    def figure(value, word: str) -> str:
+        if isinstance(value, list):
+            shown = ", ".join(value[:5]) + (", …" if len(value) > 5 else "")
+            return f"{len(value)} {word}" + (f" ({shown})" if value else "")
+        return f"{value if value is not None else '?'} {word}"
+
+    return (
+        f"counted {count.at[:16].replace('T', ' ')} at {count.station} by {count.operator}: "
+        f"{figure(count.missing, 'missing')}, {figure(count.extra, 'extra')}"
+    )
+
+
 def _reason(exc: Exception) -> str:
     return getattr(exc, "strerror", None) or str(exc)
 

@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 
-from server import risk
+from server import handoff, risk
 from server.hooks import outbox as hooks_outbox
 from sync.protocol import (
     MAX_CLOCK_AHEAD,
@@ -344,6 +344,7 @@ class ServerDb:
         metadata.create_all(self.engine)
         hooks_outbox.create(self.engine)  # webhooks (server/hooks): endpoints and deliveries
         risk.create(self.engine)  # each customer's returns, by a keyed hash (server/risk.py)
+        handoff.create(self.engine)  # the feed, bins and containers, refund decisions (server/handoff)
         with self.write() as conn:
             if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:
                 conn.execute(meta.insert().values(key="epoch", value=uuid.uuid4().hex))
@@ -688,6 +689,7 @@ class ServerDb:
 
     def _project(self, conn: sa.Connection, station: str, rows: list[dict], now: str) -> int:
         """Update each RMA's stage from the new events; record conflicts instead of choosing a winner."""
+        handoff.project(conn, rows, now, self.is_sqlite)  # first: it locks these RMA rows too (server/handoff)
         relevant = [
             r
             for r in rows
@@ -958,6 +960,7 @@ class ServerDb:
                     detail=json.loads(e.payload),
                 )
             )
+        steps += handoff.timeline_entries(self, code)  # the refund decision (server/handoff)
         steps.sort(key=lambda s: _sort_time(s.at, s.server_at))  # by time, not text: offsets differ
         return RmaTimeline(
             rma=RmaRecord.model_validate_json(row.record) if row else None,

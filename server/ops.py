@@ -74,7 +74,7 @@ def import_rma_file(db: ServerDb, source: RmaFile, report: Callable[[int, str], 
 # --- export ------------------------------------------------------------------------------
 
 INSPECTION_TYPES = ("item.inspected",)
-MOVEMENT_TYPES = tuple(EVENT_KINDS)  # every event that moves a unit: today receipts and inspections
+MOVEMENT_TYPES = tuple(EVENT_KINDS)  # every event that moves a unit: receipts, inspections, put-aways, shipments
 
 INSPECTION_COLUMNS = (
     "event_id",
@@ -153,8 +153,8 @@ def export_rows(db: ServerDb, what: str, since: str = "") -> Iterator[dict]:
                 "operator": row.operator,
                 "rma_code": row.rma_code or "",
                 "refers_to": row.refers_to or "",
-                "line_no": payload.get("line_no", ""),
-                "unit_no": payload.get("unit_no", ""),
+                "line_no": payload.get("line_no", payload.get("line", "")),  # a put-away says line / unit
+                "unit_no": payload.get("unit_no", payload.get("unit", "")),
                 "sku": payload.get("sku", ""),
                 "category": payload.get("category", ""),
                 "gtin": payload.get("gtin", ""),

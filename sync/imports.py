@@ -3,9 +3,10 @@
 CSV: a header row, then one row per RMA line; rows sharing an ``rma_code``
 are one RMA.  Columns (see README): rma_code, order_ref, customer_name,
 tracking_number, reason, status, sku, gtin, description, qty, category, and
-optionally value (the unit value, a number ≥ 0: routing rules' value thresholds)
-and customer (the ERP's customer id or e-mail: the server matches returns by it
-and never shows it; a station does not keep it).
+optionally value (the unit value, a number ≥ 0: routing rules' value thresholds),
+refund_policy (``on_receipt`` or ``after_inspection``, the default: when the server decides
+the refund; the station keeps nothing of it) and customer (the ERP's customer id or e-mail:
+the server matches returns by it and never shows it; a station does not keep it).
 Several tracking numbers for one RMA are separated by ``|`` or given on
 different rows.
 
@@ -79,6 +80,7 @@ COLUMNS = (
     "category",
     "value",
     "customer",
+    "refund_policy",
 )
 MAX_FIELD = 500
 MAX_JSON_RMA = 4 * 1024 * 1024  # characters of one RMA in a JSON list
@@ -86,6 +88,7 @@ MAX_JSON_OBJECT = 32 * 1024 * 1024  # characters of a file whose top level is on
 _CHUNK = 256 * 1024
 _NOTHING = "nothing imported"
 _STATUSES = {status: status for status in ("authorized", "cancelled", "expired")}
+REFUND_POLICIES = ("on_receipt", "after_inspection")
 
 
 @dataclass
@@ -243,6 +246,7 @@ class _Note:
 
     first_row: int
     status: str = ""
+    policy: str = ""  # the refund policy of its first row that names one
     rows: int = 0  # good rows
     bad: bool = False
 
@@ -320,6 +324,18 @@ class RmaFile:
                 )
                 note.bad = True
                 continue
+            policy = refund_policy(row.get("refund_policy", ""))
+            if policy and not note.policy:
+                note.policy = policy
+            elif policy and note.policy != policy:
+                report(
+                    where,
+                    _("refund_policy {policy!r} differs from the one given before for {code}").format(
+                        policy=row["refund_policy"], code=code
+                    ),
+                )
+                note.bad = True
+                continue
             note.rows += 1
         for code, note in notes.items():
             if note.bad and note.rows:
@@ -350,6 +366,7 @@ class RmaFile:
                             "reason": row.get("reason", ""),
                             "status": note.status,
                             **({"customer": row["customer"]} if row.get("customer") else {}),
+                            **({"refund_policy": note.policy} if note.policy else {}),
                         },
                         first_row=note.first_row,
                     ),
@@ -728,12 +745,21 @@ def check_row(row: dict) -> str:
     value = (row.get("value") or "").strip()
     if value and unit_value(value) is None:
         return _("value {value!r} is not a number ≥ 0 (the unit value, e.g. 129.90)").format(value=value)
+    policy = (row.get("refund_policy") or "").strip()
+    if policy and not refund_policy(policy):
+        return _("refund_policy {policy!r} is not on_receipt or after_inspection").format(policy=policy)
     gtin = row.get("gtin", "")
     if gtin and not (gtin.isdigit() and len(gtin) in (8, 12, 13, 14) and _gtin_ok(gtin)):
         return _("gtin {gtin!r} is not a valid GTIN (8, 12, 13 or 14 digits with a correct check digit)").format(
             gtin=gtin
         )
     return ""
+
+
+def refund_policy(text: str) -> str:
+    """A refund policy as written ("On receipt", "after-inspection") as its name, "" when empty or none."""
+    name = "_".join(str(text).strip().lower().replace("-", " ").split())
+    return name if name in REFUND_POLICIES else ""
 
 
 def unit_value(text: str) -> float | None:

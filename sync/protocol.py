@@ -211,6 +211,8 @@ class RmaRecord(WireModel):
     )
     customer: ShortText = ""
     risk: Risk | None = None
+    # when the server decides the refund (server/handoff): at the receipt scan, or once every unit is inspected
+    refund_policy: Literal["on_receipt", "after_inspection"] = "after_inspection"
 
 
 class RmaImport(WireModel):

@@ -27,10 +27,12 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 class HookKind(str, Enum):
-    """What an endpoint subscribes to; later work (refund decisions, stock movements) adds members."""
+    """What an endpoint subscribes to."""
 
     RECEIPT = "receipt"
     INSPECTION = "inspection"
+    REFUND = "refund.decided"  # the server's refund decision for an RMA (server/handoff)
+    STOCK = "stock.moved"  # a unit put away, a container shipped
 
 
 # the station event types each kind carries (the event's own type is in the body's data.event)
@@ -40,6 +42,8 @@ EVENT_KINDS: dict[str, HookKind] = {
     "parcel.unexpected": HookKind.RECEIPT,
     "item.inspected": HookKind.INSPECTION,
     "rma.inspected": HookKind.INSPECTION,
+    "unit.put_away": HookKind.STOCK,
+    "container.shipped": HookKind.STOCK,
 }
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
@@ -137,31 +141,55 @@ def enqueue(conn: sa.Connection, rows: list[dict], now: str) -> int:
     hooked = [(EVENT_KINDS[r["type"]], r) for r in rows if r["type"] in EVENT_KINDS]
     if not hooked:
         return 0
+    subscribed = _subscribed(conn)
+    bodies = [(kind, row["event_id"], body_of(kind, row)) for kind, row in hooked if subscribed.get(kind)]
+    return _queue(conn, bodies, now, subscribed)
+
+
+def enqueue_bodies(conn: sa.Connection, kind: HookKind, bodies: list[tuple[str, str]], now: str) -> int:
+    """Queue deliveries of bodies the server made itself ((id, JSON body): a refund decision), in the caller's
+    transaction; one per subscribed endpoint.  Returns the deliveries queued."""
+    if not bodies:
+        return 0
+    return _queue(conn, [(kind, event_id, body) for event_id, body in bodies], now)
+
+
+def _subscribed(conn: sa.Connection) -> dict[HookKind, list[int]]:
+    """The endpoints (ids) that take each kind."""
     subscribed: dict[HookKind, list[int]] = {}
     for endpoint_id, events in conn.execute(
         sa.select(endpoints.c.id, endpoints.c.events).where(endpoints.c.removed_at.is_(None))
     ):
         for kind in parse_kinds(events):
             subscribed.setdefault(kind, []).append(endpoint_id)
-    if not subscribed:
+    return subscribed
+
+
+def _queue(
+    conn: sa.Connection,
+    bodies: list[tuple[HookKind, str, str]],
+    now: str,
+    subscribed: dict[HookKind, list[int]] | None = None,
+) -> int:
+    if not bodies:
         return 0
+    if subscribed is None:
+        subscribed = _subscribed(conn)
     due = 0.0  # at once: the delivery loop takes pending rows whose next_at has passed
     queued = [
         {
             "id": new_delivery_id(),
             "endpoint_id": endpoint_id,
             "kind": kind.value,
-            "event_id": row["event_id"],
+            "event_id": event_id,
             "body": body,
             "status": PENDING,
             "attempts": 0,
             "next_at": due,
             "created_at": now,
         }
-        for kind, row in hooked
-        if subscribed.get(kind)
-        for body in (body_of(kind, row),)
-        for endpoint_id in subscribed[kind]
+        for kind, event_id, body in bodies
+        for endpoint_id in subscribed.get(kind, ())
     ]
     if queued:
         conn.execute(deliveries.insert(), queued)

@@ -1,0 +1,280 @@
+"""License plates at scale: an LPN scan (lookup + put-away) on a station database of 1,000,000 plates.
+
+    .venv/bin/python bench/lpn_bench.py [--lpns 1000000] [--scans 500] [--no-server]
+
+Builds (once, cached in bench/out/) a station database with N inspected units, each with its
+license plate (N RMAs of one line each, N inspections), with executemany in large transactions;
+copies it, then, in one run, for the same random plates:
+
+* raw: ``SELECT … FROM inspections WHERE lpn = ?`` on a plain sqlite3 connection (the floor);
+* lookup: :meth:`Store.unit_by_lpn` (what a plate scan shows);
+* scan: the plate looked up, then :meth:`Store.put_away` into a bin -- one transaction with its
+  ``unit.put_away`` event, committed with ``synchronous=FULL`` as at the station.  One scan in ten
+  is a wrong bin (refused, nothing written), one in twenty a plate on no unit here.
+
+With the server part (default), the same plates fill the server's ``handoff_units`` (SQLite),
+and each put-away event is pushed through :meth:`ServerDb.push` (stored, projected into the feed
+and the unit's place, committed): the server's share of the same scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sync.clock import utc_now  # noqa: E402
+from sync.lpn import new_lpn  # noqa: E402
+from sync.store import Store  # noqa: E402
+from sync.store.putaway import PutAwayRefused  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+CHANNELS = ("restock", "b_stock", "refurbish", "return_to_vendor", "donate", "recycle", "destroy")
+GRADES = {"restock": "resellable", "b_stock": "discounted"}
+BINS = {c.upper().replace("_", "-"): [c] for c in CHANNELS}
+BIN_OF = {c: c.upper().replace("_", "-") for c in CHANNELS}
+EPOCH = 1_704_067_200  # 2024-01-01, the plates' clock
+
+
+def plates(count: int) -> list[str]:
+    """The units' plates: real plates (time + random bits + check character), the same on every build.
+
+    A hundred units a second, so the plates' time part grows as the floor's does: the unique index
+    is filled almost in order, as at a station.
+    """
+    rng = random.Random(1)
+    start = EPOCH + 3600 * 24 * 300
+    return [new_lpn(now=start + n // 100, random_bits=rng.getrandbits(50)) for n in range(count)]
+
+
+def plate_of(conn: sqlite3.Connection, n: int) -> str:
+    """The n-th unit's plate, read back from the station database (rows were written in order)."""
+    return conn.execute("SELECT lpn FROM inspections WHERE rowid = ?", (n + 1,)).fetchone()[0]
+
+
+def channel_of(n: int) -> str:
+    return CHANNELS[n % len(CHANNELS)]
+
+
+def build(path: Path, lpns: int) -> None:
+    """The station database with ``lpns`` inspected units, each with its plate (executemany, big transactions)."""
+    if path.exists():
+        return
+    tmp = path.with_suffix(".building")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    print(f"building {path} ({lpns:,} plates) ...", flush=True)
+    started = time.perf_counter()
+    Store(tmp).close()  # the schema, every migration
+    conn = sqlite3.connect(tmp, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = OFF")  # building only; the station itself runs FULL
+    now = utc_now()
+    step = 100_000
+    every = plates(lpns)
+    for start in range(0, lpns, step):
+        span = range(start, min(lpns, start + step))
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO rmas (code, order_ref, order_key, status, stage, updated_at) "
+            "VALUES (?, ?, ?, 'authorized', 'inspected', ?)",
+            ((f"RMA-{n:08d}", f"SO-{n:08d}", f"SO-{n:08d}", now) for n in span),
+        )
+        conn.executemany(
+            "INSERT INTO rma_lines (rma_code, line_no, sku, description, qty, category) "
+            "VALUES (?, 1, ?, 'Item', 1, 'apparel')",
+            ((f"RMA-{n:08d}", f"SKU-{n % 9999}") for n in span),
+        )
+        conn.executemany(
+            "INSERT INTO inspections (event_id, rma_code, line_no, unit_no, checklist_id, checklist_hash, suggested, "
+            "final, station, inspector, started_at, ended_at, channel, suggested_channel, bin, lpn) "
+            "VALUES (?, ?, 1, 1, 'apparel', 'h', ?, ?, 'bench-old', 'op', ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    f"bench-inspection-{n:08d}",  # in order: the primary key is filled as the station fills it
+                    f"RMA-{n:08d}",
+                    GRADES.get(channel_of(n), "scrapped"),
+                    GRADES.get(channel_of(n), "scrapped"),
+                    now,
+                    now,
+                    channel_of(n),
+                    channel_of(n),
+                    BIN_OF[channel_of(n)],
+                    every[n],
+                )
+                for n in span
+            ),
+        )
+        conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    tmp.rename(path)
+    print(f"built in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def build_server(path: Path, station: Path, lpns: int) -> None:
+    """The server's handoff_units with the station's plates (executemany, one transaction)."""
+    from server.db import ServerDb
+
+    if path.exists():
+        return
+    tmp = path.with_suffix(".building")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    print(f"building {path} ({lpns:,} plates on the server) ...", flush=True)
+    started = time.perf_counter()
+    ServerDb(str(tmp)).close()
+    conn = sqlite3.connect(tmp, isolation_level=None)
+    conn.execute("PRAGMA synchronous = OFF")
+    now = utc_now()
+    with sqlite3.connect(station) as source:
+        every = [r[0] for r in source.execute("SELECT lpn FROM inspections ORDER BY rowid")]
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO handoff_units (lpn, rma_code, line_no, unit_no, sku, grade, channel, bin, state, event_id, "
+        "updated_at) VALUES (?, ?, 1, 1, ?, ?, ?, NULL, 'inspected', ?, ?)",
+        (
+            (
+                every[n],
+                f"RMA-{n:08d}",
+                f"SKU-{n % 9999}",
+                GRADES.get(channel_of(n), "scrapped"),
+                channel_of(n),
+                "bench",
+                now,
+            )
+            for n in range(lpns)
+        ),
+    )
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    tmp.rename(path)
+    print(f"built in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def copy(src: Path, name: str) -> Path:
+    dst = OUT / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(dst) + suffix).unlink(missing_ok=True)
+    shutil.copy(src, dst)
+    return dst
+
+
+def figures(name: str, seconds: list[float]) -> str:
+    ms = sorted(s * 1000 for s in seconds)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return f"{name:34} n={len(ms):5}  p50 {statistics.median(ms):7.3f} ms  p99 {p99:7.3f} ms  max {ms[-1]:7.3f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lpns", type=int, default=1_000_000)
+    parser.add_argument("--scans", type=int, default=500)
+    parser.add_argument("--no-server", action="store_true", help="Only the station's database.")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    source = OUT / f"lpn-station-{args.lpns}.db"
+    build(source, args.lpns)
+    station_db = copy(source, "lpn-station-run.db")
+    rng = random.Random(3)
+    picked = rng.sample(range(args.lpns), args.scans)
+    scans = []  # (plate, bin, what is expected)
+    raw = sqlite3.connect(station_db)
+    for i, n in enumerate(picked):
+        if i % 20 == 19:
+            scans.append((new_lpn(), BIN_OF[channel_of(n)], "not inspected"))
+        elif i % 10 == 9:
+            scans.append((plate_of(raw, n), BIN_OF[channel_of(n + 1)], "wrong bin"))
+        else:
+            scans.append((plate_of(raw, n), BIN_OF[channel_of(n)], "put away"))
+    raw.close()
+    raw = sqlite3.connect(station_db)  # a fresh connection for the figures, as the station opens its own
+    plan = raw.execute(
+        "EXPLAIN QUERY PLAN SELECT rma_code, line_no, unit_no, final, channel, bin FROM inspections WHERE lpn = ?",
+        (scans[0][0],),
+    ).fetchall()
+    print("query plan:", "; ".join(str(r[-1]) for r in plan))
+    raw_times = []
+    for lpn, _bin, _ in scans:
+        started = time.perf_counter()
+        raw.execute(
+            "SELECT rma_code, line_no, unit_no, final, channel, bin FROM inspections WHERE lpn = ?", (lpn,)
+        ).fetchone()
+        raw_times.append(time.perf_counter() - started)
+    raw.close()
+
+    store = Store(station_db)
+    lookups, scan_times, outcomes = [], [], {"put away": 0, "wrong bin": 0, "not inspected": 0, "other": 0}
+    for lpn, _bin, _ in scans:
+        started = time.perf_counter()
+        store.unit_by_lpn(lpn)
+        lookups.append(time.perf_counter() - started)
+    pushed = []
+    for lpn, bin_name, expected in scans:
+        started = time.perf_counter()
+        store.unit_by_lpn(lpn)
+        try:
+            store.put_away(lpn, bin_name, "bench", "op", bins=BINS)
+            outcome = "put away"
+        except PutAwayRefused as exc:
+            outcome = {"WRONG BIN": "wrong bin", "NOT INSPECTED": "not inspected"}.get(exc.refusal.value, "other")
+        scan_times.append(time.perf_counter() - started)
+        outcomes[outcome if outcome == expected else "other"] += 1
+    for ev in store.events(0, len(scans) + 10):
+        if ev.type == "unit.put_away":
+            pushed.append(ev)
+    store.close()
+
+    print(f"station database: {args.lpns:,} plates, {source.stat().st_size / 2**20:.0f} MB")
+    print(figures("raw sqlite3 lookup by lpn", raw_times))
+    print(figures("Store.unit_by_lpn", lookups))
+    print(figures("scan: lookup + put-away (commit)", scan_times))
+    print("outcomes:", ", ".join(f"{k} {v}" for k, v in outcomes.items()))
+
+    if args.no_server:
+        return
+    from server.db import ServerDb
+    from sync.protocol import PushBatch
+
+    server_source = OUT / f"lpn-server-{args.lpns}.db"
+    build_server(server_source, source, args.lpns)
+    server_db = ServerDb(str(copy(server_source, "lpn-server-run.db")))
+    server_db.add_station("bench")
+    push_times = []
+    for seq, ev in enumerate(pushed, 1):
+        batch = PushBatch.model_validate(
+            {
+                "after_seq": seq - 1,
+                "events": [
+                    {
+                        "seq": seq,
+                        "id": ev.id,
+                        "type": ev.type,
+                        "operator": ev.operator,
+                        "at": ev.at,
+                        "rma_code": ev.rma_code,
+                        "payload": json.loads(ev.payload) if isinstance(ev.payload, str) else ev.payload,
+                    }
+                ],
+            }
+        )
+        started = time.perf_counter()
+        result = server_db.push("bench", batch)
+        push_times.append(time.perf_counter() - started)
+        assert result.stored == 1, result
+    server_db.close()
+    print(figures("server: push of one put-away", push_times))
+
+
+if __name__ == "__main__":
+    main()
