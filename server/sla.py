@@ -315,8 +315,12 @@ def escalate(
     return new
 
 
+def _subject(item) -> str:
+    return f"unit {item['lpn']} of {item['code']}" if item["kind"] == "unit" else f"RMA {item['code']}"
+
+
 def _describe(item) -> str:
-    what = f"unit {item['lpn']} of {item['code']}" if item["kind"] == "unit" else f"RMA {item['code']}"
+    what = _subject(item)
     step = {"receive": "not received", "inspect": "not inspected", "put_away": "not put away"}[item["step"]]
     since, due = (item[k][:16].replace("T", " ") for k in ("started_at", "due_at"))
     return f"{what}: {step} since {since} UTC, due {due} UTC ({item['category']})"
@@ -326,7 +330,7 @@ def escalation_message(settings: mail.MailSettings, items: list[dict]):
     """The mail telling supervisors what just became overdue."""
     first = items[0]
     subject = (
-        f"RMA Station: {_describe(first).split(':')[0]} is overdue ({first['step']})"
+        f"RMA Station: {_subject(first)} is overdue ({first['step']})"
         if len(items) == 1
         else f"RMA Station: {len(items)} returns became overdue"
     )
