@@ -340,7 +340,7 @@ def webhooks() -> None:
 
 @webhooks.command("add")
 @click.argument("url")
-@click.option("--events", "kinds", required=True, help="Event kinds, comma-separated: receipt,inspection.")
+@click.option("--events", "kinds", required=True, help="Event kinds, comma-separated: receipt,inspection,sla.overdue.")
 @click.option(
     "--secret-file",
     type=click.Path(dir_okay=False),
