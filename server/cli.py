@@ -170,9 +170,11 @@ def server(
 ) -> None:
     """Run the central server (SQLite file by default, or PostgreSQL)."""
     ctx.obj = dict(ctx.obj or {}, server_db=db_url)
-    use_sla_file(sla_file)  # checked before anything else: a wrong file is its problems, not a running server
     if ctx.invoked_subcommand:
+        if sla_file:
+            use_sla_file(sla_file)
         return
+    use_sla_file(sla_file)  # checked before anything else: a wrong file is its problems, not a running server
     from server.run import make_server
 
     if bool(tls_cert) != bool(tls_key):

@@ -439,10 +439,15 @@ def send_digest(db: ServerDb, settings: mail.MailSettings | None = None, now: da
     return count
 
 
-def send_daily_digest(db: ServerDb, settings: mail.MailSettings, now: datetime | None = None) -> bool:
-    """The day's digest, once a day across processes and restarts (``sla_digests``); True when this one sent it."""
+def send_daily_digest(
+    db: ServerDb, settings: mail.MailSettings, now: datetime | None = None, day: str | None = None
+) -> bool:
+    """The day's digest, once a day across processes and restarts (``sla_digests``); True when this one sent it.
+
+    ``day``: the digest's day as the warehouse counts it (default: the UTC date of ``now``).
+    """
     now = now or datetime.now(UTC)
-    day = now.astimezone(UTC).date().isoformat()
+    day = day or now.astimezone(UTC).date().isoformat()
     subject, body, count = digest_text(db, now)
     with db.write() as conn:
         claimed = conn.execute(
@@ -466,7 +471,8 @@ class SlaWatch:
     """The delivery loop's SLA chore: every ``every`` seconds escalate and mail; once a day the digest.
 
     Settings: ``RMA_SLA_CHECK`` (seconds, default 60; 0 turns escalation off), ``RMA_SLA_DIGEST_AT``
-    (``HH:MM`` UTC, default 07:00; ``off`` for none) and the mail settings of :mod:`server.mail`.
+    (``HH:MM`` in the working-hours time zone, else UTC; default 07:00; ``off`` for none) and the mail
+    settings of :mod:`server.mail`.
     """
 
     __name__ = "sla"
@@ -495,9 +501,11 @@ class SlaWatch:
             return
         send_escalation_mail(self.db, settings)
         now = datetime.now(UTC)
-        if self.digest_at is not None and now.time() >= self.digest_at and time.monotonic() >= self._digest_retry:
+        calendar = current_policy().calendar
+        local = now.astimezone(calendar.zone) if calendar is not None else now  # the warehouse's clock, else UTC
+        if self.digest_at is not None and local.time() >= self.digest_at and time.monotonic() >= self._digest_retry:
             try:
-                send_daily_digest(self.db, settings, now)
+                send_daily_digest(self.db, settings, now, local.date().isoformat())
             except (mail.MailError, ValueError) as exc:
                 self._digest_retry = time.monotonic() + timedelta(minutes=5).total_seconds()
                 log.warning("SLA digest not sent (%s); tried again in 5 min", exc)

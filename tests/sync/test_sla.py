@@ -248,3 +248,20 @@ def test_the_digest_goes_once_a_day_and_on_demand(sqlite_storage, smtp, monkeypa
     assert sent.exit_code == 0, sent.stderr
     assert smtp.count() == 2 and f"sent to {SUPERVISOR}" in sent.stdout
     assert len(overdue_report(db)) == 3  # nothing of it changed what is overdue
+
+
+def test_the_server_does_not_start_with_a_bad_sla_file_and_says_every_problem(tmp_path, monkeypatch):
+    bad = tmp_path / "sla.yaml"
+    bad.write_text("limits:\n  inspect: tomorrow\ncategories:\n  apparel:\n    wash: 2 hours\n", encoding="utf-8")
+    monkeypatch.setenv("RMA_SLA_FILE", "")  # `sla check` puts its file in force in this process: undone after
+    refused = CliRunner().invoke(server_cli, ["--db", str(tmp_path / "s.db"), "--port", "0", "--sla-file", str(bad)])
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines() == [
+        f"{bad}:2: 'tomorrow' is not a limit for inspect: write a positive number of hours or days",
+        f"{bad}:5: 'wash' is not a step; the steps are receive, inspect, put_away",
+        f"rma: the SLA file {bad} has 2 problem(s); nothing was started",
+    ]
+    good = tmp_path / "good.yaml"
+    good.write_text("categories:\n  apparel:\n    inspect: 2 days\n", encoding="utf-8")
+    shown = CliRunner().invoke(server_cli, ["sla", "check", "--sla-file", str(good)])
+    assert shown.exit_code == 0 and "apparel: inspect 2 days" in shown.stdout
