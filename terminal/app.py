@@ -7,6 +7,7 @@ from gettext import gettext as _
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -160,7 +161,8 @@ class StationApp(App):
 
     def show_backlog(self, backlog: list[Waiting]) -> None:
         """The overdue count into the header ("" hides it)."""
-        self.header.show_part("sla", header_line(backlog))
+        line = header_line(backlog)
+        self.header.show_part("sla", Content.styled(line, "b reverse yellow") if line else "")
 
     @work(group="operator", exit_on_error=False)
     async def sign_in(self, operator_id: str) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Label
 from terminal.backlog import STATES, STEPS, age_text, overdue_count, station_backlog
 from terminal.i18n import N_
 from terminal.widgets.footer import Footer
+from terminal.widgets.status_bar import StatusBar
 from terminal.workers import PassesWorkerFailures
 
 STATE_STYLES = {"overdue": "b reverse red", "due_soon": "b yellow", "on_time": ""}
@@ -39,6 +40,7 @@ class BacklogScreen(PassesWorkerFailures, ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
+        yield StatusBar()  # the header, its overdue count included
         with Vertical(id="backlog"):
             yield Label(_("WAITING AT THIS STATION, OLDEST FIRST"), classes="question")
             yield DataTable(cursor_type="row", zebra_stripes=True)
