@@ -25,8 +25,9 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -41,6 +42,7 @@ from server.db import BadBatch, NotFound, ServerDb, ServerError, Unauthorized, t
 from server.handoff.routes import add_routes as add_handoff_routes
 from server.hooks.delivery import DeliveryLoopMiddleware
 from server.risk import FlaggedCustomer
+from server.sla import OverdueItem, OverdueReport, SlaWatch, current_policy, overdue_report
 from sync.protocol import (
     API_PREFIX,
     MAX_BODY_BYTES,
@@ -62,6 +64,7 @@ from sync.protocol import (
     StationStatus,
     image_type,
 )
+from sync.sla import stamp
 
 
 class RateLimiter:
@@ -585,11 +588,36 @@ def create_app(
 
     add_handoff_routes(app, db, Station, errors)  # the feed, bins, refund decisions (server/handoff)
 
+    @app.get(
+        f"{API_PREFIX}/reports/overdue",
+        response_model=OverdueReport,
+        responses=forbidden,
+        tags=["reports"],
+    )
+    def overdue(
+        _who: Annotated[str, Depends(integration)],
+        state: Annotated[
+            Literal["overdue", "due_soon"] | None, Query(description="only the overdue, or only the due-soon ones")
+        ] = None,
+    ) -> OverdueReport:
+        """RMAs and units past their step's time limit, or in its last share (SLA clocks, README)."""
+        now = datetime.now(UTC)
+        policy = current_policy()
+        items = [i for i in overdue_report(db, now, policy=policy) if state is None or i["state"] == state]
+        return OverdueReport(
+            as_of=stamp(now),
+            policy=policy.source,
+            overdue=sum(i["state"] == "overdue" for i in items),
+            due_soon=sum(i["state"] == "due_soon" for i in items),
+            items=[OverdueItem.model_validate(i) for i in items],
+        )
+
     @app.exception_handler(ServerError)
     async def refused(_request, exc: ServerError):
         return JSONResponse({"detail": one_line(str(exc))}, status_code=422)
 
-    app.add_middleware(DeliveryLoopMiddleware, db=db)  # webhooks (server/hooks): delivered by this process too
+    # webhooks (server/hooks): delivered by this process too; and the SLA escalations and digest (server/sla.py)
+    app.add_middleware(DeliveryLoopMiddleware, db=db, chores=[SlaWatch(db)])
     app.add_middleware(PushLane, db=db, limiter=limiter, known=known)  # innermost but for that: the body is in hand
     app.add_middleware(BodyLimit, max_bytes=max_body, max_photo=max_photo, body_timeout=body_timeout)
     app.add_middleware(

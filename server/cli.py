@@ -31,6 +31,33 @@ server_db_option = click.option(
 )
 
 
+def use_sla_file(path: str | None) -> None:
+    """Check the SLA limits file (``--sla-file``, else ``RMA_SLA_FILE``) and put it in force for this process
+    and its workers; every problem is one ``file:line: reason`` line on stderr, then exit 1."""
+    import os
+
+    from sync.sla import PolicyError, load_policy
+
+    path = path or os.environ.get("RMA_SLA_FILE", "")
+    if not path:
+        return
+    try:
+        load_policy(path)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        fail(f"the SLA file {path} has {len(exc.problems)} problem(s); nothing was started")
+    os.environ["RMA_SLA_FILE"] = os.path.abspath(path)
+
+
+sla_file_option = click.option(
+    "--sla-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="SLA limits (YAML, see README); default: RMA_SLA_FILE, else the built-in limits.",
+)
+
+
 POSTGRES_WAIT = 30.0  # seconds `rma server` waits for a PostgreSQL that is not accepting connections yet
 
 
@@ -126,6 +153,7 @@ def _first_line(exc) -> str:
     help="Serve HTTPS with this certificate (PEM); needs --tls-key.",
 )
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None, help="The certificate's key.")
+@sla_file_option
 @click.pass_context
 def server(
     ctx: click.Context,
@@ -138,11 +166,15 @@ def server(
     auth_failures: float,
     tls_cert: str | None,
     tls_key: str | None,
+    sla_file: str | None,
 ) -> None:
     """Run the central server (SQLite file by default, or PostgreSQL)."""
     ctx.obj = dict(ctx.obj or {}, server_db=db_url)
     if ctx.invoked_subcommand:
+        if sla_file:
+            use_sla_file(sla_file)
         return
+    use_sla_file(sla_file)  # checked before anything else: a wrong file is its problems, not a running server
     from server.run import make_server
 
     if bool(tls_cert) != bool(tls_key):
@@ -330,7 +362,7 @@ def webhooks() -> None:
 
 @webhooks.command("add")
 @click.argument("url")
-@click.option("--events", "kinds", required=True, help="Event kinds, comma-separated: receipt,inspection.")
+@click.option("--events", "kinds", required=True, help="Event kinds, comma-separated: receipt,inspection,sla.overdue.")
 @click.option(
     "--secret-file",
     type=click.Path(dir_okay=False),
@@ -434,6 +466,81 @@ def webhooks_replay(ctx: click.Context, delivery_ids: tuple[str, ...], all_dead:
     with server_db(ctx, db_url) as db:
         count = replay(db, list(delivery_ids), all_dead=all_dead)
     click.echo(_("{count} delivery(ies) queued again; the running server sends them").format(count=count))
+
+
+# --- SLA clocks (server/sla.py) -------------------------------------------------------------
+
+
+@server.group("sla")
+def sla_group() -> None:
+    """SLA clocks: the limits in force, what is overdue."""
+
+
+@sla_group.command("check")
+@sla_file_option
+def sla_check(sla_file: str | None) -> None:
+    """Check an SLA limits file and print the limits it sets (exit 1 with file:line problems)."""
+    from server.sla import current_policy
+
+    use_sla_file(sla_file)
+    policy = current_policy()
+    click.echo(f"SLA limits from {policy.source}; due soon in the last {policy.due_soon:.0%} of a limit")
+    for step, limit in policy.limits.items():
+        counted = "working hours" if step in policy.working and policy.calendar else "around the clock"
+        click.echo(f"  {step:9} {limit!s:>12}  ({counted})")
+    for category, limits in sorted(policy.categories.items()):
+        click.echo(f"  {category}: " + ", ".join(f"{step} {limit}" for step, limit in limits.items()))
+
+
+@sla_group.command("overdue")
+@click.option("--state", type=click.Choice(["overdue", "due_soon"]), default=None, help="Only these.")
+@sla_file_option
+@db_option
+@click.pass_context
+def sla_overdue(ctx: click.Context, state: str | None, sla_file: str | None, db_url: str | None) -> None:
+    """List what is overdue and due soon, overdue first (as GET /api/v1/reports/overdue)."""
+    from server.sla import overdue_report
+
+    use_sla_file(sla_file)
+    with server_db(ctx, db_url) as db:
+        items = [i for i in overdue_report(db) if state is None or i["state"] == state]
+    for i in items:
+        click.echo(
+            f"{i['state']:9} {i['step']:9} {i['kind']:4} {i['code']:20} {i['lpn']:14} "
+            f"due {i['due_at'][:16]}  {i['age_hours']:>7.1f} h  {i['category']}"
+        )
+    if not items:
+        click.echo("nothing is overdue or due soon")
+
+
+@server.command("digest")
+@click.option("--send", is_flag=True, help="Mail it to RMA_SLA_MAIL_TO through RMA_SMTP_HOST (else: print it).")
+@sla_file_option
+@db_option
+@click.pass_context
+def digest(ctx: click.Context, send: bool, sla_file: str | None, db_url: str | None) -> None:
+    """The SLA digest: everything overdue and due soon (the running server mails it daily, RMA_SLA_DIGEST_AT)."""
+    from server import mail
+    from server.sla import digest_text, send_digest
+
+    use_sla_file(sla_file)
+    with server_db(ctx, db_url) as db:
+        if not send:
+            subject, body, _count = digest_text(db)
+            click.echo(subject)
+            click.echo(body)
+            return
+        try:
+            settings = mail.MailSettings.from_env()
+        except ValueError as exc:
+            fail(f"digest not sent: {exc}")
+        if not settings.enabled:
+            fail("digest not sent: set RMA_SMTP_HOST and RMA_SLA_MAIL_TO (see README)")
+        try:
+            count = send_digest(db, settings)
+        except mail.MailError as exc:
+            fail(f"digest not sent: {exc}")
+    click.echo(f"digest of {count} item(s) sent to {', '.join(settings.to)}")
 
 
 # --- ops: import and export --------------------------------------------------------------

@@ -345,6 +345,9 @@ class ServerDb:
         hooks_outbox.create(self.engine)  # webhooks (server/hooks): endpoints and deliveries
         risk.create(self.engine)  # each customer's returns, by a keyed hash (server/risk.py)
         handoff.create(self.engine)  # the feed, bins and containers, refund decisions (server/handoff)
+        from server.sla import create_tables as create_sla_tables  # here: server.sla imports this module
+
+        create_sla_tables(self.engine)  # SLA escalations told and digests sent (server/sla.py)
         with self.write() as conn:
             if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:
                 conn.execute(meta.insert().values(key="epoch", value=uuid.uuid4().hex))

@@ -7,10 +7,12 @@ from gettext import gettext as _
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from terminal import i18n
+from terminal.backlog import Waiting, header_line, station_backlog
 from terminal.camera import StationCamera
 from terminal.config import Settings
 from terminal.i18n import N_
@@ -20,6 +22,7 @@ from terminal.photos import photo_folder
 from terminal.printing import PrintQueue, start_print_queue
 from terminal.scanning import Kind, read_scan
 from terminal.scanning.keyboard import KeyboardWedge
+from terminal.screens.backlog import BacklogScreen
 from terminal.screens.dialogs import SignIn, SupervisorApproval
 from terminal.screens.inspect import InspectScreen
 from terminal.screens.print_jobs import PrintJobs
@@ -30,6 +33,8 @@ from terminal.sync_worker import SyncWorker
 from terminal.today import header_totals
 from terminal.widgets.status_bar import Header
 from terminal.workers import failure_line
+
+BACKLOG_EVERY = 60.0  # seconds between readings of the backlog for the header's overdue count
 
 
 class StationApp(App):
@@ -46,6 +51,7 @@ class StationApp(App):
         Binding("f8", "toggle_camera", N_("Camera")),
         Binding("f9", "print_jobs", N_("Print jobs")),
         Binding("f10", "quit", N_("Quit")),
+        Binding("f11", "backlog", N_("Backlog")),  # what waits here, oldest first (terminal/screens/backlog.py)
     ]
 
     def __init__(
@@ -78,6 +84,8 @@ class StationApp(App):
         self.push_screen("receive")
         self.print_queue = start_print_queue(self)
         self.refresh_status()
+        self.refresh_backlog()
+        self.set_interval(BACKLOG_EVERY, self.refresh_backlog)  # ages grow without a write
         if self._first_operator:
             self.sign_in(self._first_operator)
         self.camera.start()
@@ -118,6 +126,7 @@ class StationApp(App):
     def on_recorded(self, message: Recorded) -> None:
         """A write went in: its totals into the header, and the outbox pushed at once (when a server is set)."""
         self.header.show_totals(message.totals.unsent, message.totals.today)
+        self.refresh_backlog()  # an inspection or a put-away changes what waits
         if self.sync_worker is not None:
             self.sync_worker.sync_now()  # only wakes the sync thread: never waits
 
@@ -144,6 +153,16 @@ class StationApp(App):
         station = self.settings.station
         totals = await self.db.run(lambda store: header_totals(store, station))
         self.header.show_totals(totals.unsent, totals.today)
+
+    @work(group="backlog", exclusive=True, exit_on_error=False)
+    async def refresh_backlog(self) -> None:
+        """Re-read what waits here, for the header's overdue count."""
+        self.show_backlog(await self.db.run(station_backlog))
+
+    def show_backlog(self, backlog: list[Waiting]) -> None:
+        """The overdue count into the header ("" hides it)."""
+        line = header_line(backlog)
+        self.header.show_part("sla", Content.styled(line, "b reverse yellow") if line else "")
 
     @work(group="operator", exit_on_error=False)
     async def sign_in(self, operator_id: str) -> None:
@@ -191,6 +210,11 @@ class StationApp(App):
             self.notify(_("No printer configured: set printer in station.toml."), severity="warning")
         elif not isinstance(self.screen, PrintJobs):
             self.push_screen(PrintJobs(self.print_queue))
+
+    def action_backlog(self) -> None:
+        """Show what waits at this station, oldest first."""
+        if not isinstance(self.screen, BacklogScreen):
+            self.push_screen(BacklogScreen())
 
     def action_toggle_camera(self) -> None:
         """Show or hide the camera's live preview."""

@@ -30,7 +30,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -180,8 +180,17 @@ class Sender:
 class DeliveryLoop:
     """Claims, sends and records deliveries until stopped (see the module docstring)."""
 
-    def __init__(self, db: ServerDb, settings: HookSettings | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        db: ServerDb,
+        settings: HookSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        chores: Sequence[Callable[[], object]] = (),
+    ):
         self.db = db
+        # other periodic work of the server (SLA escalations and the daily digest, server/sla.py): each is
+        # called after every round and keeps its own schedule; what one raises is logged, the loop goes on
+        self.chores = tuple(chores)
         self.settings = settings or HookSettings.from_env()
         self.clock = clock
         self.sender = Sender(self.settings.timeout)
@@ -229,6 +238,11 @@ class DeliveryLoop:
                     log.warning("webhooks: the database failed (%s); deliveries wait, nothing is lost", failing)
                 self._stop.wait(1.0)
                 continue
+            for chore in self.chores:
+                try:
+                    chore()
+                except Exception as exc:  # noqa: BLE001 - a chore's failure must not stop the deliveries
+                    log.warning("server chore %s failed: %s", getattr(chore, "__name__", chore), exc)
             if done == 0:
                 wake.wait(self.settings.poll)
                 wake.clear()
@@ -386,9 +400,16 @@ class DeliveryLoop:
 class DeliveryLoopMiddleware:
     """ASGI middleware: the delivery loop starts with the app's lifespan and stops with it."""
 
-    def __init__(self, app, db: ServerDb, settings: HookSettings | None = None, enabled: bool = True):
+    def __init__(
+        self,
+        app,
+        db: ServerDb,
+        settings: HookSettings | None = None,
+        enabled: bool = True,
+        chores: Sequence[Callable[[], object]] = (),
+    ):
         self.app = app
-        self.loop = DeliveryLoop(db, settings) if enabled else None
+        self.loop = DeliveryLoop(db, settings, chores=chores) if enabled else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "lifespan" or self.loop is None:

@@ -33,6 +33,7 @@ class HookKind(str, Enum):
     INSPECTION = "inspection"
     REFUND = "refund.decided"  # the server's refund decision for an RMA (server/handoff)
     STOCK = "stock.moved"  # a unit put away, a container shipped
+    SLA_OVERDUE = "sla.overdue"  # a step's time limit passed (server/sla.py): told once per RMA or unit and step
 
 
 # the station event types each kind carries (the event's own type is in the body's data.event)
@@ -195,6 +196,39 @@ def _queue(
         conn.execute(deliveries.insert(), queued)
         wake.set()
     return len(queued)
+
+
+def enqueue_notice(conn: sa.Connection, kind: HookKind, notice_id: str, body: str, now: str) -> int:
+    """Queue ``body`` (the server's own notice, not a station event: an SLA escalation) to every endpoint
+    subscribed to ``kind``, in the caller's transaction; ``notice_id`` stands where an event id would."""
+    targets = [
+        endpoint_id
+        for endpoint_id, events in conn.execute(
+            sa.select(endpoints.c.id, endpoints.c.events).where(endpoints.c.removed_at.is_(None))
+        )
+        if kind in parse_kinds(events)
+    ]
+    if not targets:
+        return 0
+    conn.execute(
+        deliveries.insert(),
+        [
+            {
+                "id": new_delivery_id(),
+                "endpoint_id": endpoint_id,
+                "kind": kind.value,
+                "event_id": notice_id,
+                "body": body,
+                "status": PENDING,
+                "attempts": 0,
+                "next_at": 0.0,
+                "created_at": now,
+            }
+            for endpoint_id in targets
+        ],
+    )
+    wake.set()
+    return len(targets)
 
 
 # set when this process queued deliveries, so its delivery loop looks at once (other processes poll)

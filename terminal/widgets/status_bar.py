@@ -25,7 +25,7 @@ from textual.widgets import Static
 from terminal.i18n import N_, number
 
 # The parts other pieces of the station report, in the order they are shown.
-PARTS = ("disk", "camera", "sync", "printer")
+PARTS = ("disk", "camera", "sync", "printer", "sla")  # sla: what is overdue here (terminal/backlog.py)
 # Words in a part's line that mean someone has to act (the part then counts as an alert), in either language.
 ALERT_WORDS = (
     N_("not ready"),
@@ -35,6 +35,7 @@ ALERT_WORDS = (
     N_("camera off"),
     N_("offline"),
     N_("not signed in"),
+    N_("overdue"),  # the backlog's overdue count: the supervisor has to act
 )
 OFFLINE_ALERT_AFTER = 600.0  # seconds offline after which sync needs someone's attention
 # today's counts by name (as terminal.today names them), and abbreviated for narrow terminals

@@ -1,0 +1,89 @@
+"""What waits at this station, with its SLA clock: received RMAs not inspected, inspected units not put away.
+
+The clocks are :mod:`sync.sla`'s with its built-in limits, the ones the central server uses
+without an ``sla.yaml`` (so the header's overdue count and the server's report agree).
+:func:`station_backlog` runs on the database thread; the screen and the header show what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from gettext import gettext as _
+from gettext import ngettext
+
+from sync.sla import DEFAULT_POLICY, OVERDUE, Policy, parse_time
+from sync.store import Store
+from terminal.i18n import N_
+
+# the step a thing waits for, and its clock's state, as the screen says them
+STEPS = {"inspect": N_("inspection"), "put_away": N_("put-away")}
+STATES = {"overdue": N_("overdue"), "due_soon": N_("due soon"), "on_time": N_("on time")}
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One thing waiting at the station: for which step, since when, due when, how it stands now."""
+
+    step: str  # inspect / put_away
+    code: str  # the RMA
+    lpn: str  # the unit's plate ("" for an RMA waiting for inspection)
+    sku: str
+    started_at: datetime
+    due_at: datetime
+    state: str  # overdue / due_soon / on_time
+    age_hours: float
+
+
+def station_backlog(
+    store: Store, now: datetime | None = None, policy: Policy = DEFAULT_POLICY, limit: int = 200
+) -> list[Waiting]:
+    """What waits here, oldest first (blocking: the database thread)."""
+    now = now or datetime.now(UTC)
+    found: list[Waiting] = []
+    for rma in store.waiting_for_inspection(limit):
+        if not rma.received_at:
+            continue
+        clock = policy.clock("inspect", parse_time(rma.received_at), [ln.category for ln in rma.lines])
+        sku = rma.lines[0].sku if rma.lines else ""
+        found.append(
+            Waiting(
+                "inspect", rma.code, "", sku, clock.started_at, clock.due_at, clock.state(now), clock.age_hours(now)
+            )
+        )
+    for unit, category in store.waiting_for_put_away(limit):
+        clock = policy.clock("put_away", parse_time(unit.inspected_at), [category])
+        found.append(
+            Waiting(
+                "put_away",
+                unit.rma_code,
+                unit.lpn,
+                unit.sku,
+                clock.started_at,
+                clock.due_at,
+                clock.state(now),
+                clock.age_hours(now),
+            )
+        )
+    found.sort(key=lambda w: w.started_at)
+    return found
+
+
+def overdue_count(backlog: list[Waiting]) -> int:
+    """How many of the backlog are overdue."""
+    return sum(w.state == OVERDUE for w in backlog)
+
+
+def header_line(backlog: list[Waiting]) -> str:
+    """The header's part: "3 overdue" ("" when nothing is, so the header says nothing)."""
+    n = overdue_count(backlog)
+    return ngettext("{n} overdue", "{n} overdue", n).format(n=n) if n else ""
+
+
+def age_text(hours: float) -> str:
+    """An age as a clerk reads it: minutes, hours, then days."""
+    if hours < 1:
+        return _("{n} min").format(n=int(hours * 60))
+    if hours < 48:
+        return _("{n} h").format(n=int(hours))
+    return _("{n} d").format(n=int(hours // 24))
