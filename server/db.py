@@ -39,6 +39,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 
 from server.hooks import outbox as hooks_outbox
+from server.ui import store as ui_store
 from sync.protocol import (
     MAX_CLOCK_AHEAD,
     MAX_EVENT_AGE,
@@ -342,6 +343,7 @@ class ServerDb:
         """Create missing tables and draw the first epoch."""
         metadata.create_all(self.engine)
         hooks_outbox.create(self.engine)  # webhooks (server/hooks): endpoints and deliveries
+        ui_store.create(self.engine)  # the web UI (server/ui): supervisors' accounts and sessions
         with self.write() as conn:
             if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:
                 conn.execute(meta.insert().values(key="epoch", value=uuid.uuid4().hex))
