@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import hmac
 import io
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -99,7 +100,21 @@ def environment(language: str) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["cell"] = cell
     return env
+
+
+STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def cell(value: Any) -> Any:
+    """A table cell as a person reads it: a time stamp without its T and fraction (CSV keeps it whole)."""
+    if isinstance(value, str):
+        found = STAMP.match(value)
+        if found:
+            day, clock, offset = found.groups()
+            return f"{day} {clock} {'+00:00' if offset == 'Z' else offset}"
+    return "" if value is None else value
 
 
 def language_of(request: Request) -> str:
