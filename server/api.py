@@ -395,7 +395,10 @@ def create_app(
     app = FastAPI(
         title="RMA Station central server",
         version="1",
-        description="Stations push their outbox events and pull RMA, checklist and conflict changes.",
+        description="Stations push their outbox events and pull RMA, checklist and conflict changes. "
+        "Besides this API the server serves the supervisors' web UI under /ui/ (a password of "
+        "`rma server add-user`) and the customers' status pages under /status/… (a link from "
+        "GET /api/v1/rmas/{code}/status-link).",
     )
     app.state.db = db
     limiter = RateLimiter(rate, burst)

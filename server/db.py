@@ -16,7 +16,9 @@ Tables:
 * ``conflicts``: records that disagree; both sides are kept;
 * ``photos``: evidence photos by the SHA-256 of their bytes (a binary column:
   BLOB on SQLite, BYTEA on PostgreSQL), stored once whoever sends them;
-* ``meta``: the epoch.
+* ``meta``: the epoch (and the secret that signs customers' status links, :mod:`server.ui.store`).
+
+The web UI's accounts and sessions (``ui_users``, ``ui_sessions``) are :mod:`server.ui.store`'s.
 """
 
 from __future__ import annotations

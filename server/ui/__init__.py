@@ -39,20 +39,22 @@ from starlette.staticfiles import StaticFiles
 
 # failed logins a minute allowed per address and per user name, then 429 until one is earned back
 LOGIN_FAILURES_PER_MINUTE = 10.0
-# status pages a second per address, in bursts of up to STATUS_BURST
-STATUS_RATE, STATUS_BURST = 1.0, 30
+# status pages a minute per address (bursts of as many, then one a second); guesses count too
+STATUS_PER_MINUTE = 60.0
 
 
 def include_pages(app: FastAPI, db) -> None:
     """Add every page module of this package (each with a module-level ``router``), its menu
     entries (``NAV``), the stylesheet under ``/ui/static/`` and the answers to signed-out and refused requests."""
-    from server.api import FailedAuthLimit, RateLimiter  # here: server.api calls this
+    from server.api import FailedAuthLimit  # here: server.api calls this
     from server.ui.web import STATIC, UiState, install_handlers
 
     state = UiState(
         db=db,
         login_failures=FailedAuthLimit(LOGIN_FAILURES_PER_MINUTE),
-        status_limiter=RateLimiter(STATUS_RATE, STATUS_BURST),
+        # every request counts against it (not only failures): it forgets addresses that earned their
+        # allowance back, so a flood from many addresses does not grow it without end
+        status_limiter=FailedAuthLimit(STATUS_PER_MINUTE),
     )
     app.state.ui = state
     for found in pkgutil.iter_modules(__path__):

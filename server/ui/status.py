@@ -182,7 +182,9 @@ async def status_page(request: Request, token: str) -> Response:
     state = ui_state(request)
     address = (request.client.host if request.client else "") or "unknown"
     wait = state.status_limiter.wait_needed(address)
-    if wait:
+    if not wait:
+        state.status_limiter.failed(address)  # counts each request, a good link's too
+    else:
         response = render(request, "status_busy.html", 429)
         response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
         return response

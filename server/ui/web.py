@@ -77,7 +77,7 @@ class UiState:
 
     db: Any  # server.db.ServerDb (not imported: server.db imports server.ui.store)
     login_failures: Any  # server.api.FailedAuthLimit, per address and per user name
-    status_limiter: Any  # server.api.RateLimiter, per address
+    status_limiter: Any  # server.api.FailedAuthLimit counting every status request, per address
     nav: list[NavLink] = field(default_factory=list)
 
 
