@@ -24,8 +24,10 @@ How to add a page -- a new module here, nothing else to change::
 and ``templates/returns.html`` extends ``base.html`` and draws ``data_table`` of ``macros.html``
 (``?format=csv`` then answers the same rows as CSV).  POST forms carry
 ``<input type="hidden" name="csrf" value="{{ csrf }}">``; :func:`server.ui.web.form_of` reads them.
-Text shown is ``{{ _("...") }}`` in templates, ``N_("...")`` in Python, with its zh-CN text in
-``zh_CN.json`` (``tests/server/test_ui_catalog.py`` checks).
+Text shown is ``{{ _("...") }}`` in templates, ``N_("...")`` in Python (the labels of ``NAV`` and
+of table columns), with its zh-CN text in a ``zh_CN.<module>.json`` of the module's own (read with
+``zh_CN.json``; ``tests/server/test_ui_catalog.py`` fails on a string without one).  Link a code to
+its RMA page with a row's ``_links``: ``{"code": f"/ui/rmas/{code}"}``.
 """
 
 from __future__ import annotations

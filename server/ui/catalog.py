@@ -3,7 +3,8 @@
 The station's gettext catalog (``terminal/i18n/zh_CN/LC_MESSAGES/rma.mo``) belongs to the
 station's distribution: ``pip install ./server`` does not ship it and the server may not import
 ``terminal``.  So the pages keep a small catalog of their own, ``zh_CN.json`` beside this module
-(English msgid -> Simplified Chinese), read into a standard-library
+(English msgid -> Simplified Chinese; a module of pages may bring its own ``zh_CN.<name>.json``,
+read together with it, so two branches adding pages do not edit one file), read into a standard-library
 :class:`gettext.NullTranslations` that Jinja2's i18n extension installs.  Templates write
 ``{{ _("...") }}``; Python code marks text with :func:`N_` and the template translates it
 where it is drawn.  ``tests/server/test_ui_catalog.py`` fails on a string without zh-CN text.
@@ -18,6 +19,14 @@ from pathlib import Path
 
 LANGUAGES = ("en", "zh-CN")
 CATALOG = Path(__file__).parent / "zh_CN.json"
+
+
+def zh_cn_messages() -> dict[str, str]:
+    """Every msgid -> zh-CN text of ``zh_CN.json`` and the ``zh_CN.*.json`` beside it."""
+    messages: dict[str, str] = {}
+    for path in sorted(CATALOG.parent.glob("zh_CN*.json")):
+        messages.update(json.loads(path.read_text(encoding="utf-8")))
+    return messages
 
 
 def N_(message: str) -> str:
@@ -48,7 +57,7 @@ class JsonTranslations(gettext.NullTranslations):
 def translations(language: str) -> gettext.NullTranslations:
     """The translations for one of :data:`LANGUAGES`."""
     if language == "zh-CN":
-        return JsonTranslations(json.loads(CATALOG.read_text(encoding="utf-8")))
+        return JsonTranslations(zh_cn_messages())
     return gettext.NullTranslations()
 
 
