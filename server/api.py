@@ -43,6 +43,8 @@ from server.handoff.routes import add_routes as add_handoff_routes
 from server.hooks.delivery import DeliveryLoopMiddleware
 from server.risk import FlaggedCustomer
 from server.sla import OverdueItem, OverdueReport, SlaWatch, current_policy, overdue_report
+from server.ui import include_pages
+from server.ui.status import LINK_DAYS, StatusLink, link_for
 from sync.protocol import (
     API_PREFIX,
     MAX_BODY_BYTES,
@@ -123,7 +125,9 @@ class FailedAuthLimit:
             self._buckets[address] = (self._tokens(address, now) - 1, now)
 
 
-OPEN_PATHS = {f"{API_PREFIX}/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+OPEN_PATHS = {f"{API_PREFIX}/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/ui"}
+# the web pages (server/ui): supervisors sign in with a password, customers open a signed link
+OPEN_PREFIXES = ("/ui/", "/status/")
 
 
 async def answer(send, status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
@@ -188,7 +192,8 @@ class TokenGate:
         self.app, self.db, self.failures, self.known = app, db, failures, known
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("path", "") in OPEN_PATHS:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
             return await self.app(scope, receive, send)
         address = (scope.get("client") or ("unknown",))[0]
         wait = self.failures.wait_needed(address)
@@ -395,7 +400,10 @@ def create_app(
     app = FastAPI(
         title="RMA Station central server",
         version="1",
-        description="Stations push their outbox events and pull RMA, checklist and conflict changes.",
+        description="Stations push their outbox events and pull RMA, checklist and conflict changes. "
+        "Besides this API the server serves the supervisors' web UI under /ui/ (a password of "
+        "`rma server add-user`) and the customers' status pages under /status/… (a link from "
+        "GET /api/v1/rmas/{code}/status-link).",
     )
     app.state.db = db
     limiter = RateLimiter(rate, burst)
@@ -522,6 +530,23 @@ def create_app(
         """
         return db.risk_report()
 
+    @app.get(
+        f"{API_PREFIX}/rmas/{{code}}/status-link",
+        response_model=StatusLink,
+        responses=forbidden | {404: {"model": ErrorBody}},
+    )
+    def status_link(
+        code: str,
+        request: Request,
+        _who: Annotated[str, Depends(integration)],
+        days: Annotated[int, Query(ge=1, le=365)] = LINK_DAYS,
+    ) -> StatusLink:
+        """A signed link to the customer's status page of this RMA, valid ``days`` days (the ERP mails it)."""
+        try:
+            return link_for(db, code, days=days, base_url=str(request.base_url))
+        except NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+
     @app.put(f"{API_PREFIX}/checklists/{{category}}", responses=forbidden)
     def put_checklist(category: str, body: ChecklistDocument, _who: Annotated[str, Depends(integration)]) -> dict:
         """Publish a category's QC checklist document to every station."""
@@ -616,6 +641,7 @@ def create_app(
     async def refused(_request, exc: ServerError):
         return JSONResponse({"detail": one_line(str(exc))}, status_code=422)
 
+    include_pages(app, db)  # the supervisors' web UI (/ui/) and the customers' status page (/status/)
     # webhooks (server/hooks): delivered by this process too; and the SLA escalations and digest (server/sla.py)
     app.add_middleware(DeliveryLoopMiddleware, db=db, chores=[SlaWatch(db)])
     app.add_middleware(PushLane, db=db, limiter=limiter, known=known)  # innermost but for that: the body is in hand

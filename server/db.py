@@ -16,7 +16,9 @@ Tables:
 * ``conflicts``: records that disagree; both sides are kept;
 * ``photos``: evidence photos by the SHA-256 of their bytes (a binary column:
   BLOB on SQLite, BYTEA on PostgreSQL), stored once whoever sends them;
-* ``meta``: the epoch.
+* ``meta``: the epoch (and the secret that signs customers' status links, :mod:`server.ui.store`).
+
+The web UI's accounts and sessions (``ui_users``, ``ui_sessions``) are :mod:`server.ui.store`'s.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server import handoff, risk
 from server.hooks import outbox as hooks_outbox
+from server.ui import store as ui_store
 from sync.protocol import (
     MAX_CLOCK_AHEAD,
     MAX_EVENT_AGE,
@@ -348,6 +351,7 @@ class ServerDb:
         from server.sla import create_tables as create_sla_tables  # here: server.sla imports this module
 
         create_sla_tables(self.engine)  # SLA escalations told and digests sent (server/sla.py)
+        ui_store.create(self.engine)  # the web UI (server/ui): supervisors' accounts and sessions
         with self.write() as conn:
             if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:
                 conn.execute(meta.insert().values(key="epoch", value=uuid.uuid4().hex))

@@ -113,6 +113,10 @@ def test_the_server_installs_and_runs_without_the_station(server_python, tmp_pat
                 time.sleep(0.1)
         assert answer is not None and answer.status_code == 200, answer
         assert answer.json()["station"] == "bench-1"
+        # the web UI's templates, stylesheet and zh-CN catalog are in the distribution
+        login = requests.get(f"http://127.0.0.1:{port}/ui/login?lang=zh-CN", timeout=5)
+        assert login.status_code == 200 and "登录" in login.text
+        assert requests.get(f"http://127.0.0.1:{port}/ui/static/ui.css", timeout=5).text.startswith("/*")
     finally:
         proc.terminate()
         proc.wait(20)
