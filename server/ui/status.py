@@ -30,6 +30,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from server.db import NotFound, events, rmas
+from server.handoff.tables import refunds
 from server.ui import store
 from server.ui.catalog import N_
 from server.ui.web import render, ui_router, ui_state
@@ -37,8 +38,6 @@ from sync.protocol import parse_stamp
 
 router = ui_router()
 LINK_DAYS = 90  # a status link's default life: a return is long settled by then
-REFUND_TABLE = "refund_decisions"  # the handoff's refund decisions (issue 11), shown once they exist
-REFUND_EVENTS = ("refund.decided",)
 
 
 class StatusLink(BaseModel):
@@ -114,21 +113,8 @@ def _day(stamp: str | None) -> str:
 
 
 def _refund_decided_at(conn: sa.Connection, code: str) -> str | None:
-    """When the RMA's refund was decided, if the database holds refund decisions at all."""
-    found = conn.execute(
-        sa.select(sa.func.min(events.c.at)).where(events.c.rma_code == code, events.c.type.in_(REFUND_EVENTS))
-    ).scalar()
-    if found:
-        return found
-    inspector = sa.inspect(conn)
-    if not inspector.has_table(REFUND_TABLE):
-        return None
-    columns = {c["name"] for c in inspector.get_columns(REFUND_TABLE)}
-    when = next((c for c in ("decided_at", "at", "created_at") if c in columns), None)
-    if when is None or "rma_code" not in columns:
-        return None
-    decisions = sa.table(REFUND_TABLE, sa.column("rma_code"), sa.column(when))
-    return conn.execute(sa.select(sa.func.min(decisions.c[when])).where(decisions.c.rma_code == code)).scalar()
+    """When the server decided the RMA's refund (server/handoff), if it has."""
+    return conn.execute(sa.select(refunds.c.decided_at).where(refunds.c.rma_code == code)).scalar()
 
 
 def customer_steps(db, code: str) -> list[dict] | None:

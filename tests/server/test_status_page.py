@@ -56,26 +56,25 @@ def test_the_page_shows_the_steps_with_dates_and_nothing_internal(site):
         ("authorized", "done", today),
         ("received", "done", today),
         ("inspected", "done", today),
+        ("refund", "done", today),  # decided by the server once the station said the RMA is inspected
     ]
-    assert "refund" not in page.text.lower()  # no refund decision in the database: no such step
+    assert "refund" not in [step for step, _, _ in steps_of(waiting.text)]  # no refund decided yet: no such step
     for internal in ("bench-1", "op1", "alert", "script", "/ui/photos", "discounted", "SKU-1", "line 1 unit 1"):
         assert internal not in page.text, internal
     assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
 
 
-def test_a_refund_decision_in_the_database_is_shown_when_there_is_one(site):
+def test_the_refund_step_appears_when_the_server_decides_the_refund(site):
     site.add_rma("RMA-REFUND")
     site.push("RMA-REFUND", "rma.received")
-    with site.db.write() as conn:  # the shape the handoff's refund decisions take (issue 11)
-        conn.exec_driver_sql(
-            "CREATE TABLE IF NOT EXISTS refund_decisions (rma_code TEXT, decided_at TEXT, amount REAL)"
-        )
-        conn.exec_driver_sql(
-            "INSERT INTO refund_decisions VALUES ('RMA-REFUND', '2026-11-30T09:00:00.000+08:00', 12.5)"
-        )
-    page = requests.get(site.url + site.status_link("RMA-REFUND").json()["path"], timeout=10)
-    assert ("refund", "done", "2026-11-30") in steps_of(page.text)
-    assert "12.5" not in page.text
+    link = site.status_link("RMA-REFUND").json()["path"]
+    before = steps_of(requests.get(site.url + link, timeout=10).text)
+    assert "refund" not in [step for step, _, _ in before]  # decided after inspection, by default
+    site.push("RMA-REFUND", "item.inspected", line_no=1, unit_no=1, final="resellable", channel="restock")
+    site.push("RMA-REFUND", "rma.inspected")
+    page = requests.get(site.url + link, timeout=10)
+    assert ("refund", "done", datetime.now(UTC).date().isoformat()) in steps_of(page.text)
+    assert "full" not in page.text.lower() and "restock" not in page.text  # when, not what
 
 
 def test_a_wrong_altered_or_expired_link_tells_nothing(site):

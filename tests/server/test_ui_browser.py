@@ -130,7 +130,13 @@ def test_a_supervisor_signs_in_opens_the_overdue_list_an_rma_exports_csv_and_log
     exported = browser.downloads / "rma-RMA-BROWSER.csv"
     assert wait_until(lambda: exported.exists() and exported.stat().st_size > 0, timeout=20), "no CSV arrived"
     rows = list(csv.DictReader(exported.read_text(encoding="utf-8-sig").splitlines()))
-    assert [r["what"] for r in rows] == ["authorized", "rma.received", "item.inspected", "rma.inspected"]
+    assert [r["what"] for r in rows] == [
+        "authorized",
+        "rma.received",
+        "item.inspected",
+        "rma.inspected",
+        "refund.decided",
+    ]
     assert rows[1]["operator"] == HOSTILE[:64]
 
     browser.find_element(By.ID, "logout").click()
@@ -147,7 +153,7 @@ def test_the_customer_opens_the_status_page_in_chinese(served, browser):
     browser.get(link + "?lang=zh-CN")
     WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.CSS_SELECTOR, "ol.steps")))
     steps = [li.text.split("\n")[0] for li in browser.find_elements(By.CSS_SELECTOR, "ol.steps li.done")]
-    assert steps == ["退货已批准", "包裹已签收", "商品已质检"]
+    assert steps == ["退货已批准", "包裹已签收", "商品已质检", "退款已确定"]
     assert "Eva" not in browser.page_source and "bench-1" not in browser.page_source
     shot(browser, "6-status-zh-CN")
     browser.get(link.rsplit(".", 1)[0] + ".forged")
