@@ -95,6 +95,8 @@ class Container:
     closed_at: str | None
     contents: tuple[Content, ...]
     last_count: BinCount | None = None
+    closed_by: str = ""  # the operator who closed it, and at which station ('' while open)
+    closed_station: str = ""
 
     @property
     def closed(self) -> bool:
@@ -178,12 +180,22 @@ class Containers(PutAways):
         """The container (or bin) of this name with its contents by plate; None when the station has none."""
         key = bin_key(name)
         row = self.conn.execute(
-            "SELECT kind, takes, state, location, closed_at FROM containers WHERE name = ?", (key,)
+            "SELECT c.kind, c.takes, c.state, c.location, c.closed_at, COALESCE(o.operator, ''), "
+            "COALESCE(o.station, '') FROM containers c LEFT JOIN outbox o ON o.id = c.closed_event WHERE c.name = ?",
+            (key,),
         ).fetchone()
         known = {bin_key(n): set(c) for n, c in bins.items()}
         if row is None and key not in known:
             return None
-        kind, takes, state, location, closed_at = row or ("bin", "[]", "open", "", None)
+        kind, takes, state, location, closed_at, closed_by, closed_station = row or (
+            "bin",
+            "[]",
+            "open",
+            "",
+            None,
+            "",
+            "",
+        )
         channels = known.get(key, set()) | set(json.loads(takes))
         return Container(
             key,
@@ -194,6 +206,8 @@ class Containers(PutAways):
             closed_at,
             tuple(self.contents_of(key)),
             self.last_count(key),
+            closed_by,
+            closed_station,
         )
 
     def container_names(self, *, bins: Mapping[str, Collection[str]]) -> list[str]:

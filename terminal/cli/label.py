@@ -341,6 +341,58 @@ def label_bin(ctx: click.Context, name: str, fmt, dpi, out, printer_url) -> None
     deliver(ctx, made, fmt, dpi, out, printer_url)
 
 
+@label.command("container")
+@click.argument("name")
+@click.option(
+    "--kind",
+    type=click.Choice(["bin", "tote", "gaylord", "pallet"]),
+    default="bin",
+    show_default=True,
+    help=N_("What the container is; printed on its label."),
+)
+@click.option(
+    "--takes",
+    multiple=True,
+    metavar="CHANNEL",
+    help=N_("A channel the container takes (repeat for more); needed for a container the station does not have yet."),
+)
+@db_option
+@click.option("--operator", default=None, help=N_("Operator id recorded on the event (default: the station id)."))
+@output_options
+@click.pass_context
+def label_container(
+    ctx: click.Context, name: str, kind: str, takes: tuple[str, ...], db, operator, fmt, dpi, out, printer_url
+) -> None:
+    """A container's label (bin, tote, gaylord, pallet): NAME as the barcode BIN:<name>, its kind and channels.
+
+    A new container (a tote, a pallet) is recorded at the station with the
+    channels it takes (--takes); put-away then takes it like a bin.
+    """
+    from sync.store import ContainerRefused, StoreError
+    from terminal.containers import container_name, label_of
+    from terminal.putaway import BinsUnavailable, station_bins
+
+    settings = settings_from(ctx, db=db)
+    try:
+        bins = station_bins(settings)
+    except BinsUnavailable as exc:
+        fail(str(exc))
+    with open_store(settings) as store:
+        try:
+            found = store.register_container(
+                container_name(name), kind, takes, settings.station, operator or settings.station, bins=bins
+            )
+        except ContainerRefused as exc:
+            fail(f"{_(exc.refusal.value)}: {exc}")
+        except StoreError as exc:
+            fail(str(exc))
+    try:
+        made = [label_of(found)]
+    except LabelError as exc:
+        fail(str(exc))
+    deliver(ctx, made, fmt, dpi, out, printer_url, db)
+
+
 @label.command("jobs")
 @db_option
 @click.option("--limit", default=20, show_default=True, help=N_("How many of the latest jobs."))
