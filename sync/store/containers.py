@@ -241,14 +241,11 @@ class Containers(PutAways):
 
     def sort_bin(self, unit: Unit, *, bins: Mapping[str, Collection[str]]) -> tuple[str, bool]:
         """The open bin this unit goes to, and whether it is there already (sort mode); '' when none takes it."""
-        table = {
-            name: channels
-            for name, channels in self._bins_in_force({bin_key(n): set(c) for n, c in bins.items()}).items()
-            if self._closed_at(name) is None
-        }
+        every = self._bins_in_force({bin_key(n): set(c) for n, c in bins.items()})
         place = self.place_of(unit.lpn)
-        if place is not None and unit.channel in table.get(place.bin, ()):
-            return place.bin, True
+        if place is not None and unit.channel in every.get(place.bin, ()):
+            return place.bin, True  # where it belongs (a closed container's units ship with it)
+        table = {name: channels for name, channels in every.items() if self._closed_at(name) is None}
         return self.bin_of(unit, table), False
 
     # -- writing --
