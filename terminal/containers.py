@@ -99,6 +99,13 @@ def shipped_line(done: ContainerEvent) -> str:
     ).format(name=done.container.name, to=done.to, count=len(done.container.contents))
 
 
+def shipped_line_of(lpn: str, container: str, to: str, at: str) -> str:
+    """Where a shipped unit went (``rma putaway --where``)."""
+    return _("{lpn} left the building in {container} to {to} on {when} UTC").format(
+        lpn=lpn, container=container, to=to, when=_when(at)
+    )
+
+
 def count_line(count: BinCount) -> str:
     """One line for a count: expected, found, missing, extra."""
     if not count.missing and not count.extra:

@@ -210,6 +210,13 @@ class Containers(PutAways):
             closed_station,
         )
 
+    def shipment_of(self, lpn: str) -> tuple[str, str, str] | None:
+        """The container a unit left the building in, where to and when (None: it has not)."""
+        row = self.conn.execute(
+            "SELECT container, destination, at FROM unit_shipments WHERE lpn = ?", (lookup_key(lpn),)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
     def container_names(self, *, bins: Mapping[str, Collection[str]]) -> list[str]:
         """Every container and bin the station knows, by name."""
         names = {bin_key(n) for n in bins} | {r[0] for r in self.conn.execute("SELECT name FROM containers")}

@@ -186,8 +186,8 @@ class PutAwayScreen(SortAndCount, PassesWorkerFailures, Screen):
             )
             return
         except PutAwayRefused as exc:
-            if exc.refusal == Refusal.ALREADY_THERE:
-                self.unit = None  # it is where it goes: nothing left in hand
+            if exc.refusal in (Refusal.ALREADY_THERE, Refusal.SHIPPED):
+                self.unit = None  # it is where it goes, or gone: nothing left in hand
             self._refused(exc.refusal.value, str(exc))
             return
         self.unit = None

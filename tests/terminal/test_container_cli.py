@@ -73,6 +73,8 @@ def test_a_tote_from_its_label_to_the_dock_and_out_of_the_building(station, run,
     code, out, err, _b = run("container", "ship", "TOTE-7")
     assert code == 0, err
     assert out.strip() == "TOTE-7 shipped to DOCK 3: 2 units left the building; TOTE-7 is empty and open again."
+    code, out, err, _b = run("putaway", "--where", a)
+    assert code == 0 and out.strip().startswith(f"{a} left the building in TOTE-7 to DOCK 3 on "), err
     assert [t for t, _p in events(tmp_path, "container.")] == [
         "container.registered",
         "container.closed",

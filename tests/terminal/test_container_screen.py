@@ -113,3 +113,20 @@ async def test_a_bin_scanned_with_no_unit_in_hand_shows_what_is_in_it(settings, 
         await scan(pilot, "BIN:B-GRADE")
         assert "B-GRADE (bin, takes B-STOCK): 2 units, open" in banner(app)[1]
         assert a in recent(app) and b in recent(app)
+
+
+async def test_a_unit_into_a_closed_container_is_refused_with_the_bell(settings, plates, db_path):
+    c = plates[2]
+    with Store(db_path) as store:
+        store.close_container("B-GRADE", "zone-1", "li", bins=BINS)
+    app = make_app(settings, operator="pat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await put_away_screen(pilot)
+        rings = rung(app)
+        await scan(pilot, c)
+        await scan(pilot, "BIN:B-GRADE")
+        word, text = banner(app)
+        assert word == "CONTAINER CLOSED" and "B-GRADE is closed (since" in text
+        assert rings == [False, True]
+    with Store(db_path) as store:
+        assert store.place_of(c) is None
