@@ -260,7 +260,7 @@ class Containers(PutAways):
     def register_container(
         self,
         name: str,
-        kind: str,
+        kind: str | None,
         takes: Iterable[str],
         station: str,
         operator: str,
@@ -269,13 +269,15 @@ class Containers(PutAways):
     ) -> Container:
         """Label a container: its kind and the channels it takes (besides a bin's own); one event if it changed.
 
+        ``kind`` None keeps the kind recorded (a bin's, for one never labelled).
+
         Refused (:class:`ContainerRefused`, nothing recorded): an unknown kind
         or channel, no name, a new container given no channel.
         """
         key, channels = bin_key(name), list(dict.fromkeys(takes))
         if not key:
             raise ContainerRefused(ContainerRefusal.UNKNOWN, _("a container needs a name"))
-        if kind not in KINDS:
+        if kind is not None and kind not in KINDS:
             raise ContainerRefused(
                 ContainerRefusal.BAD_KIND,
                 _("{kind!r} is not a kind of container; use {kinds}").format(kind=kind, kinds=", ".join(KINDS)),
@@ -298,6 +300,7 @@ class Containers(PutAways):
                         "(--takes b_stock)"
                     ).format(name=key),
                 )
+            kind = kind or (before.kind if before is not None else "bin")
             row = conn.execute("SELECT takes FROM containers WHERE name = ?", (key,)).fetchone()
             stored = json.loads(row[0]) if row else []
             merged = [c for c in CHANNELS if c in set(stored) | set(channels)]

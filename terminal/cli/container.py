@@ -12,8 +12,7 @@ from gettext import gettext as _
 import click
 
 from sync.store import ContainerRefused, PutAwayRefused, StoreError
-from terminal.cli.common import db_option, fail, open_store, settings_from, station_option
-from terminal.cli.label import deliver, output_options
+from terminal.cli.common import db_option, deliver, fail, open_store, output_options, settings_from, station_option
 from terminal.containers import (
     closed_line,
     container_line,

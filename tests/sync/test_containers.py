@@ -158,8 +158,8 @@ def test_a_labelled_tote_takes_its_channels_and_is_a_container_of_its_kind(store
     assert outbox_size(store) == 1  # the receipt only
     tote = store.register_container("tote-7", "tote", ["b_stock", "donate"], "zone-1", "li", bins=BINS)
     assert (tote.name, tote.kind, tote.takes) == ("TOTE-7", "tote", ("b_stock", "donate"))
-    again = store.register_container("TOTE-7", "tote", ["donate"], "zone-1", "li", bins=BINS)
-    assert again.takes == ("b_stock", "donate")
+    again = store.register_container("TOTE-7", None, ["donate"], "zone-1", "li", bins=BINS)
+    assert (again.kind, again.takes) == ("tote", ("b_stock", "donate"))  # no kind given: the one recorded
     assert events_of(store, "container.registered") == [
         {"container": "TOTE-7", "kind": "tote", "takes": ["b_stock", "donate"]}
     ]  # the second label changed nothing: no second event
