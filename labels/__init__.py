@@ -13,7 +13,9 @@ from labels.designs import (
     bin_label,
     command_sheet,
     command_sheets,
+    container_label,
     disposition_label,
+    manifest_labels,
     rma_label,
 )
 from labels.layout import Label, LabelError, Sheet, place
@@ -36,9 +38,11 @@ __all__ = [
     "bin_label",
     "command_sheet",
     "command_sheets",
+    "container_label",
     "disposition_label",
     "file_per_label",
     "font_note",
+    "manifest_labels",
     "open_printer",
     "place",
     "render",

@@ -5,6 +5,8 @@
 - :func:`command_sheet` — barcodes an inspector scans instead of pressing keys (4×6 in);
   :func:`command_sheets` spreads any number of commands over as few sheets as hold them.
 - :func:`badge_label` — an operator's sign-in badge (4×2 in).
+- :func:`bin_label`, :func:`container_label` — a bin, tote, gaylord or pallet: `BIN:<name>` (4×2 in);
+  :func:`manifest_labels` — a closed container's contents and counts, on as many 4×6 in pages as they need.
 
 Everything a customer or an upstream system typed (names, reasons) goes in
 as plain text; the renderers make it safe for the printer.  Nothing here
@@ -260,3 +262,124 @@ def bin_label(name: str, takes: Sequence[str] = ()) -> Label:
         Text(MARGIN, 40, caption, size=4, width=inner),
     )
     return Label("bin", name, width, height, elements)
+
+
+def _kind_word(kind: str) -> str:
+    """A container's kind as printed, in the station's language."""
+    words = {"bin": _("BIN"), "tote": _("TOTE"), "gaylord": _("GAYLORD"), "pallet": _("PALLET")}
+    return words.get(kind, clean_text(kind).upper())
+
+
+def container_label(name: str, kind: str = "bin", takes: Sequence[str] = ()) -> Label:
+    """A container's label (bin, tote, gaylord, pallet): as a bin's, ``BIN:<name>``, with its kind printed (4×2 in).
+
+    Put-away scans every container as a bin, so the barcode is the bin's; a
+    plain bin's label is :func:`bin_label` itself.
+    """
+    if kind in ("", "bin"):
+        return bin_label(name, takes)
+    name = " ".join((name or "").split()).upper()
+    if not name:
+        raise LabelError(_("a container label needs the container's name"))
+    width, height = SIZES["4x2"]
+    inner = width - 2 * MARGIN
+    word = _kind_word(kind)
+    caption = BIN_PREFIX + name
+    if takes:
+        caption += "  ·  " + _("takes {channels}").format(channels=", ".join(takes))
+    title = f"{word} {name}"
+    elements = (
+        Text(MARGIN, 3, title, size=_fitting(title, 9, inner), bold=True, width=inner),
+        Barcode(MARGIN, 15, BIN_PREFIX + name, height=22, width=inner),
+        Text(MARGIN, 40, caption, size=4, width=inner),
+    )
+    return Label("container", name, width, height, elements)
+
+
+MANIFEST_FIRST_ROWS = 16  # unit rows on a manifest's first 4×6 in page (below its barcode and counts)
+MANIFEST_MORE_ROWS = 32  # unit rows on each page after it
+
+
+def manifest_labels(
+    name: str,
+    *,
+    kind: str = "bin",
+    units: Sequence[tuple[str, str, str, str]] = (),
+    channel_counts: Sequence[tuple[str, int]] = (),
+    grade_counts: Sequence[tuple[str, int]] = (),
+    closed: str = "",
+    location: str = "",
+) -> list[Label]:
+    """A closed container's manifest (4×6 in pages): its barcode ``BIN:<name>``, counts per channel and grade,
+    and its contents, one row per unit (plate, SKU, grade, channel).
+
+    The first page carries the barcode and counts and the first rows; the
+    rest follow on as many pages as they need, each numbered.  ``closed`` is
+    who closed it and when, as one line the caller wrote.
+    """
+    name = " ".join((name or "").split()).upper()
+    if not name:
+        raise LabelError(_("a manifest needs the container's name"))
+    width, height = SIZES["4x6"]
+    inner = width - 2 * MARGIN
+    pitch = 3.8
+    size = 2.5
+    columns = (0.0, 36.5, 60.0)  # plate, SKU, grade and channel (mm from the margin)
+    room = (35.5, 22.5, inner - 60.0)
+    rest = list(units[MANIFEST_FIRST_ROWS:])
+    pages = 1 + -(-len(rest) // MANIFEST_MORE_ROWS)
+    word = _kind_word(kind)
+
+    def rows(chunk: Sequence[tuple[str, str, str, str]], top: float) -> list[Text | Barcode | Box]:
+        placed: list[Text | Barcode | Box] = []
+        for x, head in zip(columns, (_("LPN"), _("SKU"), _("GRADE / CHANNEL")), strict=True):
+            placed.append(Text(MARGIN + x, top, head, size=size, bold=True))
+        for n, (lpn, sku, grade, channel) in enumerate(chunk):
+            y = top + 4.2 + n * pitch
+            cells = (lpn, sku, f"{clean_text(grade).upper() or '-'} {clean_text(channel).upper() or '-'}")
+            for x, text, w in zip(columns, cells, room, strict=True):
+                placed.append(Text(MARGIN + x, y, clean_text(text).upper() or "-", size=size, width=w))
+        return placed
+
+    def footer(page: int) -> Text:
+        return Text(
+            MARGIN,
+            height - 7,
+            _("Manifest {name} / page {page} of {pages}").format(name=name, page=page, pages=pages),
+            size=3,
+            width=inner,
+        )
+
+    def counted(pairs: Sequence[tuple[str, int]]) -> str:
+        return ", ".join(f"{clean_text(key).upper() or '-'} {count}" for key, count in pairs) or "-"
+
+    title = _("MANIFEST {kind} {name}").format(kind=word, name=name)
+    first: list[Text | Barcode | Box] = [
+        Text(MARGIN, MARGIN, title, size=_fitting(title, 7, inner), bold=True, width=inner),
+        Barcode(MARGIN, 14, BIN_PREFIX + name, height=22, width=inner),
+        Text(MARGIN, 38, BIN_PREFIX + name, size=3, width=inner),
+        Box(MARGIN, 43, inner, 0, line=0.5),
+        Text(MARGIN, 46, _("Units: {count}").format(count=len(units)), size=4.5, bold=True, width=inner),
+        Text(MARGIN, 53, _("By channel: {counts}").format(counts=counted(channel_counts)), size=3.2, width=inner),
+        Text(MARGIN, 58, _("By grade: {counts}").format(counts=counted(grade_counts)), size=3.2, width=inner),
+        Text(MARGIN, 63, clean_text(closed), size=3, width=inner),
+        *(
+            [Text(MARGIN, 67.5, _("At {location}").format(location=clean_text(location).upper()), size=3)]
+            if clean_text(location)
+            else []
+        ),
+        Box(MARGIN, 72, inner, 0, line=0.5),
+        *rows(units[:MANIFEST_FIRST_ROWS], 75),
+        footer(1),
+    ]
+    made = [Label("manifest", name, width, height, tuple(first))]
+    for page in range(2, pages + 1):
+        chunk = rest[(page - 2) * MANIFEST_MORE_ROWS : (page - 1) * MANIFEST_MORE_ROWS]
+        more: list[Text | Barcode | Box] = [
+            Text(MARGIN, MARGIN, title, size=_fitting(title, 5, inner), bold=True, width=inner),
+            Box(MARGIN, 11, inner, 0, line=0.5),
+            *rows(chunk, 14),
+            footer(page),
+        ]
+        made.append(Label("manifest", f"{name}-{page}", width, height, tuple(more)))
+    return made

@@ -43,6 +43,7 @@ The package::
     receiving.py      receive / undo a parcel
     inspections.py    save an inspection (with its license plate), mismatches, progress, a unit by its plate
     putaway.py        put a unit into a bin that takes its channel; where each unit is
+    containers.py     label, close, move, ship containers (bins, totes, gaylords, pallets); count a bin
     sync_book.py      a database restored from an older copy (SeqMap)
     photo_uploads.py  which photos of acknowledged events the server holds
     print_jobs.py     the print queue's own file, on the same Database base
@@ -51,6 +52,16 @@ The package::
 from __future__ import annotations
 
 from sync.store.base import Database, StoreBase
+from sync.store.containers import (
+    KINDS,
+    BinCount,
+    Container,
+    ContainerEvent,
+    ContainerRefusal,
+    ContainerRefused,
+    Containers,
+    Content,
+)
 from sync.store.errors import DatabaseBusy, DatabaseUnavailable, DiskFull, StoreError
 from sync.store.inspections import Inspections
 from sync.store.operators import Operators
@@ -82,7 +93,7 @@ from sync.store.schema import APPLICATION_ID, MIGRATIONS
 from sync.store.sync_book import SeqMap, SyncBook
 
 
-class Store(Receiving, PutAways, Inspections, Replica, Operators, SyncBook, PhotoUploads, StoreBase):
+class Store(Receiving, Containers, PutAways, Inspections, Replica, Operators, SyncBook, PhotoUploads, StoreBase):
     """The station's local database.  Open one per thread; it is not shared."""
 
 
@@ -90,11 +101,18 @@ __all__ = [
     "APPLICATION_ID",
     "CHANNELS",
     "DISPOSITIONS",
+    "KINDS",
     "MAX_OPERATOR_ID",
     "MIGRATIONS",
     "MIN_TRACKING_LENGTH",
     "ROLES",
     "TRACKING_TAIL",
+    "BinCount",
+    "Container",
+    "ContainerEvent",
+    "ContainerRefusal",
+    "ContainerRefused",
+    "Content",
     "Database",
     "DatabaseBusy",
     "DatabaseUnavailable",

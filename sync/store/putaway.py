@@ -35,6 +35,8 @@ class Refusal(str, Enum):
     UNKNOWN_BIN = "UNKNOWN BIN"
     WRONG_BIN = "WRONG BIN"
     ALREADY_THERE = "ALREADY IN BIN"
+    CLOSED = "CONTAINER CLOSED"  # sync/store/containers.py: no put-away into (or out of) a closed container
+    SHIPPED = "SHIPPED"  # the unit left the building in a shipped container
 
 
 class PutAwayRefused(StoreError):
@@ -90,6 +92,7 @@ class PutAways(Inspections):
         target = bin_key(bin)
         plate = lookup_key(lpn)
         with self.write() as conn:
+            table = self._bins_in_force(table)
             unit = self.unit_by_lpn(plate)
             if unit is None:
                 if not is_lpn(plate):
@@ -113,6 +116,9 @@ class PutAways(Inspections):
                     ),
                     unit,
                 )
+            refused = self._container_refusal(unit, target)
+            if refused is not None:
+                raise refused
             if target not in table:
                 raise PutAwayRefused(
                     Refusal.UNKNOWN_BIN,
@@ -181,6 +187,14 @@ class PutAways(Inspections):
                 ),
             )
         return PutAway(unit, target, place.bin if place else "", seq, event_id, at)
+
+    def _bins_in_force(self, table: dict[str, set[str]]) -> dict[str, set[str]]:
+        """The caller's bins with what the containers this station labelled take (sync/store/containers.py)."""
+        return table
+
+    def _container_refusal(self, unit: Unit, target: str) -> PutAwayRefused | None:
+        """Why a container refuses this put-away (closed, shipped; sync/store/containers.py), or None."""
+        return None
 
     @staticmethod
     def bin_of(unit: Unit, bins: Mapping[str, Collection[str]]) -> str:

@@ -237,6 +237,37 @@ def _m010_putaway(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX unit_places_bin ON unit_places(bin)")
 
 
+def _m011_containers(db: sqlite_utils.Database) -> None:
+    # the bins, totes, gaylords and pallets this station labelled, closed or moved (a routing or station.toml
+    # bin it never did has no row: an open bin, here); the events are container.* in the outbox
+    db.execute(
+        """CREATE TABLE containers (
+            name TEXT PRIMARY KEY,           -- upper case, as printed on its label (BIN:<name>)
+            kind TEXT NOT NULL DEFAULT 'bin' CHECK (kind IN ('bin','tote','gaylord','pallet')),
+            takes TEXT NOT NULL DEFAULT '[]', -- JSON list of channels it takes besides the routing's/station's
+            state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','closed')),
+            location TEXT NOT NULL DEFAULT '',
+            closed_at TEXT, closed_event TEXT,
+            event_id TEXT NOT NULL, updated_at TEXT NOT NULL
+        )"""
+    )
+    # units that left the building in a shipped container (their unit_places row is gone with them)
+    db.execute(
+        """CREATE TABLE unit_shipments (
+            lpn TEXT PRIMARY KEY, container TEXT NOT NULL, destination TEXT NOT NULL,
+            event_id TEXT NOT NULL, at TEXT NOT NULL
+        )"""
+    )
+    # each count of a bin (the bin.counted event's figures), the newest per bin shown by rma container show
+    db.execute(
+        """CREATE TABLE bin_counts (
+            event_id TEXT PRIMARY KEY, bin TEXT NOT NULL, at TEXT NOT NULL,
+            station TEXT NOT NULL, operator TEXT NOT NULL,
+            expected INTEGER NOT NULL, found INTEGER NOT NULL,
+            missing TEXT NOT NULL, extra TEXT NOT NULL  -- JSON lists of plates
+        )"""
+    )
+    db.execute("CREATE INDEX bin_counts_bin ON bin_counts(bin, at)")
 def _m015_risk(db: sqlite_utils.Database) -> None:
     # what the server knew of the customer's returns when it authorised the RMA (sync.protocol.Risk); a row
     # only for an RMA worth a full inspection; the customer themselves never reaches the station
@@ -260,6 +291,7 @@ MIGRATIONS: list[Migration] = [
     ("008_reason_code", _m008_reason_code),
     ("009_operator_language", _m009_operator_language),
     ("010_putaway", _m010_putaway),
+    ("011_containers", _m011_containers),
     ("015_risk", _m015_risk),
 ]
 

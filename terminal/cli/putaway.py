@@ -8,6 +8,7 @@ import click
 
 from sync.store import PutAwayRefused, StoreError
 from terminal.cli.common import db_option, fail, open_store, settings_from, station_option
+from terminal.containers import shipped_line_of
 from terminal.i18n import N_
 from terminal.putaway import BinsUnavailable, put_away_line, station_bins, where_line
 from terminal.scanning import Kind, read_scan
@@ -50,6 +51,9 @@ def putaway(
                 unit = store.unit_by_lpn(lpn)
                 if unit is None:
                     fail(_("{lpn} is on no unit inspected at this station").format(lpn=lpn.strip()[:40]))
+                if shipped := store.shipment_of(unit.lpn):
+                    click.echo(shipped_line_of(unit.lpn, *shipped))
+                    return
                 click.echo(where_line(unit, store.place_of(unit.lpn), store.bin_of(unit, bins)))
                 return
             scan = read_scan(bin or "", source="cli")

@@ -9,6 +9,7 @@ from gettext import gettext as _
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -18,6 +19,7 @@ from terminal.i18n.cells import pad
 from terminal.messages import Recorded, Scanned
 from terminal.putaway import BinsUnavailable, goes_to, put_away_line, station_bins
 from terminal.scanning import Kind, Scan
+from terminal.screens.putaway_modes import FINISH, SortAndCount
 from terminal.today import with_totals
 from terminal.widgets.footer import Footer
 from terminal.widgets.outcome_banner import OutcomeBanner
@@ -28,12 +30,19 @@ from terminal.workers import PassesWorkerFailures
 READY = N_("Scan the license plate of a unit; the screen says its bin. Then scan the bin's label.")
 
 
-class PutAwayScreen(PassesWorkerFailures, Screen):
+class PutAwayScreen(SortAndCount, PassesWorkerFailures, Screen):
     """Put-away: a plate, then a bin; scans are handled in arrival order, the database work in its thread.
 
     The unit whose plate was scanned last stays in hand until it is put away
     (a wrong bin keeps it: scan the right one) or another plate is scanned.
+    F5 is sort mode, F4 a count of a bin (terminal/screens/putaway_modes.py).
     """
+
+    BINDINGS = [
+        Binding("f4", "count", N_("Count")),
+        Binding("f5", "sort", N_("Sort")),
+        Binding("escape", "stop_count", N_("Stop count"), show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -44,6 +53,7 @@ class PutAwayScreen(PassesWorkerFailures, Screen):
         self.bins_problem = ""
         self.recent: deque[str] = deque(maxlen=8)
         self.handled = 0  # scans answered on screen
+        self.counted: list[str] = []  # the plates scanned in the count going on
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -106,10 +116,14 @@ class PutAwayScreen(PassesWorkerFailures, Screen):
         self.app.ring(problem=True)
 
     async def _take(self, scan: Scan) -> None:
-        if scan.kind in (Kind.EMPTY, Kind.GARBAGE):
+        if scan is FINISH and not self.counting:
+            return  # the count was stopped (Esc) before its finish came up
+        if scan.kind in (Kind.EMPTY, Kind.GARBAGE) and scan is not FINISH:
             self._refused("NOT READ", scan.problem)
         elif self.bins is None:
             self._refused("ERROR", self.bins_problem)
+        elif self.counting is not None:
+            await self.take_count_scan(scan)
         elif scan.kind == Kind.BIN:
             await self._bin(scan.value)
         elif scan.kind in (Kind.LPN, Kind.PARCEL):
@@ -132,6 +146,9 @@ class PutAwayScreen(PassesWorkerFailures, Screen):
             )
             self._refused(word, line.format(lpn=scan.value, scan=scan.shown))
             return
+        if self.sorting:
+            await self.sort_plate(scan, unit)
+            return
         self.unit, self.unit_bin = unit, bin_name
         self.query_one(OutcomeBanner).show("TO BIN", goes_to(unit, bin_name))
         self.app.ring(problem=False)
@@ -144,7 +161,8 @@ class PutAwayScreen(PassesWorkerFailures, Screen):
     async def _bin(self, name: str) -> None:
         unit = self.unit
         if unit is None:
-            self._refused("SCAN", _("Scan the unit's license plate first, then the bin ({bin}).").format(bin=name))
+            line = _("Scan the unit's license plate first, then the bin ({bin}).").format(bin=name)
+            self._refused("SCAN", " ".join(p for p in (line, await self.contents_line(name)) if p))
             return
         station, operator, bins = self.app.settings.station, self.app.operator, self.bins or {}
         try:
@@ -168,8 +186,8 @@ class PutAwayScreen(PassesWorkerFailures, Screen):
             )
             return
         except PutAwayRefused as exc:
-            if exc.refusal == Refusal.ALREADY_THERE:
-                self.unit = None  # it is where it goes: nothing left in hand
+            if exc.refusal in (Refusal.ALREADY_THERE, Refusal.SHIPPED):
+                self.unit = None  # it is where it goes, or gone: nothing left in hand
             self._refused(exc.refusal.value, str(exc))
             return
         self.unit = None

@@ -36,6 +36,18 @@ STYLES = {
     N_("NOT INSPECTED"): "bad",
     N_("NO CHANNEL"): "bad",
     N_("ALREADY IN BIN"): "warn",
+    # containers and counts (terminal/screens/putaway_modes.py; sync.store.ContainerRefusal's words)
+    N_("SORT"): "idle",
+    N_("COUNT"): "info",
+    N_("COUNTED"): "good",
+    N_("NO BIN"): "bad",
+    N_("CONTAINER CLOSED"): "bad",
+    N_("SHIPPED"): "bad",
+    N_("CONTAINER OPEN"): "bad",
+    N_("CONTAINER EMPTY"): "bad",
+    N_("NO DESTINATION"): "bad",
+    N_("BAD KIND"): "bad",
+    N_("BAD CHANNEL"): "bad",
 }
 
 
