@@ -39,6 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.db import BadBatch, NotFound, ServerDb, ServerError, Unauthorized, token_hash
 from server.hooks.delivery import DeliveryLoopMiddleware
+from server.reports_api import add_report_routes
 from sync.protocol import (
     API_PREFIX,
     MAX_BODY_BYTES,
@@ -514,6 +515,8 @@ def create_app(
         if body.category != category:
             raise HTTPException(422, f"category in the path ({category}) and body ({body.category}) differ")
         return {"changed": db.put_checklist(body)}
+
+    add_report_routes(app, db, integration, forbidden)
 
     PhotoHash = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo's bytes, hex")]
 

@@ -38,6 +38,7 @@ from pydantic import ValidationError
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 
+from server import analytics
 from server.hooks import outbox as hooks_outbox
 from sync.protocol import (
     MAX_CLOCK_AHEAD,
@@ -342,6 +343,7 @@ class ServerDb:
         """Create missing tables and draw the first epoch."""
         metadata.create_all(self.engine)
         hooks_outbox.create(self.engine)  # webhooks (server/hooks): endpoints and deliveries
+        analytics.create(self.engine)  # return analytics' fact tables (server/analytics.py)
         with self.write() as conn:
             if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:
                 conn.execute(meta.insert().values(key="epoch", value=uuid.uuid4().hex))
