@@ -40,6 +40,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from server.db import BadBatch, NotFound, ServerDb, ServerError, Unauthorized, token_hash
 from server.hooks.delivery import DeliveryLoopMiddleware
 from server.reports_api import add_report_routes
+from server.ui import include_pages
+from server.ui.status import LINK_DAYS, StatusLink, link_for
 from sync.protocol import (
     API_PREFIX,
     MAX_BODY_BYTES,
@@ -119,7 +121,9 @@ class FailedAuthLimit:
             self._buckets[address] = (self._tokens(address, now) - 1, now)
 
 
-OPEN_PATHS = {f"{API_PREFIX}/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+OPEN_PATHS = {f"{API_PREFIX}/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/ui"}
+# the web pages (server/ui): supervisors sign in with a password, customers open a signed link
+OPEN_PREFIXES = ("/ui/", "/status/")
 
 
 async def answer(send, status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
@@ -184,7 +188,8 @@ class TokenGate:
         self.app, self.db, self.failures, self.known = app, db, failures, known
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("path", "") in OPEN_PATHS:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
             return await self.app(scope, receive, send)
         address = (scope.get("client") or ("unknown",))[0]
         wait = self.failures.wait_needed(address)
@@ -509,6 +514,23 @@ def create_app(
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from exc
 
+    @app.get(
+        f"{API_PREFIX}/rmas/{{code}}/status-link",
+        response_model=StatusLink,
+        responses=forbidden | {404: {"model": ErrorBody}},
+    )
+    def status_link(
+        code: str,
+        request: Request,
+        _who: Annotated[str, Depends(integration)],
+        days: Annotated[int, Query(ge=1, le=365)] = LINK_DAYS,
+    ) -> StatusLink:
+        """A signed link to the customer's status page of this RMA, valid ``days`` days (the ERP mails it)."""
+        try:
+            return link_for(db, code, days=days, base_url=str(request.base_url))
+        except NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+
     @app.put(f"{API_PREFIX}/checklists/{{category}}", responses=forbidden)
     def put_checklist(category: str, body: ChecklistDocument, _who: Annotated[str, Depends(integration)]) -> dict:
         """Publish a category's QC checklist document to every station."""
@@ -579,6 +601,7 @@ def create_app(
     async def refused(_request, exc: ServerError):
         return JSONResponse({"detail": one_line(str(exc))}, status_code=422)
 
+    include_pages(app, db)  # the supervisors' web UI (/ui/) and the customers' status page (/status/)
     app.add_middleware(DeliveryLoopMiddleware, db=db)  # webhooks (server/hooks): delivered by this process too
     app.add_middleware(PushLane, db=db, limiter=limiter, known=known)  # innermost but for that: the body is in hand
     app.add_middleware(BodyLimit, max_bytes=max_body, max_photo=max_photo, body_timeout=body_timeout)

@@ -288,6 +288,46 @@ def list_stations(ctx: click.Context, db_url: str | None) -> None:
             click.echo(f"{s['name']:24} {s['role']:12} {state:34} acked through {s['acked_seq']}")
 
 
+@server.command("add-user")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["supervisor", "manager"]), required=True, help="What the user may see.")
+@click.option("--reset", is_flag=True, help="Give an existing user a new password and this role (signs them out).")
+@db_option
+@click.pass_context
+def add_user(ctx: click.Context, name: str, role: str, reset: bool, db_url: str | None) -> None:
+    """Add NAME as a user of the web UI (/ui/) and print a one-time password.
+
+    Managers see every page; supervisors every page but the users. A password piped on
+    standard input (its first line) is set instead, and none is printed.
+    """
+    from server.ui.store import UserError
+    from server.ui.store import add_user as add_ui_user
+
+    given = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
+    with server_db(ctx, db_url) as db:
+        try:
+            password = add_ui_user(db, name, role, given or None, reset=reset)
+        except UserError as exc:
+            fail(str(exc))
+    if given:
+        click.echo(f"{'new password for' if reset else 'added'} {role} {name}")
+        return
+    click.echo(password)
+    click.echo(f"password for {role} {name}: shown this once; sign in at /ui/login", err=True)
+
+
+@server.command("users")
+@db_option
+@click.pass_context
+def list_users(ctx: click.Context, db_url: str | None) -> None:
+    """List the web UI's users and their roles."""
+    from server.ui.store import list_users as list_ui_users
+
+    with server_db(ctx, db_url) as db:
+        for u in list_ui_users(db):
+            click.echo(f"{u['name']:32} {u['role']:12} since {u['created_at']}")
+
+
 @server.command("new-epoch")
 @db_option
 @click.pass_context

@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server import analytics
 from server.hooks import outbox as hooks_outbox
+from server.ui import store as ui_store
 from sync.protocol import (
     MAX_CLOCK_AHEAD,
     MAX_EVENT_AGE,
@@ -344,6 +345,7 @@ class ServerDb:
         metadata.create_all(self.engine)
         hooks_outbox.create(self.engine)  # webhooks (server/hooks): endpoints and deliveries
         analytics.create(self.engine)  # return analytics' fact tables (server/analytics.py)
+        ui_store.create(self.engine)  # the web UI (server/ui): supervisors' accounts and sessions
         with self.write() as conn:
             if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:
                 conn.execute(meta.insert().values(key="epoch", value=uuid.uuid4().hex))
