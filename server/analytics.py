@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from qc_checklists.reasons import reason_code
 from sync.protocol import parse_stamp
@@ -56,7 +57,8 @@ units_t = sa.Table(
     sa.Column("category", sa.String(64), nullable=False, server_default=""),
     sa.Column("lot", sa.String(64), nullable=False, server_default=""),
     sa.Column("supplier", sa.String(64), nullable=False, server_default=""),
-    sa.Column("checklist", sa.String(140), nullable=False, server_default=""),  # "id@hash12"
+    sa.Column("checklist", sa.String(140), nullable=False, server_default=""),  # its version: "id@hash12"
+    sa.Column("checklist_id", sa.String(64), nullable=False, server_default=""),
     sa.Column("reason_code", sa.String(64), nullable=False, server_default=""),
     sa.Column("reason_confirmed", sa.String(16), nullable=False, server_default=""),
     sa.Column("grade", sa.String(16), nullable=False),
@@ -72,17 +74,20 @@ units_t = sa.Table(
     sa.Column("put_away_at", sa.String(40)),
     sa.Column("putaway_secs", sa.Integer),  # inspected -> put away (first bin)
     sa.UniqueConstraint("rma_code", "line_no", "unit_no", name="an_units_unit"),
-    # each report groups or filters by one of these, with the day for a period: the index covers it
+    # each report groups or filters by one of these, with the day for a period, and counts what the
+    # index holds after it: PostgreSQL answers from the index alone (an index-only scan)
     sa.Index("an_units_reason", "reason_code", "reason_confirmed", "day"),
-    sa.Index("an_units_sku", "sku", "day"),
-    sa.Index("an_units_category", "category", "day"),
-    sa.Index("an_units_lot", "lot", "day"),
-    sa.Index("an_units_supplier", "supplier", "day"),
-    sa.Index("an_units_checklist", "checklist", "day"),
-    sa.Index("an_units_day", "day", "grade", "channel"),
-    sa.Index("an_units_week", "week"),
-    sa.Index("an_units_station", "station", "hour"),
-    sa.Index("an_units_operator", "operator", "hour"),
+    sa.Index("an_units_sku", "sku", "day", "grade", "channel"),
+    sa.Index("an_units_category", "category", "day", "grade", "channel"),
+    sa.Index("an_units_lot", "lot", "day", "grade", "channel"),
+    sa.Index("an_units_supplier", "supplier", "day", "grade", "channel"),
+    sa.Index("an_units_checklist", "checklist", "day", "grade", "channel"),
+    sa.Index("an_units_checklist_id", "checklist_id", "day"),
+    sa.Index("an_units_day", "day", "grade", "reason_confirmed"),
+    sa.Index("an_units_week", "week", "grade", "reason_confirmed"),
+    sa.Index("an_units_station", "station", "day", "hour"),
+    sa.Index("an_units_operator", "operator", "day", "hour"),
+    sa.Index("an_units_inspected_at", "inspected_at"),  # drill-downs list the newest first
     sa.Index("an_units_lpn", "lpn"),
     sa.Index("an_units_inspect_secs", "inspect_secs"),
     sa.Index("an_units_putaway_secs", "putaway_secs"),
@@ -125,6 +130,9 @@ cursor_t = sa.Table(
 FOLDED = ("rma.received", "rma.receive_undone", "item.inspected", "unit.put_away")
 SETTLE = 120  # seconds: events younger than this are looked at again (a push may commit after a later one)
 BATCH = 2000
+# batches one answer folds before it reports (the rest on the next ones): a first report over
+# millions of events must not hold a request for minutes (`rma server refresh-analytics` folds all)
+BATCHES_PER_ANSWER = 25
 GRADES = ("resellable", "discounted", "scrapped")
 CHANNELS = ("restock", "b_stock", "refurbish", "return_to_vendor", "donate", "recycle", "destroy")
 CONFIRMED = ("yes", "no", "unclear", "")
@@ -152,22 +160,36 @@ STEPS = ("authorized_received", "received_inspected", "inspected_put_away")
 
 
 def create(engine: sa.Engine) -> None:
-    """Create the fact tables and their indexes where missing."""
+    """Create the fact tables, their indexes and the fold's cursor where missing."""
     metadata.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            if conn.execute(sa.select(cursor_t.c.pk).where(cursor_t.c.name == "events")).first() is None:
+                conn.execute(cursor_t.insert().values(name="events", pk=0))
+    except IntegrityError:
+        pass  # another server process, starting at the same moment, made it
 
 
 # --- the fold ----------------------------------------------------------------
 
 
-def refresh(write: Callable[[], AbstractContextManager[sa.Connection]], events: sa.Table, rmas: sa.Table) -> int:
+def refresh(
+    write: Callable[[], AbstractContextManager[sa.Connection]],
+    events: sa.Table,
+    rmas: sa.Table,
+    *,
+    batches: int | None = None,
+) -> int:
     """Fold the events after the cursor into the fact tables; returns how many events were read.
 
-    ``write`` opens one write transaction (``ServerDb.write``); one per batch.  The cursor row is
-    locked (FOR UPDATE) so server processes refreshing at the same time take turns instead of
-    folding the same events twice.
+    ``write`` opens one write transaction (``ServerDb.write``); one per batch of ``BATCH`` events,
+    at most ``batches`` of them (None: until the end).  The cursor row is locked (FOR UPDATE), so
+    server processes refreshing at the same time take turns instead of folding the same events
+    twice.  The cursor moves only past events older than ``SETTLE`` with none younger before them;
+    the younger ones are read again next time (and folded once: each fold checks what it holds).
     """
-    read = 0
-    while True:
+    read, after, clean, done = 0, 0, True, 0
+    while batches is None or done < batches:
         with write() as conn:
             at = conn.execute(
                 sa.select(cursor_t.c.pk).where(cursor_t.c.name == "events").with_for_update()
@@ -188,23 +210,26 @@ def refresh(write: Callable[[], AbstractContextManager[sa.Connection]], events: 
                     events.c.refers_to,
                     events.c.payload,
                 )
-                .where(events.c.pk > at)
+                .where(events.c.pk > max(at, after))
                 .order_by(events.c.pk)
                 .limit(BATCH)
             ).all()
             if not rows:
                 return read
             settled = (datetime.now(UTC) - timedelta(seconds=SETTLE)).isoformat(timespec="milliseconds")
+            moved = at
             for row in rows:
                 if row.type in FOLDED and row.rma_code:
                     _fold(conn, row, events, rmas)
-            # the cursor moves past what is old enough never to be joined by an earlier-numbered event
-            done = [r.pk for r in rows if r.server_at < settled]
-            if done and done[-1] > at:
-                conn.execute(cursor_t.update().where(cursor_t.c.name == "events").values(pk=done[-1]))
-            read += len(rows)
-            if len(rows) < BATCH or not done or done[-1] != rows[-1].pk:
+                clean = clean and row.server_at < settled
+                if clean:
+                    moved = row.pk
+            if moved > at:
+                conn.execute(cursor_t.update().where(cursor_t.c.name == "events").values(pk=moved))
+            read, after, done = read + len(rows), rows[-1].pk, done + 1
+            if len(rows) < BATCH:
                 return read
+    return read
 
 
 def _fold(conn: sa.Connection, row, events: sa.Table, rmas: sa.Table) -> None:
@@ -347,6 +372,7 @@ def _fold_inspection(conn: sa.Connection, row, payload: dict, events: sa.Table, 
             checklist=f"{checklist.get('id', '')}@{str(checklist.get('hash', ''))[:12]}"[:140]
             if checklist.get("id")
             else "",
+            checklist_id=str(checklist.get("id") or "")[:64],
             reason_code=reason_code(record.get("reason", "")),
             reason_confirmed=confirmed if confirmed in CONFIRMED else "",
             grade=str(payload.get("final") or "")[:16],
@@ -509,13 +535,13 @@ def failing_checks(conn: sa.Connection, period: Period = Period(), limit: int = 
     ids = sorted({r.checklist_id for r in rows})
     if ids:
         u = units_t.c
-        prefix = sa.func.substr(u.checklist, 1, sa.func.length(u.checklist) - 13)  # "id@hash12" -> "id"
-        for cid, n in conn.execute(
-            sa.select(prefix.label("cid"), sa.func.count())
-            .where(*period.on(u.day), sa.or_(*(u.checklist.like(f"{i}@%") for i in ids)))
-            .group_by(prefix)
-        ):
-            inspected[cid] = n
+        inspected.update(
+            conn.execute(
+                sa.select(u.checklist_id, sa.func.count())
+                .where(*period.on(u.day), u.checklist_id.in_(ids))
+                .group_by(u.checklist_id)
+            ).all()
+        )
     return [
         {
             "checklist": r.checklist_id,

@@ -100,7 +100,7 @@ def add_report_routes(app: FastAPI, db: ServerDb, integration: Callable[..., str
     Integration = Annotated[str, Depends(integration)]
 
     def fresh() -> None:
-        analytics.refresh(db.write, events, rmas)
+        analytics.refresh(db.write, events, rmas, batches=analytics.BATCHES_PER_ANSWER)
 
     @app.get(
         f"{API_PREFIX}/reports/reasons",

@@ -76,7 +76,7 @@ def _period(since: str, until: str) -> analytics.Period:
 def _read(request: Request, query: Callable[..., Any]) -> Any:
     """Fold what arrived since the last report, then run ``query(conn)`` in one read transaction."""
     db = ui_state(request).db
-    analytics.refresh(db.write, events, rmas)
+    analytics.refresh(db.write, events, rmas, batches=analytics.BATCHES_PER_ANSWER)
     with db.read() as conn:
         return query(conn)
 

@@ -198,3 +198,21 @@ def test_lot_and_supplier_columns_reach_the_server_and_a_long_one_is_refused_by_
     one, three = sqlite_storage.db.timeline("RMA-1").rma, sqlite_storage.db.timeline("RMA-3").rma
     assert (one.lines[0].lot, one.lines[0].supplier) == ("LOT-7", "ACME")
     assert "lot" not in three.model_dump()["lines"][0]  # a line without them is the record it always was
+
+
+def test_refresh_analytics_folds_what_the_reports_left_and_a_report_folds_in_batches(floor, monkeypatch):
+    from click.testing import CliRunner
+
+    from server.cli import server as server_cli
+
+    db = floor["db"]
+    monkeypatch.setattr(analytics, "BATCH", 3)  # the floor's events take several batches
+    first = analytics.refresh(db.write, events, rmas, batches=1)
+    assert first == 3
+    with db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(analytics.units_t)).scalar_one() == 0
+    done = CliRunner().invoke(server_cli, ["refresh-analytics", "--db", db.url])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("analytics: ") and done.output.endswith(" events read\n")
+    with db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(analytics.units_t)).scalar_one() == 5
