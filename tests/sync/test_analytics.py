@@ -216,3 +216,69 @@ def test_refresh_analytics_folds_what_the_reports_left_and_a_report_folds_in_bat
     assert done.output.startswith("analytics: ") and done.output.endswith(" events read\n")
     with db.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(analytics.units_t)).scalar_one() == 5
+
+
+def test_a_correction_replaces_an_inspection_a_second_one_does_not_count_and_order_does_not_matter(
+    sqlite_storage, sqlite_server, sqlite_tokens
+):
+    """Events as a station sends them, in an unlucky order: the put-away first, then the inspection,
+    its correction, and another station's inspection of the same unit (an inspected_twice conflict)."""
+    import uuid
+
+    url, db = sqlite_server.url, sqlite_storage.db
+    erp = {"Authorization": f"Bearer {sqlite_tokens['erp']}"}
+    record = {"rma_code": "RMA-X", "reason": "defective", "status": "authorized", "lines": [{"sku": "K-1", "qty": 1}]}
+    assert requests.post(f"{url}/api/v1/rmas", json={"rmas": [record]}, headers=erp, timeout=10).ok
+    first, correction = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def inspected(grade: str, confirmed: str, at: str, event_id: str, refers_to: str | None = None) -> dict:
+        payload = {"line_no": 1, "unit_no": 1, "sku": "K-1", "final": grade, "lpn": "LPX", "ended_at": at}
+        return {
+            "id": event_id,
+            "type": "item.inspected",
+            "operator": "op1",
+            "at": at,
+            "rma_code": "RMA-X",
+            "refers_to": refers_to,
+            "payload": payload | {"reason_confirmed": confirmed},
+        }
+
+    pushed = [
+        {
+            "id": str(uuid.uuid4()),
+            "type": "unit.put_away",
+            "operator": "op2",
+            "at": "2026-11-21T12:00:00.000+00:00",
+            "rma_code": "RMA-X",
+            "payload": {"lpn": "LPX", "bin": "B-1"},
+        },
+        {
+            "id": str(uuid.uuid4()),
+            "type": "rma.received",
+            "operator": "op1",
+            "at": "2026-11-21T08:00:00.000+00:00",
+            "rma_code": "RMA-X",
+            "payload": {},
+        },
+        inspected("resellable", "no", "2026-11-21T09:00:00.000+00:00", first),
+        inspected("scrapped", "yes", "2026-11-21T10:00:00.000+00:00", correction, refers_to=first),
+    ]
+    for seq, body in enumerate(pushed, 1):
+        body["seq"] = seq
+    a = {"Authorization": f"Bearer {sqlite_tokens['A']}"}
+    answer = requests.post(f"{url}/api/v1/events", json={"after_seq": 0, "events": pushed}, headers=a, timeout=10)
+    assert answer.ok and answer.json()["acked_seq"] == 4, answer.text
+    twice = inspected("discounted", "unclear", "2026-11-21T11:00:00.000+00:00", str(uuid.uuid4())) | {"seq": 1}
+    b = {"Authorization": f"Bearer {sqlite_tokens['B']}"}
+    answer = requests.post(f"{url}/api/v1/events", json={"after_seq": 0, "events": [twice]}, headers=b, timeout=10)
+    assert answer.ok and answer.json()["conflicts"] == 1, answer.text
+
+    analytics.refresh(db.write, events, rmas)
+    with db.read() as conn:
+        [unit] = analytics.units(conn)
+        assert (unit["grade"], unit["reason_confirmed"], unit["station"]) == ("scrapped", "yes", "A")
+        [reason] = analytics.reasons(conn)
+        assert (reason["reason_code"], reason["units"], reason["confirmed"]) == ("defective", 1, 1)
+        steps = {s["step"]: s for s in analytics.cycle_times(conn)}
+        assert steps["received_inspected"]["p50_hours"] == 2.0  # 08:00 -> the corrected 10:00
+        assert steps["inspected_put_away"]["p50_hours"] == 2.0  # 10:00 -> 12:00, though pushed first
