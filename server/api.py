@@ -538,7 +538,7 @@ def create_app(
             raise HTTPException(422, f"category in the path ({category}) and body ({body.category}) differ")
         return {"changed": db.put_checklist(body)}
 
-    add_report_routes(app, db, integration, forbidden)
+    add_report_routes(app, db, station_of, forbidden)
 
     PhotoHash = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo's bytes, hex")]
 

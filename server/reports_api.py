@@ -95,8 +95,14 @@ def csv_response(rows: Iterable[dict], columns: list[str], name: str) -> Respons
     )
 
 
-def add_report_routes(app: FastAPI, db: ServerDb, integration: Callable[..., str], responses: dict) -> None:
-    """Add the report routes to the API (``integration``: the dependency that admits integration tokens)."""
+def add_report_routes(app: FastAPI, db: ServerDb, station_of: Callable[..., tuple[str, str]], responses: dict) -> None:
+    """Add the report routes to the API (``station_of``: the dependency naming the token's station and role)."""
+
+    def integration(who: Annotated[tuple[str, str], Depends(station_of)]) -> str:
+        if who[1] != "integration":
+            raise HTTPException(403, f"{who[0]} is a station token; reports are for integration tokens")
+        return who[0]
+
     Integration = Annotated[str, Depends(integration)]
 
     def fresh() -> None:

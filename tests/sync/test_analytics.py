@@ -131,7 +131,7 @@ def test_reasons_report_as_csv_and_only_for_integrations(floor):
     [row] = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert (row["reason_code"], row["units"], row["confirmed"], row["confirmed_rate"]) == ("defective", "2", "1", "0.5")
     refused = requests.get(f"{floor['url']}/api/v1/reports/reasons", headers=floor["station"], timeout=10)
-    assert refused.status_code == 403
+    assert refused.status_code == 403 and "reports are for integration tokens" in refused.json()["detail"]
     bad = requests.get(
         f"{floor['url']}/api/v1/reports/reasons", params={"since": "last week"}, headers=floor["erp"], timeout=10
     )
