@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from gettext import gettext as _
 from gettext import ngettext
@@ -129,6 +129,7 @@ class Item:
     max: float | None = None
     line: int = 0  # where it is defined, for messages
     texts: tuple[tuple[str, ItemText], ...] = ()  # (language, its words), beside the English
+    tests_claim: bool = False  # this check tests what the customer says is wrong (shown first at the bench)
 
     def text_in(self, language: str | None) -> ItemText | None:
         """The item's words in ``language`` (see :func:`language_tag`), or None: show the English."""
@@ -198,6 +199,8 @@ class Item:
             data["choices"] = [[c.label, c.fails_as.value if c.fails_as else "pass"] for c in self.choices]
         if self.kind == Kind.MEASUREMENT:
             data.update(unit=self.unit, min=self.min, max=self.max)
+        if self.tests_claim:  # only then: a checklist without the flag keeps the hash it always had
+            data["tests_claim"] = True
         if self.texts:  # only then: a checklist without translations keeps the hash it always had
             data["texts"] = {lang: text.as_dict() for lang, text in self.texts}
         return data
@@ -282,6 +285,19 @@ class Checklist:
     path: str = ""
     rules_are_default: bool = False
     titles: tuple[tuple[str, str], ...] = ()  # (language, the title in it)
+    # the content hash of the checklist as written, for a copy whose items are only shown in another order
+    written_hash: str = field(default="", compare=False, repr=False)
+
+    def claim_first(self) -> Checklist:
+        """The same checklist with the checks that test the customer's claim first (else in file order).
+
+        Only the order shown changes: the copy keeps the content hash of the file's checklist, which is
+        what an inspection records.
+        """
+        if not any(i.tests_claim for i in self.items):
+            return self
+        items = tuple(sorted(self.items, key=lambda i: not i.tests_claim))  # stable: file order within each
+        return replace(self, items=items, written_hash=self.content_hash)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -328,5 +344,7 @@ class Checklist:
         inspector graded against the words on the screen, so a unit's hash must
         name them (see the README, "Checklists in two languages").
         """
+        if self.written_hash:
+            return self.written_hash
         canonical = json.dumps(self.as_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -58,6 +58,7 @@ ITEM_KEYS = {
     "severity",
     "photo_required_on_fail",
     "optional",
+    "tests_claim",
     "help",
     "choices",
     "unit",
@@ -600,12 +601,20 @@ class _Validator:
             )
         photo = self.flag(data, "photo_required_on_fail")
         optional = self.flag(data, "optional")
+        claim = self.flag(data, "tests_claim")
         if kind is None:
             return None
         if not kind.judged and photo:
             self.problem(
                 data["photo_required_on_fail"].line,
                 _("a {kind} item never fails, so 'photo_required_on_fail' means nothing here").format(kind=kind.value),
+            )
+        if not kind.judged and claim:
+            self.problem(
+                data["tests_claim"].line,
+                _("a {kind} item never fails, so it cannot test the customer's claim ('tests_claim')").format(
+                    kind=kind.value
+                ),
             )
         for key, owner in (
             ("choices", Kind.CHOICE),
@@ -650,6 +659,7 @@ class _Validator:
             high,
             node.line,
             texts=tuple(texts),
+            tests_claim=claim,
         )
 
     def choices(self, data: dict[str, Node], node: Node, severity: Severity | None) -> tuple[Choice, ...]:

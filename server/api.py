@@ -41,6 +41,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from server.db import BadBatch, NotFound, ServerDb, ServerError, Unauthorized, token_hash
 from server.handoff.routes import add_routes as add_handoff_routes
 from server.hooks.delivery import DeliveryLoopMiddleware
+from server.reports_api import add_report_routes
 from server.risk import FlaggedCustomer
 from server.sla import OverdueItem, OverdueReport, SlaWatch, current_policy, overdue_report
 from server.ui import include_pages
@@ -553,6 +554,8 @@ def create_app(
         if body.category != category:
             raise HTTPException(422, f"category in the path ({category}) and body ({body.category}) differ")
         return {"changed": db.put_checklist(body)}
+
+    add_report_routes(app, db, station_of, forbidden)
 
     PhotoHash = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo's bytes, hex")]
 

@@ -395,6 +395,22 @@ def risk_list(ctx: click.Context, db_url: str | None) -> None:
 # --- webhooks (server/hooks) -------------------------------------------------------------
 
 
+@server.command("refresh-analytics")
+@db_option
+@click.pass_context
+def refresh_analytics(ctx: click.Context, db_url: str | None) -> None:
+    """Fold every event not folded yet into the return analytics (reports fold the rest as they answer).
+
+    Run once after loading or restoring millions of events, so the first report need not catch up.
+    """
+    from server import analytics
+    from server.db import events, rmas
+
+    with server_db(ctx, db_url) as db:
+        read = analytics.refresh(db.write, events, rmas)
+    click.echo(f"analytics: {read} events read")
+
+
 @server.group("webhooks")
 def webhooks() -> None:
     """Outbound webhooks: endpoints per event kind, signed deliveries, retries, the dead-letter list."""

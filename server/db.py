@@ -40,7 +40,7 @@ from pydantic import ValidationError
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 
-from server import handoff, risk
+from server import analytics, handoff, risk
 from server.hooks import outbox as hooks_outbox
 from server.ui import store as ui_store
 from sync.protocol import (
@@ -351,6 +351,7 @@ class ServerDb:
         from server.sla import create_tables as create_sla_tables  # here: server.sla imports this module
 
         create_sla_tables(self.engine)  # SLA escalations told and digests sent (server/sla.py)
+        analytics.create(self.engine)  # return analytics' fact tables (server/analytics.py)
         ui_store.create(self.engine)  # the web UI (server/ui): supervisors' accounts and sessions
         with self.write() as conn:
             if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:

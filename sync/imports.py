@@ -5,13 +5,15 @@ are one RMA.  Columns (see README): rma_code, order_ref, customer_name,
 tracking_number, reason, status, sku, gtin, description, qty, category, and
 optionally value (the unit value, a number ≥ 0: routing rules' value thresholds),
 refund_policy (``on_receipt`` or ``after_inspection``, the default: when the server decides
-the refund; the station keeps nothing of it) and customer (the ERP's customer id or e-mail:
-the server matches returns by it and never shows it; a station does not keep it).
+the refund; the station keeps nothing of it), customer (the ERP's customer id or e-mail:
+the server matches returns by it and never shows it; a station does not keep it),
+lot (the batch the item came from) and supplier (who made or sold it; the
+return analytics group by both), at most ``MAX_TAG`` characters each.
 Several tracking numbers for one RMA are separated by ``|`` or given on
 different rows.
 
 JSON: a list of RMAs, each either shaped like a CSV row or with a ``lines``
-list of {sku, gtin, description, qty, category, value}.
+list of {sku, gtin, description, qty, category, value, lot, supplier}.
 
 A bad row is reported with the line it starts on and the reason; the rest of
 its RMA is still checked, and an RMA with any bad row is not loaded at all —
@@ -81,8 +83,11 @@ COLUMNS = (
     "value",
     "customer",
     "refund_policy",
+    "lot",
+    "supplier",
 )
 MAX_FIELD = 500
+MAX_TAG = 64  # characters of a lot or supplier (the server's reports group by them)
 MAX_JSON_RMA = 4 * 1024 * 1024  # characters of one RMA in a JSON list
 MAX_JSON_OBJECT = 32 * 1024 * 1024  # characters of a file whose top level is one JSON object
 _CHUNK = 256 * 1024
@@ -381,6 +386,8 @@ class RmaFile:
                     "qty": int(row["qty"]),
                     "category": row.get("category", "") or "general",
                     "value": unit_value(row.get("value", "")),
+                    # only when given: a line without them is the record it always was
+                    **{tag: row[tag] for tag in ("lot", "supplier") if row.get(tag)},
                 }
             )
             for number in row.get("tracking_number", "").split("|"):
@@ -748,6 +755,9 @@ def check_row(row: dict) -> str:
     policy = (row.get("refund_policy") or "").strip()
     if policy and not refund_policy(policy):
         return _("refund_policy {policy!r} is not on_receipt or after_inspection").format(policy=policy)
+    for tag in ("lot", "supplier"):
+        if len(row.get(tag) or "") > MAX_TAG:
+            return _("{column} is longer than {most} characters").format(column=tag, most=MAX_TAG)
     gtin = row.get("gtin", "")
     if gtin and not (gtin.isdigit() and len(gtin) in (8, 12, 13, 14) and _gtin_ok(gtin)):
         return _("gtin {gtin!r} is not a valid GTIN (8, 12, 13 or 14 digits with a correct check digit)").format(

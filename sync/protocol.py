@@ -183,6 +183,10 @@ class RmaLine(WireModel):
     category: Annotated[str, Field(max_length=64)] = "general"
     # the unit value, when the ERP gives one: routing rules' value thresholds (qc_checklists/routing.py)
     value: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
+    # the batch and the supplier, when the ERP gives them: the return analytics group by both; left out
+    # of the record when empty, so a line without them is the record it was before they existed
+    lot: Annotated[str, Field(max_length=64, exclude_if=lambda v: not v)] = ""
+    supplier: Annotated[str, Field(max_length=64, exclude_if=lambda v: not v)] = ""
 
 
 class Risk(WireModel):

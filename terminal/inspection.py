@@ -69,6 +69,11 @@ DISPOSITIONS = {
     Disposition.SCRAPPED: (N_("scrapped"), N_("SCRAPPED")),
 }
 
+# Whether the customer's stated reason held, in the order the Y key steps through them: as recorded
+# (the server's reports group by these; "" is not recorded) and as shown (translated where drawn).
+CLAIM_STATES = ("", "yes", "no", "unclear")
+CLAIM_WORDS = {"": N_("not recorded"), "yes": N_("confirmed"), "no": N_("not confirmed"), "unclear": N_("can't tell")}
+
 
 def shown(disposition: Disposition | str, *, upper: bool = False) -> str:
     """A disposition in the language in force ("RESELLABLE" / "可再售")."""
@@ -119,9 +124,22 @@ class Draft:
     routing: RoutingRules | None = None  # the rules that decide the unit's channel (None: no channel)
     channel_choice: tuple[Channel, str] | None = None  # the inspector's own channel, and why
     language: str = ""  # the checklist's texts are shown in it (English when "" or a language it lacks)
+    reason_confirmed: str = ""  # the inspector's finding on the customer's reason: one of CLAIM_STATES
 
     def __post_init__(self) -> None:
+        self.checklist = self.checklist.claim_first()  # the checks that test the customer's claim come first
         self.cursor = self._next_open(-1)
+
+    # -- the customer's claim -------------------------------------------------
+
+    def next_claim(self) -> str:
+        """Y: step the finding on the customer's reason on (not recorded → confirmed → not → can't tell → ...)."""
+        self.reason_confirmed = CLAIM_STATES[(CLAIM_STATES.index(self.reason_confirmed) + 1) % len(CLAIM_STATES)]
+        return self.reason_confirmed
+
+    def claim_line(self) -> str:
+        """What the screen says about the customer's reason: "Y reason: confirmed"."""
+        return _("Y reason: {state}").format(state=_(CLAIM_WORDS[self.reason_confirmed]))
 
     @property
     def current(self) -> Item | None:
@@ -384,6 +402,7 @@ class Draft:
             routing_id=routed.routing_id if routed else "",
             routing_hash=routed.routing_hash if routed else "",
             checklist_language=self.shown_language,
+            reason_confirmed=self.reason_confirmed,
         )
 
     @property

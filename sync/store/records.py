@@ -117,6 +117,8 @@ class Event:
 
 
 DISPOSITIONS = ("resellable", "discounted", "scrapped")
+# whether the customer's stated reason held at inspection ("" = not recorded); the server's reports group by it
+REASON_CONFIRMED = ("", "yes", "no", "unclear")
 # qc_checklists.Channel's values (sync may not import qc_checklists; tests/test_channels.py pins the copy)
 CHANNELS = ("restock", "b_stock", "refurbish", "return_to_vendor", "donate", "recycle", "destroy")
 
@@ -160,9 +162,15 @@ class Inspection:
     routing_id: str = ""
     routing_hash: str = ""
     checklist_language: str = ""  # the language the checklist's texts were shown in ("" for English)
+    # did the inspector find what the customer's reason says: "yes", "no", "unclear" (cannot tell); "" not recorded
+    reason_confirmed: str = ""
 
     def problem(self) -> str:
         """Why this cannot be recorded as it is, or ""."""
+        if self.reason_confirmed not in REASON_CONFIRMED:
+            return _("reason_confirmed must be one of {values} (or left out)").format(
+                values=", ".join(REASON_CONFIRMED[1:])
+            )
         if self.suggested not in DISPOSITIONS or self.final not in DISPOSITIONS:
             return _("disposition must be one of {dispositions}").format(dispositions=", ".join(DISPOSITIONS))
         if self.final != self.suggested and not self.override_reason.strip():
@@ -225,6 +233,7 @@ class Inspection:
             ),
             "bin": self.bin,
             "routing": {"id": self.routing_id, "hash": self.routing_hash} if self.routing_id else None,
+            "reason_confirmed": self.reason_confirmed or None,
         }
 
 

@@ -268,6 +268,8 @@ def _m011_containers(db: sqlite_utils.Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX bin_counts_bin ON bin_counts(bin, at)")
+
+
 def _m015_risk(db: sqlite_utils.Database) -> None:
     # what the server knew of the customer's returns when it authorised the RMA (sync.protocol.Risk); a row
     # only for an RMA worth a full inspection; the customer themselves never reaches the station

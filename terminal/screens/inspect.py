@@ -144,6 +144,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         Binding("f", "fail", N_("Fail")),
         Binding("n", "not_applicable", N_("n/a"), show=False),
         Binding("c", "photo", N_("Photo")),
+        Binding("y", "claim", N_("Reason?")),
         Binding("enter", "confirm", N_("Confirm")),
         Binding("r", "final('resellable')", N_("Resellable"), show=False),
         Binding("d", "final('discounted')", N_("Discounted"), show=False),
@@ -562,6 +563,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
         """N: the current check does not apply to this item."""
         self._queue("key", self._step("not_applicable"))
 
+    def action_claim(self) -> None:
+        """Y: was the customer's stated reason confirmed? Steps through confirmed, not confirmed, can't tell."""
+        self._queue("key", self._step("claim"))
+
     def action_photo(self) -> None:
         """C: take (or give) the photo the current check, or the first one missing, needs."""
         self._queue("key", self._step("photo"))
@@ -636,6 +641,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
         ):
             await self._ask_photo(item.id)
         self._problem(problem)
+
+    async def _step_claim(self) -> None:
+        if (draft := self._open_draft()) is not None:
+            draft.next_claim()
 
     async def _step_not_applicable(self) -> None:
         if (draft := self._open_draft()) is not None:
@@ -925,8 +934,11 @@ class InspectScreen(PassesWorkerFailures, Screen):
             )
             answered = any(i.id in draft.answers for i in draft.checklist.items if i.kind.judged)
             channel = draft.channel_line() if answered else ""  # no channel before the first answer, as no grade
+            claim = "   " + draft.claim_line()
             suggestion_box.update(
-                Content.assemble((headline, "bold"), photos, "\n", why, *(("\n", (channel, "bold")) if channel else ()))
+                Content.assemble(
+                    (headline, "bold"), photos, claim, "\n", why, *(("\n", (channel, "bold")) if channel else ())
+                )
             )
             suggestion_box.set_classes(draft.suggestion().disposition.value if answered else "")
             item = draft.current
