@@ -213,10 +213,15 @@ class RmaRecord(WireModel):
     tracking_numbers: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=20
     )
-    customer: ShortText = ""
-    risk: Risk | None = None
-    # when the server decides the refund (server/handoff): at the receipt scan, or once every unit is inspected
-    refund_policy: Literal["on_receipt", "after_inspection"] = "after_inspection"
+    # like refund_policy's default, an empty customer and no risk are left out of the JSON (older stations take it)
+    customer: ShortText = Field(default="", exclude_if=lambda customer: not customer)
+    risk: Risk | None = Field(default=None, exclude_if=lambda risk: risk is None)
+    # when the server decides the refund (server/handoff): at the receipt scan, or once every unit is inspected.
+    # The default is left out of the JSON, so a record without a policy reads and compares as it did before
+    # the field existed (stations of an older release take it; a re-import of it is "unchanged").
+    refund_policy: Literal["on_receipt", "after_inspection"] = Field(
+        default="after_inspection", exclude_if=lambda policy: policy == "after_inspection"
+    )
 
 
 class RmaImport(WireModel):

@@ -4,14 +4,17 @@ through the real server on loopback over SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 
 import pytest
 import requests
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from server.cli import server as server_cli
+from server.db import rmas
 from sync.imports import read_rma_file
 from tests.helpers.webhook_receiver import WebhookReceiver
 from tests.sync.conftest import wait_until
@@ -363,6 +366,10 @@ def test_the_import_reads_the_refund_policy_column_with_the_same_problem_lines(s
     assert refund_of(storage.db, "RMA-I1").policy == "on_receipt"
     assert refund_of(storage.db, "RMA-I2").policy == "after_inspection"
     assert refund_of(storage.db, "RMA-I3") is None
+    with storage.db.read() as conn:  # the default policy is left out of the record: older stations still pull it
+        stored = dict(conn.execute(sa.select(rmas.c.code, rmas.c.record)).all())
+    assert json.loads(stored["RMA-I1"])["refund_policy"] == "on_receipt"
+    assert "refund_policy" not in json.loads(stored["RMA-I2"])
 
 
 # --- webhooks: refund.decided and stock.moved ------------------------------------------------------
@@ -432,8 +439,6 @@ def test_the_openapi_document_has_the_handoff_routes_and_their_answers(sqlite_se
 def test_the_movements_export_has_put_aways_and_shipments_with_their_line_and_unit(
     sqlite_storage, sqlite_server, sqlite_tokens
 ):
-    import json
-
     a = Station(sqlite_server.url, sqlite_tokens["A"])
     put = a.send("unit.put_away", "RMA-E1", lpn="LP5A", bin="RESTOCK", channel="restock", line=2, unit=3)
     shipped = a.send("container.shipped", container="RESTOCK", to="WMS-DC1", units=["LP5A"])
