@@ -214,7 +214,7 @@ class Replica(StoreBase):
         for change in changes:
             kind = change["kind"]
             if kind == "rma":
-                rma = change["rma"]
+                rma = {"risk": None} | change["rma"]  # the server leaves out no risk: the flag is gone
                 self.upsert_rma(conn, rma, rma["lines"], rma.get("tracking_numbers") or ())
             elif kind == "checklist":
                 doc = change["checklist"]

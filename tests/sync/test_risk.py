@@ -131,3 +131,15 @@ def test_rma_server_risk_lists_the_flagged_customer_by_reference(sqlite_storage,
     assert result.exit_code == 0, result.output
     assert "3 returns in 30 days" in result.output and "RMA-1, RMA-2, RMA-3" in result.output
     assert "example" not in result.output.lower()
+
+
+def test_what_stations_pull_leaves_out_an_empty_customer_and_no_risk(sqlite_server, sqlite_tokens):
+    """A station of the release before risk signals refuses unknown fields: an unflagged RMA must not carry them."""
+    _import(sqlite_server, sqlite_tokens["erp"], _rma("RMA-1", EMAIL), _rma("RMA-2"))
+    answer = requests.get(
+        f"{sqlite_server.url}/api/v1/changes",
+        headers={"Authorization": f"Bearer {sqlite_tokens['A']}"},
+        timeout=10,
+    )
+    pulled = [c["rma"] for c in answer.json()["changes"] if c["kind"] == "rma"]
+    assert len(pulled) == 2 and all("risk" not in r and "customer" not in r for r in pulled)
