@@ -48,10 +48,10 @@ class StationApp(App):
         Binding("f6", "show('receive')", N_("Receive")),
         Binding("f7", "show('inspect')", N_("Inspect")),
         Binding("f12", "show('putaway')", N_("Put away")),  # F12: F4/F5 are the inspect/receive screens' own
+        Binding("f11", "backlog", N_("Backlog")),  # what waits here, oldest first (terminal/screens/backlog.py)
         Binding("f8", "toggle_camera", N_("Camera")),
         Binding("f9", "print_jobs", N_("Print jobs")),
         Binding("f10", "quit", N_("Quit")),
-        Binding("f11", "backlog", N_("Backlog")),  # what waits here, oldest first (terminal/screens/backlog.py)
     ]
 
     def __init__(
@@ -168,11 +168,13 @@ class StationApp(App):
     async def sign_in(self, operator_id: str) -> None:
         """Sign a registered operator in (badge or typed id), recording an event; refuse anyone else."""
         await self.session.sign_in(self, operator_id)
+        self.screen.refresh_bindings()  # the footer shows F3 instead of F2
 
     @work(group="operator", exit_on_error=False)
     async def action_sign_out(self) -> None:
         """Sign the operator out; scans wait until the next sign-in."""
         await self.session.sign_out(self)
+        self.screen.refresh_bindings()  # the footer shows F2 instead of F3
 
     @work(group="operator", exit_on_error=False)
     async def action_sign_in(self) -> None:
@@ -198,6 +200,16 @@ class StationApp(App):
                 if callable(changed):
                     changed()  # screens, banners, fields, footers (terminal.widgets.footer)
         self.header.show_operator(self.header.operator)  # the status bars repaint in it
+
+    def footer_hides(self, action: str) -> bool:
+        """Keys the footer leaves out now, so the others fit 80 columns (they still work): the key of the
+        screen shown, F2 while someone is signed in (a badge scan signs the next one in), F3 while nobody is."""
+        shown = {"show('receive')": "receive", "show('inspect')": "inspect", "show('putaway')": "putaway"}
+        if action in shown:
+            return self.is_screen_installed(shown[action]) and self.screen is self.get_screen(shown[action])
+        if action in ("sign_in", "sign_out"):
+            return bool(self.operator) == (action == "sign_in")
+        return action == "backlog" and isinstance(self.screen, BacklogScreen)
 
     def action_show(self, name: str) -> None:
         """Switch between the receive, inspect and put-away screens (each keeps its state)."""

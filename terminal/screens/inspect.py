@@ -153,7 +153,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         Binding("down", "move(1)", N_("Down"), show=False),
         Binding("o", "channel", N_("Other channel"), show=False),
         Binding("escape", "abandon", N_("Abandon item")),
-        Binding("f4", "pick", N_("Pick RMA / item")),
+        Binding("f4", "pick", N_("Pick")),  # an RMA or an item from a list; short, so the footer fits 80 columns
     ] + [Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)]
 
     @property

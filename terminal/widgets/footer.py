@@ -21,10 +21,17 @@ TEXTUAL_KEYS = (N_("palette"),)
 
 
 class Footer(TextualFooter):
-    """Textual's footer, its key descriptions translated as they are drawn."""
+    """Textual's footer, its key descriptions translated as they are drawn; compact and without the command
+    palette's key (Ctrl+P still opens it), so a screen's keys and the station's fit 80 columns."""
+
+    def __init__(self, *children, **options) -> None:
+        super().__init__(*children, **({"show_command_palette": False, "compact": True} | options))
 
     def compose(self) -> ComposeResult:
+        hides = getattr(self.app, "footer_hides", lambda action: False)
         for widget in super().compose():
+            if isinstance(widget, FooterKey) and hides(widget.action):
+                continue
             if isinstance(widget, FooterKey) and widget.description:
                 widget.source_description = widget.description  # type: ignore[attr-defined]
                 widget.description = _(widget.description)
