@@ -192,10 +192,11 @@ def test_server_and_protocol_import_nothing_of_the_station_screen():
     import subprocess
     import sys
 
+    # (qc_checklists is not station code: it ships with the server, whose analytics use its reason vocabulary)
     code = (
         "import sys, server.api, server.run, server.cli, sync.client; "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('terminal', 'textual', 'labels', "
-        "'qc_checklists', 'cv2')); print(bad); sys.exit(1 if bad else 0)"
+        "'cv2')); print(bad); sys.exit(1 if bad else 0)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
