@@ -43,6 +43,7 @@ The package::
     receiving.py      receive / undo a parcel
     inspections.py    save an inspection (with its license plate), mismatches, progress, a unit by its plate
     putaway.py        put a unit into a bin that takes its channel; where each unit is
+    exceptions.py     second parcels, lines not received, undeclared items, unexpected parcels attached / blind RMAs
     sync_book.py      a database restored from an older copy (SeqMap)
     photo_uploads.py  which photos of acknowledged events the server holds
     print_jobs.py     the print queue's own file, on the same Database base
@@ -52,6 +53,15 @@ from __future__ import annotations
 
 from sync.store.base import Database, StoreBase
 from sync.store.errors import DatabaseBusy, DatabaseUnavailable, DiskFull, StoreError
+from sync.store.exceptions import (
+    EXCEPTIONS_BIN,
+    EXCEPTIONS_CHANNEL,
+    Exceptions,
+    LineClosed,
+    Resolved,
+    UndeclaredItem,
+    UnexpectedParcel,
+)
 from sync.store.inspections import Inspections
 from sync.store.operators import Operators
 from sync.store.photo_uploads import PhotoUploads
@@ -82,7 +92,7 @@ from sync.store.schema import APPLICATION_ID, MIGRATIONS
 from sync.store.sync_book import SeqMap, SyncBook
 
 
-class Store(Receiving, PutAways, Inspections, Replica, Operators, SyncBook, PhotoUploads, StoreBase):
+class Store(Exceptions, Receiving, PutAways, Inspections, Replica, Operators, SyncBook, PhotoUploads, StoreBase):
     """The station's local database.  Open one per thread; it is not shared."""
 
 
@@ -90,6 +100,8 @@ __all__ = [
     "APPLICATION_ID",
     "CHANNELS",
     "DISPOSITIONS",
+    "EXCEPTIONS_BIN",
+    "EXCEPTIONS_CHANNEL",
     "MAX_OPERATOR_ID",
     "MIGRATIONS",
     "MIN_TRACKING_LENGTH",
@@ -103,6 +115,7 @@ __all__ = [
     "Inspection",
     "InspectionSaved",
     "Line",
+    "LineClosed",
     "Operator",
     "Outcome",
     "PhotoUpload",
@@ -111,10 +124,13 @@ __all__ = [
     "PutAwayRefused",
     "Receipt",
     "Refusal",
+    "Resolved",
     "Rma",
     "SeqMap",
     "Store",
     "StoreError",
+    "UndeclaredItem",
+    "UnexpectedParcel",
     "Unit",
     "bin_key",
     "digits_and_letters",
