@@ -30,7 +30,7 @@ from qc_checklists import (
 )
 from qc_checklists.checklist import language_tag
 from sync.clock import utc_now
-from sync.store import Inspection, Line, Rma, Unit
+from sync.store import NOT_RECEIVED, Inspection, Line, Rma, Unit
 from terminal import i18n
 from terminal.i18n import N_
 from terminal.i18n.cells import cut as cut_to
@@ -72,6 +72,8 @@ DISPOSITIONS = {
 
 def shown(disposition: Disposition | str, *, upper: bool = False) -> str:
     """A disposition in the language in force ("RESELLABLE" / "可再售")."""
+    if disposition == NOT_RECEIVED:  # a unit closed as never received (sync/store/exceptions.py)
+        return _("NOT RECEIVED") if upper else _("not received")
     names = DISPOSITIONS.get(Disposition(disposition))
     if names is None:
         return str(disposition).upper() if upper else str(disposition)

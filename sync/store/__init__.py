@@ -62,7 +62,7 @@ from sync.store.exceptions import (
     UndeclaredItem,
     UnexpectedParcel,
 )
-from sync.store.inspections import Inspections
+from sync.store.inspections import NOT_RECEIVED, Inspections
 from sync.store.operators import Operators
 from sync.store.photo_uploads import PhotoUploads
 from sync.store.putaway import Place, PutAway, PutAwayRefused, PutAways, Refusal, bin_key
@@ -105,6 +105,7 @@ __all__ = [
     "MAX_OPERATOR_ID",
     "MIGRATIONS",
     "MIN_TRACKING_LENGTH",
+    "NOT_RECEIVED",
     "ROLES",
     "TRACKING_TAIL",
     "Database",

@@ -64,6 +64,7 @@ class Resolved:
     event_id: str
     parcel_no: int  # 1: the parcel is the RMA's receipt; 2, 3 ...: another parcel of a received RMA
     approved_by: str
+    kind: str = "attached"  # or "blind"
 
 
 @dataclass(frozen=True)
@@ -428,7 +429,7 @@ class Parcels(Replica, Operators):
                 (at, station, operator, event_id, code),
             )
             self._resolve(conn, parcel, event_id, "blind", code, supervisor, station, operator)
-            return Resolved(parcel, self._rma(code), event_id, 1, supervisor)
+            return Resolved(parcel, self._rma(code), event_id, 1, supervisor, "blind")
 
     def _free_blind_code(self, conn: sqlite3.Connection) -> str:
         """A blind RMA code no RMA here has: time and randomness, like a license plate (no station coordination)."""
@@ -553,8 +554,7 @@ class Exceptions(Parcels, Inspections):
                 "barcode": barcode[:200],
                 "gtin": gtin,
                 "note": note.strip()[:MAX_NOTE],
-                "photos": [p["sha256"] for p in shots if p.get("sha256")],
-                "photo_files": shots,
+                "photos": shots,  # as item.inspected's: sent to the server by the photo path (photo_uploads.py)
                 "lpn": lpn,
                 "channel": EXCEPTIONS_CHANNEL,
                 "bin": EXCEPTIONS_BIN,

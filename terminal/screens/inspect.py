@@ -47,6 +47,7 @@ from terminal.scanning import Kind as ScanKind
 from terminal.scanning import Scan, read_scan
 from terminal.scanning.item import ItemCode, looks_like_item, read_item, same_gtin
 from terminal.screens.dialogs import Confirm, SupervisorApproval
+from terminal.screens.exceptions import inspect_exception
 from terminal.screens.inspect_dialogs import (
     NO_CAMERA_KEY,
     ChannelDialog,
@@ -87,6 +88,7 @@ WORDS = {
     N_("NOT SAVED"): "warn",
     N_("ABANDONED"): "warn",
     N_("PHOTO NEEDED"): "warn",
+    N_("UNDECLARED ITEM"): "warn",
 }
 # command barcodes -> the bench step of the key they stand for (run in its turn, as the key's is)
 COMMAND_STEPS = {
@@ -152,6 +154,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         Binding("o", "channel", N_("Other channel"), show=False),
         Binding("escape", "abandon", N_("Abandon item")),
         Binding("f4", "pick", N_("Pick RMA / item")),
+        Binding("f11", "exceptions", N_("Missing / undeclared")),  # terminal/screens/exceptions.py
     ] + [Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)]
 
     @property
@@ -591,6 +594,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
     def action_pick(self) -> None:
         """F4: pick a received RMA, or the open RMA's item whose barcode cannot be read."""
         self._queue("key", self._step("pick"))
+
+    def action_exceptions(self) -> None:
+        """F11: close a line whose units never arrived as not received, or record an undeclared item."""
+        self._queue("key", lambda: inspect_exception(self))
 
     def _step(self, name: str, arg: str = "") -> Callable[[], Awaitable[None]]:
         """The bench step of an action, to run when its turn in the queue comes."""
