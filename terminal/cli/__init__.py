@@ -4,7 +4,7 @@ Every command exits non-zero with one clear line on stderr when it cannot do
 its job; none prints a traceback for bad input.
 
 This package only assembles the `rma` group.  Each command group lives in a
-module of its own (``station``, ``receiving``, ``putaway``, ``operators``,
+module of its own (``station``, ``receiving``, ``putaway``, ``exceptions``, ``operators``,
 ``sync``, ``label``, ``decode``, ``checklist``) and imports what the commands share from
 :mod:`terminal.cli.common`, never from this package.
 """
@@ -20,7 +20,7 @@ import click
 
 from terminal import config as station_config
 from terminal import i18n
-from terminal.cli import checklist, decode, label, operators, putaway, receiving, station, sync
+from terminal.cli import checklist, decode, exceptions, label, operators, putaway, receiving, station, sync
 from terminal.cli.common import columns, fail
 from terminal.i18n import N_
 
@@ -120,6 +120,7 @@ for command in (
     station.show_config,
     receiving.receive,
     putaway.putaway,
+    exceptions.exception,
     operators.operator,
     sync.sync_command,
     sync.conflicts,
