@@ -6,7 +6,7 @@ from gettext import gettext as _
 
 from sync.clock import utc_now
 from sync.store.errors import StoreError
-from sync.store.exceptions import Parcels
+from sync.store.exceptions import Parcels, parcel_key
 from sync.store.operators import Operators
 from sync.store.records import Outcome, Receipt, Rma, lookup_key
 from sync.store.replica import Replica
@@ -43,9 +43,10 @@ class Receiving(Parcels, Replica, Operators):
                 )
                 return Receipt(outcome, scanned, rma, matched_by, seq)
             at = utc_now()
-            seq, event_id = self._append(
-                conn, "rma.received", station, operator, {"scanned": scanned, "matched_by": matched_by}, rma.code, at=at
-            )
+            # parcel_key: which parcel this is, when the scan says (exceptions.py); the server tells parcels apart by it
+            key = parcel_key(scanned, rma, matched_by)
+            payload = {"scanned": scanned, "matched_by": matched_by} | ({"parcel_key": key} if key else {})
+            seq, event_id = self._append(conn, "rma.received", station, operator, payload, rma.code, at=at)
             conn.execute(
                 "UPDATE rmas SET stage = 'received', received_at = ?, received_station = ?, "
                 "received_operator = ?, received_event = ? WHERE code = ?",

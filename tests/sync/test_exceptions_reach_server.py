@@ -1,5 +1,5 @@
-"""The exceptions' events travel to the real server, are accepted, and stand in each RMA's timeline; a second
-station receiving the same first parcel is still a received_twice conflict."""
+"""The exceptions' events travel to the real server, are accepted, and stand in each RMA's timeline; the same
+parcel received at two stations is still a received_twice conflict, another parcel of the RMA is none."""
 
 from __future__ import annotations
 
@@ -14,10 +14,16 @@ def test_exception_events_are_held_and_shown_in_the_timeline(sqlite_server, sqli
         {
             "rma_code": "RMA-9",
             "status": "authorized",
-            "tracking_numbers": ["SF1023574470215", "SF1023574470223"],
+            "tracking_numbers": ["SF1023574470215", "SF1023574470223", "SF1023574470231"],
             "lines": [{"sku": "SHOE-1", "qty": 1}, {"sku": "LACE-2", "qty": 2}],
         },
         {"rma_code": "RMA-10", "status": "authorized", "lines": [{"sku": "CAP-1", "qty": 1}]},
+        {
+            "rma_code": "RMA-11",
+            "status": "authorized",
+            "tracking_numbers": ["JDVA11408814483"],
+            "lines": [{"sku": "CAP-2", "qty": 1}],
+        },
     ]
     answer = requests.post(f"{sqlite_server.url}/api/v1/rmas", json={"rmas": records}, headers=erp, timeout=10)
     assert answer.status_code == 200, answer.text
@@ -61,9 +67,19 @@ def test_exception_events_are_held_and_shown_in_the_timeline(sqlite_server, sqli
     assert [s["what"] for s in made["timeline"]] == ["rma.blind_created"]
     assert made["timeline"][0]["detail"]["approved_by"] == "sue"
 
-    # another station receiving the same first parcel: the conflict the server always reported, still
     other, other_client = make_station("B"), SyncClient(sqlite_server.url, sqlite_tokens["B"])
     other_client.sync(other)
-    other.receive("SF1023574470215", "B", "eve")
+    # B never saw RMA-9 received: its third parcel is B's first receipt — another parcel, no conflict
+    other.receive("SF1023574470231", "B", "eve")
+    other_client.sync(other)
+    assert timeline("RMA-9")["conflicts"] == []
+    # the parcel A received first, received again at B (as B's second): the same parcel twice
+    assert other.receive("SF1023574470215", "B", "eve").parcel_no == 2
+    # two stations receiving the same JD parcel as the RMA's first: the conflict the server always reported
+    station.receive("JDVA11408814483-1-2-", "A", "ben")
+    other.receive("JDVA11408814483-1-2-", "B", "eve")
+    client.sync(station)
     other_client.sync(other)
     assert [c["kind"] for c in timeline("RMA-9")["conflicts"]] == ["received_twice"]
+    assert "parcel SF1023574470215 received at A and again at B" in timeline("RMA-9")["conflicts"][0]["detail"]
+    assert [c["kind"] for c in timeline("RMA-11")["conflicts"]] == ["received_twice"]
