@@ -3,13 +3,22 @@ parcel received at two stations is still a received_twice conflict, another parc
 
 from __future__ import annotations
 
-import requests
+import json
 
+import requests
+import sqlalchemy as sa
+
+from server.hooks.admin import add_endpoint
+from server.hooks.outbox import deliveries
 from sync.client import SyncClient
 
 
-def test_exception_events_are_held_and_shown_in_the_timeline(sqlite_server, sqlite_tokens, make_station):
+def test_exception_events_are_held_and_shown_in_the_timeline(
+    sqlite_storage, sqlite_server, sqlite_tokens, make_station
+):
     erp = {"Authorization": f"Bearer {sqlite_tokens['erp']}"}
+    # an ERP endpoint (that never answers: the deliveries wait in the server's outbox, which is what is checked)
+    add_endpoint(sqlite_storage.db, "http://127.0.0.1:9/hook", "receipt,inspection", "whsec_" + "c2VjcmV0" * 6)
     records = [
         {
             "rma_code": "RMA-9",
@@ -66,6 +75,21 @@ def test_exception_events_are_held_and_shown_in_the_timeline(sqlite_server, sqli
     made = timeline(blind.rma.code)
     assert [s["what"] for s in made["timeline"]] == ["rma.blind_created"]
     assert made["timeline"][0]["detail"]["approved_by"] == "sue"
+    with sqlite_storage.db.read() as conn:
+        hooked = {
+            json.loads(body)["data"]["event"]: kind
+            for kind, body in conn.execute(sa.select(deliveries.c.kind, deliveries.c.body))
+        }
+    assert (
+        hooked.items()
+        >= {
+            "rma.parcel_received": "receipt",
+            "parcel.attached": "receipt",
+            "rma.blind_created": "receipt",
+            "line.not_received": "inspection",
+            "item.undeclared": "inspection",
+        }.items()
+    )
 
     other, other_client = make_station("B"), SyncClient(sqlite_server.url, sqlite_tokens["B"])
     other_client.sync(other)
