@@ -12,11 +12,7 @@ from gettext import gettext as _
 from gettext import ngettext
 
 from sync.store import LineClosed, Receipt, Resolved, Rma, UndeclaredItem, UnexpectedParcel
-from terminal.i18n import N_
 from terminal.receiving import when
-
-# what the inspector chooses in the exceptions dialog (F11 on the inspect screen)
-NOT_RECEIVED_HINT = N_("Close a line whose units never arrived as not received (its number), U for an undeclared item")
 
 
 def second_parcel_line(receipt: Receipt) -> str:

@@ -260,11 +260,16 @@ class Parcels(Replica, Operators):
             raise StoreError(_("a supervisor must approve this (scan a supervisor's badge, or --approved-by)"))
         supervisor = self._approver(approved_by)
         parcel = self.unexpected_parcel(ref)
-        if parcel.resolved:
-            what = _("attached to") if parcel.resolved == "attached" else _("given the blind RMA")
+        if parcel.resolved == "attached":
             raise StoreError(
-                _("The unexpected parcel {scanned} was {what} {code} already; nothing recorded").format(
-                    scanned=parcel.scanned[:40], what=what, code=parcel.rma_code
+                _("The unexpected parcel {scanned} was attached to {code} already; nothing recorded").format(
+                    scanned=parcel.scanned[:40], code=parcel.rma_code
+                )
+            )
+        if parcel.resolved:
+            raise StoreError(
+                _("The unexpected parcel {scanned} was given the blind RMA {code} already; nothing recorded").format(
+                    scanned=parcel.scanned[:40], code=parcel.rma_code
                 )
             )
         return parcel, supervisor

@@ -60,7 +60,7 @@ def another_parcel(ctx: click.Context, code: str, db: str | None, station: str |
     click.echo(_run(ctx, db, station, job))
 
 
-@exception.command("not-received")
+@exception.command("missing")
 @click.argument("rma_code", metavar="RMA")
 @click.argument("line", type=int)
 @click.option("--units", type=click.IntRange(min=1), default=None, help=N_("How many units (default: all still open)."))

@@ -195,6 +195,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
         yield ScanField(id="scan")
         yield Footer()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F11 (missing lines, an undeclared item) is offered, and in the footer, while an RMA is open between items."""
+        return (self.rma is not None and self.draft is None) if action == "exceptions" else True
+
     def on_mount(self) -> None:
         self.show("SCAN RMA", _("Loading checklists…"))
         self.query_one(ScanField).focus()
@@ -940,6 +944,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
             if typing:
                 reading.placeholder = Draft.how_to_answer(item)
         self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
+        self.refresh_bindings()  # F11 comes and goes with the open RMA (check_action)
         self.query_one("#keys", Static).update(  # the footer shows P, F, C, Enter, Esc
             _("1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition  O other channel")
             if draft

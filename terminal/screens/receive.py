@@ -78,6 +78,10 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         yield ScanField(id="scan")
         yield Footer()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F11 (another parcel) is offered, and shown in the footer, only after a scan that named a received RMA."""
+        return bool(self._parcel) if action == "another_parcel" else True
+
     def on_mount(self) -> None:
         self.query_one(OutcomeBanner).show("SCAN", _(READY))
         self.query_one(ScanField).focus()
@@ -311,6 +315,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         if outcome == Outcome.SECOND_PARCEL:
             detail = Content(second_parcel_line(receipt))
         self._parcel = receipt.scanned if rma is not None and outcome.received else ""
+        self.refresh_bindings()
         if conflicts:
             detail += Content("\n") + Content.styled(describe_conflicts(conflicts), "bold reverse")
         self.query_one(OutcomeBanner).show(outcome.value, detail)
@@ -348,6 +353,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             return
         self._show(receipt, [])
         self._parcel = ""  # the next parcel is scanned first
+        self.refresh_bindings()
         self.app.ring(problem=False)
         self.app.post_message(Recorded(totals))
 

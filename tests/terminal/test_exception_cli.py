@@ -56,7 +56,7 @@ def test_rma_receive_tells_a_second_parcel_by_its_tracking_number_and_exits_0(tm
 
 
 def test_not_received_closes_units_and_refuses_more_than_are_open(tmp_path, db):
-    done = run(tmp_path, db, "exception", "not-received", "RMA-6", "1", "--units", "2")
+    done = run(tmp_path, db, "exception", "missing", "RMA-6", "1", "--units", "2")
     assert done.exit_code == 0, done.output
     assert done.output.strip() == "Line 1 of RMA-6: 2 units of GEN-1 closed as not received."
     assert last(db) == (
@@ -64,7 +64,7 @@ def test_not_received_closes_units_and_refuses_more_than_are_open(tmp_path, db):
         "RMA-6",
         {"rma_code": "RMA-6", "line_no": 1, "sku": "GEN-1", "units": 2, "quantity": 2, "expected": 3},
     )
-    refused = run(tmp_path, db, "exception", "not-received", "RMA-6", "1", "--units", "2")
+    refused = run(tmp_path, db, "exception", "missing", "RMA-6", "1", "--units", "2")
     assert refused.exit_code == 1 and refused.output.startswith("rma: Line 1 of RMA-6 has 1 open unit(s)")
     assert len(refused.output.strip().splitlines()) == 1
 

@@ -61,12 +61,13 @@ async def test_f11_records_the_parcel_just_scanned_as_a_second_parcel(settings, 
     app = make_app(settings, operator="ben")
     async with app.run_test(size=SMALL) as pilot:
         await wait_until(pilot, lambda: app.operator == "ben")
-        assert "f11 Another parcel" in footer_text(app) and "f1 Unexpected parcels" in footer_text(app)
+        assert "f1 Unexpected parcels" in footer_text(app) and "f11" not in footer_text(app)
         screen = receive_screen(app)
         for n, code in enumerate(("RMA-7", "RMA-7"), 1):
             scanner_burst(app, code)
             await wait_until(pilot, lambda n=n: screen.handled >= n)
         assert banner(screen)[0] == "ALREADY RECEIVED"
+        await wait_until(pilot, lambda: "f11 Another parcel" in footer_text(app))
         await pilot.press("f11")
         await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
         await pilot.press("y")
@@ -80,14 +81,16 @@ async def test_f11_records_the_parcel_just_scanned_as_a_second_parcel(settings, 
     assert parcels == [2]
 
 
-async def test_f11_with_nothing_scanned_records_nothing(settings, station_db):
+async def test_f11_after_an_unexpected_parcel_records_nothing(settings, station_db):
     app = make_app(settings, operator="ben")
     async with app.run_test(size=SMALL) as pilot:
         await wait_until(pilot, lambda: app.operator == "ben")
-        await pilot.press("f11")
-        await wait_until(pilot, lambda: banner(receive_screen(app))[0] == "NOT READ")
-        assert "Scan the parcel's label first" in banner(receive_screen(app))[1]
-    assert [e.type for e in events(station_db)][-1] == "operator.signed_in"
+        scanner_burst(app, "NOPE-1")
+        await wait_until(pilot, lambda: receive_screen(app).handled >= 1)
+        await pilot.press("f11")  # not offered: the scan named no RMA
+        await pilot.pause()
+        assert banner(receive_screen(app))[0] == "NOT EXPECTED" and "f11" not in footer_text(app)
+    assert [e.type for e in events(station_db)][-2:] == ["operator.signed_in", "parcel.unexpected"]
 
 
 async def test_f1_a_supervisor_attaches_an_unexpected_parcel_to_an_rma(settings, station_db):
@@ -103,6 +106,7 @@ async def test_f1_a_supervisor_attaches_an_unexpected_parcel_to_an_rma(settings,
         dialog = app.screen
         assert "a Attach to RMA" in footer_text(app) and "b Blind RMA" in footer_text(app)
         await pilot.press("a")
+        await wait_until(pilot, lambda: app.focused is dialog.query_one("#rma"))
         await pilot.press(*"RMA-7", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, SupervisorApproval))
         scanner_burst(app, "OP:sam")
@@ -126,9 +130,10 @@ async def test_inspect_f11_closes_a_missing_line_and_records_an_undeclared_item(
     app = make_app(settings, operator="qc1")
     async with app.run_test(size=SMALL) as pilot:
         screen = await open_bench(app, pilot)
+        assert "f11" not in footer_text(app)  # no RMA open: nothing to close
         scanner_burst(app, "RMA-8")
         await wait_until(pilot, lambda: screen.rma is not None)
-        assert "f11 Missing / undeclared" in footer_text(app)
+        await wait_until(pilot, lambda: "f11 Missing / undeclared" in footer_text(app))
         await pilot.press("f11")
         await wait_until(pilot, lambda: isinstance(app.screen, InspectExceptions))
         await pilot.press("2")
@@ -141,6 +146,7 @@ async def test_inspect_f11_closes_a_missing_line_and_records_an_undeclared_item(
         await pilot.press("f11")
         await wait_until(pilot, lambda: isinstance(app.screen, InspectExceptions))
         await pilot.press("u")
+        await wait_until(pilot, lambda: app.focused is app.screen.query_one("#barcode"))
         await pilot.press(*"4012345678901", "enter")
         await pilot.press(*"blue cap", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, PhotoDialog))
