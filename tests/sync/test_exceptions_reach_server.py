@@ -13,12 +13,10 @@ from server.hooks.outbox import deliveries
 from sync.client import SyncClient
 
 
-def test_exception_events_are_held_and_shown_in_the_timeline(
-    sqlite_storage, sqlite_server, sqlite_tokens, make_station
-):
-    erp = {"Authorization": f"Bearer {sqlite_tokens['erp']}"}
+def test_exception_events_are_held_and_shown_in_the_timeline(storage, server, tokens, make_station):
+    erp = {"Authorization": f"Bearer {tokens['erp']}"}
     # an ERP endpoint (that never answers: the deliveries wait in the server's outbox, which is what is checked)
-    add_endpoint(sqlite_storage.db, "http://127.0.0.1:9/hook", "receipt,inspection", "whsec_" + "c2VjcmV0" * 6)
+    add_endpoint(storage.db, "http://127.0.0.1:9/hook", "receipt,inspection", "whsec_" + "c2VjcmV0" * 6)
     records = [
         {
             "rma_code": "RMA-9",
@@ -34,9 +32,9 @@ def test_exception_events_are_held_and_shown_in_the_timeline(
             "lines": [{"sku": "CAP-2", "qty": 1}],
         },
     ]
-    answer = requests.post(f"{sqlite_server.url}/api/v1/rmas", json={"rmas": records}, headers=erp, timeout=10)
+    answer = requests.post(f"{server.url}/api/v1/rmas", json={"rmas": records}, headers=erp, timeout=10)
     assert answer.status_code == 200, answer.text
-    station, client = make_station("A"), SyncClient(sqlite_server.url, sqlite_tokens["A"])
+    station, client = make_station("A"), SyncClient(server.url, tokens["A"])
     station.add_operator("sue", role="supervisor")
     client.sync(station)
     station.receive("SF1023574470215", "A", "ben")
@@ -51,7 +49,7 @@ def test_exception_events_are_held_and_shown_in_the_timeline(
     assert station.unsent_count() == 0 and station.sync_rejections() == []
 
     def timeline(code: str) -> dict:
-        found = requests.get(f"{sqlite_server.url}/api/v1/rmas/{code}", headers=erp, timeout=10)
+        found = requests.get(f"{server.url}/api/v1/rmas/{code}", headers=erp, timeout=10)
         assert found.status_code == 200, found.text
         return found.json()
 
@@ -75,7 +73,7 @@ def test_exception_events_are_held_and_shown_in_the_timeline(
     made = timeline(blind.rma.code)
     assert [s["what"] for s in made["timeline"]] == ["rma.blind_created"]
     assert made["timeline"][0]["detail"]["approved_by"] == "sue"
-    with sqlite_storage.db.read() as conn:
+    with storage.db.read() as conn:
         hooked = {
             json.loads(body)["data"]["event"]: kind
             for kind, body in conn.execute(sa.select(deliveries.c.kind, deliveries.c.body))
@@ -91,7 +89,7 @@ def test_exception_events_are_held_and_shown_in_the_timeline(
         }.items()
     )
 
-    other, other_client = make_station("B"), SyncClient(sqlite_server.url, sqlite_tokens["B"])
+    other, other_client = make_station("B"), SyncClient(server.url, tokens["B"])
     other_client.sync(other)
     # B never saw RMA-9 received: its third parcel is B's first receipt — another parcel, no conflict
     other.receive("SF1023574470231", "B", "eve")
