@@ -314,6 +314,8 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             )
         if outcome == Outcome.SECOND_PARCEL:
             detail = Content(second_parcel_line(receipt))
+        elif outcome == Outcome.ALREADY_RECEIVED:
+            detail += Content("\n" + _("Another parcel of this RMA? F11 records it as one."))
         self._parcel = receipt.scanned if rma is not None and outcome.received else ""
         self.refresh_bindings()
         if conflicts:

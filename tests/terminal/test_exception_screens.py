@@ -66,7 +66,7 @@ async def test_f11_records_the_parcel_just_scanned_as_a_second_parcel(settings, 
         for n, code in enumerate(("RMA-7", "RMA-7"), 1):
             scanner_burst(app, code)
             await wait_until(pilot, lambda n=n: screen.handled >= n)
-        assert banner(screen)[0] == "ALREADY RECEIVED"
+        assert banner(screen)[0] == "ALREADY RECEIVED" and "F11 records it as one" in banner(screen)[1]
         await wait_until(pilot, lambda: "f11 Another parcel" in footer_text(app))
         await pilot.press("f11")
         await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
