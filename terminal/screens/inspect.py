@@ -182,6 +182,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         self.queued = self.handled = 0  # inputs taken and handled so far (tests wait on them)
         self._shown = ("", "")  # the banner's word and detail, to show again when the terminal is resized
         self._resumed = asyncio.Event()  # set whenever this screen is on top again
+        self._f11_offered = False  # whether the footer offers F11 now (see check_action)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -944,7 +945,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
             if typing:
                 reading.placeholder = Draft.how_to_answer(item)
         self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
-        self.refresh_bindings()  # F11 comes and goes with the open RMA (check_action)
+        offered = self.rma is not None and draft is None
+        if offered != self._f11_offered:  # F11 comes and goes with the open RMA (check_action): footer redrawn
+            self._f11_offered = offered
+            self.refresh_bindings()
         self.query_one("#keys", Static).update(  # the footer shows P, F, C, Enter, Esc
             _("1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition  O other channel")
             if draft

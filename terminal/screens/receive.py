@@ -53,7 +53,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
     BINDINGS = [
         Binding("f5", "undo", N_("Undo last receipt")),
         Binding("f11", "another_parcel", N_("Another parcel")),  # the parcel just scanned: SECOND PARCEL
-        Binding("f1", "unexpected_parcels", N_("Unexpected parcels")),  # attach / blind RMA (a supervisor)
+        Binding("f1", "unexpected_parcels", N_("Unexpected")),  # attach / blind RMA (a supervisor)
     ]
     idle_after = 120.0  # seconds an outcome stays up before the screen says it is ready again
 
@@ -79,8 +79,14 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         yield Footer()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """F11 (another parcel) is offered, and shown in the footer, only after a scan that named a received RMA."""
+        """F11 (another parcel) is offered, and shown in the footer, only after an ALREADY RECEIVED."""
         return bool(self._parcel) if action == "another_parcel" else True
+
+    def _offer_another_parcel(self, scanned: str) -> None:
+        """Remember the scan F11 would record as another parcel; the footer is redrawn only when F11 comes or goes."""
+        was, self._parcel = bool(self._parcel), scanned
+        if was != bool(scanned):
+            self.refresh_bindings()
 
     def on_mount(self) -> None:
         self.query_one(OutcomeBanner).show("SCAN", _(READY))
@@ -316,8 +322,8 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             detail = Content(second_parcel_line(receipt))
         elif outcome == Outcome.ALREADY_RECEIVED:
             detail += Content("\n" + _("Another parcel of this RMA? F11 records it as one."))
-        self._parcel = receipt.scanned if rma is not None and outcome.received else ""
-        self.refresh_bindings()
+        # after ALREADY RECEIVED only: the clerk may know better (a label all parcels share); a receipt has its parcel
+        self._offer_another_parcel(receipt.scanned if rma is not None and outcome == Outcome.ALREADY_RECEIVED else "")
         if conflicts:
             detail += Content("\n") + Content.styled(describe_conflicts(conflicts), "bold reverse")
         self.query_one(OutcomeBanner).show(outcome.value, detail)
@@ -354,8 +360,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
             self.app.ring(problem=True)
             return
         self._show(receipt, [])
-        self._parcel = ""  # the next parcel is scanned first
-        self.refresh_bindings()
+        self._offer_another_parcel("")  # the next parcel is scanned first
         self.app.ring(problem=False)
         self.app.post_message(Recorded(totals))
 
