@@ -701,7 +701,9 @@ class ServerDb:
         relevant = [
             r
             for r in rows
-            if r["rma_code"] and r["type"] in ("rma.received", "rma.receive_undone", "item.inspected", "rma.inspected")
+            if r["rma_code"]
+            and r["type"]
+            in ("rma.received", "rma.receive_undone", "item.inspected", "rma.inspected", "rma.parcel_received")
         ]
         if not relevant:
             return 0
@@ -757,6 +759,8 @@ class ServerDb:
                 )
             if kind == "rma.received":
                 if rma["received_event"] and rma["received_event"] != event_id:
+                    if self._another_parcel(conn, code, rma["received_event"], event_id, r["payload"]):
+                        continue  # another parcel of the RMA, received where the first was not known: no conflict
                     found += self._conflict(
                         conn,
                         "received_twice",
@@ -770,6 +774,19 @@ class ServerDb:
                     rma.update(stage="received", received_station=station, received_event=event_id)
             elif kind == "rma.receive_undone" and r["refers_to"] == rma["received_event"]:
                 rma.update(stage="expected", received_station=None, received_event=None)
+            elif kind == "rma.parcel_received":  # a second parcel (sync/store/exceptions.py): the same one twice?
+                key = json.loads(r["payload"]).get("parcel_key")
+                twin = self._same_parcel(conn, code, key, event_id) if key else None
+                if twin is not None:
+                    found += self._conflict(
+                        conn,
+                        "received_twice",
+                        code,
+                        [twin[0], event_id],
+                        [twin[1], station],
+                        f"parcel {key} received at {twin[1]} and again at {station} on {r['at']}",
+                        now,
+                    )
             elif kind == "rma.inspected":
                 rma["stage"] = "inspected"
             elif kind == "item.inspected":
@@ -820,6 +837,31 @@ class ServerDb:
                     )
                 )
         return found
+
+    @classmethod
+    def _another_parcel(cls, conn: sa.Connection, code: str, first_event: str, event_id: str, payload: str) -> bool:
+        """Whether a second ``rma.received`` of an RMA is of another parcel than every one received before: it names
+        its parcel (``parcel_key``: a tracking number, a JD waybill's parcel number), the first receipt names
+        another, and no other receipt names the same.  The same parcel at two stations, or labels that do not tell
+        parcels apart (an RMA code), stay ``received_twice``."""
+        key = json.loads(payload).get("parcel_key")
+        if not key:
+            return False
+        first = conn.execute(sa.select(events.c.payload).where(events.c.event_id == first_event)).scalar()
+        first_key = json.loads(first).get("parcel_key") if first else None
+        return bool(first_key) and first_key != key and cls._same_parcel(conn, code, key, event_id) is None
+
+    @staticmethod
+    def _same_parcel(conn: sa.Connection, code: str, key: str, event_id: str) -> tuple[str, str] | None:
+        """(event id, station) of another receipt of the RMA's parcel ``key`` (first or later parcel), or None."""
+        rows = conn.execute(
+            sa.select(events.c.event_id, events.c.station, events.c.payload).where(
+                events.c.rma_code == code,
+                events.c.type.in_(("rma.received", "rma.parcel_received")),
+                events.c.event_id != event_id,
+            )
+        ).all()
+        return next(((row[0], row[1]) for row in rows if json.loads(row[2]).get("parcel_key") == key), None)
 
     def _conflict(
         self, conn, kind: str, code: str, event_ids: list[str], station_names: list[str], detail: str, now: str

@@ -30,7 +30,7 @@ from qc_checklists import (
 )
 from qc_checklists.checklist import language_tag
 from sync.clock import utc_now
-from sync.store import Inspection, Line, Rma, Unit
+from sync.store import EXCEPTIONS_BIN, EXCEPTIONS_CHANNEL, NOT_RECEIVED, Inspection, Line, Rma, Unit
 from terminal import i18n
 from terminal.i18n import N_
 from terminal.i18n.cells import cut as cut_to
@@ -77,10 +77,19 @@ CLAIM_WORDS = {"": N_("not recorded"), "yes": N_("confirmed"), "no": N_("not con
 
 def shown(disposition: Disposition | str, *, upper: bool = False) -> str:
     """A disposition in the language in force ("RESELLABLE" / "可再售")."""
+    if disposition == NOT_RECEIVED:  # a unit closed as never received (sync/store/exceptions.py)
+        return _("NOT RECEIVED") if upper else _("not received")
     names = DISPOSITIONS.get(Disposition(disposition))
     if names is None:
         return str(disposition).upper() if upper else str(disposition)
     return _(names[1] if upper else names[0])
+
+
+def channel_shown(channel: str) -> str:
+    """A unit's channel as printed: 'B-STOCK', 'EXCEPTIONS' (an undeclared item's), '-' for none."""
+    if channel == EXCEPTIONS_CHANNEL:
+        return EXCEPTIONS_BIN
+    return Channel(channel).shown if channel else "-"
 
 
 def describe_unit(unit: Unit) -> str:
@@ -93,7 +102,7 @@ def describe_unit(unit: Unit) -> str:
             unit=unit.unit_no,
             sku=unit.description or unit.sku,
             grade=unit.grade.upper(),
-            channel=Channel(unit.channel).shown if unit.channel else "-",
+            channel=channel_shown(unit.channel),
             bin=unit.bin or "-",
         )
         + "\n"

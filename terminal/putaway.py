@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qc_checklists import Channel, RoutingInvalid, load_routing
 from qc_checklists.bins import bin_table
-from sync.store import Place, PutAway, Unit
+from sync.store import EXCEPTIONS_BIN, EXCEPTIONS_CHANNEL, Place, PutAway, Unit
 from terminal.config import Settings
 
 
@@ -26,15 +26,17 @@ def station_bins(settings: Settings, routing_file: str | Path | None = None) -> 
             )
         ) from None
     try:
-        return bin_table(rules, settings.bins)
+        table = bin_table(rules, settings.bins)
     except ValueError as exc:
         where = settings.config_path or "station.toml"
         raise BinsUnavailable(_("{file}: bins: {problem}").format(file=where, problem=exc)) from None
+    # undeclared items (sync/store/exceptions.py) wait for the supervisor in the exceptions bin
+    return {**table, EXCEPTIONS_BIN: table.get(EXCEPTIONS_BIN, frozenset()) | {EXCEPTIONS_CHANNEL}}
 
 
 def channel_shown(channel: str) -> str:
     """A channel as printed: 'B-STOCK', 'RETURN TO VENDOR' ('-' for none)."""
-    return Channel(channel).shown if channel else "-"
+    return EXCEPTIONS_BIN if channel == EXCEPTIONS_CHANNEL else Channel(channel).shown if channel else "-"
 
 
 def goes_to(unit: Unit, bin: str) -> str:

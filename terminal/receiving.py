@@ -28,6 +28,7 @@ NEXT_STEP = {
         "Not received: the RMA has expired. Put the parcel on the exceptions shelf and tell the supervisor."
     ),
     Outcome.NOT_AN_RMA: N_("That is a product barcode. Scan the RMA or carrier label on the parcel."),
+    Outcome.SECOND_PARCEL: N_("Another parcel of this RMA: put it on the QC shelf with the first one."),
 }
 
 
@@ -65,6 +66,8 @@ def describe(receipt: Receipt) -> str:
         items = ", ".join(f"{ln.qty}× {ln.description or ln.sku}" for ln in rma.lines)
         line = f"{head} — {items} — " + _("reason: {reason}").format(reason=rma.reason or "-")
         return f"{line} — {inspect_fully(rma)}" if rma.risk else line
+    if receipt.outcome == Outcome.SECOND_PARCEL:
+        return f"{head} — " + _("parcel {n}").format(n=receipt.parcel_no or 2) + f" — {_(NEXT_STEP[receipt.outcome])}"
     if receipt.outcome == Outcome.ALREADY_RECEIVED:
         return f"{head} — " + _("received {when} at {station} by {operator}").format(
             when=when(rma.received_at), station=rma.received_station, operator=rma.received_operator
@@ -155,7 +158,8 @@ def receive_typed(store: Store, scan: Scan, station: str, operator: str) -> tupl
             code=scan.shown, kind=scan.kind.value
         )
     receipt = store.receive(scan.text, station, operator, item_barcode=product_code(scan.text, scan.kind == Kind.ITEM))
-    return receipt.outcome == Outcome.RECEIVED, _(receipt.outcome.value) + " " + describe(receipt)
+    received = receipt.outcome in (Outcome.RECEIVED, Outcome.SECOND_PARCEL)
+    return received, _(receipt.outcome.value) + " " + describe(receipt)
 
 
 def checkpoint(store: Store, *, truncate: bool) -> None:

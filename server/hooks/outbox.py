@@ -45,6 +45,13 @@ EVENT_KINDS: dict[str, HookKind] = {
     "rma.inspected": HookKind.INSPECTION,
     "unit.put_away": HookKind.STOCK,
     "container.shipped": HookKind.STOCK,
+    # the exceptions (sync/store/exceptions.py): a second parcel, an unexpected parcel attached or given a blind
+    # RMA are receipts; a line closed as not received, an undeclared item are what inspection found
+    "rma.parcel_received": HookKind.RECEIPT,
+    "parcel.attached": HookKind.RECEIPT,
+    "rma.blind_created": HookKind.RECEIPT,
+    "line.not_received": HookKind.INSPECTION,
+    "item.undeclared": HookKind.INSPECTION,
 }
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"

@@ -44,6 +44,7 @@ The package::
     inspections.py    save an inspection (with its license plate), mismatches, progress, a unit by its plate
     putaway.py        put a unit into a bin that takes its channel; where each unit is
     containers.py     label, close, move, ship containers (bins, totes, gaylords, pallets); count a bin
+    exceptions.py     second parcels, lines not received, undeclared items, unexpected parcels attached / blind RMAs
     sync_book.py      a database restored from an older copy (SeqMap)
     photo_uploads.py  which photos of acknowledged events the server holds
     print_jobs.py     the print queue's own file, on the same Database base
@@ -63,7 +64,16 @@ from sync.store.containers import (
     Content,
 )
 from sync.store.errors import DatabaseBusy, DatabaseUnavailable, DiskFull, StoreError
-from sync.store.inspections import Inspections
+from sync.store.exceptions import (
+    EXCEPTIONS_BIN,
+    EXCEPTIONS_CHANNEL,
+    Exceptions,
+    LineClosed,
+    Resolved,
+    UndeclaredItem,
+    UnexpectedParcel,
+)
+from sync.store.inspections import NOT_RECEIVED, Inspections
 from sync.store.operators import Operators
 from sync.store.photo_uploads import PhotoUploads
 from sync.store.putaway import Place, PutAway, PutAwayRefused, PutAways, Refusal, bin_key
@@ -94,7 +104,9 @@ from sync.store.schema import APPLICATION_ID, MIGRATIONS
 from sync.store.sync_book import SeqMap, SyncBook
 
 
-class Store(Receiving, Containers, PutAways, Inspections, Replica, Operators, SyncBook, PhotoUploads, StoreBase):
+class Store(
+    Exceptions, Receiving, Containers, PutAways, Inspections, Replica, Operators, SyncBook, PhotoUploads, StoreBase
+):
     """The station's local database.  Open one per thread; it is not shared."""
 
 
@@ -102,10 +114,13 @@ __all__ = [
     "APPLICATION_ID",
     "CHANNELS",
     "DISPOSITIONS",
+    "EXCEPTIONS_BIN",
+    "EXCEPTIONS_CHANNEL",
     "KINDS",
     "MAX_OPERATOR_ID",
     "MIGRATIONS",
     "MIN_TRACKING_LENGTH",
+    "NOT_RECEIVED",
     "REASON_CONFIRMED",
     "ROLES",
     "TRACKING_TAIL",
@@ -123,6 +138,7 @@ __all__ = [
     "Inspection",
     "InspectionSaved",
     "Line",
+    "LineClosed",
     "Operator",
     "Outcome",
     "PhotoUpload",
@@ -131,10 +147,13 @@ __all__ = [
     "PutAwayRefused",
     "Receipt",
     "Refusal",
+    "Resolved",
     "Rma",
     "SeqMap",
     "Store",
     "StoreError",
+    "UndeclaredItem",
+    "UnexpectedParcel",
     "Unit",
     "bin_key",
     "digits_and_letters",

@@ -12,6 +12,8 @@ from sync.store.operators import Operators
 from sync.store.records import Inspection, InspectionSaved, Rma, Unit, lookup_key
 from sync.store.replica import Replica
 
+NOT_RECEIVED = "not_received"  # a line's unit closed as never received, among its dispositions (exceptions.py)
+
 
 class Inspections(Replica, Operators):
     """Saving inspections and reading the inspection projection."""
@@ -58,7 +60,7 @@ class Inspections(Replica, Operators):
             done = conn.execute(
                 "SELECT count(*) FROM inspections WHERE rma_code = ? AND line_no = ?", (code, line.line_no)
             ).fetchone()[0]
-            if done >= line.qty:
+            if done + self._closed_units(code, line.line_no) >= line.qty:  # closed: not received (exceptions.py)
                 raise StoreError(
                     _("inspection not saved: line {line} of {code} ({qty} × {sku}) is inspected already").format(
                         line=line.line_no, code=code, qty=line.qty, sku=line.sku
@@ -190,13 +192,27 @@ class Inspections(Replica, Operators):
         return seq
 
     def inspection_progress(self, code: str) -> dict[int, tuple[str, ...]]:
-        """Per line number, the final dispositions of its inspected units (in unit order)."""
+        """Per line number, the final dispositions of its inspected units (in unit order), then ``not_received``
+        for each unit closed as never received (see sync/store/exceptions.py)."""
         progress: dict[int, list[str]] = {}
         for line_no, final in self.conn.execute(
             "SELECT line_no, final FROM inspections WHERE rma_code = ? ORDER BY line_no, unit_no", (lookup_key(code),)
         ):
             progress.setdefault(line_no, []).append(final)
+        for line_no, units in self.conn.execute(
+            "SELECT line_no, sum(units) FROM lines_not_received WHERE rma_code = ? GROUP BY line_no",
+            (lookup_key(code),),
+        ):
+            progress.setdefault(line_no, []).extend([NOT_RECEIVED] * units)
         return {k: tuple(v) for k, v in progress.items()}
+
+    def _closed_units(self, code: str, line_no: int) -> int:
+        """Units of a line closed as not received."""
+        row = self.conn.execute(
+            "SELECT coalesce(sum(units), 0) FROM lines_not_received WHERE rma_code = ? AND line_no = ?",
+            (lookup_key(code), line_no),
+        ).fetchone()
+        return int(row[0])
 
     def inspections_of(self, code: str) -> list[dict]:
         """The inspection rows of an RMA, oldest first."""

@@ -20,7 +20,8 @@ class PhotoUploads(StoreBase):
     """The ``photo_uploads`` bookkeeping that ``sync.client`` keeps while sending photos."""
 
     def note_photos(self, conn: sqlite3.Connection, acked_seq: int) -> int:
-        """Record the photos of ``item.inspected`` events acknowledged since the last call; returns how many.
+        """Record the photos of ``item.inspected`` and ``item.undeclared`` events acknowledged since the last call;
+        returns how many.
 
         Inside the caller's transaction.  An event the server refused brings no
         photos: nothing there refers to them.
@@ -31,7 +32,7 @@ class PhotoUploads(StoreBase):
         rows = []
         for seq, payload in conn.execute(
             "SELECT seq, payload FROM outbox WHERE seq > ? AND seq <= ? "
-            "AND type = 'item.inspected' AND seq NOT IN (SELECT seq FROM sync_rejections) "
+            "AND type IN ('item.inspected', 'item.undeclared') AND seq NOT IN (SELECT seq FROM sync_rejections) "
             "ORDER BY seq",
             (after, acked_seq),
         ):

@@ -6,12 +6,13 @@ from gettext import gettext as _
 
 from sync.clock import utc_now
 from sync.store.errors import StoreError
+from sync.store.exceptions import Parcels, parcel_key
 from sync.store.operators import Operators
 from sync.store.records import Outcome, Receipt, Rma, lookup_key
 from sync.store.replica import Replica
 
 
-class Receiving(Replica, Operators):
+class Receiving(Parcels, Replica, Operators):
     """Receiving parcels and undoing a receipt."""
 
     def receive(self, scanned: str, station: str, operator: str, *, item_barcode: bool = False) -> Receipt:
@@ -33,8 +34,8 @@ class Receiving(Replica, Operators):
                 )
                 return Receipt(Outcome.NOT_EXPECTED, scanned, event_seq=seq)
             rma, matched_by = found
-            if rma.stage != "expected":
-                return Receipt(Outcome.ALREADY_RECEIVED, scanned, rma, matched_by)
+            if rma.stage != "expected":  # the same parcel again, or another parcel of the RMA (exceptions.py)
+                return self._already_or_another(conn, scanned, rma, matched_by, station, operator)
             if rma.status in ("cancelled", "expired"):
                 outcome = Outcome.CANCELLED if rma.status == "cancelled" else Outcome.EXPIRED
                 seq, _ = self._append(
@@ -42,9 +43,10 @@ class Receiving(Replica, Operators):
                 )
                 return Receipt(outcome, scanned, rma, matched_by, seq)
             at = utc_now()
-            seq, event_id = self._append(
-                conn, "rma.received", station, operator, {"scanned": scanned, "matched_by": matched_by}, rma.code, at=at
-            )
+            # parcel_key: which parcel this is, when the scan says (exceptions.py); the server tells parcels apart by it
+            key = parcel_key(scanned, rma, matched_by)
+            payload = {"scanned": scanned, "matched_by": matched_by} | ({"parcel_key": key} if key else {})
+            seq, event_id = self._append(conn, "rma.received", station, operator, payload, rma.code, at=at)
             conn.execute(
                 "UPDATE rmas SET stage = 'received', received_at = ?, received_station = ?, "
                 "received_operator = ?, received_event = ? WHERE code = ?",

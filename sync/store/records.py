@@ -30,11 +30,12 @@ class Outcome(str, Enum):
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
     NOT_AN_RMA = "NOT AN RMA"
+    SECOND_PARCEL = "SECOND PARCEL"  # another parcel of a received RMA (sync/store/exceptions.py)
 
     @property
     def received(self) -> bool:
         """True when the parcel counts as received (now or before)."""
-        return self in (Outcome.RECEIVED, Outcome.ALREADY_RECEIVED)
+        return self in (Outcome.RECEIVED, Outcome.ALREADY_RECEIVED, Outcome.SECOND_PARCEL)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Receipt:
     rma: Rma | None = None
     matched_by: str | None = None  # "rma code", "tracking number", "order reference"
     event_seq: int | None = None
+    parcel_no: int | None = None  # SECOND PARCEL: which parcel of the RMA this is (2, 3, ...)
 
 
 @dataclass(frozen=True)

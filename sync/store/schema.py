@@ -282,6 +282,51 @@ def _m015_risk(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m012_exceptions(db: sqlite_utils.Database) -> None:
+    # what ends on a shelf no more (sync/store/exceptions.py): the second and later parcels of an RMA (its first is
+    # its receipt, rmas.received_event), lines closed as not received, undeclared items, and what became of each
+    # unexpected parcel (attached to an RMA, or given a blind RMA)
+    db.execute(
+        """CREATE TABLE parcels (
+            event_id TEXT PRIMARY KEY,       -- the rma.parcel_received or parcel.attached event
+            rma_code TEXT NOT NULL REFERENCES rmas(code),
+            parcel_no INTEGER NOT NULL CHECK (parcel_no >= 2),
+            parcel_key TEXT NOT NULL DEFAULT '',  -- its tracking number (JD: and parcel number); '' when unknown
+            scanned TEXT NOT NULL DEFAULT '', how TEXT NOT NULL,  -- scan / clerk / attached
+            at TEXT NOT NULL, station TEXT NOT NULL, operator TEXT NOT NULL,
+            UNIQUE (rma_code, parcel_no)
+        )"""
+    )
+    db.execute("CREATE UNIQUE INDEX parcels_key ON parcels(rma_code, parcel_key) WHERE parcel_key != ''")
+    db.execute(
+        """CREATE TABLE lines_not_received (
+            event_id TEXT PRIMARY KEY,       -- the line.not_received event
+            rma_code TEXT NOT NULL REFERENCES rmas(code), line_no INTEGER NOT NULL,
+            units INTEGER NOT NULL CHECK (units > 0),
+            at TEXT NOT NULL, station TEXT NOT NULL, operator TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX lines_not_received_line ON lines_not_received(rma_code, line_no)")
+    db.execute(
+        """CREATE TABLE undeclared_items (
+            event_id TEXT PRIMARY KEY,       -- the item.undeclared event
+            rma_code TEXT NOT NULL REFERENCES rmas(code),
+            barcode TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', photos TEXT NOT NULL DEFAULT '[]',
+            lpn TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, bin TEXT NOT NULL,
+            at TEXT NOT NULL, station TEXT NOT NULL, operator TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE parcel_resolutions (
+            parcel_event TEXT PRIMARY KEY REFERENCES unexpected_parcels(event_id),
+            event_id TEXT NOT NULL,          -- the parcel.attached or rma.blind_created event
+            kind TEXT NOT NULL CHECK (kind IN ('attached', 'blind')),
+            rma_code TEXT NOT NULL, approved_by TEXT NOT NULL,
+            at TEXT NOT NULL, station TEXT NOT NULL, operator TEXT NOT NULL
+        )"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_inspections", _m002_inspections),
@@ -294,6 +339,7 @@ MIGRATIONS: list[Migration] = [
     ("009_operator_language", _m009_operator_language),
     ("010_putaway", _m010_putaway),
     ("011_containers", _m011_containers),
+    ("012_exceptions", _m012_exceptions),
     ("015_risk", _m015_risk),
 ]
 

@@ -4,9 +4,9 @@ Every command exits non-zero with one clear line on stderr when it cannot do
 its job; none prints a traceback for bad input.
 
 This package only assembles the `rma` group.  Each command group lives in a
-module of its own (``station``, ``receiving``, ``putaway``, ``operators``,
-``sync``, ``label``, ``decode``, ``checklist``, ``container``) and imports what the
-commands share from :mod:`terminal.cli.common`, never from this package.
+module of its own (``station``, ``receiving``, ``putaway``, ``exceptions``, ``operators``,
+``sync``, ``label``, ``decode``, ``checklist``, ``container``) and imports what the commands share from
+:mod:`terminal.cli.common`, never from this package.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import click
 
 from terminal import config as station_config
 from terminal import i18n
-from terminal.cli import checklist, container, decode, label, operators, putaway, receiving, station, sync
+from terminal.cli import checklist, container, decode, exceptions, label, operators, putaway, receiving, station, sync
 from terminal.cli.common import columns, fail
 from terminal.i18n import N_
 
@@ -122,6 +122,7 @@ for command in (
     putaway.putaway,
     container.container,
     container.count,
+    exceptions.exception,
     operators.operator,
     sync.sync_command,
     sync.conflicts,

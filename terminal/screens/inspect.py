@@ -48,6 +48,7 @@ from terminal.scanning import Kind as ScanKind
 from terminal.scanning import Scan, read_scan
 from terminal.scanning.item import ItemCode, looks_like_item, read_item, same_gtin
 from terminal.screens.dialogs import Confirm, SupervisorApproval
+from terminal.screens.exceptions import inspect_exception
 from terminal.screens.inspect_dialogs import (
     NO_CAMERA_KEY,
     ChannelDialog,
@@ -88,6 +89,7 @@ WORDS = {
     N_("NOT SAVED"): "warn",
     N_("ABANDONED"): "warn",
     N_("PHOTO NEEDED"): "warn",
+    N_("UNDECLARED ITEM"): "warn",
 }
 # command barcodes -> the bench step of the key they stand for (run in its turn, as the key's is)
 COMMAND_STEPS = {
@@ -154,6 +156,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         Binding("o", "channel", N_("Other channel"), show=False),
         Binding("escape", "abandon", N_("Abandon item")),
         Binding("f4", "pick", N_("Pick")),  # an RMA or an item from a list; short, so the footer fits 80 columns
+        Binding("x", "exceptions", N_("Missing / undeclared")),  # terminal/screens/exceptions.py
     ] + [Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)]
 
     @property
@@ -181,6 +184,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         self.queued = self.handled = 0  # inputs taken and handled so far (tests wait on them)
         self._shown = ("", "")  # the banner's word and detail, to show again when the terminal is resized
         self._resumed = asyncio.Event()  # set whenever this screen is on top again
+        self._f11_offered = False  # whether the footer offers X now (see check_action)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -193,6 +197,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
         yield Static(id="keys")
         yield ScanField(id="scan")
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """X (missing lines, an undeclared item) is offered, and in the footer, while an RMA is open between items."""
+        return (self.rma is not None and self.draft is None) if action == "exceptions" else True
 
     def on_mount(self) -> None:
         self.show("SCAN RMA", _("Loading checklists…"))
@@ -599,6 +607,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
         """F4: pick a received RMA, or the open RMA's item whose barcode cannot be read."""
         self._queue("key", self._step("pick"))
 
+    def action_exceptions(self) -> None:
+        """X: close a line whose units never arrived as not received, or record an undeclared item."""
+        self._queue("key", lambda: inspect_exception(self))
+
     def _step(self, name: str, arg: str = "") -> Callable[[], Awaitable[None]]:
         """The bench step of an action, to run when its turn in the queue comes."""
         step = getattr(self, f"_step_{name}")
@@ -947,6 +959,10 @@ class InspectScreen(PassesWorkerFailures, Screen):
             if typing:
                 reading.placeholder = Draft.how_to_answer(item)
         self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
+        offered = self.rma is not None and draft is None
+        if offered != self._f11_offered:  # X comes and goes with the open RMA (check_action): footer redrawn
+            self._f11_offered = offered
+            self.refresh_bindings()
         self.query_one("#keys", Static).update(  # the footer shows P, F, C, Enter, Esc
             _("1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition  O other channel")
             if draft

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from sync.store import DatabaseBusy, DatabaseUnavailable, DiskFull, Outcome, Receipt, StoreError
 from terminal.approvals import undo_needs_supervisor
+from terminal.exceptions import second_parcel_line
 from terminal.i18n import N_
 from terminal.i18n.cells import pad
 from terminal.inspection import describe_unit
@@ -25,6 +26,7 @@ from terminal.messages import Recorded, Scanned
 from terminal.receiving import NEXT_STEP, NotRead, describe, describe_conflicts, inspect_fully, receive_at_bench, when
 from terminal.scanning import Kind, Scan
 from terminal.screens.dialogs import Confirm, SupervisorApproval
+from terminal.screens.exceptions import UnexpectedParcels
 from terminal.today import with_totals
 from terminal.widgets.footer import Footer
 from terminal.widgets.outcome_banner import OutcomeBanner
@@ -48,7 +50,11 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
     read as the answer to the parcel in hand.
     """
 
-    BINDINGS = [Binding("f5", "undo", N_("Undo last receipt"))]
+    BINDINGS = [
+        Binding("f5", "undo", N_("Undo last receipt")),
+        Binding("f4", "another_parcel", N_("Another parcel")),  # the parcel just scanned: SECOND PARCEL
+        Binding("f1", "unexpected_parcels", N_("Unexpected")),  # attach / blind RMA (a supervisor)
+    ]
     idle_after = 120.0  # seconds an outcome stays up before the screen says it is ready again
 
     def __init__(self) -> None:
@@ -62,6 +68,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         self._left = False  # True while another screen (not a dialog) replaced this one
         self._last = ""  # the last outcome, one short line, for "ready for the next parcel"
         self._idle_timer = None
+        self._parcel = ""  # what the last scan that named an RMA read: F4 says it is another parcel of it
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -70,6 +77,16 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         yield Static(id="recent", markup=False)  # scans and customer names: text, never markup
         yield ScanField(id="scan")
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F4 (another parcel) is offered, and shown in the footer, only after an ALREADY RECEIVED."""
+        return bool(self._parcel) if action == "another_parcel" else True
+
+    def _offer_another_parcel(self, scanned: str) -> None:
+        """Remember the scan F4 would record as another parcel; the footer is redrawn only when F4 comes or goes."""
+        was, self._parcel = bool(self._parcel), scanned
+        if was != bool(scanned):
+            self.refresh_bindings()
 
     def on_mount(self) -> None:
         self.query_one(OutcomeBanner).show("SCAN", _(READY))
@@ -301,6 +318,12 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
                 order=rma.order_ref or "-",
                 next=_(NEXT_STEP[outcome]),
             )
+        if outcome == Outcome.SECOND_PARCEL:
+            detail = Content(second_parcel_line(receipt))
+        elif outcome == Outcome.ALREADY_RECEIVED:
+            detail += Content("\n" + _("Another parcel of this RMA? F4 records it as one."))
+        # after ALREADY RECEIVED only: the clerk may know better (a label all parcels share); a receipt has its parcel
+        self._offer_another_parcel(receipt.scanned if rma is not None and outcome == Outcome.ALREADY_RECEIVED else "")
         if outcome == Outcome.RECEIVED and inspect_fully(rma):
             detail += Content("\n") + Content.styled(inspect_fully(rma), "bold reverse")
         if conflicts:
@@ -310,6 +333,45 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
         stamp = datetime.now().strftime("%H:%M:%S")
         self.recent.appendleft(f"{stamp}  {pad(_(outcome.value), 17)} {describe(receipt)[:90]}")
         self.query_one("#recent", Static).update("\n".join(self.recent))
+
+    @work(exclusive=True, group="parcel", exit_on_error=False)
+    async def action_another_parcel(self) -> None:
+        """F4: the parcel just scanned (ALREADY RECEIVED) is another parcel of its RMA: SECOND PARCEL."""
+        banner = self.query_one(OutcomeBanner)
+        if not self.app.operator:
+            banner.show("SIGN IN", _("Sign in first; then scan the parcel and press F4."))
+            return
+        scanned, station, operator = self._parcel, self.app.settings.station, self.app.operator
+        if not scanned:
+            banner.show(
+                "NOT READ", _("Scan the parcel's label first; then F4 records it as another parcel of its RMA.")
+            )
+            self.app.ring(problem=True)
+            return
+        if not await self.app.push_screen_wait(
+            Confirm(_("Record the parcel in hand ({scanned}) as another parcel of its RMA?").format(scanned=scanned))
+        ):
+            banner.show("SCAN", _("Nothing recorded. {ready}").format(ready=_(READY)))
+            return
+        try:
+            receipt, totals = await self.app.db.run(
+                with_totals(lambda store: store.receive_another_parcel(scanned, station, operator), station)
+            )
+        except StoreError as exc:
+            banner.show("ERROR", str(exc))
+            self.app.ring(problem=True)
+            return
+        self._show(receipt, [])
+        self._offer_another_parcel("")  # the next parcel is scanned first
+        self.app.ring(problem=False)
+        self.app.post_message(Recorded(totals))
+
+    def action_unexpected_parcels(self) -> None:
+        """F1: the unexpected parcels on the shelf; a supervisor attaches one to an RMA or gives it a blind RMA."""
+        if not self.app.operator:
+            self.query_one(OutcomeBanner).show("SIGN IN", _("Sign in first; then F1 lists the unexpected parcels."))
+            return
+        self.app.push_screen(UnexpectedParcels())
 
     @work(exclusive=True, group="undo", exit_on_error=False)
     async def action_undo(self) -> None:

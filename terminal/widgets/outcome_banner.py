@@ -14,6 +14,7 @@ from terminal.i18n import N_
 STYLES = {
     N_("RECEIVED"): "good",
     N_("ALREADY RECEIVED"): "warn",
+    N_("SECOND PARCEL"): "good",
     N_("NOT EXPECTED"): "bad",
     N_("CANCELLED"): "bad",
     N_("EXPIRED"): "bad",
