@@ -1,5 +1,5 @@
 """Dialogs for the exceptions: the unexpected parcels (a supervisor attaches one or gives it a blind RMA, F1 at
-receiving), and a line not received or an undeclared item at inspection (X on the inspect screen)."""
+receiving), and a line not received or an undeclared item at inspection (F1 on the inspect screen)."""
 
 from __future__ import annotations
 
@@ -258,7 +258,7 @@ class InspectExceptions(ModalScreen[int | Undeclared | None]):
 
 
 async def inspect_exception(screen) -> None:
-    """X on the inspect screen: close a line as not received, or record an undeclared item (with a photo).
+    """F1 on the inspect screen: close a line as not received, or record an undeclared item (with a photo).
 
     ``screen`` is the inspect screen (its open RMA, progress, banner, photo source); runs in its turn in the
     screen's input queue, so it never overtakes a scan.
@@ -268,11 +268,11 @@ async def inspect_exception(screen) -> None:
 
     app, rma = screen.app, screen.rma
     if screen.draft is not None:
-        screen.say(_("Finish or abandon (Esc) this item first; then X."))
+        screen.say(_("Finish or abandon (Esc) this item first; then F1."))
         return
     if rma is None:
         screen.say(
-            _("Scan the RMA label first (or F4 to pick one); then X for its missing lines or an undeclared item.")
+            _("Scan the RMA label first (or F4 to pick one); then F1 for its missing lines or an undeclared item.")
         )
         return
     choice = await app.push_screen_wait(InspectExceptions(rma, screen.progress))

@@ -156,7 +156,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         Binding("o", "channel", N_("Other channel"), show=False),
         Binding("escape", "abandon", N_("Abandon item")),
         Binding("f4", "pick", N_("Pick")),  # an RMA or an item from a list; short, so the footer fits 80 columns
-        Binding("x", "exceptions", N_("Missing / undeclared")),  # terminal/screens/exceptions.py
+        Binding("f1", "exceptions", N_("Missing / undeclared")),  # terminal/screens/exceptions.py
     ] + [Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)]
 
     @property
@@ -184,7 +184,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         self.queued = self.handled = 0  # inputs taken and handled so far (tests wait on them)
         self._shown = ("", "")  # the banner's word and detail, to show again when the terminal is resized
         self._resumed = asyncio.Event()  # set whenever this screen is on top again
-        self._f11_offered = False  # whether the footer offers X now (see check_action)
+        self._f1_offered = False  # whether the footer offers F1 now (see check_action)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -199,7 +199,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         yield Footer()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """X (missing lines, an undeclared item) is offered, and in the footer, while an RMA is open between items."""
+        """F1 (missing lines, an undeclared item) is offered, and in the footer, while an RMA is open between items."""
         return (self.rma is not None and self.draft is None) if action == "exceptions" else True
 
     def on_mount(self) -> None:
@@ -608,7 +608,7 @@ class InspectScreen(PassesWorkerFailures, Screen):
         self._queue("key", self._step("pick"))
 
     def action_exceptions(self) -> None:
-        """X: close a line whose units never arrived as not received, or record an undeclared item."""
+        """F1: close a line whose units never arrived as not received, or record an undeclared item."""
         self._queue("key", lambda: inspect_exception(self))
 
     def _step(self, name: str, arg: str = "") -> Callable[[], Awaitable[None]]:
@@ -960,8 +960,8 @@ class InspectScreen(PassesWorkerFailures, Screen):
                 reading.placeholder = Draft.how_to_answer(item)
         self.query_one(ScanField).set_class(draft is not None, "hidden")  # room for the checklist
         offered = self.rma is not None and draft is None
-        if offered != self._f11_offered:  # X comes and goes with the open RMA (check_action): footer redrawn
-            self._f11_offered = offered
+        if offered != self._f1_offered:  # F1 comes and goes with the open RMA (check_action): footer redrawn
+            self._f1_offered = offered
             self.refresh_bindings()
         self.query_one("#keys", Static).update(  # the footer shows P, F, C, Enter, Esc
             _("1-9 pick an answer  N n/a  ↑↓ move  R/D/S other disposition  O other channel")

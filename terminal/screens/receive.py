@@ -51,7 +51,7 @@ class ReceiveScreen(PassesWorkerFailures, Screen):
     """
 
     BINDINGS = [
-        Binding("f5", "undo", N_("Undo last receipt")),
+        Binding("f5", "undo", N_("Undo")),  # the last receipt; short, so the footer fits 80 columns
         Binding("f4", "another_parcel", N_("Another parcel")),  # the parcel just scanned: SECOND PARCEL
         Binding("f1", "unexpected_parcels", N_("Unexpected")),  # attach / blind RMA (a supervisor)
     ]

@@ -1,5 +1,5 @@
 """The exceptions at the bench, at 80×24: F4 another parcel (receiving), F1 unexpected parcels (a supervisor),
-X at inspection: a line not received, an undeclared item."""
+F1 at inspection: a line not received, an undeclared item."""
 
 from __future__ import annotations
 
@@ -60,8 +60,8 @@ def events(db_path) -> list:
 async def test_f4_records_the_parcel_just_scanned_as_a_second_parcel(settings, station_db):
     app = make_app(settings, operator="ben")
     async with app.run_test(size=SMALL) as pilot:
-        await wait_until(pilot, lambda: app.operator == "ben")
-        assert "f1 Unexpected" in footer_text(app) and "f4" not in footer_text(app)
+        await wait_until(pilot, lambda: app.operator == "ben" and "f1 Unexpected" in footer_text(app))
+        assert "f4" not in footer_text(app)
         screen = receive_screen(app)
         for n, code in enumerate(("RMA-7", "RMA-7"), 1):
             scanner_burst(app, code)
@@ -126,15 +126,15 @@ async def open_bench(app, pilot) -> InspectScreen:
     return screen
 
 
-async def test_inspect_x_closes_a_missing_line_and_records_an_undeclared_item(settings, station_db):
+async def test_inspect_f1_closes_a_missing_line_and_records_an_undeclared_item(settings, station_db):
     app = make_app(settings, operator="qc1")
     async with app.run_test(size=SMALL) as pilot:
         screen = await open_bench(app, pilot)
-        assert "x" not in footer_text(app)  # no RMA open: nothing to close
+        assert "Missing" not in footer_text(app)  # no RMA open: nothing to close
         scanner_burst(app, "RMA-8")
         await wait_until(pilot, lambda: screen.rma is not None)
-        await wait_until(pilot, lambda: "x Missing / undeclared" in footer_text(app))
-        await pilot.press("x")
+        await wait_until(pilot, lambda: "f1 Missing / undeclared" in footer_text(app))
+        await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, InspectExceptions))
         await pilot.press("2")
         await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
@@ -143,7 +143,7 @@ async def test_inspect_x_closes_a_missing_line_and_records_an_undeclared_item(se
         await wait_until(pilot, lambda: banner(screen)[0] == "NOT RECEIVED")
         assert "2 units of Strap closed as not received" in banner(screen)[1]
         assert "not received" in str(screen.query_one("#rma").render()) or screen.short
-        await pilot.press("x")
+        await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, InspectExceptions))
         await pilot.press("u")
         await wait_until(pilot, lambda: app.focused is app.screen.query_one("#barcode"))
