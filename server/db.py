@@ -28,6 +28,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -256,9 +257,12 @@ def _on_cursor(conn: sa.Connection, sql: str, args) -> list[tuple]:
         cursor.execute(sql, args)
         return list(cursor.fetchall()) if cursor.description else []
     except dialect.loaded_dbapi.Error as exc:
-        if dialect.is_disconnect(exc, conn.connection, cursor):
+        lost = dialect.is_disconnect(exc, conn.connection, cursor)
+        if lost:
             conn.invalidate(exc)
-        raise sa.exc.DBAPIError.instance(sql, args, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        raise sa.exc.DBAPIError.instance(
+            sql, args, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
+        ) from exc
     finally:
         cursor.close()
 
@@ -307,6 +311,7 @@ def engine_url(url: str) -> str:
 # two-core machine of issue 14 more concurrent transactions only queue inside PostgreSQL, and
 # --workers 8 must not run into PostgreSQL's max_connections (100)
 POSTGRES_CONNECTIONS = 20
+HELD_IDLE = 30.0  # seconds a push thread's kept connection may sit idle before it is checked out afresh
 
 
 class ServerDb:
@@ -339,6 +344,10 @@ class ServerDb:
             )
         # SQLite has one writer anyway; taking turns here avoids SQLITE_BUSY on lock upgrades.
         self._sqlite_writer = threading.Lock()
+        # the connections push threads keep between pushes (see keep_connection_in_this_thread)
+        self._held = threading.local()
+        self._held_all: list[sa.Connection] = []
+        self._held_lock = threading.Lock()
         # the push's hot statements, compiled for this database once (see _Compiled)
         dialect = self.engine.dialect
         self._push_head = _Compiled(_PUSH_HEAD, dialect)
@@ -370,8 +379,54 @@ class ServerDb:
                 conn.execute(meta.insert().values(key="epoch", value=uuid.uuid4().hex))
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and those push threads keep)."""
+        with self._held_lock:
+            held, self._held_all = self._held_all, []
+        for conn in held:
+            conn.close()
         self.engine.dispose()
+
+    def keep_connection_in_this_thread(self) -> None:
+        """Let this thread's pushes keep one connection between them (a thread pool's initializer).
+
+        Issue 14: checking a connection out of the pool and back in -- and on PostgreSQL the
+        pre-ping round trip of each checkout -- took more of a push's CPU than its statements.
+        A kept connection idle for ``HELD_IDLE`` s goes back, and the next push checks one out (and
+        pings it) afresh; one the database dropped fails that push with OperationalError (503:
+        nothing stored, the station sends it again) and is replaced at the next.  Only for threads
+        as many as the pool (the API's push threads), never for a pool of unbounded threads.
+        """
+        self._held.allowed = True
+
+    @contextmanager
+    def _push_write(self) -> Iterator[sa.Connection]:
+        """:meth:`write` on this thread's kept connection, when it keeps one."""
+        if not getattr(self._held, "allowed", False):
+            with self.write() as conn:
+                yield conn
+            return
+        kept: sa.Connection | None = getattr(self._held, "conn", None)
+        now = time.monotonic()
+        if kept is not None and (kept.closed or kept.invalidated or now - self._held.used > HELD_IDLE):
+            self._held.conn = None
+            with self._held_lock:
+                if kept in self._held_all:
+                    self._held_all.remove(kept)
+            kept.close()  # back to the pool (an invalidated one is discarded there)
+            kept = None
+        self._held.reused = kept is not None
+        conn = kept if kept is not None else self.engine.connect()
+        if kept is None:
+            with self._held_lock:
+                self._held_all.append(conn)
+            self._held.conn = conn
+        self._held.used = now
+        if self.is_sqlite:
+            with self._sqlite_writer, conn.begin():
+                yield conn
+        else:
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
@@ -513,9 +568,10 @@ class ServerDb:
         earliest, latest = now - MAX_EVENT_AGE, now + MAX_CLOCK_AHEAD
         checked: list[tuple[int, OutboxEvent | None, str, str, str]] = []  # seq, event, id, problem, payload text
         for raw in batch.events:
-            data = None if isinstance(raw, OutboxEvent) else raw.model_dump()
+            valid = raw if isinstance(raw, OutboxEvent) else None
+            data = {} if valid is not None else raw.model_dump()
             try:
-                ev = raw if data is None else OutboxEvent.model_validate(data)
+                ev = valid if valid is not None else OutboxEvent.model_validate(data)
                 if not earliest <= parse_stamp(ev.at) <= latest:
                     raise ValueError(
                         f"at: {ev.at} is outside {earliest.date()} .. {latest.date()} around the "
@@ -531,19 +587,25 @@ class ServerDb:
                     raise ValueError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
                 checked.append((ev.seq, ev, ev.id, "", text))
             except (ValidationError, ValueError, RecursionError) as exc:
-                event_id = raw.id if data is None else str(data.get("id", ""))[:64]
+                event_id = valid.id if valid is not None else str(data.get("id", ""))[:64]
                 checked.append((raw.seq, None, event_id, _one_line(exc), ""))
         for _ in range(2):
             try:
                 return self._push(station, batch.after_seq, checked, token_hash)
             except IntegrityError:
                 continue  # a concurrent request stored the same event id first: look again
+            except sa.exc.DBAPIError as exc:
+                if not (exc.connection_invalidated and getattr(self._held, "reused", False)):
+                    raise
+                # a kept connection the database had dropped (a restart, an idle timeout), found by
+                # the push's first statement: once more on a fresh one, as the pool's pre-ping would
+                # have done (a push is idempotent in any case: a stored event comes back a duplicate)
         return self._push(station, batch.after_seq, checked, token_hash)  # the third time, an IntegrityError stands
 
     def _push(self, station: str, after_seq: int, checked, token_hash: str | None) -> PushResult:
         now = utc_now()
         lo, hi = (checked[0][0], checked[-1][0]) if checked else (0, -1)
-        with self.write() as conn:
+        with self._push_write() as conn:
             # ONE first query (issue 14): the epoch (read in the transaction: `rma server new-epoch`
             # takes effect while the server runs), the station's row locked (concurrent pushes of one
             # station -- retries, duplicates -- take turns), the token still valid when given, and
