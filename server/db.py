@@ -392,9 +392,9 @@ class ServerDb:
         Issue 14: checking a connection out of the pool and back in -- and on PostgreSQL the
         pre-ping round trip of each checkout -- took more of a push's CPU than its statements.
         A kept connection idle for ``HELD_IDLE`` s goes back, and the next push checks one out (and
-        pings it) afresh; one the database dropped fails that push with OperationalError (503:
-        nothing stored, the station sends it again) and is replaced at the next.  Only for threads
-        as many as the pool (the API's push threads), never for a pool of unbounded threads.
+        pings it) afresh; one the database dropped is found by the push's first statement, and
+        :meth:`push` runs once more on a fresh connection.  Only for threads as many as the pool
+        (the API's push threads), never for a pool of unbounded threads.
         """
         self._held.allowed = True
 
