@@ -30,13 +30,14 @@ import json
 import re
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 
@@ -44,9 +45,11 @@ from server import analytics, handoff, risk
 from server.hooks import outbox as hooks_outbox
 from server.ui import store as ui_store
 from sync.protocol import (
+    MAX_BATCH,
     MAX_CLOCK_AHEAD,
     MAX_EVENT_AGE,
     MAX_PAYLOAD_BYTES,
+    MAX_SEQ,
     Change,
     ChangePage,
     ChecklistDocument,
@@ -192,6 +195,8 @@ _PUSH_HEAD = (
         sa.exists()
         .where(rejections.c.station == stations.c.name, rejections.c.seq.between(*_seq_range))
         .label("refused"),
+        # any webhook endpoint at all: without one a push of hooked events skips the endpoints query
+        sa.exists().where(hooks_outbox.endpoints.c.removed_at.is_(None)).label("hooks"),
     )
     .where(stations.c.name == sa.bindparam("station"))
     .with_for_update(of=stations)
@@ -199,12 +204,30 @@ _PUSH_HEAD = (
 _PUSH_HEAD_WITH_TOKEN = _PUSH_HEAD.where(
     stations.c.token_hash == sa.bindparam("token_hash"), stations.c.revoked_at.is_(None)
 )
+_LIVE_ENDPOINTS = sa.select(hooks_outbox.endpoints.c.id, hooks_outbox.endpoints.c.events).where(
+    hooks_outbox.endpoints.c.removed_at.is_(None)
+)
 _SET_ACKED = (
     stations.update().where(stations.c.name == sa.bindparam("station")).values(acked_seq=sa.bindparam("acked_seq"))
 )
 
 
 _EVENT_COLUMNS = [c.name for c in events.c if c.name != "pk"]
+
+
+class ValidBatch(BaseModel):
+    """A push whose every event validates (the common case): checked in one pass from the body's bytes.
+
+    A body that fails here is read again as a :class:`~sync.protocol.PushBatch`, whose events are
+    then checked one by one (an invalid event is a rejection, not a refusal of the batch); a body
+    valid here is valid there too and gives the same events (issue 14: validating each event
+    again from a dump of the batch cost ~5% of a push).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    after_seq: int = Field(ge=0, le=MAX_SEQ)
+    events: list[OutboxEvent] = Field(max_length=MAX_BATCH)
 
 
 class _Compiled:
@@ -238,9 +261,12 @@ def _on_cursor(conn: sa.Connection, sql: str, args) -> list[tuple]:
         cursor.execute(sql, args)
         return list(cursor.fetchall()) if cursor.description else []
     except dialect.loaded_dbapi.Error as exc:
-        if dialect.is_disconnect(exc, conn.connection, cursor):
+        lost = dialect.is_disconnect(exc, conn.connection, cursor)
+        if lost:
             conn.invalidate(exc)
-        raise sa.exc.DBAPIError.instance(sql, args, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        raise sa.exc.DBAPIError.instance(
+            sql, args, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
+        ) from exc
     finally:
         cursor.close()
 
@@ -289,6 +315,7 @@ def engine_url(url: str) -> str:
 # two-core machine of issue 14 more concurrent transactions only queue inside PostgreSQL, and
 # --workers 8 must not run into PostgreSQL's max_connections (100)
 POSTGRES_CONNECTIONS = 20
+HELD_IDLE = 30.0  # seconds a push thread's kept connection may sit idle before it is checked out afresh
 
 
 class ServerDb:
@@ -308,7 +335,7 @@ class ServerDb:
                 max_overflow=self.pool_size,
             )
             sa_event.listen(self.engine, "connect", _sqlite_connect)
-            sa_event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+            sa_event.listen(self.engine, "begin", _sqlite_begin)
         else:
             # no server-side prepared statements: their generic plans, made while the events table
             # was small, turned a 50 ms push into 2 s once it had grown (bench/README.md)
@@ -321,11 +348,16 @@ class ServerDb:
             )
         # SQLite has one writer anyway; taking turns here avoids SQLITE_BUSY on lock upgrades.
         self._sqlite_writer = threading.Lock()
+        # the connections push threads keep between pushes (see keep_connection_in_this_thread)
+        self._held = threading.local()
+        self._held_all: list[sa.Connection] = []
+        self._held_lock = threading.Lock()
         # the push's hot statements, compiled for this database once (see _Compiled)
         dialect = self.engine.dialect
         self._push_head = _Compiled(_PUSH_HEAD, dialect)
         self._push_head_with_token = _Compiled(_PUSH_HEAD_WITH_TOKEN, dialect)
         self._set_acked = _Compiled(_SET_ACKED, dialect)
+        self._live_endpoints = _Compiled(_LIVE_ENDPOINTS, dialect)
         # a push's new events in one INSERT, skipping (not failing on) an id held elsewhere
         self._insert_sql: dict[int, str] = {}  # SQLite: a multi-row VALUES text per batch size
         quote = dialect.identifier_preparer.quote
@@ -360,8 +392,54 @@ class ServerDb:
                 conn.execute(meta.insert().values(key="customer_secret", value=secrets.token_hex(32)))
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and those push threads keep)."""
+        with self._held_lock:
+            held, self._held_all = self._held_all, []
+        for conn in held:
+            conn.close()
         self.engine.dispose()
+
+    def keep_connection_in_this_thread(self) -> None:
+        """Let this thread's pushes keep one connection between them (a thread pool's initializer).
+
+        Issue 14: checking a connection out of the pool and back in -- and on PostgreSQL the
+        pre-ping round trip of each checkout -- took more of a push's CPU than its statements.
+        A kept connection idle for ``HELD_IDLE`` s goes back, and the next push checks one out (and
+        pings it) afresh; one the database dropped is found by the push's first statement, and
+        :meth:`push` runs once more on a fresh connection.  Only for threads as many as the pool
+        (the API's push threads), never for a pool of unbounded threads.
+        """
+        self._held.allowed = True
+
+    @contextmanager
+    def _push_write(self) -> Iterator[sa.Connection]:
+        """:meth:`write` on this thread's kept connection, when it keeps one."""
+        if not getattr(self._held, "allowed", False):
+            with self.write() as conn:
+                yield conn
+            return
+        kept: sa.Connection | None = getattr(self._held, "conn", None)
+        now = time.monotonic()
+        if kept is not None and (kept.closed or kept.invalidated or now - self._held.used > HELD_IDLE):
+            self._held.conn = None
+            with self._held_lock:
+                if kept in self._held_all:
+                    self._held_all.remove(kept)
+            kept.close()  # back to the pool (an invalidated one is discarded there)
+            kept = None
+        self._held.reused = kept is not None
+        conn = kept if kept is not None else self.engine.connect()
+        if kept is None:
+            with self._held_lock:
+                self._held_all.append(conn)
+            self._held.conn = conn
+        self._held.used = now
+        if self.is_sqlite:
+            with self._sqlite_writer, conn.begin():
+                yield conn
+        else:
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
@@ -485,8 +563,12 @@ class ServerDb:
 
     # --- push ------------------------------------------------------------------
 
-    def push(self, station: str, batch: PushBatch, *, token_hash: str | None = None) -> PushResult:
+    def push(self, station: str, batch: PushBatch | ValidBatch, *, token_hash: str | None = None) -> PushResult:
         """Store a batch of a station's events once each; see :mod:`sync.protocol`.
+
+        A :class:`ValidBatch` (every event validated already, from the body's bytes) skips the
+        per-event validation; a :class:`~sync.protocol.PushBatch` has each event validated here,
+        and an invalid one becomes a rejection.
 
         With ``token_hash`` the push's first query also checks that this is the station's current,
         unrevoked token (:class:`Unauthorized` otherwise): the API's token cache is only trusted
@@ -509,9 +591,10 @@ class ServerDb:
         earliest, latest = now - MAX_EVENT_AGE, now + MAX_CLOCK_AHEAD
         checked: list[tuple[int, OutboxEvent | None, str, str, str]] = []  # seq, event, id, problem, payload text
         for raw in batch.events:
-            data = raw.model_dump()
+            valid = raw if isinstance(raw, OutboxEvent) else None
+            data = {} if valid is not None else raw.model_dump()
             try:
-                ev = OutboxEvent.model_validate(data)
+                ev = valid if valid is not None else OutboxEvent.model_validate(data)
                 if not earliest <= parse_stamp(ev.at) <= latest:
                     raise ValueError(
                         f"at: {ev.at} is outside {earliest.date()} .. {latest.date()} around the "
@@ -527,18 +610,25 @@ class ServerDb:
                     raise ValueError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
                 checked.append((ev.seq, ev, ev.id, "", text))
             except (ValidationError, ValueError, RecursionError) as exc:
-                checked.append((raw.seq, None, str(data.get("id", ""))[:64], _one_line(exc), ""))
+                event_id = valid.id if valid is not None else str(data.get("id", ""))[:64]
+                checked.append((raw.seq, None, event_id, _one_line(exc), ""))
         for _ in range(2):
             try:
                 return self._push(station, batch.after_seq, checked, token_hash)
             except IntegrityError:
                 continue  # a concurrent request stored the same event id first: look again
+            except sa.exc.DBAPIError as exc:
+                if not (exc.connection_invalidated and getattr(self._held, "reused", False)):
+                    raise
+                # a kept connection the database had dropped (a restart, an idle timeout), found by
+                # the push's first statement: once more on a fresh one, as the pool's pre-ping would
+                # have done (a push is idempotent in any case: a stored event comes back a duplicate)
         return self._push(station, batch.after_seq, checked, token_hash)  # the third time, an IntegrityError stands
 
     def _push(self, station: str, after_seq: int, checked, token_hash: str | None) -> PushResult:
         now = utc_now()
         lo, hi = (checked[0][0], checked[-1][0]) if checked else (0, -1)
-        with self.write() as conn:
+        with self._push_write() as conn:
             # ONE first query (issue 14): the epoch (read in the transaction: `rma server new-epoch`
             # takes effect while the server runs), the station's row locked (concurrent pushes of one
             # station -- retries, duplicates -- take turns), the token still valid when given, and
@@ -550,7 +640,7 @@ class ServerDb:
                 if token_hash is not None:
                     raise Unauthorized("unknown or revoked token")
                 raise NotFound(f"no station {station}")
-            acked_before, epoch, held_any, refused_any = found[0]
+            acked_before, epoch, held_any, refused_any, hooks_any = found[0]
             result = PushResult(epoch=epoch, station=station, acked_seq=0)
             hw = acked_before
             if checked:
@@ -663,8 +753,10 @@ class ServerDb:
                         result.rejected.sort(key=lambda r: r.seq)
                 elif rows:
                     conn.execute(events.insert(), rows)
-                if rows:  # webhooks (server/hooks): the stored events' deliveries, in this same transaction
-                    hooks_outbox.enqueue(conn, rows, now)
+                if rows and hooks_any:  # webhooks (server/hooks): the deliveries, in this same transaction
+                    hooked = any(row["type"] in hooks_outbox.EVENT_KINDS for row in rows)
+                    live = self._live_endpoints.run(conn, {}) if hooked else []
+                    hooks_outbox.enqueue(conn, rows, now, live_endpoints=live)
                 if refusals:
                     conn.execute(rejections.insert(), refusals)
                 result.stored = len(rows)
@@ -1091,6 +1183,12 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
     dbapi_conn.execute("PRAGMA journal_mode = WAL")
     dbapi_conn.execute("PRAGMA synchronous = FULL")  # an acknowledged event survives a power cut
     dbapi_conn.execute("PRAGMA busy_timeout = 30000")
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    # on the DBAPI cursor: through exec_driver_sql each transaction's BEGIN was a whole SQLAlchemy
+    # execution (context, result object), ~3% of a push's CPU (issue 14)
+    _on_cursor(conn, "BEGIN", ())
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

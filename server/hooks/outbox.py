@@ -140,11 +140,13 @@ def body_of(kind: HookKind, row: dict) -> str:
     )
 
 
-def enqueue(conn: sa.Connection, rows: list[dict], now: str) -> int:
+def enqueue(conn: sa.Connection, rows: list[dict], now: str, live_endpoints: list | None = None) -> int:
     """Queue one delivery per stored event and subscribed endpoint, in the caller's transaction.
 
     ``rows`` are the events rows the push just inserted.  Costs nothing for events no kind
-    carries, and one small query for the endpoints otherwise.  Returns the deliveries queued.
+    carries, and one small query for the endpoints otherwise (none when the caller read the
+    live endpoints' ``(id, events)`` rows in this transaction already: ``live_endpoints``).
+    Returns the deliveries queued.
     """
     hooked = [(EVENT_KINDS[r["type"]], r) for r in rows if r["type"] in EVENT_KINDS]
     if not hooked:
@@ -165,8 +167,11 @@ def enqueue_bodies(conn: sa.Connection, kind: HookKind, bodies: list[tuple[str, 
 def _subscribed(conn: sa.Connection) -> dict[HookKind, list[int]]:
     """The endpoints (ids) that take each kind."""
     subscribed: dict[HookKind, list[int]] = {}
-    for endpoint_id, events in conn.execute(
-        sa.select(endpoints.c.id, endpoints.c.events).where(endpoints.c.removed_at.is_(None))
+    live = endpoints.c
+    for endpoint_id, events in (
+        live_endpoints
+        if live_endpoints is not None
+        else conn.execute(sa.select(live.id, live.events).where(live.removed_at.is_(None)))
     ):
         for kind in parse_kinds(events):
             subscribed.setdefault(kind, []).append(endpoint_id)

@@ -1,0 +1,65 @@
+"""The push's hot path (issue 14): push threads keep their database connection between pushes.
+
+A kept connection is not pinged before each push as a pooled one is; these tests hold it to what
+the pool gave: a push on a connection the database dropped is stored (once, on a fresh
+connection), and closing the database closes the kept ones too.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from tests.helpers.server_thread import ServerThread
+from tests.sync.test_server_api import event, push
+
+
+def _backends(postgres, dbname: str) -> int:
+    with psycopg.connect(host="127.0.0.1", port=postgres.port, user=postgres.user, dbname="postgres") as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (dbname,)
+        ).fetchone()[0]
+
+
+def _drop_backends(postgres, dbname: str) -> int:
+    with psycopg.connect(
+        host="127.0.0.1", port=postgres.port, user=postgres.user, dbname="postgres", autocommit=True
+    ) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (dbname,),
+        ).fetchall()
+    return len(rows)
+
+
+@pytest.fixture
+def pg_server(pg_storage):
+    server = ServerThread(pg_storage.db, rate=0).start()
+    yield server
+    server.stop()
+
+
+def test_a_push_on_a_kept_connection_the_database_dropped_is_stored_once_all_the_same(postgres, pg_storage, pg_server):
+    token = pg_storage.db.add_station("A")
+    first = [event(1), event(2)]
+    assert push(pg_server.url, token, first).status_code == 200
+    assert _drop_backends(postgres, pg_storage.name) > 0  # the push thread's kept connection among them
+    second = [event(3), event(4)]
+    answer = push(pg_server.url, token, second, after_seq=2)
+    assert answer.status_code == 200, answer.text  # retried on a fresh connection, as a pre-ping would
+    assert (answer.json()["stored"], answer.json()["acked_seq"]) == (2, 4)
+    held = pg_storage.db.station_events("A")
+    assert held == [(e["seq"], e["id"]) for e in first + second]
+
+
+def test_closing_the_database_closes_the_connections_push_threads_kept(postgres, pg_storage):
+    server = ServerThread(pg_storage.db, rate=0).start()
+    token = pg_storage.db.add_station("A")
+    try:
+        for n in range(3):
+            assert push(server.url, token, [event(n + 1)], after_seq=n).status_code == 200
+    finally:
+        server.stop()
+    assert _backends(postgres, pg_storage.name) > 0
+    pg_storage.db.close()
+    assert _backends(postgres, pg_storage.name) == 0
