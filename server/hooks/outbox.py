@@ -151,7 +151,7 @@ def enqueue(conn: sa.Connection, rows: list[dict], now: str, live_endpoints: lis
     hooked = [(EVENT_KINDS[r["type"]], r) for r in rows if r["type"] in EVENT_KINDS]
     if not hooked:
         return 0
-    subscribed = _subscribed(conn)
+    subscribed = _subscribed(conn, live_endpoints)
     bodies = [(kind, row["event_id"], body_of(kind, row)) for kind, row in hooked if subscribed.get(kind)]
     return _queue(conn, bodies, now, subscribed)
 
@@ -164,8 +164,8 @@ def enqueue_bodies(conn: sa.Connection, kind: HookKind, bodies: list[tuple[str, 
     return _queue(conn, [(kind, event_id, body) for event_id, body in bodies], now)
 
 
-def _subscribed(conn: sa.Connection) -> dict[HookKind, list[int]]:
-    """The endpoints (ids) that take each kind."""
+def _subscribed(conn: sa.Connection, live_endpoints: list | None = None) -> dict[HookKind, list[int]]:
+    """The endpoints (ids) that take each kind (from ``live_endpoints``' ``(id, events)`` rows when given)."""
     subscribed: dict[HookKind, list[int]] = {}
     live = endpoints.c
     for endpoint_id, events in (
