@@ -387,3 +387,41 @@ def wait_until(condition, timeout: float = 30.0, every: float = 0.02) -> bool:
 def until():
     """``until(condition, timeout)``: wait for a state (a test helper, not a timing assertion)."""
     return wait_until
+
+
+@pytest.fixture
+def received_station(sqlite_storage, sqlite_server, sqlite_tokens, make_station):
+    """Factory: station A, with ``record`` imported on the real (SQLite) server, pulled, and received; (station,
+    client). ``held(*event_ids)`` then gives the payloads the server holds for those events."""
+    import requests
+
+    from sync.client import SyncClient
+
+    def make(record: dict):
+        answer = requests.post(
+            f"{sqlite_server.url}/api/v1/rmas",
+            json={"rmas": [record]},
+            headers={"Authorization": f"Bearer {sqlite_tokens['erp']}"},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        station, client = make_station("A"), SyncClient(sqlite_server.url, sqlite_tokens["A"])
+        client.sync(station)
+        station.receive(record["rma_code"], "A", "op1")
+        return station, client
+
+    def held(*event_ids: str) -> dict[str, dict]:
+        import json
+
+        import sqlalchemy as sa
+
+        from server.db import events
+
+        with sqlite_storage.db.read() as conn:
+            rows = conn.execute(
+                sa.select(events.c.event_id, events.c.payload).where(events.c.event_id.in_(event_ids))
+            ).all()
+        return {event_id: json.loads(payload) for event_id, payload in rows}
+
+    make.held = held  # type: ignore[attr-defined]
+    return make

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
-import requests
-import sqlalchemy as sa
-
 from qc_checklists import load_routing
 from qc_checklists.bins import bin_table
-from server.db import events
-from sync.client import SyncClient
 from tests.helpers.units import inspected_unit
 
 
-def test_container_events_and_a_count_are_held_by_the_server(
-    sqlite_storage, sqlite_server, sqlite_tokens, make_station
-):
-    record = {"rma_code": "RMA-1", "status": "authorized", "lines": [{"sku": "ELC-2", "qty": 2}]}
-    answer = requests.post(
-        f"{sqlite_server.url}/api/v1/rmas",
-        json={"rmas": [record]},
-        headers={"Authorization": f"Bearer {sqlite_tokens['erp']}"},
-        timeout=10,
+def test_container_events_and_a_count_are_held_by_the_server(received_station):
+    station, client = received_station(
+        {"rma_code": "RMA-1", "status": "authorized", "lines": [{"sku": "ELC-2", "qty": 2}]}
     )
-    assert answer.status_code == 200, answer.text
-    station, client = make_station("A"), SyncClient(sqlite_server.url, sqlite_tokens["A"])
-    client.sync(station)
-    station.receive("RMA-1", "A", "op1")
     a, b = (inspected_unit(station, "discounted", "b_stock", "B-GRADE") for _n in range(2))
     bins = bin_table(load_routing())
     station.register_container("TOTE-7", "tote", ["b_stock"], "A", "op1", bins=bins)
@@ -40,10 +23,7 @@ def test_container_events_and_a_count_are_held_by_the_server(
     client.sync(station)
     assert station.unsent_count() == 0
     assert station.conn.execute("SELECT count(*) FROM sync_rejections").fetchone()[0] == 0
-    ids = [counted.event_id, closed.event_id, moved.event_id, shipped.event_id]
-    with sqlite_storage.db.read() as conn:
-        rows = conn.execute(sa.select(events.c.event_id, events.c.payload).where(events.c.event_id.in_(ids))).all()
-    held = {event_id: json.loads(payload) for event_id, payload in rows}
+    held = received_station.held(counted.event_id, closed.event_id, moved.event_id, shipped.event_id)
     assert held[counted.event_id]["missing"] == [b] and held[counted.event_id]["bin"] == "TOTE-7"
     assert held[closed.event_id] == {
         "container": "TOTE-7",

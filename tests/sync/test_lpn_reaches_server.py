@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
-import requests
-import sqlalchemy as sa
-
-from server.db import events
-from sync.client import SyncClient
 from sync.lpn import is_lpn
 from sync.store import Inspection
 
 
-def test_the_plate_and_channel_are_in_the_payload_the_server_holds(
-    sqlite_storage, sqlite_server, sqlite_tokens, make_station
-):
-    record = {"rma_code": "RMA-8", "status": "authorized", "lines": [{"sku": "SHOE-1", "qty": 1}]}
-    answer = requests.post(
-        f"{sqlite_server.url}/api/v1/rmas",
-        json={"rmas": [record]},
-        headers={"Authorization": f"Bearer {sqlite_tokens['erp']}"},
-        timeout=10,
+def test_the_plate_and_channel_are_in_the_payload_the_server_holds(received_station):
+    station, client = received_station(
+        {"rma_code": "RMA-8", "status": "authorized", "lines": [{"sku": "SHOE-1", "qty": 1}]}
     )
-    assert answer.status_code == 200, answer.text
-    station, client = make_station("A"), SyncClient(sqlite_server.url, sqlite_tokens["A"])
-    client.sync(station)
-    station.receive("RMA-8", "A", "op1")
     saved = station.save_inspection(
         Inspection(
             rma_code="RMA-8",
@@ -51,10 +34,7 @@ def test_the_plate_and_channel_are_in_the_payload_the_server_holds(
     )
     client.sync(station)
     assert station.unsent_count() == 0
-    with sqlite_storage.db.read() as conn:
-        payload = json.loads(
-            conn.execute(sa.select(events.c.payload).where(events.c.event_id == saved.event_id)).scalar_one()
-        )
+    payload = received_station.held(saved.event_id)[saved.event_id]
     assert is_lpn(payload["lpn"]) and payload["lpn"] == saved.lpn
     assert (payload["channel"], payload["suggested_channel"], payload["bin"]) == ("donate", "restock", "DONATE")
     assert payload["channel_override"] == {"reason": "sample pair, charity"}

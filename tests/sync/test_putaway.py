@@ -7,7 +7,8 @@ import pytest
 from qc_checklists import load_routing
 from qc_checklists.bins import bin_table
 from sync.lpn import new_lpn
-from sync.store import MIGRATIONS, Inspection, PutAwayRefused, Refusal, Store
+from sync.store import MIGRATIONS, PutAwayRefused, Refusal, Store
+from tests.helpers.units import inspected_unit, received_rma
 
 BINS = bin_table(load_routing())  # the standard routing: RESTOCK takes restock, B-GRADE b_stock, ...
 
@@ -16,38 +17,13 @@ BINS = bin_table(load_routing())  # the standard routing: RESTOCK takes restock,
 def store(tmp_path):
     """RMA-1 (2 × earbuds), received; unit 1 inspected resellable (restock), unit 2 discounted (b_stock)."""
     store = Store(tmp_path / "station.db")
-    with store.write() as conn:
-        store.upsert_rma(
-            conn,
-            {"rma_code": "RMA-1", "status": "authorized", "reason": "changed my mind"},
-            [{"sku": "ELC-2", "gtin": "5901234123457", "qty": 2, "category": "consumer_electronics"}],
-        )
-    store.receive("RMA-1", "dock-1", "anna")
+    received_rma(store, qty=2)
     yield store
     store.close()
 
 
 def inspected(store: Store, final: str, channel: str, bin: str) -> str:
-    saved = store.save_inspection(
-        Inspection(
-            rma_code="RMA-1",
-            line_no=1,
-            checklist_id="consumer_electronics",
-            checklist_hash="ab" * 32,
-            answers=({"item": "powers_on", "kind": "pass_fail", "answer": "pass", "failed": False},),
-            suggested=final,
-            final=final,
-            started_at="2026-11-21T10:00:00.000+00:00",
-            channel=channel,
-            suggested_channel=channel,
-            bin=bin,
-            routing_id="standard",
-            routing_hash="cd" * 32,
-        ),
-        "bench-1",
-        "qc1",
-    )
-    return saved.lpn
+    return inspected_unit(store, final, channel, bin)
 
 
 def test_the_migration_is_named_010_putaway():

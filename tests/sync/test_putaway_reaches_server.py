@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
-import requests
-import sqlalchemy as sa
-
 from qc_checklists import load_routing
 from qc_checklists.bins import bin_table
-from server.db import events
-from sync.client import SyncClient
 from sync.store import Inspection
 
 
-def test_a_put_away_and_a_move_are_held_by_the_server(sqlite_storage, sqlite_server, sqlite_tokens, make_station):
-    record = {"rma_code": "RMA-9", "status": "authorized", "lines": [{"sku": "SHOE-1", "qty": 1}]}
-    answer = requests.post(
-        f"{sqlite_server.url}/api/v1/rmas",
-        json={"rmas": [record]},
-        headers={"Authorization": f"Bearer {sqlite_tokens['erp']}"},
-        timeout=10,
+def test_a_put_away_and_a_move_are_held_by_the_server(received_station):
+    station, client = received_station(
+        {"rma_code": "RMA-9", "status": "authorized", "lines": [{"sku": "SHOE-1", "qty": 1}]}
     )
-    assert answer.status_code == 200, answer.text
-    station, client = make_station("A"), SyncClient(sqlite_server.url, sqlite_tokens["A"])
-    client.sync(station)
-    station.receive("RMA-9", "A", "op1")
     saved = station.save_inspection(
         Inspection(
             rma_code="RMA-9",
@@ -51,12 +36,6 @@ def test_a_put_away_and_a_move_are_held_by_the_server(sqlite_storage, sqlite_ser
     client.sync(station)
     assert station.unsent_count() == 0
     assert station.conn.execute("SELECT count(*) FROM sync_rejections").fetchone()[0] == 0
-    with sqlite_storage.db.read() as conn:
-        rows = conn.execute(
-            sa.select(events.c.event_id, events.c.payload).where(
-                events.c.event_id.in_([first.event_id, moved.event_id])
-            )
-        ).all()
-    held = {event_id: json.loads(payload) for event_id, payload in rows}
+    held = received_station.held(first.event_id, moved.event_id)
     assert held[first.event_id]["bin"] == "B-GRADE" and held[first.event_id]["lpn"] == saved.lpn
     assert (held[moved.event_id]["bin"], held[moved.event_id]["from"]) == ("OUTLET", "B-GRADE")
