@@ -46,6 +46,17 @@ def _refused(exc: StoreError):
     fail(str(exc))
 
 
+def _recorded(ctx: click.Context, db: str | None, station: str | None, operator: str | None, act):
+    """Run ``act(store, station, operator, bins)`` on the station's database; a refusal is one line and exit 1."""
+    settings = settings_from(ctx, db=db, station=station)
+    bins = _bins(settings)
+    with open_store(settings) as store:
+        try:
+            return act(store, settings.station, operator or settings.station, bins)
+        except StoreError as exc:
+            _refused(exc)
+
+
 @click.group("container")
 def container() -> None:
     """Bins, totes, gaylords and pallets: show what is in them, close (prints the manifest), move, ship."""
@@ -133,15 +144,13 @@ def close(
 @click.pass_context
 def move(ctx: click.Context, name: str, to: str, db: str | None, station: str | None, operator: str | None) -> None:
     """Move container NAME to TO (a location or dock in the building)."""
-    settings = settings_from(ctx, db=db, station=station)
-    bins = _bins(settings)
-    with open_store(settings) as store:
-        try:
-            done = store.move_container(
-                container_name(name), to, settings.station, operator or settings.station, bins=bins
-            )
-        except StoreError as exc:
-            _refused(exc)
+    done = _recorded(
+        ctx,
+        db,
+        station,
+        operator,
+        lambda store, at, who, bins: store.move_container(container_name(name), to, at, who, bins=bins),
+    )
     click.echo(moved_line(done))
 
 
@@ -154,15 +163,13 @@ def move(ctx: click.Context, name: str, to: str, db: str | None, station: str | 
 @click.pass_context
 def ship(ctx: click.Context, name: str, to: str, db: str | None, station: str | None, operator: str | None) -> None:
     """Ship closed container NAME to TO (default: where it was moved): its units leave the building."""
-    settings = settings_from(ctx, db=db, station=station)
-    bins = _bins(settings)
-    with open_store(settings) as store:
-        try:
-            done = store.ship_container(
-                container_name(name), to, settings.station, operator or settings.station, bins=bins
-            )
-        except StoreError as exc:
-            _refused(exc)
+    done = _recorded(
+        ctx,
+        db,
+        station,
+        operator,
+        lambda store, at, who, bins: store.ship_container(container_name(name), to, at, who, bins=bins),
+    )
     click.echo(shipped_line(done))
 
 
@@ -180,15 +187,13 @@ def count(
 
     The count is recorded (exit 0) whatever it found; it moves no unit.
     """
-    settings = settings_from(ctx, db=db, station=station)
-    bins = _bins(settings)
-    with open_store(settings) as store:
-        try:
-            counted = store.count_bin(
-                container_name(bin), lpns, settings.station, operator or settings.station, bins=bins
-            )
-        except StoreError as exc:
-            _refused(exc)
+    counted = _recorded(
+        ctx,
+        db,
+        station,
+        operator,
+        lambda store, at, who, bins: store.count_bin(container_name(bin), lpns, at, who, bins=bins),
+    )
     click.echo(count_line(counted))
     for line in count_detail(counted):
         click.echo("  " + line)
