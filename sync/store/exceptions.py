@@ -508,20 +508,7 @@ class Exceptions(Parcels, Inspections):
                 "INSERT INTO lines_not_received VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (event_id, code, line_no, units, at, station, operator),
             )
-            progress = self.inspection_progress(code)
-            rma_done = rma.stage != "inspected" and all(len(progress.get(ln.line_no, ())) >= ln.qty for ln in rma.lines)
-            if rma_done:
-                lines = [
-                    {
-                        "line_no": ln.line_no,
-                        "sku": ln.sku,
-                        "qty": ln.qty,
-                        "dispositions": list(progress.get(ln.line_no, ())),
-                    }
-                    for ln in rma.lines
-                ]
-                self._append(conn, "rma.inspected", station, operator, {"lines": lines}, code, at=at)
-                conn.execute("UPDATE rmas SET stage = 'inspected', inspected_at = ? WHERE code = ?", (at, code))
+            rma_done = rma.stage != "inspected" and self._finish_if_done(conn, rma, station, operator, at)
             return LineClosed(self._rma(code), line_no, units, seq, rma_done)
 
     # -- undeclared items -------------------------------------------------------

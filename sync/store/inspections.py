@@ -108,20 +108,7 @@ class Inspections(Replica, Operators):
                     inspection.routing_hash,
                 ),
             )
-            progress = self.inspection_progress(code)
-            rma_done = all(len(progress.get(ln.line_no, ())) >= ln.qty for ln in rma.lines)
-            if rma_done:
-                lines = [
-                    {
-                        "line_no": ln.line_no,
-                        "sku": ln.sku,
-                        "qty": ln.qty,
-                        "dispositions": list(progress.get(ln.line_no, ())),
-                    }
-                    for ln in rma.lines
-                ]
-                self._append(conn, "rma.inspected", station, operator, {"lines": lines}, code, at=ended)
-                conn.execute("UPDATE rmas SET stage = 'inspected', inspected_at = ? WHERE code = ?", (ended, code))
+            rma_done = self._finish_if_done(conn, rma, station, operator, ended)
             return InspectionSaved(seq, event_id, line.line_no, unit, unit >= line.qty, rma_done, self._rma(code), lpn)
 
     @staticmethod
@@ -146,6 +133,19 @@ class Inspections(Replica, Operators):
         if row is None:
             return None
         return Unit(row[0], row[1], row[2], row[3], row[4] or "", row[5] or "", *row[6:])
+
+    def _finish_if_done(self, conn: sqlite3.Connection, rma: Rma, station: str, operator: str, at: str) -> bool:
+        """Once every unit of every line is inspected (or closed as not received): ``rma.inspected``, True."""
+        progress = self.inspection_progress(rma.code)
+        if not all(len(progress.get(ln.line_no, ())) >= ln.qty for ln in rma.lines):
+            return False
+        lines = [
+            {"line_no": ln.line_no, "sku": ln.sku, "qty": ln.qty, "dispositions": list(progress.get(ln.line_no, ()))}
+            for ln in rma.lines
+        ]
+        self._append(conn, "rma.inspected", station, operator, {"lines": lines}, rma.code, at=at)
+        conn.execute("UPDATE rmas SET stage = 'inspected', inspected_at = ? WHERE code = ?", (at, rma.code))
+        return True
 
     def record_mismatch(
         self,
