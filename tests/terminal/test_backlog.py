@@ -14,7 +14,7 @@ from terminal.backlog import station_backlog
 from terminal.putaway import station_bins
 from terminal.screens.backlog import BacklogScreen
 from terminal.widgets.status_bar import StatusBar
-from tests.conftest import add_rma, wait_until
+from tests.conftest import add_rma, scanner_burst, wait_until
 from tests.helpers.units import inspected_unit, received_rma
 
 HOSTILE = "RMA-[B]BOLD[/B]"  # an imported code that is Textual markup
@@ -62,7 +62,9 @@ async def test_f11_shows_the_backlog_at_80x24_and_the_header_counts_the_overdue(
     async with app.run_test(size=(80, 24)) as pilot:
         bar = app.screen.query_one(StatusBar)
         await wait_until(pilot, lambda: "1 overdue" in bar.text(80).plain)
-        assert "F11" in " ".join(str(k.key_display or k.key) for k in app.screen.query("FooterKey")).upper()
+        await wait_until(  # the footer composes its keys a moment after the screen
+            pilot, lambda: "F11" in " ".join(str(k.key_display or k.key) for k in app.screen.query("FooterKey")).upper()
+        )
         await pilot.press("f11")
         await wait_until(pilot, lambda: isinstance(app.screen, BacklogScreen))
         table = app.screen.query_one(DataTable)
@@ -74,3 +76,37 @@ async def test_f11_shows_the_backlog_at_80x24_and_the_header_counts_the_overdue(
         assert "1 overdue" in str(app.screen.query_one("#said").render())
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, BacklogScreen))
+
+
+async def test_a_run_of_writes_reads_the_backlog_once_after_them_and_the_header_follows(db_path, settings, monkeypatch):
+    """At 1,000,000 plates reading the backlog held the database thread ~0.1 s after every put-away, so the
+    next scan waited (bench/lpn_bench.py): writes now ask for one reading, BACKLOG_AFTER_WRITE s after."""
+    import terminal.app
+
+    make_backlog(db_path, settings)
+    aged(db_path, "rmas", "received_at", "code", HOSTILE, 30)
+    with Store(db_path) as store:
+        for n in range(3):
+            add_rma(store, f"RMA-RUN-{n}")
+        store.add_operator("anna", "Anna Schmidt", "supervisor")
+    readings = []
+
+    def counted(store, *args, **kwargs):
+        readings.append(1)
+        return station_backlog(store, *args, **kwargs)
+
+    monkeypatch.setattr(terminal.app, "station_backlog", counted)
+    monkeypatch.setattr(terminal.app, "BACKLOG_AFTER_WRITE", 0.5)
+    app = make_app(settings, operator="anna")
+    async with app.run_test(size=(80, 24)) as pilot:
+        bar = app.screen.query_one(StatusBar)
+        await wait_until(pilot, lambda: "1 overdue" in bar.text(80).plain and app.operator == "anna")
+        at_start = len(readings)
+        for n in range(3):  # three receipts in a row: each a write
+            scanner_burst(app, f"RMA-RUN-{n}")
+            await pilot.pause()
+        await wait_until(pilot, lambda: app.screen.handled >= 3)
+        assert len(readings) == at_start  # none read the backlog at once
+        await wait_until(pilot, lambda: len(readings) == at_start + 1)  # one reading, after them
+        await pilot.pause(0.8)
+        assert len(readings) == at_start + 1
