@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from tests.helpers.server_thread import ServerThread
+from tests.sync.conftest import wait_until
 from tests.sync.test_server_api import event, push
 
 
@@ -62,4 +63,5 @@ def test_closing_the_database_closes_the_connections_push_threads_kept(postgres,
         server.stop()
     assert _backends(postgres, pg_storage.name) > 0
     pg_storage.db.close()
-    assert _backends(postgres, pg_storage.name) == 0
+    # a backend ends a moment after its client closed the socket (CI once still saw it): gone soon, or leaked
+    assert wait_until(lambda: _backends(postgres, pg_storage.name) == 0, timeout=10)
