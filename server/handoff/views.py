@@ -6,7 +6,7 @@ import json
 
 import sqlalchemy as sa
 
-from server.db import ServerDb, meta, rmas
+from server.db import ServerDb, rmas
 from server.handoff.models import BinCount, BinsPage, BinUnit, BinView, FeedItem, FeedPage, RefundDecision
 from server.handoff.projection import DEFAULT_POLICY, POLICIES, decision_view
 from server.handoff.tables import bins, feed, refunds, units
@@ -18,7 +18,7 @@ def feed_after(db: ServerDb, cursor: int, limit: int) -> FeedPage:
         rows = conn.execute(
             sa.select(feed).where(feed.c.cursor > cursor).order_by(feed.c.cursor).limit(limit + 1)
         ).all()
-        epoch = conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).scalar_one()
+        epoch = ServerDb._read_epoch(conn)
     page = []
     for r in rows[:limit]:
         body = json.loads(r.body)
