@@ -42,6 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from receive_bench import time_database_jobs  # noqa: E402  (bench/, beside this script)
+
 from sync.clock import utc_now  # noqa: E402
 from sync.lpn import new_lpn  # noqa: E402
 from sync.store import Store  # noqa: E402
@@ -221,17 +223,7 @@ async def run_app(db: str, scans: list[list[str]], spawned_at: float) -> dict:
 
     bins = {name: tuple(channels) for name, channels in BINS.items()}  # the bench's bins, beside the routing's
     app = make_app(Settings(station="bench", db=db, bins=bins, sources={"db": "flag"}), operator="bench-op")
-    db_times: list[tuple[float, float]] = []  # (start, seconds) of every database job
-    original_run = app.db.run
-
-    async def timed_run(fn):
-        started = time.monotonic()
-        try:
-            return await original_run(fn)
-        finally:
-            db_times.append((started, time.monotonic() - started))
-
-    app.db.run = timed_run
+    db_times = time_database_jobs(app)
     async with app.run_test(size=(120, 40)) as pilot:
         while not (isinstance(app.screen, ReceiveScreen) and app.screen.query_one(StatusBar).station):
             await asyncio.sleep(0.001)

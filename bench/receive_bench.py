@@ -69,7 +69,11 @@ def build(path: Path, rmas: int, events: int) -> None:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        conn.executemany("INSERT INTO rma_lines VALUES (?, ?, ?, ?, ?, ?, ?)", lines)
+        conn.executemany(
+            "INSERT INTO rma_lines (rma_code, line_no, sku, gtin, description, qty, category) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            lines,
+        )
         conn.executemany("INSERT INTO tracking_numbers VALUES (?, ?, ?)", tracking)
         conn.execute("COMMIT")
     for start in range(0, events, step):
@@ -118,6 +122,22 @@ def scan_mix(rmas: int, count: int) -> list[str]:
     return scans
 
 
+def time_database_jobs(app) -> list[tuple[float, float]]:
+    """Wrap the app's database runner: the list fills with (start, seconds) of every database job."""
+    db_times: list[tuple[float, float]] = []
+    original_run = app.db.run
+
+    async def timed_run(fn):
+        started = time.monotonic()
+        try:
+            return await original_run(fn)
+        finally:
+            db_times.append((started, time.monotonic() - started))
+
+    app.db.run = timed_run
+    return db_times
+
+
 async def run_station(db: str, scans: list[str], spawned_at: float) -> dict:
     """Inside the measured process: start the app, scan, report figures."""
     from textual import events
@@ -129,17 +149,7 @@ async def run_station(db: str, scans: list[str], spawned_at: float) -> dict:
     from terminal.widgets.status_bar import StatusBar
 
     app = make_app(Settings(station="bench-1", db=db, sources={"db": "flag"}))
-    db_times: list[tuple[float, float]] = []  # (start, seconds) of every database job
-    original_run = app.db.run
-
-    async def timed_run(fn):
-        started = time.monotonic()
-        try:
-            return await original_run(fn)
-        finally:
-            db_times.append((started, time.monotonic() - started))
-
-    app.db.run = timed_run
+    db_times = time_database_jobs(app)
     async with app.run_test(size=(120, 40)) as pilot:
         while not (isinstance(app.screen, ReceiveScreen) and app.screen.query_one(StatusBar).station):
             await asyncio.sleep(0.001)
