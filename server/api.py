@@ -66,10 +66,11 @@ from sync.protocol import (
     PushResult,
     RmaImport,
     RmaTimeline,
+    SlaPolicy,
     StationStatus,
     image_type,
 )
-from sync.sla import stamp
+from sync.sla import policy_to_wire, stamp
 
 
 class RateLimiter:
@@ -562,6 +563,11 @@ def create_app(
     def station_status(who: Station) -> StationStatus:
         """The asking station's name, the epoch and through which seq its events are held."""
         return db.station_status(who[0])
+
+    @app.get(f"{API_PREFIX}/sla", response_model=SlaPolicy, responses=errors)
+    def sla_policy(_who: Station) -> SlaPolicy:
+        """The SLA limits in force (sla.yaml, else the defaults): stations count their backlog with them."""
+        return policy_to_wire(current_policy())
 
     @app.post(f"{API_PREFIX}/events", response_model=PushResult, responses=forbidden)
     async def push(batch: PushBatch, request: Request) -> Response:

@@ -546,6 +546,8 @@ def sla_check(sla_file: str | None) -> None:
         click.echo(f"  {step:9} {limit!s:>12}  ({counted})")
     for category, limits in sorted(policy.categories.items()):
         click.echo(f"  {category}: " + ", ".join(f"{step} {limit}" for step, limit in limits.items()))
+    for priority, limits in sorted(policy.priorities.items()):
+        click.echo(f"  priority {priority}: " + ", ".join(f"{step} {limit}" for step, limit in limits.items()))
 
 
 @sla_group.command("overdue")
@@ -563,7 +565,7 @@ def sla_overdue(ctx: click.Context, state: str | None, sla_file: str | None, db_
     for i in items:
         click.echo(
             f"{i['state']:9} {i['step']:9} {i['kind']:4} {i['code']:20} {i['lpn']:14} "
-            f"due {i['due_at'][:16]}  {i['age_hours']:>7.1f} h  {i['category']}"
+            f"due {i['due_at'][:16]}  {i['age_hours']:>7.1f} h  {i['category']}  {i['priority']}"
         )
     if not items:
         click.echo("nothing is overdue or due soon")

@@ -17,7 +17,9 @@ the same transaction queues its ``sla.overdue`` webhook (server/hooks); :func:`s
 then mails what was recorded and not yet mailed.  :class:`SlaWatch` runs both, and the daily
 digest (:func:`send_digest`, once a day by ``sla_digests``), from the delivery loop.
 
-The policy is ``RMA_SLA_FILE`` (``rma server --sla-file``) when set, else the defaults.
+The policy is ``RMA_SLA_FILE`` (``rma server --sla-file``) when set, else the defaults; stations
+read it (``GET /api/v1/sla``, :func:`sync.sla.policy_to_wire`) and count their backlog with it.
+Each item names the RMA's ``priority`` (its record's; ``standard`` when it gives none).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from server import mail
 from server.db import ServerDb, events, rmas, utc_now
 from server.hooks.outbox import HookKind, enqueue_notice
+from sync.protocol import DEFAULT_PRIORITY
 from sync.sla import DEFAULT_POLICY, DUE_SOON, OVERDUE, Policy, load_policy, parse_time, stamp
 
 log = logging.getLogger("rma.server.sla")
@@ -96,6 +99,7 @@ class OverdueItem(BaseModel):
     age_hours: float
     state: Literal["overdue", "due_soon"]
     category: str
+    priority: str = DEFAULT_PRIORITY  # the RMA's (its limit may have come from it)
 
 
 class OverdueReport(BaseModel):
@@ -150,6 +154,27 @@ def _categories(record_json: str) -> list[str]:
         return ["general"]
 
 
+def _priority(record_json: str | None) -> str:
+    """An RMA record's priority (``standard`` when it names none)."""
+    try:
+        return str(json.loads(record_json or "{}").get("priority") or DEFAULT_PRIORITY)
+    except (ValueError, AttributeError):
+        return DEFAULT_PRIORITY
+
+
+def _priorities(conn: sa.Connection, codes: set[str]) -> dict[str, str]:
+    """The priority of each of these RMAs that has one other than ``standard``."""
+    found: dict[str, str] = {}
+    wanted = sorted(c for c in codes if c)
+    for start in range(0, len(wanted), 500):
+        for code, record in conn.execute(
+            sa.select(rmas.c.code, rmas.c.record).where(rmas.c.code.in_(wanted[start : start + 500]))
+        ):
+            if _priority(record) != DEFAULT_PRIORITY:
+                found[code] = _priority(record)
+    return found
+
+
 def _time(text: str | None) -> datetime | None:
     try:
         return parse_time(text) if text else None
@@ -177,12 +202,12 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
             )
         ).all()
         placed = conn.execute(sa.select(events.c.payload).where(events.c.type == "unit.put_away")).scalars().all()
+        unit_priority = _priorities(conn, {r.rma_code for r in inspected})
     for code, record, _status, stage, created_at, received_at in rows:
         step, started = ("receive", _time(created_at)) if stage == "expected" else ("inspect", _time(received_at))
         if started is not None:
-            found.append(
-                {"kind": "rma", "code": code, "lpn": "", "clock": policy.clock(step, started, _categories(record))}
-            )
+            clock = policy.clock(step, started, _categories(record), _priority(record))
+            found.append({"kind": "rma", "code": code, "lpn": "", "clock": clock})
     put_away: set[str] = set()
     for text in placed:
         try:
@@ -204,7 +229,12 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
                 "kind": "unit",
                 "code": code or "",
                 "lpn": lpn,
-                "clock": policy.clock("put_away", started, [str(payload.get("category") or "general")]),
+                "clock": policy.clock(
+                    "put_away",
+                    started,
+                    [str(payload.get("category") or "general")],
+                    unit_priority.get(code or "", DEFAULT_PRIORITY),
+                ),
             }
         )
     return found
@@ -215,7 +245,8 @@ def overdue_report(db: ServerDb, now: datetime | None = None, *, policy: Policy 
 
     Each item: ``kind`` (rma|unit), ``code``, ``lpn`` ('' for an RMA), ``step`` (receive,
     inspect, put_away), ``started_at``, ``due_at`` (ISO 8601 UTC), ``age_hours`` (since the step
-    started, wall-clock), ``state`` (overdue|due_soon), ``category`` (the one whose limit applies).
+    started, wall-clock), ``state`` (overdue|due_soon), ``category`` (the one whose limit applies),
+    ``priority`` (the RMA's).
     """
     now = now or datetime.now(UTC)
     policy = policy or current_policy()
@@ -236,6 +267,7 @@ def overdue_report(db: ServerDb, now: datetime | None = None, *, policy: Policy 
                 "age_hours": round(clock.age_hours(now), 1),
                 "state": state,
                 "category": clock.category,
+                "priority": clock.priority,
             }
         )
     items.sort(key=lambda i: (i["state"] != OVERDUE, i["due_at"], i["code"], i["lpn"]))
@@ -323,7 +355,9 @@ def _describe(item) -> str:
     what = _subject(item)
     step = {"receive": "not received", "inspect": "not inspected", "put_away": "not put away"}[item["step"]]
     since, due = (item[k][:16].replace("T", " ") for k in ("started_at", "due_at"))
-    return f"{what}: {step} since {since} UTC, due {due} UTC ({item['category']})"
+    priority = item.get("priority") or DEFAULT_PRIORITY
+    shown = item["category"] if priority == DEFAULT_PRIORITY else f"{item['category']}, priority {priority}"
+    return f"{what}: {step} since {since} UTC, due {due} UTC ({shown})"
 
 
 def escalation_message(settings: mail.MailSettings, items: list[dict]):
@@ -369,6 +403,9 @@ def send_escalation_mail(db: ServerDb, settings: mail.MailSettings | None = None
         conn.execute(escalations.update().where(escalations.c.id.in_(ids), due).values(mail_lease=lease))
     with db.read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(sa.select(escalations).where(escalations.c.mail_lease == lease))]
+        priorities = _priorities(conn, {r["code"] for r in rows})  # the mail names each RMA's priority
+    for row in rows:
+        row["priority"] = priorities.get(row["code"], DEFAULT_PRIORITY)
     if not rows:
         return 0
     held = sa.and_(escalations.c.id.in_([r["id"] for r in rows]), escalations.c.mail_lease == lease)

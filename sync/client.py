@@ -28,7 +28,12 @@ What is written locally, and when:
   confirmed as ours; if they are not, or the server holds more than this
   database has at all, the database was put back from an older copy: the
   server keeps what it holds and this station's later events are sent under
-  seqs after the server's (``restored_stream``; the outbox is not touched).
+  seqs after the server's (``restored_stream``; the outbox is not touched);
+* the server's SLA limits (``GET /sla``) are kept in ``sync_state`` at the end of
+  a round, at most every ``policy_every`` seconds, so the station's backlog counts
+  like the server's overdue report; a server without the route (404: an older
+  release) or one that cannot be reached leaves the limits kept before — the
+  built-in ones on a station that never had any — and never fails the round.
 
 Every message is one line for a person, in the station's language at the time it is made
 (``gettext``; the terminal binds the catalog): the line a restored database leaves in
@@ -79,9 +84,11 @@ from sync.protocol import (
     PhotoHashes,
     PhotoStored,
     PushResult,
+    SlaPolicy,
     StationStatus,
     image_type,
 )
+from sync.sla import policy_from_wire
 from sync.store import Event, PhotoUpload, SeqMap, Store
 
 MAX_RETRY_AFTER = 600.0  # seconds
@@ -144,6 +151,8 @@ class SyncReport:
     photo_problems: list[str] = field(default_factory=list)  # found this round, one line each
     photo_error: str = ""  # why sending photos stopped early (the events are done)
     restored: str = ""  # found this round: the database is older than the server's copy (one line)
+    sla_changed: bool = False  # the server's SLA limits were new to this station and are kept now
+    sla_error: str = ""  # why the server's SLA limits were not read this round (those kept before still count)
 
     def describe(self) -> str:
         """One line for a log or the command line, in the language in force."""
@@ -172,6 +181,12 @@ class SyncReport:
             ).format(count=self.photos_sent, waiting=self.photos_waiting)
         if self.photo_error:
             text += _("; photos not sent: {error}").format(error=self.photo_error)
+        if self.sla_changed:
+            text += _("; the server's SLA limits are kept here now")
+        if self.sla_error:
+            text += _("; SLA limits not read ({error}): the station counts with those it had").format(
+                error=self.sla_error
+            )
         if self.photo_problems:
             more = len(self.photo_problems) - 1
             text += (
@@ -225,6 +240,7 @@ class SyncClient:
         page: int = 1000,
         stop: threading.Event | None = None,
         photo_recheck: float = 3600.0,
+        policy_every: float = 300.0,
     ):
         if not url.startswith(("http://", "https://")):
             raise Refused(
@@ -237,6 +253,8 @@ class SyncClient:
         self.attempts, self.backoff, self.backoff_cap = attempts, backoff, backoff_cap
         self.batch, self.page = min(batch, MAX_BATCH), page
         self.photo_recheck = photo_recheck  # seconds before a photo the server held is asked about again
+        self.policy_every = policy_every  # seconds between readings of the server's SLA limits
+        self._policy_due = 0.0  # time.monotonic() from which they are read again
         self.stop = stop or threading.Event()
         self.pacing = PushPacing()
         self.session = requests.Session()
@@ -367,6 +385,7 @@ class SyncClient:
                 self.push(store, report)
                 if pull:
                     self.pull(store, report)
+                    self.keep_sla_policy(store, report)
                 break
             except EpochChanged:
                 report.epoch_changed = True
@@ -539,6 +558,36 @@ class SyncClient:
             if not page.has_more:
                 break
         report.cursor = cursor
+        return report
+
+    def keep_sla_policy(self, store: Store, report: SyncReport | None = None) -> SyncReport:
+        """Read the server's SLA limits and keep them (when ``policy_every`` seconds have passed since the last time).
+
+        A server without ``GET /sla`` (an older release) is asked again only after ``policy_every``; any other
+        failure but a refused token is noted in ``report.sla_error`` and leaves the kept limits as they are.
+        """
+        report = report or SyncReport()
+        now = time.monotonic()
+        if now < self._policy_due:
+            return report
+        self._policy_due = now + min(self.policy_every, 60.0)  # after a failure: again within a minute
+        try:
+            wire = self.call("GET", "/sla", SlaPolicy)
+            policy_from_wire(wire)  # one that cannot be used here (an unknown time zone) is not kept
+        except NotAuthorized:
+            raise
+        except Refused as exc:
+            if exc.status == 404:  # an older server: the station keeps counting with what it has
+                self._policy_due = now + self.policy_every
+                return report
+            report.sla_error = str(exc)
+            return report
+        except (Retryable, ValueError) as exc:
+            report.sla_error = str(exc)
+            return report
+        with store.write() as conn:
+            report.sla_changed = store.keep_sla_policy(conn, wire)
+        self._policy_due = now + self.policy_every
         return report
 
     def send_photos(self, store: Store, report: SyncReport | None = None) -> SyncReport:

@@ -8,7 +8,9 @@ refund_policy (``on_receipt`` or ``after_inspection``, the default: when the ser
 the refund; the station keeps nothing of it), customer (the ERP's customer id or e-mail:
 the server matches returns by it and never shows it; a station does not keep it),
 lot (the batch the item came from) and supplier (who made or sold it; the
-return analytics group by both), at most ``MAX_TAG`` characters each.
+return analytics group by both), at most ``MAX_TAG`` characters each, and
+priority (a lower-case word like ``express``, default ``standard``: the SLA limits of
+that priority apply, see :mod:`sync.sla`).
 Several tracking numbers for one RMA are separated by ``|`` or given on
 different rows.
 
@@ -59,12 +61,14 @@ import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from gettext import gettext as _
 from pathlib import Path
 from typing import TextIO
 
+from sync.protocol import DEFAULT_PRIORITY, PRIORITY_PATTERN
 from sync.text import clean_text
 
 REQUIRED = ("rma_code", "status", "sku", "qty")
@@ -85,6 +89,7 @@ COLUMNS = (
     "refund_policy",
     "lot",
     "supplier",
+    "priority",
 )
 MAX_FIELD = 500
 MAX_TAG = 64  # characters of a lot or supplier (the server's reports group by them)
@@ -252,6 +257,7 @@ class _Note:
     first_row: int
     status: str = ""
     policy: str = ""  # the refund policy of its first row that names one
+    priority: str = ""  # the priority of its first row that names one
     rows: int = 0  # good rows
     bad: bool = False
 
@@ -341,6 +347,18 @@ class RmaFile:
                 )
                 note.bad = True
                 continue
+            priority = priority_name(row.get("priority", ""))
+            if priority and not note.priority:
+                note.priority = priority
+            elif priority and note.priority != priority:
+                report(
+                    where,
+                    _("priority {priority!r} differs from the one given before for {code}").format(
+                        priority=row["priority"], code=code
+                    ),
+                )
+                note.bad = True
+                continue
             note.rows += 1
         for code, note in notes.items():
             if note.bad and note.rows:
@@ -372,6 +390,7 @@ class RmaFile:
                             "status": note.status,
                             **({"customer": row["customer"]} if row.get("customer") else {}),
                             **({"refund_policy": note.policy} if note.policy else {}),
+                            **({"priority": note.priority} if note.priority not in ("", DEFAULT_PRIORITY) else {}),
                         },
                         first_row=note.first_row,
                     ),
@@ -755,6 +774,11 @@ def check_row(row: dict) -> str:
     policy = (row.get("refund_policy") or "").strip()
     if policy and not refund_policy(policy):
         return _("refund_policy {policy!r} is not on_receipt or after_inspection").format(policy=policy)
+    priority = (row.get("priority") or "").strip()
+    if priority and not priority_name(priority):
+        return _("priority {priority!r} is not one word like express (letters, digits, - or _; at most 32)").format(
+            priority=priority
+        )
     for tag in ("lot", "supplier"):
         if len(row.get(tag) or "") > MAX_TAG:
             return _("{column} is longer than {most} characters").format(column=tag, most=MAX_TAG)
@@ -770,6 +794,12 @@ def refund_policy(text: str) -> str:
     """A refund policy as written ("On receipt", "after-inspection") as its name, "" when empty or none."""
     name = "_".join(str(text).strip().lower().replace("-", " ").split())
     return name if name in REFUND_POLICIES else ""
+
+
+def priority_name(text: str) -> str:
+    """A priority as written ("Express", " vip ") as its name, "" when it is empty or not one short word."""
+    name = str(text).strip().lower()
+    return name if re.fullmatch(PRIORITY_PATTERN, name) else ""
 
 
 def unit_value(text: str) -> float | None:

@@ -31,6 +31,14 @@ Pull (server -> station)::
     cursor; a station stores the last cursor it applied in the same
     transaction as the changes and asks for more while ``has_more``.
 
+SLA limits (server -> station)::
+
+    GET /api/v1/sla  ->  SlaPolicy
+
+    The limits the server counts with (its ``sla.yaml``), so a station's backlog and
+    header count alike; a station keeps the last one it received and, until it has
+    one (or against a server without this route: 404), the built-in limits.
+
 Photos (station -> server), after the events that reference them::
 
     POST /api/v1/photos/missing   PhotoHashes  ->  PhotoHashes (the ones the server lacks)
@@ -69,6 +77,10 @@ MAX_SEQ = 2**53 - 1
 # still syncs; a dead clock battery (1970, 2000) or a typo'd year does not slip into a timeline
 MAX_CLOCK_AHEAD = timedelta(days=1)
 MAX_EVENT_AGE = timedelta(days=3653)  # ten years: a server rebuilt from old outboxes still takes them
+
+# an RMA's priority: a short lower-case word (``express``, ``vip``); the import lower-cases what it reads
+PRIORITY_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+DEFAULT_PRIORITY = "standard"
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 ShortText = Annotated[str, Field(max_length=200)]
@@ -222,6 +234,11 @@ class RmaRecord(WireModel):
     refund_policy: Literal["on_receipt", "after_inspection"] = Field(
         default="after_inspection", exclude_if=lambda policy: policy == "after_inspection"
     )
+    # the SLA limits of this priority apply (sync.sla, the server's sla.yaml ``priorities``); the default is left
+    # out of the JSON, like refund_policy's, so a record without one reads and compares as it did before
+    priority: Annotated[str, Field(pattern=PRIORITY_PATTERN)] = Field(
+        default=DEFAULT_PRIORITY, exclude_if=lambda priority: priority == DEFAULT_PRIORITY
+    )
 
 
 class RmaImport(WireModel):
@@ -272,6 +289,43 @@ class RmaTimeline(WireModel):
     stage: str  # expected / received / inspected, from the events
     timeline: list[TimelineEntry]
     conflicts: list[Conflict]
+
+
+# --- SLA limits -----------------------------------------------------------------
+
+Step = Literal["receive", "inspect", "put_away"]
+
+
+class SlaLimit(WireModel):
+    """One step's limit: ``amount`` of ``unit``."""
+
+    amount: float = Field(gt=0, le=3650 * 24, allow_inf_nan=False)
+    unit: Literal["days", "hours"]
+
+
+class SlaCalendar(WireModel):
+    """Working hours: a zone (an IANA name, ``UTC`` or ``+08:00``), weekdays (0 = Monday), a daily window, holidays."""
+
+    timezone: Annotated[str, Field(min_length=1, max_length=64)]
+    days: list[Annotated[int, Field(ge=0, le=6)]] = Field(max_length=7)
+    start: Annotated[str, Field(max_length=16)]  # ISO 8601 time of day, like 08:30:00
+    end: Annotated[str, Field(max_length=16)]
+    holidays: list[Annotated[str, Field(max_length=10)]] = Field(default_factory=list, max_length=3660)
+
+
+class SlaPolicy(WireModel):
+    """The SLA limits in force on the server (``GET /api/v1/sla``): exactly what its ``sla.yaml`` says."""
+
+    version: Literal[1] = 1
+    source: ShortText
+    due_soon: float = Field(ge=0, lt=1)
+    limits: dict[Step, SlaLimit]
+    categories: dict[str, dict[Step, SlaLimit]] = Field(default_factory=dict)
+    priorities: dict[Annotated[str, Field(pattern=PRIORITY_PATTERN)], dict[Step, SlaLimit]] = Field(
+        default_factory=dict
+    )
+    working_steps: list[Step] = Field(default_factory=list)  # the steps counted in working hours
+    working_hours: SlaCalendar | None = None
 
 
 # --- photos -------------------------------------------------------------------

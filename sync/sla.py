@@ -7,7 +7,9 @@ Three steps have a clock, each started by the event that ends the step before:
 * ``put_away``: a unit inspected → that unit put away, its ``unit.put_away`` event (hours).
 
 A :class:`Policy` holds the limits: a default per step, overridden per product
-category (an RMA with lines of several categories takes the strictest), and
+category and per RMA priority (``express``: the import's ``priority`` column) —
+of every override that applies to an RMA (each of its categories, its priority)
+the strictest wins, the default only when none does — and
 which steps count only working hours (a :class:`WorkingHours` calendar: days
 of the week, a daily window, holidays, in one time zone).  In working hours a
 day limit is that many working days' worth of the daily window.  A clock is
@@ -18,10 +20,13 @@ backlog screen and the header's overdue count) import this module, so they
 count alike; :data:`DEFAULT_POLICY` is what either uses without a file.  The
 server's ``sla.yaml`` is read by :func:`load_policy`, which reports every
 problem as ``file:line: reason`` (PyYAML's node marks, as the checklists do).
+:func:`policy_to_wire` and :func:`policy_from_wire` carry a policy to the stations
+(``GET /api/v1/sla``) so that it reads back equal, calendar and all.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
@@ -29,6 +34,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+
+from sync.protocol import DEFAULT_PRIORITY, PRIORITY_PATTERN, SlaCalendar, SlaLimit, SlaPolicy
 
 STEPS = ("receive", "inspect", "put_away")
 # the unit each step's limit is written in by default (a file may write either)
@@ -116,6 +123,7 @@ class Clock:
     soon_at: datetime  # from here on it is due soon
     limit: Limit
     category: str
+    priority: str = DEFAULT_PRIORITY  # the return's priority (its limit may have come from it)
 
     def age_hours(self, now: datetime) -> float:
         """Hours since the step started (wall-clock time, whatever the limit counts)."""
@@ -138,23 +146,30 @@ class Policy:
     calendar: WorkingHours | None = None
     due_soon: float = 0.25  # the last quarter of a limit is "due soon"
     source: str = "built-in defaults"
+    priorities: dict[str, dict[str, Limit]] = field(default_factory=dict)
 
-    def limit(self, step: str, categories: Iterable[str] = ()) -> tuple[Limit, str]:
-        """The step's limit for these categories (the strictest) and the category it came from ("" = the default)."""
+    def limit(self, step: str, categories: Iterable[str] = (), priority: str = "") -> tuple[Limit, str]:
+        """The step's limit for these categories and this priority (the strictest override that applies) and
+        the category it came from ("" = the default or the priority's)."""
         default = self.limits[step]
         day = self._day_hours(step)
         found = [(self.categories[c][step], c) for c in dict.fromkeys(categories) if step in self.categories.get(c, {})]
+        if step in self.priorities.get(priority, {}):
+            found.append((self.priorities[priority][step], ""))  # on a tie a category's name is kept
         if not found:
             return default, ""
-        return min(found, key=lambda f: (f[0].hours(day), f[1]))
+        return min(found, key=lambda f: (f[0].hours(day), f[1] == "", f[1]))
 
     def _day_hours(self, step: str) -> float:
         return self.calendar.day_hours if self.calendar is not None and step in self.working else 24.0
 
-    def clock(self, step: str, started_at: datetime, categories: Iterable[str] = ()) -> Clock:
-        """The clock of ``step`` started at ``started_at`` for a return of these categories."""
+    def clock(
+        self, step: str, started_at: datetime, categories: Iterable[str] = (), priority: str = DEFAULT_PRIORITY
+    ) -> Clock:
+        """The clock of ``step`` started at ``started_at`` for a return of these categories and this priority."""
         categories = [c for c in categories if c] or ["general"]
-        limit, which = self.limit(step, categories)
+        priority = priority or DEFAULT_PRIORITY
+        limit, which = self.limit(step, categories, priority)
         hours = limit.hours(self._day_hours(step))
         if self.calendar is not None and step in self.working:
             due = self.calendar.add(started_at, hours)
@@ -162,7 +177,7 @@ class Policy:
         else:
             due = started_at + timedelta(hours=hours)
             soon = started_at + timedelta(hours=hours * (1 - self.due_soon))
-        return Clock(step, started_at, due, soon, limit, which or min(categories))
+        return Clock(step, started_at, due, soon, limit, which or min(categories), priority)
 
 
 DEFAULT_LIMITS = {"receive": Limit(14, "days"), "inspect": Limit(24, "hours"), "put_away": Limit(8, "hours")}
@@ -182,7 +197,7 @@ def stamp(value: datetime) -> str:
 
 # --- the file -------------------------------------------------------------------------------
 
-TOP_KEYS = {"version", "due_soon", "limits", "categories", "working_hours"}
+TOP_KEYS = {"version", "due_soon", "limits", "categories", "priorities", "working_hours"}
 CALENDAR_KEYS = {"timezone", "days", "from", "to", "holidays", "steps"}
 
 
@@ -328,7 +343,7 @@ def read_policy(text: str, path: str = "sla.yaml") -> Policy:
         raise PolicyError([f"{path}:{line}: not YAML: {getattr(exc, 'problem', None) or exc}"]) from None
     if root is None:
         return Policy(dict(DEFAULT_LIMITS), source=path)
-    limits, categories = dict(DEFAULT_LIMITS), {}
+    limits, categories, priorities = dict(DEFAULT_LIMITS), {}, {}
     calendar, working, due_soon = None, frozenset[str](), 0.25
     for name, (key, value) in _mapping(root, "the file", problems).items():
         if name not in TOP_KEYS:
@@ -351,11 +366,17 @@ def read_policy(text: str, path: str = "sla.yaml") -> Policy:
         elif name == "categories":
             for category, (_key, cvalue) in _mapping(value, "categories", problems).items():
                 categories[category] = _limits(cvalue, f"category {category}", problems)
+        elif name == "priorities":
+            for priority, (pkey, pvalue) in _mapping(value, "priorities", problems).items():
+                if not re.fullmatch(PRIORITY_PATTERN, priority):
+                    problems.add(pkey, f"'{priority}' is not a priority: a lower-case word like express or vip")
+                    continue
+                priorities[priority] = _limits(pvalue, f"priority {priority}", problems)
         elif name == "working_hours":
             calendar, working = _calendar(value, problems)
     if problems.found:
         raise PolicyError(problems.found)
-    return Policy(limits, categories, working, calendar, due_soon, path)
+    return Policy(limits, categories, working, calendar, due_soon, path, priorities)
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -365,3 +386,76 @@ def load_policy(path: str | Path) -> Policy:
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError([f"{path}:1: cannot read it: {getattr(exc, 'strerror', None) or exc}"]) from None
     return read_policy(text, str(path))
+
+
+# --- on the wire (GET /api/v1/sla) ------------------------------------------------------------
+
+
+def _zone_name(zone: tzinfo) -> str:
+    """A calendar's zone as :func:`_zone` reads it back: an IANA name, ``UTC`` or ``+08:00``."""
+    if isinstance(zone, ZoneInfo):
+        return zone.key
+    offset = zone.utcoffset(None) or timedelta(0)
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _wire_limits(limits: dict[str, Limit]) -> dict:
+    return {step: SlaLimit(amount=limit.amount, unit=limit.unit) for step, limit in limits.items()}
+
+
+def policy_to_wire(policy: Policy) -> SlaPolicy:
+    """The policy as the server hands it to stations (:func:`policy_from_wire` reads it back equal)."""
+    calendar = policy.calendar
+    return SlaPolicy(
+        source=policy.source[:200],
+        due_soon=policy.due_soon,
+        limits=_wire_limits(policy.limits),
+        categories={c: _wire_limits(limits) for c, limits in policy.categories.items()},
+        priorities={p: _wire_limits(limits) for p, limits in policy.priorities.items()},
+        working_steps=sorted(policy.working),
+        working_hours=None
+        if calendar is None
+        else SlaCalendar(
+            timezone=_zone_name(calendar.zone),
+            days=sorted(calendar.days),
+            start=calendar.start.isoformat(),
+            end=calendar.end.isoformat(),
+            holidays=[d.isoformat() for d in sorted(calendar.holidays)],
+        ),
+    )
+
+
+def policy_from_wire(wire: SlaPolicy) -> Policy:
+    """The :class:`Policy` a server sent; ValueError when its calendar cannot be used here (an unknown zone)."""
+
+    def limits(found: dict) -> dict[str, Limit]:
+        return {step: Limit(limit.amount, limit.unit) for step, limit in found.items()}
+
+    calendar = None
+    if wire.working_hours is not None:
+        hours = wire.working_hours
+        try:
+            zone = _zone(hours.timezone)
+        except ZoneInfoNotFoundError as exc:
+            raise ValueError(f"time zone {hours.timezone!r} is not known here") from exc
+        calendar = WorkingHours(
+            zone,
+            frozenset(hours.days),
+            time.fromisoformat(hours.start),
+            time.fromisoformat(hours.end),
+            frozenset(date.fromisoformat(d) for d in hours.holidays),
+        )
+        if calendar.end <= calendar.start or not calendar.days:
+            raise ValueError("the working hours have no working time")
+    return Policy(
+        {**DEFAULT_LIMITS, **limits(wire.limits)},
+        {c: limits(found) for c, found in wire.categories.items()},
+        frozenset(wire.working_steps),
+        calendar,
+        wire.due_soon,
+        wire.source,
+        {p: limits(found) for p, found in wire.priorities.items()},
+    )

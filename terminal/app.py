@@ -142,6 +142,8 @@ class StationApp(App):
         self.header.set_sync(status.state)
         self.header.show_part("sync", status.text)  # the long form, for whoever reads one part
         self.refresh_status()
+        if status.sla_changed:  # the server's limits came: the overdue count by them, not by the built-in ones
+            self.refresh_backlog()
 
     def on_printer_changed(self, message: PrinterChanged) -> None:
         self.header.show_part("printer", message.text)

@@ -1,7 +1,8 @@
 """What waits at this station, with its SLA clock: received RMAs not inspected, inspected units not put away.
 
-The clocks are :mod:`sync.sla`'s with its built-in limits, the ones the central server uses
-without an ``sla.yaml`` (so the header's overdue count and the server's report agree).
+The clocks are :mod:`sync.sla`'s with the limits the central server sent last (its ``sla.yaml``,
+kept in the station database by sync: :meth:`sync.store.Store.sla_policy`), else the built-in
+ones the server also uses without a file — so the header's overdue count and the server's report agree.
 :func:`station_backlog` runs on the database thread; the screen and the header show what it returns.
 """
 
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from gettext import gettext as _
 from gettext import ngettext
 
-from sync.sla import DEFAULT_POLICY, OVERDUE, Policy, parse_time
+from sync.sla import OVERDUE, Policy, parse_time
 from sync.store import Store
 from terminal.i18n import N_
 
@@ -36,23 +37,24 @@ class Waiting:
 
 
 def station_backlog(
-    store: Store, now: datetime | None = None, policy: Policy = DEFAULT_POLICY, limit: int = 200
+    store: Store, now: datetime | None = None, policy: Policy | None = None, limit: int = 200
 ) -> list[Waiting]:
-    """What waits here, oldest first (blocking: the database thread)."""
+    """What waits here, oldest first (blocking: the database thread); by the server's limits unless ``policy``."""
     now = now or datetime.now(UTC)
+    policy = policy or store.sla_policy()
     found: list[Waiting] = []
     for rma in store.waiting_for_inspection(limit):
         if not rma.received_at:
             continue
-        clock = policy.clock("inspect", parse_time(rma.received_at), [ln.category for ln in rma.lines])
+        clock = policy.clock("inspect", parse_time(rma.received_at), [ln.category for ln in rma.lines], rma.priority)
         sku = rma.lines[0].sku if rma.lines else ""
         found.append(
             Waiting(
                 "inspect", rma.code, "", sku, clock.started_at, clock.due_at, clock.state(now), clock.age_hours(now)
             )
         )
-    for unit, category in store.waiting_for_put_away(limit):
-        clock = policy.clock("put_away", parse_time(unit.inspected_at), [category])
+    for unit, category, priority in store.waiting_for_put_away(limit):
+        clock = policy.clock("put_away", parse_time(unit.inspected_at), [category], priority)
         found.append(
             Waiting(
                 "put_away",

@@ -76,15 +76,18 @@ class SyncStatus(Message, bubble=False):
         photo_problem: str = "",
         photo_problems: int = 0,
         restored: str = "",
+        sla_changed: bool = False,
     ):
         super().__init__()
         self.online, self.waiting, self.last_success = online, waiting, last_success
         self.last_error, self.conflicts = last_error, conflicts
         self.photos_waiting, self.photo_problem, self.photo_problems = photos_waiting, photo_problem, photo_problems
         self.restored = restored  # the database was found older than the server's copy (recently): one line
+        self.sla_changed = sla_changed  # the server's SLA limits kept this round differ: the backlog is read again
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SyncStatus)  # only the newest round matters
+        # only the newest round matters, but not at the cost of the news that the SLA limits changed
+        return isinstance(message, SyncStatus) and (message.sla_changed or not self.sla_changed)
 
     @property
     def state(self) -> SyncState:

@@ -79,7 +79,7 @@ class SyncWorker:
         store = client = None
         failures = 0
         while not self._stop.is_set():
-            online, error = False, ""
+            online, error, sla_changed = False, "", False
             try:
                 if store is None:
                     store = Store(self.db_path)
@@ -94,7 +94,7 @@ class SyncWorker:
                     )
                 self._woken_at = None  # receipts from now on wake the next round
                 report = client.sync(store)
-                online, failures = True, 0
+                online, failures, sla_changed = True, 0, report.sla_changed
                 if report.photo_error:  # the events went through; only the photos wait
                     error = _("photos not sent: {problem}").format(problem=report.photo_error)
                 self.last_success = datetime.now().strftime("%H:%M:%S")
@@ -107,7 +107,7 @@ class SyncWorker:
             except Exception as exc:  # noqa: BLE001 - never let the worker die silently: show it, keep going
                 error, failures = _("sync failed: {problem}").format(problem=repr(exc)), failures + 1
             if not self._stop.is_set():
-                self.report(self._status(store, online, error))
+                self.report(self._status(store, online, error, sla_changed))
             self._wake.wait(min(self.max_interval, self.interval * 2 ** min(failures, 6)))
             self._wake.clear()
             self._hold(store, client)
@@ -136,7 +136,7 @@ class SyncWorker:
             self._wake.wait(wait)  # each new receipt wakes it to count again
             self._wake.clear()
 
-    def _status(self, store: Store | None, online: bool, error: str) -> SyncStatus:
+    def _status(self, store: Store | None, online: bool, error: str, sla_changed: bool = False) -> SyncStatus:
         waiting = conflicts = 0
         photos, problems, restored = {"waiting": 0, "problems": 0}, [], ""
         if store is not None:
@@ -158,4 +158,5 @@ class SyncWorker:
             photo_problem=problems[-1]["problem"] if problems else "",
             photo_problems=photos["problems"],
             restored=restored,
+            sla_changed=sla_changed,
         )

@@ -245,6 +245,7 @@ OVERDUE_COLUMNS = [
     ("age_hours", N_("Age (h)")),
     ("state", N_("State")),
     ("category", N_("Category")),
+    ("priority", N_("Priority")),
 ]
 
 

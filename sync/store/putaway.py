@@ -222,14 +222,19 @@ class PutAways(Inspections):
         )
         return [Place(*r) for r in rows]
 
-    def waiting_for_put_away(self, limit: int = 200) -> list[tuple[Unit, str]]:
-        """Units inspected here with a channel and never put away, longest waiting first, each with its category."""
+    def waiting_for_put_away(self, limit: int = 200) -> list[tuple[Unit, str, str]]:
+        """Units inspected here with a channel and never put away, longest waiting first, each with its category
+        and its RMA's priority."""
         rows = self.conn.execute(
             "SELECT i.lpn, i.rma_code, i.line_no, i.unit_no, l.sku, l.description, i.final, i.channel, i.bin, "
-            "i.station, i.ended_at, l.category FROM inspections i "
+            "i.station, i.ended_at, l.category, r.priority FROM inspections i "
             "LEFT JOIN rma_lines l ON l.rma_code = i.rma_code AND l.line_no = i.line_no "
+            "LEFT JOIN rmas r ON r.code = i.rma_code "
             "LEFT JOIN unit_places p ON p.lpn = i.lpn "
             "WHERE i.lpn IS NOT NULL AND i.channel != '' AND p.lpn IS NULL ORDER BY i.ended_at LIMIT ?",
             (limit,),
         ).fetchall()
-        return [(Unit(r[0], r[1], r[2], r[3], r[4] or "", r[5] or "", *r[6:11]), r[11] or "general") for r in rows]
+        return [
+            (Unit(r[0], r[1], r[2], r[3], r[4] or "", r[5] or "", *r[6:11]), r[11] or "general", r[12] or "standard")
+            for r in rows
+        ]

@@ -76,6 +76,7 @@ class Rma:
     tracking_numbers: tuple[str, ...] = ()
     reason_code: str = ""  # what ``reason`` maps to in the reason vocabulary ("" when it maps to nothing)
     risk: Risk | None = None  # set by the server for a frequent returner or an earlier mismatch
+    priority: str = "standard"  # its SLA limits' priority (the import's priority column)
 
 
 @dataclass(frozen=True)

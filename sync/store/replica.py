@@ -6,6 +6,9 @@ applied by :meth:`Replica.apply_changes` inside the transaction that also
 moves the pull cursor, and the events the server refused are kept by
 :meth:`Replica.record_rejections` with the acknowledgement.  The outbox is
 never touched (acknowledgement is the ``acked_seq`` in ``sync_state``).
+The server's SLA limits (``GET /api/v1/sla``) are kept in ``sync_state`` too
+(:meth:`Replica.keep_sla_policy`), so the backlog counts with them offline and
+after a restart (:meth:`Replica.sla_policy`).
 """
 
 from __future__ import annotations
@@ -16,9 +19,13 @@ from collections.abc import Iterable
 from gettext import gettext as _
 
 from sync.clock import utc_now
+from sync.protocol import DEFAULT_PRIORITY, SlaPolicy
+from sync.sla import DEFAULT_POLICY, Policy, policy_from_wire
 from sync.store.base import StoreBase
 from sync.store.errors import StoreError
 from sync.store.records import MIN_TRACKING_LENGTH, TRACKING_TAIL, Line, Risk, Rma, lookup_key, tracking_key
+
+SLA_POLICY_STATE = "sla_policy"  # the sync_state key of the server's SLA limits (sync.protocol.SlaPolicy's JSON)
 
 
 class Replica(StoreBase):
@@ -38,14 +45,14 @@ class Replica(StoreBase):
         code = lookup_key(rma["rma_code"])
         order_ref = (rma.get("order_ref") or "").strip()
         conn.execute(
-            "INSERT INTO rmas (code, order_ref, order_key, customer_name, reason, reason_code, status, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
+            "INSERT INTO rmas (code, order_ref, order_key, customer_name, reason, reason_code, status, priority, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
             "order_ref = excluded.order_ref, order_key = excluded.order_key, "
             "customer_name = excluded.customer_name, reason = excluded.reason, "
             # a record without a code (pulled from a server that sends none) keeps the code of the same reason text
             "reason_code = CASE WHEN excluded.reason_code = '' AND excluded.reason = rmas.reason "
             "THEN rmas.reason_code ELSE excluded.reason_code END, "
-            "status = excluded.status, updated_at = excluded.updated_at",
+            "status = excluded.status, priority = excluded.priority, updated_at = excluded.updated_at",
             (
                 code,
                 order_ref,
@@ -54,6 +61,7 @@ class Replica(StoreBase):
                 (rma.get("reason") or "").strip(),
                 (rma.get("reason_code") or "").strip(),
                 rma["status"],
+                (rma.get("priority") or DEFAULT_PRIORITY).strip().lower(),
                 utc_now(),
             ),
         )
@@ -129,7 +137,7 @@ class Replica(StoreBase):
         """The RMA with this code (any case), with its lines and tracking numbers."""
         row = self.conn.execute(
             "SELECT code, order_ref, customer_name, reason, status, stage, received_at, "
-            "received_station, received_operator, reason_code FROM rmas WHERE code = ?",
+            "received_station, received_operator, reason_code, priority FROM rmas WHERE code = ?",
             (lookup_key(code),),
         ).fetchone()
         if row is None:
@@ -166,6 +174,7 @@ class Replica(StoreBase):
             tracking_numbers=tracking,
             reason_code=row[9],
             risk=Risk(*risk) if risk else None,
+            priority=row[10],
         )
 
     def _rma(self, code: str) -> Rma:
@@ -238,6 +247,24 @@ class Replica(StoreBase):
                         c["at"],
                     ),
                 )
+
+    def keep_sla_policy(self, conn: sqlite3.Connection, policy: SlaPolicy) -> bool:
+        """Keep the server's SLA limits inside the caller's transaction; True when they differ from those kept."""
+        text = policy.model_dump_json()
+        if self.get_state(SLA_POLICY_STATE) == text:
+            return False
+        self.set_state(conn, SLA_POLICY_STATE, text)
+        return True
+
+    def sla_policy(self) -> Policy:
+        """The SLA limits the server last sent; :data:`sync.sla.DEFAULT_POLICY` before it sent any."""
+        text = self.get_state(SLA_POLICY_STATE)
+        if not text:
+            return DEFAULT_POLICY
+        try:
+            return policy_from_wire(SlaPolicy.model_validate_json(text))
+        except ValueError:  # kept by a newer station, or a zone this machine lacks: the built-in limits
+            return DEFAULT_POLICY
 
     def record_rejections(self, conn: sqlite3.Connection, rejected: Iterable[dict]) -> None:
         """Keep what the server refused (seq, id, reason), once each, inside the caller's transaction."""

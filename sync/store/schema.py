@@ -327,6 +327,11 @@ def _m012_exceptions(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m014_priority(db: sqlite_utils.Database) -> None:
+    # the RMA's priority (sync.protocol.RmaRecord.priority): which SLA limits its backlog clocks count with
+    db.execute("ALTER TABLE rmas ADD COLUMN priority TEXT NOT NULL DEFAULT 'standard'")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_initial", _m001_initial),
     ("002_inspections", _m002_inspections),
@@ -341,6 +346,7 @@ MIGRATIONS: list[Migration] = [
     ("011_containers", _m011_containers),
     ("012_exceptions", _m012_exceptions),
     ("015_risk", _m015_risk),
+    ("014_priority", _m014_priority),
 ]
 
 
