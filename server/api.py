@@ -50,6 +50,7 @@ from server.ui import include_pages
 from server.ui.status import LINK_DAYS, StatusLink, link_for
 from sync.protocol import (
     API_PREFIX,
+    DEFAULT_PRIORITY,
     MAX_BODY_BYTES,
     MAX_PAGE,
     MAX_PHOTO_BYTES,
@@ -598,9 +599,17 @@ def create_app(
         who: Station,
         after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 500,
+        fields: Annotated[
+            str, Query(max_length=200, description="RMA record fields the station reads that older ones do not")
+        ] = "",
     ) -> ChangePage:
         """Changes (RMAs, checklists, conflicts) after a cursor, oldest first."""
-        return db.changes_after(after, limit)
+        page = db.changes_after(after, limit)
+        if "priority" not in fields.split(","):  # a station of an older release: its RmaRecord has no priority
+            for change in page.changes:
+                if change.rma is not None and change.rma.priority != DEFAULT_PRIORITY:
+                    change.rma = change.rma.model_copy(update={"priority": DEFAULT_PRIORITY})
+        return page
 
     @app.post(f"{API_PREFIX}/rmas", response_model=ImportResult, responses=forbidden)
     def import_rmas(body: RmaImport, _who: Annotated[str, Depends(integration)]) -> ImportResult:

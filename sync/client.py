@@ -92,6 +92,9 @@ from sync.sla import policy_from_wire
 from sync.store import Event, PhotoUpload, SeqMap, Store
 
 MAX_RETRY_AFTER = 600.0  # seconds
+# the RMA record fields this station reads that stations of an older release do not: the server leaves them
+# out of what those pull (their records refuse a field they do not know)
+PULLED_FIELDS = "priority"
 SLOW_ANSWER = 0.25  # seconds: a push answered slower than this finds the server busy
 MAX_HOLD = 1.0  # seconds: the longest a receipt waits, after a slow answer, for more to push with it
 IDLE_LINK = 10.0  # seconds after a slow answer with nothing pushed: the link counts as quiet again
@@ -547,7 +550,9 @@ class SyncClient:
         report = report or SyncReport()
         cursor = int(store.get_state("pull_cursor") or "0")
         while not self.stop.is_set():
-            page = self.call("GET", "/changes", ChangePage, params={"after": cursor, "limit": self.page})
+            page = self.call(
+                "GET", "/changes", ChangePage, params={"after": cursor, "limit": self.page, "fields": PULLED_FIELDS}
+            )
             if page.epoch != self.epoch:
                 raise EpochChanged(_("server epoch changed to {epoch}").format(epoch=page.epoch))
             with store.write() as conn:

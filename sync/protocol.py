@@ -30,6 +30,9 @@ Pull (server -> station)::
     Changes (RMAs, checklists, conflicts) carry a server-assigned, monotonic
     cursor; a station stores the last cursor it applied in the same
     transaction as the changes and asks for more while ``has_more``.
+    ``&fields=priority`` says the station reads an RMA's ``priority``; without
+    it (a station of an older release, whose RmaRecord refuses a field it does
+    not know) records come with the default priority, which is left out.
 
 SLA limits (server -> station)::
 

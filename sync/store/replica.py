@@ -263,7 +263,7 @@ class Replica(StoreBase):
             return DEFAULT_POLICY
         try:
             return policy_from_wire(SlaPolicy.model_validate_json(text))
-        except ValueError:  # kept by a newer station, or a zone this machine lacks: the built-in limits
+        except ValueError:  # unreadable, or a time zone this machine lacks: the built-in limits
             return DEFAULT_POLICY
 
     def record_rejections(self, conn: sqlite3.Connection, rejected: Iterable[dict]) -> None:

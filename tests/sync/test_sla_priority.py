@@ -303,17 +303,21 @@ def test_against_an_older_server_without_the_route_the_station_keeps_its_limits(
 
 
 def test_an_older_station_finds_the_answers_it_knew(sqlite_storage, sqlite_server, sqlite_tokens, sla_file):
-    """An older station never asks GET /api/v1/sla; what it does ask answers as before (its models forbid
-    unknown fields), and an RMA of the default priority reaches it as the record it always was."""
-    import_rmas(sqlite_server.url, sqlite_tokens["erp"], record("RMA-STD"))
+    """An older station never asks GET /api/v1/sla, and pulls without ``fields``: what it asks answers as before
+    (its models refuse unknown fields), every RMA — an express one too — as a record of the default priority."""
+    import_rmas(sqlite_server.url, sqlite_tokens["erp"], record("RMA-STD"), record("RMA-EXP", "express"))
     headers = {"Authorization": f"Bearer {sqlite_tokens['A']}"}
     status = requests.get(f"{sqlite_server.url}/api/v1/station", headers=headers, timeout=10).json()
     assert set(status) == set(StationStatus.model_fields)
     page = requests.get(f"{sqlite_server.url}/api/v1/changes", headers=headers, timeout=10).json()
     ChangePage.model_validate(page)
-    assert set(page["changes"][0]["rma"]) == {"rma_code", "order_ref", "customer_name", "reason", "status", "lines"} | {
-        "tracking_numbers"
-    }
+    first_release = {"rma_code", "order_ref", "customer_name", "reason", "status", "lines", "tracking_numbers"}
+    assert [set(c["rma"]) for c in page["changes"]] == [first_release, first_release]
+    newer = requests.get(f"{sqlite_server.url}/api/v1/changes?fields=priority", headers=headers, timeout=10).json()
+    assert [c["rma"].get("priority") for c in newer["changes"]] == [None, "express"]
     sla = requests.get(f"{sqlite_server.url}/api/v1/sla", headers=headers, timeout=10)
     assert sla.status_code == 200 and policy_from_wire(SlaPolicy.model_validate(sla.json())) == current_policy()
     assert requests.get(f"{sqlite_server.url}/api/v1/sla", timeout=10).status_code == 401
+    document = requests.get(f"{sqlite_server.url}/openapi.json", timeout=10).json()
+    assert "/api/v1/sla" in document["paths"] and "SlaPolicy" in document["components"]["schemas"]
+    assert "fields" in str(document["paths"]["/api/v1/changes"]["get"]["parameters"])
