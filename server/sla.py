@@ -202,7 +202,6 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
             )
         ).all()
         placed = conn.execute(sa.select(events.c.payload).where(events.c.type == "unit.put_away")).scalars().all()
-        unit_priority = _priorities(conn, {r.rma_code for r in inspected})
     for code, record, _status, stage, created_at, received_at in rows:
         step, started = ("receive", _time(created_at)) if stage == "expected" else ("inspect", _time(received_at))
         if started is not None:
@@ -229,14 +228,23 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
                 "kind": "unit",
                 "code": code or "",
                 "lpn": lpn,
-                "clock": policy.clock(
-                    "put_away",
-                    started,
-                    [str(payload.get("category") or "general")],
-                    unit_priority.get(code or "", DEFAULT_PRIORITY),
-                ),
+                "clock": policy.clock("put_away", started, [str(payload.get("category") or "general")]),
             }
         )
+    return _with_unit_priorities(db, policy, found)
+
+
+def _with_unit_priorities(db: ServerDb, policy: Policy, found: list[dict]) -> list[dict]:
+    """The waiting units' clocks by their RMA's priority (looked up for those units only, not every one inspected)."""
+    units = [f for f in found if f["kind"] == "unit"]
+    if not units:
+        return found
+    with db.read() as conn:
+        priorities = _priorities(conn, {f["code"] for f in units})
+    for unit in units:
+        if unit["code"] in priorities:
+            clock = unit["clock"]
+            unit["clock"] = policy.clock("put_away", clock.started_at, [clock.category], priorities[unit["code"]])
     return found
 
 
