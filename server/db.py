@@ -128,6 +128,9 @@ rmas = sa.Table(
     sa.Column("received_event", sa.String(64)),
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
+    # the RMAs whose SLA clock runs (authorised and not received, or received) without reading them all
+    sa.Index("rmas_stage", "stage", "status"),
+    sa.Index("rmas_updated", "updated_at"),  # the web UI's latest changed RMAs
 )
 
 inspected_items = sa.Table(
@@ -384,6 +387,10 @@ class ServerDb:
 
         create_sla_tables(self.engine)  # SLA escalations told and digests sent (server/sla.py)
         analytics.create(self.engine)  # return analytics' fact tables (server/analytics.py)
+        # their rollups and the SLA and risk tables, for what an earlier release folded (once)
+        analytics.catch_up(self.write, events)
+        for index in rmas.indexes:  # an index added to the table an earlier release made
+            index.create(self.engine, checkfirst=True)
         ui_store.create(self.engine)  # the web UI (server/ui): supervisors' accounts and sessions
         with self.write() as conn:
             if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server import mail
+from server import analytics, mail
 from server.db import ServerDb, events, rmas, utc_now
 from server.hooks.outbox import HookKind, enqueue_notice
 from sync.sla import DEFAULT_POLICY, DUE_SOON, OVERDUE, Policy, load_policy, parse_time, stamp
@@ -158,7 +158,13 @@ def _time(text: str | None) -> datetime | None:
 
 
 def clocks(db: ServerDb, policy: Policy) -> list[dict]:
-    """Every running clock: dicts with kind, code, lpn, step and the :class:`sync.sla.Clock`."""
+    """Every running clock: dicts with kind, code, lpn, step and the :class:`sync.sla.Clock`.
+
+    The RMAs are read by their stage (an index); the units from ``sla_open_units``, which the
+    analytics fold keeps (server/analytics.py): each inspected unit with a plate and a channel not
+    put away and not corrected -- the open backlog, not every inspection ever made.
+    """
+    analytics.refresh(db.write, events, rmas, batches=analytics.BATCHES_PER_ANSWER)
     found: list[dict] = []
     with db.read() as conn:
         rows = conn.execute(
@@ -171,42 +177,19 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
                 )
             )
         ).all()
-        inspected = conn.execute(
-            sa.select(events.c.event_id, events.c.rma_code, events.c.at, events.c.payload, events.c.refers_to).where(
-                events.c.type == "item.inspected"
-            )
-        ).all()
-        placed = conn.execute(sa.select(events.c.payload).where(events.c.type == "unit.put_away")).scalars().all()
+        u = analytics.sla_units_t.c
+        units = conn.execute(sa.select(u.rma_code, u.lpn, u.at, u.category)).all()
     for code, record, _status, stage, created_at, received_at in rows:
         step, started = ("receive", _time(created_at)) if stage == "expected" else ("inspect", _time(received_at))
         if started is not None:
             found.append(
                 {"kind": "rma", "code": code, "lpn": "", "clock": policy.clock(step, started, _categories(record))}
             )
-    put_away: set[str] = set()
-    for text in placed:
-        try:
-            put_away.add(str(json.loads(text).get("lpn") or "").upper())
-        except (ValueError, AttributeError):
-            continue
-    corrected = {r.refers_to for r in inspected if r.refers_to}
-    for event_id, code, at, text, _refers in inspected:
-        try:
-            payload = json.loads(text)
-        except ValueError:
-            continue
-        lpn = str(payload.get("lpn") or "").upper()
+    for code, lpn, at, category in units:
         started = _time(at)
-        if not lpn or not payload.get("channel") or lpn in put_away or event_id in corrected or started is None:
-            continue  # no plate or no channel: nothing to put away (inspected before either existed)
-        found.append(
-            {
-                "kind": "unit",
-                "code": code or "",
-                "lpn": lpn,
-                "clock": policy.clock("put_away", started, [str(payload.get("category") or "general")]),
-            }
-        )
+        if started is None:
+            continue
+        found.append({"kind": "unit", "code": code, "lpn": lpn, "clock": policy.clock("put_away", started, [category])})
     return found
 
 
