@@ -36,8 +36,10 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from qc_checklists.reasons import reason_code
@@ -291,8 +293,8 @@ def catch_up(
 
     A database that an earlier release folded has its facts but not these tables: the rollups are
     counted from the facts (one GROUP BY each), the SLA and risk tables are folded from the events
-    the cursor passed.  Done once (a marker in ``an_cursor``), under the cursor's lock; on a new
-    database (nothing folded yet) it only sets the markers.
+    the cursor passed (the next :func:`refresh` reads those after it, as always).  Done once (a
+    marker in ``an_cursor``), under the cursor's lock; on a new database there is nothing to count.
     """
     read = 0
     with write() as conn:
@@ -302,8 +304,8 @@ def catch_up(
         held = set(conn.execute(sa.select(cursor_t.c.name).where(cursor_t.c.name.in_(MARKERS))).scalars())
         if len(held) == len(MARKERS):
             return 0
-        if at and "rollups-1" not in held:
-            _recount(conn)
+        if "rollups-1" not in held:
+            _recount(conn)  # the facts of events after the cursor too: the fold sees them folded, counted
         if at and "clocks-1" not in held:
             after = 0
             while True:
@@ -366,14 +368,14 @@ def _recount(conn: sa.Connection) -> None:
                 ),
             )
         )
-    for step, column, day in _STEP_COLUMNS:
-        bucket = column // BUCKET
+    for step, seconds, on_day in _STEP_COLUMNS:
+        bucket = seconds // BUCKET
         conn.execute(
             secs_t.insert().from_select(
                 ["step", "day", "bucket", "n"],
-                sa.select(sa.literal(step), day, bucket, sa.func.count())
-                .where(column.is_not(None), day.is_not(None))
-                .group_by(day, bucket),
+                sa.select(sa.literal(step), on_day, bucket, sa.func.count())
+                .where(seconds.is_not(None), on_day.is_not(None))
+                .group_by(on_day, bucket),
             )
         )
     c = checks_t.c
@@ -556,6 +558,9 @@ class Rollup:
     """What one batch of the fold changed in the rollups, summed per row, then written at once (:meth:`flush`)."""
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         self.daily: dict[tuple[str, str, str], list] = {}  # (dim, key, day) -> [week, {column: delta}]
         self.hours: dict[tuple[str, str, str], list] = {}  # (dim, key, hour) -> [day, delta]
         self.secs: dict[tuple[str, str, int], int] = {}  # (step, day, bucket) -> delta
@@ -616,18 +621,14 @@ class Rollup:
         _add(conn, hours_t, hours, ["units"])
         _add(conn, secs_t, secs, ["n"])
         _add(conn, fails_t, fails, ["fails"])
-        self.__init__()
+        self._reset()
 
 
 def _add(conn: sa.Connection, table: sa.Table, rows: list[dict], counted: list[str]) -> None:
     """INSERT each row, or add its counts to the row of its key already there (one statement for all)."""
     if not rows:
         return
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
-    stmt = insert(table)
+    stmt: Any = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key.columns],
         set_={name: table.c[name] + stmt.excluded[name] for name in counted},

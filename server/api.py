@@ -610,13 +610,16 @@ def create_app(
             raise HTTPException(404, str(exc)) from exc
 
     @app.get(f"{API_PREFIX}/reports/risk", response_model=list[FlaggedCustomer], responses=forbidden)
-    def risk_report(_who: Annotated[str, Depends(integration)]) -> list[FlaggedCustomer]:
+    def risk_report(
+        _who: Annotated[str, Depends(integration)],
+        limit: Annotated[int, Query(ge=1, le=10_000, description="the first so many customers")] = 1000,
+    ) -> list[FlaggedCustomer]:
         """Customers worth a full inspection: frequent returners, earlier item mismatches, serials seen before.
 
         Customers are matched by a keyed hash of the id or e-mail an import carried (``customer``);
-        the report names them only by the first 12 hex digits of it.
+        the report names them only by the first 12 hex digits of it, most returns first.
         """
-        return db.risk_report()
+        return db.risk_report(limit)
 
     @app.get(
         f"{API_PREFIX}/rmas/{{code}}/status-link",

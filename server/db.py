@@ -485,10 +485,11 @@ class ServerDb:
         """A secret of this database, drawn by :meth:`create` and kept in ``meta``."""
         return conn.execute(sa.select(meta.c.value).where(meta.c.key == name)).scalar_one()
 
-    def risk_report(self) -> list[risk.FlaggedCustomer]:
-        """The customers worth a full inspection (see :func:`server.risk.flagged`)."""
+    def risk_report(self, limit: int | None = None) -> list[risk.FlaggedCustomer]:
+        """The customers worth a full inspection, the first ``limit`` (see :func:`server.risk.flagged`)."""
+        analytics.refresh(self.write, events, rmas, batches=analytics.BATCHES_PER_ANSWER)  # what it reads
         with self.read() as conn:
-            return risk.flagged(conn, events, utc_now())
+            return risk.flagged(conn, events, utc_now(), limit)
 
     def new_epoch(self) -> str:
         """Announce that this database was restored from a backup: stations re-push and re-pull."""
