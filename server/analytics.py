@@ -307,34 +307,91 @@ def catch_up(
         if "rollups-1" not in held:
             _recount(conn)  # the facts of events after the cursor too: the fold sees them folded, counted
         if at and "clocks-1" not in held:
-            after = 0
-            while True:
-                rows = conn.execute(
-                    sa.select(
-                        events.c.pk,
-                        events.c.event_id,
-                        events.c.type,
-                        events.c.rma_code,
-                        events.c.at,
-                        events.c.refers_to,
-                        events.c.payload,
-                    )
-                    .where(events.c.pk > after, events.c.pk <= at, events.c.type.in_(CLOCKED))
-                    .order_by(events.c.pk)
-                    .limit(batch)
-                ).all()
-                for row in rows:
-                    payload = _payload(row.payload)
-                    if payload is not None:
-                        _fold_clocks(conn, row, payload)
-                read += len(rows)
-                if len(rows) < batch:
-                    break
-                after = rows[-1].pk
+            read = _backfill_clocks(conn, events, at, batch)
         for name in MARKERS:
             if name not in held:
                 conn.execute(cursor_t.insert().values(name=name, pk=0))
     return read
+
+
+def _backfill_clocks(conn: sa.Connection, events: sa.Table, through: int, batch: int) -> int:
+    """The SLA and risk tables as :func:`_fold_clocks` would have made them from the events through ``through``.
+
+    Read once, in pk order, and kept in memory (a plate, an id, a serial per event), then written in
+    bulk: one event at a time took a millisecond each, hours for ten million.
+    """
+    placed: set[str] = set()
+    corrected: set[str] = set()
+    inspections: list[dict] = []
+    serials: dict[str, set[str]] = {}
+    mismatched: set[str] = set()
+    after, read = 0, 0
+    while True:
+        rows = conn.execute(
+            sa.select(
+                events.c.pk,
+                events.c.event_id,
+                events.c.type,
+                events.c.rma_code,
+                events.c.at,
+                events.c.refers_to,
+                events.c.payload,
+            )
+            .where(events.c.pk > after, events.c.pk <= through, events.c.type.in_(CLOCKED))
+            .order_by(events.c.pk)
+            .limit(batch)
+        ).all()
+        for row in rows:
+            payload = _payload(row.payload)
+            if payload is None:
+                continue
+            lpn = str(payload.get("lpn") or "").upper()[:64]
+            if row.type == "unit.put_away":
+                if lpn:
+                    placed.add(lpn)
+                continue
+            if row.rma_code:
+                serial = str(payload.get("serial") or "").strip()
+                if serial:
+                    key = f"{payload.get('gtin') or ''}/{serial}".lstrip("/")[:140]
+                    serials.setdefault(key, set()).add(row.rma_code)
+                if row.type == "item.mismatch":
+                    mismatched.add(row.rma_code)
+                    continue
+            if row.type != "item.inspected":
+                continue
+            if row.refers_to:
+                corrected.add(row.refers_to[:64])
+            if lpn and payload.get("channel"):
+                inspections.append(
+                    {
+                        "event_id": row.event_id,
+                        "rma_code": row.rma_code or "",
+                        "lpn": lpn,
+                        "at": row.at,
+                        "category": str(payload.get("category") or "general")[:64],
+                    }
+                )
+        read += len(rows)
+        if len(rows) < batch:
+            break
+        after = rows[-1].pk
+    for table in (sla_units_t, sla_closed_t, serials_t, serial_counts_t, mismatches_t):
+        conn.execute(table.delete())
+    _bulk(conn, sla_units_t, [i for i in inspections if i["lpn"] not in placed and i["event_id"] not in corrected])
+    _bulk(conn, sla_closed_t, [{"kind": "lpn", "key": k} for k in sorted(placed)])
+    _bulk(conn, sla_closed_t, [{"kind": "event", "key": k} for k in sorted(corrected)])
+    _bulk(
+        conn, serials_t, [{"serial": k, "rma_code": c} for k, codes in sorted(serials.items()) for c in sorted(codes)]
+    )
+    _bulk(conn, serial_counts_t, [{"serial": k, "rmas": len(codes)} for k, codes in sorted(serials.items())])
+    _bulk(conn, mismatches_t, [{"rma_code": c} for c in sorted(mismatched)])
+    return read
+
+
+def _bulk(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    for start in range(0, len(rows), 5000):
+        conn.execute(table.insert(), rows[start : start + 5000])
 
 
 def _recount(conn: sa.Connection) -> None:
