@@ -157,18 +157,26 @@ def _time(text: str | None) -> datetime | None:
         return None
 
 
+_clock_lock = threading.Lock()
+# the open RMAs' and units' clocks as last made, by (code, updated_at, stage, started) and by ("unit", code,
+# plate, started, category): only a new or changed RMA's record is read and its clock made again (a million
+# RMAs leave tens of thousands open); a new policy (the file changed) makes them all again
+_rma_clocks: dict[tuple, tuple[Policy, object]] = {}
+
+
 def clocks(db: ServerDb, policy: Policy) -> list[dict]:
     """Every running clock: dicts with kind, code, lpn, step and the :class:`sync.sla.Clock`.
 
-    The RMAs are read by their stage (an index); the units from ``sla_open_units``, which the
-    analytics fold keeps (server/analytics.py): each inspected unit with a plate and a channel not
-    put away and not corrected -- the open backlog, not every inspection ever made.
+    The RMAs are read by their stage (an index), their records only when new or changed since the
+    last call; the units from ``sla_open_units``, which the analytics fold keeps (server/analytics.py):
+    each inspected unit with a plate and a channel not put away and not corrected -- the open
+    backlog, not every inspection ever made.
     """
     analytics.refresh(db.write, events, rmas, batches=analytics.BATCHES_PER_ANSWER)
     found: list[dict] = []
     with db.read() as conn:
         rows = conn.execute(
-            sa.select(rmas.c.code, rmas.c.record, rmas.c.status, rmas.c.stage, rmas.c.created_at, events.c.at)
+            sa.select(rmas.c.code, rmas.c.updated_at, rmas.c.stage, rmas.c.created_at, events.c.at)
             .select_from(rmas.outerjoin(events, events.c.event_id == rmas.c.received_event))
             .where(
                 sa.or_(
@@ -177,19 +185,45 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
                 )
             )
         ).all()
+        with _clock_lock:
+            known = dict(_rma_clocks)
+        keys = [
+            (code, updated, stage, created if stage == "expected" else received)
+            for code, updated, stage, created, received in rows
+        ]
+        wanted = [k[0] for k in keys if (held := known.get(k)) is None or held[0] is not policy]
+        records: dict[str, str] = {}
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            for code, record in conn.execute(sa.select(rmas.c.code, rmas.c.record).where(rmas.c.code.in_(chunk))):
+                records[code] = record
         u = analytics.sla_units_t.c
         units = conn.execute(sa.select(u.rma_code, u.lpn, u.at, u.category)).all()
-    for code, record, _status, stage, created_at, received_at in rows:
-        step, started = ("receive", _time(created_at)) if stage == "expected" else ("inspect", _time(received_at))
-        if started is not None:
-            found.append(
-                {"kind": "rma", "code": code, "lpn": "", "clock": policy.clock(step, started, _categories(record))}
-            )
+    now_held: dict[tuple, tuple[Policy, object]] = {}
+    for key in keys:
+        code, _updated, stage, started_text = key
+        held = known.get(key)
+        if held is None or held[0] is not policy:
+            started = _time(started_text)
+            if started is None or code not in records:
+                continue
+            step = "receive" if stage == "expected" else "inspect"
+            held = (policy, policy.clock(step, started, _categories(records[code])))
+        now_held[key] = held
+        found.append({"kind": "rma", "code": code, "lpn": "", "clock": held[1]})
     for code, lpn, at, category in units:
-        started = _time(at)
-        if started is None:
-            continue
-        found.append({"kind": "unit", "code": code, "lpn": lpn, "clock": policy.clock("put_away", started, [category])})
+        unit_key: tuple = ("unit", code, lpn, at, category)
+        held = known.get(unit_key)
+        if held is None or held[0] is not policy:
+            started = _time(at)
+            if started is None:
+                continue
+            held = (policy, policy.clock("put_away", started, [category]))
+        now_held[unit_key] = held
+        found.append({"kind": "unit", "code": code, "lpn": lpn, "clock": held[1]})
+    with _clock_lock:
+        _rma_clocks.clear()
+        _rma_clocks.update(now_held)  # only the open ones: it never holds more than the backlog
     return found
 
 
