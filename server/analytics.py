@@ -1208,12 +1208,12 @@ def units(
     u = units_t.c
     conditions = [*period.on(u.day), *_filters(where)]
     order: Sequence[sa.ColumnElement] = (u.inspected_at.desc(), u.rma_code, u.line_no, u.unit_no)
-    if failed:
+    source: sa.FromClause = units_t
+    if failed:  # joined (a check is failed once per unit): the planner starts from the check's index
         checklist_id, _slash, item = failed.partition("/")
-        conditions.append(
-            u.event_id.in_(
-                sa.select(checks_t.c.event_id).where(checks_t.c.checklist_id == checklist_id, checks_t.c.item == item)
-            )
+        c = checks_t.c
+        source = units_t.join(
+            checks_t, sa.and_(c.event_id == u.event_id, c.checklist_id == checklist_id, c.item == item)
         )
     if step == "received_inspected":
         conditions.append(u.inspect_secs.is_not(None))
@@ -1223,7 +1223,7 @@ def units(
         order = (u.putaway_secs.desc(), u.rma_code)
     elif step:
         raise ValueError(f"units are drilled by step received_inspected or inspected_put_away, not {step!r}")
-    stmt = sa.select(*(u[c] for c in UNIT_COLUMNS)).where(*conditions).order_by(*order).limit(limit)
+    stmt = sa.select(*(u[c] for c in UNIT_COLUMNS)).select_from(source).where(*conditions).order_by(*order).limit(limit)
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
