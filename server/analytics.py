@@ -1215,6 +1215,9 @@ def units(
         source = units_t.join(
             checks_t, sa.and_(c.event_id == u.event_id, c.checklist_id == checklist_id, c.item == item)
         )
+        # newest first, by an expression the inspected_at index does not give: PostgreSQL otherwise walks
+        # that index through millions of units looking for the few with this check (1 s at 3M units)
+        order = (sa.func.coalesce(u.inspected_at, "").desc(), u.rma_code, u.line_no, u.unit_no)
     if step == "received_inspected":
         conditions.append(u.inspect_secs.is_not(None))
         order = (u.inspect_secs.desc(), u.rma_code)

@@ -299,7 +299,7 @@ def test_the_open_units_of_the_sla_clocks_and_the_risk_tables_equal_a_reading_of
     assert ann.rmas == ["RMA-1", "RMA-2", "RMA-3"] and ann.mismatched_rmas == ["RMA-3"]
     assert ann.serials_seen_before == ["04000001/SN-9"] and bob.serials_seen_before == ["04000001/SN-9"]
     assert bob.rmas == ["RMA-4"] and bob.mismatches == 0
-    assert len(db.risk_report(limit=1)) == 1
+    assert db.risk_report(limit=1) == db.risk_report()[:1]  # the first by the same order, counted in SQL
     assert len(pushed) == 19
 
 
