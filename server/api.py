@@ -717,8 +717,13 @@ def create_app(
         state: Annotated[
             Literal["overdue", "due_soon"] | None, Query(description="only the overdue, or only the due-soon ones")
         ] = None,
+        limit: Annotated[int, Query(ge=1, le=100_000, description="items listed (the counts count all)")] = 1000,
+        offset: Annotated[int, Query(ge=0, description="the next page: items after so many")] = 0,
     ) -> OverdueReport:
-        """RMAs and units past their step's time limit, or in its last share (SLA clocks, README)."""
+        """RMAs and units past their step's time limit, or in its last share (SLA clocks, README).
+
+        ``overdue`` and ``due_soon`` count every one; ``items`` lists ``limit`` of them from ``offset``,
+        the most urgent first."""
         now = datetime.now(UTC)
         policy = current_policy()
         items = [i for i in overdue_report(db, now, policy=policy) if state is None or i["state"] == state]
@@ -727,7 +732,7 @@ def create_app(
             policy=policy.source,
             overdue=sum(i["state"] == "overdue" for i in items),
             due_soon=sum(i["state"] == "due_soon" for i in items),
-            items=[OverdueItem.model_validate(i) for i in items],
+            items=[OverdueItem.model_validate(i) for i in items[offset : offset + limit]],
         )
 
     @app.exception_handler(ServerError)

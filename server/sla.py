@@ -161,7 +161,7 @@ _clock_lock = threading.Lock()
 # the open RMAs' and units' clocks as last made, by (code, updated_at, stage, started) and by ("unit", code,
 # plate, started, category): only a new or changed RMA's record is read and its clock made again (a million
 # RMAs leave tens of thousands open); a new policy (the file changed) makes them all again
-_rma_clocks: dict[tuple, tuple[Policy, object]] = {}
+_rma_clocks: dict[tuple, tuple] = {}  # key -> (policy, clock, its start and due time as stamps)
 
 
 def clocks(db: ServerDb, policy: Policy) -> list[dict]:
@@ -199,7 +199,7 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
                 records[code] = record
         u = analytics.sla_units_t.c
         units = conn.execute(sa.select(u.rma_code, u.lpn, u.at, u.category)).all()
-    now_held: dict[tuple, tuple[Policy, object]] = {}
+    now_held: dict[tuple, tuple] = {}
     for key in keys:
         code, _updated, stage, started_text = key
         held = known.get(key)
@@ -208,9 +208,9 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
             if started is None or code not in records:
                 continue
             step = "receive" if stage == "expected" else "inspect"
-            held = (policy, policy.clock(step, started, _categories(records[code])))
+            held = _held(policy, policy.clock(step, started, _categories(records[code])))
         now_held[key] = held
-        found.append({"kind": "rma", "code": code, "lpn": "", "clock": held[1]})
+        found.append({"kind": "rma", "code": code, "lpn": "", "clock": held[1], "stamps": held[2]})
     for code, lpn, at, category in units:
         unit_key: tuple = ("unit", code, lpn, at, category)
         held = known.get(unit_key)
@@ -218,13 +218,17 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
             started = _time(at)
             if started is None:
                 continue
-            held = (policy, policy.clock("put_away", started, [category]))
+            held = _held(policy, policy.clock("put_away", started, [category]))
         now_held[unit_key] = held
-        found.append({"kind": "unit", "code": code, "lpn": lpn, "clock": held[1]})
+        found.append({"kind": "unit", "code": code, "lpn": lpn, "clock": held[1], "stamps": held[2]})
     with _clock_lock:
         _rma_clocks.clear()
         _rma_clocks.update(now_held)  # only the open ones: it never holds more than the backlog
     return found
+
+
+def _held(policy: Policy, clock) -> tuple:
+    return policy, clock, (stamp(clock.started_at), stamp(clock.due_at))
 
 
 def overdue_report(db: ServerDb, now: datetime | None = None, *, policy: Policy | None = None) -> list[dict]:
@@ -239,17 +243,20 @@ def overdue_report(db: ServerDb, now: datetime | None = None, *, policy: Policy 
     items = []
     for found in clocks(db, policy):
         clock = found["clock"]
+        if now < clock.soon_at and now < clock.due_at:
+            continue  # on time, as Clock.state says (most of them: tested first)
         state = clock.state(now)
         if state not in STATES:
             continue
+        started_at, due_at = found["stamps"]
         items.append(
             {
                 "kind": found["kind"],
                 "code": found["code"],
                 "lpn": found["lpn"],
                 "step": clock.step,
-                "started_at": stamp(clock.started_at),
-                "due_at": stamp(clock.due_at),
+                "started_at": started_at,
+                "due_at": due_at,
                 "age_hours": round(clock.age_hours(now), 1),
                 "state": state,
                 "category": clock.category,

@@ -384,3 +384,23 @@ def test_a_push_that_commits_after_a_later_one_is_folded_once_and_nothing_is_rea
         assert {i["lpn"] for i in due if i["kind"] == "unit"} == {"LP-L", "LP-M"}
     finally:
         db.close()
+
+
+def test_the_overdue_report_counts_every_one_and_lists_a_page(sqlite_storage):
+    import requests
+
+    from tests.helpers.server_thread import ServerThread
+    from tests.sync.test_sla import seed
+
+    db = sqlite_storage.db
+    seed(db)
+    erp = {"Authorization": f"Bearer {db.add_station('erp', 'integration')}"}
+    running = ServerThread(db, rate=0).start()
+    try:
+        url = f"{running.url}/api/v1/reports/overdue"
+        whole = requests.get(url, headers=erp, timeout=10).json()
+        page = requests.get(url, params={"limit": 1, "offset": 1}, headers=erp, timeout=10).json()
+        assert len(whole["items"]) == 3 and page["items"] == whole["items"][1:2]
+        assert (page["overdue"], page["due_soon"]) == (whole["overdue"], whole["due_soon"]) == (3, 0)
+    finally:
+        running.stop()
