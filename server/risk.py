@@ -148,26 +148,45 @@ def flagged(conn: sa.Connection, events: sa.Table, now: str, limit: int | None =
         analytics.mismatches_t, analytics.mismatches_t.c.rma_code == cr.rma_code
     )
     seen = sa.select(cr.customer_key).where(cr.rma_code.in_(sa.select(seen_serials.subquery().c.rma_code)))
-    candidates = sa.union(frequent, mismatching, seen).subquery()
-    rows = conn.execute(
-        sa.select(cr.customer_key, cr.rma_code, cr.authorized_at).where(cr.customer_key.in_(sa.select(candidates.c[0])))
-    ).all()
+    rows: list = []
+    often = conn.execute(frequent.add_columns(sa.func.count())).all() if limit is not None else []
+    if limit is not None and len(often) >= limit:
+        # the list is ordered by returns in 30 days first: its first `limit` are frequent returners with
+        # at least as many as the limit-th of them -- only theirs are read (not every flagged customer's)
+        least = sorted((n for _key, n in often), reverse=True)[limit - 1]
+        keys = [key for key, n in often if n >= least]
+        for start in range(0, len(keys), 1000):
+            rows += conn.execute(
+                sa.select(cr.customer_key, cr.rma_code, cr.authorized_at).where(
+                    cr.customer_key.in_(keys[start : start + 1000])
+                )
+            ).all()
+    else:
+        candidates = sa.union(frequent, mismatching, seen).subquery()
+        rows = list(
+            conn.execute(
+                sa.select(cr.customer_key, cr.rma_code, cr.authorized_at).where(
+                    cr.customer_key.in_(sa.select(candidates.c[0]))
+                )
+            )
+        )
     by_customer: dict[str, list[tuple[str, str]]] = {}
     for key, code, at in rows:
         by_customer.setdefault(key, []).append((code, at))
-    mismatched = set(
-        conn.execute(
-            sa.select(analytics.mismatches_t.c.rma_code).where(
-                analytics.mismatches_t.c.rma_code.in_(
-                    sa.select(cr.rma_code).where(cr.customer_key.in_(sa.select(candidates.c[0])))
+    codes_read = [code for _key, code, _at in rows]
+    mismatched: set[str] = set()
+    for start in range(0, len(codes_read), 1000):
+        mismatched |= set(
+            conn.execute(
+                sa.select(analytics.mismatches_t.c.rma_code).where(
+                    analytics.mismatches_t.c.rma_code.in_(codes_read[start : start + 1000])
                 )
-            )
-        ).scalars()
-    )
+            ).scalars()
+        )
     serials_on: dict[str, set[str]] = {}  # RMA code -> the serials on it that were on another return too
     for serial, code in conn.execute(seen_serials):
         serials_on.setdefault(code, set()).add(serial)
-    report = []
+    found = []
     for key, returns in by_customer.items():
         codes = sorted(code for code, _at in returns)
         recent = sum(1 for _code, at in returns if at >= since)
@@ -175,19 +194,20 @@ def flagged(conn: sa.Connection, events: sa.Table, now: str, limit: int | None =
         seen_here = sorted({serial for code in codes for serial in serials_on.get(code, ())})
         if recent < FREQUENT and not mismatches and not seen_here:
             continue
-        report.append(
-            FlaggedCustomer(
-                customer_ref=key[:12],
-                returns_30d=recent,
-                returns=len(codes),
-                mismatches=len(mismatches),
-                mismatched_rmas=mismatches,
-                serials_seen_before=seen_here,
-                rmas=codes,
-            )
+        found.append((-recent, -len(mismatches), key[:12], key, codes, mismatches, seen_here))
+    found.sort(key=lambda f: f[:3])
+    return [
+        FlaggedCustomer(
+            customer_ref=ref,
+            returns_30d=-recent,
+            returns=len(codes),
+            mismatches=-count,
+            mismatched_rmas=mismatches,
+            serials_seen_before=seen_here,
+            rmas=codes,
         )
-    report.sort(key=lambda r: (-r.returns_30d, -r.mismatches, r.customer_ref))
-    return report if limit is None else report[:limit]
+        for recent, count, ref, _key, codes, mismatches, seen_here in (found if limit is None else found[:limit])
+    ]
 
 
 def _stamp(moment: datetime) -> str:
