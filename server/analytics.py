@@ -485,8 +485,10 @@ def refresh(
                 conn.execute(cursor_t.insert().values(name="events", pk=0))
                 at = 0
             seen = conn.execute(sa.select(cursor_t.c.pk).where(cursor_t.c.name == "seen")).scalar_one_or_none()
-            if seen is None:  # a database an earlier release folded: from its cursor (each fold checks what it holds)
-                conn.execute(cursor_t.insert().values(name="seen", pk=at))
+            unseen = (
+                seen is None
+            )  # nothing folded by this release yet: from the cursor (each fold checks what it holds)
+            if seen is None:
                 seen = at
             waiting = list(conn.execute(sa.select(gaps_t.c.pk).order_by(gaps_t.c.pk)).scalars())
             wanted = events.c.pk > seen
@@ -535,7 +537,9 @@ def refresh(
                 conn.execute(gaps_t.delete().where(gaps_t.c.noted_at < now - SETTLE))  # never came: given up
             oldest = conn.execute(sa.select(sa.func.min(gaps_t.c.pk))).scalar() if (waiting or missing) else None
             moved = last if oldest is None else min(last, oldest - 1)
-            if last > seen:
+            if last > seen and unseen:  # nothing is written when nothing was folded (SQLite: no write lock taken)
+                conn.execute(cursor_t.insert().values(name="seen", pk=last))
+            elif last > seen:
                 conn.execute(cursor_t.update().where(cursor_t.c.name == "seen").values(pk=last))
             if moved != at:
                 conn.execute(cursor_t.update().where(cursor_t.c.name == "events").values(pk=moved))
