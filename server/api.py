@@ -625,13 +625,16 @@ def create_app(
             raise HTTPException(404, str(exc)) from exc
 
     @app.get(f"{API_PREFIX}/reports/risk", response_model=list[FlaggedCustomer], responses=forbidden)
-    def risk_report(_who: Annotated[str, Depends(integration)]) -> list[FlaggedCustomer]:
+    def risk_report(
+        _who: Annotated[str, Depends(integration)],
+        limit: Annotated[int, Query(ge=1, le=10_000, description="the first so many customers")] = 1000,
+    ) -> list[FlaggedCustomer]:
         """Customers worth a full inspection: frequent returners, earlier item mismatches, serials seen before.
 
         Customers are matched by a keyed hash of the id or e-mail an import carried (``customer``);
-        the report names them only by the first 12 hex digits of it.
+        the report names them only by the first 12 hex digits of it, most returns first.
         """
-        return db.risk_report()
+        return db.risk_report(limit)
 
     @app.get(
         f"{API_PREFIX}/rmas/{{code}}/status-link",
@@ -729,8 +732,13 @@ def create_app(
         state: Annotated[
             Literal["overdue", "due_soon"] | None, Query(description="only the overdue, or only the due-soon ones")
         ] = None,
+        limit: Annotated[int, Query(ge=1, le=100_000, description="items listed (the counts count all)")] = 1000,
+        offset: Annotated[int, Query(ge=0, description="the next page: items after so many")] = 0,
     ) -> OverdueReport:
-        """RMAs and units past their step's time limit, or in its last share (SLA clocks, README)."""
+        """RMAs and units past their step's time limit, or in its last share (SLA clocks, README).
+
+        ``overdue`` and ``due_soon`` count every one; ``items`` lists ``limit`` of them from ``offset``,
+        the most urgent first."""
         now = datetime.now(UTC)
         policy = current_policy()
         items = [i for i in overdue_report(db, now, policy=policy) if state is None or i["state"] == state]
@@ -739,7 +747,7 @@ def create_app(
             policy=policy.source,
             overdue=sum(i["state"] == "overdue" for i in items),
             due_soon=sum(i["state"] == "due_soon" for i in items),
-            items=[OverdueItem.model_validate(i) for i in items],
+            items=[OverdueItem.model_validate(i) for i in items[offset : offset + limit]],
         )
 
     @app.exception_handler(ServerError)

@@ -128,6 +128,9 @@ rmas = sa.Table(
     sa.Column("received_event", sa.String(64)),
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
+    # the RMAs whose SLA clock runs (authorised and not received, or received) without reading them all
+    sa.Index("rmas_stage", "stage", "status"),
+    sa.Index("rmas_updated", "updated_at"),  # the web UI's latest changed RMAs
 )
 
 inspected_items = sa.Table(
@@ -384,6 +387,10 @@ class ServerDb:
 
         create_sla_tables(self.engine)  # SLA escalations told and digests sent (server/sla.py)
         analytics.create(self.engine)  # return analytics' fact tables (server/analytics.py)
+        # their rollups and the SLA and risk tables, for what an earlier release folded (once)
+        analytics.catch_up(self.write, events)
+        for index in rmas.indexes:  # an index added to the table an earlier release made
+            index.create(self.engine, checkfirst=True)
         ui_store.create(self.engine)  # the web UI (server/ui): supervisors' accounts and sessions
         with self.write() as conn:
             if conn.execute(sa.select(meta.c.value).where(meta.c.key == "epoch")).first() is None:
@@ -478,10 +485,11 @@ class ServerDb:
         """A secret of this database, drawn by :meth:`create` and kept in ``meta``."""
         return conn.execute(sa.select(meta.c.value).where(meta.c.key == name)).scalar_one()
 
-    def risk_report(self) -> list[risk.FlaggedCustomer]:
-        """The customers worth a full inspection (see :func:`server.risk.flagged`)."""
+    def risk_report(self, limit: int | None = None) -> list[risk.FlaggedCustomer]:
+        """The customers worth a full inspection, the first ``limit`` (see :func:`server.risk.flagged`)."""
+        analytics.refresh(self.write, events, rmas, batches=analytics.BATCHES_PER_ANSWER)  # what it reads
         with self.read() as conn:
-            return risk.flagged(conn, events, utc_now())
+            return risk.flagged(conn, events, utc_now(), limit)
 
     def new_epoch(self) -> str:
         """Announce that this database was restored from a backup: stations re-push and re-pull."""

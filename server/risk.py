@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from server import analytics
 from sync.protocol import Risk, RmaRecord
 
 FREQUENT = 3  # returns authorised in WINDOW, this one counted, that make a frequent returner
@@ -39,6 +39,7 @@ customer_returns = sa.Table(
     sa.Column("customer_key", sa.String(64), nullable=False),
     sa.Column("authorized_at", sa.String(40), nullable=False),
     sa.Index("customer_returns_by_customer", "customer_key", "authorized_at"),
+    sa.Index("customer_returns_by_time", "authorized_at", "customer_key"),  # who returned often lately
 )
 
 
@@ -55,8 +56,10 @@ class FlaggedCustomer(BaseModel):
 
 
 def create(engine: sa.Engine) -> None:
-    """Create the table if missing (called by :meth:`server.db.ServerDb.create`)."""
+    """Create the table and its indexes if missing (called by :meth:`server.db.ServerDb.create`)."""
     metadata.create_all(engine)
+    for index in customer_returns.indexes:  # an index added to the table an earlier release made
+        index.create(engine, checkfirst=True)
 
 
 def customer_key(secret: str, customer: str) -> str:
@@ -119,62 +122,92 @@ def _risk(conn: sa.Connection, events: sa.Table, key: str, code: str, since: str
     return Risk(returns_30d=returns, mismatches=mismatches)
 
 
-def flagged(conn: sa.Connection, events: sa.Table, now: str) -> list[FlaggedCustomer]:
+def flagged(conn: sa.Connection, events: sa.Table, now: str, limit: int | None = None) -> list[FlaggedCustomer]:
     """The customers worth a full inspection, most returns first: a short reference (never who they are),
-    their returns in 30 days, the returns with a mismatch, their RMAs, and serials seen on another return."""
+    their returns in 30 days, the returns with a mismatch, their RMAs, and serials seen on another return.
+
+    Read from what the analytics fold keeps (server/analytics.py: ``risk_mismatches``, ``risk_serials``
+    and their counts) -- the callers refresh it first -- so only the flagged customers' returns are read,
+    never every event; ``limit``: the first so many of the list.
+    """
     since = _stamp(datetime.fromisoformat(now) - WINDOW)
-    rows = conn.execute(
-        sa.select(customer_returns.c.customer_key, customer_returns.c.rma_code, customer_returns.c.authorized_at)
-    ).all()
+    cr = customer_returns.c
+    counts, multi = analytics.serial_counts_t.c, analytics.serials_t.c
+    seen_serials = (
+        sa.select(multi.serial, multi.rma_code)
+        .join(analytics.serial_counts_t, counts.serial == multi.serial)
+        .where(counts.rmas > 1)
+    )
+    frequent = (
+        sa.select(cr.customer_key)
+        .where(cr.authorized_at >= since)
+        .group_by(cr.customer_key)
+        .having(sa.func.count() >= FREQUENT)
+    )
+    mismatching = sa.select(cr.customer_key).join(
+        analytics.mismatches_t, analytics.mismatches_t.c.rma_code == cr.rma_code
+    )
+    seen = sa.select(cr.customer_key).where(cr.rma_code.in_(sa.select(seen_serials.subquery().c.rma_code)))
+    rows: list = []
+    often = conn.execute(frequent.add_columns(sa.func.count())).all() if limit is not None else []
+    if limit is not None and len(often) >= limit:
+        # the list is ordered by returns in 30 days first: its first `limit` are frequent returners with
+        # at least as many as the limit-th of them -- only theirs are read (not every flagged customer's)
+        least = sorted((n for _key, n in often), reverse=True)[limit - 1]
+        keys = [key for key, n in often if n >= least]
+        for start in range(0, len(keys), 1000):
+            rows += conn.execute(
+                sa.select(cr.customer_key, cr.rma_code, cr.authorized_at).where(
+                    cr.customer_key.in_(keys[start : start + 1000])
+                )
+            ).all()
+    else:
+        candidates = sa.union(frequent, mismatching, seen).subquery()
+        rows = list(
+            conn.execute(
+                sa.select(cr.customer_key, cr.rma_code, cr.authorized_at).where(
+                    cr.customer_key.in_(sa.select(candidates.c[0]))
+                )
+            )
+        )
     by_customer: dict[str, list[tuple[str, str]]] = {}
     for key, code, at in rows:
         by_customer.setdefault(key, []).append((code, at))
-    mismatched = {
-        code
-        for (code,) in conn.execute(
-            sa.select(events.c.rma_code).where(
-                events.c.type == MISMATCH, events.c.rma_code.in_(sa.select(customer_returns.c.rma_code))
-            )
+    codes_read = [code for _key, code, _at in rows]
+    mismatched: set[str] = set()
+    for start in range(0, len(codes_read), 1000):
+        mismatched |= set(
+            conn.execute(
+                sa.select(analytics.mismatches_t.c.rma_code).where(
+                    analytics.mismatches_t.c.rma_code.in_(codes_read[start : start + 1000])
+                )
+            ).scalars()
         )
-    }
-    serials = _serials_on_several_returns(conn, events)
-    report = []
+    serials_on: dict[str, set[str]] = {}  # RMA code -> the serials on it that were on another return too
+    for serial, code in conn.execute(seen_serials):
+        serials_on.setdefault(code, set()).add(serial)
+    found = []
     for key, returns in by_customer.items():
         codes = sorted(code for code, _at in returns)
         recent = sum(1 for _code, at in returns if at >= since)
         mismatches = sorted(c for c in codes if c in mismatched)
-        seen = sorted({serial for serial, on in serials.items() if on & set(codes)})
-        if recent < FREQUENT and not mismatches and not seen:
+        seen_here = sorted({serial for code in codes for serial in serials_on.get(code, ())})
+        if recent < FREQUENT and not mismatches and not seen_here:
             continue
-        report.append(
-            FlaggedCustomer(
-                customer_ref=key[:12],
-                returns_30d=recent,
-                returns=len(codes),
-                mismatches=len(mismatches),
-                mismatched_rmas=mismatches,
-                serials_seen_before=seen,
-                rmas=codes,
-            )
+        found.append((-recent, -len(mismatches), key[:12], key, codes, mismatches, seen_here))
+    found.sort(key=lambda f: f[:3])
+    return [
+        FlaggedCustomer(
+            customer_ref=ref,
+            returns_30d=-recent,
+            returns=len(codes),
+            mismatches=-count,
+            mismatched_rmas=mismatches,
+            serials_seen_before=seen_here,
+            rmas=codes,
         )
-    report.sort(key=lambda r: (-r.returns_30d, -r.mismatches, r.customer_ref))
-    return report
-
-
-def _serials_on_several_returns(conn: sa.Connection, events: sa.Table) -> dict[str, set[str]]:
-    """GTIN/serial → the RMAs it was inspected (or found mismatched) on, for those on more than one."""
-    on: dict[str, set[str]] = {}
-    for code, payload in conn.execute(
-        sa.select(events.c.rma_code, events.c.payload).where(events.c.type.in_(SERIAL_EVENTS))
-    ):
-        try:
-            body = json.loads(payload)
-        except ValueError:
-            continue
-        serial = str(body.get("serial") or "").strip() if isinstance(body, dict) else ""
-        if serial and code:
-            on.setdefault(f"{body.get('gtin') or ''}/{serial}".lstrip("/"), set()).add(code)
-    return {serial: codes for serial, codes in on.items() if len(codes) > 1}
+        for recent, count, ref, _key, codes, mismatches, seen_here in (found if limit is None else found[:limit])
+    ]
 
 
 def _stamp(moment: datetime) -> str:

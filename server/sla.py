@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server import mail
+from server import analytics, mail
 from server.db import ServerDb, events, rmas, utc_now
 from server.hooks.outbox import HookKind, enqueue_notice
 from sync.protocol import DEFAULT_PRIORITY
@@ -182,12 +182,26 @@ def _time(text: str | None) -> datetime | None:
         return None
 
 
+_clock_lock = threading.Lock()
+# the open RMAs' and units' clocks as last made, by (code, updated_at, stage, started) and by ("unit", code,
+# plate, started, category, the RMA's updated_at): only a new or changed RMA's record is read and its clock
+# made again (a million RMAs leave tens of thousands open); a new policy (the file changed) makes them all again
+_rma_clocks: dict[tuple, tuple] = {}  # key -> (policy, clock, its start and due time as stamps)
+
+
 def clocks(db: ServerDb, policy: Policy) -> list[dict]:
-    """Every running clock: dicts with kind, code, lpn, step and the :class:`sync.sla.Clock`."""
+    """Every running clock: dicts with kind, code, lpn, step and the :class:`sync.sla.Clock`.
+
+    The RMAs are read by their stage (an index), their records only when new or changed since the
+    last call; the units from ``sla_open_units``, which the analytics fold keeps (server/analytics.py):
+    each inspected unit with a plate and a channel not put away and not corrected -- the open
+    backlog, not every inspection ever made.
+    """
+    analytics.refresh(db.write, events, rmas, batches=analytics.BATCHES_PER_ANSWER)
     found: list[dict] = []
     with db.read() as conn:
         rows = conn.execute(
-            sa.select(rmas.c.code, rmas.c.record, rmas.c.status, rmas.c.stage, rmas.c.created_at, events.c.at)
+            sa.select(rmas.c.code, rmas.c.updated_at, rmas.c.stage, rmas.c.created_at, events.c.at)
             .select_from(rmas.outerjoin(events, events.c.event_id == rmas.c.received_event))
             .where(
                 sa.or_(
@@ -196,56 +210,63 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
                 )
             )
         ).all()
-        inspected = conn.execute(
-            sa.select(events.c.event_id, events.c.rma_code, events.c.at, events.c.payload, events.c.refers_to).where(
-                events.c.type == "item.inspected"
+        u = analytics.sla_units_t.c
+        # each waiting unit with its RMA's updated_at: an RMA imported again (its priority changed, say) makes
+        # its units' clocks again
+        units = conn.execute(
+            sa.select(u.rma_code, u.lpn, u.at, u.category, rmas.c.updated_at).select_from(
+                analytics.sla_units_t.outerjoin(rmas, rmas.c.code == u.rma_code)
             )
         ).all()
-        placed = conn.execute(sa.select(events.c.payload).where(events.c.type == "unit.put_away")).scalars().all()
-    for code, record, _status, stage, created_at, received_at in rows:
-        step, started = ("receive", _time(created_at)) if stage == "expected" else ("inspect", _time(received_at))
-        if started is not None:
-            clock = policy.clock(step, started, _categories(record), _priority(record))
-            found.append({"kind": "rma", "code": code, "lpn": "", "clock": clock})
-    put_away: set[str] = set()
-    for text in placed:
-        try:
-            put_away.add(str(json.loads(text).get("lpn") or "").upper())
-        except (ValueError, AttributeError):
-            continue
-    corrected = {r.refers_to for r in inspected if r.refers_to}
-    for event_id, code, at, text, _refers in inspected:
-        try:
-            payload = json.loads(text)
-        except ValueError:
-            continue
-        lpn = str(payload.get("lpn") or "").upper()
-        started = _time(at)
-        if not lpn or not payload.get("channel") or lpn in put_away or event_id in corrected or started is None:
-            continue  # no plate or no channel: nothing to put away (inspected before either existed)
-        found.append(
-            {
-                "kind": "unit",
-                "code": code or "",
-                "lpn": lpn,
-                "clock": policy.clock("put_away", started, [str(payload.get("category") or "general")]),
-            }
+        with _clock_lock:
+            known = dict(_rma_clocks)
+        keys = [
+            (code, updated, stage, created if stage == "expected" else received)
+            for code, updated, stage, created, received in rows
+        ]
+        unit_keys: list[tuple] = [
+            ("unit", code, lpn, at, category, updated) for code, lpn, at, category, updated in units
+        ]
+        wanted = sorted(
+            {k[0] for k in keys if (held := known.get(k)) is None or held[0] is not policy}
+            | {k[1] for k in unit_keys if (held := known.get(k)) is None or held[0] is not policy}
         )
-    return _with_unit_priorities(db, policy, found)
-
-
-def _with_unit_priorities(db: ServerDb, policy: Policy, found: list[dict]) -> list[dict]:
-    """The waiting units' clocks by their RMA's priority (looked up for those units only, not every one inspected)."""
-    units = [f for f in found if f["kind"] == "unit"]
-    if not units:
-        return found
-    with db.read() as conn:
-        priorities = _priorities(conn, {f["code"] for f in units})
-    for unit in units:
-        if unit["code"] in priorities:
-            clock = unit["clock"]
-            unit["clock"] = policy.clock("put_away", clock.started_at, [clock.category], priorities[unit["code"]])
+        records: dict[str, str] = {}
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            for code, record in conn.execute(sa.select(rmas.c.code, rmas.c.record).where(rmas.c.code.in_(chunk))):
+                records[code] = record
+    now_held: dict[tuple, tuple] = {}
+    for key in keys:
+        code, _updated, stage, started_text = key
+        held = known.get(key)
+        if held is None or held[0] is not policy:
+            started = _time(started_text)
+            if started is None or code not in records:
+                continue
+            step = "receive" if stage == "expected" else "inspect"
+            record = records[code]
+            held = _held(policy, policy.clock(step, started, _categories(record), _priority(record)))
+        now_held[key] = held
+        found.append({"kind": "rma", "code": code, "lpn": "", "clock": held[1], "stamps": held[2]})
+    for unit_key in unit_keys:
+        _kind, code, lpn, at, category, _updated = unit_key
+        held = known.get(unit_key)
+        if held is None or held[0] is not policy:
+            started = _time(at)
+            if started is None:
+                continue
+            held = _held(policy, policy.clock("put_away", started, [category], _priority(records.get(code))))
+        now_held[unit_key] = held
+        found.append({"kind": "unit", "code": code, "lpn": lpn, "clock": held[1], "stamps": held[2]})
+    with _clock_lock:
+        _rma_clocks.clear()
+        _rma_clocks.update(now_held)  # only the open ones: it never holds more than the backlog
     return found
+
+
+def _held(policy: Policy, clock) -> tuple:
+    return policy, clock, (stamp(clock.started_at), stamp(clock.due_at))
 
 
 def overdue_report(db: ServerDb, now: datetime | None = None, *, policy: Policy | None = None) -> list[dict]:
@@ -261,17 +282,20 @@ def overdue_report(db: ServerDb, now: datetime | None = None, *, policy: Policy 
     items = []
     for found in clocks(db, policy):
         clock = found["clock"]
+        if now < clock.soon_at and now < clock.due_at:
+            continue  # on time, as Clock.state says (most of them: tested first)
         state = clock.state(now)
         if state not in STATES:
             continue
+        started_at, due_at = found["stamps"]
         items.append(
             {
                 "kind": found["kind"],
                 "code": found["code"],
                 "lpn": found["lpn"],
                 "step": clock.step,
-                "started_at": stamp(clock.started_at),
-                "due_at": stamp(clock.due_at),
+                "started_at": started_at,
+                "due_at": due_at,
                 "age_hours": round(clock.age_hours(now), 1),
                 "state": state,
                 "category": clock.category,

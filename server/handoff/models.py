@@ -84,9 +84,11 @@ class BinView(WireModel):
 
 
 class BinsPage(WireModel):
-    """Every bin and container the stations reported (GET /api/v1/bins)."""
+    """Every bin and container the stations reported (GET /api/v1/bins), a page at a time."""
 
     bins: list[BinView]
+    # the bin to ask after (?after=) for the next page; None when this page is the last
+    next_after: str | None = None
 
 
 class RefundLine(WireModel):

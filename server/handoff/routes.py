@@ -28,9 +28,16 @@ def add_routes(app: FastAPI, db: ServerDb, station: Any, errors: dict[int | str,
         return views.feed_after(db, cursor, limit)
 
     @app.get(f"{API_PREFIX}/bins", response_model=BinsPage, responses=errors)
-    def bins_page(_who: station, bin: Annotated[str | None, Query(max_length=64)] = None) -> BinsPage:
-        """Each bin and container (or the one named): its units by plate, its state, its last count."""
-        return views.bins_page(db, bin)
+    def bins_page(
+        _who: station,
+        bin: Annotated[str | None, Query(max_length=64)] = None,
+        after: Annotated[str, Query(max_length=64, description="the next page: the bins named after this")] = "",
+    ) -> BinsPage:
+        """Each bin and container (or the one named): its units by plate, its state, its last count.
+
+        A page holds the bins (in name order) of about 5,000 units, a bigger bin whole; ``next_after``
+        names the bin to ask after for the next page (None on the last)."""
+        return views.bins_page(db, bin, after)
 
     @app.get(
         f"{API_PREFIX}/rmas/{{code}}/refund",

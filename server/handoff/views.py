@@ -42,17 +42,40 @@ def feed_after(db: ServerDb, cursor: int, limit: int) -> FeedPage:
     return FeedPage(epoch=epoch, items=page, cursor=page[-1].cursor if page else cursor, has_more=len(rows) > limit)
 
 
-def bin_views(db: ServerDb, name: str | None = None) -> list[BinView]:
+PAGE_UNITS = 5000  # units one page of GET /api/v1/bins lists (the bins that hold them; a bigger bin whole)
+
+
+def bin_views(
+    db: ServerDb, name: str | None = None, *, after: str = "", units_limit: int | None = None
+) -> list[BinView]:
     """Every bin and container (or the one named), with the units in it by plate and its last count.
 
     A shipped container lists the units shipped in it; any other bin the units in it now.
+    ``after``: only the bins named after this one; ``units_limit``: the bins, in name order, whose units
+    together reach this many (at least one bin, with all of its units) -- a page.
     """
     key = " ".join(name.split()).upper() if name else None
     with db.read() as conn:
         query = sa.select(bins).order_by(bins.c.name)
-        held = conn.execute(query.where(bins.c.name == key) if key else query).all()
-        unit_query = sa.select(units).where(units.c.bin.is_not(None)).order_by(units.c.bin, units.c.lpn)
-        found = conn.execute(unit_query.where(units.c.bin == key) if key else unit_query).all()
+        if after:
+            query = query.where(bins.c.name > after)
+        if key:
+            held = conn.execute(query.where(bins.c.name == key)).all()
+        elif units_limit is None:
+            held = conn.execute(query).all()
+        else:  # bin by bin, each counted by its index, until the page holds enough units
+            held, counted = [], 0
+            for b in conn.execute(query.limit(1000)):
+                if held and counted >= units_limit:
+                    break
+                held.append(b)
+                counted += conn.execute(sa.select(sa.func.count()).where(units.c.bin == b.name)).scalar_one()
+        unit_query = sa.select(units).order_by(units.c.bin, units.c.lpn)
+        if key or units_limit is not None:
+            wanted = [key] if key else [b.name for b in held]
+            found = conn.execute(unit_query.where(units.c.bin.in_(wanted))).all() if wanted else []
+        else:
+            found = conn.execute(unit_query.where(units.c.bin.is_not(None))).all()
     by_bin: dict[str, list] = {}
     for u in found:
         by_bin.setdefault(u.bin, []).append(u)
@@ -91,9 +114,17 @@ def bin_views(db: ServerDb, name: str | None = None) -> list[BinView]:
     return out
 
 
-def bins_page(db: ServerDb, name: str | None = None) -> BinsPage:
-    """``GET /api/v1/bins``'s answer."""
-    return BinsPage(bins=bin_views(db, name))
+def bins_page(db: ServerDb, name: str | None = None, after: str = "") -> BinsPage:
+    """``GET /api/v1/bins``'s answer: one bin, or a page of bins of about :data:`PAGE_UNITS` units
+    (``next_after``: the name to ask with for the next page; None on the last)."""
+    if name:
+        return BinsPage(bins=bin_views(db, name))
+    found = bin_views(db, after=after, units_limit=PAGE_UNITS)
+    more = False
+    if found:
+        with db.read() as conn:
+            more = conn.execute(sa.select(bins.c.name).where(bins.c.name > found[-1].name).limit(1)).first() is not None
+    return BinsPage(bins=found, next_after=found[-1].name if more else None)
 
 
 def refund_of(db: ServerDb, code: str) -> RefundDecision | None:

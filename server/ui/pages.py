@@ -249,9 +249,15 @@ OVERDUE_COLUMNS = [
 ]
 
 
+OVERDUE_SHOWN = 500  # rows the page draws (the most urgent); the CSV export has them all
+
+
 @router.get("/ui/overdue")
 def overdue(request: Request, user: Supervisor) -> Response:
-    """What is overdue or due soon, oldest first, from :func:`server.sla.overdue_report` when it is there."""
+    """What is overdue or due soon, oldest first, from :func:`server.sla.overdue_report` when it is there.
+
+    The page draws the first :data:`OVERDUE_SHOWN` (a floor of a million returns can have tens of
+    thousands: a page of them all took seconds to draw); ``?format=csv`` answers every one."""
     try:
         report = importlib.import_module("server.sla").overdue_report
     except (ImportError, AttributeError):
@@ -264,7 +270,10 @@ def overdue(request: Request, user: Supervisor) -> Response:
         if row.get("code"):
             row["_links"] = {"code": f"/ui/rmas/{row['code']}"}
         rows.append(row)
-    return table(request, "overdue.html", rows, OVERDUE_COLUMNS, filename="overdue", available=True)
+    total = len(rows)
+    if request.query_params.get("format") != "csv":
+        rows = rows[:OVERDUE_SHOWN]
+    return table(request, "overdue.html", rows, OVERDUE_COLUMNS, filename="overdue", available=True, total=total)
 
 
 # --- users (managers) --------------------------------------------------------------------

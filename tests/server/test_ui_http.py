@@ -199,3 +199,33 @@ def test_add_user_prints_a_one_time_password_or_takes_one_from_stdin(tmp_path):
         assert all(s.startswith("scrypt$") and password not in s and "passphrase" not in s for s in stored)
     finally:
         db.close()
+
+
+def test_the_overdue_page_draws_the_most_urgent_and_the_csv_has_them_all(fresh_site, monkeypatch):
+    """Issue 12 part 6: tens of thousands overdue on a big floor are not one page to draw."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from server.ui import pages
+    from sync.protocol import PushBatch
+
+    site = fresh_site
+    for n in range(3):
+        site.add_rma(f"RMA-LATE{n}")
+    events = []
+    for n in range(3):  # received 3, 4 and 5 days ago, never inspected: overdue, the oldest most
+        site.seq += 1
+        at = (datetime.now(UTC) - timedelta(days=3 + n)).isoformat(timespec="milliseconds")
+        events.append(
+            {"seq": site.seq, "id": str(uuid.uuid4()), "type": "rma.received", "operator": "op1", "at": at}
+            | {"rma_code": f"RMA-LATE{n}"}
+        )
+    stored = site.db.push("bench-1", PushBatch.model_validate({"after_seq": site.seq - 3, "events": events}))
+    assert stored.stored == 3
+    monkeypatch.setattr(pages, "OVERDUE_SHOWN", 2)
+    session = site.sign_in(SUPERVISOR)
+    page = session.get(f"{site.url}/ui/overdue", timeout=10)
+    assert page.status_code == 200 and 'id="overdue-shown"' in page.text
+    assert "RMA-LATE2" in page.text and "RMA-LATE1" in page.text and "RMA-LATE0" not in page.text
+    exported = session.get(f"{site.url}/ui/overdue?format=csv", timeout=10).text
+    assert all(f"RMA-LATE{n}" in exported for n in range(3))

@@ -447,3 +447,26 @@ def test_the_movements_export_has_put_aways_and_shipments_with_their_line_and_un
     rows = {r["event_id"]: r for r in json.loads(done.stdout)}
     assert (rows[put["id"]]["kind"], rows[put["id"]]["line_no"], rows[put["id"]]["unit_no"]) == ("stock.moved", 2, 3)
     assert (rows[shipped["id"]]["type"], rows[shipped["id"]]["kind"]) == ("container.shipped", "stock.moved")
+
+
+def test_the_bins_come_a_page_of_about_so_many_units_at_a_time(
+    sqlite_storage, sqlite_server, sqlite_tokens, monkeypatch
+):
+    """Issue 12 part 6: a floor of millions of units is not one answer; every bin comes once, whole."""
+    from server.handoff import views as handoff_views
+
+    a = Station(sqlite_server.url, sqlite_tokens["A"])
+    for n, place in enumerate(["B-1", "B-1", "B-2", "B-3", "B-3", "B-3", "B-4"]):
+        a.send("unit.put_away", "RMA-P1", lpn=f"LPP{n}", bin=place, channel="restock")
+    monkeypatch.setattr(handoff_views, "PAGE_UNITS", 3)
+    pages, after = [], ""
+    while True:
+        page = get(sqlite_server.url, sqlite_tokens["erp"], "/bins", after=after).json()
+        pages.append([(v["name"], len(v["units"])) for v in page["bins"]])
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+    assert pages == [[("B-1", 2), ("B-2", 1)], [("B-3", 3)], [("B-4", 1)]]
+    monkeypatch.setattr(handoff_views, "PAGE_UNITS", 5000)
+    whole = get(sqlite_server.url, sqlite_tokens["erp"], "/bins").json()
+    assert [v["name"] for v in whole["bins"]] == ["B-1", "B-2", "B-3", "B-4"] and whole["next_after"] is None
