@@ -2,7 +2,8 @@
 
 A kept connection is not pinged before each push as a pooled one is; these tests hold it to what
 the pool gave: a push on a connection the database dropped is stored (once, on a fresh
-connection), and closing the database closes the kept ones too.
+connection), and closing the database closes the kept ones too.  On PostgreSQL a push's rows go to
+the database as one JSON text: every character a station may send comes back as it was sent.
 """
 
 from __future__ import annotations
@@ -65,3 +66,17 @@ def test_closing_the_database_closes_the_connections_push_threads_kept(postgres,
     pg_storage.db.close()
     # a backend ends a moment after its client closed the socket (CI once still saw it): gone soon, or leaked
     assert wait_until(lambda: _backends(postgres, pg_storage.name) == 0, timeout=10)
+
+
+AWKWARD = "引号 \"double\" 'single' back\\slash %s %(x)s $1 ? \n\t\r \u2028 😀 ::json"
+
+
+def test_every_character_a_station_may_send_is_stored_as_it_was_sent(storage, server, tokens):
+    """Guards the JSON text of a push's rows (PostgreSQL): quoting, escapes, placeholders, non-ASCII."""
+    sent = [
+        event(1, operator=AWKWARD[:64], rma_code="RMA-引号-1", payload={AWKWARD: [AWKWARD, None, 1.5, {"k": AWKWARD}]}),
+        event(2, operator="op1", rma_code="RMA-引号-1", refers_to=None, payload={}),
+    ]
+    assert push(server.url, tokens["A"], sent).json()["stored"] == 2
+    held = [(s.operator, s.event_id, s.detail) for s in storage.db.timeline("RMA-引号-1").timeline]
+    assert held == [(e["operator"], e["id"], e["payload"]) for e in sent]
