@@ -271,11 +271,6 @@ def _on_cursor(conn: sa.Connection, sql: str, args) -> list[tuple]:
         cursor.close()
 
 
-def _refusal_of(row: dict) -> dict:
-    """A rejections row for an events row (the reason is added by the caller)."""
-    return {"station": row["station"], "seq": row["seq"], "event_id": row["event_id"], "server_at": row["server_at"]}
-
-
 class ServerError(Exception):
     """A request the server refuses; the message is for a person."""
 
@@ -358,14 +353,14 @@ class ServerDb:
         self._push_head_with_token = _Compiled(_PUSH_HEAD_WITH_TOKEN, dialect)
         self._set_acked = _Compiled(_SET_ACKED, dialect)
         self._live_endpoints = _Compiled(_LIVE_ENDPOINTS, dialect)
-        # a push's new events in one INSERT, skipping (not failing on) an id held elsewhere
+        # a push's new events in one INSERT
         self._insert_sql: dict[int, str] = {}  # SQLite: a multi-row VALUES text per batch size
         quote = dialect.identifier_preparer.quote
         columns = ", ".join(quote(c) for c in _EVENT_COLUMNS)
         self._insert_json = (  # PostgreSQL: the same text for every batch, the rows in one JSON parameter
             f"INSERT INTO events ({columns}) SELECT {columns} FROM json_to_recordset(%s::json) AS rows("
             + ", ".join(f"{quote(c)} {events.c[c].type.compile(dialect)}" for c in _EVENT_COLUMNS)
-            + ") ON CONFLICT DO NOTHING RETURNING seq"
+            + ")"
         )
         if create:
             self.create()
@@ -613,20 +608,27 @@ class ServerDb:
             except (ValidationError, ValueError, RecursionError) as exc:
                 event_id = valid.id if valid is not None else str(data.get("id", ""))[:64]
                 checked.append((raw.seq, None, event_id, _one_line(exc), ""))
+        careful = False
         for _ in range(2):
             try:
-                return self._push(station, batch.after_seq, checked, token_hash)
+                return self._push(station, batch.after_seq, checked, token_hash, careful)
             except IntegrityError:
-                continue  # a concurrent request stored the same event id first: look again
+                # an id or a seq the first query did not show: held under another station or seq, or
+                # stored by a push that committed while this one waited for the station's row (its
+                # first query reads what was held before); nothing of this push was stored: once more,
+                # event by event
+                careful = True
             except sa.exc.DBAPIError as exc:
                 if not (exc.connection_invalidated and getattr(self._held, "reused", False)):
                     raise
                 # a kept connection the database had dropped (a restart, an idle timeout), found by
                 # the push's first statement: once more on a fresh one, as the pool's pre-ping would
                 # have done (a push is idempotent in any case: a stored event comes back a duplicate)
-        return self._push(station, batch.after_seq, checked, token_hash)  # the third time, an IntegrityError stands
+        return self._push(
+            station, batch.after_seq, checked, token_hash, True
+        )  # the third time, an IntegrityError stands
 
-    def _push(self, station: str, after_seq: int, checked, token_hash: str | None) -> PushResult:
+    def _push(self, station: str, after_seq: int, checked, token_hash: str | None, careful: bool) -> PushResult:
         now = utc_now()
         lo, hi = (checked[0][0], checked[-1][0]) if checked else (0, -1)
         with self._push_write() as conn:
@@ -645,10 +647,11 @@ class ServerDb:
             result = PushResult(epoch=epoch, station=station, acked_seq=0)
             hw = acked_before
             if checked:
-                # The common case holds none of the batch: then no per-event SELECT at all; ids taken
-                # by another station or seq are found by the insert itself (ON CONFLICT DO NOTHING).
-                # A re-sent batch (held or refused seqs) is sorted out event by event below.
-                fast = not held_any and not refused_any
+                # The common case holds none of the batch: then no per-event SELECT at all, and an id
+                # held under another station or seq fails the insert (IntegrityError: push() runs this
+                # once more, careful).  A re-sent batch (held or refused seqs) is sorted out event by
+                # event below.
+                fast = not careful and not held_any and not refused_any
                 held = (
                     {}
                     if fast
@@ -741,17 +744,7 @@ class ServerDb:
                         }
                     )
                 if rows and fast:
-                    # one INSERT for the batch; a row it skipped has an id stored under another
-                    # station or seq (a concurrent push may have stored it a moment ago)
-                    stored = {seq for (seq,) in self._insert_rows(conn, rows)}
-                    if len(stored) < len(rows):
-                        for row in rows:
-                            if row["seq"] not in stored:
-                                problem = f"event id {row['event_id']} is already stored under another station or seq"
-                                refusals.append({**_refusal_of(row), "reason": problem})
-                                result.rejected.append(Rejection(seq=row["seq"], id=row["event_id"], reason=problem))
-                        rows = [row for row in rows if row["seq"] in stored]
-                        result.rejected.sort(key=lambda r: r.seq)
+                    self._insert_rows(conn, rows)  # one INSERT for the batch
                 elif rows:
                     conn.execute(events.insert(), rows)
                 if rows and hooks_any:  # webhooks (server/hooks): the deliveries, in this same transaction
@@ -769,8 +762,8 @@ class ServerDb:
         result.acked_seq = hw
         return result
 
-    def _insert_rows(self, conn: sa.Connection, rows: list[dict]) -> list[tuple]:
-        """INSERT the events rows in one statement, ON CONFLICT DO NOTHING; the seqs stored."""
+    def _insert_rows(self, conn: sa.Connection, rows: list[dict]) -> None:
+        """INSERT the events rows in one statement (an id or seq held already: IntegrityError)."""
         if not self.is_sqlite:
             # PostgreSQL: the rows as one JSON text, so the statement's text is short and the same for
             # any batch (psycopg parses a query's placeholders in Python, and caches only short ones: a
@@ -778,17 +771,18 @@ class ServerDb:
             # an array per column (psycopg quotes each element of a text array in Python: ~0.25 ms of a
             # 5-event push, issue 14).  Not ASCII-escaped: PostgreSQL reads the characters in the
             # connection's encoding, whatever its own is.
-            return _on_cursor(conn, self._insert_json, [json.dumps(rows, ensure_ascii=False)])
+            _on_cursor(conn, self._insert_json, [json.dumps(rows, ensure_ascii=False)])
+            return
         sql = self._insert_sql.get(len(rows))
         if sql is None:  # one text per batch size (at most MAX_BATCH of them)
             quote = self.engine.dialect.identifier_preparer.quote
             one = "(" + ", ".join(["?"] * len(_EVENT_COLUMNS)) + ")"
             sql = (
                 f"INSERT INTO events ({', '.join(quote(c) for c in _EVENT_COLUMNS)}) "
-                f"VALUES {', '.join([one] * len(rows))} ON CONFLICT DO NOTHING RETURNING seq"
+                f"VALUES {', '.join([one] * len(rows))}"
             )
             self._insert_sql[len(rows)] = sql
-        return _on_cursor(conn, sql, [row[c] for row in rows for c in _EVENT_COLUMNS])
+        _on_cursor(conn, sql, [row[c] for row in rows for c in _EVENT_COLUMNS])
 
     def _project(self, conn: sa.Connection, station: str, rows: list[dict], now: str) -> int:
         """Update each RMA's stage from the new events; record conflicts instead of choosing a winner."""

@@ -8,9 +8,13 @@ the database as one JSON text: every character a station may send comes back as 
 
 from __future__ import annotations
 
+import threading
+
 import psycopg
 import pytest
+import requests
 
+from tests.helpers.server_queries import refused_events
 from tests.helpers.server_thread import ServerThread
 from tests.sync.conftest import wait_until
 from tests.sync.test_server_api import event, push
@@ -80,3 +84,33 @@ def test_every_character_a_station_may_send_is_stored_as_it_was_sent(storage, se
     assert push(server.url, tokens["A"], sent).json()["stored"] == 2
     held = [(s.operator, s.event_id, s.detail) for s in storage.db.timeline("RMA-引号-1").timeline]
     assert held == [(e["operator"], e["id"], e["payload"]) for e in sent]
+
+
+def test_a_batch_sent_again_while_the_first_is_stored_is_a_duplicate_not_a_rejection(storage, server, tokens):
+    """A retry racing its original: on PostgreSQL the second push's first query waits for the station's row
+    lock and reads what it holds as of before the first push committed; its insert then met the events the
+    first had stored, and called them ids held under another station or seq (and recorded those refusals)."""
+    for n in range(5):
+        body = {"after_seq": 5 * n, "events": [event(5 * n + i) for i in range(1, 6)]}
+        start, answers = threading.Barrier(6), []
+
+        def send(body=body, start=start, answers=answers) -> None:
+            start.wait()
+            answers.append(
+                requests.post(
+                    f"{server.url}/api/v1/events",
+                    json=body,
+                    headers={"Authorization": f"Bearer {tokens['A']}"},
+                    timeout=30,
+                ).json()
+            )
+
+        threads = [threading.Thread(target=send) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert [(a["rejected"], a["acked_seq"]) for a in answers] == [([], 5 * n + 5)] * 6
+        assert sorted(a["stored"] for a in answers) == [0] * 5 + [5]
+    assert refused_events(storage.db, "A") == []
+    assert [seq for seq, _ in storage.db.station_events("A")] == list(range(1, 26))
