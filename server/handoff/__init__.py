@@ -14,7 +14,7 @@
 :mod:`server.db` at module level.
 """
 
-from server.handoff.projection import project, timeline_entries
+from server.handoff.projection import project, projects, timeline_entries
 from server.handoff.tables import create
 
-__all__ = ["create", "project", "timeline_entries"]
+__all__ = ["create", "project", "projects", "timeline_entries"]

@@ -44,12 +44,17 @@ DEFAULT_POLICY = "after_inspection"
 MAX_LISTED = 10_000  # plates listed in one container or count event (a payload is at most 16 KiB anyway)
 
 
+def projects(rows: list[dict]) -> bool:
+    """Whether :func:`project` writes anything for these rows (when not, a push commits at once)."""
+    return any(r["type"] in FEED_EVENTS or (r["type"] in REFUND_EVENTS and r["rma_code"]) for r in rows)
+
+
 def project(conn: sa.Connection, rows: list[dict], now: str, is_sqlite: bool) -> None:
     """Project the push's new events rows (as stored) into the feed, units, bins and refund decisions."""
+    if not projects(rows):
+        return
     feed_rows = [r for r in rows if r["type"] in FEED_EVENTS]
     refund_rows = [r for r in rows if r["type"] in REFUND_EVENTS and r["rma_code"]]
-    if not feed_rows and not refund_rows:
-        return
     payloads = {r["event_id"]: _payload(r["payload"]) for r in (*feed_rows, *refund_rows)}
     if feed_rows:
         _places(conn, feed_rows, payloads, is_sqlite)

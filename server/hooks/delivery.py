@@ -56,7 +56,9 @@ class HookSettings:
     backoff: float = 1.0  # the first retry is due within this many seconds, then doubling
     backoff_cap: float = 3600.0
     lease: float = 0.0  # seconds a claim is held; 0: timeout + 10
-    poll: float = 0.5  # seconds between looks when idle (a push in this process wakes it at once)
+    # seconds between looks when nothing is due: for deliveries queued by another process (`webhooks
+    # replay`); a push in this process wakes the loop at once, and a retry is looked for when it is due
+    poll: float = 5.0
     batch: int = 500
     senders: int = 8
 
@@ -198,6 +200,7 @@ class DeliveryLoop:
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._keys: dict[str, bytes] = {}
+        self._next_due: float | None = None  # when the earliest pending delivery can be claimed (claim's last look)
 
     # --- running --------------------------------------------------------------------------
 
@@ -225,6 +228,7 @@ class DeliveryLoop:
         failing = ""
         released = not self.db.is_sqlite
         while not self._stop.is_set():
+            wake.clear()  # before the round: a push during it wakes the next wait, not a wait already over
             try:
                 if not released:
                     self.release_leases()
@@ -244,8 +248,17 @@ class DeliveryLoop:
                 except Exception as exc:  # noqa: BLE001 - a chore's failure must not stop the deliveries
                     log.warning("server chore %s failed: %s", getattr(chore, "__name__", chore), exc)
             if done == 0:
-                wake.wait(self.settings.poll)
-                wake.clear()
+                wake.wait(self.idle_seconds())
+
+    def idle_seconds(self) -> float:
+        """How long to wait, nothing being due: until the earliest pending delivery is, at most ``poll`` s.
+
+        Issue 14: every look is a transaction; at two a second they were most of what an idle server
+        process burnt.  Pushes in this process wake the loop at once (``wake``).
+        """
+        if self._next_due is None:
+            return self.settings.poll
+        return min(self.settings.poll, max(0.0, self._next_due - self.clock()))
 
     def release_leases(self) -> int:
         """Release every lease (only where this is the one process: SQLite at start-up)."""
@@ -295,6 +308,16 @@ class DeliveryLoop:
         with self.db.write() as conn:
             rows = conn.execute(query).all()
             if not rows:
+                # when the first one can be: not before its next try, nor while another process leases it
+                due = sa.case(
+                    (deliveries.c.lease_until > deliveries.c.next_at, deliveries.c.lease_until),
+                    else_=deliveries.c.next_at,
+                )
+                self._next_due = conn.execute(
+                    sa.select(sa.func.min(due))
+                    .select_from(deliveries.join(endpoints, endpoints.c.id == deliveries.c.endpoint_id))
+                    .where(deliveries.c.status == PENDING, endpoints.c.removed_at.is_(None))
+                ).scalar()
                 return []
             ids = [r.id for r in rows]
             for start in range(0, len(ids), 500):

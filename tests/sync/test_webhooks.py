@@ -165,6 +165,30 @@ def test_a_500_is_retried_with_the_same_delivery_id_until_it_is_taken(storage, h
     assert row.attempts >= 3 and row.id in ids
 
 
+def test_a_loop_that_seldom_looks_sends_each_push_at_once_and_each_retry_when_it_is_due(
+    storage, receiver, tmp_path, monkeypatch
+):
+    """Issue 14: an idle loop looks for other processes' work every RMA_WEBHOOK_POLL s only (each look is a
+    transaction); a push in this process wakes it, and a failed try is tried again when its delay is over."""
+    for name, value in {**FAST, "RMA_WEBHOOK_POLL": "3600"}.items():
+        monkeypatch.setenv(name, value)
+    hook = receiver()
+    add_endpoint(tmp_path, storage.url, hook.url, hook.secret)
+    running = ServerThread(storage.db, rate=0).start()
+    try:
+        token = storage.db.add_station("A")
+        for n in range(1, 6):
+            push(running.url, token, [event(n)], after_seq=n - 1)
+            assert wait_until(lambda n=n: len(hook.delivered()) == n, timeout=30)
+        hook.mode = "500"
+        push(running.url, token, [event(6)], after_seq=5)
+        assert wait_until(lambda: sum(r.answered == "500" for r in hook.requests) >= 2, timeout=30)
+        hook.mode = "ok"
+        assert wait_until(lambda: len(hook.delivered()) == 6, timeout=30)
+    finally:
+        running.stop()
+
+
 def test_a_receiver_that_hangs_times_out_and_is_tried_again(storage, hooked, receiver, tmp_path):
     hook = receiver(hang=30)
     hook.mode = "hang"
