@@ -304,11 +304,6 @@ class NotFound(ServerError):
     """No such RMA / station."""
 
 
-class WouldWait(Exception):
-    """A push on an event loop's thread met a lock another connection holds: nothing was written, and it
-    runs again in a push thread, which waits (:meth:`ServerDb.push` with ``on_loop``)."""
-
-
 class Unauthorized(ServerError):
     """The token a push came with is unknown or revoked (checked inside the push's own transaction)."""
 
@@ -348,9 +343,7 @@ class ServerDb:
         self.url = engine_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.pool_size = 8 if self.is_sqlite else max(4, POSTGRES_CONNECTIONS // max(1, workers))
-        self.engine = self._make_engine(self.pool_size, lock_wait=True)
-        # the connections pushes on an event loop's thread use, made at the first (see push(on_loop=True))
-        self._loop_engine: sa.Engine | None = None
+        self.engine = self._make_engine(self.pool_size)
         # SQLite has one writer anyway; taking turns here avoids SQLITE_BUSY on lock upgrades.
         self._sqlite_writer = threading.Lock()
         # the connections push threads keep between pushes (see keep_connection_in_this_thread)
@@ -375,17 +368,16 @@ class ServerDb:
         if create:
             self.create()
 
-    def _make_engine(self, pool_size: int, *, lock_wait: bool) -> sa.Engine:
-        """An engine on this database; ``lock_wait=False``: its connections never wait for a lock another
-        connection holds (SQLite: no busy timeout; PostgreSQL: ``lock_timeout`` 1 ms), they fail."""
+    def _make_engine(self, pool_size: int) -> sa.Engine:
+        """An engine on this database, with a pool of ``pool_size`` connections (and as many more at a peak)."""
         if self.is_sqlite:
             engine = sa.create_engine(
                 self.url,
-                connect_args={"check_same_thread": False, "timeout": 30 if lock_wait else 0},
+                connect_args={"check_same_thread": False, "timeout": 30},
                 pool_size=pool_size,
                 max_overflow=pool_size,
             )
-            sa_event.listen(engine, "connect", _sqlite_connect if lock_wait else _sqlite_connect_no_wait)
+            sa_event.listen(engine, "connect", _sqlite_connect)
             sa_event.listen(engine, "begin", _sqlite_begin)
             return engine
         # no server-side prepared statements: their generic plans, made while the events table
@@ -397,8 +389,6 @@ class ServerDb:
             pool_pre_ping=True,
             connect_args={"prepare_threshold": None},
         )
-        if not lock_wait:
-            sa_event.listen(engine, "connect", _postgres_connect_no_wait)
         return engine
 
     @property
@@ -434,8 +424,6 @@ class ServerDb:
         for conn in held:
             conn.close()
         self.engine.dispose()
-        if self._loop_engine is not None:
-            self._loop_engine.dispose()
 
     def keep_connection_in_this_thread(self) -> None:
         """Let this thread's pushes keep one connection between them (a thread pool's initializer).
@@ -450,14 +438,8 @@ class ServerDb:
         self._held.allowed = True
 
     @contextmanager
-    def _push_write(self, on_loop: bool = False) -> Iterator[sa.Connection]:
-        """:meth:`write` on this thread's kept connection, when it keeps one (an event loop's thread
-        always does, of the engine that never waits for a lock: :class:`WouldWait` instead)."""
-        if on_loop and not getattr(self._held, "allowed", False):
-            with self._held_lock:
-                if self._loop_engine is None:
-                    self._loop_engine = self._make_engine(2, lock_wait=False)  # a loop or two (tests) per process
-            self._held.allowed, self._held.engine = True, self._loop_engine
+    def _push_write(self) -> Iterator[sa.Connection]:
+        """:meth:`write` on this thread's kept connection, when it keeps one."""
         if not getattr(self._held, "allowed", False):
             if self.is_sqlite:
                 with self.write() as conn:
@@ -465,10 +447,8 @@ class ServerDb:
             else:
                 with self._push_connection(self.engine) as conn, conn.begin():
                     yield conn
+                hooks_outbox.wake_if_queued()  # committed: the deliveries it queued can be claimed
             return
-        engine = getattr(self._held, "engine", self.engine)
-        if on_loop != (engine is self._loop_engine):
-            raise RuntimeError("a push thread's pushes wait for locks; an event loop's never do")
         kept: sa.Connection | None = getattr(self._held, "conn", None)
         now = time.monotonic()
         if kept is not None and (kept.closed or kept.invalidated or now - self._held.used > HELD_IDLE):
@@ -479,23 +459,19 @@ class ServerDb:
             kept.close()  # back to the pool (an invalidated one is discarded there)
             kept = None
         self._held.reused = kept is not None
-        conn = kept if kept is not None else self._push_connection(engine)
+        conn = kept if kept is not None else self._push_connection(self.engine)
         if kept is None:
             with self._held_lock:
                 self._held_all.append(conn)
             self._held.conn = conn
         self._held.used = now
         if self.is_sqlite:
-            if not self._sqlite_writer.acquire(blocking=not on_loop):
-                raise WouldWait("another write of this process is in progress")
-            try:
-                with conn.begin():
-                    yield conn
-            finally:
-                self._sqlite_writer.release()
+            with self._sqlite_writer, conn.begin():
+                yield conn
         else:
             with conn.begin():
                 yield conn
+        hooks_outbox.wake_if_queued()
 
     def _push_connection(self, engine: sa.Engine) -> sa.Connection:
         """A connection for pushes.  PostgreSQL: in autocommit mode, so psycopg sends no BEGIN of its own
@@ -514,6 +490,7 @@ class ServerDb:
         else:
             with self.engine.begin() as conn:
                 yield conn
+        hooks_outbox.wake_if_queued()  # committed: deliveries it queued can be claimed now
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
@@ -628,9 +605,7 @@ class ServerDb:
 
     # --- push ------------------------------------------------------------------
 
-    def push(
-        self, station: str, batch: PushBatch | ValidBatch, *, token_hash: str | None = None, on_loop: bool = False
-    ) -> PushResult:
+    def push(self, station: str, batch: PushBatch | ValidBatch, *, token_hash: str | None = None) -> PushResult:
         """Store a batch of a station's events once each; see :mod:`sync.protocol`.
 
         A :class:`ValidBatch` (every event validated already, from the body's bytes) skips the
@@ -640,11 +615,6 @@ class ServerDb:
         With ``token_hash`` the push's first query also checks that this is the station's current,
         unrevoked token (:class:`Unauthorized` otherwise): the API's token cache is only trusted
         because of this, so a revocation stops the next push at once, in every server process.
-
-        ``on_loop``: called on an event loop's thread, which must not wait for other transactions:
-        the push runs on a connection that fails where it would wait for a lock, and raises
-        :class:`WouldWait` (or the database's OperationalError), nothing written; the caller then
-        runs it again in a thread that may wait.
         """
         seqs = [e.seq for e in batch.events]
         if any(b <= a for a, b in itertools.pairwise(seqs)):
@@ -687,7 +657,7 @@ class ServerDb:
         careful = False
         for _ in range(2):
             try:
-                return self._push(station, batch.after_seq, checked, token_hash, careful, on_loop)
+                return self._push(station, batch.after_seq, checked, token_hash, careful)
             except IntegrityError:
                 # an id or a seq the first query did not show: held under another station or seq, or
                 # stored by a push that committed while this one waited for the station's row (its
@@ -701,14 +671,12 @@ class ServerDb:
                 # the push's first statement: once more on a fresh one, as the pool's pre-ping would
                 # have done (a push is idempotent in any case: a stored event comes back a duplicate)
         # the third time, an IntegrityError stands
-        return self._push(station, batch.after_seq, checked, token_hash, True, on_loop)
+        return self._push(station, batch.after_seq, checked, token_hash, True)
 
-    def _push(
-        self, station: str, after_seq: int, checked, token_hash: str | None, careful: bool, on_loop: bool
-    ) -> PushResult:
+    def _push(self, station: str, after_seq: int, checked, token_hash: str | None, careful: bool) -> PushResult:
         now = utc_now()
         lo, hi = (checked[0][0], checked[-1][0]) if checked else (0, -1)
-        with self._push_write(on_loop) as conn:
+        with self._push_write() as conn:
             # ONE first query (issue 14): the epoch (read in the transaction: `rma server new-epoch`
             # takes effect while the server runs), the station's row locked (concurrent pushes of one
             # station -- retries, duplicates -- take turns), the token still valid when given, and
@@ -1275,17 +1243,6 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
     dbapi_conn.execute("PRAGMA journal_mode = WAL")
     dbapi_conn.execute("PRAGMA synchronous = FULL")  # an acknowledged event survives a power cut
     dbapi_conn.execute("PRAGMA busy_timeout = 30000")
-
-
-def _sqlite_connect_no_wait(dbapi_conn, record) -> None:
-    _sqlite_connect(dbapi_conn, record)
-    dbapi_conn.execute("PRAGMA busy_timeout = 0")  # a lock held elsewhere: SQLITE_BUSY at once
-
-
-def _postgres_connect_no_wait(dbapi_conn, _record) -> None:
-    # a lock held elsewhere fails the statement after 1 ms (0 would mean: wait for ever)
-    dbapi_conn.execute("SET lock_timeout = 1")
-    dbapi_conn.commit()
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:

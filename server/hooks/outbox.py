@@ -206,7 +206,7 @@ def _queue(
     ]
     if queued:
         conn.execute(deliveries.insert(), queued)
-        wake.set()
+        wake_after_commit(conn)
     return len(queued)
 
 
@@ -239,9 +239,29 @@ def enqueue_notice(conn: sa.Connection, kind: HookKind, notice_id: str, body: st
             for endpoint_id in targets
         ],
     )
-    wake.set()
+    wake_after_commit(conn)
     return len(targets)
 
 
 # set when this process queued deliveries, so its delivery loop looks at once (other processes poll)
 wake = threading.Event()
+
+
+_queued = threading.local()  # .wake: this thread's transaction queued deliveries
+
+
+def wake_after_commit(_conn: sa.Connection) -> None:
+    """Wake this process's delivery loop when the caller's transaction has committed what it queued
+    (:meth:`server.db.ServerDb.write` calls :func:`wake_if_queued` after its commit).
+
+    Woken before the commit, the loop could look, find nothing yet, and sleep until its next look
+    (``RMA_WEBHOOK_POLL``, 5 s) with the deliveries waiting.
+    """
+    _queued.wake = True
+
+
+def wake_if_queued() -> None:
+    """After a commit: wake the delivery loop if the transaction queued deliveries."""
+    if getattr(_queued, "wake", False):
+        _queued.wake = False
+        wake.set()

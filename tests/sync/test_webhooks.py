@@ -189,6 +189,32 @@ def test_a_loop_that_seldom_looks_sends_each_push_at_once_and_each_retry_when_it
         running.stop()
 
 
+def test_the_delivery_loop_is_woken_only_once_the_push_that_queued_deliveries_has_committed(
+    storage, receiver, tmp_path
+):
+    """Woken before the commit, the loop could look, find nothing yet and sleep RMA_WEBHOOK_POLL s (5)."""
+    from server.hooks import outbox
+    from sync.protocol import PushBatch
+
+    hook = receiver()
+    add_endpoint(tmp_path, storage.url, hook.url, hook.secret)
+    storage.db.add_station("A")
+    at_commit: list[bool] = []
+
+    def committing(_conn) -> None:
+        at_commit.append(outbox.wake.is_set())
+
+    sa.event.listen(storage.db.engine, "commit", committing)
+    try:
+        outbox.wake.clear()
+        result = storage.db.push("A", PushBatch.model_validate({"after_seq": 0, "events": [event(1)]}))
+    finally:
+        sa.event.remove(storage.db.engine, "commit", committing)
+    assert result.stored == 1 and len(delivery_rows(storage.url)) == 1
+    assert at_commit == [False]  # not woken while the deliveries could not be seen yet
+    assert outbox.wake.is_set()  # woken after
+
+
 def test_a_receiver_that_hangs_times_out_and_is_tried_again(storage, hooked, receiver, tmp_path):
     hook = receiver(hang=30)
     hook.mode = "hang"
