@@ -217,6 +217,8 @@ class _Held:
 def _held_clocks(db: ServerDb, policy: Policy, *, fold: bool = True) -> list[_Held]:
     """Every running clock as :class:`_Held`, RMAs first (see :func:`clocks`); ``fold``: fold new events first."""
     if fold:
+        for thread in list(_warming):  # a report while the clocks are made at start: they are made once, then used
+            thread.join(WARM_WAIT)
         analytics.refresh(db.write, events, rmas, batches=analytics.BATCHES_PER_ANSWER)
     with db.read() as conn:
         # the receipt's time is read (by its event id) only for a clock not made yet: most are
@@ -313,6 +315,10 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
     ]
 
 
+WARM_WAIT = 60.0  # seconds a report waits for the clocks being made at start (then makes them itself)
+_warming: set[threading.Thread] = set()
+
+
 def warm(db: ServerDb) -> None:
     """Make this process's clocks once (reading only: no fold), so the first report does not read every open
     RMA's record; :func:`warm_in_background` runs it at server start.  A failure is logged, never raised."""
@@ -320,13 +326,36 @@ def warm(db: ServerDb) -> None:
         _held_clocks(db, current_policy(), fold=False)
     except Exception as exc:  # noqa: BLE001 - the first report makes them instead
         log.info("SLA clocks not made ahead (%s); the first report makes them", exc)
+    finally:
+        _warming.discard(threading.current_thread())
 
 
 def warm_in_background(db: ServerDb) -> threading.Thread:
     """:func:`warm` in a daemon thread (started, returned): the server starts and answers meanwhile."""
     thread = threading.Thread(target=warm, args=(db,), name="rma-sla-warm", daemon=True)
+    _warming.add(thread)
     thread.start()
     return thread
+
+
+class WarmAtStart:
+    """ASGI middleware: at the app's start (its lifespan) :func:`warm_in_background` -- each server process
+    makes its clocks while it already answers, so its first overdue report is not the one that reads them all."""
+
+    def __init__(self, app, db: ServerDb):
+        self.app, self.db = app, db
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "lifespan":
+            return await self.app(scope, receive, send)
+
+        async def lifespan_receive():
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                warm_in_background(self.db)
+            return message
+
+        await self.app(scope, lifespan_receive, send)
 
 
 def overdue_report(db: ServerDb, now: datetime | None = None, *, policy: Policy | None = None) -> list[dict]:
