@@ -214,6 +214,21 @@ class _Held:
         }
 
 
+def _tuples(conn: sa.Connection, query: sa.Select) -> list[tuple]:
+    """The rows of ``query`` (text columns, plain bound values) as the driver's tuples: on PostgreSQL from its
+    own cursor, in this transaction (a report reads tens of thousands of rows; SQLAlchemy's rows cost more
+    than the query)."""
+    if conn.dialect.name != "postgresql":
+        return [tuple(row) for row in conn.execute(query)]
+    compiled = query.compile(dialect=conn.dialect)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), compiled.params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def _held_clocks(db: ServerDb, policy: Policy, *, fold: bool = True) -> list[_Held]:
     """Every running clock as :class:`_Held`, RMAs first (see :func:`clocks`); ``fold``: fold new events first."""
     if fold:
@@ -222,22 +237,24 @@ def _held_clocks(db: ServerDb, policy: Policy, *, fold: bool = True) -> list[_He
         analytics.refresh(db.write, events, rmas, batches=analytics.BATCHES_PER_ANSWER)
     with db.read() as conn:
         # the receipt's time is read (by its event id) only for a clock not made yet: most are
-        rows = conn.execute(
+        rows = _tuples(
+            conn,
             sa.select(rmas.c.code, rmas.c.updated_at, rmas.c.stage, rmas.c.created_at, rmas.c.received_event).where(
                 sa.or_(
                     sa.and_(rmas.c.stage == "expected", rmas.c.status == "authorized"),
                     rmas.c.stage == "received",
                 )
-            )
-        ).all()
+            ),
+        )
         u = analytics.sla_units_t.c
         # each waiting unit with its RMA's updated_at: an RMA imported again (its priority changed, say) makes
         # its units' clocks again
-        units = conn.execute(
+        units = _tuples(
+            conn,
             sa.select(u.rma_code, u.lpn, u.at, u.category, rmas.c.updated_at).select_from(
                 analytics.sla_units_t.outerjoin(rmas, rmas.c.code == u.rma_code)
-            )
-        ).all()
+            ),
+        )
         with _clock_lock:
             known = dict(_rma_clocks)
         keys = [
