@@ -264,8 +264,9 @@ def overdue(request: Request, user: Supervisor) -> Response:
         return render(request, "overdue.html", available=False, rows=[], columns=OVERDUE_COLUMNS, csv_url="")
     items = report(ui_state(request).db)
     total = len(items)
-    if request.query_params.get("format") != "csv":
-        items = items[:OVERDUE_SHOWN]  # the rows drawn are the only ones made
+    if request.query_params.get("format") == "csv":  # the report's items are the rows (its age_hours rounded)
+        return table(request, "overdue.html", items, OVERDUE_COLUMNS, filename="overdue")
+    items = items[:OVERDUE_SHOWN]  # the rows drawn are the only ones made
     rows = []
     for item in items:
         row = {key: item.get(key) for key, _label in OVERDUE_COLUMNS}
