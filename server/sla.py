@@ -301,14 +301,18 @@ def _held_clocks(db: ServerDb, policy: Policy, *, fold: bool = True) -> list[_He
     now_held: dict[tuple, _Held] = {}
     found: list[_Held] = []
     for key in keys:
-        held = made.get(key) or known.get(key)
+        held = known.get(key)  # (most of them)
         if held is None or held.policy is not policy:
+            held = made.get(key)
+        if held is None:
             continue  # no clock: no start time, or its record is gone
         now_held[key] = held
         found.append(held)
     for unit_key in unit_keys:
-        held = made.get(unit_key) or known.get(unit_key)
+        held = known.get(unit_key)  # (most of them)
         if held is None or held.policy is not policy:
+            held = made.get(unit_key)
+        if held is None:
             continue
         now_held[unit_key] = held
         found.append(held)
