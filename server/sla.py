@@ -162,6 +162,23 @@ def _priority(record_json: str | None) -> str:
         return DEFAULT_PRIORITY
 
 
+def _record_facts(record_json: str | None) -> tuple[list[str], str]:
+    """(:func:`_categories`, :func:`_priority`) of an RMA record, read once (a record that is none: no categories)."""
+    try:
+        doc = json.loads(record_json or "{}")
+    except ValueError:
+        return ["general"], DEFAULT_PRIORITY
+    try:
+        categories = sorted({str(line.get("category") or "general") for line in doc.get("lines", [])})
+    except AttributeError:
+        categories = ["general"]
+    try:
+        priority = str(doc.get("priority") or DEFAULT_PRIORITY)
+    except AttributeError:
+        priority = DEFAULT_PRIORITY
+    return categories, priority
+
+
 def _priorities(conn: sa.Connection, codes: set[str]) -> dict[str, str]:
     """The priority of each of these RMAs that has one other than ``standard``."""
     found: dict[str, str] = {}
@@ -283,20 +300,23 @@ def _held_clocks(db: ServerDb, policy: Policy, *, fold: bool = True) -> list[_He
             ):
                 received_at[event_id] = at
     made: dict[tuple, _Held] = {}
+    facts: dict[str, tuple[list[str], str]] = {}  # each record read once: (its categories, its priority)
     for key in missing:
         _kind, code, _updated, stage, start_ref = key
         started = _time(start_ref if stage == "expected" else received_at.get(start_ref or ""))
         if started is None or code not in records:
             continue
         step = "receive" if stage == "expected" else "inspect"
-        record = records[code]
-        made[key] = _Held(policy, policy.clock(step, started, _categories(record), _priority(record)), "rma", code, "")
+        categories, priority = facts[code] = _record_facts(records[code])
+        made[key] = _Held(policy, policy.clock(step, started, categories, priority), "rma", code, "")
     for unit_key in missing_units:
         _kind, code, lpn, at, category, _updated = unit_key
         started = _time(at)
         if started is None:
             continue
-        clock = policy.clock("put_away", started, [category], _priority(records.get(code)))
+        if code not in facts:
+            facts[code] = _record_facts(records.get(code))
+        clock = policy.clock("put_away", started, [category], facts[code][1])
         made[unit_key] = _Held(policy, clock, "unit", code, lpn)
     now_held: dict[tuple, _Held] = {}
     found: list[_Held] = []
