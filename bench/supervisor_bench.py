@@ -559,7 +559,12 @@ def sign_in(base: str) -> requests.Session:
     return session
 
 
+ONLY: list[str] = []  # --only: the rows whose name holds one of these (all when empty)
+
+
 def timed(rows: list[dict], what: str, call, repeat: int) -> None:
+    if ONLY and not any(part in what for part in ONLY):
+        return
     took, sizes, status = [], [], set()
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -731,7 +736,12 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--build-only", action="store_true", help="build (or find) the database and stop")
     p.add_argument("--rebuild", action="store_true", help="throw the cached cluster away and build again")
+    p.add_argument("--only", action="append", default=[], help="time only the rows whose name holds this (repeatable)")
+    p.add_argument(
+        "--settle", type=float, default=20.0, help="seconds to wait after the server is up (it makes its SLA clocks)"
+    )
     a = p.parse_args()
+    ONLY[:] = a.only
 
     folder = OUT / f"supervisor-pg-{a.rmas}-{a.events}-{a.days}-v{BUILD_VERSION}"
     if a.rebuild:
@@ -787,9 +797,12 @@ def main() -> None:
         )
         try:
             wait_ready(proc, port)
+            time.sleep(a.settle)  # each server process makes its SLA clocks in a thread at start (server/sla.py warm)
             base = f"http://127.0.0.1:{port}"
             print(f"server: {a.workers} workers on {base}; {a.repeat} requests per row", flush=True)
-            rows = http_rows(base, info, a) + job_rows(url, base, info)
+            rows = http_rows(base, info, a)
+            if not ONLY or any("job" in part for part in ONLY):
+                rows += job_rows(url, base, info)
         finally:
             proc.terminate()
             proc.wait(30)

@@ -45,7 +45,7 @@ from server.handoff.routes import add_routes as add_handoff_routes
 from server.hooks.delivery import DeliveryLoopMiddleware
 from server.reports_api import add_report_routes
 from server.risk import FlaggedCustomer
-from server.sla import OverdueItem, OverdueReport, SlaWatch, current_policy, overdue_report
+from server.sla import OverdueItem, OverdueReport, SlaWatch, WarmAtStart, current_policy, overdue_report
 from server.ui import include_pages
 from server.ui.status import LINK_DAYS, StatusLink, link_for
 from sync.protocol import (
@@ -761,6 +761,7 @@ def create_app(
     include_pages(app, db)  # the supervisors' web UI (/ui/) and the customers' status page (/status/)
     # webhooks (server/hooks): delivered by this process too; and the SLA escalations and digest (server/sla.py)
     app.add_middleware(DeliveryLoopMiddleware, db=db, chores=[SlaWatch(db)])
+    app.add_middleware(WarmAtStart, db=db)  # each process makes its SLA clocks at start, in a thread
     # in front of FastAPI's own middleware (StationApi): TokenGate before the body, then BodyLimit,
     # then PushLane with the body in hand; what PushLane does not take goes on to FastAPI
     app.front = TokenGate(

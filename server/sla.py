@@ -162,6 +162,23 @@ def _priority(record_json: str | None) -> str:
         return DEFAULT_PRIORITY
 
 
+def _record_facts(record_json: str | None) -> tuple[list[str], str]:
+    """(:func:`_categories`, :func:`_priority`) of an RMA record, read once (a record that is none: no categories)."""
+    try:
+        doc = json.loads(record_json or "{}")
+    except ValueError:
+        return ["general"], DEFAULT_PRIORITY
+    try:
+        categories = sorted({str(line.get("category") or "general") for line in doc.get("lines", [])})
+    except AttributeError:
+        categories = ["general"]
+    try:
+        priority = str(doc.get("priority") or DEFAULT_PRIORITY)
+    except AttributeError:
+        priority = DEFAULT_PRIORITY
+    return categories, priority
+
+
 def _priorities(conn: sa.Connection, codes: set[str]) -> dict[str, str]:
     """The priority of each of these RMAs that has one other than ``standard``."""
     found: dict[str, str] = {}
@@ -183,10 +200,146 @@ def _time(text: str | None) -> datetime | None:
 
 
 _clock_lock = threading.Lock()
-# the open RMAs' and units' clocks as last made, by (code, updated_at, stage, started) and by ("unit", code,
-# plate, started, category, the RMA's updated_at): only a new or changed RMA's record is read and its clock
-# made again (a million RMAs leave tens of thousands open); a new policy (the file changed) makes them all again
-_rma_clocks: dict[tuple, tuple] = {}  # key -> (policy, clock, its start and due time as stamps)
+# the open RMAs' and units' clocks as last made, by ("rma", code, updated_at, stage, its start: created_at or the
+# receipt's event id) and by ("unit", code, plate, started, category, the RMA's updated_at): only a new or changed
+# RMA's record is read and its clock made again (a million RMAs leave tens of thousands open); a new policy (the
+# file changed) makes them all again.  Each holds what the report needs ready (:class:`_Held`).
+_rma_clocks: dict[tuple, _Held] = {}
+
+
+class _Held:
+    """One clock as made: the policy it was made with, the clock, the report item but for ``age_hours`` and
+    ``state``, and ``quiet_until``: before it the clock is on time (neither due soon nor overdue)."""
+
+    __slots__ = ("clock", "code", "item", "kind", "lpn", "policy", "quiet_until", "stamps")
+
+    def __init__(self, policy: Policy, clock, kind: str, code: str, lpn: str):
+        self.policy, self.clock, self.kind, self.code, self.lpn = policy, clock, kind, code, lpn
+        self.stamps = (stamp(clock.started_at), stamp(clock.due_at))
+        self.quiet_until = min(clock.soon_at, clock.due_at)
+        self.item = {
+            "kind": kind,
+            "code": code,
+            "lpn": lpn,
+            "step": clock.step,
+            "started_at": self.stamps[0],
+            "due_at": self.stamps[1],
+            "age_hours": 0.0,  # (made at each report, in this place)
+            "state": "",
+            "category": clock.category,
+            "priority": clock.priority,
+        }
+
+
+def _tuples(conn: sa.Connection, query: sa.Select) -> list[tuple]:
+    """The rows of ``query`` (text columns, plain bound values) as the driver's tuples: on PostgreSQL from its
+    own cursor, in this transaction (a report reads tens of thousands of rows; SQLAlchemy's rows cost more
+    than the query)."""
+    if conn.dialect.name != "postgresql":
+        return [tuple(row) for row in conn.execute(query)]
+    compiled = query.compile(dialect=conn.dialect)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), compiled.params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _held_clocks(db: ServerDb, policy: Policy, *, fold: bool = True) -> list[_Held]:
+    """Every running clock as :class:`_Held`, RMAs first (see :func:`clocks`); ``fold``: fold new events first."""
+    if fold:
+        for thread in list(_warming):  # a report while the clocks are made at start: they are made once, then used
+            thread.join(WARM_WAIT)
+        analytics.refresh(db.write, events, rmas, batches=analytics.BATCHES_PER_ANSWER)
+    with db.read() as conn:
+        # the receipt's time is read (by its event id) only for a clock not made yet: most are
+        rows = _tuples(
+            conn,
+            sa.select(rmas.c.code, rmas.c.updated_at, rmas.c.stage, rmas.c.created_at, rmas.c.received_event).where(
+                sa.or_(
+                    sa.and_(rmas.c.stage == "expected", rmas.c.status == "authorized"),
+                    rmas.c.stage == "received",
+                )
+            ),
+        )
+        u = analytics.sla_units_t.c
+        # each waiting unit with its RMA's updated_at: an RMA imported again (its priority changed, say) makes
+        # its units' clocks again
+        units = _tuples(
+            conn,
+            sa.select(u.rma_code, u.lpn, u.at, u.category, rmas.c.updated_at).select_from(
+                analytics.sla_units_t.outerjoin(rmas, rmas.c.code == u.rma_code)
+            ),
+        )
+        with _clock_lock:
+            known = dict(_rma_clocks)
+        keys = [
+            ("rma", code, updated, stage, created if stage == "expected" else received)
+            for code, updated, stage, created, received in rows
+        ]
+        unit_keys: list[tuple] = [
+            ("unit", code, lpn, at, category, updated) for code, lpn, at, category, updated in units
+        ]
+        missing = [k for k in keys if (held := known.get(k)) is None or held.policy is not policy]
+        missing_units: list[tuple] = [
+            k for k in unit_keys if (held := known.get(k)) is None or held.policy is not policy
+        ]
+        wanted = sorted({k[1] for k in missing} | {k[1] for k in missing_units})
+        records: dict[str, str] = {}
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            for code, record in conn.execute(sa.select(rmas.c.code, rmas.c.record).where(rmas.c.code.in_(chunk))):
+                records[code] = record
+        receipts = sorted({k[4] for k in missing if k[3] != "expected" and k[4]})
+        received_at: dict[str, str] = {}
+        for start in range(0, len(receipts), 1000):
+            chunk = receipts[start : start + 1000]
+            for event_id, at in conn.execute(
+                sa.select(events.c.event_id, events.c.at).where(events.c.event_id.in_(chunk))
+            ):
+                received_at[event_id] = at
+    made: dict[tuple, _Held] = {}
+    facts: dict[str, tuple[list[str], str]] = {}  # each record read once: (its categories, its priority)
+    for key in missing:
+        _kind, code, _updated, stage, start_ref = key
+        started = _time(start_ref if stage == "expected" else received_at.get(start_ref or ""))
+        if started is None or code not in records:
+            continue
+        step = "receive" if stage == "expected" else "inspect"
+        categories, priority = facts[code] = _record_facts(records[code])
+        made[key] = _Held(policy, policy.clock(step, started, categories, priority), "rma", code, "")
+    for unit_key in missing_units:
+        _kind, code, lpn, at, category, _updated = unit_key
+        started = _time(at)
+        if started is None:
+            continue
+        if code not in facts:
+            facts[code] = _record_facts(records.get(code))
+        clock = policy.clock("put_away", started, [category], facts[code][1])
+        made[unit_key] = _Held(policy, clock, "unit", code, lpn)
+    now_held: dict[tuple, _Held] = {}
+    found: list[_Held] = []
+    for key in keys:
+        held = known.get(key)  # (most of them)
+        if held is None or held.policy is not policy:
+            held = made.get(key)
+        if held is None:
+            continue  # no clock: no start time, or its record is gone
+        now_held[key] = held
+        found.append(held)
+    for unit_key in unit_keys:
+        held = known.get(unit_key)  # (most of them)
+        if held is None or held.policy is not policy:
+            held = made.get(unit_key)
+        if held is None:
+            continue
+        now_held[unit_key] = held
+        found.append(held)
+    with _clock_lock:
+        _rma_clocks.clear()
+        _rma_clocks.update(now_held)  # only the open ones: it never holds more than the backlog
+    return found
 
 
 def clocks(db: ServerDb, policy: Policy) -> list[dict]:
@@ -197,76 +350,53 @@ def clocks(db: ServerDb, policy: Policy) -> list[dict]:
     each inspected unit with a plate and a channel not put away and not corrected -- the open
     backlog, not every inspection ever made.
     """
-    analytics.refresh(db.write, events, rmas, batches=analytics.BATCHES_PER_ANSWER)
-    found: list[dict] = []
-    with db.read() as conn:
-        rows = conn.execute(
-            sa.select(rmas.c.code, rmas.c.updated_at, rmas.c.stage, rmas.c.created_at, events.c.at)
-            .select_from(rmas.outerjoin(events, events.c.event_id == rmas.c.received_event))
-            .where(
-                sa.or_(
-                    sa.and_(rmas.c.stage == "expected", rmas.c.status == "authorized"),
-                    rmas.c.stage == "received",
-                )
-            )
-        ).all()
-        u = analytics.sla_units_t.c
-        # each waiting unit with its RMA's updated_at: an RMA imported again (its priority changed, say) makes
-        # its units' clocks again
-        units = conn.execute(
-            sa.select(u.rma_code, u.lpn, u.at, u.category, rmas.c.updated_at).select_from(
-                analytics.sla_units_t.outerjoin(rmas, rmas.c.code == u.rma_code)
-            )
-        ).all()
-        with _clock_lock:
-            known = dict(_rma_clocks)
-        keys = [
-            (code, updated, stage, created if stage == "expected" else received)
-            for code, updated, stage, created, received in rows
-        ]
-        unit_keys: list[tuple] = [
-            ("unit", code, lpn, at, category, updated) for code, lpn, at, category, updated in units
-        ]
-        wanted = sorted(
-            {k[0] for k in keys if (held := known.get(k)) is None or held[0] is not policy}
-            | {k[1] for k in unit_keys if (held := known.get(k)) is None or held[0] is not policy}
-        )
-        records: dict[str, str] = {}
-        for start in range(0, len(wanted), 1000):
-            chunk = wanted[start : start + 1000]
-            for code, record in conn.execute(sa.select(rmas.c.code, rmas.c.record).where(rmas.c.code.in_(chunk))):
-                records[code] = record
-    now_held: dict[tuple, tuple] = {}
-    for key in keys:
-        code, _updated, stage, started_text = key
-        held = known.get(key)
-        if held is None or held[0] is not policy:
-            started = _time(started_text)
-            if started is None or code not in records:
-                continue
-            step = "receive" if stage == "expected" else "inspect"
-            record = records[code]
-            held = _held(policy, policy.clock(step, started, _categories(record), _priority(record)))
-        now_held[key] = held
-        found.append({"kind": "rma", "code": code, "lpn": "", "clock": held[1], "stamps": held[2]})
-    for unit_key in unit_keys:
-        _kind, code, lpn, at, category, _updated = unit_key
-        held = known.get(unit_key)
-        if held is None or held[0] is not policy:
-            started = _time(at)
-            if started is None:
-                continue
-            held = _held(policy, policy.clock("put_away", started, [category], _priority(records.get(code))))
-        now_held[unit_key] = held
-        found.append({"kind": "unit", "code": code, "lpn": lpn, "clock": held[1], "stamps": held[2]})
-    with _clock_lock:
-        _rma_clocks.clear()
-        _rma_clocks.update(now_held)  # only the open ones: it never holds more than the backlog
-    return found
+    return [
+        {"kind": h.kind, "code": h.code, "lpn": h.lpn, "clock": h.clock, "stamps": h.stamps}
+        for h in _held_clocks(db, policy)
+    ]
 
 
-def _held(policy: Policy, clock) -> tuple:
-    return policy, clock, (stamp(clock.started_at), stamp(clock.due_at))
+WARM_WAIT = 60.0  # seconds a report waits for the clocks being made at start (then makes them itself)
+_warming: set[threading.Thread] = set()
+
+
+def warm(db: ServerDb) -> None:
+    """Make this process's clocks once (reading only: no fold), so the first report does not read every open
+    RMA's record; :func:`warm_in_background` runs it at server start.  A failure is logged, never raised."""
+    try:
+        _held_clocks(db, current_policy(), fold=False)
+    except Exception as exc:  # noqa: BLE001 - the first report makes them instead
+        log.info("SLA clocks not made ahead (%s); the first report makes them", exc)
+    finally:
+        _warming.discard(threading.current_thread())
+
+
+def warm_in_background(db: ServerDb) -> threading.Thread:
+    """:func:`warm` in a daemon thread (started, returned): the server starts and answers meanwhile."""
+    thread = threading.Thread(target=warm, args=(db,), name="rma-sla-warm", daemon=True)
+    _warming.add(thread)
+    thread.start()
+    return thread
+
+
+class WarmAtStart:
+    """ASGI middleware: at the app's start (its lifespan) :func:`warm_in_background` -- each server process
+    makes its clocks while it already answers, so its first overdue report is not the one that reads them all."""
+
+    def __init__(self, app, db: ServerDb):
+        self.app, self.db = app, db
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "lifespan":
+            return await self.app(scope, receive, send)
+
+        async def lifespan_receive():
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                warm_in_background(self.db)
+            return message
+
+        await self.app(scope, lifespan_receive, send)
 
 
 def overdue_report(db: ServerDb, now: datetime | None = None, *, policy: Policy | None = None) -> list[dict]:
@@ -280,28 +410,14 @@ def overdue_report(db: ServerDb, now: datetime | None = None, *, policy: Policy 
     now = now or datetime.now(UTC)
     policy = policy or current_policy()
     items = []
-    for found in clocks(db, policy):
-        clock = found["clock"]
-        if now < clock.soon_at and now < clock.due_at:
+    for held in _held_clocks(db, policy):
+        if now < held.quiet_until:
             continue  # on time, as Clock.state says (most of them: tested first)
+        clock = held.clock
         state = clock.state(now)
         if state not in STATES:
             continue
-        started_at, due_at = found["stamps"]
-        items.append(
-            {
-                "kind": found["kind"],
-                "code": found["code"],
-                "lpn": found["lpn"],
-                "step": clock.step,
-                "started_at": started_at,
-                "due_at": due_at,
-                "age_hours": round(clock.age_hours(now), 1),
-                "state": state,
-                "category": clock.category,
-                "priority": clock.priority,
-            }
-        )
+        items.append({**held.item, "age_hours": round(clock.age_hours(now), 1), "state": state})
     items.sort(key=lambda i: (i["state"] != OVERDUE, i["due_at"], i["code"], i["lpn"]))
     return items
 

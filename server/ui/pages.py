@@ -262,17 +262,19 @@ def overdue(request: Request, user: Supervisor) -> Response:
         report = importlib.import_module("server.sla").overdue_report
     except (ImportError, AttributeError):
         return render(request, "overdue.html", available=False, rows=[], columns=OVERDUE_COLUMNS, csv_url="")
+    items = report(ui_state(request).db)
+    total = len(items)
+    if request.query_params.get("format") == "csv":  # the report's items are the rows (its age_hours rounded)
+        return table(request, "overdue.html", items, OVERDUE_COLUMNS, filename="overdue")
+    items = items[:OVERDUE_SHOWN]  # the rows drawn are the only ones made
     rows = []
-    for item in report(ui_state(request).db):
+    for item in items:
         row = {key: item.get(key) for key, _label in OVERDUE_COLUMNS}
         if isinstance(row["age_hours"], float):
             row["age_hours"] = round(row["age_hours"], 1)
         if row.get("code"):
             row["_links"] = {"code": f"/ui/rmas/{row['code']}"}
         rows.append(row)
-    total = len(rows)
-    if request.query_params.get("format") != "csv":
-        rows = rows[:OVERDUE_SHOWN]
     return table(request, "overdue.html", rows, OVERDUE_COLUMNS, filename="overdue", available=True, total=total)
 
 
