@@ -26,39 +26,6 @@ class HeadersTooLarge(Exception):
     """Raised from a parser callback: httptools turns it into a parser error, uvicorn answers 400 and closes."""
 
 
-class JoinedWrites:
-    """A connection's transport whose writes of one turn of the event loop go out as one.
-
-    uvicorn writes an answer's status line and headers, then its body: two ``send()`` calls and
-    two wake-ups of the client for a push's ~200-byte answer (issue 14: ~30% of the push's time
-    holding the GIL, after the third round).  Here what is written is held until the loop's next
-    turn (``call_soon``), or until the transport is closed, and written at once.
-    """
-
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop):
-        self._transport, self._loop = transport, loop
-        self._held: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        if not self._held:
-            self._loop.call_soon(self.flush)
-        self._held.append(data)
-
-    def flush(self) -> None:
-        if self._held:
-            data = b"".join(self._held)
-            self._held.clear()
-            if not self._transport.is_closing():
-                self._transport.write(data)
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def __getattr__(self, name: str):
-        return getattr(self._transport, name)
-
-
 class HeaderDeadline(HttpToolsProtocol):
     """uvicorn's httptools protocol, with a deadline and a size bound for each request's headers.
 
@@ -74,7 +41,7 @@ class HeaderDeadline(HttpToolsProtocol):
     _header_bytes = 0
 
     def connection_made(self, transport) -> None:
-        super().connection_made(JoinedWrites(transport, self.loop))
+        super().connection_made(transport)
         self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
 
     def on_message_begin(self) -> None:

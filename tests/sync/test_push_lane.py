@@ -172,36 +172,3 @@ def test_a_push_that_fails_after_its_first_round_trip_stores_nothing_and_the_nex
     assert (answer["stored"], answer["acked_seq"]) == (1, 4)
     assert [seq for seq, _ in storage.db.station_events("A")] == [1, 3, 4]
     assert [seq for seq, _, _ in refused_events(storage.db, "A")] == [2]
-
-
-def test_an_answer_goes_out_in_one_write_head_and_body_together(sqlite_storage, monkeypatch):
-    """uvicorn writes the status line and headers, then the body: two sends and two wake-ups of the station
-    for a ~200-byte answer (issue 14); server.run.JoinedWrites makes them one."""
-    from server.run import HeaderDeadline
-
-    writes: list[bytes] = []
-
-    class Recorded:  # the connection's real transport, its writes recorded on their way
-        def __init__(self, transport):
-            self._transport = transport
-
-        def write(self, data: bytes) -> None:
-            writes.append(bytes(data))
-            self._transport.write(data)
-
-        def __getattr__(self, name: str):
-            return getattr(self._transport, name)
-
-    made = HeaderDeadline.connection_made
-    monkeypatch.setattr(HeaderDeadline, "connection_made", lambda self, transport: made(self, Recorded(transport)))
-    server = ServerThread(sqlite_storage.db, rate=0).start()
-    try:
-        token = sqlite_storage.db.add_station("A")
-        answer = push(server.url, token, [event(1)])
-        health = requests.get(f"{server.url}/api/v1/health", timeout=10)
-    finally:
-        server.stop()
-    assert answer.status_code == 200 and health.status_code == 200
-    heads = [w for w in writes if w.startswith(b"HTTP/1.1 ")]
-    assert len(heads) == 2 and len(writes) == 2, writes  # the push's answer and the health check's
-    assert b'"acked_seq":1' in heads[0] and b'"status"' in heads[1]  # each body in the write of its head
