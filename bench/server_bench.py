@@ -264,8 +264,8 @@ def pct(values: list[float], p: float) -> float:
 # --- servers ------------------------------------------------------------------------
 
 
-def wait_ready(proc: subprocess.Popen, port: int) -> None:
-    for _ in range(600):
+def wait_ready(proc: subprocess.Popen, port: int, seconds: float = 30) -> None:
+    for _ in range(int(seconds / 0.05)):
         if proc.poll() is not None:
             raise SystemExit(f"server exited with {proc.returncode}")
         try:

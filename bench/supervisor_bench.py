@@ -49,6 +49,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from server_bench import wait_ready  # noqa: E402  (bench/: the script's own folder)
+
 from qc_checklists.reasons import reason_code  # noqa: E402
 from tests.helpers.local_postgres import LocalPostgres, PostgresUnavailable, free_port  # noqa: E402
 
@@ -532,19 +534,6 @@ def build(url: str, a: argparse.Namespace) -> dict:
 # --- the timing ------------------------------------------------------------------------------
 
 
-def wait_ready(proc: subprocess.Popen, port: int) -> None:
-    for _ in range(1200):
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).raise_for_status()
-            return
-        except requests.RequestException:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("server did not start")
-
-
 def sign_in(base: str) -> requests.Session:
     session = requests.Session()
     form = session.get(f"{base}/ui/login", timeout=30)
@@ -796,7 +785,7 @@ def main() -> None:
             env=env,
         )
         try:
-            wait_ready(proc, port)
+            wait_ready(proc, port, seconds=60)
             time.sleep(a.settle)  # each server process makes its SLA clocks in a thread at start (server/sla.py warm)
             base = f"http://127.0.0.1:{port}"
             print(f"server: {a.workers} workers on {base}; {a.repeat} requests per row", flush=True)

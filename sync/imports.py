@@ -261,6 +261,12 @@ class _Note:
     rows: int = 0  # good rows
     bad: bool = False
 
+    def agrees(self, field: str, value: str) -> bool:
+        """Keep an RMA-wide ``value`` of the first row that gives one; False when a later row gives another."""
+        if value and not getattr(self, field):
+            setattr(self, field, value)
+        return not value or getattr(self, field) == value
+
 
 class RmaFile:
     """A CSV or JSON file of expected returns, read as a stream: :meth:`check` it, then load :meth:`rmas`."""
@@ -335,10 +341,7 @@ class RmaFile:
                 )
                 note.bad = True
                 continue
-            policy = refund_policy(row.get("refund_policy", ""))
-            if policy and not note.policy:
-                note.policy = policy
-            elif policy and note.policy != policy:
+            if not note.agrees("policy", refund_policy(row.get("refund_policy", ""))):
                 report(
                     where,
                     _("refund_policy {policy!r} differs from the one given before for {code}").format(
@@ -347,10 +350,7 @@ class RmaFile:
                 )
                 note.bad = True
                 continue
-            priority = priority_name(row.get("priority", ""))
-            if priority and not note.priority:
-                note.priority = priority
-            elif priority and note.priority != priority:
+            if not note.agrees("priority", priority_name(row.get("priority", ""))):
                 report(
                     where,
                     _("priority {priority!r} differs from the one given before for {code}").format(
