@@ -33,7 +33,6 @@ import random
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -42,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from receive_bench import time_database_jobs  # noqa: E402  (bench/, beside this script)
+from receive_bench import in_fresh_process, time_database_jobs  # noqa: E402  (bench/, beside this script)
 
 from sync.clock import utc_now  # noqa: E402
 from sync.lpn import new_lpn  # noqa: E402
@@ -283,20 +282,7 @@ async def run_app(db: str, scans: list[list[str]], spawned_at: float) -> dict:
 
 def app_phase(source: Path, scans: list[tuple[str, str, str]]) -> None:
     """The same scans through the real app, in a fresh process, on a fresh copy of the database."""
-    work = copy(source, "lpn-app-run.db")
-    with Store(work) as store:  # only registered operators sign in
-        store.add_operator("bench-op", "Bench operator", "clerk")
-    spawned_at = time.time()
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps([spawned_at, str(work), scans])],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if done.returncode:
-        sys.exit(done.stderr)
-    sys.stderr.write(done.stderr)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = in_fresh_process(__file__, copy(source, "lpn-app-run.db"), scans)
     print(f"app: start-up to ready to scan {result['startup_s']:.2f} s, peak memory {result['peak_rss_mb']:.0f} MB")
     print(figures("app: plate scan → bin shown", result["plates"]))
     print(figures("app: bin scan → put away shown", result["bins"]))

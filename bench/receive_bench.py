@@ -122,6 +122,24 @@ def scan_mix(rmas: int, count: int) -> list[str]:
     return scans
 
 
+def in_fresh_process(script: str, work: Path, scans: list) -> dict:
+    """Run ``script --child`` on the database ``work`` (a bench operator registered in it: only registered
+    operators sign in) with these scans, in a fresh process; the JSON its last line of output holds."""
+    with Store(work) as store:
+        store.add_operator("bench-op", "Bench operator", "clerk")
+    spawned_at = time.time()
+    done = subprocess.run(
+        [sys.executable, script, "--child", json.dumps([spawned_at, str(work), scans])],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if done.returncode:
+        sys.exit(done.stderr)
+    sys.stderr.write(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def time_database_jobs(app) -> list[tuple[float, float]]:
     """Wrap the app's database runner: the list fills with (start, seconds) of every database job."""
     db_times: list[tuple[float, float]] = []
@@ -200,20 +218,7 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(str(work) + suffix).unlink(missing_ok=True)
     subprocess.run(["cp", "--reflink=auto", str(big), str(work)], check=True)
-    with Store(work) as store:  # only registered operators sign in
-        store.add_operator("bench-op", "Bench operator", "clerk")
-    scans = scan_mix(args.rmas, args.scans)
-    spawned_at = time.time()
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps([spawned_at, str(work), scans])],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if done.returncode:
-        sys.exit(done.stderr)
-    sys.stderr.write(done.stderr)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = in_fresh_process(__file__, work, scan_mix(args.rmas, args.scans))
     lat = sorted(x * 1000 for x in result["latencies"])
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
     print(f"database: {args.rmas:,} RMAs, {args.events:,} outbox events, {big.stat().st_size / 2**20:.0f} MiB")
