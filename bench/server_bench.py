@@ -288,6 +288,18 @@ def start_rma_server(url: str, workers: int) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
+def start_raw(url: str, stations: int) -> tuple[subprocess.Popen, int]:
+    """The raw-library floor (bench/raw_floor.py) over ``url``: uvicorn and the driver, no server code."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("raw_floor.py")), str(port), url, str(stations)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_ready(proc, port)
+    return proc, port
+
+
 def start_bare() -> tuple[subprocess.Popen, int]:
     port = free_port()
     proc = subprocess.Popen(
@@ -363,6 +375,7 @@ def main() -> None:
     p.add_argument("--flat-batch", type=int, default=100, help="flat out: events per push")
     p.add_argument("--flat-seconds", type=float, default=10, help="flat out: how long")
     p.add_argument("--no-bare", action="store_true", help="skip the bare FastAPI floor")
+    p.add_argument("--no-raw", action="store_true", help="skip the raw-library floor of each database")
     a = p.parse_args()
 
     rows: list[dict] = []
@@ -377,8 +390,16 @@ def main() -> None:
             proc.wait(20)
     kinds = ["sqlite", "postgresql"] if a.db == "both" else [a.db]
     for kind in kinds:
-        for workers in [1] if kind == "sqlite" else [int(w) for w in a.workers.split(",")]:
-            for _, url, _work in server_databases(kind):  # a fresh database (cluster) per run, removed after
+        for i, workers in enumerate([1] if kind == "sqlite" else [int(w) for w in a.workers.split(",")]):
+            for _, url, work in server_databases(kind):  # a fresh database (cluster) per run, removed after
+                if i == 0 and not a.no_raw:  # the floor of this database: uvicorn and the driver alone
+                    proc, port = start_raw(str(work / "raw.db") if kind == "sqlite" else url, a.stations)
+                    try:
+                        names = {f"st{n:03d}": f"st{n:03d}" for n in range(a.stations)}  # the token is the name
+                        rows += measure(f"raw {kind} floor, 1 process", proc, port, names, a, None, postmaster(url))
+                    finally:
+                        proc.terminate()
+                        proc.wait(20)
                 db = ServerDb(url)
                 tokens = {f"st{i:03d}": db.add_station(f"st{i:03d}") for i in range(a.stations)}
                 proc, port = start_rma_server(url, workers)
