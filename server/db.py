@@ -280,6 +280,12 @@ def _on_cursor(conn: sa.Connection, sql: str, args, *, literal: bool = False) ->
         cursor.execute(sql, args)
         while literal and cursor.nextset():
             pass
+        result = getattr(cursor, "pgresult", None)
+        if result is not None:  # psycopg: rows or none, read from the result's status; its ``description``
+            # makes a Column object per column, and looks its type up, on every call (issue 14)
+            from psycopg.pq import ExecStatus
+
+            return list(cursor.fetchall()) if result.status == ExecStatus.TUPLES_OK else []
         return list(cursor.fetchall()) if cursor.description else []
     except dialect.loaded_dbapi.Error as exc:
         lost = dialect.is_disconnect(exc, conn.connection, cursor)
