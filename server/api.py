@@ -256,14 +256,9 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         photo = bool(PHOTO_PATH.match(scope.get("path", "")))
         limit = self.max_photo if photo else self.max_bytes
-        refusal = (
-            f"photo larger than {limit} bytes ({limit // 2**20} MB); nothing was stored"
-            if photo
-            else f"request body larger than {limit} bytes; send smaller batches"
-        )
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return await self._refuse(send, refusal)
+            return await self._refuse(send, photo, limit)
         # chunked or lying bodies: read up to the limit, then hand the body on
         chunks, size, more = [], 0, True
         started = time.monotonic()
@@ -285,7 +280,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return await self._refuse(send, refusal)
+                return await self._refuse(send, photo, limit)
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -300,8 +295,14 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send, message: str):
-        await answer(send, 413, message)
+    @staticmethod
+    async def _refuse(send, photo: bool, limit: int):
+        refusal = (
+            f"photo larger than {limit} bytes ({limit // 2**20} MB); nothing was stored"
+            if photo
+            else f"request body larger than {limit} bytes; send smaller batches"
+        )
+        await answer(send, 413, refusal)
 
 
 class PushThreads:
