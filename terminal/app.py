@@ -53,7 +53,7 @@ class StationApp(App):
         Binding("f6", "show('receive')", N_("Receive")),
         Binding("f7", "show('inspect')", N_("Inspect")),
         Binding("f12", "show('putaway')", N_("Put away")),  # F12: F4/F5 are the inspect/receive screens' own
-        Binding("f11", "backlog", N_("Backlog")),  # what waits here, oldest first (terminal/screens/backlog.py)
+        Binding("f11", "backlog", N_("Backlog")),  # what waits here, due first (terminal/screens/backlog.py)
         Binding("f8", "toggle_camera", N_("Camera")),
         Binding("f9", "print_jobs", N_("Print jobs")),
         Binding("f10", "quit", N_("Quit")),
@@ -237,7 +237,7 @@ class StationApp(App):
             self.push_screen(PrintJobs(self.print_queue))
 
     def action_backlog(self) -> None:
-        """Show what waits at this station, oldest first."""
+        """Show what waits at this station, due first."""
         if not isinstance(self.screen, BacklogScreen):
             self.push_screen(BacklogScreen())
 

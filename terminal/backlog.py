@@ -4,6 +4,11 @@ The clocks are :mod:`sync.sla`'s with the limits the central server sent last (i
 kept in the station database by sync: :meth:`sync.store.Store.sla_policy`), else the built-in
 ones the server also uses without a file — so the header's overdue count and the server's report agree.
 :func:`station_backlog` runs on the database thread; the screen and the header show what it returns.
+
+The backlog is in the order a clerk should work it: by due time, then by how long each thing has waited — an
+express RMA (a ``priority`` whose limit is stricter) due sooner comes before an older standard one.  Each
+:class:`Waiting` carries its RMA's priority, so the screen can say why.  The header's count
+(:func:`overdue_count`, :func:`header_line`) does not depend on the order.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from datetime import UTC, datetime
 from gettext import gettext as _
 from gettext import ngettext
 
+from sync.protocol import DEFAULT_PRIORITY
 from sync.sla import OVERDUE, Policy, parse_time
 from sync.store import Store
 from terminal.i18n import N_
@@ -34,12 +40,14 @@ class Waiting:
     due_at: datetime
     state: str  # overdue / due_soon / on_time
     age_hours: float
+    priority: str = DEFAULT_PRIORITY  # the RMA's priority (the import's word, e.g. express): data, never translated
 
 
 def station_backlog(
     store: Store, now: datetime | None = None, policy: Policy | None = None, limit: int = 200
 ) -> list[Waiting]:
-    """What waits here, oldest first (blocking: the database thread); by the server's limits unless ``policy``."""
+    """What waits here — of each step the ``limit`` longest waiting — the soonest due first, then the longest
+    waiting (blocking: the database thread); by the server's limits unless ``policy``."""
     now = now or datetime.now(UTC)
     policy = policy or store.sla_policy()
     found: list[Waiting] = []
@@ -50,7 +58,15 @@ def station_backlog(
         sku = rma.lines[0].sku if rma.lines else ""
         found.append(
             Waiting(
-                "inspect", rma.code, "", sku, clock.started_at, clock.due_at, clock.state(now), clock.age_hours(now)
+                "inspect",
+                rma.code,
+                "",
+                sku,
+                clock.started_at,
+                clock.due_at,
+                clock.state(now),
+                clock.age_hours(now),
+                clock.priority,
             )
         )
     for unit, category, priority in store.waiting_for_put_away(limit):
@@ -65,9 +81,12 @@ def station_backlog(
                 clock.due_at,
                 clock.state(now),
                 clock.age_hours(now),
+                clock.priority,
             )
         )
-    found.sort(key=lambda w: w.started_at)
+    # what is due first comes first: an express RMA due sooner before an older standard one; equal due times,
+    # the longest waiting first
+    found.sort(key=lambda w: (w.due_at, w.started_at))
     return found
 
 

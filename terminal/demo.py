@@ -21,6 +21,7 @@ from pathlib import Path
 
 from qc_checklists.reasons import reason_code
 from sync.imports import ParsedRma
+from sync.sla import DEFAULT_LIMITS, Limit, Policy, policy_to_wire
 from sync.store import Store
 
 FIRST = [
@@ -107,6 +108,14 @@ OPERATORS = [
     ("qc1", "Chloé Dubois", "inspector"),
 ]
 DEMO_MARK = "demo"  # sync_state key written into every demo database: value "1"
+# two express RMAs (the camera's among them), and the SLA limits a server would send for them: the F11 backlog
+# shows the priority and puts an express RMA before an older standard one (README, "SLA clocks")
+EXPRESS = ("RMA-2026-000002", "RMA-2026-000004")
+DEMO_SLA = Policy(
+    dict(DEFAULT_LIMITS),
+    priorities={"express": {"inspect": Limit(4, "hours"), "put_away": Limit(2, "hours")}},
+    source="rma demo",
+)
 
 
 class NotADemoDatabase(Exception):
@@ -121,7 +130,7 @@ def gtin13(rng: random.Random) -> str:
 
 
 def demo_rmas(count: int = 200, seed: int = 7) -> list[ParsedRma]:
-    """``count`` RMAs: several categories and reasons, some cancelled or expired."""
+    """``count`` RMAs: several categories and reasons, some cancelled or expired, those in EXPRESS express."""
     rng = random.Random(seed)
     rmas = []
     for n in range(1, count + 1):
@@ -145,14 +154,16 @@ def demo_rmas(count: int = 200, seed: int = 7) -> list[ParsedRma]:
                 f"9400{rng.randint(10**17, 10**18 - 1)}",  # USPS-style 22 digits
             ]
         )
+        code = f"RMA-2026-{n:06d}"
         rmas.append(
             ParsedRma(
                 {
-                    "rma_code": f"RMA-2026-{n:06d}",
+                    "rma_code": code,
                     "order_ref": f"SO-{rng.randint(100000, 999999)}",
                     "customer_name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
                     "reason": rng.choice(REASONS),
                     "status": status,
+                    **({"priority": "express"} if code in EXPRESS else {}),
                 },
                 lines,
                 [tracking],
@@ -196,6 +207,7 @@ def create_demo_database(path: str | Path, count: int = 200) -> Path:
     with Store(path, create_folder=True) as store:
         with store.write() as conn:
             store.set_state(conn, DEMO_MARK, "1")
+            store.keep_sla_policy(conn, policy_to_wire(DEMO_SLA))  # as if the server had sent them
         for operator_id, name, role in OPERATORS:
             store.add_operator(operator_id, name, role)
         store.import_rmas(

@@ -1,4 +1,4 @@
-"""The station's backlog (issue 12 part 1): what waits here oldest first with its SLA clock, the F11 screen at
+"""The station's backlog (issue 12 part 1): what waits here with its SLA clock, the F11 screen at
 80×24, and the overdue count in the header."""
 
 from __future__ import annotations
