@@ -38,17 +38,24 @@ class HeaderDeadline(HttpToolsProtocol):
 
     header_timeout = HEADER_TIMEOUT
     _header_deadline: asyncio.TimerHandle | None = None
+    _header_begun: float | None = None  # when the first byte of a request whose headers are not all in came
     _header_bytes = 0
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._header_begun is not None and self._header_deadline is None and not self.transport.is_closing():
+            # a request's headers began in this data and are not all in: their deadline runs from the first byte.
+            # One whose headers came whole (nearly every one) never makes a timer (issue 14: one fewer a request)
+            self._header_deadline = self.loop.call_at(self._header_begun + self.header_timeout, self._headers_too_slow)
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._header_bytes = 0
-        if self._header_deadline is None:  # the first byte of the next request on this connection
-            self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+        self._header_begun = self.loop.time()
 
     def on_url(self, url: bytes) -> None:
         self._count(len(url))
@@ -59,6 +66,7 @@ class HeaderDeadline(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self._header_begun = None
         if self._header_deadline is not None:
             self._header_deadline.cancel()  # the headers are in
             self._header_deadline = None

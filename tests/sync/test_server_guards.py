@@ -62,6 +62,19 @@ def test_slow_headers_are_cut(guarded):
     assert answer.startswith(b"HTTP/1.1 408")
 
 
+def test_slow_headers_of_a_later_request_on_a_kept_connection_are_cut_and_whole_ones_are_answered(guarded):
+    with socket.create_connection(("127.0.0.1", guarded.port), timeout=30) as sock:
+        for _ in range(2):  # whole requests, one after another on the connection: answered, the connection kept
+            sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            answer = sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the blank line
+        got = b""
+        while chunk := sock.recv(65536):
+            got += chunk
+    assert got.startswith(b"HTTP/1.1 408"), got[:200]
+
+
 def test_a_slow_body_gets_408_and_nothing_is_stored(sqlite_storage, guarded, sqlite_tokens):
     head = HEAD.format(length=1000, auth=f"Authorization: Bearer {sqlite_tokens['A']}\r\n").encode()
     answer = raw(guarded.port, head + b'{"after_seq": 0, "events": [')  # the rest never comes
