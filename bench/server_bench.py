@@ -1,6 +1,6 @@
 """Server throughput: many stations pushing at once, measured at the server, not at the clients.
 
-    .venv/bin/python bench/server_bench.py                          # SQLite, PostgreSQL x 1 and 2 workers, bare FastAPI
+    .venv/bin/python bench/server_bench.py                          # SQLite, PostgreSQL x 1 and 2 workers, both floors
     .venv/bin/python bench/server_bench.py --db sqlite --seconds 10 --stations 20
 
 Every simulated station lives in ONE asyncio process with its own keep-alive
@@ -18,7 +18,9 @@ whole answer read), the server's CPU time per request (user + system of the
 server process and its worker processes, from /proc/<pid>/stat), and for
 PostgreSQL the database's own CPU per request.  A bare FastAPI endpoint that
 parses the same push body and answers a constant (same uvicorn, same
-machine, same run) is measured beside it: the floor this server can approach.
+machine, same run) is measured beside it: the floor this server can approach; and
+before each database's server, on the same fresh database, the raw-library floor of a push
+that stores (bench/raw_floor.py: uvicorn and the bare driver, the same durable transaction).
 After each phase the server's events are compared with what every station
 sent: any duplicate or missing event is printed and fails the run.
 """
